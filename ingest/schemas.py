@@ -1,0 +1,190 @@
+"""Canonical schemas of the raw layer: one table per source and form.
+
+Every dialect is normalised into these columns (the `standard` meaning of each field,
+see shared/spec/deliveries.md section 3). Codes that the spec maps one-to-one per dialect
+(event types, sex, Dutch newcomer classes) are translated during ingest; nationality keys
+are Destatis keys in `staatsangehoerigkeit` for every city (Enschede's ISO codes are
+translated through `dbt_project/seeds/nationalities.csv`) while pupils keep ISO alpha-3
+as the standard school file does. Districts stay the city's own codes; harmonisation of
+districts, nationality groups and age bands happens in dbt.
+
+This module is the contract between ingest, the demo generator and the dbt sources.
+"""
+from __future__ import annotations
+
+import polars as pl
+
+RAW_SCHEMA = "raw"      # DuckDB schema of the raw tables (dbt source `raw`)
+META_SCHEMA = "meta"    # delivery registry, quality results, load log
+
+# (source, form) -> raw table name. `form` distinguishes two files of one source.
+TABLES: dict[tuple[str, str], str] = {
+    ("meldewesen", ""): "meldewesen",
+    ("bestand", ""): "bestand",
+    ("schule", ""): "schule",
+    ("sgb2", "aggregat"): "sgb2_aggregat",
+    ("sgb2", "personen"): "sgb2_personen",
+    ("beratung", ""): "beratung",
+    ("wohnen", "problemimmobilien"): "wohnen_problemimmobilien",
+    ("wohnen", "wohnungsbestand"): "wohnen_wohnungsbestand",
+    ("gebiete", ""): "gebiete",
+}
+
+S, D, I = pl.String, pl.Date, pl.Int32
+
+# Domain columns in the order of the standard dialect.
+COLUMNS: dict[str, dict[str, pl.DataType]] = {
+    "meldewesen": {
+        "ereignis_id": S, "ereignis_datum": D, "meldedatum": D, "ereignis_art": S,
+        "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
+        "staatsangehoerigkeit": S, "staatsangehoerigkeit_2": S,
+        "bezirk_alt": S, "bezirk_neu": S, "adresse_pseudonym": S, "herkunft_ziel": S,
+    },
+    "bestand": {
+        "stichtag": D, "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
+        "staatsangehoerigkeit": S, "staatsangehoerigkeit_2": S, "bezirk": S,
+        "adresse_pseudonym": S, "zuzug_datum": D, "einzug_datum": D,
+    },
+    "schule": {
+        "stichtag": D, "schueler_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
+        "staatsangehoerigkeit_iso3": S, "schulform": S, "klassenart": S,
+        "wohnbezirk": S, "schule_id": S,
+    },
+    # Suppressed counts (`*`) are NULL with <col>_gesperrt = true; never 0.
+    "sgb2_aggregat": {
+        "monat": D, "bezirk": S, "staatsangehoerigkeit_gruppe": S,
+        "bg": I, "elb": I, "nef": I, "personen_in_bg": I,
+        "bg_gesperrt": pl.Boolean, "elb_gesperrt": pl.Boolean,
+        "nef_gesperrt": pl.Boolean, "personen_in_bg_gesperrt": pl.Boolean,
+    },
+    "sgb2_personen": {
+        "monat": D, "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
+        "staatsangehoerigkeit": S, "bezirk": S, "bg_pseudonym": S, "erwerbsfaehig": S,
+    },
+    "beratung": {
+        "kontakt_datum": D, "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
+        "staatsangehoerigkeit": S, "stelle": S, "gemeldet_angabe": S,
+    },
+    "wohnen_problemimmobilien": {
+        "stichtag": D, "objekt_id": S, "adresse_pseudonym": S, "bezirk": S, "status": S,
+        "wohneinheiten": I, "leerstand_we": I, "aufnahme_datum": D, "letzte_kontrolle": D,
+        "gemeldet_laut_register": I, "angetroffen_gemeldet": I, "angetroffen_nicht_gemeldet": I,
+    },
+    "wohnen_wohnungsbestand": {
+        "stichtag": D, "bezirk": S, "wohneinheiten": I, "leerstand_we": I, "gefoerderte_we": I,
+    },
+    "gebiete": {
+        "bezirk_code": S, "bezirk_name": S, "ebene": S, "uebergeordnet_code": S,
+        "gueltig_ab": D, "gueltig_bis": D, "flaeche_ha": pl.Float64,
+    },
+}
+
+# Provenance carried by every raw row.
+PROVENANCE: dict[str, pl.DataType] = {
+    "city": S,                 # city slug, e.g. "dortmund"
+    "delivery_file": S,        # path relative to the landing directory
+    "file_sha256": S,
+    "delivery_period": S,      # YYYY-MM, YYYY-MM-DD or "current"
+    "delivery_version": I,     # 1 for a file without _vN
+    "source_line": I,          # line (CSV) or row (xlsx) of the record in the file; Parquet: row index + 1
+    "received_at": pl.Datetime("us"),   # file modification time as found in landing
+    "loaded_at": pl.Datetime("us"),
+}
+
+# Standard vocabularies (after dialect translation).
+EVENT_TYPES = {
+    "ZU_AUSLAND": "inflow", "ZU_INLAND": "inflow", "ZU_UNBEKANNT": "inflow",
+    "STATUS_NW_HW": "inflow",
+    "FO_AUSLAND": "outflow", "FO_INLAND": "outflow", "FO_UNBEKANNT": "outflow",
+    "AVA": "outflow", "STATUS_HW_NW": "outflow",
+    "UMZUG": "move", "GEBURT": "natural", "TOD": "natural",
+}
+SEXES = {"m", "w", "d", "x"}
+SGB2_GROUPS = {"DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST", "INSGESAMT"}
+SCHOOL_FORMS_DE = {"GS", "HS", "RS", "GY", "GE", "SK", "FS", "BK"}
+SCHOOL_FORMS_NL = {"PO", "VO", "SO", "MBO"}
+CLASS_TYPES = {"REGEL", "ERSTFOERDERUNG"}
+COUNSELLING_SERVICES = {"ORIENTIERUNG", "AUFSUCHEND", "GESUNDHEIT"}
+STATED_REGISTRATION = {"ja", "nein", "unbekannt"}
+HOUSING_STATUS = {"BEOBACHTET", "IN_BEARBEITUNG", "GERAEUMT", "SANIERT", "ABGESCHLOSSEN"}
+AREA_LEVELS = {"stadtbezirk", "ortsteil", "wijk"}
+
+# Sources whose period is a month, a reference date, or the single value "current".
+MONTHLY_SOURCES = {"meldewesen", "sgb2", "beratung"}
+SNAPSHOT_SOURCES = {"bestand", "schule", "wohnen"}
+REFERENCE_SOURCES = {"gebiete"}
+SOURCES = MONTHLY_SOURCES | SNAPSHOT_SOURCES | REFERENCE_SOURCES
+
+
+def table_schema(table: str) -> dict[str, pl.DataType]:
+    """Full column -> dtype mapping of a raw table (domain columns, then provenance)."""
+    return {**COLUMNS[table], **PROVENANCE}
+
+
+def _duck_type(dtype: pl.DataType) -> str:
+    if dtype == pl.String:
+        return "VARCHAR"
+    if dtype == pl.Date:
+        return "DATE"
+    if dtype == pl.Int32:
+        return "INTEGER"
+    if dtype == pl.Float64:
+        return "DOUBLE"
+    if dtype == pl.Boolean:
+        return "BOOLEAN"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMP"
+    raise TypeError(f"no DuckDB type for {dtype}")
+
+
+def create_table_sql(table: str) -> str:
+    cols = ",\n  ".join(f"{c} {_duck_type(t)}" for c, t in table_schema(table).items())
+    return f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{table} (\n  {cols}\n)"
+
+
+def create_raw_tables(con) -> None:
+    """Create the (empty) raw schema in a DuckDB connection. Idempotent.
+
+    Lets dbt, quality and report work run against the contract before any delivery is loaded.
+    """
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    for table in COLUMNS:
+        con.execute(create_table_sql(table))
+    create_meta_tables(con)
+
+
+# Bookkeeping tables in schema `meta` (shared by ingest, quality and reports).
+META_TABLES_SQL: dict[str, str] = {
+    # Every delivery file seen and what became of it.
+    "delivery_registry": """
+        delivery_file VARCHAR NOT NULL, city VARCHAR, source VARCHAR, form VARCHAR,
+        period VARCHAR, version INTEGER, file_sha256 VARCHAR NOT NULL, size_bytes BIGINT,
+        received_at TIMESTAMP, registered_at TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL,   -- loaded | superseded | duplicate | quarantined | pending
+        reason VARCHAR, line INTEGER, rows BIGINT, loaded_at TIMESTAMP, superseded_by VARCHAR,
+        PRIMARY KEY (delivery_file, file_sha256)""",
+    # One row per load run (command line, Dagster, demo).
+    "load_runs": """
+        run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP,
+        landing_dir VARCHAR, synthetic BOOLEAN, loaded INTEGER, superseded INTEGER,
+        duplicate INTEGER, quarantined INTEGER, pending INTEGER""",
+    # Blocking results of quality checks: staging leaves these (city, source, form, period) out,
+    # the exchange/alliance layers and the report show them as blocked with the reason.
+    "quality_gate": """
+        city VARCHAR NOT NULL, source VARCHAR NOT NULL, form VARCHAR NOT NULL DEFAULT '',
+        period VARCHAR NOT NULL, check_name VARCHAR NOT NULL, reason VARCHAR,
+        blocked_at TIMESTAMP NOT NULL""",
+    # Every validation result (quality record).
+    "quality_results": """
+        run_id VARCHAR, checked_at TIMESTAMP NOT NULL, city VARCHAR, asset VARCHAR NOT NULL,
+        period VARCHAR, check_name VARCHAR NOT NULL, severity VARCHAR NOT NULL,
+        outcome VARCHAR NOT NULL,  -- passed | failed | error (could not run)
+        failed_rows BIGINT, observed VARCHAR, details VARCHAR""",
+}
+
+
+def create_meta_tables(con) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
+    for name, cols in META_TABLES_SQL.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.{name} ({cols})")
