@@ -1,0 +1,43 @@
+# The single entry point. `make demo` and `make test` are the README's two commands.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export WAREHOUSE_DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
+export LANDING_DIR ?= $(CURDIR)/data/landing
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup manifest demo test bench dev clean
+
+# Install exactly the locked dependencies, binary wheels only (see [tool.uv] no-build).
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.5"
+	uv sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(VENV)/.installed
+	@mkdir -p $(DAGSTER_HOME) data
+	@cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
+
+# dbt's manifest must exist before Dagster imports the dbt assets.
+manifest: setup
+	@dagster-dbt project prepare-and-package --file orchestration/dbt_project.py >/dev/null
+
+demo: manifest
+	python -m orchestration.demo
+
+test: manifest
+	python -m pytest
+
+bench: manifest
+	python -m orchestration.bench
+
+dev: manifest
+	dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf data/warehouse.duckdb data/published reports/output dbt_project/target

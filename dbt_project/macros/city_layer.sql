@@ -1,0 +1,67 @@
+{# Helpers shared by the city-layer staging and marts. #}
+
+{# Rows of a (city, source, form, period) that quality has blocked in meta.quality_gate stay out of staging. #}
+{% macro not_blocked(alias, source_name, form='') -%}
+not exists (
+    select 1 from {{ source('meta', 'quality_gate') }} as gate
+    where gate.city = {{ alias }}.city
+      and gate.source = '{{ source_name }}'
+      and coalesce(gate.form, '') = '{{ form }}'
+      and gate.period = {{ alias }}.delivery_period
+)
+{%- endmacro %}
+
+{# Destatis key of the city's own nationals: 000 in a German city, 148 (NLD) in a Dutch one. #}
+{% macro national_key(country) -%}
+(case when {{ country }} = 'NL' then '148' else '000' end)
+{%- endmacro %}
+
+{# A person with the country's own nationality as first or second nationality counts as a national
+   (official statistics of both countries do so). #}
+{% macro effective_nationality_key(key_1, key_2, country) -%}
+(case when {{ key_2 }} = {{ national_key(country) }} then {{ key_2 }} else {{ key_1 }} end)
+{%- endmacro %}
+
+{# Nationality group of an effective key: nationals -> DE/NL; Germans in a Dutch city -> EU_SONST;
+   otherwise group_de of the seed; keys not in the seed (should not pass ingest) -> DRITT_SONST. #}
+{% macro nationality_group(eff_key, country, seed_group) -%}
+(case
+    when {{ eff_key }} = {{ national_key(country) }} then coalesce({{ country }}, 'DE')
+    when {{ eff_key }} = '000' then 'EU_SONST'
+    else coalesce({{ seed_group }}, 'DRITT_SONST')
+ end)
+{%- endmacro %}
+
+{# Age in birth-year steps: only the birth year is delivered, so age = year(reference) - birth year
+   (the age reached in the reference year). #}
+{% macro age_at(reference_date, birth_year) -%}
+(year({{ reference_date }}) - {{ birth_year }})
+{%- endmacro %}
+
+{% macro standard_age_band(age) -%}
+(case
+    when {{ age }} is null then 'unbekannt'
+    when {{ age }} < 6 then '00-05'
+    when {{ age }} < 15 then '06-14'
+    when {{ age }} < 18 then '15-17'
+    when {{ age }} < 25 then '18-24'
+    when {{ age }} < 45 then '25-44'
+    when {{ age }} < 65 then '45-64'
+    else '65+'
+ end)
+{%- endmacro %}
+
+{# Sum of counts where a suppressed part suppresses the sum (BA rule: a total containing `*` is `*`). #}
+{% macro suppressed_sum(value, flag) -%}
+(case when bool_or(coalesce({{ flag }}, false) or {{ value }} is null) then null else sum({{ value }}) end)
+{%- endmacro %}
+
+{% macro suppressed_flag(value, flag) -%}
+bool_or(coalesce({{ flag }}, false) or {{ value }} is null)
+{%- endmacro %}
+
+{# Ratio that is NULL instead of failing or dividing by zero. #}
+{% macro safe_ratio(numerator, denominator, factor=1) -%}
+(case when {{ denominator }} is null or {{ denominator }} = 0 then null
+      else {{ factor }} * ({{ numerator }})::double / ({{ denominator }}) end)
+{%- endmacro %}

@@ -1,0 +1,112 @@
+{#
+  Disclosure control for aggregated cells that leave the city layer.
+
+  Input: a relation in the exchange cell layout (see models/exchange/_exchange__models.yml):
+  one row per cell, grouped into "linear relations" by `group_cols` (e.g. city, period,
+  indicator, breakdown), where the row with `is_total = true` is the published total of the
+  other rows of the group.
+
+  Rules (register basis only - official figures are already published by the statistical office):
+  - primary:   a cell whose numerator or denominator counts 1 or 2 persons is suppressed.
+               0 is published (an empty cell reveals nobody).
+  - secondary: in a group whose total is published, a single suppressed cell could be recovered
+               as total minus the others, so a second cell is suppressed with it - the smallest
+               non-zero open cell (the least information lost); if there is no open cell, the
+               total itself is suppressed.
+  - linked: indicators of one `suppression_family` are computed from the same counts (inflow,
+    outflow, net migration, their rates, the AVA share ...): publishing one of them could reopen a
+    hidden cell of another, so a group value hidden in one member is hidden in every member, and
+    a hidden total is hidden in every breakdown of every member. Each member's breakdown hides
+    0 or at least 2 cells, so the union does as well.
+  Suppressed cells lose numerator, denominator, value and interval (never 0: NULL), and carry
+  is_suppressed = true with suppression_reason = 'primary' | 'secondary' | 'linked'.
+#}
+{% macro disclosure_suppress(relation, group_cols, family_cols, total_scope_cols, cell_col='group_value') -%}
+{#- group_cols: one breakdown of one indicator (a linear relation: cells add up to the total);
+    family_cols: the same cell across the members of a suppression family;
+    total_scope_cols: every total of a family (all breakdowns) -#}
+{%- set g = group_cols | join(', ') -%}
+{%- set f = family_cols | join(', ') -%}
+{%- set t = total_scope_cols | join(', ') -%}
+with dc_cells as (
+    select
+        *,
+        coalesce(basis = 'register', true)
+            and (coalesce(numerator between 1 and 2, false)
+                 or coalesce(denominator between 1 and 2, false)) as dc_primary
+    from {{ relation }}
+),
+
+dc_groups as (
+    select
+        *,
+        count(*) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_n_primary_cells,
+        count(*) filter (where not dc_primary and not is_total) over (partition by {{ g }}) as dc_n_open_cells,
+        count(*) filter (where is_total and not dc_primary) over (partition by {{ g }}) as dc_n_open_totals,
+        row_number() over (
+            partition by {{ g }}
+            order by
+                (dc_primary or is_total),           -- open detail cells first
+                coalesce(numerator, 0) = 0,         -- prefer a non-zero complement
+                numerator,
+                {{ cell_col }}
+        ) as dc_complement_rank
+    from dc_cells
+),
+
+dc_secondary as (
+    select
+        *,
+        -- exactly one hidden detail cell next to a published total: recoverable by subtraction
+        (dc_n_open_totals > 0 and dc_n_primary_cells = 1) as dc_needs_complement
+    from dc_groups
+),
+
+dc_flagged as (
+    select
+        *,
+        case
+            when dc_primary then 'primary'
+            when dc_needs_complement and not is_total and dc_n_open_cells > 0
+                 and dc_complement_rank = 1 then 'secondary'
+            when dc_needs_complement and is_total and dc_n_open_cells = 0 then 'secondary'
+        end as dc_reason_local
+    from dc_secondary
+),
+
+dc_linked as (
+    select
+        *,
+        -- the same cell hidden in another member of the family
+        bool_or(dc_reason_local is not null) over (partition by {{ f }}) as dc_hidden_in_family,
+        -- a total hidden in one breakdown (or member) stays hidden in all of them
+        bool_or(is_total and dc_reason_local is not null) over (partition by {{ t }}) as dc_total_hidden_somewhere
+    from dc_flagged
+),
+
+dc_final as (
+    select
+        *,
+        coalesce(
+            dc_reason_local,
+            case when dc_hidden_in_family or (is_total and dc_total_hidden_somewhere) then 'linked' end
+        ) as suppression_reason
+    from dc_linked
+)
+
+select
+    * exclude (
+        numerator, denominator, value, ci_lower, ci_upper,
+        dc_primary, dc_n_primary_cells, dc_n_open_cells, dc_n_open_totals, dc_complement_rank,
+        dc_needs_complement, dc_reason_local, dc_hidden_in_family, dc_total_hidden_somewhere,
+        suppression_reason
+    ),
+    case when suppression_reason is null then numerator end as numerator,
+    case when suppression_reason is null then denominator end as denominator,
+    case when suppression_reason is null then value end as value,
+    case when suppression_reason is null then ci_lower end as ci_lower,
+    case when suppression_reason is null then ci_upper end as ci_upper,
+    suppression_reason is not null as is_suppressed,
+    suppression_reason
+from dc_final
+{%- endmacro %}

@@ -1,0 +1,19 @@
+-- The alliance's cities with keys, memberships and the registration rule that applies.
+select
+    c.slug as city,
+    c.name as city_name,
+    c.country,
+    c.official_key,
+    c.key_type,
+    c.dialect,
+    c.optionskommune,
+    string_split(c.alliances, '|') as alliances,
+    list_contains(string_split(c.alliances, '|'), 'komm-in') as in_komm_in,
+    list_contains(string_split(c.alliances, '|'), 'euregio') as in_euregio,
+    c.delivers_sgb2,
+    r.national_group,
+    r.national_destatis_key,
+    c.registration_rule,
+    r.rule_en as registration_rule_note
+from {{ ref('cities') }} as c
+left join {{ ref('registration_rules') }} as r on r.rule_code = c.registration_rule

@@ -1,0 +1,85 @@
+-- Problem properties per city, reference date, district ('INSGESAMT' = all) and status
+-- ('INSGESAMT' = all): properties, dwellings, vacancy, persons registered at those addresses per
+-- dwelling against the city average, and the latest inspection findings (only inspected
+-- properties enter the inspection sums). The register count comes from the stock on the same
+-- reference date (linked by address pseudonym inside the city layer).
+with properties as (
+    select * from {{ ref('stg_wohnen__problem_properties') }}
+),
+
+registered_at_address as (
+    select p.city, p.stichtag, p.objekt_id, count(b.person_pseudonym) as registered_persons,
+           count(b.person_pseudonym) filter (where b.nationality_group = 'EU2') as registered_persons_eu2
+    from properties as p
+    left join {{ ref('stg_bestand__persons') }} as b
+      on b.city = p.city and b.stichtag = p.stichtag and b.adresse_pseudonym = p.adresse_pseudonym
+    group by all
+),
+
+stock_present as (
+    select distinct city, stichtag from {{ ref('stg_bestand__persons') }}
+),
+
+city_average as (
+    select
+        d.city, d.stichtag,
+        (select count(*) from {{ ref('stg_bestand__persons') }} as b
+          where b.city = d.city and b.stichtag = d.stichtag) as registered_persons_city,
+        sum(d.wohneinheiten) as dwellings_city
+    from {{ ref('stg_wohnen__dwelling_stock') }} as d
+    group by all
+),
+
+per_property as (
+    select p.*, r.registered_persons, r.registered_persons_eu2, sp.city is not null as stock_available
+    from properties as p
+    join registered_at_address as r on r.city = p.city and r.stichtag = p.stichtag and r.objekt_id = p.objekt_id
+    left join stock_present as sp on sp.city = p.city and sp.stichtag = p.stichtag
+),
+
+rolled as (
+    select
+        city, stichtag,
+        case when grouping(bezirk) = 1 then 'INSGESAMT' else coalesce(bezirk, 'UNBEKANNT') end as district_code,
+        case when grouping(status) = 1 then 'INSGESAMT' else status end as status,
+        count(*) as properties,
+        sum(wohneinheiten)::bigint as dwellings,
+        sum(leerstand_we)::bigint as vacant_dwellings,
+        bool_and(stock_available) as stock_available,
+        sum(registered_persons)::bigint as registered_persons,
+        sum(registered_persons_eu2)::bigint as registered_persons_eu2,
+        count_if(is_inspected) as properties_inspected,
+        sum(gemeldet_laut_register) filter (where is_inspected)::bigint as inspection_registered,
+        sum(angetroffen_gemeldet) filter (where is_inspected)::bigint as inspection_found_registered,
+        sum(angetroffen_nicht_gemeldet) filter (where is_inspected)::bigint as inspection_found_not_registered
+    from per_property
+    group by grouping sets ((city, stichtag, bezirk, status), (city, stichtag, bezirk),
+                            (city, stichtag, status), (city, stichtag))
+)
+
+select
+    r.city, r.stichtag, r.district_code, r.status,
+    r.properties, r.dwellings, r.vacant_dwellings,
+    {{ safe_ratio('r.vacant_dwellings', 'r.dwellings') }} as vacancy_share,
+    case when r.stock_available then r.registered_persons end as registered_persons,
+    case when r.stock_available then r.registered_persons_eu2 end as registered_persons_eu2,
+    case when r.stock_available then {{ safe_ratio('r.registered_persons', 'r.dwellings') }} end
+        as registered_per_dwelling,
+    ca.registered_persons_city,
+    ca.dwellings_city::bigint as dwellings_city,
+    case when r.stock_available then {{ safe_ratio('ca.registered_persons_city', 'ca.dwellings_city') }} end
+        as registered_per_dwelling_city,
+    r.properties_inspected,
+    r.inspection_registered,
+    r.inspection_found_registered,
+    r.inspection_found_not_registered,
+    r.inspection_registered - r.inspection_found_registered as inspection_registered_not_found,
+    -- Duisburg's three addresses: 58 % of the registered not found, 27 % of those found not registered
+    {{ safe_ratio('r.inspection_registered - r.inspection_found_registered', 'r.inspection_registered') }}
+        as share_registered_not_found,
+    {{ safe_ratio('r.inspection_found_not_registered',
+                  'r.inspection_found_registered + r.inspection_found_not_registered') }}
+        as share_found_not_registered,
+    'register' as basis
+from rolled as r
+left join city_average as ca on ca.city = r.city and ca.stichtag = r.stichtag

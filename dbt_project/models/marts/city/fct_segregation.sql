@@ -1,0 +1,68 @@
+-- Concentration and segregation of each nationality group against the rest of the population,
+-- per city and reference date (quarter ends), over the finest districts of the stock:
+-- * share living in the top third of districts (ceil(n/3) districts with the most members of the
+--   group, ties broken by code);
+-- * dissimilarity index D = 1/2 sum_i |g_i/G - r_i/R| (r = everyone else);
+-- * isolation index xPx = sum_i (g_i/G) (g_i/t_i) (t = everyone), and the group's city share G/T
+--   (the isolation index equals it under even distribution).
+with counts as (
+    select city, stichtag, district_code, nationality_group, persons
+    from {{ ref('int_population_counts') }}
+    where not is_projected and district_code <> 'UNBEKANNT'
+),
+
+districts as (
+    select city, stichtag, district_code, sum(persons) as district_total
+    from counts
+    group by all
+),
+
+groups as (
+    select distinct city, stichtag, nationality_group from counts
+),
+
+grid as (
+    select g.city, g.stichtag, g.nationality_group, d.district_code, d.district_total,
+           coalesce(c.persons, 0) as group_persons
+    from groups as g
+    join districts as d on d.city = g.city and d.stichtag = g.stichtag
+    left join counts as c
+      on c.city = g.city and c.stichtag = g.stichtag and c.district_code = d.district_code
+     and c.nationality_group = g.nationality_group
+),
+
+with_totals as (
+    select
+        *,
+        sum(group_persons) over w as group_total,
+        sum(district_total) over w as city_total,
+        count(*) over w as n_districts,
+        row_number() over (partition by city, stichtag, nationality_group
+                           order by group_persons desc, district_code) as rank_in_group
+    from grid
+    window w as (partition by city, stichtag, nationality_group)
+)
+
+select
+    city,
+    stichtag,
+    year(stichtag) || '-Q' || quarter(stichtag) as quarter_key,
+    nationality_group,
+    any_value(n_districts) as districts,
+    any_value(group_total)::bigint as group_persons,
+    any_value(city_total)::bigint as total_persons,
+    {{ safe_ratio('any_value(group_total)', 'any_value(city_total)') }} as group_share_of_city,
+    ceil(any_value(n_districts) / 3.0)::integer as top_third_districts,
+    sum(group_persons) filter (where rank_in_group <= ceil(n_districts / 3.0))::bigint as group_persons_top_third,
+    {{ safe_ratio('sum(group_persons) filter (where rank_in_group <= ceil(n_districts / 3.0))',
+                  'any_value(group_total)') }} as share_in_top_third,
+    case when any_value(group_total) > 0 and any_value(city_total - group_total) > 0 then
+        0.5 * sum(abs(group_persons / group_total
+                      - (district_total - group_persons) / (city_total - group_total)))
+    end as dissimilarity_index,
+    case when any_value(group_total) > 0 then
+        sum(case when district_total > 0 then (group_persons / group_total) * (group_persons / district_total) else 0 end)
+    end as isolation_index,
+    'register' as basis
+from with_totals
+group by city, stichtag, nationality_group

@@ -1,0 +1,243 @@
+"""Stratified estimates from the city-layer staging models (DuckDB), one reference date per city.
+
+Strata: city x nationality group x standard age band on the register reference date `t`
+(the quarter end nearest the latest school census). Lists per stratum: register (bestand on
+t), school (pupils of the census living in the city; age band 06-14 only), SGB II persons of
+the month of t (Optionskommunen), counselling contacts within +-`window_days` of t. A person's
+stratum comes from the first list that has them (register, school, SGB II, counselling),
+with age = year(t) - birth year as everywhere in the warehouse.
+
+Person-level data are read here and never leave: the result has one row per stratum x
+method x quantity with counts and estimates only.
+"""
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from estimation.dual_system import dual_system
+from estimation.loglinear import multiple_systems
+from estimation.overcount import lag_overcount, school_gone, school_gone_share
+from estimation.ratio import ratio_estimate
+from estimation.result import Z95, Estimate
+
+DEFAULT_RELATIONS = {
+    "bestand": "staging.stg_bestand__persons",
+    "schule": "staging.stg_schule__pupils",
+    "sgb2": "staging.stg_sgb2__persons",
+    "beratung": "staging.stg_beratung__contacts",
+    "meldewesen": "staging.stg_meldewesen__events",
+}
+OUTFLOWS_LATE = ("AVA", "FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")
+AGE_BAND_SQL = """case when {a} < 6 then '00-05' when {a} < 15 then '06-14' when {a} < 18 then '15-17'
+ when {a} < 25 then '18-24' when {a} < 45 then '25-44' when {a} < 65 then '45-64' else '65+' end"""
+STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]   # SGB II requires registration
+MIN_STRATUM = 20   # fewer registered or listed persons: no estimate, only the counts
+# Preference order per (age band kind, quantity); the first method present is recommended.
+# Chosen on the validation against the demo world's truth (METHODS.md).
+RECOMMENDATION = {
+    ("children", "registered_gone"): ["school_gone_share", "lag_projection"],
+    ("others", "registered_gone"): ["school_gone_share", "lag_projection"],
+    ("children", "residents"): ["ratio_school", "dse_register_school", "mse_loglinear"],
+    ("others", "residents"): ["ratio_school", "mse_loglinear", "dse_register_counselling"],
+}
+
+
+def reference_dates(con, rel: dict[str, str]) -> dict[str, tuple[date, date]]:
+    """city -> (register reference date t, school census day) nearest the latest census."""
+    rows = con.execute(f"""
+        with census as (select city, max(stichtag) as census from {rel['schule']} group by city),
+        dates as (select distinct city, stichtag from {rel['bestand']})
+        select d.city, arg_min(d.stichtag, abs(date_diff('day', d.stichtag, c.census))), c.census
+        from dates d join census c using (city) group by d.city, c.census
+    """).fetchall()
+    return {city: (t, census) for city, t, census in rows}
+
+
+def capture_histories(con, rel: dict[str, str], city: str, t: date, census: date,
+                      window_days: int = 91) -> pl.DataFrame:
+    """One row per person seen by any list: stratum, 0/1 per list (person-level; city layer)."""
+    band = lambda col: AGE_BAND_SQL.format(a=f"(year(DATE '{t}') - {col})")
+    has_sgb2 = _has_rows(con, rel.get("sgb2"), city)
+    has_beratung = _has_rows(con, rel.get("beratung"), city)
+    parts = [f"""select person_pseudonym as pid, nationality_group as grp, {band('geburtsjahr')} as age_band,
+                 year(DATE '{t}') - geburtsjahr as age, 'register' as list, 1 as prio from {rel['bestand']} where city = '{city}' and stichtag = DATE '{t}'""",
+             f"""select schueler_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'school', 2
+                 from {rel['schule']} where city = '{city}' and stichtag = DATE '{census}'
+                 and coalesce(residence_district, '') <> 'AUSSERHALB'"""]
+    if has_sgb2:
+        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'sgb2', 3
+                 from {rel['sgb2']} where city = '{city}' and monat = date_trunc('month', DATE '{t}')""")
+    if has_beratung:
+        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'counselling', 4
+                 from {rel['beratung']} where city = '{city}'
+                 and kontakt_datum between DATE '{t}' - {window_days} and DATE '{t}' + {window_days}""")
+    lists = ["register", "school"] + (["sgb2"] if has_sgb2 else []) + (["counselling"] if has_beratung else [])
+    flags = ", ".join(f"max((list = '{name}')::int) as {name}" for name in lists)
+    return con.execute(f"""
+        with seen as ({' union all '.join(parts)})
+        select pid, arg_min(grp, prio) as nationality_group, arg_min(age_band, prio) as age_band,
+               arg_min(age, prio) as age, {flags}
+        from seen group by pid
+    """).pl()
+
+
+def _has_rows(con, relation: str | None, city: str) -> bool:
+    if not relation:
+        return False
+    try:
+        return con.execute(f"select count(*) from {relation} where city = '{city}'").fetchone()[0] > 0
+    except Exception:   # relation absent (source not built): the list is simply not used
+        return False
+
+
+def outflow_events(con, rel: dict[str, str], city: str, t: date) -> pl.DataFrame:
+    band = AGE_BAND_SQL.format(a=f"(year(DATE '{t}') - geburtsjahr)")
+    kinds = ", ".join(f"'{k}'" for k in OUTFLOWS_LATE)
+    return con.execute(f"""
+        select ereignis_datum, meldedatum, nationality_group, {band} as age_band
+        from {rel['meldewesen']} where city = '{city}' and ereignis_art in ({kinds})
+    """).pl()
+
+
+def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) -> list[dict]:
+    """All estimates of one city on reference date t (rows for the mart)."""
+    ch = capture_histories(con, rel, city, t, census)
+    events = outflow_events(con, rel, city, t)
+    as_of = con.execute(f"select max(meldedatum) from {rel['meldewesen']} where city = '{city}'").fetchone()[0]
+    lists_all = [c for c in ("register", "school", "sgb2", "counselling") if c in ch.columns]
+    rows: list[dict] = []
+    # Coverage of the register for children, per group: the school ratio.
+    # Children surely of school age on the census day: age 7-14 in birth-year steps (a "6" born
+    # late in the year is still 5 and not yet at school).
+    kids = (ch.filter(pl.col("age").is_between(7, 14)).group_by("nationality_group")
+            .agg(pl.col("register").sum().alias("reg_kids"), pl.col("school").sum().alias("pupils"),
+                 (pl.col("register") * pl.col("school")).sum().alias("reg_pupils")))
+    kid_counts = {r["nationality_group"]: r for r in kids.iter_rows(named=True)}
+    for (grp, band), part in ch.group_by(["nationality_group", "age_band"]):
+        stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": "ALLE"}
+        n_reg = float(part["register"].sum())
+        ev = events.filter((pl.col("nationality_group") == grp) & (pl.col("age_band") == band))
+        lag = lag_overcount(ev, t, as_of=as_of, reference_events=events)
+        rows.append(_row(stratum, lag, n_reg))
+        gone = lag
+        kc = kid_counts.get(grp)
+        if kc and kc["reg_kids"] > 0:
+            share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]))
+            gone = school_gone(n_reg, share, share_se, float(kc["reg_kids"]))
+            rows.append(_row(stratum, gone, n_reg))
+        lists = [c for c in lists_all if part[c].sum() > 0 and (c != "school" or band == "06-14")]
+        if band == "06-14" and "school" in lists:
+            n2, m = float(part["school"].sum()), float((part["register"] * part["school"]).sum())
+            dse = dual_system(n_reg, n2, m, n1_gone=gone.point, n1_gone_var=(gone.se or 0) ** 2)
+            dse.method = "dse_register_school"
+            rows += _resident_rows(stratum, dse, n_reg, gone)
+        if "counselling" in lists:
+            n2, m = float(part["counselling"].sum()), float((part["register"] * part["counselling"]).sum())
+            dse = dual_system(n_reg, n2, m, n1_gone=gone.point, n1_gone_var=(gone.se or 0) ** 2)
+            dse.method = "dse_register_counselling"
+            rows += _resident_rows(stratum, dse, n_reg, gone)
+        if len(lists) >= 2 and len(part) >= MIN_STRATUM:
+            mse = _mse_gone_corrected(part, lists, gone)
+            if mse is not None:
+                rows += _resident_rows(stratum, mse, n_reg, gone)
+        if kc and n_reg > 0:
+            ratio = ratio_estimate(float(kc["pupils"]), float(kc["reg_kids"]), n_reg)
+            rows += _resident_rows(stratum, ratio, n_reg, gone, net=True)
+    return rows
+
+
+def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) -> Estimate | None:
+    """MSE with the estimated gone taken off the register-only cell (they can sit nowhere else);
+    the uncertainty of that correction is propagated through the chosen model."""
+    agg = part.group_by(lists).len()
+    H = agg.select(lists).to_numpy()
+    y = agg["len"].to_numpy().astype(float)
+    reg_only = np.array([[1] + [0] * (len(lists) - 1)])
+    try:
+        est = multiple_systems(np.vstack([H, reg_only]), np.r_[y, -gone.point], lists,
+                               structural_zeros=STRUCTURAL_ZEROS)
+    except ValueError:      # no identifiable model with a finite estimate in this stratum
+        return None
+    se_g = gone.se or 0.0
+    if se_g > 0:
+        pairs = [tuple(p.split(":")) for p in est.details["model"]]
+        try:
+            shifted = multiple_systems(np.vstack([H, reg_only]), np.r_[y, -(gone.point + se_g)], lists,
+                                       structural_zeros=STRUCTURAL_ZEROS, force_interactions=pairs)
+        except ValueError:
+            est.warnings.append("uncertainty of the gone correction could not be propagated")
+            return est
+        extra = (shifted.point - est.point) ** 2  # (dN/dgone * se_gone)^2
+        half_lo, half_hi = est.point - est.lower, est.upper - est.point
+        est.lower = est.point - math.sqrt(half_lo**2 + Z95**2 * extra)
+        est.upper = est.point + math.sqrt(half_hi**2 + Z95**2 * extra)
+    return est
+
+
+def _resident_rows(stratum: dict, total: Estimate, n_reg: float, gone: Estimate, net: bool = False) -> list[dict]:
+    """Residents and unregistered = residents - (registered - gone) for one method."""
+    out = [_row(stratum, total, n_reg)]
+    reg_present = n_reg - gone.point
+    se_g = gone.se or 0.0
+    unreg = Estimate(
+        method=total.method, quantity="unregistered", point=total.point - reg_present,
+        lower=total.lower - reg_present - Z95 * se_g, upper=total.upper - reg_present + Z95 * se_g,
+        se=math.sqrt((total.se or 0) ** 2 + se_g**2),
+        interval_method=total.interval_method + "; minus registered present (gone estimate added in quadrature)",
+        assumptions=total.assumptions, warnings=list(total.warnings) + (gone.warnings if net else []),
+        inputs=total.inputs, details=total.details)
+    if not net:
+        unreg.lower = max(unreg.lower, 0.0)
+    out.append(_row(stratum, unreg, n_reg))
+    return out
+
+
+def _row(stratum: dict, e: Estimate, n_reg: float) -> dict:
+    return {
+        **stratum, "method": e.method, "quantity": e.quantity, "registered": n_reg,
+        "point": _f(e.point), "lower": _f(e.lower), "upper": _f(e.upper), "se": _f(e.se),
+        "interval_method": e.interval_method, "assumptions": e.assumptions,
+        "warnings": "; ".join(e.warnings), "valid": e.valid,
+        "model": ",".join(e.details.get("model", [])) if e.method == "mse_loglinear" else None,
+        "inputs": json.dumps(e.inputs, sort_keys=True, default=str),
+        "alternatives": json.dumps(e.details.get("alternatives", []), default=str),
+    }
+
+
+def _f(x) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def estimate_all(con, rel: dict[str, str] | None = None) -> pl.DataFrame:
+    """Estimates for every city with a register and a school census (the mart's content)."""
+    rel = {**DEFAULT_RELATIONS, **(rel or {})}
+    rows: list[dict] = []
+    for city, (t, census) in sorted(reference_dates(con, rel).items()):
+        rows += estimate_city(con, rel, city, t, census)
+    schema = {"city": pl.String, "stichtag": pl.Date, "nationality_group": pl.String, "age_band": pl.String,
+              "district": pl.String, "method": pl.String, "quantity": pl.String, "registered": pl.Float64,
+              "point": pl.Float64, "lower": pl.Float64, "upper": pl.Float64, "se": pl.Float64,
+              "interval_method": pl.String, "assumptions": pl.String, "warnings": pl.String,
+              "valid": pl.Boolean, "model": pl.String, "inputs": pl.String, "alternatives": pl.String}
+    df = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    return mark_recommended(df)
+
+
+def mark_recommended(df: pl.DataFrame) -> pl.DataFrame:
+    """Add `recommended`: per stratum and quantity the first available method of RECOMMENDATION."""
+    keys = ["city", "stichtag", "nationality_group", "age_band", "district", "quantity"]
+    kind = pl.when(pl.col("age_band") == "06-14").then(pl.lit("children")).otherwise(pl.lit("others"))
+    rank_expr = pl.lit(99)
+    for (k, q), methods in RECOMMENDATION.items():
+        q_match = ["residents", "unregistered"] if q == "residents" else [q]
+        for i, m in enumerate(methods):
+            rank_expr = pl.when((kind == k) & pl.col("quantity").is_in(q_match) & (pl.col("method") == m)
+                                & pl.col("point").is_not_null()).then(pl.lit(i)).otherwise(rank_expr)
+    df = df.with_columns(rank_expr.alias("_rank"))
+    best = pl.col("_rank") == pl.col("_rank").min().over(keys)
+    return df.with_columns((best & (pl.col("_rank") < 99)).alias("recommended")).drop("_rank")

@@ -1,0 +1,347 @@
+"""Load every city delivery of the landing directory into the raw layer.
+
+`load_landing()` scans the landing folder, registers every file in `meta.delivery_registry` and
+loads the current version of each (city, source, form, period): one DuckDB transaction per
+delivery (delete the period's rows, insert the new ones, update the registry), so a failure
+leaves the previous state. Unchanged files are recognised by (path, SHA-256) and skipped, which
+makes a second run over the same landing directory change nothing but the `meta.load_runs` log.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable
+
+import duckdb
+import polars as pl
+
+from ingest import config
+from ingest.dialects import read_delivery
+from ingest.errors import DeliveryError, PendingDelivery
+from ingest.layout import MARKER_FILES, NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
+from ingest.normalise import to_canonical
+from ingest.registry import Entry, RegistryState, mark_superseded, write_entry
+from ingest.schemas import RAW_SCHEMA, create_raw_tables
+from ingest.validate import Context, needs_gebiete, validate
+
+logger = logging.getLogger("ingest")
+SYNTHETIC_MARKER = "DEMO_SYNTHETIC_DATA.txt"
+STATUSES = ("loaded", "superseded", "duplicate", "quarantined", "pending")
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    city: str | None
+    source: str | None
+    form: str | None
+    period: str | None
+    version: int | None
+    status: str
+    reason: str | None = None
+    line: int | None = None
+    rows: int | None = None
+
+
+@dataclass
+class LoadSummary:
+    run_id: str
+    synthetic: bool
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    unchanged: int = 0      # files already registered with the same bytes (nothing to do)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def loaded(self) -> int: return self.count("loaded")
+    @property
+    def superseded(self) -> int: return self.count("superseded")
+    @property
+    def duplicate(self) -> int: return self.count("duplicate")
+    @property
+    def quarantined(self) -> int: return self.count("quarantined")
+    @property
+    def pending(self) -> int: return self.count("pending")
+
+
+@dataclass
+class Candidate:
+    rel: str
+    path: Path
+    sha: str
+    size: int
+    received_at: datetime
+    name: DeliveryName | None = None
+    layout_error: str | None = None
+    pending_row: bool = False     # registered as pending before: retried
+
+
+def scan_landing(landing: Path) -> list[Path]:
+    """Delivery files below the landing directory (official tables and marker files excluded)."""
+    files = []
+    for path in sorted(landing.rglob("*")):
+        rel = path.relative_to(landing)
+        if not path.is_file() or any(p.startswith(".") for p in rel.parts):
+            continue
+        if rel.parts[0] in NON_CITY_ENTRIES or (len(rel.parts) == 1 and rel.name in MARKER_FILES):
+            continue
+        if len(rel.parts) == 1:
+            continue   # loose files in the root (README etc.) are not deliveries
+        files.append(path)
+    return files
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(8 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _Loader:
+    def __init__(self, con, landing: Path, cities: dict, log: Callable[[str], None] | None):
+        self.con, self.landing, self.cities, self.hook = con, landing, cities, log
+        self.state = RegistryState.read(con)
+        self.outcomes: list[FileOutcome] = []
+        self.unchanged = 0
+        self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+
+    # -- messages ---------------------------------------------------------------------------
+    def say(self, msg: str, level: int = logging.INFO) -> None:
+        logger.log(level, msg)
+        if self.hook is not None:
+            self.hook(msg)
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def record(self, c: Candidate, status: str, reason=None, line=None, rows=None,
+               loaded_at=None, superseded_by=None, write=True) -> None:
+        n = c.name
+        fields = dict(city=n.city if n else (c.rel.split("/")[0]), source=n.source if n else None,
+                      form=n.form if n else None, period=n.period if n else None,
+                      version=n.version if n else None)
+        if write:
+            write_entry(self.con, delivery_file=c.rel, file_sha256=c.sha, status=status,
+                        size_bytes=c.size, received_at=c.received_at, reason=reason, line=line,
+                        rows=rows, loaded_at=loaded_at, superseded_by=superseded_by,
+                        now=datetime.now(), **fields)
+        self.state.remember(Entry(c.rel, c.sha, status, fields["city"], fields["source"],
+                                  fields["form"], fields["period"], fields["version"]))
+        self.outcomes.append(FileOutcome(c.rel, status=status, reason=reason, line=line, rows=rows,
+                                         **fields))
+        if status == "quarantined":
+            where = f" line {line}" if line else ""
+            self.say(f"quarantined {c.rel}{where}: {reason}", logging.WARNING)
+
+    # -- classification without reading the contents ------------------------------------------
+    def classify(self, paths: Iterable[Path], city_filter, source_filter) -> list[Candidate]:
+        todo: list[Candidate] = []
+        for path in paths:
+            rel = path.relative_to(self.landing).as_posix()
+            if city_filter and rel.split("/")[0] not in city_filter:
+                continue
+            try:
+                name, err = parse_delivery_path(rel, self.cities), None
+            except LayoutError as exc:
+                name, err = None, str(exc)
+            if source_filter and name is not None and name.source not in source_filter:
+                continue
+            stat = path.stat()
+            c = Candidate(rel, path, file_sha256(path), stat.st_size,
+                          datetime.fromtimestamp(stat.st_mtime), name, err)
+            known = self.state.by_file.get(rel, [])
+            same = [e for e in known if e.file_sha256 == c.sha]
+            if same:
+                if same[0].status == "pending" and name is not None:
+                    c.pending_row = True
+                    todo.append(c)
+                else:
+                    self.unchanged += 1
+                continue
+            if known:
+                self.record(c, "quarantined", "file changed in place (same name, new bytes): "
+                            "deliveries are immutable, send a corrected _vN instead")
+            elif err:
+                self.record(c, "quarantined", f"file name does not fit the layout: {err}")
+            elif c.size == 0:
+                self.record(c, "quarantined", "empty file (0 bytes)")
+            elif c.sha in self.state.by_sha:
+                self.record(c, "duplicate", f"same bytes as {self.state.by_sha[c.sha]}")
+            else:
+                self.state.by_sha.setdefault(c.sha, rel)   # later identical files are duplicates
+                todo.append(c)
+        return todo
+
+    # -- loading ----------------------------------------------------------------------------
+    def run(self, todo: list[Candidate]) -> None:
+        by_city: dict[str, list[Candidate]] = defaultdict(list)
+        for c in todo:
+            by_city[c.name.city].append(c)
+        for city in sorted(by_city):
+            groups: dict[tuple, list[Candidate]] = defaultdict(list)
+            for c in by_city[city]:
+                groups[c.name.period_key].append(c)
+            # gebiete first: the other sources are checked against it
+            for key in sorted(groups, key=lambda k: (k[1] != "gebiete", k[1], k[2], k[3])):
+                self.load_period(key, sorted(groups[key], key=lambda c: -c.name.version))
+            for (c_city, source), (files, rows, secs) in sorted(self.stats.items()):
+                if c_city == city:
+                    self.say(f"{city:<12} {source:<25} {files:>5} files {rows:>12,} rows {secs:7.1f} s")
+
+    def load_period(self, key: tuple, versions: list[Candidate]) -> None:
+        """Highest version first: it replaces what is loaded, lower ones are superseded."""
+        for c in versions:
+            current = self.state.loaded.get(key)
+            if current is not None and c.name.version < current.version:
+                self.record(c, "superseded", f"version {c.name.version} arrived after version "
+                            f"{current.version}", superseded_by=current.delivery_file)
+                continue
+            if current is not None and c.name.version == current.version:
+                self.record(c, "quarantined", f"version conflict: {current.delivery_file} is "
+                            f"already loaded as version {current.version} of this period")
+                continue
+            t0 = time.perf_counter()
+            try:
+                rows = self.load_one(c, current)
+            except DeliveryError as exc:
+                self.record(c, "quarantined", exc.reason, exc.line)
+                continue
+            except PendingDelivery as exc:
+                if c.pending_row:   # still waiting: leave the registry row as it is
+                    self.record(c, "pending", str(exc), write=False)
+                else:
+                    self.record(c, "pending", str(exc))
+                continue
+            stat = self.stats[(c.name.city, c.name.table)]
+            stat[0] += 1
+            stat[1] += rows
+            stat[2] += time.perf_counter() - t0
+
+    def load_one(self, c: Candidate, current: Entry | None) -> int:
+        n, city = c.name, self.cities[c.name.city]
+        data = c.path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != c.sha:
+            raise DeliveryError("file changed while being loaded")
+        frame = to_canonical(read_delivery(data, n, city), n.table)
+        del data
+        ctx = Context(n, city)
+        if needs_gebiete(n.table):
+            ctx.gebiete = self.con.execute(
+                f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?",
+                [n.city]).pl()
+            if ctx.gebiete.height == 0:
+                raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
+        validate(frame, ctx)
+        if n.table == "meldewesen":
+            check_ids_against_loaded(self.con, frame, n)
+        now = datetime.now()
+        frame = frame.with_columns(
+            pl.lit(n.city).alias("city"), pl.lit(c.rel).alias("delivery_file"),
+            pl.lit(c.sha).alias("file_sha256"), pl.lit(n.period).alias("delivery_period"),
+            pl.lit(n.version, pl.Int32).alias("delivery_version"),
+            pl.lit(c.received_at, pl.Datetime("us")).alias("received_at"),
+            pl.lit(now, pl.Datetime("us")).alias("loaded_at"))
+        self.write(c, frame, current, now)
+        return frame.height
+
+    def write(self, c: Candidate, frame: pl.DataFrame, current: Entry | None, now: datetime) -> None:
+        """One transaction: replace the period's rows, register the file, supersede the old one."""
+        n, con = c.name, self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM {RAW_SCHEMA}.{n.table} WHERE city = ? AND delivery_period = ?",
+                        [n.city, n.period])
+            _insert_frame(con, n.table, frame)
+            if current is not None:
+                mark_superseded(con, current.delivery_file, current.file_sha256, c.rel)
+            self.record(c, "loaded", rows=frame.height, loaded_at=now)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            self.outcomes = [o for o in self.outcomes if not (o.file == c.rel and o.status == "loaded")]
+            raise
+        if current is not None:   # record() above already made the new file the loaded one
+            current.status = "superseded"
+            self.say(f"{c.rel} replaces {current.delivery_file}")
+
+
+def _insert_frame(con, table: str, frame: pl.DataFrame) -> None:
+    """Insert through Arrow; `CompatLevel.oldest()` exports plain large_string buffers instead of
+    string views, which DuckDB's Arrow scan takes without conversion."""
+    con.register("_delivery", frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    try:
+        con.execute(f"INSERT INTO {RAW_SCHEMA}.{table} BY NAME SELECT * FROM _delivery")
+    finally:
+        con.unregister("_delivery")
+
+
+def check_ids_against_loaded(con, frame: pl.DataFrame, n: DeliveryName) -> None:
+    """`ereignis_id` is unique per city over all time, except in the period being replaced.
+
+    DuckDB pushes the min/max of the new ids (build side of the join) into the scan of
+    raw.meldewesen, so row groups whose id range cannot match are skipped: ids grow over time,
+    so a new month does not read the whole history.
+    """
+    con.register("_new_ids", frame.select("ereignis_id", "source_line").to_arrow(
+        compat_level=pl.CompatLevel.oldest()))
+    try:
+        hit = con.execute(
+            f"SELECT n.ereignis_id, n.source_line, m.delivery_file FROM _new_ids n "
+            f"JOIN {RAW_SCHEMA}.meldewesen m ON m.ereignis_id = n.ereignis_id "
+            f"WHERE m.city = ? AND m.delivery_period <> ? ORDER BY n.source_line LIMIT 1",
+            [n.city, n.period]).fetchone()
+    finally:
+        con.unregister("_new_ids")
+    if hit:
+        raise DeliveryError(f"duplicate ereignis_id {hit[0]!r}: already loaded from {hit[2]}", hit[1])
+
+
+def load_landing(landing_dir=None, warehouse=None, cities=None, sources=None,
+                 log: Callable[[str], None] | None = None) -> LoadSummary:
+    """Register and load every delivery below `landing_dir` into `warehouse` (see module doc)."""
+    landing = Path(landing_dir) if landing_dir else config.landing_dir()
+    wh = Path(warehouse) if warehouse else config.warehouse_path()
+    wh.parent.mkdir(parents=True, exist_ok=True)
+    started = datetime.now()
+    synthetic = (landing / SYNTHETIC_MARKER).exists()
+    summary = LoadSummary(run_id=uuid.uuid4().hex, synthetic=synthetic)
+    city_configs = config.load_cities()
+    unknown = set(cities or ()) - set(city_configs)
+    if unknown:
+        raise ValueError(f"unknown city/cities: {sorted(unknown)}")
+    con = duckdb.connect(str(wh))
+    try:
+        create_raw_tables(con)
+        loader = _Loader(con, landing, city_configs, log)
+        paths = scan_landing(landing) if landing.is_dir() else []
+        if not landing.is_dir():
+            loader.say(f"landing directory {landing} does not exist", logging.WARNING)
+        todo = loader.classify(paths, set(cities or ()), set(sources or ()))
+        loader.run(todo)
+        summary.outcomes, summary.unchanged = loader.outcomes, loader.unchanged
+        con.execute(
+            "INSERT INTO meta.load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [summary.run_id, started, datetime.now(), str(landing), synthetic, summary.loaded,
+             summary.superseded, summary.duplicate, summary.quarantined, summary.pending])
+    finally:
+        con.close()
+    loader.say(format_summary(summary))
+    return summary
+
+
+def format_summary(s: LoadSummary) -> str:
+    lines = [f"deliveries: {s.loaded} loaded, {s.superseded} superseded, {s.duplicate} duplicate, "
+             f"{s.quarantined} quarantined, {s.pending} pending, {s.unchanged} unchanged"
+             + (" (synthetic demo data)" if s.synthetic else "")]
+    for o in s.outcomes:
+        if o.status in ("quarantined", "pending"):
+            where = f" (line {o.line})" if o.line else ""
+            lines.append(f"  {o.status}: {o.file}{where}: {o.reason}")
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""Typing of a text frame in the standard shape into the canonical raw-table columns.
+
+Every step is a vectorised Polars expression; a value that cannot be typed makes the whole
+delivery fail with the first offending line (`DeliveryError`).
+"""
+from __future__ import annotations
+
+import polars as pl
+
+from ingest.errors import DeliveryError
+from ingest.schemas import COLUMNS
+
+# SGB II aggregate counts: `*` marks a suppressed cell (NULL plus <col>_gesperrt, never 0).
+SUPPRESSIBLE = {"sgb2_aggregat": ("bg", "elb", "nef", "personen_in_bg")}
+MONTH_COLUMNS = {"monat"}   # delivered as YYYY-MM; stored as the first day of the month
+
+
+def check_columns(df: pl.DataFrame, table: str) -> None:
+    expected = [c for c in COLUMNS[table] if not c.endswith("_gesperrt")]
+    present = set(df.columns) - {"source_line"}
+    missing = [c for c in expected if c not in present]
+    extra = sorted(present - set(expected))
+    if missing:
+        more = f"; unexpected: {', '.join(extra)}" if extra else ""
+        raise DeliveryError(f"missing column(s): {', '.join(missing)}{more}", 1)
+    if extra:
+        raise DeliveryError(f"unexpected column(s): {', '.join(extra)}", 1)
+
+
+def _first_bad(df: pl.DataFrame, bad: pl.Expr, col: str, what: str) -> None:
+    hits = df.filter(bad)
+    if hits.height:
+        row = hits.row(0, named=True)
+        count = f" ({hits.height} rows)" if hits.height > 1 else ""
+        raise DeliveryError(f"{what} in {col}: {row[col]!r}{count}", row["source_line"])
+
+
+def _date_expr(col: str, iso_only: bool) -> pl.Expr:
+    text = pl.col(col).str.strip_chars()
+    if col in MONTH_COLUMNS:
+        text = pl.when(text.str.contains(r"^\d{4}-\d{2}$")).then(text + "-01").otherwise(text)
+    iso = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    if iso_only:
+        return iso
+    return pl.coalesce(iso, text.str.strptime(pl.Date, "%d.%m.%Y", strict=False))
+
+
+def _parse_dates(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """ISO dates, or TT.MM.JJJJ (ewo-legacy mixes both in one file). The second format is
+    only tried for columns where ISO left values unparsed, to keep the common path fast."""
+    out = df.with_columns([_date_expr(c, True).alias(f"__d_{c}") for c in cols])
+    retry = [c for c in cols if out.select((pl.col(c).is_not_null() & pl.col(f"__d_{c}").is_null()).any()).item()]
+    if retry:
+        out = out.with_columns([_date_expr(c, False).alias(f"__d_{c}") for c in retry])
+    for c in cols:
+        _first_bad(out, pl.col(c).is_not_null() & pl.col(f"__d_{c}").is_null(), c, "unparseable date")
+    return out.with_columns([pl.col(f"__d_{c}").alias(c) for c in cols]).drop([f"__d_{c}" for c in cols])
+
+
+def _int_expr(col: str, dtype: pl.DataType) -> pl.Expr:
+    return pl.col(col).str.strip_chars().cast(dtype, strict=False)
+
+
+def to_canonical(df: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Typed frame with the domain columns of `table` (schema order) plus `source_line`."""
+    check_columns(df, table)
+    schema = COLUMNS[table]
+    dates = [c for c, t in schema.items() if t == pl.Date]
+    df = _parse_dates(df, dates)
+    suppressible = SUPPRESSIBLE.get(table, ())
+    exprs = []
+    for col, dtype in schema.items():
+        if col.endswith("_gesperrt"):
+            continue
+        if col in suppressible:
+            star = pl.col(col).str.strip_chars() == "*"
+            _first_bad(df, pl.col(col).is_not_null() & ~star & _int_expr(col, dtype).is_null(),
+                       col, "non-numeric count (only digits or '*' allowed)")
+            _first_bad(df, _int_expr(col, dtype) < 0, col, "negative count")
+            exprs += [pl.when(star).then(None).otherwise(_int_expr(col, dtype)).alias(col),
+                      star.fill_null(False).alias(f"{col}_gesperrt")]
+        elif dtype in (pl.Int32, pl.Float64):
+            _first_bad(df, pl.col(col).is_not_null() & _int_expr(col, dtype).is_null(),
+                       col, "non-numeric value")
+            exprs.append(_int_expr(col, dtype).alias(col))
+        elif dtype == pl.Date:
+            exprs.append(pl.col(col))
+        else:
+            exprs.append(pl.col(col))   # codes are checked as delivered (no silent trimming)
+    typed = df.select([*exprs, pl.col("source_line")])
+    return typed.select([*schema.keys(), "source_line"])

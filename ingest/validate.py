@@ -1,0 +1,169 @@
+"""Content rules of a typed delivery, as vectorised Polars checks (no per-row Python).
+
+`validate(frame, ctx)` raises `DeliveryError` with the first broken rule and the first line
+where it shows; rules run in a fixed order so the message is stable.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from ingest.config import CityConfig, iso3_codes, nationality_keys
+from ingest.errors import DeliveryError
+from ingest.layout import DeliveryName
+from ingest import schemas as sc
+
+PSEUDONYM_COLUMNS = ("person_pseudonym", "schueler_pseudonym", "adresse_pseudonym", "bg_pseudonym")
+REQUIRED = {
+    "meldewesen": ("ereignis_id", "ereignis_datum", "meldedatum", "ereignis_art", "person_pseudonym",
+                   "staatsangehoerigkeit"),
+    "bestand": ("stichtag", "person_pseudonym", "staatsangehoerigkeit", "bezirk"),
+    "schule": ("stichtag", "schueler_pseudonym", "schulform", "klassenart"),
+    "sgb2_aggregat": ("monat", "bezirk", "staatsangehoerigkeit_gruppe"),
+    "sgb2_personen": ("monat", "person_pseudonym", "bezirk"),
+    "beratung": ("kontakt_datum", "person_pseudonym", "stelle"),
+    "wohnen_problemimmobilien": ("stichtag", "objekt_id", "bezirk", "status"),
+    "wohnen_wohnungsbestand": ("stichtag", "bezirk"),
+    "gebiete": ("bezirk_code", "ebene"),
+}
+# Raw column -> the date on which its district code must be valid (either date suffices,
+# because register software may code a late-recorded event by either day).
+DISTRICT_COLUMNS = {
+    "meldewesen": {"bezirk_alt": ("ereignis_datum", "meldedatum"),
+                   "bezirk_neu": ("ereignis_datum", "meldedatum")},
+    "bestand": {"bezirk": ("stichtag", "stichtag")},
+    "sgb2_aggregat": {"bezirk": ("monat", "__month_end")},
+    "sgb2_personen": {"bezirk": ("monat", "__month_end")},
+    "wohnen_problemimmobilien": {"bezirk": ("stichtag", "stichtag")},
+    "wohnen_wohnungsbestand": {"bezirk": ("stichtag", "stichtag")},
+}   # schule.wohnbezirk is not checked: pupils may live outside the city
+PERIOD_COLUMN = {"meldewesen": "meldedatum", "sgb2_aggregat": "monat", "sgb2_personen": "monat",
+                 "beratung": "kontakt_datum", "bestand": "stichtag", "schule": "stichtag",
+                 "wohnen_problemimmobilien": "stichtag", "wohnen_wohnungsbestand": "stichtag"}
+
+
+@dataclass
+class Context:
+    name: DeliveryName
+    city: CityConfig
+    gebiete: pl.DataFrame | None = None   # bezirk_code, gueltig_ab, gueltig_bis of the city
+
+
+def needs_gebiete(table: str) -> bool:
+    return table in DISTRICT_COLUMNS
+
+
+def _fail(df: pl.DataFrame, bad: pl.Expr, col: str, what: str) -> None:
+    hits = df.filter(bad)
+    if hits.height:
+        row = hits.row(0, named=True)
+        count = f" ({hits.height} rows)" if hits.height > 1 else ""
+        raise DeliveryError(f"{what} in {col}: {show(row[col])}{count}", row["source_line"])
+
+
+def show(value) -> str:
+    """A value for a message: quoted text, dates as ISO."""
+    return repr(value) if isinstance(value, str) or value is None else f"'{value}'"
+
+
+def _vocabulary(df: pl.DataFrame, col: str, allowed, what: str) -> None:
+    if col in df.columns:
+        _fail(df, pl.col(col).is_not_null() & ~pl.col(col).is_in(list(allowed)), col, what)
+
+
+def period_window(name: DeliveryName, city: CityConfig) -> tuple[date, date]:
+    """First and last allowed date of the period column."""
+    if name.source in sc.MONTHLY_SOURCES:
+        y, m = map(int, name.period.split("-"))
+        return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
+    ref = date.fromisoformat(name.period)
+    tolerance = city.snapshot_tolerance_days.get(name.source, 0)
+    return ref - timedelta(days=tolerance), ref
+
+
+def _check_period(df: pl.DataFrame, ctx: Context, table: str) -> None:
+    col = PERIOD_COLUMN.get(table)
+    if col is None:
+        return
+    lo, hi = period_window(ctx.name, ctx.city)
+    what = (f"date outside the delivery period {ctx.name.period} ({lo}..{hi})"
+            if lo != hi else f"reference date differs from the file date {hi}")
+    _fail(df, ~pl.col(col).is_between(lo, hi), col, what)
+
+
+def _check_districts(df: pl.DataFrame, ctx: Context, table: str) -> None:
+    cols = DISTRICT_COLUMNS.get(table)
+    if not cols:
+        return
+    geb = ctx.gebiete
+    if "monat" in df.columns:
+        df = df.with_columns(pl.col("monat").dt.month_end().alias("__month_end"))
+    for col, (d1, d2) in cols.items():
+        pairs = (df.select(pl.col(col).alias("code"), pl.col(d1).alias("d1"), pl.col(d2).alias("d2"))
+                 .drop_nulls("code").unique())
+        checked = pairs.join(geb.with_columns(pl.lit(True).alias("__known")),
+                             left_on="code", right_on="bezirk_code", how="left")
+
+        def valid_on(d: str) -> pl.Expr:   # an unmatched code has no validity at all
+            return (pl.col("__known").fill_null(False)
+                    & (pl.col("gueltig_ab").is_null() | (pl.col("gueltig_ab") <= pl.col(d)))
+                    & (pl.col("gueltig_bis").is_null() | (pl.col(d) <= pl.col("gueltig_bis"))))
+        known = set(geb["bezirk_code"].to_list())
+        verdict = (checked.with_columns((valid_on("d1") | valid_on("d2")).fill_null(False).alias("ok"))
+                   .group_by("code", "d1", "d2").agg(pl.col("ok").any()).filter(~pl.col("ok")))
+        if verdict.height:
+            bad = df.join(verdict.select(pl.col("code").alias(col), pl.col("d1").alias(d1),
+                                         pl.col("d2").alias(d2)), on=[col, d1, d2], how="semi")
+            row = bad.sort("source_line").row(0, named=True)
+            code = row[col]
+            what = ("unknown district code" if code not in known
+                    else f"district code not valid on {row[d1]}")
+            count = f" ({bad.height} rows)" if bad.height > 1 else ""
+            raise DeliveryError(f"{what} in {col}: {show(code)}{count}", row["source_line"])
+
+
+def _check_origin(df: pl.DataFrame, keys: set[str]) -> None:
+    art = pl.col("ereignis_art")
+    _fail(df, art.str.ends_with("_AUSLAND") & pl.col("herkunft_ziel").is_not_null()
+          & ~pl.col("herkunft_ziel").is_in(list(keys)), "herkunft_ziel",
+          "unknown nationality/country code for a movement abroad")
+    _fail(df, art.str.ends_with("_INLAND") & pl.col("herkunft_ziel").is_not_null()
+          & ~pl.col("herkunft_ziel").str.contains(r"^(\d{8}|GM\d{4})$"), "herkunft_ziel",
+          "municipality key (8-digit AGS or GMxxxx) expected for a domestic movement")
+
+
+def validate(df: pl.DataFrame, ctx: Context) -> None:
+    table = ctx.name.table
+    for col in REQUIRED[table]:
+        _fail(df, pl.col(col).is_null(), col, "missing value")
+    for col in PSEUDONYM_COLUMNS:
+        if col in df.columns:
+            _fail(df, pl.col(col).is_not_null() & ~pl.col(col).str.contains(r"^[0-9a-fA-F]{32}$"),
+                  col, "pseudonym is not 32 hex characters")
+    keys = nationality_keys()
+    _vocabulary(df, "ereignis_art", sc.EVENT_TYPES, "unknown event type")
+    _vocabulary(df, "geschlecht", sc.SEXES, "unknown sex code")
+    for col in ("staatsangehoerigkeit", "staatsangehoerigkeit_2"):
+        _vocabulary(df, col, keys, "unknown nationality code")
+    _vocabulary(df, "staatsangehoerigkeit_iso3", iso3_codes(), "unknown nationality code (ISO alpha-3)")
+    forms = sc.SCHOOL_FORMS_NL if ctx.city.country == "NL" else sc.SCHOOL_FORMS_DE
+    _vocabulary(df, "schulform", forms, "unknown school form")
+    _vocabulary(df, "klassenart", sc.CLASS_TYPES, "unknown class type")
+    _vocabulary(df, "staatsangehoerigkeit_gruppe", sc.SGB2_GROUPS, "unknown nationality group")
+    _vocabulary(df, "erwerbsfaehig", {"J", "N"}, "erwerbsfaehig must be J or N")
+    _vocabulary(df, "stelle", sc.COUNSELLING_SERVICES, "unknown counselling service")
+    _vocabulary(df, "gemeldet_angabe", sc.STATED_REGISTRATION, "unknown gemeldet_angabe")
+    _vocabulary(df, "status", sc.HOUSING_STATUS, "unknown housing status")
+    _vocabulary(df, "ebene", sc.AREA_LEVELS, "unknown area level")
+    if table == "meldewesen":
+        _check_origin(df, keys)
+        _fail(df, pl.col("ereignis_id").is_duplicated(), "ereignis_id", "duplicate ereignis_id within the file")
+    if table == "gebiete":
+        _fail(df, pl.struct("bezirk_code", "gueltig_ab").is_duplicated(), "bezirk_code",
+              "district code listed twice with the same gueltig_ab")
+        _fail(df, pl.col("gueltig_bis") < pl.col("gueltig_ab"), "gueltig_bis", "gueltig_bis before gueltig_ab")
+    _check_period(df, ctx, table)
+    _check_districts(df, ctx, table)

@@ -1,0 +1,147 @@
+"""Raw-layer assets: one multi-asset over all raw tables, partitioned by city.
+
+Thin wrappers around `ingest.load.load_landing`. Every asset that writes the warehouse runs in
+the `duckdb_writer` pool (limit 1 in dagster.yaml), because DuckDB admits one writer process.
+"""
+
+import hashlib
+import json
+import logging
+
+import dagster as dg
+
+from ingest.config import landing_dir, load_cities
+from ingest.schemas import COLUMNS, TABLES
+
+WRITER_POOL = "duckdb_writer"
+CITY_PARTITIONS = dg.StaticPartitionsDefinition(sorted(load_cities()))
+RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in COLUMNS}
+SOURCE_OF_TABLE = {table: source for (source, _form), table in TABLES.items()}
+
+
+class _DagsterLogHandler(logging.Handler):
+    """Forwards the `ingest` logger (progress, quarantine reasons) to the run log."""
+
+    def __init__(self, context: dg.AssetExecutionContext):
+        super().__init__(level=logging.INFO)
+        self.context = context
+
+    def emit(self, record: logging.LogRecord) -> None:
+        msg = self.format(record)
+        if record.levelno >= logging.ERROR:
+            self.context.log.error(msg)
+        elif record.levelno >= logging.WARNING:
+            self.context.log.warning(msg)
+        else:
+            self.context.log.info(msg)
+
+
+def _quarantine_table(outcomes) -> str:
+    rows = ["| file | line | reason |", "|---|---|---|"]
+    for o in outcomes:
+        reason = (o.reason or "").replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| {o.file} | {o.line or ''} | {reason} |")
+    return "\n".join(rows)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            key, group_name="raw", kinds={"duckdb", "polars"},
+            description=f"Raw `{table}` deliveries of every city (source `{SOURCE_OF_TABLE[table]}`), "
+                        "normalised to the standard dialect, with provenance per row.",
+        )
+        for table, key in RAW_KEYS.items()
+    ],
+    partitions_def=CITY_PARTITIONS,
+    pool=WRITER_POOL,
+    can_subset=False,
+    name="raw_city_deliveries",
+)
+def raw_city_deliveries(context: dg.AssetExecutionContext):
+    """Load every new delivery of one city from the landing folder into the raw layer."""
+    from ingest.load import load_landing  # keeps definition loading light
+
+    city = context.partition_key
+    handler = _DagsterLogHandler(context)
+    logger = logging.getLogger("ingest")
+    logger.addHandler(handler)
+    try:
+        summary = load_landing(cities=[city], log=lambda _msg: None)
+    finally:
+        logger.removeHandler(handler)
+
+    quarantined = [o for o in summary.outcomes if o.status == "quarantined"]
+    for o in quarantined:
+        context.log.error(f"quarantined {o.file} (line {o.line or '-'}): {o.reason}")
+    for table, key in RAW_KEYS.items():
+        mine = [o for o in summary.outcomes if _table_of(o) == table]
+        loaded = [o for o in mine if o.status == "loaded"]
+        bad = [o for o in mine if o.status == "quarantined"]
+        metadata = {
+            "city": city,
+            "deliveries_loaded": len(loaded),
+            "rows_loaded": sum(o.rows or 0 for o in loaded),
+            "deliveries_superseded": sum(o.status == "superseded" for o in mine),
+            "deliveries_duplicate": sum(o.status == "duplicate" for o in mine),
+            "deliveries_quarantined": len(bad),
+            "deliveries_pending": sum(o.status == "pending" for o in mine),
+        }
+        if bad:
+            metadata["quarantine"] = dg.MetadataValue.md(_quarantine_table(bad))
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+def _table_of(outcome) -> str | None:
+    return TABLES.get((outcome.source, outcome.form or ""))
+
+
+raw_load_job = dg.define_asset_job(
+    "load_city_deliveries", selection=dg.AssetSelection.assets(raw_city_deliveries),
+    partitions_def=CITY_PARTITIONS,
+    description="Load the new deliveries of one city (partition) into the raw layer.",
+)
+
+
+def landing_fingerprints() -> dict[str, str]:
+    """Per city, a hash of the names, sizes and modification times of its delivery files."""
+    root = landing_dir()
+    prints: dict[str, str] = {}
+    for city in load_cities():
+        base = root / city
+        if not base.is_dir():
+            continue
+        h = hashlib.sha256()
+        for path in sorted(p for p in base.rglob("*") if p.is_file()):
+            st = path.stat()
+            h.update(f"{path.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        prints[city] = h.hexdigest()[:16]
+    return prints
+
+
+@dg.sensor(job=raw_load_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Notices new or changed files under the landing folder and loads that city.")
+def new_deliveries_sensor(context: dg.SensorEvaluationContext):
+    previous = json.loads(context.cursor) if context.cursor else {}
+    current = landing_fingerprints()
+    for city, fp in sorted(current.items()):
+        if previous.get(city) != fp:
+            yield dg.RunRequest(run_key=f"{city}:{fp}", partition_key=city)
+    context.update_cursor(json.dumps(current, sort_keys=True))
+
+
+@dg.schedule(job=raw_load_job, cron_schedule="0 2 * * *", execution_timezone="Europe/Berlin",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="Nightly at 02:00 Berlin time: load everything new, city by city.")
+def nightly_load_schedule(context: dg.ScheduleEvaluationContext):
+    stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
+    for city in CITY_PARTITIONS.get_partition_keys():
+        yield dg.RunRequest(run_key=f"nightly:{stamp}:{city}", partition_key=city)
+
+
+defs = dg.Definitions(
+    assets=[raw_city_deliveries],
+    jobs=[raw_load_job],
+    sensors=[new_deliveries_sensor],
+    schedules=[nightly_load_schedule],
+)

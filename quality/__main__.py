@@ -1,0 +1,38 @@
+"""Command line: `python -m quality status | raw | marts | bench [--warehouse PATH] [--city C ...]`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m quality", description=__doc__)
+    parser.add_argument("command", choices=["status", "raw", "marts", "bench"])
+    parser.add_argument("--warehouse", help="DuckDB file (default: WAREHOUSE_DUCKDB_PATH)")
+    parser.add_argument("--city", action="append", help="limit raw checks to these cities")
+    args = parser.parse_args(argv)
+    if args.command == "status":
+        from quality.status import format_status, status_rows
+        try:
+            rows, gate = status_rows(args.warehouse)
+        except FileNotFoundError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(format_status(rows, gate))
+        return 1 if gate else 0
+    if args.command == "bench":
+        from quality.bench import bench_checks
+        bench_checks(args.warehouse)
+        return 0
+    from quality import run_mart_checks, run_raw_checks
+    from quality.results import summarise
+    results = run_raw_checks(args.warehouse, args.city) if args.command == "raw" else run_mart_checks(args.warehouse)
+    s = summarise(results)
+    print(f"{s['checks']} results: {s['passed']} passed, {s['failed_error']} failed (error), "
+          f"{s['failed_warning']} failed (warning), {s['could_not_run']} could not run; "
+          f"{s['blocked_city_periods']} blocked deliveries")
+    return 1 if s["failed_error"] or s["could_not_run"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""`bench_checks(warehouse)`: how much time the checks add to a load (figures, never pass/fail)."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from ingest.config import warehouse_path
+from quality.results import summarise
+
+
+def _last_load_seconds(warehouse: Path) -> float | None:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute("SELECT sum(epoch(finished_at) - epoch(started_at)) FROM meta.load_runs "
+                          "WHERE finished_at IS NOT NULL").fetchone()
+        return float(row[0]) if row and row[0] is not None else None
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def bench_checks(warehouse: str | Path | None = None, load_seconds: float | None = None) -> dict:
+    """Run the raw checks once and print their time, also as a share of the load time
+    (from meta.load_runs unless `load_seconds` is given). Target: under 25 %."""
+    from quality import runner
+
+    path = Path(warehouse or warehouse_path())
+    load_s = load_seconds if load_seconds is not None else _last_load_seconds(path)
+    t0 = time.perf_counter()
+    from quality import gx_engine
+    gx_engine._batch_definition()          # GX import + context: paid once per process
+    t_gx = time.perf_counter() - t0
+    timings = {}
+    for kind in runner.RAW_KINDS:
+        t = time.perf_counter()
+        results = runner.run_raw_checks(path, kinds=(kind,))
+        timings[kind] = (time.perf_counter() - t, summarise(results))
+    checks_s = sum(t for t, _ in timings.values())
+    out = {"gx_import_s": round(t_gx, 2), "checks_s": round(checks_s, 2),
+           "load_s": round(load_s, 2) if load_s else None,
+           "share_of_load": round(checks_s / load_s, 3) if load_s else None,
+           "share_incl_gx_import": round((checks_s + t_gx) / load_s, 3) if load_s else None,
+           "by_kind_s": {k: round(t, 2) for k, (t, _) in timings.items()},
+           "results": {k: s for k, (_, s) in timings.items()}}
+    print(f"quality checks: {checks_s:.1f} s (+ {t_gx:.1f} s GX import once per process)")
+    for k, (t, s) in timings.items():
+        print(f"  {k:<15} {t:6.2f} s  {s['checks']} results, {s['failed_error']} error, "
+              f"{s['failed_warning']} warning, {s['could_not_run']} could not run")
+    if load_s:
+        print(f"load time {load_s:.1f} s -> checks add {100 * out['share_of_load']:.1f} % "
+              f"({100 * out['share_incl_gx_import']:.1f} % incl. GX import); target < 25 %")
+    else:
+        print("no load time known (meta.load_runs empty and none given): share not computed")
+    return out

@@ -1,0 +1,91 @@
+"""SQL that turns one city's raw table into the frame its suite validates.
+
+The frame holds the raw columns (pseudonyms only where a uniqueness check needs them; they
+are masked in every example) plus derived helper columns starting with `_`, because a GX
+expectation compares columns of one row: the period a delivery covers (`_period_start`,
+`_period_end`), and whether a district code was valid on the row's date in the city's own
+`gebiete` file (`_bezirk_*_ok`). Everything stays in the city layer.
+"""
+from __future__ import annotations
+
+from ingest.schemas import EVENT_TYPES
+
+PERIOD_START = """CASE WHEN length(t.delivery_period) = 7 THEN CAST(t.delivery_period || '-01' AS DATE)
+         WHEN length(t.delivery_period) = 10 THEN CAST(t.delivery_period AS DATE) END"""
+PERIOD_END = """CASE WHEN length(t.delivery_period) = 7 THEN last_day(CAST(t.delivery_period || '-01' AS DATE))
+         WHEN length(t.delivery_period) = 10 THEN CAST(t.delivery_period AS DATE) END"""
+PROVENANCE_COLS = "t.city, t.delivery_period, t.delivery_file, t.source_line"
+
+
+def district_ok(code: str, on: str) -> str:
+    """True if `code` is empty or a finest-level district of the city valid on date `on`."""
+    return f"""({code} IS NULL OR EXISTS (
+        SELECT 1 FROM raw.gebiete g
+        WHERE g.city = t.city AND g.bezirk_code = {code}
+          AND g.gueltig_ab <= {on} AND (g.gueltig_bis IS NULL OR g.gueltig_bis >= {on})
+          AND NOT EXISTS (SELECT 1 FROM raw.gebiete c
+                          WHERE c.city = g.city AND c.uebergeordnet_code = g.bezirk_code
+                            AND c.gueltig_ab <= {on} AND (c.gueltig_bis IS NULL OR c.gueltig_bis >= {on}))))"""
+
+
+def _codes(kind: str) -> str:
+    return ", ".join(f"'{code}'" for code, k in EVENT_TYPES.items() if k == kind)
+
+
+_NEEDS_NEW = f"t.ereignis_art IN ({_codes('inflow')}, 'GEBURT', 'UMZUG')"
+_NEEDS_OLD = f"t.ereignis_art IN ({_codes('outflow')}, 'TOD', 'UMZUG')"
+
+RAW_FRAME_SQL: dict[str, str] = {
+    "meldewesen": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start, {PERIOD_END} AS _period_end,
+               year(t.ereignis_datum) AS _event_year,
+               {district_ok('t.bezirk_neu', 't.ereignis_datum')}
+                 AND (t.bezirk_neu IS NOT NULL OR NOT {_NEEDS_NEW}) AS _bezirk_neu_ok,
+               {district_ok('t.bezirk_alt', 't.ereignis_datum')}
+                 AND (t.bezirk_alt IS NOT NULL OR NOT {_NEEDS_OLD}) AS _bezirk_alt_ok,
+               CASE WHEN t.ereignis_art IN ('ZU_AUSLAND', 'FO_AUSLAND')
+                      THEN t.herkunft_ziel IN (SELECT unnest($nationality_keys))
+                    WHEN t.ereignis_art IN ('ZU_INLAND', 'FO_INLAND')
+                      THEN regexp_full_match(coalesce(t.herkunft_ziel, ''), '[0-9]{{8}}|GM[0-9]{{4}}')
+                    ELSE TRUE END AS _herkunft_ziel_ok
+        FROM raw.meldewesen t WHERE t.city = $city""",
+    "bestand": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start, year(t.stichtag) AS _stichtag_year,
+               {district_ok('t.bezirk', 't.stichtag')} AND t.bezirk IS NOT NULL AS _bezirk_ok
+        FROM raw.bestand t WHERE t.city = $city""",
+    "schule": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start,
+               {PERIOD_START} - CAST($snapshot_tolerance_days AS INTEGER) AS _period_earliest,
+               year(t.stichtag) AS _stichtag_year, year(t.stichtag) - t.geburtsjahr AS _age
+        FROM raw.schule t WHERE t.city = $city""",
+    "sgb2_aggregat": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start,
+               {district_ok('t.bezirk', 't.monat')} AS _bezirk_ok,
+               (t.bg IS NULL) = coalesce(t.bg_gesperrt, FALSE)
+                 AND (t.elb IS NULL) = coalesce(t.elb_gesperrt, FALSE)
+                 AND (t.nef IS NULL) = coalesce(t.nef_gesperrt, FALSE)
+                 AND (t.personen_in_bg IS NULL) = coalesce(t.personen_in_bg_gesperrt, FALSE)
+                 AS _suppression_consistent
+        FROM raw.sgb2_aggregat t WHERE t.city = $city""",
+    "sgb2_personen": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start, year(t.monat) AS _month_year,
+               {district_ok('t.bezirk', 't.monat')} AS _bezirk_ok
+        FROM raw.sgb2_personen t WHERE t.city = $city""",
+    "beratung": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start, {PERIOD_END} AS _period_end,
+               year(t.kontakt_datum) AS _contact_year
+        FROM raw.beratung t WHERE t.city = $city""",
+    "wohnen_problemimmobilien": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start,
+               {district_ok('t.bezirk', 't.stichtag')} AS _bezirk_ok
+        FROM raw.wohnen_problemimmobilien t WHERE t.city = $city""",
+    "wohnen_wohnungsbestand": f"""
+        SELECT t.*, {PERIOD_START} AS _period_start,
+               {district_ok('t.bezirk', 't.stichtag')} AND t.bezirk IS NOT NULL AS _bezirk_ok
+        FROM raw.wohnen_wohnungsbestand t WHERE t.city = $city""",
+    "gebiete": """
+        SELECT t.* FROM raw.gebiete t WHERE t.city = $city""",
+}
+
+# Columns that name a failing row in the record: period to block, file and line to look at.
+RAW_INDEX_COLUMNS = ["delivery_period", "delivery_file", "source_line"]

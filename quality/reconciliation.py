@@ -1,0 +1,217 @@
+"""Stock-flow reconciliation per city and quarter, total and by nationality group.
+
+    expected(t) = stock(t-1) + inflows - outflows + births - deaths (+ net group changes)
+    residual    = stock(t) - expected(t)
+
+Flows are the events of the three monthly `meldewesen` files of the quarter (the register's
+view: an event counts when it was recorded). Inflows/outflows are the event types of
+`ingest.schemas.EVENT_TYPES` (incl. status changes and ex-officio deregistrations); moves
+inside the city cancel out.
+
+Nationality changes (naturalisation, a second nationality) move people between groups with no
+movement event. They are measured by following each person from stock(t-1) to stock(t)
+(pseudonyms are stable within a city; this stays in the city layer, only counts leave this
+module) and added as `group_change_net`. A person who arrives and changes nationality within
+the same quarter is still missed, so group rows are warnings; the total is the error check.
+
+A break beyond the tolerance is explained where a known cause exists:
+- late registrations: the residual closes when events are counted by their event date
+  instead of the day they were recorded;
+- a correction delivery (`_v2`...) of a movement month or of the stock in the quarter;
+- a district reform (codes starting or ending in the quarter; shifts districts, not totals).
+An explained break is a warning; an unexplained one is an error and blocks the stock of t and
+the movement months of the quarter. Missing movement months are reported, never excused.
+"""
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+
+from ingest.config import NATIONALITIES_CSV, load_cities
+from ingest.schemas import EVENT_TYPES
+from quality import gx_engine
+from quality.results import CheckResult
+from quality.suites import SuiteError, load_suite
+from quality.tolerances import tolerances
+
+INDEX = ["city", "quarter", "nationality_group"]
+TOTAL = "INSGESAMT"
+
+
+def _nationality_groups() -> pd.DataFrame:
+    with NATIONALITIES_CSV.open(encoding="utf-8") as fh:
+        rows = {(r["destatis_key"], r["group_de"]) for r in csv.DictReader(fh)}
+    return pd.DataFrame(sorted(rows), columns=["nat_key", "group_de"])
+
+
+def _group(prefix: str, national_key: str, national_group: str) -> str:
+    """Nationality group of a row; a national with a second nationality counts as national."""
+    return f"""CASE WHEN {prefix}staatsangehoerigkeit = '{national_key}'
+                     OR {prefix}staatsangehoerigkeit_2 = '{national_key}' THEN '{national_group}'
+                    WHEN {prefix}staatsangehoerigkeit = '000' THEN 'EU_SONST'
+                    ELSE coalesce((SELECT n.group_de FROM _nat_groups n
+                                   WHERE n.nat_key = {prefix}staatsangehoerigkeit), 'DRITT_SONST') END"""
+
+
+def _quarter_end(d: str) -> str:
+    return f"last_day(date_trunc('quarter', {d}) + INTERVAL 2 MONTH)"
+
+
+def _kind_case() -> str:
+    whens = " ".join(f"WHEN '{code}' THEN '{kind}'" for code, kind in EVENT_TYPES.items())
+    return (f"CASE ereignis_art WHEN 'GEBURT' THEN 'births' WHEN 'TOD' THEN 'deaths' "
+            f"ELSE CASE ereignis_art {whens} END END")
+
+
+def _city_frame(con, city: str, country: str) -> pd.DataFrame:
+    national = ("148", "NL") if country == "NL" else ("000", "DE")
+    g = lambda p: _group(p, *national)  # noqa: E731
+    stock = con.execute(f"""
+        SELECT stichtag AS t, {g('')} AS grp, count(*) AS n FROM raw.bestand WHERE city = $city
+        GROUP BY ALL""", {"city": city}).df()
+    if stock.empty:
+        return pd.DataFrame()
+    dates = sorted(stock["t"].drop_duplicates())
+    pairs = pd.DataFrame({"t": dates[1:], "t_prev": dates[:-1]})
+    # Consecutive quarter ends only (a missing stock date breaks the chain, it is not bridged).
+    pairs = pairs[(pairs["t"] - pairs["t_prev"]).dt.days.between(89, 92)]
+    if pairs.empty:
+        return pd.DataFrame()
+    con.register("_pairs", pairs)
+    kind = _kind_case()
+    flows = con.execute(f"""
+        SELECT {_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS t, {g('')} AS grp,
+               {kind} AS kind, count(*) AS n_recorded, 0 AS n_event
+        FROM raw.meldewesen WHERE city = $city GROUP BY ALL
+        UNION ALL
+        SELECT {_quarter_end('ereignis_datum')} AS t, {g('')} AS grp, {kind} AS kind, 0, count(*)
+        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", {"city": city}).df()
+    changes = con.execute(f"""
+        WITH s AS (SELECT stichtag, person_pseudonym, {g('')} AS grp FROM raw.bestand WHERE city = $city)
+        SELECT p.t, a.grp AS old_grp, b.grp AS new_grp, count(*) AS n
+        FROM _pairs p JOIN s a ON a.stichtag = p.t_prev
+        JOIN s b ON b.stichtag = p.t AND b.person_pseudonym = a.person_pseudonym
+        WHERE a.grp <> b.grp GROUP BY ALL""", {"city": city}).df()
+    months = con.execute(f"""
+        SELECT {_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS t,
+               count(DISTINCT delivery_period) AS months, max(delivery_version) AS max_version
+        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", {"city": city}).df()
+    stock_versions = con.execute("SELECT DISTINCT stichtag AS t, delivery_version FROM raw.bestand "
+                                 "WHERE city = $city", {"city": city}).df()
+    reforms = con.execute("SELECT gueltig_ab, gueltig_bis FROM raw.gebiete WHERE city = $city",
+                          {"city": city}).df()
+    con.unregister("_pairs")
+    return _assemble(city, pairs, stock, flows, changes, months, stock_versions, reforms)
+
+
+def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reforms) -> pd.DataFrame:
+    tol = tolerances(city)["reconciliation"]
+    groups = sorted(set(stock["grp"]) | set(flows["grp"]))
+    rows = []
+    for t, t_prev in zip(pairs["t"], pairs["t_prev"]):
+        q = f"{t.year}-Q{(t.month - 1) // 3 + 1}"
+        f_q = flows[flows["t"] == t]
+        m = months[months["t"] == t]
+        n_months = int(m["months"].iloc[0]) if len(m) else 0
+        causes = []
+        if len(m) and int(m["max_version"].iloc[0]) > 1:
+            causes.append(f"correction delivery of movements (_v{int(m['max_version'].iloc[0])})")
+        sv = stock_versions[stock_versions["t"] == t]["delivery_version"]
+        if len(sv) and int(sv.max()) > 1:
+            causes.append(f"correction delivery of the stock (_v{int(sv.max())})")
+        reform = ((reforms["gueltig_ab"] > t_prev) & (reforms["gueltig_ab"] <= t)).any() or (
+            (reforms["gueltig_bis"] >= t_prev) & (reforms["gueltig_bis"] < t)).any()
+        for grp in [TOTAL, *groups]:
+            sel = (lambda df: df) if grp == TOTAL else (lambda df, grp=grp: df[df["grp"] == grp])
+            s_prev = int(sel(stock[stock["t"] == t_prev])["n"].sum())
+            s_now = int(sel(stock[stock["t"] == t])["n"].sum())
+            fq = sel(f_q)
+            rec = {k: int(fq.loc[fq["kind"] == k, "n_recorded"].sum()) for k in ("inflow", "outflow", "births", "deaths")}
+            evt = {k: int(fq.loc[fq["kind"] == k, "n_event"].sum()) for k in ("inflow", "outflow", "births", "deaths")}
+            c_q = changes[changes["t"] == t]
+            net = 0 if grp == TOTAL else int(c_q.loc[c_q["new_grp"] == grp, "n"].sum() - c_q.loc[c_q["old_grp"] == grp, "n"].sum())
+            expected = s_prev + rec["inflow"] - rec["outflow"] + rec["births"] - rec["deaths"] + net
+            expected_evt = s_prev + evt["inflow"] - evt["outflow"] + evt["births"] - evt["deaths"] + net
+            residual, residual_evt = s_now - expected, s_now - expected_evt
+            share_key, min_key = ("share", "min_abs") if grp == TOTAL else ("group_share", "group_min_abs")
+            allowed = max(float(tol[share_key]) * s_now, float(tol[min_key]))
+            known = list(causes)
+            if abs(residual) > allowed and abs(residual_evt) <= allowed:
+                known.insert(0, f"late registrations (residual by event date {residual_evt:+d})")
+            if reform and abs(residual) > allowed:
+                known.append("district reform in the quarter")
+            excusable = [c for c in known if not c.startswith("district reform")]
+            missing = 3 - n_months
+            unexplained = abs(residual) - allowed if (grp == TOTAL and abs(residual) > allowed and
+                                                       (not excusable or missing)) else 0.0
+            rows.append({
+                "city": city, "quarter": q, "nationality_group": grp, "stichtag": t.date().isoformat(),
+                "stock_prev": s_prev, "inflows": rec["inflow"], "outflows": rec["outflow"],
+                "births": rec["births"], "deaths": rec["deaths"], "group_change_net": net,
+                "expected": expected, "stock": s_now, "residual": residual,
+                "residual_share": residual / s_now if s_now else None, "abs_residual": abs(residual),
+                "allowed_residual": allowed, "residual_by_event_date": residual_evt,
+                "movement_months": n_months, "missing_movement_months": missing if grp == TOTAL else 0,
+                "known_cause": "; ".join(known) or None, "unexplained_excess": unexplained,
+            })
+    return pd.DataFrame(rows)
+
+
+def reconciliation_frame(con, cities: list[str] | None = None) -> pd.DataFrame:
+    con.register("_nat_groups", _nationality_groups())
+    try:
+        configured = load_cities()
+        found = [r[0] for r in con.execute("SELECT DISTINCT city FROM raw.bestand ORDER BY 1").fetchall()]
+        frames = [_city_frame(con, c, configured[c].country if c in configured else "DE")
+                  for c in found if cities is None or c in cities]
+    finally:
+        con.unregister("_nat_groups")
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _months_of_quarter(q: str) -> list[str]:
+    y, n = q.split("-Q")
+    return [f"{y}-{m:02d}" for m in range(3 * int(n) - 2, 3 * int(n) + 1)]
+
+
+def run_reconciliation(con, cities: list[str] | None = None, suite_dir=None) -> list[CheckResult]:
+    frame = reconciliation_frame(con, cities)
+    if frame.empty:
+        return []
+    blocks_of = {(r.city, r.quarter): [("bestand", "", r.stichtag)] + [("meldewesen", "", m) for m in _months_of_quarter(r.quarter)]
+                 for r in frame.itertuples()}
+    try:
+        suite = load_suite("reconciliation", suite_dir)
+        outcomes = gx_engine.validate(suite, frame, {}, INDEX)
+    except (SuiteError, ImportError) as exc:
+        return [CheckResult(city=c, asset="reconciliation", period=q, check_name="reconciliation.suite_could_not_run",
+                            severity="error", outcome="error", details=f"{type(exc).__name__}: {exc}",
+                            blocks=b) for (c, q), b in blocks_of.items()]
+    results = []
+    rows = frame.to_dict("records")
+    for o in outcomes:
+        for row in rows:
+            key = (row["city"], row["quarter"], row["nationality_group"])
+            failed = o.outcome == "error" or (o.outcome == "failed" and (o.table_level or key in o.failures_by_key))
+            if not failed and row["nationality_group"] != TOTAL and o.severity == "error":
+                continue  # error checks look at totals only; keep the record short
+            observed = (f"{row['nationality_group']}: stock {row['stock']} vs expected {row['expected']} "
+                        f"(prev {row['stock_prev']} +in {row['inflows']} -out {row['outflows']} "
+                        f"+births {row['births']} -deaths {row['deaths']} {row['group_change_net']:+d} group changes); "
+                        f"residual {row['residual']:+d} allowed ±{row['allowed_residual']:.0f}")
+            details = None
+            if failed:
+                details = o.details
+                if row["missing_movement_months"]:
+                    details += f"; {row['missing_movement_months']} movement month(s) missing"
+                if row["known_cause"]:
+                    details += f"; known cause: {row['known_cause']}"
+            results.append(CheckResult(
+                city=row["city"], asset="reconciliation", period=row["quarter"],
+                check_name=f"reconciliation.{o.check}" + ("" if row["nationality_group"] == TOTAL else f".{row['nationality_group']}"),
+                severity=o.severity, outcome="error" if o.outcome == "error" else "failed" if failed else "passed",
+                failed_rows=abs(int(row["residual"])) if failed else 0, observed=observed, details=details,
+                blocks=blocks_of[(row["city"], row["quarter"])]))
+    return results

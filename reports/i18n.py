@@ -1,0 +1,254 @@
+"""Labels and number formats of the reports in German (default), Dutch and English.
+
+Indicator names and definitions come from the indicator catalogue (columns `name_<lang>`,
+`definition_<lang>`); this module only holds the report's own wording.
+"""
+from __future__ import annotations
+
+import math
+
+LANGUAGES = ("de", "nl", "en")
+DEFAULT_LANGUAGE = "de"
+SUPPRESSED = "*"       # how the sources mark suppressed cells; shown unchanged
+MISSING = "–"          # no value (not delivered, not applicable)
+
+# Thousands and decimal separators per language (de 1.234,5 / nl 1.234,5 / en 1,234.5).
+_SEPARATORS = {"de": (".", ","), "nl": (".", ","), "en": (",", ".")}
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"de": "Quartalsbericht Zuwanderung im Städtevergleich",
+              "nl": "Kwartaalrapport migratie: stedenvergelijking",
+              "en": "Quarterly report on migration: intercity comparison"},
+    "profile_title": {"de": "Stadtprofil", "nl": "Stadsprofiel", "en": "City profile"},
+    "alliance": {"de": "Verbund", "nl": "Samenwerkingsverband", "en": "Alliance"},
+    "quarter": {"de": "Quartal", "nl": "Kwartaal", "en": "Quarter"},
+    "synthetic_banner": {
+        "de": "SYNTHETISCHE DATEN – dieser Bericht wurde aus der Demo-Welt erzeugt. Keine Zahl beschreibt eine reale Stadt.",
+        "nl": "SYNTHETISCHE GEGEVENS – dit rapport is gemaakt met de demowereld. Geen enkel getal beschrijft een echte stad.",
+        "en": "SYNTHETIC DATA – this report was built from the demo world. No figure describes a real city."},
+    "synthetic_footer": {"de": "Synthetische Daten (Demo-Welt)", "nl": "Synthetische gegevens (demowereld)",
+                         "en": "Synthetic data (demo world)"},
+    "footer": {"de": "Seite", "nl": "Pagina", "en": "Page"},
+    "generated": {"de": "Erstellt am", "nl": "Gemaakt op", "en": "Generated on"},
+    "source_register": {"de": "Quelle: Melderegister der Städte (Basis: Register)",
+                        "nl": "Bron: BRP/registers van de gemeenten (basis: register)",
+                        "en": "Source: municipal population registers (basis: register)"},
+    "source_official": {"de": "Quelle: amtliche Statistik (Basis: amtlich)",
+                        "nl": "Bron: officiële statistiek (basis: officieel)",
+                        "en": "Source: official statistics (basis: official)"},
+    "basis": {"de": "Basis", "nl": "Basis", "en": "Basis"},
+    "basis_register": {"de": "Register", "nl": "register", "en": "register"},
+    "basis_official": {"de": "amtlich", "nl": "officieel", "en": "official"},
+    # Section headings
+    "sec_summary": {"de": "Zusammenfassung", "nl": "Samenvatting", "en": "Summary"},
+    "sec_flows": {"de": "Zuzüge, Fortzüge, Saldo und Fluktuation", "nl": "Vestiging, vertrek, saldo en verloop",
+                  "en": "Inflows, outflows, net migration and fluctuation"},
+    "sec_dwell": {"de": "Verweildauer", "nl": "Verblijfsduur", "en": "Dwell time"},
+    "sec_concentration": {"de": "Räumliche Konzentration", "nl": "Ruimtelijke concentratie",
+                          "en": "Spatial concentration"},
+    "sec_services": {"de": "Schule, SGB II und Wohnen", "nl": "Onderwijs, uitkeringen en wonen",
+                     "en": "Schools, SGB II and housing"},
+    "sec_dunkelziffer": {"de": "Dunkelziffer (nicht gemeldete Bevölkerung)",
+                         "nl": "Niet-geregistreerde bevolking (schatting)",
+                         "en": "Unregistered population (estimates)"},
+    "sec_official": {"de": "Register und amtliche Statistik", "nl": "Register en officiële statistiek",
+                     "en": "Register and official statistics"},
+    "sec_quality": {"de": "Datenqualität", "nl": "Datakwaliteit", "en": "Data quality"},
+    "sec_methods": {"de": "Methoden und Glossar", "nl": "Methoden en begrippen", "en": "Methods and glossary"},
+    # Column headers
+    "city": {"de": "Stadt", "nl": "Stad", "en": "City"},
+    "group": {"de": "Gruppe", "nl": "Groep", "en": "Group"},
+    "indicator": {"de": "Indikator", "nl": "Indicator", "en": "Indicator"},
+    "value": {"de": "Wert", "nl": "Waarde", "en": "Value"},
+    "change": {"de": "Veränderung zum Vorquartal", "nl": "Verandering t.o.v. vorig kwartaal",
+               "en": "Change on previous quarter"},
+    "numerator": {"de": "Zähler", "nl": "Teller", "en": "Numerator"},
+    "denominator": {"de": "Nenner", "nl": "Noemer", "en": "Denominator"},
+    "interval": {"de": "95-%-Intervall", "nl": "95%-interval", "en": "95 % interval"},
+    "rank": {"de": "Rang", "nl": "Rang", "en": "Rank"},
+    "flags": {"de": "Hinweise", "nl": "Opmerkingen", "en": "Notes"},
+    "period": {"de": "Zeitraum", "nl": "Periode", "en": "Period"},
+    "method": {"de": "Methode", "nl": "Methode", "en": "Method"},
+    "estimate": {"de": "Schätzung", "nl": "Schatting", "en": "Estimate"},
+    "assumptions": {"de": "Annahmen", "nl": "Aannames", "en": "Assumptions"},
+    "register_value": {"de": "Register", "nl": "Register", "en": "Register"},
+    "official_value": {"de": "Amtlich", "nl": "Officieel", "en": "Official"},
+    "difference": {"de": "Differenz", "nl": "Verschil", "en": "Difference"},
+    "definition": {"de": "Definition", "nl": "Definitie", "en": "Definition"},
+    "unit": {"de": "Einheit", "nl": "Eenheid", "en": "Unit"},
+    "unit_count": {"de": "Anzahl (Fälle)", "nl": "aantal (gevallen)", "en": "number (cases)"},
+    "unit_persons": {"de": "Personen", "nl": "personen", "en": "persons"},
+    "unit_index": {"de": "Index (0–1)", "nl": "index (0–1)", "en": "index (0–1)"},
+    "years": {"de": "Jahre", "nl": "jaar", "en": "years"},
+    "months": {"de": "Monate seit Zuzug", "nl": "Maanden sinds vestiging", "en": "Months since arrival"},
+    "retention": {"de": "Anteil noch gemeldet", "nl": "Aandeel nog ingeschreven", "en": "Share still registered"},
+    "share_pct": {"de": "Anteil in %", "nl": "Aandeel in %", "en": "Share in %"},
+    "per_1000": {"de": "je 1.000 Einwohner/-innen", "nl": "per 1.000 inwoners", "en": "per 1,000 population"},
+    # Quality
+    "deliveries": {"de": "Lieferungen", "nl": "Leveringen", "en": "Deliveries"},
+    "received": {"de": "erhalten", "nl": "ontvangen", "en": "received"},
+    "late": {"de": "verspätet", "nl": "te laat", "en": "late"},
+    "corrected": {"de": "korrigiert (_vN)", "nl": "gecorrigeerd (_vN)", "en": "corrected (_vN)"},
+    "quarantined": {"de": "in Quarantäne", "nl": "in quarantaine", "en": "quarantined"},
+    "checks_passed": {"de": "Prüfungen bestanden", "nl": "controles geslaagd", "en": "checks passed"},
+    "checks_failed": {"de": "Prüfungen fehlgeschlagen", "nl": "controles mislukt", "en": "checks failed"},
+    "checks_error": {"de": "Prüfungen nicht gelaufen", "nl": "controles niet uitgevoerd", "en": "checks not run"},
+    "revisions": {"de": "Revisionen seit dem letzten Bericht", "nl": "Revisies sinds het vorige rapport",
+                  "en": "Revisions since the last report"},
+    "blocked": {"de": "Gesperrte bzw. fehlende Städte", "nl": "Geblokkeerde of ontbrekende steden",
+                "en": "Blocked or missing cities"},
+    "reason": {"de": "Grund", "nl": "Reden", "en": "Reason"},
+    "missing_city": {"de": "fehlt in diesem Bericht", "nl": "ontbreekt in dit rapport",
+                     "en": "missing from this report"},
+    "no_data": {"de": "Für diesen Abschnitt liegen im Warehouse noch keine Daten vor.",
+                "nl": "Voor deze paragraaf zijn in het warehouse nog geen gegevens beschikbaar.",
+                "en": "The warehouse holds no data for this section yet."},
+    "none": {"de": "keine", "nl": "geen", "en": "none"},
+    # Flags
+    "flag_suppressed": {"de": "* gesperrt (Geheimhaltung)", "nl": "* geblokkeerd (geheimhouding)",
+                        "en": "* suppressed (disclosure control)"},
+    "flag_provisional": {"de": "vorläufig", "nl": "voorlopig", "en": "provisional"},
+    "flag_break": {"de": "Zeitreihenbruch", "nl": "trendbreuk", "en": "series break"},
+    "flag_not_comparable": {"de": "nicht vergleichbar", "nl": "niet vergelijkbaar", "en": "not comparable"},
+    "legend": {"de": "Zeichen", "nl": "Tekens", "en": "Symbols"},
+    "legend_text": {
+        "de": "* gesperrt (Geheimhaltung, Fallzahl 1 oder 2 bzw. rückrechenbar); – kein Wert; "
+              "v vorläufig; b Zeitreihenbruch; n nicht vergleichbar.",
+        "nl": "* geblokkeerd (geheimhouding, aantal 1 of 2 of terug te rekenen); – geen waarde; "
+              "v voorlopig; b trendbreuk; n niet vergelijkbaar.",
+        "en": "* suppressed (disclosure control, count of 1 or 2 or derivable); – no value; "
+              "v provisional; b series break; n not comparable."},
+    "not_summed": {
+        "de": "Gerundete oder gesperrte Werte werden nicht zu Summen zusammengezählt.",
+        "nl": "Afgeronde of geblokkeerde waarden worden niet opgeteld.",
+        "en": "Rounded or suppressed values are not added up into totals."},
+    "no_sgb2_nl": {
+        "de": "Enschede: keine SGB-II-Daten (in den Niederlanden gilt die Participatiewet; die Lücke wird nicht aufgefüllt).",
+        "nl": "Enschede: geen SGB II-gegevens (in Nederland geldt de Participatiewet; het gat wordt niet opgevuld).",
+        "en": "Enschede: no SGB II data (the Netherlands have the Participatiewet; the gap is not filled)."},
+    "registration_rules": {
+        "de": "Meldepflicht: in Deutschland binnen zwei Wochen nach Einzug; in den Niederlanden bei "
+              "erwartetem Aufenthalt von mindestens vier Monaten im nächsten Halbjahr.",
+        "nl": "Inschrijving: in Duitsland binnen twee weken na verhuizing; in Nederland bij een verwacht "
+              "verblijf van ten minste vier maanden in het komende halfjaar.",
+        "en": "Registration: in Germany within two weeks of moving in; in the Netherlands when expecting "
+              "to stay at least four months within the next half-year."},
+    "dz_can": {
+        "de": "Die Schätzungen geben eine Größenordnung der nicht gemeldeten Bevölkerung mit Unsicherheitsbereich an.",
+        "nl": "De schattingen geven een orde van grootte van de niet-geregistreerde bevolking met een onzekerheidsmarge.",
+        "en": "The estimates give an order of magnitude of the unregistered population with an uncertainty range."},
+    "dz_cannot": {
+        "de": "Sie zählen keine Personen, identifizieren niemanden und gelten nur, solange die genannten Annahmen "
+              "(z. B. unabhängige Erfassung in den Quellen) zutreffen.",
+        "nl": "Ze tellen geen personen, identificeren niemand en gelden alleen zolang de genoemde aannames "
+              "(bijv. onafhankelijke registratie in de bronnen) kloppen.",
+        "en": "They do not count persons, identify nobody and hold only as long as the stated assumptions "
+              "(e.g. independent capture in the sources) hold."},
+    "pp": {"de": "Prozentpunkte", "nl": "procentpunt", "en": "percentage points"},
+    "movement_up": {"de": "stieg", "nl": "steeg", "en": "rose"},
+    "movement_down": {"de": "sank", "nl": "daalde", "en": "fell"},
+    "movement_sentence": {
+        "de": "{city}: {indicator} ({group}) {verb} um {delta} auf {value}.",
+        "nl": "{city}: {indicator} ({group}) {verb} met {delta} tot {value}.",
+        "en": "{city}: {indicator} ({group}) {verb} by {delta} to {value}."},
+    "no_movements": {"de": "Keine auffälligen Veränderungen.", "nl": "Geen opvallende veranderingen.",
+                     "en": "No notable movements."},
+    "notable": {"de": "Auffälligste Veränderungen", "nl": "Opvallendste veranderingen",
+                "en": "Most notable movements"},
+    "target_groups": {"de": "Gemeldete Zielgruppen", "nl": "Ingeschreven doelgroepen",
+                      "en": "Registered target groups"},
+}
+
+GROUP_LABELS: dict[str, dict[str, str]] = {
+    "EU2": {"de": "EU-2 (Bulgarien, Rumänien)", "nl": "EU-2 (Bulgarije, Roemenië)", "en": "EU-2 (Bulgaria, Romania)"},
+    "ASYL8": {"de": "Asylherkunftsländer", "nl": "Asiellanden", "en": "Asylum countries"},
+    "AUSL": {"de": "Ausländer/-innen insgesamt", "nl": "Buitenlanders totaal", "en": "All foreigners"},
+    "DE": {"de": "Deutsche", "nl": "Duitsers", "en": "Germans"},
+    "NL": {"de": "Niederländer/-innen", "nl": "Nederlanders", "en": "Dutch nationals"},
+    "EU_SONST": {"de": "übrige EU", "nl": "overige EU", "en": "other EU"},
+    "DRITT_SONST": {"de": "übrige Drittstaaten", "nl": "overige derde landen", "en": "other third countries"},
+    "INSGESAMT": {"de": "insgesamt", "nl": "totaal", "en": "total"},
+    "ALL": {"de": "insgesamt", "nl": "totaal", "en": "total"},
+    "AUSLAND": {"de": "Ausland", "nl": "buitenland", "en": "abroad"},
+    "INLAND": {"de": "Inland", "nl": "binnenland", "en": "domestic"},
+    "UNBEKANNT": {"de": "unbekannt", "nl": "onbekend", "en": "unknown"},
+}
+
+
+GROUP_SHORT: dict[str, dict[str, str]] = {
+    "EU2": {"de": "EU-2", "nl": "EU-2", "en": "EU-2"},
+    "ASYL8": {"de": "Asyl-8", "nl": "Asiel-8", "en": "Asylum-8"},
+    "AUSL": {"de": "Ausländer", "nl": "Buitenlanders", "en": "Foreigners"},
+}
+
+
+def group_short(group: str, lang: str) -> str:
+    """Short group name for narrow table headers (the long one is in the legend/caption)."""
+    return GROUP_SHORT.get(group, {}).get(lang) or group_label(group, lang)
+
+
+def t(key: str, lang: str) -> str:
+    """The report's wording for `key` in `lang` (KeyError for an unknown key: no silent gaps)."""
+    check_language(lang)
+    return LABELS[key][lang]
+
+
+def group_label(group: str | None, lang: str) -> str:
+    if group is None:
+        return MISSING
+    return GROUP_LABELS.get(group, {}).get(lang, group)
+
+
+def check_language(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+    return lang
+
+
+def _is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _group_thousands(digits: str, sep: str) -> str:
+    parts = []
+    while len(digits) > 3:
+        parts.insert(0, digits[-3:])
+        digits = digits[:-3]
+    parts.insert(0, digits)
+    return sep.join(parts)
+
+
+def fmt_number(value, lang: str, decimals: int = 0, *, signed: bool = False) -> str:
+    """Format a number with the language's separators: de/nl 1.234,5, en 1,234.5."""
+    check_language(lang)
+    if _is_missing(value):
+        return MISSING
+    thousands, decimal = _SEPARATORS[lang]
+    text = f"{abs(float(value)):.{decimals}f}"
+    whole, _, frac = text.partition(".")
+    out = _group_thousands(whole, thousands) + (decimal + frac if frac else "")
+    negative = float(value) < 0 and float(out.replace(thousands, "").replace(decimal, ".")) != 0
+    if negative:
+        return "−" + out
+    return ("+" + out) if signed and float(value) > 0 else out
+
+
+def fmt_count(value, lang: str, *, suppressed: bool = False, signed: bool = False) -> str:
+    """A count as the source shows it: suppressed cells as `*`, never as a number."""
+    if suppressed:
+        return SUPPRESSED
+    return fmt_number(value, lang, 0, signed=signed)
+
+
+def fmt_pct(value, lang: str, decimals: int = 1) -> str:
+    """A percentage (value already in percent); always with decimals and a % sign."""
+    if _is_missing(value):
+        return MISSING
+    return fmt_number(value, lang, decimals) + " %"
+
+
+def fmt_rank(rank, n: int | None, lang: str) -> str:
+    """A rank as `k/n` so that it is never mistaken for a small count."""
+    if _is_missing(rank):
+        return MISSING
+    return f"{int(rank)}/{n}" if n else f"{int(rank)}."

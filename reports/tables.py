@@ -1,0 +1,236 @@
+"""Tables of the report as Markdown pipe tables, formatted for print in the report's language.
+
+Every number goes through `format_value`: counts with the language's thousands separator,
+suppressed cells as `*` (as the sources show them), rates and shares always with decimals so
+that they cannot be mistaken for small counts. Totals are only formed where every part is exact.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import polars as pl
+
+from reports import i18n
+from reports.data import (SUMMARY_GROUPS, ReportData, catalogue_entry, is_count_unit,
+                          parse_quarter, previous_quarter, quarter_months)
+from reports.disclosure import OPERATIONAL_CLASS, guard_counts
+
+LATE_AFTER_DAYS = 30   # a delivery received later than this after the end of its period is "late"
+_DECIMALS = {"percent": 1, "per_1000": 1, "index": 2, "years": 1, "ratio": 2}
+
+
+def _esc(cell: str) -> str:
+    return str(cell).replace("|", "\\|").replace("*", "\\*")
+
+
+def md_table(headers: list[str], rows: list[list[str]], align: str | None = None,
+             caption: str | None = None) -> str:
+    """A pipe table; `align` is one of l/r per column (default: first left, rest right)."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(_esc(h) for h in headers) + " |", "|" + "|".join(rule) + "|"]
+    lines += ["| " + " | ".join(_esc(c) for c in row) + " |" for row in rows]
+    text = "\n".join(lines)
+    return text + (f"\n\n: {caption}" if caption else "") + "\n"
+
+
+def operational(md: str) -> str:
+    """Wrap a table of files/checks (not persons) so that the disclosure scan knows it."""
+    return f"::: {{.{OPERATIONAL_CLASS}}}\n{md}\n:::\n"
+
+
+def format_value(value, unit: str, lang: str, *, suppressed: bool = False, signed: bool = False) -> str:
+    if suppressed:
+        return i18n.SUPPRESSED
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return i18n.MISSING
+    if is_count_unit(unit):
+        return i18n.fmt_count(value, lang, signed=signed)
+    if unit == "percent":
+        return ("+" if signed and value > 0 else "") + i18n.fmt_pct(value, lang)
+    return i18n.fmt_number(value, lang, _DECIMALS.get(unit, 1), signed=signed)
+
+
+def safe_total(values: list, *, suppressed: list[bool] | None = None, rounded: bool = False):
+    """Sum of the parts, or None when a part is suppressed/missing or the source is rounded.
+
+    Rounded sources are never summed into exact-looking totals; a total over suppressed cells
+    would reveal them or understate.
+    """
+    if rounded or any(suppressed or []) or any(v is None for v in values):
+        return None
+    return sum(values)
+
+
+def flag_marks(row: dict) -> str:
+    marks = [m for key, m in (("is_provisional", "v"), ("is_break", "b"), ("is_not_comparable", "n"))
+             if row.get(key)]
+    return " ".join(marks)
+
+
+def guarded_indicators(data: ReportData) -> tuple[pl.DataFrame | None, int]:
+    """The indicator rows with the report's own small-count guard applied."""
+    ind = data.frame("indicators")
+    if ind is None:
+        return None, 0
+    count_ids = [i for i in ind["indicator_id"].unique().to_list()
+                 if is_count_unit(catalogue_entry(data, i, "de")["unit"])]
+    return guard_counts(ind, pl.col("indicator_id").is_in(count_ids))
+
+
+def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lang: str,
+                     group: str | None = None) -> str:
+    """Intercity comparison of one indicator for the report quarter (one row per city x group)."""
+    entry = catalogue_entry(data, indicator_id, lang)
+    rows_df = ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("period") == data.quarter))
+    if group is not None:
+        rows_df = rows_df.filter(pl.col("group_code") == group)
+    n_cities = rows_df["city"].n_unique() if not rows_df.is_empty() else 0
+    rows = []
+    for r in rows_df.sort(["group_code", "city"]).iter_rows(named=True):
+        sup = bool(r.get("is_suppressed"))
+        interval = i18n.MISSING
+        if not sup and r.get("ci_lower") is not None and r.get("ci_upper") is not None:
+            interval = (f"{format_value(r['ci_lower'], entry['unit'], lang)} – "
+                        f"{format_value(r['ci_upper'], entry['unit'], lang)}")
+        rows.append([
+            data.cities.get(r["city"], r["city"]), i18n.group_label(r.get("group_code"), lang),
+            format_value(r.get("value"), entry["unit"], lang, suppressed=sup), interval,
+            i18n.fmt_count(r.get("numerator"), lang, suppressed=sup),
+            i18n.fmt_count(r.get("denominator"), lang, suppressed=sup),
+            i18n.MISSING if sup else i18n.fmt_rank(r.get("rank"), n_cities, lang),
+            i18n.t(f"basis_{r.get('basis') or 'register'}", lang), flag_marks(r)])
+    headers = [i18n.t(k, lang) for k in ("city", "group", "value", "interval", "numerator",
+                                         "denominator", "rank", "basis", "flags")]
+    return md_table(headers, rows, align="llrrrrrll",
+                    caption=f"{entry['name']}, {data.quarter}")
+
+
+def _change(cur: dict | None, prev: dict | None):
+    if not cur or not prev or cur.get("is_suppressed") or prev.get("is_suppressed"):
+        return None
+    if cur.get("value") is None or prev.get("value") is None:
+        return None
+    return cur["value"] - prev["value"]
+
+
+def summary_table(ind: pl.DataFrame, data: ReportData, lang: str, indicator_id: str = "stock") -> str:
+    """Per city the registered target groups and their change on the previous quarter."""
+    unit = catalogue_entry(data, indicator_id, lang)["unit"] or "count"
+    prev_q = previous_quarter(data.quarter)
+    sel = ind.filter(pl.col("indicator_id") == indicator_id)
+    lookup = {(r["city"], r["group_code"], r["period"]): r for r in sel.iter_rows(named=True)}
+    rows = []
+    for slug, name in data.cities.items():
+        row = [name]
+        for g in SUMMARY_GROUPS:
+            cur, prev = lookup.get((slug, g, data.quarter)), lookup.get((slug, g, prev_q))
+            row.append(format_value(cur and cur.get("value"), unit, lang,
+                                    suppressed=bool(cur and cur.get("is_suppressed"))))
+            row.append(format_value(_change(cur, prev), unit, lang, signed=True))
+        rows.append(row)
+    headers = [i18n.t("city", lang)]
+    for g in SUMMARY_GROUPS:
+        headers += [i18n.group_short(g, lang), "±"]
+    groups = "; ".join(f"{i18n.group_short(g, lang)} = {i18n.group_label(g, lang)}" for g in SUMMARY_GROUPS)
+    return md_table(headers, rows, caption=f"{i18n.t('target_groups', lang)}, {data.quarter}; "
+                                           f"± {i18n.t('change', lang)}. {groups}")
+
+
+def notable_movements(ind: pl.DataFrame, data: ReportData, lang: str, per_city: int = 3) -> dict[str, list[str]]:
+    """Per city the largest relative changes on the previous quarter, as plain sentences.
+
+    Suppressed, not comparable and break-flagged rows are left out: their change means nothing.
+    """
+    prev_q = previous_quarter(data.quarter)
+    bad = pl.col("is_suppressed").fill_null(False)
+    for flag in ("is_not_comparable", "is_break"):
+        if flag in ind.columns:
+            bad = bad | pl.col(flag).fill_null(False)
+    usable = ind.filter(~bad & pl.col("value").is_not_null() & pl.col("period").is_in([data.quarter, prev_q]))
+    keys = ["city", "indicator_id", "group_code"]
+    cur = usable.filter(pl.col("period") == data.quarter).select(*keys, "value")
+    prev = usable.filter(pl.col("period") == prev_q).select(*keys, pl.col("value").alias("prev"))
+    joined = cur.join(prev, on=keys).filter(pl.col("prev").abs() > 0).with_columns(
+        rel=((pl.col("value") - pl.col("prev")) / pl.col("prev").abs()))
+    out: dict[str, list[str]] = {}
+    for slug in data.cities:
+        top = joined.filter((pl.col("city") == slug) & (pl.col("rel") != 0)).sort(
+            pl.col("rel").abs(), descending=True).head(per_city)
+        sentences = []
+        for r in top.iter_rows(named=True):
+            entry = catalogue_entry(data, r["indicator_id"], lang)
+            delta = r["value"] - r["prev"]
+            sentences.append(i18n.t("movement_sentence", lang).format(
+                city=data.cities[slug], indicator=entry["name"], group=i18n.group_label(r["group_code"], lang),
+                verb=i18n.t("movement_up" if delta > 0 else "movement_down", lang),
+                delta=_delta_text(abs(delta), entry["unit"], lang), value=format_value(r["value"], entry["unit"], lang)))
+        out[slug] = sentences
+    return out
+
+
+def _delta_text(delta: float, unit: str, lang: str) -> str:
+    """A change of a percentage is in percentage points, not per cent."""
+    if unit == "percent":
+        return f"{i18n.fmt_number(delta, lang, 1)} {i18n.t('pp', lang)}"
+    return format_value(delta, unit, lang)
+
+
+def _period_in_quarter(period: str | None, quarter: str) -> bool:
+    return bool(period) and period[:7] in quarter_months(quarter)
+
+
+def _period_end(period: str) -> dt.date | None:
+    try:
+        if len(period) == 7:
+            y, m = int(period[:4]), int(period[5:7])
+            return dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+        return dt.date.fromisoformat(period[:10])
+    except ValueError:
+        return None
+
+
+def quality_table(data: ReportData, lang: str) -> str:
+    """Deliveries of the quarter per city: received, late, corrected, quarantined, checks."""
+    reg = data.frame("registry")
+    res = data.frame("quality_results")
+    rows = []
+    for slug, name in data.cities.items():
+        files = [] if reg is None else [r for r in reg.filter(pl.col("city") == slug).iter_rows(named=True)
+                                        if _period_in_quarter(r["period"], data.quarter)]
+        late = 0
+        for r in files:
+            end = _period_end(r["period"])
+            if end and r.get("received_at") and (r["received_at"].date() - end).days > LATE_AFTER_DAYS:
+                late += 1
+        outcomes = {"passed": 0, "failed": 0, "error": 0}
+        if res is not None:
+            for r in res.filter(pl.col("city") == slug).iter_rows(named=True):
+                if _period_in_quarter(r.get("period"), data.quarter) and r["outcome"] in outcomes:
+                    outcomes[r["outcome"]] += 1
+        rows.append([name, str(len(files)), str(late), str(sum(1 for r in files if (r.get("version") or 1) > 1)),
+                     str(sum(1 for r in files if r["status"] == "quarantined")),
+                     str(outcomes["passed"]), str(outcomes["failed"]), str(outcomes["error"])])
+    headers = [i18n.t("city", lang)] + [i18n.t(k, lang) for k in (
+        "received", "late", "corrected", "quarantined", "checks_passed", "checks_failed", "checks_error")]
+    return operational(md_table(headers, rows, caption=f"{i18n.t('deliveries', lang)}, {data.quarter}"))
+
+
+def revisions_table(data: ReportData, lang: str, since: dt.datetime | None) -> str | None:
+    """Corrected deliveries (_vN) for earlier periods registered since the last report."""
+    reg = data.frame("registry")
+    if reg is None:
+        return None
+    year, q = parse_quarter(data.quarter)
+    start = f"{year}-{3 * q - 2:02d}"
+    sel = reg.filter((pl.col("version").fill_null(1) > 1) & (pl.col("period").str.slice(0, 7) < start)
+                     & pl.col("city").is_in(list(data.cities)))
+    if since is not None:
+        sel = sel.filter(pl.col("registered_at") >= since)
+    if sel.is_empty():
+        return None
+    agg = sel.group_by("city", "source", "period").agg(pl.col("version").max()).sort("city", "source", "period")
+    rows = [[data.cities[r["city"]], r["source"], r["period"], f"v{r['version']}"] for r in agg.iter_rows(named=True)]
+    headers = [i18n.t("city", lang), "", i18n.t("period", lang), "Version"]
+    return operational(md_table(headers, rows, align="llll", caption=i18n.t("revisions", lang)))

@@ -1,0 +1,148 @@
+"""The dbt graph: alliance models see person-level data only through the exchange layer,
+every published model and column is described, and model names follow stg_/int_/fct_/dim_."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ingest.config import REPO_ROOT
+
+DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
+PROJECT = REPO_ROOT / "dbt_project"
+PUBLISHED_FOLDERS = ("marts", "exchange", "alliance")      # marts/ includes marts/official
+EXCHANGE_BOUNDARY_SCHEMA = "exchange"
+
+
+def run_dbt(args, tmp: Path, warehouse: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, WAREHOUSE_DUCKDB_PATH=str(warehouse), DBT_TARGET_PATH=str(tmp / "target"),
+               DBT_LOG_PATH=str(tmp / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
+    return subprocess.run([str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
+                          env=env, capture_output=True, text=True, cwd=PROJECT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("dbt_parse")
+    proc = run_dbt(["parse", "--no-partial-parse"], tmp, tmp / "unused.duckdb")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return json.loads((tmp / "target" / "manifest.json").read_text())
+
+
+def _folder(node: dict) -> str:
+    return Path(node["original_file_path"]).parts[1] if node["original_file_path"].startswith("models/") else ""
+
+
+def alliance_leaks(manifest: dict) -> list[str]:
+    """Paths from an alliance model to anything upstream that is not an exchange-layer model
+    (schema `exchange`), a seed or another alliance model."""
+    nodes, parents = manifest["nodes"], manifest["parent_map"]
+    leaks: list[str] = []
+
+    def walk(uid: str, path: list[str]) -> None:
+        for parent in parents.get(uid, []):
+            node = nodes.get(parent)
+            chain = path + [parent]
+            if node is None:                                   # a source: raw or meta tables
+                leaks.append(" <- ".join(chain))
+            elif node["resource_type"] == "seed":
+                continue
+            elif node["resource_type"] == "model" and _folder(node) == "exchange" \
+                    and node["config"].get("schema") == EXCHANGE_BOUNDARY_SCHEMA:
+                continue                                       # the boundary: disclosure-controlled
+            elif node["resource_type"] == "model" and _folder(node) == "alliance":
+                walk(parent, chain)
+            else:
+                leaks.append(" <- ".join(chain))
+
+    for uid, node in nodes.items():
+        if node["resource_type"] == "model" and _folder(node) == "alliance":
+            walk(uid, [uid])
+    return leaks
+
+
+def test_alliance_models_exist(manifest):
+    assert any(_folder(n) == "alliance" for n in manifest["nodes"].values() if n["resource_type"] == "model")
+
+
+def test_alliance_depends_on_person_level_only_through_exchange(manifest):
+    assert alliance_leaks(manifest) == []
+
+
+def test_leak_detector_catches_a_bad_graph():
+    """The check above can fail: an alliance model reading a staging model, directly or via
+    another alliance model, and one reading a source."""
+    def model(name, folder, schema):
+        return {"resource_type": "model", "original_file_path": f"models/{folder}/{name}.sql",
+                "config": {"schema": schema}}
+    nodes = {
+        "model.p.fct_intercity": model("fct_intercity", "alliance", "alliance"),
+        "model.p.fct_helper": model("fct_helper", "alliance", "alliance"),
+        "model.p.fct_exchange_cells": model("fct_exchange_cells", "exchange", "exchange"),
+        "model.p.int_exchange__cells": model("int_exchange__cells", "exchange", "intermediate"),
+        "model.p.stg_meldewesen__events": model("stg_meldewesen__events", "staging", "staging"),
+        "model.p.fct_direct": model("fct_direct", "alliance", "alliance"),
+    }
+    parents = {
+        "model.p.fct_intercity": ["model.p.fct_exchange_cells", "model.p.fct_helper"],
+        "model.p.fct_helper": ["model.p.stg_meldewesen__events"],
+        "model.p.fct_exchange_cells": ["model.p.int_exchange__cells"],
+        "model.p.fct_direct": ["model.p.int_exchange__cells", "source.p.raw.meldewesen"],
+    }
+    leaks = alliance_leaks({"nodes": nodes, "parent_map": parents})
+    assert "model.p.fct_intercity <- model.p.fct_helper <- model.p.stg_meldewesen__events" in leaks
+    assert "model.p.fct_direct <- model.p.int_exchange__cells" in leaks
+    assert "model.p.fct_direct <- source.p.raw.meldewesen" in leaks
+    assert not [l for l in leaks if l.endswith("fct_exchange_cells")]
+
+
+def _published_models(manifest):
+    return {uid: n for uid, n in manifest["nodes"].items()
+            if n["resource_type"] == "model" and _folder(n) in PUBLISHED_FOLDERS}
+
+
+def test_published_models_and_columns_are_described(manifest):
+    problems = []
+    for uid, node in _published_models(manifest).items():
+        if not node["description"].strip():
+            problems.append(f"{uid}: no description")
+        if not node["columns"]:
+            problems.append(f"{uid}: no documented columns")
+        problems += [f"{uid}.{c}: no description" for c, col in node["columns"].items()
+                     if not col.get("description", "").strip()]
+    assert problems == []
+
+
+def test_model_names_follow_conventions(manifest):
+    problems = []
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] != "model":
+            continue
+        name, folder, schema = node["name"], _folder(node), node["config"].get("schema")
+        if name.startswith("stg_"):
+            ok = folder == "staging"
+        elif name.startswith("int_"):
+            ok = schema == "intermediate"
+        elif name.startswith(("fct_", "dim_")):
+            ok = folder in PUBLISHED_FOLDERS
+        else:
+            ok = False
+        if not ok:
+            problems.append(f"{name} (folder {folder}, schema {schema})")
+    assert problems == []
+
+
+def test_catalogue_seed_is_complete():
+    import csv
+    with (PROJECT / "seeds" / "indicator_catalogue.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    required = ["indicator_id", "name_de", "name_en", "name_nl", "definition", "formula", "unit", "source",
+                "basis", "caveats", "reading_aid"]
+    assert rows and all(k in rows[0] for k in required)
+    empty = [(r["indicator_id"], k) for r in rows for k in required if not (r[k] or "").strip()]
+    assert empty == []
+    assert len({r["indicator_id"] for r in rows}) == len(rows)
+    assert {r["basis"] for r in rows} <= {"register", "official"}

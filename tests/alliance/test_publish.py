@@ -1,0 +1,156 @@
+"""Publishing the planners' copy: only published schemas, no pseudonyms, atomic swap, Excel."""
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import openpyxl
+import pytest
+
+from orchestration import publish as pub
+from orchestration.publish import PublishError, publish, write_excel
+
+
+def make_warehouse(path, *, dortmund_value=0.3, leak=False):
+    con = duckdb.connect(str(path))
+    con.execute("""
+        create schema raw; create schema staging; create schema intermediate; create schema marts;
+        create schema alliance; create schema exchange; create schema reference; create schema meta;
+        create schema exchange_import;
+        create table raw.meldewesen (person_pseudonym varchar, ereignis_art varchar);
+        insert into raw.meldewesen values ('ab12', 'ZU_AUSLAND');
+        create view staging.stg_meldewesen__events as select * from raw.meldewesen;
+        create table intermediate.int_exchange__cells (city varchar, numerator double);
+        create table exchange_import.cells (city varchar);
+        create table marts.fct_fluctuation (city varchar, period varchar, inflow bigint);
+        insert into marts.fct_fluctuation values ('dortmund', '2026-Q3', 40);
+        create view marts.v_fluctuation_totals as select city, sum(inflow) as inflow from marts.fct_fluctuation group by 1;
+        create table exchange.fct_exchange_cells (city varchar, numerator double);
+        create table reference.nationalities (destatis_key varchar);
+        create table reference.indicator_catalogue (indicator_id varchar, name_de varchar, name_en varchar,
+            name_nl varchar, definition varchar, caveats varchar, reading_aid varchar);
+        insert into reference.indicator_catalogue values
+            ('ava_share', 'AVA-Anteil', 'AVA share', 'Aandeel vow', 'def', 'cav', 'read'),
+            ('inflow', 'Zuzüge', 'In-migration', 'Vestigingen', 'def', 'cav', 'read');
+        create table meta.load_runs (run_id varchar, synthetic boolean);
+        insert into meta.load_runs values ('r1', true);
+    """)
+    con.execute("""create table alliance.fct_intercity_indicators as
+        select * from (values ('dortmund', '2026-Q3', 'ava_share', 'total', 'INSGESAMT', true, ?::double, 1),
+                              ('duisburg', '2026-Q3', 'ava_share', 'total', 'INSGESAMT', true, 0.5, 2))
+        t(city, period, indicator_id, breakdown, group_value, is_total, value, rank_among_cities)""",
+                [dortmund_value])
+    if leak:
+        con.execute("alter table marts.fct_fluctuation add column person_pseudonym varchar")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    return make_warehouse(tmp_path / "warehouse.duckdb")
+
+
+def test_publish_copies_only_published_schemas(tmp_path, warehouse):
+    target = tmp_path / "published" / "warehouse.duckdb"
+    summary = publish(warehouse, target)
+    assert set(summary["tables"]) == {
+        "alliance.fct_intercity_indicators", "exchange.fct_exchange_cells", "marts.fct_fluctuation",
+        "marts.v_fluctuation_totals", "reference.indicator_catalogue"}
+    assert summary["synthetic"] is True
+    con = duckdb.connect(str(target), read_only=True)
+    schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+    columns = [r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()]
+    assert con.execute("select synthetic from publication.about").fetchone() == (True,)
+    assert con.execute("select inflow from marts.v_fluctuation_totals").fetchone() == (40,)
+    con.close()
+    assert schemas == {"alliance", "exchange", "marts", "reference", "publication"}
+    assert not [c for c in columns if "pseudonym" in c.lower()]
+    parquet = sorted(p.name for p in (target.parent / "parquet").iterdir())
+    assert parquet == sorted(f"{t}.parquet" for t in summary["tables"])
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]   # no temp files left
+
+
+def test_publish_refuses_pseudonym_column_and_keeps_old_file(tmp_path, warehouse):
+    target = tmp_path / "pub.duckdb"
+    publish(warehouse, target)
+    before = target.read_bytes()
+    leaky = make_warehouse(tmp_path / "leaky.duckdb", leak=True)
+    with pytest.raises(PublishError, match="pseudonym"):
+        publish(leaky, target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_failed_publish_leaves_old_file(tmp_path, warehouse, monkeypatch):
+    target = tmp_path / "pub.duckdb"
+    publish(warehouse, target)
+    before = target.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(pub, "_forbidden_columns", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish(warehouse, target)
+    assert target.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pub")]
+
+
+def test_missing_catalogue_is_an_error(tmp_path, warehouse):
+    con = duckdb.connect(str(warehouse))
+    con.execute("drop table reference.indicator_catalogue")
+    con.close()
+    with pytest.raises(PublishError, match="indicator_catalogue"):
+        publish(warehouse, tmp_path / "pub.duckdb")
+    assert not (tmp_path / "pub.duckdb").exists()
+
+
+def test_reader_of_old_file_keeps_reading_during_swap(tmp_path):
+    target = tmp_path / "pub.duckdb"
+    publish(make_warehouse(tmp_path / "v1.duckdb", dortmund_value=0.3), target)
+    reader = duckdb.connect(str(target), read_only=True)
+    query = "select value from alliance.fct_intercity_indicators where city = 'dortmund'"
+    assert reader.execute(query).fetchone() == (0.3,)
+
+    # publish v2 from another thread while the reader holds the old file open
+    errors = []
+    t = threading.Thread(target=lambda: _try(errors, publish, make_warehouse(tmp_path / "v2.duckdb",
+                                                                              dortmund_value=0.7), target))
+    t.start()
+    t.join(60)
+    assert not errors
+    assert reader.execute(query).fetchone() == (0.3,)        # the old snapshot, still whole
+    reader.close()
+    fresh = duckdb.connect(str(target), read_only=True)
+    assert fresh.execute(query).fetchone() == (0.7,)         # new readers see the new file
+    fresh.close()
+
+
+def _try(errors, fn, *args):
+    try:
+        fn(*args)
+    except Exception as exc:   # pragma: no cover - reported by the assertion
+        errors.append(exc)
+
+
+def test_excel_extract(tmp_path, warehouse):
+    target = tmp_path / "pub.duckdb"
+    publish(warehouse, target)
+    out = write_excel("dortmund", ["ava_share", "inflow"], tmp_path / "x.xlsx", target)
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames == ["Hinweise", "ava_share", "inflow", "Katalog"]
+    assert "SYNTHETISCHE DEMODATEN" in wb["Hinweise"]["A1"].value
+    rows = list(wb["ava_share"].values)
+    assert rows[0][:3] == ("city", "period", "indicator_id") and rows[1][6] == 0.3 and len(rows) == 2
+    assert len(list(wb["inflow"].values)) == 1                 # header only: no rows for this indicator
+    catalogue = list(wb["Katalog"].values)
+    assert {r[0] for r in catalogue[1:]} == {"ava_share", "inflow"} and "name_nl" in catalogue[0]
+
+
+def test_excel_rejects_unknown_indicator_and_city(tmp_path, warehouse):
+    target = tmp_path / "pub.duckdb"
+    publish(warehouse, target)
+    with pytest.raises(ValueError, match="unknown indicator"):
+        write_excel("dortmund", ["nope"], tmp_path / "x.xlsx", target)
+    with pytest.raises(ValueError, match="not in the published"):
+        write_excel("atlantis", ["inflow"], tmp_path / "x.xlsx", target)

@@ -1,0 +1,53 @@
+"""Shared test set-up: every test runs against its own temporary warehouse and landing folder.
+
+Session fixtures build the small demo world once (per xdist worker) for the parts that need
+realistic data; each test that writes gets a private copy.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES_LANDING = REPO_ROOT.parent / "shared" / "spec" / "examples" / "landing"
+OFFICIAL_DIR = REPO_ROOT.parent / "shared" / "data" / "official"
+
+
+def pytest_configure(config):
+    # Offline and quiet; dbt/dagster executables of this virtualenv first on PATH.
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+@pytest.fixture(autouse=True)
+def isolated_paths(tmp_path, monkeypatch):
+    """No test touches data/ of the checkout: warehouse, landing, published copy, reports in tmp."""
+    monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("PUBLISHED_DUCKDB_PATH", str(tmp_path / "published" / "warehouse.duckdb"))
+    monkeypatch.setenv("REPORTS_OUTPUT_DIR", str(tmp_path / "reports_output"))
+    monkeypatch.setenv("DEMO_TRUTH_DIR", str(tmp_path / "truth"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def dagster_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture
+def examples_landing(tmp_path) -> Path:
+    """A private copy of the spec's example deliveries as a landing folder."""
+    target = tmp_path / "landing"
+    shutil.copytree(EXAMPLES_LANDING, target, dirs_exist_ok=True)
+    return target
