@@ -105,7 +105,7 @@ def validate(landing: str | Path, truth: str | Path, warehouse: str | Path, buil
 def print_report(result: dict) -> None:
     print(f"strata scored (>= {MIN_REGISTERED} registered): {result['strata_scored']}; "
           f"reference dates: {', '.join(result['reference_dates'])}")
-    with pl.Config(tbl_rows=60, tbl_width_chars=200, tbl_hide_dataframe_shape=True, float_precision=3):
+    with pl.Config(tbl_rows=60, tbl_cols=-1, tbl_width_chars=250, tbl_hide_dataframe_shape=True, float_precision=3):
         print("\nper method (coverage of the 95 % interval; errors = estimate - truth):")
         print(pl.DataFrame(result["by_method"]))
         print("\nrecommended method per stratum:")

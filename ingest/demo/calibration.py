@@ -39,12 +39,12 @@ SHARE_SECOND_NATIONALITY = 0.08   # assumption
 # 15-44, children 12-15 %; Duisburg a little over 60 % aged 15-44, under 15 about 26 %).
 AGE_SHARES = {
     DE: (0.055, 0.080, 0.027, 0.080, 0.260, 0.280, 0.218),
-    EU2: (0.060, 0.070, 0.020, 0.160, 0.530, 0.140, 0.020),
+    EU2: (0.050, 0.060, 0.020, 0.170, 0.560, 0.120, 0.020),
     EU_SONST: (0.050, 0.070, 0.020, 0.100, 0.450, 0.250, 0.060),
     ASYL8: (0.100, 0.150, 0.050, 0.200, 0.380, 0.100, 0.020),
     DRITT: (0.050, 0.080, 0.030, 0.100, 0.400, 0.240, 0.100),
 }
-AGE_SHARES_EU2_DUISBURG = (0.110, 0.150, 0.030, 0.120, 0.450, 0.120, 0.020)
+AGE_SHARES_EU2_DUISBURG = (0.090, 0.120, 0.030, 0.130, 0.510, 0.100, 0.020)
 AGE_SHARES_DE_ARRIVALS = (0.050, 0.050, 0.020, 0.250, 0.450, 0.130, 0.050)
 
 
@@ -70,7 +70,7 @@ class Behaviour:
 # assumption, tuned to the targets below
 BEHAVIOUR = {
     DE: Behaviour(0.045, 0.0, 0.99, 1.0, 0.96, 0.5, 9, 0.09, 0.95, 0.07, 0.0002, 0.8, 0.12, 0.10),
-    EU2: Behaviour(0.94, 0.06, 0.80, 0.35, 0.35, 0.75, 8, 0.25, 0.60, 0.35, 0.015, 0.55, 0.75, 0.65),
+    EU2: Behaviour(0.94, 0.06, 0.80, 0.35, 0.35, 0.97, 5, 0.25, 0.60, 0.35, 0.015, 0.55, 0.75, 0.65),
     EU_SONST: Behaviour(0.15, 0.01, 0.93, 0.5, 0.75, 0.6, 9, 0.15, 0.85, 0.12, 0.002, 0.7, 0.6, 0.55),
     ASYL8: Behaviour(0.08, 0.04, 0.98, 1.0, 0.70, 0.6, 9, 0.15, 0.85, 0.55, 0.008, 0.8, 0.5, 0.3),
     DRITT: Behaviour(0.10, 0.02, 0.95, 0.6, 0.75, 0.6, 9, 0.12, 0.90, 0.15, 0.002, 0.7, 0.55, 0.45),
@@ -92,12 +92,13 @@ class CityProfile:
 PROFILES: dict[str, CityProfile] = {
     # KOMM-IN: 108 problem properties under observation, 73 in the Nordstadt; EU-2 about half BG.
     "dortmund": CityProfile(588_000, (0.80, 0.020, 0.045, 0.035, 0.100), 0.5, 108,
-                            {"02": 73, "01": 10, "03": 9, "04": 8, "05": 8}, 0.35),
+                            {"02": 73, "01": 10, "03": 9, "04": 8, "05": 8}, 0.35,
+                            {EU2: dict(leave=1.1)}),
     # KOMM-IN: registered > 3 years > 16 % (Dortmund 6 %): slower turnover; BG twice RO;
     # inspections: 58 % of registered not found, 27 % of found not registered.
     "duisburg": CityProfile(498_000, (0.77, 0.045, 0.040, 0.030, 0.115), 0.67, 90,
-                            {"508": 40, "202": 25, "301": 12, "203": 6, "205": 5, "601": 2}, 0.35,
-                            {EU2: dict(leave=0.58, deregister=0.45)}),
+                            {"508": 40, "202": 15, "301": 2, "203": 6, "205": 5, "601": 2}, 0.35,
+                            {EU2: dict(leave=0.5, deregister=0.45)}),
     "duesseldorf": CityProfile(620_000, (0.79, 0.010, 0.080, 0.020, 0.100), 0.4, 25,
                                {"03": 10, "06": 8, "08": 7}, 0.15, counselling_from="2021-01"),
     "muenster": CityProfile(315_000, (0.90, 0.004, 0.030, 0.015, 0.051), 0.4, 6,

@@ -47,7 +47,7 @@ def _c(code, name, area, pop, eu2=1.0, parent="", new=""):
 
 # Dortmund: 12 Stadtbezirke; Innenstadt-Nord (Nordstadt) is the arrival district (> half of EU-2).
 DORTMUND = [
-    _c("01", "Innenstadt-West", 1380, 53, 6), _c("02", "Innenstadt-Nord", 1450, 59, 56),
+    _c("01", "Innenstadt-West", 1380, 53, 6), _c("02", "Innenstadt-Nord", 1450, 59, 62),
     _c("03", "Innenstadt-Ost", 1350, 56, 5), _c("04", "Eving", 2280, 38, 7),
     _c("05", "Scharnhorst", 3040, 46, 6), _c("06", "Brackel", 3130, 56, 3),
     _c("07", "Aplerbeck", 2570, 56, 2), _c("08", "Hörde", 3060, 56, 4),
@@ -69,7 +69,7 @@ _DU_OT = {
     "04": [("Ruhrort", 5, 2), ("Alt-Homberg", 13, 0.5), ("Hochheide", 16, 1.5), ("Baerl", 5, 0.1)],
     "05": [("Altstadt", 7, 1), ("Neuenkamp", 4, 0.5), ("Kaßlerfeld", 3, 0.5), ("Duissern", 13, 0.5),
            ("Neudorf-Nord", 14, 0.5), ("Neudorf-Süd", 11, 0.5), ("Dellviertel", 13, 1.5),
-           ("Hochfeld", 17, 38), ("Wanheimerort", 15, 1)],
+           ("Hochfeld", 17, 34), ("Wanheimerort", 15, 1)],
     "06": [("Rheinhausen-Mitte", 13, 2), ("Hochemmerich", 15, 2), ("Bergheim", 19, 1),
            ("Friemersheim", 12, 0.5), ("Rumeln-Kaldenhausen", 17, 0.3)],
     "07": [("Bissingheim", 3, 0.1), ("Wedau", 5, 0.1), ("Buchholz", 13, 0.2),

@@ -222,9 +222,10 @@ class CityWorld:
         p_couple = 0.5 if group == cal.DE else 0.6
         lam = child * (1 + p_couple) / (1 - child) / 0.75   # only adults under 55 bring children
         mean_size = 1 + p_couple + lam * 0.75
-        n_hh = rng.poisson(max(n_persons, 0) / mean_size)
-        if n_hh == 0:
+        target = rng.poisson(max(n_persons, 0))     # persons; households are cut to fit
+        if target == 0:
             return np.empty(0, dtype=np.int64)
+        n_hh = int(target / mean_size * 1.5) + 5
         adult_p = shares[3:] / shares[3:].sum()
         edges = np.array(cal.AGE_BAND_EDGES)
         band = rng.choice(4, size=n_hh, p=adult_p) + 3
@@ -232,6 +233,8 @@ class CityWorld:
         couple = rng.random(n_hh) < p_couple
         n_kids = np.where(age1 < 55, rng.poisson(lam, n_hh), 0)
         size = 1 + couple + n_kids
+        n_hh = min(n_hh, int(np.searchsorted(np.cumsum(size), target)) + 1)
+        band, age1, couple, n_kids, size = band[:n_hh], age1[:n_hh], couple[:n_hh], n_kids[:n_hh], size[:n_hh]
         hh_first = self.h.n
         cells, addr = self._choose_homes(group, n_hh, arrivals)
         self.h.append({"cell": cells, "addr": addr, "group": np.full(n_hh, group)}, n_hh)
@@ -433,7 +436,7 @@ class CityWorld:
         hh_present[p.hh[p.present]] = True
         hh_ids = np.flatnonzero(hh_present)
         hazard = np.array([b.leave for b in self.behaviour])[h.group[hh_ids]] / 12
-        hazard = np.where(h.addr[hh_ids] >= (np.int64(1) << 40), hazard * 1.3, hazard)
+        hazard = np.where(h.addr[hh_ids] >= (np.int64(1) << 40), hazard * 1.5, hazard)
         leaving = hh_ids[rng.random(hh_ids.size) < hazard]
         self._depart(leaving, d0, ndays, flows)
 
@@ -499,7 +502,7 @@ class CityWorld:
         g = p.group[who]
         problem = h.addr[p.hh[who]] >= (np.int64(1) << 40)
         u_hh = rng.random(h.n)[p.hh[who]]
-        p_dereg = np.array([b.deregister for b in self.behaviour])[g] * np.where(problem, 0.5, 1.0)
+        p_dereg = np.array([b.deregister for b in self.behaviour])[g] * np.where(problem, 0.3, 1.0)
         reg = p.reg_f[who]
         dereg = reg & (u_hh < p_dereg)
         # deregistration by the person
@@ -517,7 +520,9 @@ class CityWorld:
         stay = who[~dereg]
         gs = p.group[stay]
         by_office = rng.random(stay.size) < np.array([b.ava for b in self.behaviour])[gs]
-        delay = np.maximum(90, rng.exponential(30.4 * np.array([b.ava_delay_months for b in self.behaviour])[gs]))
+        months = np.array([b.ava_delay_months for b in self.behaviour])[gs]
+        months = np.where(problem[~dereg], months * 4, months)   # offices lag at problem houses
+        delay = np.maximum(90, rng.exponential(30.4 * months))
         p.cols["ava"][stay] = np.where(by_office, when[~dereg] + delay.astype(np.int32), NEVER)
 
     def _move(self, movers_hh: np.ndarray, d0: int, ndays: int, forced: bool = False) -> None:
@@ -566,9 +571,9 @@ class CityWorld:
         stock = np.bincount(p.group[p.present], minlength=len(cal.GROUPS))
         new = []
         for g, b in enumerate(self.behaviour):
-            expected = stock[g] * (b.leave + b.growth) / 12
-            if g == cal.DE:   # Germans: arrivals replace departures (natural change aside)
-                expected = stock[g] * b.leave / 12
+            # arrivals replace this month's departures and add the group's growth
+            # (Germans: no growth beyond replacement; natural change aside)
+            expected = flows["departures"][g] + (stock[g] * b.growth / 12 if g != cal.DE else 0.0)
             new.append(self._new_households(g, expected, d0, ndays, True))
         if f"{year}-{month:02d}" in cal.UKRAINE_WAVE["months"]:
             n = self.profile.population * self.scale * cal.UKRAINE_WAVE["share_of_population"] / len(
@@ -583,7 +588,7 @@ class CityWorld:
         u_hh = rng.random(self.h.n)[hh]
         p_reg = np.array([b.register for b in self.behaviour])[p.group[idx]]
         problem = self.h.addr[hh] >= (np.int64(1) << 40)
-        p_reg = np.where(problem, p_reg * 0.75, p_reg)
+        p_reg = np.where(problem, p_reg * 0.95, p_reg)
         reg = idx[u_hh < p_reg]
         self._register(reg, p.arrival[reg], late=False)
         np.add.at(flows["registrations"], p.group[reg], 1)
@@ -649,10 +654,10 @@ class CityWorld:
                 "stelle": stelle, "said": said}
 
     def _inspections(self, d0: int, ndays: int) -> None:
-        """Each inhabited problem property is inspected about twice a year."""
+        """Each inhabited problem property is inspected about once a year."""
         p, h, rng = self.p, self.h, self.rng
         for i, pr in enumerate(self.properties):
-            if not HOUSES_PEOPLE[pr.status] or rng.random() >= 1 / 6:
+            if not HOUSES_PEOPLE[pr.status] or rng.random() >= 1 / 12:
                 continue
             addr = self._problem_addr(np.array([i]))[0]
             when = d0 + int(rng.integers(0, ndays))
@@ -671,7 +676,7 @@ class CityWorld:
                                      "registered_present": int(p.present[registered].sum())})
             # registered but not found: the office starts a removal (AVA) within 1-4 months
             missing = registered[~np.isin(registered, found)]
-            missing = missing[p.reg_f[missing] & (rng.random(missing.size) < 0.7)]
+            missing = missing[p.reg_f[missing] & (rng.random(missing.size) < 0.5)]
             p.cols["ava"][missing] = np.minimum(p.ava[missing], when + rng.integers(30, 120, missing.size))
 
     def year_end_properties(self, d: int) -> None:

@@ -98,7 +98,6 @@ def _table_of(outcome) -> str | None:
 
 raw_load_job = dg.define_asset_job(
     "load_city_deliveries", selection=dg.AssetSelection.assets(raw_city_deliveries),
-    partitions_def=CITY_PARTITIONS,
     description="Load the new deliveries of one city (partition) into the raw layer.",
 )
 

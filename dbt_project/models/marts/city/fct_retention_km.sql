@@ -1,7 +1,8 @@
 -- Kaplan-Meier retention of arrival cohorts: the probability of still being registered in the
 -- city t days after moving in, per city, nationality group ('INSGESAMT' = all) and arrival year.
 -- Right censoring at the end of observation; delayed entry (left truncation) for persons already
--- in the first stock. At risk at t: spells with entry_days <= t <= duration_days (as lifelines).
+-- in the first stock. At risk at t: spells with entry_days < t <= duration_days (entrants at the
+-- cohort's first time point count too), the convention of lifelines.
 -- S(t) = prod over event times u <= t of (1 - d_u / n_u), computed as exp(sum(ln(...))).
 -- 95 % confidence interval: Greenwood variance with the log(-log) transform (lifelines' default).
 with spells as (
@@ -37,7 +38,10 @@ at_risk as (
         coalesce(x.d, 0) as d,
         coalesce(x.c, 0) as c,
         x.t is not null as is_exit_time,
-        sum(coalesce(en.entered, 0)) over w_upto
+        -- entrants at t join after the exits at t (left truncation: entry < t), except at the
+        -- first time of the cohort, where entrants come first - the convention of lifelines
+        coalesce(sum(coalesce(en.entered, 0)) over w_before, 0)
+            + case when row_number() over w_upto = 1 then coalesce(en.entered, 0) else 0 end
             - coalesce(sum(coalesce(x.removed, 0)) over w_before, 0) as n
     from times as tm
     left join exits as x

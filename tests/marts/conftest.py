@@ -1,0 +1,35 @@
+"""Session fixtures of the marts tests: a small demo world built once through ingest and dbt."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from .dbt_runner import CITY_LAYER, run_dbt
+
+DEMO_CITIES = ["dortmund", "duesseldorf"]   # Duisburg's xlsx writing is too slow for the suite
+DEMO_SCALE, DEMO_SEED = 0.02, 20190101
+
+
+@pytest.fixture(scope="session")
+def demo_marts(tmp_path_factory) -> Path:
+    """Warehouse with Dortmund and Düsseldorf of the demo world loaded and the city layer built
+    (`dbt build`: seeds, models, data tests and unit tests - a failing dbt test fails the fixture)."""
+    from ingest.demo.generate import generate
+    from ingest.load import load_landing
+
+    root = tmp_path_factory.mktemp("marts_demo")
+    landing, truth, warehouse = root / "landing", root / "truth", root / "warehouse.duckdb"
+    generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=truth, cities=DEMO_CITIES)
+    load_landing(landing, warehouse, log=lambda _msg: None)
+    run_dbt("build", warehouse, root, select=CITY_LAYER)
+    return warehouse
+
+
+@pytest.fixture
+def demo_con(demo_marts):
+    con = duckdb.connect(str(demo_marts), read_only=True)
+    yield con
+    con.close()
