@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     t = _step("1/8 demo world: generating deliveries of eight cities (synthetic)")
     from ingest.demo import generate
     if args.regenerate or not (landing / "DEMO_SYNTHETIC_DATA.txt").exists():
-        kwargs = {"landing": landing, "truth": truth, "seed": args.seed}
+        kwargs = {"landing": landing, "truth": truth, "seed": args.seed, "overwrite": True}
         if args.scale is not None:
             kwargs["scale"] = args.scale
         generate(**kwargs)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.skip_report:
         t = _step(f"8/8 report: quarterly intercity comparison {REPORT_QUARTER}, German, HTML and PDF")
-        from reports import render_report
+        from reports.render import render_report
         out = render_report(alliance="alle", quarter=REPORT_QUARTER, lang="de", formats=("html", "pdf"))
         print(f"   {out}")
         _done(t)

@@ -10,7 +10,8 @@
   - primary:   a cell whose numerator or denominator counts 1 or 2 persons is suppressed.
                0 is published (an empty cell reveals nobody).
   - secondary: in a group whose total is published, a single suppressed cell could be recovered
-               as total minus the others, so a second cell is suppressed with it - the smallest
+               as total minus the others (and several primary cells holding 1 or 2 persons
+               together reveal that sum), so a further cell is suppressed with them - the smallest
                non-zero open cell (the least information lost); if there is no open cell, the
                total itself is suppressed.
   - linked: indicators of one `suppression_family` are computed from the same counts (inflow,
@@ -41,6 +42,7 @@ dc_groups as (
     select
         *,
         count(*) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_n_primary_cells,
+        sum(numerator) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_sum_primary,
         count(*) filter (where not dc_primary and not is_total) over (partition by {{ g }}) as dc_n_open_cells,
         count(*) filter (where is_total and not dc_primary) over (partition by {{ g }}) as dc_n_open_totals,
         row_number() over (
@@ -57,8 +59,10 @@ dc_groups as (
 dc_secondary as (
     select
         *,
-        -- exactly one hidden detail cell next to a published total: recoverable by subtraction
-        (dc_n_open_totals > 0 and dc_n_primary_cells = 1) as dc_needs_complement
+        -- exactly one hidden detail cell next to a published total: recoverable by subtraction;
+        -- several hidden cells that hold 1 or 2 persons together: their sum is revealed as well
+        (dc_n_open_totals > 0
+         and (dc_n_primary_cells = 1 or coalesce(dc_sum_primary between 1 and 2, false))) as dc_needs_complement
     from dc_groups
 ),
 
@@ -97,7 +101,7 @@ dc_final as (
 select
     * exclude (
         numerator, denominator, value, ci_lower, ci_upper,
-        dc_primary, dc_n_primary_cells, dc_n_open_cells, dc_n_open_totals, dc_complement_rank,
+        dc_primary, dc_n_primary_cells, dc_sum_primary, dc_n_open_cells, dc_n_open_totals, dc_complement_rank,
         dc_needs_complement, dc_reason_local, dc_hidden_in_family, dc_total_hidden_somewhere,
         suppression_reason
     ),

@@ -69,17 +69,18 @@ def _shift(ym: str, k: int) -> str:
 class CityRun:
     """Deliveries of one city: file naming, versions, delivery times."""
 
-    def __init__(self, cfg: CityConfig, landing: Path, sources: set[str], end: str, now: datetime,
-                 summary: Summary, rng: np.random.Generator, seed: int):
+    def __init__(self, cfg: CityConfig, landing: Path, sources: set[str], start: str, end: str,
+                 now: datetime, summary: Summary, rng: np.random.Generator, seed: int):
         self.cfg, self.landing, self.sources, self.end, self.now = cfg, landing, sources, end, now
         self.summary, self.rng = summary, rng
         self.keys = {k: city_keys(seed, cfg.slug, k) for k in ("person", "address", "bg")}
         self.stats = {"files": 0, "rows": 0}
-        months = list(_months("2019-01", end))
-        pick = lambda: months[int(rng.integers(12, max(13, len(months) - 6)))]
-        # one corrected movement month (v1 lacks the last batch) and one delivered months late
-        self.corrected_month = pick()
-        self.late_month = pick()
+        # one corrected movement month (v1 lacks the last batch) and one delivered months late,
+        # both in the middle of the delivered period
+        months = list(_months(start, end))
+        middle = months[len(months) // 4: max(len(months) // 4 + 1, len(months) - 2)]
+        self.corrected_month = middle[int(rng.integers(0, len(middle)))]
+        self.late_month = middle[int(rng.integers(0, len(middle)))]
 
     def wants(self, source: str) -> bool:
         return source in self.sources and source in self.cfg.sources
@@ -160,7 +161,7 @@ def _run_city(cfg: CityConfig, scale, seed, landing, start, end, wanted, now, su
     rng = np.random.default_rng([seed, zlib.crc32(slug.encode())])
     burn = _shift(start, -BURN_IN_MONTHS)
     world = CityWorld(slug, cfg.country, cfg.official_key, scale, rng, date.fromisoformat(burn + "-01"))
-    run = CityRun(cfg, landing, wanted, end, now, summary, np.random.default_rng([seed, 7, zlib.crc32(slug.encode())]), seed)
+    run = CityRun(cfg, landing, wanted, start, end, now, summary, np.random.default_rng([seed, 7, zlib.crc32(slug.encode())]), seed)
     prefix = PREFIXES.get(slug, slug[:3].upper())
     next_id = 0
     counselling_from = PROFILES[slug].counselling_from

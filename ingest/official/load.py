@@ -87,19 +87,21 @@ def load_file(con, landing: Path, provider: str, path: Path, force: bool = False
         # same bytes again: nothing to do (a failed file fails again, so it is reported again)
         return FileResult(rel, "unchanged" if status == "loaded" else status, n or 0, reason)
     now = datetime.now()
-    if seen:   # force: parse again (a parser fix), the old registry row gives way to the new one
-        con.execute(f"DELETE FROM {SCHEMA}.files WHERE file = ? AND sha256 = ?", [rel, sha])
     try:
         parsed = parse_file(provider, path.name, data, rel)
     except (ParseError, EncodingError) as exc:
-        _register(con, rel, provider, None, None, sha, len(data), None, None, "failed", str(exc), 0, 0, now)
+        if not seen:   # a forced re-parse that fails keeps the earlier load and its registry row
+            _register(con, rel, provider, None, None, sha, len(data), None, None, "failed", str(exc), 0, 0, now)
         return FileResult(rel, "failed", 0, str(exc))
     values = _frame(parsed.values, VALUE_COLUMNS, now)
     notes = _frame(parsed.notes, NOTE_COLUMNS, now)
     replaced = con.execute(f"SELECT count(*) FROM {SCHEMA}.files WHERE file = ? AND status = 'loaded'",
                            [rel]).fetchone()[0] > 0
+    replaced = replaced or bool(seen)
     con.execute("BEGIN TRANSACTION")
     try:
+        if seen:   # force: the same bytes parsed again (a parser fix); the new registry row replaces the old
+            con.execute(f"DELETE FROM {SCHEMA}.files WHERE file = ? AND sha256 = ?", [rel, sha])
         con.execute(f"DELETE FROM {SCHEMA}.values WHERE file = ?", [rel])
         con.execute(f"DELETE FROM {SCHEMA}.notes WHERE file = ?", [rel])
         con.execute(f"UPDATE {SCHEMA}.files SET status = 'superseded' WHERE file = ? AND status = 'loaded'", [rel])

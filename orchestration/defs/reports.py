@@ -20,8 +20,8 @@ REPORT_PARTITIONS = dg.MultiPartitionsDefinition({
     "quarter": dg.StaticPartitionsDefinition(
         quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))),
 })
-# The alliance marts the report is built from (dbt asset keys = model names).
-UPSTREAM = [dg.AssetKey("fct_intercity_indicators")]
+# The report reads the published copy only.
+UPSTREAM = [dg.AssetKey("published_warehouse")]
 
 
 @dg.asset(partitions_def=REPORT_PARTITIONS, deps=UPSTREAM, group_name="reports",

@@ -41,6 +41,14 @@ def test_same_bytes_twice_change_nothing(tmp_path):
     assert _counts(wh) == before
 
 
+def test_force_parses_again_without_duplicating(tmp_path):
+    landing, wh = _landing(tmp_path), tmp_path / "w.duckdb"
+    load_official(landing, wh)
+    before = _counts(wh)
+    assert [r.status for r in load_official(landing, wh, force=True)] == ["replaced", "replaced"]
+    assert _counts(wh) == before
+
+
 def test_changed_bytes_replace_the_file_rows(tmp_path):
     landing, wh = _landing(tmp_path), tmp_path / "w.duckdb"
     load_official(landing, wh)

@@ -125,6 +125,128 @@ dunkelziffer_cells as (
     where district = 'ALLE' and quantity = 'unregistered'
 ),
 
+-- Kaplan-Meier retention of arrival cohorts (fct_retention_km): S at 12 and 36 months with the
+-- Greenwood interval at that step. Estimates refer to the whole observation, so their period is
+-- the city's latest delivered quarter (the "as of" quarter). Each arrival year is its own
+-- breakdown: the cohort's groups add up to its INSGESAMT row (numerator = persons who left up to
+-- the horizon, denominator = registration spells of the cohort), which disclosure control needs.
+retention_asof as (
+    select city, max(period_key) as period
+    from {{ ref('fct_fluctuation') }}
+    where period_type = 'quarter'
+    group by city
+),
+
+retention_at_horizon as (
+    select
+        k.city, k.nationality_group, k.arrival_year, h.horizon,
+        sum(k.n_left) filter (where k.months_since_arrival <= h.horizon) as left_by_horizon,
+        arg_max(k.ci_lower, k.days_since_arrival) filter (where k.months_since_arrival <= h.horizon) as ci_lower,
+        arg_max(k.ci_upper, k.days_since_arrival) filter (where k.months_since_arrival <= h.horizon) as ci_upper
+    from {{ ref('fct_retention_km') }} as k
+    cross join (values (12), (36)) as h(horizon)
+    group by all
+),
+
+retention_cells as (
+    select
+        m.city, a.period, 'retention_' || h.horizon || 'm' as indicator_id,
+        'nationality_group_arrival_' || m.arrival_year as breakdown,
+        m.nationality_group as group_value, m.nationality_group = 'INSGESAMT' as is_total,
+        false as is_provisional,
+        coalesce(r.left_by_horizon, 0)::double as numerator, m.spells::double as denominator,
+        case h.horizon when 12 then m.retention_12m else m.retention_36m end as value,
+        -- no exit before the horizon: S = 1 with a degenerate interval
+        coalesce(r.ci_lower, 1.0) as ci_lower, coalesce(r.ci_upper, 1.0) as ci_upper,
+        m.method
+    from {{ ref('fct_retention_km_median') }} as m
+    cross join (values (12), (36)) as h(horizon)
+    inner join retention_asof as a on a.city = m.city
+    left join retention_at_horizon as r
+      on r.city = m.city and r.nationality_group = m.nationality_group
+     and r.arrival_year = m.arrival_year and r.horizon = h.horizon
+    where case h.horizon when 12 then m.retention_12m else m.retention_36m end is not null
+),
+
+-- fct_school_enrolment / fct_schools: school census day, city, by nationality group
+school_cells as (
+    select city, year(census_day) || '-Q' || quarter(census_day) as period,
+           'pupils_per_registered_6_14' as indicator_id, nationality_group as group_value,
+           nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
+           pupils_6_14::double as numerator, registered_6_14::double as denominator,
+           pupils_per_registered_6_14 as value
+    from {{ ref('fct_school_enrolment') }}
+    union all
+    select city, year(census_day) || '-Q' || quarter(census_day), 'pupils_not_in_register_share',
+           nationality_group, nationality_group = 'INSGESAMT', false,
+           pupils_not_in_register, pupils,
+           case when pupils > 0 then pupils_not_in_register::double / pupils end
+    from {{ ref('fct_school_enrolment') }}
+    union all
+    select city, year(census_day) || '-Q' || quarter(census_day), 'pupils_newcomer_classes',
+           case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
+           grouping(nationality_group) = 1, false,
+           sum(pupils), null, sum(pupils)
+    from {{ ref('fct_schools') }}
+    where class_type = 'ERSTFOERDERUNG'
+    group by grouping sets ((city, census_day, nationality_group), (city, census_day))
+),
+
+-- fct_counselling: months summed to quarters (contacts, not distinct persons)
+counselling as (
+    select city, year(month) || '-Q' || quarter(month) as period, nationality_group,
+           sum(contacts) as contacts,
+           sum(contacts) filter (where stated_registration = 'nein') as contacts_unregistered
+    from {{ ref('fct_counselling') }}
+    group by all
+),
+
+counselling_cells as (
+    select city, period, 'counselling_contacts' as indicator_id, nationality_group as group_value,
+           nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
+           contacts::double as numerator, null::double as denominator, contacts::double as value
+    from counselling
+    union all
+    select city, period, 'counselling_unregistered_share', nationality_group,
+           nationality_group = 'INSGESAMT', false,
+           coalesce(contacts_unregistered, 0), contacts,
+           coalesce(contacts_unregistered, 0)::double / nullif(contacts, 0)
+    from counselling
+),
+
+-- fct_housing_problem_properties: last reference date of the quarter, whole city
+problem_properties as (
+    select *
+    from {{ ref('fct_housing_problem_properties') }}
+    where district_code = 'INSGESAMT'
+    qualify stichtag = max(stichtag) over (partition by city, year(stichtag), quarter(stichtag))
+),
+
+problem_property_cells as (
+    select city, year(stichtag) || '-Q' || quarter(stichtag) as period, 'problem_properties' as indicator_id,
+           'INSGESAMT' as group_value, true as is_total, false as is_provisional,
+           sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG'))::double as numerator,
+           null::double as denominator,
+           coalesce(sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG')), 0)::double as value
+    from problem_properties
+    where status <> 'INSGESAMT'
+    group by all
+    union all
+    select city, year(stichtag) || '-Q' || quarter(stichtag), 'found_not_registered_share',
+           'INSGESAMT', true, false,
+           inspection_found_not_registered,
+           inspection_found_registered + inspection_found_not_registered,
+           share_found_not_registered
+    from problem_properties
+    where status = 'INSGESAMT' and properties_inspected > 0
+    union all
+    select city, year(stichtag) || '-Q' || quarter(stichtag), 'registered_not_found_share',
+           'INSGESAMT', true, false,
+           inspection_registered_not_found, inspection_registered, share_registered_not_found
+    from problem_properties
+    where status = 'INSGESAMT' and properties_inspected > 0
+),
+
 breakdown_cells as (
     {%- set parts = [
         ('fluctuation_cells', 'nationality_group', 'fluctuation', 'null'),
@@ -133,11 +255,17 @@ breakdown_cells as (
         ('vacancy_cells', 'total', 'vacancy', 'null'),
         ('segregation_cells', 'nationality_group', 'segregation', "'Duncan dissimilarity over districts'"),
         ('dunkelziffer_cells', 'nationality_group_age_band', 'dunkelziffer', none),
+        ('school_cells', 'nationality_group', 'schools', 'null'),
+        ('counselling_cells', 'nationality_group', 'counselling', 'null'),
+        ('problem_property_cells', 'total', 'housing_problem', 'null'),
+        ('retention_cells', none, 'retention', none),
     ] %}
     {%- for cte, breakdown, family, method in parts %}
     select
         *,
+        {%- if breakdown is not none %}
         '{{ breakdown }}' as breakdown,
+        {%- endif %}
         '{{ family }}' as suppression_family,
         'register' as basis
         {%- if method is not none %},
@@ -148,6 +276,39 @@ breakdown_cells as (
     from {{ cte }}
     {% if not loop.last %}union all by name{% endif %}
     {%- endfor %}
+)
+
+-- "All foreigners" (AUSL): the sum of every non-national group (German cities: all but DE;
+-- Enschede: all but NL), in its own breakdown `nationality_summary`. Counts add up; ratios are
+-- sum(numerator) / sum(denominator), i.e. the denominator-weighted mean of the group values.
+-- A part withheld at the source (SGB II `*`) makes the sum unknown: numerator 1 hides it.
+-- fct_exchange_cells publishes AUSL only where total and national group are published (then it
+-- equals their difference and reveals nothing new). Not for indices or estimates.
+summary_group_cells as (
+    select
+        city, period, indicator_id, 'nationality_summary' as breakdown, 'AUSL' as group_value,
+        false as is_total, bool_or(is_provisional) as is_provisional,
+        case when bool_or(value is null and coalesce(denominator, 1) <> 0) then 1
+             else sum(numerator) end as numerator,
+        sum(denominator) as denominator,
+        case
+            when bool_or(value is null and coalesce(denominator, 1) <> 0) then null
+            when count(denominator) = count(*) then sum(value * denominator) / nullif(sum(denominator), 0)
+            else sum(value)
+        end as value,
+        null::double as ci_lower, null::double as ci_upper, any_value(method) as method,
+        basis, suppression_family
+    from breakdown_cells
+    where breakdown = 'nationality_group'
+      and group_value not in ('INSGESAMT', 'DE', 'NL')
+      and indicator_id not in ('segregation_dissimilarity')
+    group by city, period, indicator_id, basis, suppression_family
+),
+
+all_cells as (
+    select * from breakdown_cells
+    union all by name
+    select * from summary_group_cells
 )
 
 select
@@ -168,5 +329,5 @@ select
     c.is_provisional,
     false as is_break,
     c.suppression_family
-from breakdown_cells as c
+from all_cells as c
 left join cities as ci on ci.city = c.city
