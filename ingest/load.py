@@ -1,10 +1,12 @@
 """Load every city delivery of the landing directory into the raw layer.
 
 `load_landing()` scans the landing folder, registers every file in `meta.delivery_registry` and
-loads the current version of each (city, source, form, period): one DuckDB transaction per
-delivery (delete the period's rows, insert the new ones, update the registry), so a failure
-leaves the previous state. Unchanged files are recognised by (path, SHA-256) and skipped, which
-makes a second run over the same landing directory change nothing but the `meta.load_runs` log.
+loads the current version of each (city, source, form, period). A delivery is checked
+completely in memory first; then its rows, the deletion of the period's old rows, its registry
+row and the supersession of the old version go into a write batch (`ingest.batch`) that is
+committed in one DuckDB transaction, so a failure leaves every delivery in its previous state.
+Unchanged files are recognised by (path, SHA-256) and skipped, which makes a second run over
+the same landing directory change nothing but the `meta.load_runs` log.
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ import duckdb
 import polars as pl
 
 from ingest import config
+from ingest.batch import WriteBatch, insert_frame
 from ingest.dialects import read_delivery
 from ingest.errors import DeliveryError, PendingDelivery
 from ingest.layout import MARKER_FILES, NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
 from ingest.normalise import to_canonical
-from ingest.registry import Entry, RegistryState, mark_superseded, write_entry
+from ingest.registry import Entry, RegistryState, registry_row
 from ingest.schemas import RAW_SCHEMA, create_raw_tables
 from ingest.validate import Context, needs_gebiete, validate
 
@@ -113,6 +116,8 @@ class _Loader:
         self.outcomes: list[FileOutcome] = []
         self.unchanged = 0
         self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+        self.batch = WriteBatch()
+        self.gebiete: dict[str, pl.DataFrame] = {}   # per city: bezirk_code, gueltig_ab, gueltig_bis
 
     # -- messages ---------------------------------------------------------------------------
     def say(self, msg: str, level: int = logging.INFO) -> None:
@@ -128,10 +133,10 @@ class _Loader:
                       form=n.form if n else None, period=n.period if n else None,
                       version=n.version if n else None)
         if write:
-            write_entry(self.con, delivery_file=c.rel, file_sha256=c.sha, status=status,
-                        size_bytes=c.size, received_at=c.received_at, reason=reason, line=line,
-                        rows=rows, loaded_at=loaded_at, superseded_by=superseded_by,
-                        now=datetime.now(), **fields)
+            self.batch.register(registry_row(
+                delivery_file=c.rel, file_sha256=c.sha, status=status, size_bytes=c.size,
+                received_at=c.received_at, reason=reason, line=line, rows=rows,
+                loaded_at=loaded_at, superseded_by=superseded_by, now=datetime.now(), **fields))
         self.state.remember(Entry(c.rel, c.sha, status, fields["city"], fields["source"],
                                   fields["form"], fields["period"], fields["version"]))
         self.outcomes.append(FileOutcome(c.rel, status=status, reason=reason, line=line, rows=rows,
@@ -194,6 +199,11 @@ class _Loader:
             for (c_city, source), (files, rows, secs) in sorted(self.stats.items()):
                 if c_city == city:
                     self.say(f"{city:<12} {source:<25} {files:>5} files {rows:>12,} rows {secs:7.1f} s")
+        self.flush()
+
+    def flush(self) -> None:
+        # `_insert_frame` is looked up here, at call time, so a test can make it fail
+        self.batch.flush(self.con, _insert_frame)
 
     def load_period(self, key: tuple, versions: list[Candidate]) -> None:
         """Highest version first: it replaces what is loaded, lower ones are superseded."""
@@ -233,14 +243,12 @@ class _Loader:
         del data
         ctx = Context(n, city)
         if needs_gebiete(n.table):
-            ctx.gebiete = self.con.execute(
-                f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?",
-                [n.city]).pl()
+            ctx.gebiete = self.gebiete_of(n.city)
             if ctx.gebiete.height == 0:
                 raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
         validate(frame, ctx)
         if n.table == "meldewesen":
-            check_ids_against_loaded(self.con, frame, n)
+            check_ids_against_loaded(self.con, frame, n, self.batch)
         now = datetime.now()
         frame = frame.with_columns(
             pl.lit(n.city).alias("city"), pl.lit(c.rel).alias("delivery_file"),
@@ -249,58 +257,69 @@ class _Loader:
             pl.lit(c.received_at, pl.Datetime("us")).alias("received_at"),
             pl.lit(now, pl.Datetime("us")).alias("loaded_at"))
         self.write(c, frame, current, now)
+        if n.table == "gebiete":
+            self.gebiete[n.city] = frame.select("bezirk_code", "gueltig_ab", "gueltig_bis")
         return frame.height
 
+    def gebiete_of(self, city: str) -> pl.DataFrame:
+        """The city's district reference, read once per run (or taken from this run's load)."""
+        if city not in self.gebiete:
+            self.gebiete[city] = self.con.execute(
+                f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?",
+                [city]).pl()
+        return self.gebiete[city]
+
     def write(self, c: Candidate, frame: pl.DataFrame, current: Entry | None, now: datetime) -> None:
-        """One transaction: replace the period's rows, register the file, supersede the old one."""
-        n, con = c.name, self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"DELETE FROM {RAW_SCHEMA}.{n.table} WHERE city = ? AND delivery_period = ?",
-                        [n.city, n.period])
-            _insert_frame(con, n.table, frame)
-            if current is not None:
-                mark_superseded(con, current.delivery_file, current.file_sha256, c.rel)
-            self.record(c, "loaded", rows=frame.height, loaded_at=now)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            self.outcomes = [o for o in self.outcomes if not (o.file == c.rel and o.status == "loaded")]
-            raise
+        """Into the write batch as one unit: the period's new rows (replacing the old ones), the
+        registry row, the supersession of the old version."""
+        n = c.name
+        if self.batch.holds(n.table, n.city, n.period):
+            self.flush()      # never two deliveries of one period in a batch
+        self.batch.add_delivery(n.table, n.city, n.period, frame)
+        if current is not None:
+            self.batch.supersede(current.delivery_file, current.file_sha256, c.rel)
+        self.record(c, "loaded", rows=frame.height, loaded_at=now)
         if current is not None:   # record() above already made the new file the loaded one
             current.status = "superseded"
             self.say(f"{c.rel} replaces {current.delivery_file}")
+        if self.batch.full:
+            self.flush()
 
 
-def _insert_frame(con, table: str, frame: pl.DataFrame) -> None:
-    """Insert through Arrow; `CompatLevel.oldest()` exports plain large_string buffers instead of
-    string views, which DuckDB's Arrow scan takes without conversion."""
-    con.register("_delivery", frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
-    try:
-        con.execute(f"INSERT INTO {RAW_SCHEMA}.{table} BY NAME SELECT * FROM _delivery")
-    finally:
-        con.unregister("_delivery")
+_insert_frame = insert_frame   # module attribute: the one place rows enter the raw tables
 
 
-def check_ids_against_loaded(con, frame: pl.DataFrame, n: DeliveryName) -> None:
+def check_ids_against_loaded(con, frame: pl.DataFrame, n: DeliveryName, batch: WriteBatch | None = None) -> None:
     """`ereignis_id` is unique per city over all time, except in the period being replaced.
 
+    Checked against the raw table and against the deliveries of the write batch not yet written.
     DuckDB pushes the min/max of the new ids (build side of the join) into the scan of
     raw.meldewesen, so row groups whose id range cannot match are skipped: ids grow over time,
-    so a new month does not read the whole history.
+    so a new month does not read the whole history (see `python -m ingest.bench`).
     """
-    con.register("_new_ids", frame.select("ereignis_id", "source_line").to_arrow(
-        compat_level=pl.CompatLevel.oldest()))
+    batch = batch or WriteBatch()
+    # periods the batch replaces: their rows in the table are about to go, the batch has the new ones
+    skip = [n.period, *batch.pending_periods("meldewesen", n.city)]
+    new_ids = frame.select("ereignis_id", "source_line")
+    con.register("_new_ids", new_ids.to_arrow(compat_level=pl.CompatLevel.oldest()))
     try:
         hit = con.execute(
             f"SELECT n.ereignis_id, n.source_line, m.delivery_file FROM _new_ids n "
             f"JOIN {RAW_SCHEMA}.meldewesen m ON m.ereignis_id = n.ereignis_id "
-            f"WHERE m.city = ? AND m.delivery_period <> ? ORDER BY n.source_line LIMIT 1",
-            [n.city, n.period]).fetchone()
+            f"WHERE m.city = ? AND NOT list_contains(?::VARCHAR[], m.delivery_period) ORDER BY n.source_line LIMIT 1",
+            [n.city, skip]).fetchone()
     finally:
         con.unregister("_new_ids")
-    if hit:
-        raise DeliveryError(f"duplicate ereignis_id {hit[0]!r}: already loaded from {hit[2]}", hit[1])
+    hits = [] if hit is None else [hit]
+    for pending in batch.pending_frames("meldewesen"):
+        joined = (new_ids.join(pending.filter(pl.col("city") == n.city)
+                               .select("ereignis_id", "delivery_file"), on="ereignis_id")
+                  .sort("source_line").head(1))
+        if joined.height:
+            hits.append(joined.row(0))
+    if hits:
+        first = min(hits, key=lambda h: h[1])
+        raise DeliveryError(f"duplicate ereignis_id {first[0]!r}: already loaded from {first[2]}", first[1])
 
 
 def load_landing(landing_dir=None, warehouse=None, cities=None, sources=None,

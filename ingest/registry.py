@@ -1,14 +1,24 @@
 """`meta.delivery_registry`: every delivery file seen and its fate.
 
 Read once per run into memory (thousands of rows at most); rows are written inside the same
-transaction as the raw data they describe.
+transaction as the raw data they describe (see `ingest.batch`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+import polars as pl
+
 REGISTRY = "meta.delivery_registry"
+# Columns of a registry row as written by ingest (DDL: ingest.schemas.META_TABLES_SQL).
+REGISTRY_SCHEMA: dict[str, pl.DataType] = {
+    "delivery_file": pl.String, "city": pl.String, "source": pl.String, "form": pl.String,
+    "period": pl.String, "version": pl.Int32, "file_sha256": pl.String, "size_bytes": pl.Int64,
+    "received_at": pl.Datetime("us"), "registered_at": pl.Datetime("us"), "status": pl.String,
+    "reason": pl.String, "line": pl.Int32, "rows": pl.Int64, "loaded_at": pl.Datetime("us"),
+    "superseded_by": pl.String,
+}
 
 
 @dataclass
@@ -48,21 +58,12 @@ class RegistryState:
             self.loaded[(e.city, e.source, e.form, e.period)] = e
 
 
-def write_entry(con, *, delivery_file: str, file_sha256: str, status: str, city=None, source=None,
-                form=None, period=None, version=None, size_bytes=None, received_at=None,
-                reason=None, line=None, rows=None, loaded_at=None, superseded_by=None,
-                now: datetime) -> None:
-    """Insert or replace the row of (delivery_file, file_sha256) (a pending file gets resolved)."""
-    con.execute(f"DELETE FROM {REGISTRY} WHERE delivery_file = ? AND file_sha256 = ?",
-                [delivery_file, file_sha256])
-    con.execute(
-        f"INSERT INTO {REGISTRY} (delivery_file, city, source, form, period, version, file_sha256, "
-        f"size_bytes, received_at, registered_at, status, reason, line, rows, loaded_at, superseded_by) "
-        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [delivery_file, city, source, form, period, version, file_sha256, size_bytes, received_at,
-         now, status, reason, line, rows, loaded_at, superseded_by])
-
-
-def mark_superseded(con, old_file: str, old_sha: str, new_file: str) -> None:
-    con.execute(f"UPDATE {REGISTRY} SET status = 'superseded', superseded_by = ? "
-                f"WHERE delivery_file = ? AND file_sha256 = ?", [new_file, old_file, old_sha])
+def registry_row(*, delivery_file: str, file_sha256: str, status: str, now: datetime, city=None,
+                 source=None, form=None, period=None, version=None, size_bytes=None,
+                 received_at=None, reason=None, line=None, rows=None, loaded_at=None,
+                 superseded_by=None) -> dict:
+    """One row of the registry (written by `ingest.batch.WriteBatch.flush`)."""
+    return dict(delivery_file=delivery_file, city=city, source=source, form=form, period=period,
+                version=version, file_sha256=file_sha256, size_bytes=size_bytes,
+                received_at=received_at, registered_at=now, status=status, reason=reason,
+                line=line, rows=rows, loaded_at=loaded_at, superseded_by=superseded_by)

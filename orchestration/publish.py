@@ -1,4 +1,4 @@
-"""The planners' copy: published marts and the indicator catalogue in a separate DuckDB file.
+"""The planners' copy: disclosure-controlled tables and the indicator catalogue in a separate DuckDB file.
 
 After every build the published schemas are copied into a NEW file next to the published one,
 checked, and swapped in with os.replace: a planner who has the old file open keeps reading it,
@@ -25,11 +25,25 @@ import duckdb
 
 from ingest.config import published_path, warehouse_path
 
-# Whole schemas that are published; everything else (raw, meta, staging, intermediate,
-# exchange_import, ...) stays in the warehouse.
-PUBLISHED_SCHEMAS = ("marts", "official", "alliance", "exchange")
+# Whole schemas that are published; everything else (raw, meta, staging, intermediate, marts,
+# exchange_import, ...) stays in the warehouse. The city marts are NOT published: they hold
+# unsuppressed counts of 1 or 2; planners get the disclosure-controlled exchange/alliance tables
+# (with district breakdowns) instead. `official` holds the statistical offices' published tables.
+PUBLISHED_SCHEMAS = ("official", "alliance", "exchange")
+# Tables of published schemas that stay private: the official comparison mart carries the raw
+# register counts (its disclosure-controlled copy is alliance.fct_register_vs_official).
+PUBLISHED_EXCLUDE = (("official", "fct_register_vs_official_migration"),)
 # Single tables published from otherwise private schemas.
 PUBLISHED_EXTRA = (("reference", "indicator_catalogue"),)
+# Counts that describe files, checks, cities or time, not persons: exempt from the small-count scan.
+NOT_PERSON_COUNTS = re.compile(
+    r"^(year|arrival_year|months|quarter|month|school_year_start|version|register_months|rank_among_cities|"
+    r"n_cities_ranked|n_rows|loaded_files|n_files|n_results|n_cells|n_suppressed|n_indicators|n_blocked_sources|"
+    r"loaded|superseded|duplicate|quarantined|pending|n_tables)$")
+# Double-typed columns that hold counts of persons (integral values) or estimates of persons.
+PERSON_COUNT_DOUBLES = re.compile(r"^(numerator|denominator|register_value|register_status_changes|registered|point)$")
+# Schemas whose figures were published by a statistical office (not re-suppressed).
+OFFICIAL_SCHEMAS = ("official",)
 CATALOGUE = "reference.indicator_catalogue"
 # A published column must never look like a pseudonym (or an address / record key).
 FORBIDDEN_COLUMN_RE = re.compile(r"pseudonym|pseudoniem|adresse|adres_", re.I)
@@ -44,7 +58,8 @@ def _tables_to_publish(con) -> list[tuple[str, str]]:
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_catalog = 'wh' order by 1, 2").fetchall()
-    wanted = [(s, t) for s, t in rows if s in PUBLISHED_SCHEMAS or (s, t) in PUBLISHED_EXTRA]
+    wanted = [(s, t) for s, t in rows
+              if (s in PUBLISHED_SCHEMAS and (s, t) not in PUBLISHED_EXCLUDE) or (s, t) in PUBLISHED_EXTRA]
     missing = [f"{s}.{t}" for s, t in PUBLISHED_EXTRA if (s, t) not in rows]
     if missing:
         raise PublishError(f"missing in the warehouse: {', '.join(missing)} (run dbt seed/build first)")
@@ -57,6 +72,80 @@ def _forbidden_columns(con, catalog: str | None = None) -> list[str]:
         "select table_schema || '.' || table_name || '.' || column_name from information_schema.columns "
         "where table_catalog = coalesce(?, current_database())", [catalog]).fetchall()
     return [r[0] for r in rows if FORBIDDEN_COLUMN_RE.search(r[0].rsplit(".", 1)[1])]
+
+
+def small_count_problems(con) -> list[str]:
+    """Published cells with a count of 1 or 2 that are not flagged suppressed (empty = clean).
+
+    Scans every table of the connection's file: integer columns (except NOT_PERSON_COUNTS) and
+    the double columns that hold persons (PERSON_COUNT_DOUBLES, rounded); rows with
+    `is_suppressed = true` are exempt. Official schemas hold published figures and are skipped,
+    but must not carry register counts.
+    """
+    cols = con.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position").fetchall()
+    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, dtype in cols:
+        tables.setdefault((schema, table), []).append((column, dtype))
+    problems = []
+    for (schema, table), columns in tables.items():
+        names = {c for c, _ in columns}
+        if schema in OFFICIAL_SCHEMAS:
+            problems += [f"{schema}.{table}.{c}: register count in an official table"
+                         for c in names if c.startswith("register_")]
+            continue
+        checked = [c for c, t in columns
+                   if (t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                             "UINTEGER", "UBIGINT") and not NOT_PERSON_COUNTS.match(c))
+                   or (t in ("DOUBLE", "FLOAT", "DECIMAL") and PERSON_COUNT_DOUBLES.match(c))]
+        if not checked:
+            continue
+        unsuppressed = "not coalesce(is_suppressed, false)" if "is_suppressed" in names else "true"
+        for c in checked:
+            n = con.execute(f'select count(*) from "{schema}"."{table}" where {unsuppressed} '
+                            f'and round("{c}") between 1 and 2').fetchone()[0]
+            if n:
+                problems.append(f"{schema}.{table}.{c}: {n} unsuppressed value(s) of 1 or 2")
+    return problems
+
+
+def _operational_tables(con) -> dict[str, str]:
+    """Bookkeeping the report's quality section needs, aggregated: no file names, hashes,
+    row counts of files, check details or observed values (source: the attached warehouse `wh`)."""
+    present = {r[0] for r in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables where table_catalog = 'wh'").fetchall()}
+    sql = {}
+    if "meta.delivery_registry" in present:
+        sql["delivery_counts"] = """
+            select city, source, coalesce(form, '') as form, period, version, status,
+                   count(*) as n_files, min(received_at) as first_received_at,
+                   max(received_at) as last_received_at, max(registered_at) as last_registered_at
+            from wh.meta.delivery_registry group by all"""
+    if "meta.quality_results" in present:
+        sql["quality_check_counts"] = """
+            select city, asset, period, check_name, severity, outcome,
+                   count(*) as n_results, max(checked_at) as last_checked_at
+            from wh.meta.quality_results group by all"""
+    if "meta.quality_gate" in present:
+        sql["quality_gate"] = """
+            select city, source, form, period, check_name, reason, blocked_at from wh.meta.quality_gate"""
+    if "meta.load_runs" in present:
+        sql["load_runs"] = """
+            select run_id, started_at, finished_at, synthetic, loaded, superseded, duplicate,
+                   quarantined, pending from wh.meta.load_runs"""
+    return sql
+
+
+def _data_version(con) -> tuple[int | None, str | None]:
+    """Number of loaded delivery files and a hash over their names and checksums (the data version)."""
+    import hashlib
+    try:
+        rows = con.execute("select delivery_file, file_sha256 from wh.meta.delivery_registry "
+                           "where status = 'loaded' order by delivery_file").fetchall()
+    except duckdb.CatalogException:
+        return None, None
+    return len(rows), hashlib.sha256("".join(f"{f}{h}" for f, h in rows).encode()).hexdigest()
 
 
 def _synthetic(con) -> bool | None:
@@ -81,20 +170,28 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
             con.execute(f'create table "{schema}"."{table}" as select * from wh."{schema}"."{table}"')
             counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
         synthetic = _synthetic(con)
-        con.execute("detach wh")
+        loaded_files, data_version = _data_version(con)
         con.execute(f"create schema {ABOUT_SCHEMA}")
+        for name, query in _operational_tables(con).items():
+            con.execute(f"create table {ABOUT_SCHEMA}.{name} as {query}")
+            counts[f"{ABOUT_SCHEMA}.{name}"] = con.execute(f"select count(*) from {ABOUT_SCHEMA}.{name}").fetchone()[0]
+        con.execute("detach wh")
         con.execute(f"""create table {ABOUT_SCHEMA}.about as select
             ?::timestamp as published_at, ?::varchar as source_warehouse, ?::boolean as synthetic,
-            ?::varchar as note""",
+            ?::varchar as note, ?::bigint as loaded_files, ?::varchar as data_version""",
                     [published_at.replace(tzinfo=None), str(warehouse), synthetic,
                      "SYNTHETIC DEMO DATA - not real figures." if synthetic else
-                     "Aggregated, disclosure-controlled figures; basis register or official per row."])
+                     "Aggregated, disclosure-controlled figures; basis register or official per row.",
+                     loaded_files, data_version])
         con.execute(f"create table {ABOUT_SCHEMA}.tables (table_name varchar, n_rows bigint)")
         con.executemany(f"insert into {ABOUT_SCHEMA}.tables values (?, ?)", list(counts.items()))
         # Check the copy itself, not only the source: nothing person-level may have slipped in.
         leaky = _forbidden_columns(con)
         if leaky:
             raise PublishError(f"person-level columns in the copy: {', '.join(leaky)}")
+        small = small_count_problems(con)
+        if small:
+            raise PublishError("unsuppressed counts of 1 or 2 in the copy: " + "; ".join(small[:10]))
         con.execute("checkpoint")
     finally:
         con.close()

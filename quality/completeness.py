@@ -10,7 +10,7 @@ stock-flow reconciliation turns a missing movement month into an error for its q
 """
 from __future__ import annotations
 
-from datetime import date
+import re
 
 import pandas as pd
 
@@ -20,7 +20,7 @@ from quality.results import CheckResult
 from quality.suites import SuiteError, load_suite
 
 INDEX = ["city", "source", "form", "period"]
-MONTHLY_TABLES = ["meldewesen", "sgb2_aggregat", "sgb2_personen", "beratung"]
+_MONTH = re.compile(r"\d{4}-\d{2}")
 
 
 def _months(first: str, last: str) -> list[str]:
@@ -71,7 +71,7 @@ def completeness_frame(con, cities: list[str] | None) -> pd.DataFrame:
         if cities is not None and slug not in cities:
             continue
         have = delivered.get(slug, set())
-        months = sorted(p for s, f, p in have if len(p) == 7)
+        months = sorted(p for s, f, p in have if _MONTH.fullmatch(p))
         if not months:
             rows.append((slug, "*", "", "*", False, bool(have)))
             continue

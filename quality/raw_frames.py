@@ -1,4 +1,4 @@
-"""SQL that turns one city's raw table into the frame its suite validates.
+"""SQL that turns one city's raw table into the frame its suite validates (one frame per table for all cities checked).
 
 The frame holds the raw columns (pseudonyms only where a uniqueness check needs them; they
 are masked in every example) plus derived helper columns starting with `_`, because a GX
@@ -8,12 +8,12 @@ expectation compares columns of one row: the period a delivery covers (`_period_
 """
 from __future__ import annotations
 
-from ingest.schemas import EVENT_TYPES
+from ingest.schemas import EVENT_TYPES, SCHOOL_FORMS_DE, SCHOOL_FORMS_NL
 
-PERIOD_START = """CASE WHEN length(t.delivery_period) = 7 THEN CAST(t.delivery_period || '-01' AS DATE)
-         WHEN length(t.delivery_period) = 10 THEN CAST(t.delivery_period AS DATE) END"""
-PERIOD_END = """CASE WHEN length(t.delivery_period) = 7 THEN last_day(CAST(t.delivery_period || '-01' AS DATE))
-         WHEN length(t.delivery_period) = 10 THEN CAST(t.delivery_period AS DATE) END"""
+PERIOD_START = """CASE WHEN regexp_full_match(t.delivery_period, '[0-9]{4}-[0-9]{2}') THEN CAST(t.delivery_period || '-01' AS DATE)
+         WHEN regexp_full_match(t.delivery_period, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST(t.delivery_period AS DATE) END"""
+PERIOD_END = """CASE WHEN regexp_full_match(t.delivery_period, '[0-9]{4}-[0-9]{2}') THEN last_day(CAST(t.delivery_period || '-01' AS DATE))
+         WHEN regexp_full_match(t.delivery_period, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST(t.delivery_period AS DATE) END"""
 PROVENANCE_COLS = "t.city, t.delivery_period, t.delivery_file, t.source_line"
 
 
@@ -26,6 +26,10 @@ def district_ok(code: str, on: str) -> str:
           AND NOT EXISTS (SELECT 1 FROM raw.gebiete c
                           WHERE c.city = g.city AND c.uebergeordnet_code = g.bezirk_code
                             AND c.gueltig_ab <= {on} AND (c.gueltig_bis IS NULL OR c.gueltig_bis >= {on}))))"""
+
+
+def _in(codes) -> str:
+    return ", ".join(f"'{c}'" for c in sorted(codes))
 
 
 def _codes(kind: str) -> str:
@@ -48,16 +52,18 @@ RAW_FRAME_SQL: dict[str, str] = {
                     WHEN t.ereignis_art IN ('ZU_INLAND', 'FO_INLAND')
                       THEN regexp_full_match(coalesce(t.herkunft_ziel, ''), '[0-9]{{8}}|GM[0-9]{{4}}')
                     ELSE TRUE END AS _herkunft_ziel_ok
-        FROM raw.meldewesen t WHERE t.city = $city""",
+        FROM raw.meldewesen t WHERE list_contains($cities, t.city)""",
     "bestand": f"""
         SELECT t.*, {PERIOD_START} AS _period_start, year(t.stichtag) AS _stichtag_year,
                {district_ok('t.bezirk', 't.stichtag')} AND t.bezirk IS NOT NULL AS _bezirk_ok
-        FROM raw.bestand t WHERE t.city = $city""",
+        FROM raw.bestand t WHERE list_contains($cities, t.city)""",
     "schule": f"""
         SELECT t.*, {PERIOD_START} AS _period_start,
-               {PERIOD_START} - CAST($snapshot_tolerance_days AS INTEGER) AS _period_earliest,
+               {PERIOD_START} - CAST({{school_tolerance_days}} AS INTEGER) AS _period_earliest,
+               CASE WHEN {{country}} = 'NL' THEN t.schulform IN ({_in(SCHOOL_FORMS_NL)})
+                    ELSE t.schulform IN ({_in(SCHOOL_FORMS_DE)}) END AS _schulform_ok,
                year(t.stichtag) AS _stichtag_year, year(t.stichtag) - t.geburtsjahr AS _age
-        FROM raw.schule t WHERE t.city = $city""",
+        FROM raw.schule t WHERE list_contains($cities, t.city)""",
     "sgb2_aggregat": f"""
         SELECT t.*, {PERIOD_START} AS _period_start,
                {district_ok('t.bezirk', 't.monat')} AS _bezirk_ok,
@@ -66,26 +72,34 @@ RAW_FRAME_SQL: dict[str, str] = {
                  AND (t.nef IS NULL) = coalesce(t.nef_gesperrt, FALSE)
                  AND (t.personen_in_bg IS NULL) = coalesce(t.personen_in_bg_gesperrt, FALSE)
                  AS _suppression_consistent
-        FROM raw.sgb2_aggregat t WHERE t.city = $city""",
+        FROM raw.sgb2_aggregat t WHERE list_contains($cities, t.city)""",
     "sgb2_personen": f"""
         SELECT t.*, {PERIOD_START} AS _period_start, year(t.monat) AS _month_year,
                {district_ok('t.bezirk', 't.monat')} AS _bezirk_ok
-        FROM raw.sgb2_personen t WHERE t.city = $city""",
+        FROM raw.sgb2_personen t WHERE list_contains($cities, t.city)""",
     "beratung": f"""
         SELECT t.*, {PERIOD_START} AS _period_start, {PERIOD_END} AS _period_end,
                year(t.kontakt_datum) AS _contact_year
-        FROM raw.beratung t WHERE t.city = $city""",
+        FROM raw.beratung t WHERE list_contains($cities, t.city)""",
     "wohnen_problemimmobilien": f"""
         SELECT t.*, {PERIOD_START} AS _period_start,
                {district_ok('t.bezirk', 't.stichtag')} AS _bezirk_ok
-        FROM raw.wohnen_problemimmobilien t WHERE t.city = $city""",
+        FROM raw.wohnen_problemimmobilien t WHERE list_contains($cities, t.city)""",
     "wohnen_wohnungsbestand": f"""
         SELECT t.*, {PERIOD_START} AS _period_start,
                {district_ok('t.bezirk', 't.stichtag')} AND t.bezirk IS NOT NULL AS _bezirk_ok
-        FROM raw.wohnen_wohnungsbestand t WHERE t.city = $city""",
+        FROM raw.wohnen_wohnungsbestand t WHERE list_contains($cities, t.city)""",
     "gebiete": """
-        SELECT t.* FROM raw.gebiete t WHERE t.city = $city""",
+        SELECT t.* FROM raw.gebiete t WHERE list_contains($cities, t.city)""",
 }
 
 # Columns that name a failing row in the record: period to block, file and line to look at.
-RAW_INDEX_COLUMNS = ["delivery_period", "delivery_file", "source_line"]
+RAW_INDEX_COLUMNS = ["city", "delivery_period", "delivery_file", "source_line"]
+
+
+def per_city_case(values: dict[str, object], default) -> str:
+    """SQL CASE over t.city for a per-city setting (city configs are few; keeps one validation per table)."""
+    whens = " ".join(f"WHEN '{c}' THEN '{v}'" if isinstance(v, str) else f"WHEN '{c}' THEN {v}"
+                     for c, v in sorted(values.items()))
+    dflt = f"'{default}'" if isinstance(default, str) else default
+    return f"(CASE t.city {whens} ELSE {dflt} END)" if whens else f"({dflt})"

@@ -16,15 +16,16 @@ def bench_render(warehouse: str | Path | None = None, alliance: str = "alle", qu
                  lang: str = "de") -> float:
     """Render HTML + PDF into a temporary folder and return the wall time in seconds.
 
-    Uses the published warehouse when it exists, else a synthetic fixture of the alliance's cities.
+    Needs a published warehouse (`python -m orchestration.publish` after a demo build); the
+    report reads only the published copy, so there is no stand-in.
     """
     from reports.render import render_report
 
+    db = Path(warehouse) if warehouse else published_path()
+    if not db.exists():
+        raise FileNotFoundError(f"no published warehouse at {db}: build the demo and publish first")
+    alliance_cities(alliance)   # unknown alliance: fail before the clock starts
     with tempfile.TemporaryDirectory(prefix="bench_render_") as tmp:
-        db = Path(warehouse) if warehouse else published_path()
-        if not db.exists():
-            from reports.fixture import build_fixture_warehouse
-            db = build_fixture_warehouse(Path(tmp) / "fixture.duckdb", list(alliance_cities(alliance)), quarter)
         started = time.perf_counter()
         result = render_report(alliance, quarter, lang, ("html", "pdf"), warehouse=db, output_dir=Path(tmp) / "out")
         seconds = time.perf_counter() - started

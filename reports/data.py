@@ -1,24 +1,26 @@
-"""Reading what a report shows from the (published) warehouse, read-only and briefly.
+"""Reading what a report shows from the published warehouse, read-only and briefly.
 
-The report sees only the alliance layer (aggregated, disclosure-controlled), the indicator
-catalogue, and the bookkeeping tables in `meta` - never person-level tables.
+The report sees only the planners' copy (orchestration.publish): the alliance layer
+(aggregated, disclosure-controlled), the indicator catalogue and the aggregated bookkeeping in
+schema `publication` - never person-level tables, never the city marts.
 
-Expected shapes (canonical column names; `ALIASES` lists the names other parts may use, so a
-renamed column is a one-line change here and not a silent gap):
+Tables and the columns the report uses (docs/architecture.md, "Exchange, alliance and published
+layers"); `ALIASES` renames the producing models' names to the report's:
 
-- `alliance.fct_intercity_indicators`: one row per city x indicator x period (x group):
-  city, indicator_id, period (YYYY-Qn), group_code, value, numerator, denominator, ci_lower,
-  ci_upper, basis (register|official), is_suppressed, is_provisional, is_break,
-  is_not_comparable, comparability_note, rank.
-- `reference.indicator_catalogue`: indicator_id, topic, unit, name_de/_en/_nl,
-  definition_de/_en/_nl.
-- `alliance.fct_retention_curves`: city, group_code, months, retention, ci_lower, ci_upper.
-- `alliance.fct_dunkelziffer_estimates`: city, period, method, estimate, ci_lower, ci_upper,
-  assumptions.
-- `alliance.fct_register_vs_official`: city, period, indicator_id, register_value,
-  official_value, official_rounding.
-- `meta.delivery_registry`, `meta.quality_results`, `meta.quality_gate`, `meta.load_runs`
-  (DDL in ingest/schemas.py).
+- `alliance.fct_intercity_indicators`: city, period, indicator_id, breakdown, group_value
+  (-> group_code), value, numerator, denominator, ci_lower, ci_upper, basis, is_suppressed,
+  is_blocked, is_provisional, is_break, is_not_comparable, not_comparable_reason
+  (-> comparability_note), rank_among_cities (-> rank), n_cities_ranked. The report keeps the
+  breakdowns in `REPORT_BREAKDOWNS` (the nationality groups, the summary group AUSL, totals).
+- `reference.indicator_catalogue`: indicator_id, topic, unit, name_de/_en/_nl, definition.
+- `alliance.fct_retention_curves`: city, nationality_group (-> group_code), arrival_year,
+  months, retention, ci_lower, ci_upper.
+- `alliance.fct_dunkelziffer_estimates`: city, period, nationality_group, age_band, quantity,
+  method, is_recommended, point (-> estimate), ci_lower, ci_upper, assumptions, warnings.
+- `alliance.fct_register_vs_official`: city, year, flow, register_value, official_value,
+  difference, comparison_status.
+- `publication.delivery_counts`, `publication.quality_check_counts`, `publication.quality_gate`,
+  `publication.load_runs`: bookkeeping aggregated by orchestration.publish.
 A missing table leaves its section saying so; it never stops the report.
 """
 from __future__ import annotations
@@ -40,39 +42,37 @@ TABLES = {
     "retention": ("alliance", "fct_retention_curves"),
     "dunkelziffer": ("alliance", "fct_dunkelziffer_estimates"),
     "official": ("alliance", "fct_register_vs_official"),
-    "registry": ("meta", "delivery_registry"),
-    "quality_results": ("meta", "quality_results"),
-    "quality_gate": ("meta", "quality_gate"),
-    "load_runs": ("meta", "load_runs"),
+    "registry": ("publication", "delivery_counts"),
+    "quality_results": ("publication", "quality_check_counts"),
+    "quality_gate": ("publication", "quality_gate"),
+    "load_runs": ("publication", "load_runs"),
 }
 
-# canonical name -> other names the producing models may use
+# canonical name -> names of the producing models
 ALIASES = {
-    "indicator_id": ("indicator", "indicator_code", "indicator_key"),
-    "group_code": ("group", "grp", "nationality_group", "group_key", "origin_type"),
-    "ci_lower": ("interval_lower", "lower", "ci_low", "lower_bound"),
-    "ci_upper": ("interval_upper", "upper", "ci_high", "upper_bound"),
-    "is_suppressed": ("suppressed", "flag_suppressed"),
-    "is_provisional": ("provisional", "flag_provisional"),
-    "is_break": ("break", "series_break", "flag_break"),
-    "is_not_comparable": ("not_comparable", "flag_not_comparable"),
-    "period": ("quarter",),
-    "retention": ("survival", "share_remaining"),
-    "months": ("duration_months", "t"),
-    "topic": ("section", "domain", "category"),
+    "group_code": ("group_value", "nationality_group"),
+    "rank": ("rank_among_cities",),
+    "comparability_note": ("not_comparable_reason",),
+    "estimate": ("point",),
 }
 
-# Indicators the summary and the sections look for when the catalogue carries no `topic`.
-DEFAULT_TOPICS = {
-    "stock": ("stock",),
-    "flows": ("inflows", "outflows", "net_migration", "fluctuation_rate"),
-    "dwell": ("dwell_share_1y", "dwell_share_3y", "dwell_share_5y"),
-    "concentration": ("top_district_share", "segregation_index"),
-    "services": ("pupils", "pupils_newcomer_classes", "sgb2_persons", "sgb2_rate",
-                 "problem_properties", "vacancy_rate"),
-}
+# Breakdowns of the intercity table the report's sections show (others - age bands, arrival
+# cohorts - have their own sections or none).
+REPORT_BREAKDOWNS = ("total", "nationality_group", "nationality_summary")
 SUMMARY_GROUPS = ("EU2", "ASYL8", "AUSL")
+RETENTION_GROUPS = ("INSGESAMT", "EU2", "ASYL8")
 COUNT_UNITS = {"count", "persons", "cases", "anzahl"}
+# catalogue unit (its first word) -> how the report formats it; shares and probabilities are
+# shown in per cent (value and interval x 100, numerator and denominator unchanged)
+_UNIT_KINDS = {"persons": "count", "pupils": "count", "properties": "count", "contacts": "count",
+               "share": "percent", "probability": "percent", "per": "per_1000", "index": "index",
+               "ratio": "ratio", "balance": "balance"}
+
+
+def report_unit(unit: str | None) -> str:
+    """The report's unit for a catalogue unit ('share (0-1)' -> 'percent', 'persons (cases)' -> 'count')."""
+    first = (unit or "").strip().split(" ")[0].lower()
+    return _UNIT_KINDS.get(first, unit or "")
 
 
 @dataclass
@@ -183,13 +183,46 @@ def load_report_data(alliance: str, quarter: str, db_path: Path | str | None = N
         raise FileNotFoundError(f"warehouse {path} does not exist (run the pipeline or publish first)")
     cities = alliance_cities(alliance)
     frames = _read_tables(path)
-    ind = frames.get("indicators")
-    if ind is not None:
-        frames["indicators"] = ind.filter(pl.col("city").is_in(list(cities)))
+    _shape_frames(frames, cities, quarter)
     data = ReportData(alliance=alliance, quarter=quarter, cities=cities, frames=frames,
                       synthetic=is_synthetic(frames), source_path=str(path))
     data.missing_cities = _missing_cities(cities, quarter, frames)
     return data
+
+
+def _shape_frames(frames: dict, cities: dict[str, str], quarter: str) -> None:
+    """Keep the alliance's cities and the report's breakdowns; shares in per cent; choose the
+    retention cohort and the Dunkelziffer reference date."""
+    cat = frames.get("catalogue")
+    if cat is not None and "unit" in cat.columns:
+        cat = cat.with_columns(source_unit=pl.col("unit"),
+                               unit=pl.col("unit").map_elements(report_unit, return_dtype=pl.String))
+        frames["catalogue"] = cat
+    ind = frames.get("indicators")
+    if ind is not None:
+        ind = ind.filter(pl.col("city").is_in(list(cities)))
+        if "breakdown" in ind.columns:
+            ind = ind.filter(pl.col("breakdown").is_in(REPORT_BREAKDOWNS))
+        if cat is not None:
+            pct = cat.filter(pl.col("unit") == "percent")["indicator_id"].to_list()
+            scale = pl.col("indicator_id").is_in(pct)
+            ind = ind.with_columns([pl.when(scale).then(pl.col(c) * 100).otherwise(pl.col(c)).alias(c)
+                                    for c in ("value", "ci_lower", "ci_upper") if c in ind.columns])
+        frames["indicators"] = ind
+    ret = frames.get("retention")
+    if ret is not None and not ret.is_empty():
+        ret = ret.filter(pl.col("city").is_in(list(cities)) & pl.col("group_code").is_in(RETENTION_GROUPS))
+        if "arrival_year" in ret.columns and not ret.is_empty():
+            # the latest arrival cohort followed for 36 months in some city of the alliance
+            followed = ret.filter(pl.col("months") >= 36)["arrival_year"]
+            cohort = followed.max() if len(followed) else ret["arrival_year"].max()
+            ret = ret.filter(pl.col("arrival_year") == cohort)
+        frames["retention"] = ret
+    dz = frames.get("dunkelziffer")
+    if dz is not None and not dz.is_empty() and "period" in dz.columns:
+        dz = dz.filter(pl.col("city").is_in(list(cities)) & (pl.col("period") <= quarter))
+        latest = dz.group_by("city").agg(pl.col("period").max().alias("_latest"))
+        frames["dunkelziffer"] = dz.join(latest, on="city").filter(pl.col("period") == pl.col("_latest")).drop("_latest")
 
 
 def catalogue_entry(data: ReportData, indicator_id: str, lang: str) -> dict:
@@ -203,24 +236,21 @@ def catalogue_entry(data: ReportData, indicator_id: str, lang: str) -> dict:
         return entry
     row = rows.row(0, named=True)
     entry["name"] = row.get(f"name_{lang}") or row.get("name_de") or indicator_id
-    entry["definition"] = row.get(f"definition_{lang}") or row.get("definition_de") or ""
+    # the catalogue's definition is in English; a translated column wins where it exists
+    entry["definition"] = row.get(f"definition_{lang}") or row.get("definition") or ""
     entry["unit"] = row.get("unit") or ""
     entry["topic"] = row.get("topic") or ""
     return entry
 
 
 def indicators_for(data: ReportData, topic: str) -> list[str]:
-    """Indicator ids of a report topic present in the data (catalogue `topic` first, defaults second)."""
+    """Indicator ids of a report topic (catalogue `topic`) present in the data, in catalogue order."""
     ind = data.frame("indicators")
-    if ind is None:
+    cat = data.frame("catalogue")
+    if ind is None or cat is None or "topic" not in cat.columns:
         return []
     present = set(ind["indicator_id"].unique().to_list())
-    cat = data.frame("catalogue")
-    if cat is not None and "topic" in cat.columns:
-        wanted = cat.filter(pl.col("topic") == topic)["indicator_id"].to_list()
-        if wanted:
-            return [i for i in wanted if i in present]
-    return [i for i in DEFAULT_TOPICS.get(topic, ()) if i in present]
+    return [i for i in cat.filter(pl.col("topic") == topic)["indicator_id"].to_list() if i in present]
 
 
 def is_count_unit(unit: str) -> bool:

@@ -56,10 +56,14 @@ def guard_counts(df: pl.DataFrame, count_mask: pl.Expr) -> tuple[pl.DataFrame, i
 
 
 OPERATIONAL_CLASS = "operational"   # div class of tables counting files/checks, not persons
+# div class of tables of balances (net migration = inflow - outflow): a balance of 1 or 2 is the
+# difference of two published counts, not a count of persons, and reveals nothing beyond them
+BALANCE_CLASS = "balance"
+EXEMPT_CLASSES = (OPERATIONAL_CLASS, BALANCE_CLASS)
 
 
 class _TableCells(HTMLParser):
-    """Collects the text of every <td>/<th> cell outside `div.operational`."""
+    """Collects the text of every <td>/<th> cell outside `div.operational` and `div.balance`."""
 
     def __init__(self):
         super().__init__()
@@ -69,7 +73,8 @@ class _TableCells(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag == "div":
-            self._divs.append(OPERATIONAL_CLASS in (dict(attrs).get("class") or "").split())
+            classes = (dict(attrs).get("class") or "").split()
+            self._divs.append(any(c in classes for c in EXEMPT_CLASSES))
         elif tag in ("td", "th") and not any(self._divs):
             self._buf = []
 

@@ -29,13 +29,14 @@ def _axis_formatter(lang: str, decimals: int = 0) -> FuncFormatter:
 
 
 def _axis_decimals(unit: str) -> int:
-    return {"count": 0, "persons": 0, "index": 2, "ratio": 2}.get(unit, 1)
+    return {"count": 0, "persons": 0, "balance": 0, "index": 2, "ratio": 2}.get(unit, 1)
 
 
 def _unit_label(unit: str, lang: str) -> str:
     return {"percent": i18n.t("share_pct", lang), "per_1000": i18n.t("per_1000", lang),
             "years": i18n.t("years", lang), "count": i18n.t("unit_count", lang),
-            "persons": i18n.t("unit_persons", lang), "index": i18n.t("unit_index", lang)}.get(unit, unit)
+            "persons": i18n.t("unit_persons", lang), "index": i18n.t("unit_index", lang),
+            "balance": i18n.t("unit_count", lang), "ratio": ""}.get(unit, unit)
 
 
 def save_chart(fig, chart: pl.DataFrame, out_dir: Path, name: str, caption: str, source: str) -> str:
@@ -111,12 +112,15 @@ def comparison_bars(ind: pl.DataFrame, data: ReportData, indicator_id: str, grou
     return save_chart(fig, chart, out_dir, name, caption, _source(basis or "register", lang))
 
 
-def retention_curves(ret: pl.DataFrame, data: ReportData, lang: str, out_dir: Path, name: str) -> str | None:
-    """Kaplan-Meier retention (share still registered) by months since arrival, one panel per group."""
+def retention_curves(ret: pl.DataFrame, data: ReportData, lang: str, out_dir: Path, name: str,
+                     cohort: int | None = None) -> str | None:
+    """Kaplan-Meier retention (share still registered) by months since arrival, one panel per group
+    (the disclosure-controlled points of the alliance table; dropped points are simply absent)."""
     sel = ret.filter(pl.col("city").is_in(list(data.cities)))
     if sel.is_empty():
         return None
-    groups = sorted(sel["group_code"].unique().to_list())
+    groups = [g for g in ("INSGESAMT", "EU2", "ASYL8") if g in set(sel["group_code"].to_list())] \
+        or sorted(sel["group_code"].unique().to_list())
     fig, axes = plt.subplots(1, len(groups), figsize=(7.2, 3.0), sharey=True, squeeze=False)
     for ax, g in zip(axes[0], groups):
         for slug in data.cities:
@@ -135,7 +139,10 @@ def retention_curves(ret: pl.DataFrame, data: ReportData, lang: str, out_dir: Pa
     axes[0][0].legend(fontsize=7, ncol=4, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.25))
     chart = sel.with_columns(chart=pl.lit(name), x=pl.col("months"), value=pl.col("retention"),
                              unit=pl.lit("ratio"))
-    return save_chart(fig, chart, out_dir, name, "Kaplan-Meier: " + i18n.t("retention", lang),
+    title = "Kaplan-Meier: " + i18n.t("retention", lang)
+    if cohort is not None:
+        title += f" ({i18n.t('arrival_cohort', lang)} {cohort})"
+    return save_chart(fig, chart.select([c for c in chart.columns if c in CHART_COLUMNS]), out_dir, name, title,
                       _source("register", lang))
 
 
@@ -156,5 +163,6 @@ def interval_plot(est: pl.DataFrame, data: ReportData, lang: str, out_dir: Path,
     ax.set_xlabel(i18n.t("estimate", lang) + " (" + i18n.t("interval", lang) + ")")
     ax.grid(axis="x", alpha=0.3)
     chart = sel.with_columns(chart=pl.lit(name), x=pl.col("method"), value=pl.col("estimate"),
-                             group_code=pl.lit(None), unit=pl.lit("estimate"))
+                             unit=pl.lit("estimate"), numerator=pl.lit(None), denominator=pl.col("registered")
+                             if "registered" in sel.columns else pl.lit(None))
     return save_chart(fig, chart, out_dir, name, i18n.t("sec_dunkelziffer", lang), _source("register", lang))

@@ -113,11 +113,11 @@ LABELS: dict[str, dict[str, str]] = {
     "legend": {"de": "Zeichen", "nl": "Tekens", "en": "Symbols"},
     "legend_text": {
         "de": "* gesperrt (Geheimhaltung, Fallzahl 1 oder 2 bzw. rückrechenbar); – kein Wert; "
-              "v vorläufig; b Zeitreihenbruch; n nicht vergleichbar.",
+              "v vorläufig; b Zeitreihenbruch; n nicht vergleichbar; g durch Qualitätsprüfung zurückgehalten.",
         "nl": "* geblokkeerd (geheimhouding, aantal 1 of 2 of terug te rekenen); – geen waarde; "
-              "v voorlopig; b trendbreuk; n niet vergelijkbaar.",
+              "v voorlopig; b trendbreuk; n niet vergelijkbaar; g tegengehouden door kwaliteitscontrole.",
         "en": "* suppressed (disclosure control, count of 1 or 2 or derivable); – no value; "
-              "v provisional; b series break; n not comparable."},
+              "v provisional; b series break; n not comparable; g withheld by a quality check."},
     "not_summed": {
         "de": "Gerundete oder gesperrte Werte werden nicht zu Summen zusammengezählt.",
         "nl": "Afgeronde of geblokkeerde waarden worden niet opgeteld.",
@@ -155,6 +155,22 @@ LABELS: dict[str, dict[str, str]] = {
                      "en": "No notable movements."},
     "notable": {"de": "Auffälligste Veränderungen", "nl": "Opvallendste veranderingen",
                 "en": "Most notable movements"},
+    "dz_stratum": {"de": "Schicht", "nl": "Stratum", "en": "Stratum"},
+    "reference_date": {"de": "Stichtag", "nl": "peildatum", "en": "reference date"},
+    "registered": {"de": "Gemeldet", "nl": "Ingeschreven", "en": "Registered"},
+    "recommended": {"de": "empfohlene Methode", "nl": "aanbevolen methode", "en": "recommended method"},
+    "with_warnings": {"de": "mit Warnhinweis (siehe Methoden)", "nl": "met waarschuwing (zie methoden)",
+                      "en": "with a warning (see methods)"},
+    "arrival_cohort": {"de": "Zuzugsjahrgang", "nl": "vestigingscohort", "en": "arrival cohort"},
+    "no_overlap": {"de": "Keine Jahre, für die beide Grundlagen vorliegen",
+                   "nl": "Geen jaren waarvoor beide bronnen bestaan",
+                   "en": "No year for which both bases exist"},
+    "flow_in": {"de": "Zuzüge", "nl": "Vestigingen", "en": "Inflows"},
+    "flow_out": {"de": "Fortzüge", "nl": "Vertrekken", "en": "Outflows"},
+    "flow_in_abroad": {"de": "Zuzüge aus dem Ausland", "nl": "Vestigingen uit het buitenland",
+                       "en": "Inflows from abroad"},
+    "flow_out_abroad": {"de": "Fortzüge ins Ausland", "nl": "Vertrekken naar het buitenland",
+                        "en": "Outflows abroad"},
     "target_groups": {"de": "Gemeldete Zielgruppen", "nl": "Ingeschreven doelgroepen",
                       "en": "Registered target groups"},
 }

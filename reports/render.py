@@ -217,23 +217,26 @@ def _previous_build_time(alliance_dir: Path, quarter: str, document: str, lang: 
 
 
 def _quality_summary(db_path: Path) -> dict:
-    """Data versions (loaded files and their hashes) and check outcomes at build time."""
+    """Data version (loaded files and a hash over them) and check outcomes at build time, from
+    the published copy's aggregated bookkeeping (schema `publication`)."""
     import duckdb
 
     with duckdb.connect(str(db_path), read_only=True) as con:
         tables = {r[0] for r in con.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()}
         out: dict = {}
-        if "meta.delivery_registry" in tables:
-            rows = con.execute("SELECT delivery_file, file_sha256 FROM meta.delivery_registry "
-                               "WHERE status = 'loaded' ORDER BY delivery_file").fetchall()
-            out["loaded_files"] = len(rows)
-            out["data_version"] = hashlib.sha256("".join(f"{f}{h}" for f, h in rows).encode()).hexdigest()
-        if "meta.quality_results" in tables:
+        about_cols = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'publication' "
+            "AND table_name = 'about'").fetchall()}
+        if {"loaded_files", "data_version"} <= about_cols:
+            out["loaded_files"], out["data_version"] = con.execute(
+                "SELECT loaded_files, data_version FROM publication.about").fetchone()
+            out["published_at"] = str(con.execute("SELECT published_at FROM publication.about").fetchone()[0])
+        if "publication.quality_check_counts" in tables:
             out["check_outcomes"] = dict(con.execute(
-                "SELECT outcome, count(*) FROM meta.quality_results GROUP BY outcome").fetchall())
-        if "meta.load_runs" in tables:
-            last = con.execute("SELECT run_id, finished_at FROM meta.load_runs "
+                "SELECT outcome, sum(n_results)::bigint FROM publication.quality_check_counts GROUP BY outcome").fetchall())
+        if "publication.load_runs" in tables:
+            last = con.execute("SELECT run_id, finished_at FROM publication.load_runs "
                                "ORDER BY finished_at DESC NULLS LAST LIMIT 1").fetchone()
             out["last_load_run"] = list(last) if last else None
     return out

@@ -116,25 +116,35 @@ def summary(ctx: ReportContext) -> str:
     return "\n".join(out) + "\n"
 
 
+# Groups in the tables of a topic (in this order) and the one group charted per indicator.
+TABLE_GROUPS = ("INSGESAMT", "AUSL", "EU2", "ASYL8")
+CHART_GROUP_PREFERENCE = ("EU2", "AUSL", "INSGESAMT")
+
+
 def _indicator_block(ctx: ReportContext, indicator_id: str, groups: list[str], series: bool = True) -> list[str]:
     out = [f"## {catalogue_entry(ctx.data, indicator_id, ctx.lang)['name']}\n"]
     entry = catalogue_entry(ctx.data, indicator_id, ctx.lang)
     if entry["definition"]:
         out.append(f"{entry['definition']}\n")
-    for g in groups:
+    chart_groups = [g for g in CHART_GROUP_PREFERENCE if g in groups][:1] or groups[:1]
+    for g in chart_groups:
         key = f"{indicator_id}_{g}".lower()
         if series:
             out.append(_fig(ctx, figures.time_series(ctx.ind, ctx.data, indicator_id, g, ctx.lang, ctx.fig_dir,
                                                      f"ts_{key}"), f"ts_{key}"))
         out.append(_fig(ctx, figures.comparison_bars(ctx.ind, ctx.data, indicator_id, g, ctx.lang, ctx.fig_dir,
                                                      f"bar_{key}"), f"bar_{key}"))
-    out.append(tables.comparison_table(ctx.ind, ctx.data, indicator_id, ctx.lang))
+    table = tables.comparison_table(ctx.ind, ctx.data, indicator_id, ctx.lang, groups=groups)
+    out.append(tables.balances(table) if entry["unit"] == "balance" else table)
     return out
 
 
 def _groups(ctx: ReportContext, indicator_id: str) -> list[str]:
+    """The report's groups present for the indicator in the quarter (all nationality groups are in
+    the published tables; the report shows the total, all foreigners and the two target groups)."""
     sel = ctx.ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("period") == ctx.data.quarter))
-    return sorted(g for g in sel["group_code"].unique().to_list() if g is not None)
+    present = {g for g in sel["group_code"].unique().to_list() if g is not None}
+    return [g for g in TABLE_GROUPS if g in present] or sorted(present)[:1]
 
 
 def topic_section(ctx: ReportContext, topic: str, heading_key: str, series: bool = True,
@@ -157,8 +167,9 @@ def dwell(ctx):
     text = topic_section(ctx, "dwell", "sec_dwell", series=False)
     ret = ctx.data.frame("retention")
     if ret is not None:
-        text += "\n" + _fig(ctx, figures.retention_curves(ret, ctx.data, ctx.lang, ctx.fig_dir, "km_retention"),
-                            "km_retention")
+        cohort = ret["arrival_year"].max() if "arrival_year" in ret.columns else None
+        text += "\n" + _fig(ctx, figures.retention_curves(ret, ctx.data, ctx.lang, ctx.fig_dir, "km_retention",
+                                                          cohort=cohort), "km_retention")
     return text
 
 
@@ -173,44 +184,78 @@ def services(ctx):
     return topic_section(ctx, "services", "sec_services", series=False, notes=notes)
 
 
+DZ_GROUPS = ("EU2", "ASYL8")
+DZ_AGE_BAND = "06-14"    # the stratum every method covers (school lists exist only for children)
+
+
 def dunkelziffer(ctx):
-    out = [f"# {i18n.t('sec_dunkelziffer', ctx.lang)}\n", i18n.t("dz_can", ctx.lang) + " " + i18n.t("dz_cannot", ctx.lang) + "\n"]
+    """Unregistered residents aged 6-14 of the EU-2 and asylum groups: every method's estimate
+    with its 95 % interval (the recommended one marked), the methods' assumptions below."""
+    lang = ctx.lang
+    out = [f"# {i18n.t('sec_dunkelziffer', lang)}\n", i18n.t("dz_can", lang) + " " + i18n.t("dz_cannot", lang) + "\n"]
     est = ctx.data.frame("dunkelziffer")
     if est is None:
         return "\n".join(out + [_no_data(ctx)])
-    est = est.filter(pl.col("city").is_in(list(ctx.data.cities)))
-    if "period" in est.columns:
-        est = est.filter(pl.col("period") == ctx.data.quarter)
-    out.append(_fig(ctx, figures.interval_plot(est, ctx.data, ctx.lang, ctx.fig_dir, "dunkelziffer"), "dunkelziffer"))
-    lang = ctx.lang
-    rows = [[ctx.data.cities[r["city"]], r["method"], i18n.fmt_number(r["estimate"], lang),
-             f"{i18n.fmt_number(r.get('ci_lower'), lang)} – {i18n.fmt_number(r.get('ci_upper'), lang)}",
-             r.get("assumptions") or ""] for r in est.sort("city", "method").iter_rows(named=True)]
-    headers = [i18n.t(k, lang) for k in ("city", "method", "estimate", "interval", "assumptions")]
-    out.append(tables.md_table(headers, rows, align="llrrl", caption=i18n.t("sec_dunkelziffer", lang)))
-    return "\n".join(out)
+    est = est.filter(pl.col("city").is_in(list(ctx.data.cities)) & (pl.col("quantity") == "unregistered")
+                     & pl.col("group_code").is_in(DZ_GROUPS) & (pl.col("age_band") == DZ_AGE_BAND))
+    shown = est.filter(~pl.col("is_suppressed") & pl.col("estimate").is_not_null())
+    if shown.is_empty():
+        return "\n".join(out + [_no_data(ctx)])
+    out.append(f"{i18n.t('dz_stratum', lang)}: {', '.join(i18n.group_label(g, lang) for g in DZ_GROUPS)}, "
+               f"{DZ_AGE_BAND} {i18n.t('years', lang)}; {i18n.t('reference_date', lang)} "
+               f"{', '.join(sorted({str(d) for d in shown['stichtag'].to_list()}))}.\n")
+    rec = shown.filter(pl.col("is_recommended"))
+    plot = rec.with_columns(method=pl.col("group_code").map_elements(lambda g: i18n.group_label(g, lang),
+                                                                      return_dtype=pl.String))
+    out.append(_fig(ctx, figures.interval_plot(plot, ctx.data, lang, ctx.fig_dir, "dunkelziffer"), "dunkelziffer"))
+    rows = []
+    for r in est.sort("city", "group_code", "method").iter_rows(named=True):
+        sup = bool(r["is_suppressed"])
+        interval = i18n.MISSING if sup or r.get("ci_lower") is None else \
+            f"{i18n.fmt_number(r['ci_lower'], lang)} – {i18n.fmt_number(r.get('ci_upper'), lang)}"
+        rows.append([ctx.data.cities[r["city"]], i18n.group_short(r["group_code"], lang),
+                     r["method"] + (" ✓" if r.get("is_recommended") else ""),
+                     i18n.SUPPRESSED if sup else i18n.fmt_number(r["estimate"], lang), interval,
+                     i18n.fmt_count(r.get("registered"), lang, suppressed=sup),
+                     "" if sup or not r.get("warnings") else "⚠"])
+    headers = [i18n.t(k, lang) for k in ("city", "group", "method", "estimate", "interval", "registered", "flags")]
+    out.append(tables.md_table(headers, rows, align="lllrrrl",
+                               caption=f"{i18n.t('sec_dunkelziffer', lang)}; ✓ {i18n.t('recommended', lang)}, "
+                                       f"⚠ {i18n.t('with_warnings', lang)}"))
+    out.append(f"**{i18n.t('assumptions', lang)}**\n")
+    for method, text in sorted({(r["method"], r.get("assumptions") or "") for r in shown.iter_rows(named=True)}):
+        out.append(f"- `{method}`: {text}")
+    return "\n".join(out) + "\n"
+
+
+FLOW_KEYS = {"zuzuege": "flow_in", "fortzuege": "flow_out", "zuzuege_ausland": "flow_in_abroad",
+             "fortzuege_ausland": "flow_out_abroad"}
 
 
 def register_vs_official(ctx):
-    out = [f"# {i18n.t('sec_official', ctx.lang)}\n"]
+    """Register and official migration counts side by side for the years where both exist;
+    never summed, the difference explained, withheld register values shown as `*`."""
+    lang = ctx.lang
+    out = [f"# {i18n.t('sec_official', lang)}\n"]
     off = ctx.data.frame("official")
     if off is None:
         return "\n".join(out + [_no_data(ctx)])
-    lang = ctx.lang
-    off = off.filter(pl.col("city").is_in(list(ctx.data.cities))).sort("indicator_id", "city", "period")
+    off = off.filter(pl.col("city").is_in(list(ctx.data.cities)))
+    both = off.filter(pl.col("comparison_status") == "both").sort("city", "year", "flow")
+    if both.is_empty():
+        years = sorted({int(y) for y in off.filter(pl.col("comparison_status") == "register_only")["year"].to_list()})
+        span = f"{years[0]}–{years[-1]}" if years else i18n.MISSING
+        return "\n".join(out + [f"*{i18n.t('no_overlap', lang)} ({i18n.t('register_value', lang)}: {span}).*\n"])
     rows = []
-    for r in off.iter_rows(named=True):
-        rounded = bool(r.get("official_rounding"))
-        diff = None if rounded or r.get("official_value") is None or r.get("register_value") is None \
-            else r["register_value"] - r["official_value"]
-        official = i18n.fmt_count(r.get("official_value"), lang)
-        if rounded:   # shown as published, marked, never "un-rounded" or differenced
-            official = f"{official} ({r['official_rounding']})"
-        rows.append([ctx.data.cities[r["city"]], catalogue_entry(ctx.data, r["indicator_id"], lang)["name"],
-                     str(r["period"]), i18n.fmt_count(r.get("register_value"), lang), official,
-                     i18n.fmt_count(diff, lang, signed=True)])
+    for r in both.iter_rows(named=True):
+        sup = bool(r.get("is_suppressed"))
+        rows.append([ctx.data.cities[r["city"]], i18n.t(FLOW_KEYS.get(r["flow"], "flow_in"), lang), str(r["year"]),
+                     i18n.fmt_count(r.get("register_value"), lang, suppressed=sup),
+                     i18n.fmt_count(r.get("official_value"), lang),
+                     i18n.fmt_count(r.get("difference"), lang, signed=True, suppressed=sup)])
     headers = [i18n.t(k, lang) for k in ("city", "indicator", "period", "register_value", "official_value", "difference")]
     out.append(tables.md_table(headers, rows, align="lllrrr", caption=i18n.t("sec_official", lang)))
+    out.append(f"{both['explanation'].drop_nulls().first() or ''}\n")
     return "\n".join(out)
 
 

@@ -14,7 +14,7 @@ import polars as pl
 from reports import i18n
 from reports.data import (SUMMARY_GROUPS, ReportData, catalogue_entry, is_count_unit,
                           parse_quarter, previous_quarter, quarter_months)
-from reports.disclosure import OPERATIONAL_CLASS, guard_counts
+from reports.disclosure import BALANCE_CLASS, OPERATIONAL_CLASS, guard_counts
 
 LATE_AFTER_DAYS = 30   # a delivery received later than this after the end of its period is "late"
 _DECIMALS = {"percent": 1, "per_1000": 1, "index": 2, "years": 1, "ratio": 2}
@@ -40,11 +40,18 @@ def operational(md: str) -> str:
     return f"::: {{.{OPERATIONAL_CLASS}}}\n{md}\n:::\n"
 
 
+def balances(md: str) -> str:
+    """Wrap a table of balances (differences of published counts) so that the scan knows it."""
+    return f"::: {{.{BALANCE_CLASS}}}\n{md}\n:::\n"
+
+
 def format_value(value, unit: str, lang: str, *, suppressed: bool = False, signed: bool = False) -> str:
     if suppressed:
         return i18n.SUPPRESSED
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return i18n.MISSING
+    if unit == "balance":
+        return i18n.fmt_count(value, lang, signed=True)
     if is_count_unit(unit):
         return i18n.fmt_count(value, lang, signed=signed)
     if unit == "percent":
@@ -64,7 +71,8 @@ def safe_total(values: list, *, suppressed: list[bool] | None = None, rounded: b
 
 
 def flag_marks(row: dict) -> str:
-    marks = [m for key, m in (("is_provisional", "v"), ("is_break", "b"), ("is_not_comparable", "n"))
+    marks = [m for key, m in (("is_provisional", "v"), ("is_break", "b"), ("is_not_comparable", "n"),
+                              ("is_blocked", "g"))
              if row.get(key)]
     return " ".join(marks)
 
@@ -80,15 +88,20 @@ def guarded_indicators(data: ReportData) -> tuple[pl.DataFrame | None, int]:
 
 
 def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lang: str,
-                     group: str | None = None) -> str:
+                     group: str | None = None, groups: list[str] | None = None) -> str:
     """Intercity comparison of one indicator for the report quarter (one row per city x group)."""
     entry = catalogue_entry(data, indicator_id, lang)
     rows_df = ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("period") == data.quarter))
     if group is not None:
         rows_df = rows_df.filter(pl.col("group_code") == group)
-    n_cities = rows_df["city"].n_unique() if not rows_df.is_empty() else 0
+    if groups:
+        order = {g: i for i, g in enumerate(groups)}
+        rows_df = rows_df.filter(pl.col("group_code").is_in(groups)).with_columns(
+            _order=pl.col("group_code").replace_strict(order, default=len(order)))
+    else:
+        rows_df = rows_df.with_columns(_order=pl.lit(0))
     rows = []
-    for r in rows_df.sort(["group_code", "city"]).iter_rows(named=True):
+    for r in rows_df.sort(["_order", "group_code", "city"]).iter_rows(named=True):
         sup = bool(r.get("is_suppressed"))
         interval = i18n.MISSING
         if not sup and r.get("ci_lower") is not None and r.get("ci_upper") is not None:
@@ -99,7 +112,7 @@ def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lan
             format_value(r.get("value"), entry["unit"], lang, suppressed=sup), interval,
             i18n.fmt_count(r.get("numerator"), lang, suppressed=sup),
             i18n.fmt_count(r.get("denominator"), lang, suppressed=sup),
-            i18n.MISSING if sup else i18n.fmt_rank(r.get("rank"), n_cities, lang),
+            i18n.MISSING if sup else i18n.fmt_rank(r.get("rank"), r.get("n_cities_ranked"), lang),
             i18n.t(f"basis_{r.get('basis') or 'register'}", lang), flag_marks(r)])
     headers = [i18n.t(k, lang) for k in ("city", "group", "value", "interval", "numerator",
                                          "denominator", "rank", "basis", "flags")]
@@ -128,11 +141,19 @@ def summary_table(ind: pl.DataFrame, data: ReportData, lang: str, indicator_id: 
             cur, prev = lookup.get((slug, g, data.quarter)), lookup.get((slug, g, prev_q))
             row.append(format_value(cur and cur.get("value"), unit, lang,
                                     suppressed=bool(cur and cur.get("is_suppressed"))))
-            row.append(format_value(_change(cur, prev), unit, lang, signed=True))
+            # counts change as a relative figure: a bare difference of 1 or 2 would read as a count
+            # of persons (and the output scan refuses it), although both counts are published
+            change = _change(cur, prev)
+            if is_count_unit(unit) and change is not None:
+                base = prev.get("value") if prev else None
+                change = 100 * change / base if base else None
+                row.append(format_value(change, "percent", lang, signed=True))
+            else:
+                row.append(format_value(change, unit, lang, signed=True))
         rows.append(row)
     headers = [i18n.t("city", lang)]
     for g in SUMMARY_GROUPS:
-        headers += [i18n.group_short(g, lang), "±"]
+        headers += [i18n.group_short(g, lang), "± %" if is_count_unit(unit) else "±"]
     groups = "; ".join(f"{i18n.group_short(g, lang)} = {i18n.group_label(g, lang)}" for g in SUMMARY_GROUPS)
     return md_table(headers, rows, caption=f"{i18n.t('target_groups', lang)}, {data.quarter}; "
                                            f"± {i18n.t('change', lang)}. {groups}")
@@ -192,25 +213,28 @@ def _period_end(period: str) -> dt.date | None:
 
 
 def quality_table(data: ReportData, lang: str) -> str:
-    """Deliveries of the quarter per city: received, late, corrected, quarantined, checks."""
+    """Deliveries of the quarter per city (files received, late, corrected, quarantined) and the
+    outcomes of the quality checks, from the aggregated bookkeeping of the published copy."""
     reg = data.frame("registry")
     res = data.frame("quality_results")
     rows = []
     for slug, name in data.cities.items():
-        files = [] if reg is None else [r for r in reg.filter(pl.col("city") == slug).iter_rows(named=True)
-                                        if _period_in_quarter(r["period"], data.quarter)]
+        groups = [] if reg is None else [r for r in reg.filter(pl.col("city") == slug).iter_rows(named=True)
+                                         if _period_in_quarter(r["period"], data.quarter)]
+        files = sum(r["n_files"] for r in groups)
         late = 0
-        for r in files:
+        for r in groups:
             end = _period_end(r["period"])
-            if end and r.get("received_at") and (r["received_at"].date() - end).days > LATE_AFTER_DAYS:
-                late += 1
+            if end and r.get("last_received_at") and (r["last_received_at"].date() - end).days > LATE_AFTER_DAYS:
+                late += r["n_files"]
         outcomes = {"passed": 0, "failed": 0, "error": 0}
         if res is not None:
             for r in res.filter(pl.col("city") == slug).iter_rows(named=True):
                 if _period_in_quarter(r.get("period"), data.quarter) and r["outcome"] in outcomes:
-                    outcomes[r["outcome"]] += 1
-        rows.append([name, str(len(files)), str(late), str(sum(1 for r in files if (r.get("version") or 1) > 1)),
-                     str(sum(1 for r in files if r["status"] == "quarantined")),
+                    outcomes[r["outcome"]] += r["n_results"]
+        rows.append([name, str(files), str(late),
+                     str(sum(r["n_files"] for r in groups if (r.get("version") or 1) > 1)),
+                     str(sum(r["n_files"] for r in groups if r["status"] == "quarantined")),
                      str(outcomes["passed"]), str(outcomes["failed"]), str(outcomes["error"])])
     headers = [i18n.t("city", lang)] + [i18n.t(k, lang) for k in (
         "received", "late", "corrected", "quarantined", "checks_passed", "checks_failed", "checks_error")]
@@ -227,7 +251,7 @@ def revisions_table(data: ReportData, lang: str, since: dt.datetime | None) -> s
     sel = reg.filter((pl.col("version").fill_null(1) > 1) & (pl.col("period").str.slice(0, 7) < start)
                      & pl.col("city").is_in(list(data.cities)))
     if since is not None:
-        sel = sel.filter(pl.col("registered_at") >= since)
+        sel = sel.filter(pl.col("last_registered_at") >= since)
     if sel.is_empty():
         return None
     agg = sel.group_by("city", "source", "period").agg(pl.col("version").max()).sort("city", "source", "period")

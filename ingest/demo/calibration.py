@@ -97,7 +97,7 @@ PROFILES: dict[str, CityProfile] = {
     # KOMM-IN: registered > 3 years > 16 % (Dortmund 6 %): slower turnover; BG twice RO;
     # inspections: 58 % of registered not found, 27 % of found not registered.
     "duisburg": CityProfile(498_000, (0.77, 0.045, 0.040, 0.030, 0.115), 0.67, 90,
-                            {"508": 40, "202": 15, "301": 2, "203": 6, "205": 5, "601": 2}, 0.35,
+                            {"508": 40, "202": 10, "301": 2, "203": 6, "205": 5, "601": 2}, 0.25,
                             {EU2: dict(leave=0.5, deregister=0.45)}),
     "duesseldorf": CityProfile(620_000, (0.79, 0.010, 0.080, 0.020, 0.100), 0.4, 25,
                                {"03": 10, "06": 8, "08": 7}, 0.15, counselling_from="2021-01"),

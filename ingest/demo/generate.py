@@ -160,7 +160,8 @@ def _run_city(cfg: CityConfig, scale, seed, landing, start, end, wanted, now, su
     slug = cfg.slug
     rng = np.random.default_rng([seed, zlib.crc32(slug.encode())])
     burn = _shift(start, -BURN_IN_MONTHS)
-    world = CityWorld(slug, cfg.country, cfg.official_key, scale, rng, date.fromisoformat(burn + "-01"))
+    world = CityWorld(slug, cfg.country, cfg.official_key, scale, rng, date.fromisoformat(burn + "-01"),
+                      frozenset(wanted & set(cfg.sources)))
     run = CityRun(cfg, landing, wanted, start, end, now, summary, np.random.default_rng([seed, 7, zlib.crc32(slug.encode())]), seed)
     prefix = PREFIXES.get(slug, slug[:3].upper())
     next_id = 0

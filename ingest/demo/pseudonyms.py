@@ -47,9 +47,3 @@ def pseudonymise(ids: np.ndarray, keys: tuple[np.uint64, ...]) -> np.ndarray:
     out[:, 0::2] = _HEX[raw >> 4]
     out[:, 1::2] = _HEX[raw & 15]
     return out.view("S32").ravel()
-
-
-def to_str_list(pseudos: np.ndarray):
-    """Polars-ready: a String Series from the bytes array."""
-    import polars as pl
-    return pl.Series(pseudos).cast(pl.String)

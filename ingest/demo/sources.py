@@ -12,10 +12,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from ingest.demo import calibration as cal
 from ingest.demo import geography as geo
 from ingest.demo.pseudonyms import pseudonymise
-from ingest.demo.world import EV, EVENT_TYPES, PROBLEM_STATUS, SEXES, CityWorld, days, to_date
+from ingest.demo.world import EVENT_TYPES, PROBLEM_STATUS, SEXES, CityWorld, days, to_date
 
 SGB2_MEASURES = ("bg", "elb", "nef", "personen_in_bg")
 SGB2_GROUP_ROWS = ("DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST", "INSGESAMT")
@@ -63,8 +62,10 @@ def meldewesen(w: CityWorld, ev: dict, first_id: int, prefix: str, keys: dict) -
     et = ev["etype"].astype(np.int64)
     herk = ev["herkunft"].astype(np.int64)
     herk_s = np.where(herk >= 0, w.herkunft_codes[np.maximum(herk, 0)], None)
+    ids = pl.select((pl.lit(prefix) + pl.int_range(first_id, first_id + n, dtype=pl.Int64)
+                     .cast(pl.String).str.zfill(9)).alias("x"))["x"]
     return pl.DataFrame({
-        "ereignis_id": [f"{prefix}{i:09d}" for i in range(first_id, first_id + n)],
+        "ereignis_id": ids,
         "ereignis_datum": _dates(ev["edate"]),
         "meldedatum": _dates(ev["mdate"]),
         "ereignis_art": _str(np.array(EVENT_TYPES, dtype=object)[et]),

@@ -121,8 +121,11 @@ class CityWorld:
     """One city. `step_month` advances the truth, returns recorded events and side records."""
 
     def __init__(self, city: str, country: str, own_key: str, scale: float, rng: np.random.Generator,
-                 start: date):
+                 start: date, sources: frozenset[str] | None = None):
         self.city, self.country, self.scale, self.rng = city, country, scale, rng
+        # processes only some sources need are skipped when those are not written (huge scales)
+        self.sources = sources if sources is not None else frozenset(
+            {"sgb2", "beratung", "wohnen", "schule"})
         self.profile = cal.PROFILES[city]
         self.cells = geo.cells(city)
         n_cells = len(self.cells)
@@ -171,9 +174,9 @@ class CityWorld:
     # ---------------------------------------------------------------- set-up
     def _make_properties(self, start: date) -> list[Property]:
         prof = self.profile
-        n = int(round(prof.problem_properties * self.scale))
-        if n == 0 or not prof.problem_cells:
+        if not prof.problem_properties or not prof.problem_cells:
             return []
+        n = max(1, int(round(prof.problem_properties * self.scale)))   # at least one to report
         codes = [c.code for c in self.cells]
         weights = {codes.index(k): v for k, v in prof.problem_cells.items()}
         # deterministic allocation by largest remainder: the published split at any scale
@@ -478,9 +481,11 @@ class CityWorld:
 
         if month == 12:
             self.year_end_properties(d1)
-        self._check_sgb2(d0)
-        self._inspections(d0, ndays)
-        contacts = self._counselling(d0, ndays)
+        if "sgb2" in self.sources:
+            self._check_sgb2(d0)
+        if "wohnen" in self.sources:
+            self._inspections(d0, ndays)
+        contacts = self._counselling(d0, ndays) if "beratung" in self.sources else None
         events = self._record(d1)
         self.flows = flows
         return {"events": events, "contacts": contacts}
@@ -502,7 +507,7 @@ class CityWorld:
         g = p.group[who]
         problem = h.addr[p.hh[who]] >= (np.int64(1) << 40)
         u_hh = rng.random(h.n)[p.hh[who]]
-        p_dereg = np.array([b.deregister for b in self.behaviour])[g] * np.where(problem, 0.3, 1.0)
+        p_dereg = np.array([b.deregister for b in self.behaviour])[g] * np.where(problem, 0.2, 1.0)
         reg = p.reg_f[who]
         dereg = reg & (u_hh < p_dereg)
         # deregistration by the person
@@ -521,7 +526,7 @@ class CityWorld:
         gs = p.group[stay]
         by_office = rng.random(stay.size) < np.array([b.ava for b in self.behaviour])[gs]
         months = np.array([b.ava_delay_months for b in self.behaviour])[gs]
-        months = np.where(problem[~dereg], months * 4, months)   # offices lag at problem houses
+        months = np.where(problem[~dereg], months * 6, months)   # offices lag at problem houses
         delay = np.maximum(90, rng.exponential(30.4 * months))
         p.cols["ava"][stay] = np.where(by_office, when[~dereg] + delay.astype(np.int32), NEVER)
 
@@ -676,7 +681,7 @@ class CityWorld:
                                      "registered_present": int(p.present[registered].sum())})
             # registered but not found: the office starts a removal (AVA) within 1-4 months
             missing = registered[~np.isin(registered, found)]
-            missing = missing[p.reg_f[missing] & (rng.random(missing.size) < 0.5)]
+            missing = missing[p.reg_f[missing] & (rng.random(missing.size) < 0.35)]
             p.cols["ava"][missing] = np.minimum(p.ava[missing], when + rng.integers(30, 120, missing.size))
 
     def year_end_properties(self, d: int) -> None:

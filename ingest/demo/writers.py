@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 

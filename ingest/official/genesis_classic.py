@@ -94,7 +94,7 @@ def _parse_footer(lines: list[str], table_code: str) -> tuple[list[dict], str | 
     notes: list[dict] = []
     stand = None
     # csv over the whole footer keeps quoted multi-line notes together
-    records = list(csv.reader(_Lines("\n".join(lines)), delimiter=";"))
+    records = list(csv.reader("\n".join(lines).splitlines(keepends=True), delimiter=";"))
     for rec in records:
         text = (rec[0] if rec else "").strip()
         if not text:
@@ -110,16 +110,6 @@ def _parse_footer(lines: list[str], table_code: str) -> tuple[list[dict], str | 
     for i, n in enumerate(notes, 1):
         n.update(table_code=table_code, note_no=i)
     return notes, stand
-
-
-class _Lines:
-    """Iterate a text as lines for csv.reader while keeping embedded newlines in quoted fields."""
-
-    def __init__(self, text: str):
-        self._lines = text.splitlines(keepends=True)
-
-    def __iter__(self):
-        return iter(self._lines)
 
 
 _SCOPE = re.compile(r'^zu\s+"(?P<scope>[^"]+)":\s*$')

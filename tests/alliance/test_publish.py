@@ -32,8 +32,19 @@ def make_warehouse(path, *, dortmund_value=0.3, leak=False):
         insert into reference.indicator_catalogue values
             ('ava_share', 'AVA-Anteil', 'AVA share', 'Aandeel vow', 'def', 'cav', 'read'),
             ('inflow', 'Zuzüge', 'In-migration', 'Vestigingen', 'def', 'cav', 'read');
-        create table meta.load_runs (run_id varchar, synthetic boolean);
-        insert into meta.load_runs values ('r1', true);
+        create table meta.load_runs (run_id varchar, started_at timestamp, finished_at timestamp, synthetic boolean,
+            loaded integer, superseded integer, duplicate integer, quarantined integer, pending integer);
+        insert into meta.load_runs values ('r1', null, null, true, 1, 0, 0, 0, 0);
+        create table meta.delivery_registry (delivery_file varchar, city varchar, source varchar, form varchar,
+            period varchar, version integer, file_sha256 varchar, received_at timestamp, registered_at timestamp,
+            status varchar);
+        insert into meta.delivery_registry values ('dortmund/meldewesen/2026-07.csv', 'dortmund', 'meldewesen', '',
+            '2026-07', 1, 'abc', now(), now(), 'loaded');
+        create schema official;
+        create table official.fct_official_migration (city_key varchar, year integer, zuzuege bigint);
+        insert into official.fct_official_migration values ('05913000', 2015, 2);
+        create table official.fct_register_vs_official_migration (city_key varchar, year integer, register_value bigint);
+        insert into official.fct_register_vs_official_migration values ('05913000', 2015, 2);
     """)
     con.execute("""create table alliance.fct_intercity_indicators as
         select * from (values ('dortmund', '2026-Q3', 'ava_share', 'total', 'INSGESAMT', true, ?::double, 1),
@@ -41,7 +52,7 @@ def make_warehouse(path, *, dortmund_value=0.3, leak=False):
         t(city, period, indicator_id, breakdown, group_value, is_total, value, rank_among_cities)""",
                 [dortmund_value])
     if leak:
-        con.execute("alter table marts.fct_fluctuation add column person_pseudonym varchar")
+        con.execute("alter table alliance.fct_intercity_indicators add column person_pseudonym varchar")
     con.close()
     return path
 
@@ -55,16 +66,20 @@ def test_publish_copies_only_published_schemas(tmp_path, warehouse):
     target = tmp_path / "published" / "warehouse.duckdb"
     summary = publish(warehouse, target)
     assert set(summary["tables"]) == {
-        "alliance.fct_intercity_indicators", "exchange.fct_exchange_cells", "marts.fct_fluctuation",
-        "marts.v_fluctuation_totals", "reference.indicator_catalogue"}
+        "alliance.fct_intercity_indicators", "exchange.fct_exchange_cells", "official.fct_official_migration",
+        "reference.indicator_catalogue", "publication.load_runs", "publication.delivery_counts"}
     assert summary["synthetic"] is True
     con = duckdb.connect(str(target), read_only=True)
     schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
     columns = [r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()]
-    assert con.execute("select synthetic from publication.about").fetchone() == (True,)
-    assert con.execute("select inflow from marts.v_fluctuation_totals").fetchone() == (40,)
+    assert con.execute("select synthetic, loaded_files from publication.about").fetchone() == (True, 1)
+    # bookkeeping aggregated: counts per city/source/period/status, no file names or hashes
+    assert con.execute("select city, source, period, status, n_files from publication.delivery_counts").fetchall() \
+        == [("dortmund", "meldewesen", "2026-07", "loaded", 1)]
     con.close()
-    assert schemas == {"alliance", "exchange", "marts", "reference", "publication"}
+    # the city marts (unsuppressed counts) and the official comparison (raw register counts) stay private
+    assert schemas == {"alliance", "exchange", "official", "reference", "publication"}
+    assert "delivery_file" not in columns and "file_sha256" not in columns
     assert not [c for c in columns if "pseudonym" in c.lower()]
     parquet = sorted(p.name for p in (target.parent / "parquet").iterdir())
     assert parquet == sorted(f"{t}.parquet" for t in summary["tables"])
@@ -154,3 +169,40 @@ def test_excel_rejects_unknown_indicator_and_city(tmp_path, warehouse):
         write_excel("dortmund", ["nope"], tmp_path / "x.xlsx", target)
     with pytest.raises(ValueError, match="not in the published"):
         write_excel("atlantis", ["inflow"], tmp_path / "x.xlsx", target)
+
+
+def test_publish_refuses_unsuppressed_small_count_and_keeps_old_file(tmp_path, warehouse):
+    target = tmp_path / "pub.duckdb"
+    publish(warehouse, target)
+    before = target.read_bytes()
+    small = make_warehouse(tmp_path / "small.duckdb")
+    con = duckdb.connect(str(small))
+    con.execute("create table exchange.fct_exchange_district_cells (city varchar, numerator double, is_suppressed boolean)")
+    con.execute("insert into exchange.fct_exchange_district_cells values ('dortmund', 2, false), ('dortmund', null, true)")
+    con.close()
+    with pytest.raises(PublishError, match="fct_exchange_district_cells.numerator"):
+        publish(small, target)
+    assert target.read_bytes() == before
+
+
+def test_publish_refuses_register_counts_in_official_schema(tmp_path):
+    wh = make_warehouse(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("create table official.fct_other (year integer, register_value bigint)")
+    con.close()
+    with pytest.raises(PublishError, match="register count in an official table"):
+        publish(wh, tmp_path / "pub.duckdb")
+
+
+def test_small_count_scan_exempts_suppressed_rows_and_operational_counts(tmp_path):
+    con = duckdb.connect(str(tmp_path / "x.duckdb"))
+    con.execute("create schema alliance; create schema publication")
+    con.execute("create table alliance.t (numerator double, value double, n_cities_ranked bigint, is_suppressed boolean)")
+    con.execute("insert into alliance.t values (null, null, 2, true), (5, 1.0, 2, false)")   # share 1.0 is no count
+    con.execute("create table publication.delivery_counts (version integer, n_files bigint)")
+    con.execute("insert into publication.delivery_counts values (2, 1)")
+    assert pub.small_count_problems(con) == []
+    con.execute("create table alliance.curves (months integer, n_at_risk bigint)")
+    con.execute("insert into alliance.curves values (3, 1)")
+    assert pub.small_count_problems(con) == ["alliance.curves.n_at_risk: 1 unsuppressed value(s) of 1 or 2"]
+    con.close()

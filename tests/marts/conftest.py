@@ -28,6 +28,19 @@ def demo_marts(tmp_path_factory) -> Path:
     return warehouse
 
 
+@pytest.fixture(scope="session")
+def compiled_model(demo_marts):
+    """SQL of a city-layer model as dbt compiled it for the demo build (to run it on other data
+    without another dbt invocation; relations are named "warehouse"."<schema>"."<model>")."""
+    compiled = demo_marts.parent / "dbt_target" / "compiled" / "migration_warehouse" / "models"
+
+    def read(name: str) -> str:
+        hits = list(compiled.rglob(f"{name}.sql"))
+        assert len(hits) == 1, f"compiled SQL of {name}: {hits}"
+        return hits[0].read_text(encoding="utf-8")
+    return read
+
+
 @pytest.fixture
 def demo_con(demo_marts):
     con = duckdb.connect(str(demo_marts), read_only=True)

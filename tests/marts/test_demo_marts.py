@@ -40,7 +40,7 @@ def test_dortmund_nordstadt_eu2_inflows_about_the_stock(demo_con):
 
 def test_dortmund_eu2_pupils_about_registered_6_14(demo_con):
     ratio = demo_con.execute("""
-        select sum(pupils_6_14) / sum(registered_6_14) from marts.fct_school_enrolment
+        select sum(pupils) / sum(registered_6_14) from marts.fct_school_enrolment
         where city = 'dortmund' and nationality_group = 'EU2'""").fetchone()[0]
     _within("dortmund_eu2_pupils_to_registered_6_14", ratio)
 

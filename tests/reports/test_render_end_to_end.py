@@ -1,15 +1,15 @@
-"""End to end through the fallback engine (Jupyter kernel + pandoc + typst): small reports in all
-three languages, HTML and PDF, from a synthetic fixture warehouse with the alliance-layer shapes."""
+"""End to end through the fallback engine (Jupyter kernel + pandoc + typst) on the published
+copy of a small real demo world (Münster + Enschede = alliance euregio): HTML and PDF, three
+languages, the disclosure scan, blocked cities and leaks upstream."""
 import json
 import re
 import shutil
-import subprocess
 
 import duckdb
 import pytest
+from pypdf import PdfReader
 
 from reports.disclosure import DisclosureError, scan_output
-from reports.fixture import build_fixture_warehouse
 from reports.render import engine_name, render_report
 
 pytestmark = pytest.mark.slow
@@ -17,13 +17,22 @@ EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?
 
 
 @pytest.fixture(scope="module")
-def euregio(tmp_path_factory):
-    """Enschede + Münster rendered once per language into one output folder."""
+def euregio(tmp_path_factory, published_demo):
+    """The German report as HTML + PDF, the Dutch and English ones as HTML, in one output folder."""
     root = tmp_path_factory.mktemp("euregio")
-    db = build_fixture_warehouse(root / "w.duckdb", ["enschede", "muenster"])
-    results = {lang: render_report("euregio", "2026-Q3", lang, ("html", "pdf"), warehouse=db,
-                                   output_dir=root / "out") for lang in ("de", "nl", "en")}
+    db = published_demo[1]
+    results = {"de": render_report("euregio", "2026-Q3", "de", ("html", "pdf"), warehouse=db, output_dir=root / "out")}
+    for lang in ("nl", "en"):
+        results[lang] = render_report("euregio", "2026-Q3", lang, ("html",), warehouse=db, output_dir=root / "out")
     return root, results
+
+
+@pytest.fixture
+def published_copy(tmp_path, published_demo):
+    """A private copy of the published demo warehouse, to break."""
+    copy = tmp_path / "published.duckdb"
+    shutil.copyfile(published_demo[1], copy)
+    return copy
 
 
 @pytest.mark.parametrize("lang, banner, thousands", [
@@ -42,18 +51,26 @@ def test_html_is_self_contained_translated_and_marked_synthetic(euregio, lang, b
     assert f'lang="{lang}"' in html
 
 
-def test_pdf_has_pages_banner_and_footer_on_every_page(euregio):
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils (pdftotext) not installed")
+def test_every_section_has_data_from_the_real_tables(euregio):
     _root, results = euregio
-    for lang, mark in (("de", "Synthetische Daten"), ("nl", "Synthetische gegevens"), ("en", "Synthetic data")):
-        pdf = results[lang].outputs["pdf"]
-        assert pdf.read_bytes()[:5] == b"%PDF-"
-        pages = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                               check=True).stdout.split("\f")
-        pages = [p for p in pages if p.strip()]
-        assert len(pages) >= 5
-        assert all(mark in p for p in pages), f"{lang}: synthetic mark missing from a page footer"
+    record = json.loads(results["de"].manifest.read_text())
+    assert all(record["tables_present"].values()), record["tables_present"]
+    assert {"km_retention", "dunkelziffer"} <= set(record["charts"])
+    html = results["de"].outputs["html"].read_text(encoding="utf-8")
+    # the summary's "all foreigners" group and the register/official comparison are filled
+    assert "Ausländer" in html and "Keine Daten" not in html.split("Register und amtliche Statistik")[0][-50:]
+    assert "Enschede" in html and "Münster" in html
+
+
+def test_pdf_has_pages_banner_and_footer_on_every_page(euregio):
+    _root, results = euregio
+    pdf = results["de"].outputs["pdf"]
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    pages = [p.extract_text() or "" for p in PdfReader(str(pdf)).pages]
+    assert len(pages) >= 5
+    assert all("Synthetische Daten" in p for p in pages), "synthetic mark missing from a page footer"
+    text = "\n".join(pages)
+    assert "Verweildauer" in text and "Dunkelziffer" in text
 
 
 def test_manifest_records_sources_and_scan(euregio):
@@ -62,7 +79,7 @@ def test_manifest_records_sources_and_scan(euregio):
     assert record["synthetic"] is True and record["disclosure_scan"] == "passed"
     assert record["sources"]["loaded_files"] > 0 and len(record["sources"]["data_version"]) == 64
     assert record["outputs"]["pdf"]["sha256"] and record["missing_cities"] == []
-    assert record["tables_present"]["indicators"] is True
+    assert record["report_suppressed_cells"] == 0        # the alliance layer left nothing to fix
 
 
 def test_rendered_tables_and_chart_data_pass_disclosure_scan(euregio):
@@ -73,32 +90,33 @@ def test_rendered_tables_and_chart_data_pass_disclosure_scan(euregio):
     assert scan_output(files) == []
 
 
-def test_blocked_city_reported_and_small_count_guarded(tmp_path):
-    db = build_fixture_warehouse(tmp_path / "w.duckdb", ["dortmund", "duisburg"], blocked_city="duisburg")
-    with duckdb.connect(str(db)) as con:   # an upstream leak: a count of 2 left unsuppressed
-        con.execute("UPDATE alliance.fct_intercity_indicators SET value = 2, is_suppressed = false "
-                    "WHERE city = 'dortmund' AND indicator_id = 'pupils_newcomer_classes' AND period = '2026-Q3'")
-    result = render_report("komm-in", "2026-Q3", "de", ("html",), warehouse=db, output_dir=tmp_path / "out")
+def test_blocked_city_reported_and_upstream_small_count_guarded(tmp_path, published_copy):
+    with duckdb.connect(str(published_copy)) as con:
+        # an upstream leak: a count of 2 left unsuppressed in the report quarter
+        con.execute("""UPDATE alliance.fct_intercity_indicators SET value = 2, numerator = 2, is_suppressed = false
+                       WHERE city = 'muenster' AND indicator_id = 'inflow' AND group_value = 'EU2'
+                         AND period = '2026-Q3'""")
+        con.execute("INSERT INTO publication.quality_gate VALUES ('enschede', 'meldewesen', '', '2026-08', "
+                    "'event_types_known', 'unknown event type codes in 12 % of rows', now())")
+    result = render_report("euregio", "2026-Q3", "de", ("html",), warehouse=published_copy, output_dir=tmp_path / "out")
     record = json.loads(result.manifest.read_text())
     assert record["report_suppressed_cells"] >= 1
-    assert [c for c, _ in record["missing_cities"]] == ["duisburg"]
+    assert [c for c, _ in record["missing_cities"]] == ["enschede"]
     html = result.outputs["html"].read_text(encoding="utf-8")
-    assert "Duisburg fehlt in diesem Bericht" in html and "unknown event type codes" in html
+    assert "Enschede fehlt in diesem Bericht" in html and "unknown event type codes" in html
 
 
-def test_pseudonym_in_output_stops_publication(tmp_path):
-    db = build_fixture_warehouse(tmp_path / "w.duckdb", ["enschede", "muenster"])
-    with duckdb.connect(str(db)) as con:
+def test_pseudonym_in_output_stops_publication(tmp_path, published_copy):
+    with duckdb.connect(str(published_copy)) as con:
         con.execute("UPDATE alliance.fct_dunkelziffer_estimates SET assumptions = '0123456789abcdef0123456789abcdef'")
     with pytest.raises(DisclosureError, match="pseudonym"):
-        render_report("euregio", "2026-Q3", "en", ("html",), warehouse=db, output_dir=tmp_path / "out")
+        render_report("euregio", "2026-Q3", "en", ("html",), warehouse=published_copy, output_dir=tmp_path / "out")
     assert not list((tmp_path / "out").glob("**/*.json"))   # nothing published
 
 
-def test_city_profile_and_missing_warehouse(tmp_path):
-    db = build_fixture_warehouse(tmp_path / "w.duckdb", ["enschede", "muenster"])
+def test_city_profile_and_missing_warehouse(tmp_path, published_demo):
     result = render_report("euregio", "2026-Q3", "nl", ("html",), document="city_profile", city="enschede",
-                           warehouse=db, output_dir=tmp_path / "out")
+                           warehouse=published_demo[1], output_dir=tmp_path / "out")
     html = result.outputs["html"].read_text(encoding="utf-8")
     assert "Stadsprofiel" in html and "Enschede" in html and "Münster</td>" not in html
     with pytest.raises(FileNotFoundError):

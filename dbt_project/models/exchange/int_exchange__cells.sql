@@ -255,7 +255,7 @@ breakdown_cells as (
         ('vacancy_cells', 'total', 'vacancy', 'null'),
         ('segregation_cells', 'nationality_group', 'segregation', "'Duncan dissimilarity over districts'"),
         ('dunkelziffer_cells', 'nationality_group_age_band', 'dunkelziffer', none),
-        ('school_cells', 'nationality_group', 'schools', 'null'),
+        ('school_cells', 'nationality_group', "case when indicator_id = 'pupils_newcomer_classes' then 'schools_newcomer' else 'schools' end", 'null'),
         ('counselling_cells', 'nationality_group', 'counselling', 'null'),
         ('problem_property_cells', 'total', 'housing_problem', 'null'),
         ('retention_cells', none, 'retention', none),
@@ -266,7 +266,7 @@ breakdown_cells as (
         {%- if breakdown is not none %}
         '{{ breakdown }}' as breakdown,
         {%- endif %}
-        '{{ family }}' as suppression_family,
+        {{ family if family.startswith('case') else "'" ~ family ~ "'" }} as suppression_family,
         'register' as basis
         {%- if method is not none %},
         {{ method }}::varchar as method,
@@ -276,7 +276,7 @@ breakdown_cells as (
     from {{ cte }}
     {% if not loop.last %}union all by name{% endif %}
     {%- endfor %}
-)
+),
 
 -- "All foreigners" (AUSL): the sum of every non-national group (German cities: all but DE;
 -- Enschede: all but NL), in its own breakdown `nationality_summary`. Counts add up; ratios are

@@ -1,5 +1,6 @@
 -- Pupils aged 6 to under 15 against the registered 6 to under 15 year olds, per city, census day
--- and nationality group ('INSGESAMT' = all) - the ratio KOMM-IN uses ("about equal" in Dortmund).
+-- and nationality group ('INSGESAMT' = all); KOMM-IN ("about equal" in Dortmund) compares all
+-- enrolled pupils of the group with the registered 6 to under 15 year olds - both ratios are given.
 -- Age = census year - birth year for both. Pupils living outside the city are left out of the
 -- numerator; pupils with unknown residence stay in it (they attend the city's schools).
 with pupils as (
@@ -33,6 +34,8 @@ select
     -- registered persons whose age in the census year is 6..14
     coalesce(r.persons_6_14, case when p.register_stock_date is not null then 0 end)::bigint as registered_6_14,
     {{ safe_ratio('p.pupils_6_14', 'r.persons_6_14') }} as pupils_per_registered_6_14,
+    -- KOMM-IN's comparison: all enrolled pupils of the group against the registered 6-14 year olds
+    {{ safe_ratio('p.pupils', 'r.persons_6_14') }} as pupils_all_ages_per_registered_6_14,
     'register' as basis
 from pupils_rolled as p
 left join (

@@ -52,7 +52,12 @@ def build(seed: int = 7, persons: int = 500) -> dict[str, pl.DataFrame]:
                               "adresse_pseudonym": _hex(rng), "zuzug_datum": date(2015, 1, 1)}
         rows["gebiete"] += _prov([{"bezirk_code": d, "bezirk_name": f"Bezirk {d}", "ebene": "wijk" if country == "NL" else "stadtbezirk",
                                    "uebergeordnet_code": None, "gueltig_ab": date(2000, 1, 1), "gueltig_bis": None,
-                                   "flaeche_ha": 500.0} for d in districts], city, "gebiete", "current")
+                                   "flaeche_ha": 500.0} for d in districts]
+                                 # Codes of an old reform, long expired (they must not count as valid now).
+                                 + [{"bezirk_code": f"A{i}", "bezirk_name": f"Alt {i}", "ebene": "stadtbezirk",
+                                     "uebergeordnet_code": None, "gueltig_ab": date(1990, 1, 1),
+                                     "gueltig_bis": date(1999, 12, 31), "flaeche_ha": 300.0}
+                                    for i in range(6 if country == "DE" else 0)], city, "gebiete", "current")
 
         def snapshot(day: str):
             rows["bestand"] += _prov([{"stichtag": date.fromisoformat(day), "person_pseudonym": p, "staatsangehoerigkeit_2": None,
@@ -108,9 +113,9 @@ def build(seed: int = 7, persons: int = 500) -> dict[str, pl.DataFrame]:
                 agg = []
                 for d in districts:
                     for grp in ["DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST", "INSGESAMT"]:
-                        n = rng.randint(3, 9)
+                        n = rng.randint(3, 5)
                         agg.append({"monat": days[0], "bezirk": d, "staatsangehoerigkeit_gruppe": grp, "bg": n,
-                                    "elb": n + 2, "nef": None, "personen_in_bg": n + 6, "bg_gesperrt": False,
+                                    "elb": n, "nef": None, "personen_in_bg": n + 1, "bg_gesperrt": False,
                                     "elb_gesperrt": False, "nef_gesperrt": True, "personen_in_bg_gesperrt": False})
                 rows["sgb2_aggregat"] += _prov(agg, city, "sgb2", month)
                 members = rng.sample(sorted(pop), 12)
@@ -122,7 +127,7 @@ def build(seed: int = 7, persons: int = 500) -> dict[str, pl.DataFrame]:
                     r["delivery_period"] = month
             rows["beratung"] += _prov([{"kontakt_datum": rng.choice(days), "person_pseudonym": _hex(rng), "geburtsjahr": 1990,
                                         "geschlecht": "w", "staatsangehoerigkeit": "125", "stelle": "AUFSUCHEND",
-                                        "gemeldet_angabe": "nein"} for _ in range(3)], city, "beratung", month)
+                                        "gemeldet_angabe": "nein"} for _ in range(6)], city, "beratung", month)
             if month == "2023-10":
                 census = date(2023, 10, 1 if country == "NL" else 15)
                 kids = [(p, a) for p, a in pop.items() if 7 <= 2023 - a["geburtsjahr"] <= 17]
@@ -131,15 +136,19 @@ def build(seed: int = 7, persons: int = 500) -> dict[str, pl.DataFrame]:
                                           "geschlecht": a["geschlecht"], "staatsangehoerigkeit_iso3": "DEU" if country == "DE" else "NLD",
                                           "schulform": rng.choice(forms), "klassenart": "REGEL", "wohnbezirk": a["bezirk"],
                                           "schule_id": None if country == "NL" else "S1"} for p, a in kids], city, "schule", "2023-10-15")
-        rows["wohnen_problemimmobilien"] += _prov([{"stichtag": date(2024, 6, 30), "objekt_id": f"O{i}", "adresse_pseudonym": _hex(rng),
-                                                    "bezirk": districts[0], "status": "BEOBACHTET", "wohneinheiten": 10, "leerstand_we": 2,
-                                                    "aufnahme_datum": date(2022, 1, 1), "letzte_kontrolle": date(2024, 5, 1),
-                                                    "gemeldet_laut_register": 30, "angetroffen_gemeldet": 20,
-                                                    "angetroffen_nicht_gemeldet": 4} for i in range(3)],
-                                                  city, "wohnen", "2024-06-30")
-        rows["wohnen_wohnungsbestand"] += _prov([{"stichtag": date(2024, 6, 30), "bezirk": d, "wohneinheiten": 1000,
-                                                  "leerstand_we": 30, "gefoerderte_we": 100} for d in districts],
-                                                city, "wohnen", "2024-06-30")
+        for day in STOCK_DAYS:
+            d0 = date.fromisoformat(day)
+            rows["wohnen_problemimmobilien"] += _prov([{
+                "stichtag": d0, "objekt_id": f"O{i}", "adresse_pseudonym": _hex(rng), "bezirk": districts[0],
+                "status": "BEOBACHTET", "wohneinheiten": 10, "leerstand_we": 2, "aufnahme_datum": date(2022, 1, 1),
+                "letzte_kontrolle": d0 - timedelta(days=30), "gemeldet_laut_register": 30, "angetroffen_gemeldet": 20,
+                "angetroffen_nicht_gemeldet": 4} for i in range(4)], city, "wohnen", f"{day}_problemimmobilien")
+            rows["wohnen_wohnungsbestand"] += _prov([{"stichtag": d0, "bezirk": d, "wohneinheiten": 1000,
+                                                      "leerstand_we": 30, "gefoerderte_we": 100} for d in districts],
+                                                    city, "wohnen", f"{day}_wohnungsbestand")
+    for table in ("wohnen_problemimmobilien", "wohnen_wohnungsbestand"):
+        for r in rows[table]:
+            r["delivery_period"] = r["delivery_period"][:10]
     return {t: pl.DataFrame(r, schema=table_schema(t)) if r else pl.DataFrame(schema=table_schema(t))
             for t, r in rows.items()}
 
@@ -156,3 +165,16 @@ def write(world: dict[str, pl.DataFrame], warehouse) -> None:
             con.unregister("_rows")
     finally:
         con.close()
+
+
+def sql(path, statement: str, params=None):
+    import duckdb
+    con = duckdb.connect(str(path))
+    try:
+        return con.execute(statement, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def gate_rows(path) -> list[tuple]:
+    return sql(path, "SELECT city, source, form, period, check_name FROM meta.quality_gate ORDER BY ALL")

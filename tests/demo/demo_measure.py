@@ -46,7 +46,7 @@ def dortmund(landing: Path, year: int) -> dict[str, float]:
     eu2_pupils = pupils.filter(pl.col("STAATSANGEHOERIGKEIT_ISO3").is_in(["BGR", "ROU"]))
     props = read_ewo(d / "wohnen" / f"{year}-12-31_problemimmobilien.csv")
     return {
-        "eu2_registered": eu2.height,
+        "dortmund_eu2_registered": eu2.height,
         "dortmund_eu2_share_nordstadt": eu2.filter(pl.col("BEZIRK") == "02").height / eu2.height,
         "dortmund_eu2_registered_3y": long / eu2.height,
         "dortmund_eu2_age_15_44": ((ages >= 15) & (ages < 45)).mean(),
@@ -72,7 +72,7 @@ def duisburg(landing: Path, year: int) -> dict[str, float]:
     checked = props.filter(pl.col("letzte_kontrolle").is_not_null()).unique(["letzte_kontrolle", "objekt_id"])
     num = lambda c: checked[c].cast(pl.Float64).sum()
     return {
-        "eu2_registered": eu2.height,
+        "duisburg_eu2_registered": eu2.height,
         "duisburg_eu2_share_hochfeld": share("Hochfeld"),
         "duisburg_eu2_share_marxloh": share("Marxloh"),
         "duisburg_eu2_share_bruckhausen": share("Bruckhausen"),

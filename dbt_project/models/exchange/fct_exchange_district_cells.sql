@@ -1,0 +1,155 @@
+{#
+  District breakdown for planners: city x district x nationality group per quarter for the main
+  indicators (population, inflow, outflow, net migration, moves into / out of the district,
+  share registered 3+ years, SGB II rate). Same cell layout as fct_exchange_cells plus
+  district_code; district 'INSGESAMT' is the city, group 'INSGESAMT' the district total.
+
+  A district table is two-dimensional: groups add up to the district total, districts add up to
+  the city figure (published in fct_exchange_cells). Disclosure control therefore runs in rounds:
+  primary cells (register count of 1 or 2) and cells already withheld at city level are hidden;
+  then in every round, within each family (shared counts) a hidden cell is hidden in every
+  member, and along each row (district) and column (group) with a published total, a single
+  hidden cell - or hidden cells holding 1 or 2 persons together - pulls the smallest non-zero
+  open cell with it. Tests check that no row or column is left with a lonely hidden cell.
+#}
+{%- set rounds = 4 -%}
+with fluctuation as (
+    select city, period_key as period, district_code, nationality_group as group_value,
+           not is_complete as is_provisional,
+           inflows, outflows, net_migration, moves_in, moves_out
+    from {{ ref('fct_fluctuation') }}
+    where period_type = 'quarter'
+),
+
+stock as (
+    select city, year(stichtag) || '-Q' || quarter(stichtag) as period, district_code,
+           nationality_group as group_value, persons, persons_ge_3y, share_ge_3y
+    from {{ ref('fct_dwell_time_stock') }}
+    where stichtag = last_day(stichtag) and month(stichtag) in (3, 6, 9, 12)
+),
+
+sgb2 as (
+    select *
+    from {{ ref('fct_sgb2') }}
+    qualify month = max(month) over (partition by city, year(month), quarter(month))
+),
+
+cells as (
+    select city, period, district_code, 'inflow' as indicator_id, group_value, is_provisional,
+           inflows::double as numerator, null::double as denominator, inflows::double as value,
+           'fluctuation' as suppression_family
+    from fluctuation
+    union all
+    select city, period, district_code, 'outflow', group_value, is_provisional,
+           outflows, null, outflows, 'fluctuation'
+    from fluctuation
+    union all
+    -- a balance is not a count of persons: hidden with its family, no primary rule of its own
+    select city, period, district_code, 'net_migration', group_value, is_provisional,
+           null, null, net_migration, 'fluctuation'
+    from fluctuation
+    union all
+    select city, period, district_code, 'moves_in', group_value, is_provisional,
+           moves_in, null, moves_in, 'moves'
+    from fluctuation
+    union all
+    select city, period, district_code, 'moves_out', group_value, is_provisional,
+           moves_out, null, moves_out, 'moves'
+    from fluctuation
+    union all
+    select city, period, district_code, 'population', group_value, false,
+           persons, null, persons, 'stock'
+    from stock
+    union all
+    select city, period, district_code, 'dwell_3y_share', group_value, false,
+           persons_ge_3y, persons, share_ge_3y, 'stock'
+    from stock
+    union all
+    -- the Agency's suppression stays: a suppressed elb enters as 1 so the primary rule hides it
+    select city, year(month) || '-Q' || quarter(month), district_code, 'sgb2_elb_rate',
+           nationality_group, is_provisional,
+           case when elb_suppressed then 1 else elb end, registered_15_64,
+           case when elb_suppressed then null else sgb2_quota_pct / 100.0 end, 'sgb2'
+    from sgb2
+),
+
+city_level as (
+    select city, period, indicator_id, group_value, is_suppressed
+    from {{ ref('fct_exchange_cells') }}
+    where breakdown = 'nationality_group' and basis = 'register'
+),
+
+r0 as (
+    select
+        c.*,
+        'register' as basis,
+        coalesce(c.numerator between 1 and 2, false) or coalesce(c.denominator between 1 and 2, false) as is_primary,
+        coalesce(c.numerator between 1 and 2, false) or coalesce(c.denominator between 1 and 2, false)
+            or (c.district_code = 'INSGESAMT' and coalesce(cl.is_suppressed, false)) as h
+    from cells as c
+    left join city_level as cl
+      on cl.city = c.city and cl.period = c.period and cl.indicator_id = c.indicator_id
+     and cl.group_value = c.group_value
+),
+{% for i in range(rounds) %}
+r{{ i }}_family as (
+    select * exclude (h),
+           bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
+    from r{{ i }}
+),
+{%- for dim, part, total in [('row', 'district_code', "group_value = 'INSGESAMT'"), ('col', 'group_value', "district_code = 'INSGESAMT'")] %}
+r{{ i }}_{{ dim }}_stats as (
+    select *,
+        count(*) filter (where h and not ({{ total }})) over w as n_hidden,
+        sum(numerator) filter (where h and not ({{ total }})) over w as sum_hidden,
+        coalesce(bool_or(not h and ({{ total }})) over w, false) as total_open,
+        count(*) filter (where not h and not ({{ total }})) over w as n_open,
+        row_number() over (partition by city, period, indicator_id, {{ part }}
+                           order by (h or ({{ total }})), coalesce(numerator, 0) = 0, numerator,
+                                    district_code, group_value) as open_rank
+    from {{ 'r' ~ i ~ '_family' if dim == 'row' else 'r' ~ i ~ '_row' }}
+    window w as (partition by city, period, indicator_id, {{ part }})
+),
+
+r{{ i }}_{{ dim }} as (
+    select * exclude (h, n_hidden, sum_hidden, total_open, n_open, open_rank),
+        h or (total_open and (n_hidden = 1 or coalesce(sum_hidden between 1 and 2, false))
+              and ((not ({{ total }}) and n_open > 0 and open_rank = 1)
+                   {%- if dim == 'row' %}
+                   or (({{ total }}) and n_open = 0)
+                   {%- endif %})) as h
+    from r{{ i }}_{{ dim }}_stats
+),
+{%- endfor %}
+r{{ i + 1 }} as (
+    select * from r{{ i }}_col
+),
+{% endfor %}
+final as (
+    select * exclude (h),
+           bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
+    from r{{ rounds }}
+)
+
+select
+    f.city,
+    ci.country,
+    f.period,
+    f.district_code,
+    f.indicator_id,
+    'nationality_group' as breakdown,
+    f.group_value,
+    f.group_value = 'INSGESAMT' as is_total,
+    f.basis,
+    f.is_provisional,
+    false as is_break,
+    f.suppression_family,
+    case when not f.h then f.numerator end as numerator,
+    case when not f.h then f.denominator end as denominator,
+    case when not f.h then f.value end as value,
+    null::double as ci_lower,
+    null::double as ci_upper,
+    f.h as is_suppressed,
+    case when f.is_primary then 'primary' when f.h then 'secondary' end as suppression_reason
+from final as f
+left join {{ ref('dim_cities') }} as ci on ci.city = f.city

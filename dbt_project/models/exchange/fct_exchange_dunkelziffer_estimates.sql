@@ -1,0 +1,82 @@
+{#
+  Dunkelziffer estimates for the alliance: every method's point, 95 % interval, assumptions and
+  warnings per city x nationality group x age band (whole city only), WITHOUT the JSON inputs
+  and alternatives of the city layer (they hold small list overlaps).
+  Disclosure control: an age band whose registered count (the denominator beside the estimate)
+  or rounded point estimate is 1 or 2 is withheld in every method and quantity (linked); as the
+  registered total of a group is published (population), a single withheld age band pulls a
+  complement with it (secondary). Synthetic group totals drive the rule and are dropped.
+#}
+with est as (
+    select
+        city,
+        year(stichtag) || '-Q' || quarter(stichtag) as period,
+        stichtag, nationality_group, age_band, method, quantity,
+        registered, point, lower, upper, se, interval_method, assumptions, warnings, valid, model, recommended
+    from {{ ref('fct_dunkelziffer_estimates') }}
+    where district = 'ALLE'
+),
+
+cells as (
+    select
+        *,
+        method || ':' || quantity as indicator_id,
+        nationality_group as breakdown,
+        age_band as group_value,
+        false as is_total,
+        round(point)::double as numerator,
+        registered::double as denominator,
+        point as value,
+        lower as ci_lower,
+        upper as ci_upper,
+        'register' as basis,
+        'dunkelziffer' as suppression_family
+    from est
+    union all by name
+    -- the registered total of the group (published as population): only to drive the rule
+    select
+        city, period, any_value(stichtag) as stichtag, nationality_group, method, quantity,
+        method || ':' || quantity as indicator_id, nationality_group as breakdown,
+        'INSGESAMT' as group_value, true as is_total,
+        sum(round(point))::double as numerator, sum(registered)::double as denominator,
+        null::double as value, null::double as ci_lower, null::double as ci_upper,
+        'register' as basis, 'dunkelziffer' as suppression_family
+    from est
+    group by city, period, nationality_group, method, quantity
+),
+
+controlled as (
+{{ disclosure_suppress(
+    'cells',
+    group_cols=['city', 'period', 'basis', 'indicator_id', 'breakdown'],
+    family_cols=['city', 'period', 'basis', 'suppression_family', 'breakdown', 'group_value'],
+    total_scope_cols=['city', 'period', 'basis', 'suppression_family', 'breakdown'],
+) }}
+)
+
+select
+    c.city,
+    ci.country,
+    c.period,
+    c.stichtag,
+    c.nationality_group,
+    c.age_band,
+    c.method,
+    c.quantity,
+    c.denominator::bigint as registered,
+    c.value as point,
+    c.ci_lower as lower,
+    c.ci_upper as upper,
+    case when not c.is_suppressed then c.se end as se,
+    c.interval_method,
+    c.assumptions,
+    c.warnings,
+    c.valid,
+    c.model,
+    c.recommended,
+    c.is_suppressed,
+    c.suppression_reason,
+    c.basis
+from controlled as c
+left join {{ ref('dim_cities') }} as ci on ci.city = c.city
+where not c.is_total

@@ -1,0 +1,96 @@
+{#
+  Kaplan-Meier retention curves of arrival cohorts for the alliance (report chart), evaluated
+  every 3 months since arrival. Disclosure control of a curve: a point is published only if at
+  least 3 persons are at risk there and the persons who left since the previously published
+  point number 0 or at least 3 (a step of 1 or 2 would reveal individual departures); a point
+  that fails is dropped and its departures count towards the next point. Counts of the cohort
+  are not published beside the curve except the risk set (>= 3) and departures (0 or >= 3).
+  Limitation: curves of different groups are not checked against the INSGESAMT curve.
+#}
+with km as (
+    select * from {{ ref('fct_retention_km') }}
+),
+
+curves as (
+    select city, nationality_group, arrival_year, max(months_since_arrival) as max_months,
+           min(days_since_arrival) as first_exit_day
+    from km
+    group by all
+),
+
+grid as (
+    select unnest(range(0, 97, 3)) as months
+),
+
+points as (
+    select
+        c.city, c.nationality_group, c.arrival_year, g.months,
+        row_number() over (partition by c.city, c.nationality_group, c.arrival_year order by g.months) as k,
+        coalesce(arg_max(k.survival, k.days_since_arrival), 1.0) as retention,
+        coalesce(arg_max(k.ci_lower, k.days_since_arrival), 1.0) as ci_lower,
+        coalesce(arg_max(k.ci_upper, k.days_since_arrival), 1.0) as ci_upper,
+        coalesce(sum(k.n_left), 0) as left_cumulative,
+        -- risk set behind the last step (before any step: the first one's)
+        coalesce(arg_max(k.n_at_risk, k.days_since_arrival),
+                 (select arg_min(f.n_at_risk, f.days_since_arrival) from km as f
+                  where f.city = c.city and f.nationality_group = c.nationality_group
+                    and f.arrival_year = c.arrival_year)) as n_at_risk
+    from curves as c
+    cross join grid as g
+    left join km as k
+      on k.city = c.city and k.nationality_group = c.nationality_group
+     and k.arrival_year = c.arrival_year and k.months_since_arrival <= g.months
+    where g.months <= c.max_months
+    group by c.city, c.nationality_group, c.arrival_year, g.months
+),
+
+walk as (
+    with recursive steps as (
+        select
+            p.*,
+            p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3) as is_published,
+            case when p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3)
+                 then p.left_cumulative else 0 end as left_at_last_published
+        from points as p
+        where p.k = 1
+        union all
+        select
+            p.*,
+            p.n_at_risk >= 3 and (p.left_cumulative - s.left_at_last_published = 0
+                                  or p.left_cumulative - s.left_at_last_published >= 3),
+            case when p.n_at_risk >= 3 and (p.left_cumulative - s.left_at_last_published = 0
+                                            or p.left_cumulative - s.left_at_last_published >= 3)
+                 then p.left_cumulative else s.left_at_last_published end
+        from steps as s
+        inner join points as p
+          on p.city = s.city and p.nationality_group = s.nationality_group
+         and p.arrival_year = s.arrival_year and p.k = s.k + 1
+    )
+    select * from steps
+),
+
+cells_as_of as (
+    select city, max(period_key) as period
+    from {{ ref('fct_fluctuation') }}
+    where period_type = 'quarter'
+    group by city
+)
+
+select
+    w.city,
+    ci.country,
+    a.period,
+    w.nationality_group,
+    w.arrival_year,
+    w.months::integer as months,
+    w.retention,
+    w.ci_lower,
+    w.ci_upper,
+    w.n_at_risk::bigint as n_at_risk,
+    w.left_cumulative::bigint as n_left_cumulative,
+    'kaplan-meier, greenwood log(-log) 95 %' as method,
+    'register' as basis
+from walk as w
+left join cells_as_of as a on a.city = w.city
+left join {{ ref('dim_cities') }} as ci on ci.city = w.city
+where w.is_published

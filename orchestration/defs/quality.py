@@ -1,0 +1,102 @@
+"""Quality gates as Dagster asset checks: thin wrappers around `quality.runner`.
+
+Raw checks are partitioned by city like the raw assets; an error-check that fails writes the
+gate rows (meta.quality_gate) that keep that city and period out of staging, and, being
+`blocking`, stops the downstream dbt assets of the same run. Other cities' partitions go on.
+Warnings are recorded and shown (severity WARN). A check that cannot run fails.
+"""
+
+import json
+
+import dagster as dg
+
+from ingest.config import warehouse_path
+from orchestration.defs.ingest import CITY_PARTITIONS, RAW_KEYS, WRITER_POOL
+
+MAX_ROWS_SHOWN = 20
+
+
+def _check_result(results) -> dg.AssetCheckResult:
+    from quality.results import summarise
+
+    summary = summarise(results)
+    failed = [r for r in results if r.outcome != "passed"]
+    blocking = [r for r in failed if r.blocking]
+    lines = ["| check | period | outcome | failed rows | observed |", "|---|---|---|---|---|"]
+    for r in (blocking + [r for r in failed if not r.blocking])[:MAX_ROWS_SHOWN]:
+        observed = (r.observed or r.details or "").replace("|", "/")[:120]
+        lines.append(f"| {r.check_name} | {r.period or ''} | {r.outcome} ({r.severity}) | {r.failed_rows or ''} | {observed} |")
+    examples = [{"check": r.check_name, "period": r.period, **e} for r in failed for e in r.examples][:10]
+    metadata = {
+        **{k: dg.MetadataValue.int(v) for k, v in summary.items()},
+        "failed_rows": dg.MetadataValue.int(sum(r.failed_rows or 0 for r in failed)),
+        "blocked_periods": dg.MetadataValue.text(", ".join(sorted({f"{s}{'/' + f if f else ''}:{p}" for r in blocking for s, f, p in r.blocks}))[:2000] or "none"),
+        "failures": dg.MetadataValue.md("\n".join(lines) if failed else "all checks passed"),
+        # Examples are masked in quality.gx_engine: no pseudonym ever reaches the metadata.
+        "examples": dg.MetadataValue.json(json.loads(json.dumps(examples, default=str))),
+    }
+    if not results:
+        # Nothing to check is not success: say so (e.g. the partition has no deliveries yet).
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                   metadata={"reason": "no rows to check"})
+    return dg.AssetCheckResult(passed=not failed, metadata=metadata,
+                               severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN)
+
+
+def _raw_check(table: str, name: str, kinds: tuple[str, ...], blocking: bool, description: str):
+    @dg.asset_check(asset=RAW_KEYS[table], name=name, blocking=blocking, description=description,
+                    partitions_def=CITY_PARTITIONS, pool=WRITER_POOL)
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        from quality.runner import run_raw_checks
+
+        tables = [table] if "suites" in kinds or "profile" in kinds else None
+        results = run_raw_checks(warehouse_path(), [context.partition_key], kinds=kinds, tables=tables)
+        return _check_result(results)
+
+    return _check
+
+
+RAW_CHECKS = [
+    _raw_check(t, "gx_suite", ("suites", "profile"), True,
+               f"Great Expectations suite quality/suites/raw_{t}.json and the period profile "
+               "(row count against the previous period, suppressed share).")
+    for t in RAW_KEYS
+] + [
+    _raw_check("bestand", "stock_flow_reconciliation", ("reconciliation",), True,
+               "stock(t) = stock(t-1) + inflows - outflows + births - deaths per quarter (quality/reconciliation.py)."),
+    _raw_check("meldewesen", "completeness", ("completeness",), False,
+               "Every expected source and period of the city delivered (warning)."),
+    _raw_check("schule", "cross_source_plausibility", ("plausibility",), False,
+               "Pupils vs registered children, SGB II vs population, persons per dwelling (warnings)."),
+]
+
+
+def _dbt_models() -> set[str]:
+    """Model names in the dbt manifest (mart checks only for marts Dagster knows)."""
+    try:
+        from orchestration.dbt_project import dbt_project
+        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, ImportError):
+        return set()
+    return {n["name"] for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model"}
+
+
+def _mart_check(model: str):
+    @dg.asset_check(asset=dg.AssetKey([model]), name="gx_suite", blocking=True, pool=WRITER_POOL,
+                    description=f"Great Expectations suite quality/suites/mart_{model}.json")
+    def _check() -> dg.AssetCheckResult:
+        from quality.runner import run_mart_checks
+
+        return _check_result(run_mart_checks(warehouse_path(), [model]))
+
+    return _check
+
+
+def _mart_checks() -> list:
+    from quality.marts import mart_names
+
+    models = _dbt_models()
+    return [_mart_check(m) for m in mart_names() if m in models]
+
+
+defs = dg.Definitions(asset_checks=[*RAW_CHECKS, *_mart_checks()])

@@ -1,0 +1,49 @@
+"""A small real demo warehouse, built once per test session and shared by tests/alliance and
+tests/reports: demo world (Münster + Enschede, scale 0.005) -> ingest load -> official tables ->
+dbt (city layer run, exchange/alliance built with their tests) -> publish."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+DEMO_CITIES = ["muenster", "enschede"]       # the euregio alliance: one German, one Dutch city
+DEMO_SCALE, DEMO_SEED = 0.005, 20190101
+
+
+def _dbt(args: list[str], warehouse: Path, work: Path) -> None:
+    env = dict(os.environ, WAREHOUSE_DUCKDB_PATH=str(warehouse), DBT_TARGET_PATH=str(work / "dbt_target"),
+               DBT_LOG_PATH=str(work / "dbt_logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
+    proc = subprocess.run([str(DBT), *args, "--project-dir", str(REPO_ROOT / "dbt_project"),
+                           "--profiles-dir", str(REPO_ROOT / "dbt_project")],
+                          env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args)} failed:\n" + "\n".join(proc.stdout.splitlines()[-40:]))
+
+
+def build_published_demo(root: Path) -> tuple[Path, Path]:
+    """(warehouse, published copy) under `root`; reused when it exists already."""
+    warehouse, published = root / "warehouse.duckdb", root / "published" / "warehouse.duckdb"
+    if published.exists():
+        return warehouse, published
+    from ingest.demo.generate import generate
+    from ingest.load import load_landing
+    from ingest.official.load import load_official
+    from ingest.official.seed import seed_landing
+    from orchestration.publish import publish
+
+    root.mkdir(parents=True, exist_ok=True)
+    landing = root / "landing"
+    generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES)
+    load_landing(landing, warehouse, log=lambda _msg: None)
+    seed_landing(landing)
+    load_official(landing, warehouse)
+    _dbt(["seed"], warehouse, root)
+    _dbt(["run", "--exclude", "path:models/exchange", "path:models/alliance"], warehouse, root)
+    # the disclosure layers with their data tests and unit tests: a failing test fails the fixture
+    _dbt(["build", "--select", "path:models/exchange", "path:models/alliance"], warehouse, root)
+    publish(warehouse, published)
+    return warehouse, published
