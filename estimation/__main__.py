@@ -36,7 +36,7 @@ def _validate(args) -> int:
     from estimation.validate import print_report, validate
 
     result = validate(landing=args.landing, truth=args.truth, warehouse=args.warehouse,
-                      build=not args.no_build)
+                      build=not args.no_build, recompute=args.recompute)
     print_report(result)
     return 0
 
@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     va.add_argument("--truth", required=True)
     va.add_argument("--warehouse", required=True)
     va.add_argument("--no-build", action="store_true", help="use the warehouse as it is (no load, no dbt)")
+    va.add_argument("--recompute", action="store_true",
+                    help="estimate afresh from the staging models (read-only) instead of reading the mart")
     va.set_defaults(func=_validate)
     args = parser.parse_args(argv)
     try:

@@ -129,7 +129,8 @@ def inspection_ratio(properties: pl.DataFrame, registered_at_problem_properties:
             interval_method="ratio estimator, cluster variance by address; inspected part exact",
             assumptions=INSPECTION_ASSUMPTIONS, warnings=warnings,
             inputs={"addresses": n, "registered_inspected": total_R, "count_inspected": known,
-                    "share": share, "registered_at_problem_properties": base},
+                    "share": share, "share_se": math.sqrt(var_share),
+                    "registered_at_problem_properties": base},
         )
     return out
 

@@ -12,18 +12,21 @@ method x quantity with counts and estimates only.
 """
 from __future__ import annotations
 
-import json
 import math
 from datetime import date
 
 import numpy as np
 import polars as pl
 
+from estimation.districts import district_rows
 from estimation.dual_system import dual_system
+from estimation.gone import dwell_class, school_gone_dwell
 from estimation.loglinear import multiple_systems
 from estimation.overcount import lag_overcount, school_gone, school_gone_share
+from estimation.problem_properties import inspection_rows
 from estimation.ratio import ratio_estimate
 from estimation.result import Z95, Estimate
+from estimation.rows import resident_rows as _resident_rows, row as _row
 
 DEFAULT_RELATIONS = {
     "bestand": "staging.stg_bestand__persons",
@@ -31,8 +34,10 @@ DEFAULT_RELATIONS = {
     "sgb2": "staging.stg_sgb2__persons",
     "beratung": "staging.stg_beratung__contacts",
     "meldewesen": "staging.stg_meldewesen__events",
+    "problem_properties": "staging.stg_wohnen__problem_properties",
 }
 OUTFLOWS_LATE = ("AVA", "FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")
+OUTFLOWS_SELF = ("FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")   # deregistered by the person
 AGE_BAND_SQL = """case when {a} < 6 then '00-05' when {a} < 15 then '06-14' when {a} < 18 then '15-17'
  when {a} < 25 then '18-24' when {a} < 45 then '25-44' when {a} < 65 then '45-64' else '65+' end"""
 STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]   # SGB II requires registration
@@ -40,8 +45,8 @@ MIN_STRATUM = 20   # fewer registered or listed persons: no estimate, only the c
 # Preference order per (age band kind, quantity); the first method present is recommended.
 # Chosen on the validation against the demo world's truth (METHODS.md).
 RECOMMENDATION = {
-    ("children", "registered_gone"): ["school_gone_share", "lag_projection"],
-    ("others", "registered_gone"): ["school_gone_share", "lag_projection"],
+    ("children", "registered_gone"): ["school_gone_dwell", "school_gone_share", "lag_projection"],
+    ("others", "registered_gone"): ["school_gone_dwell", "school_gone_share", "lag_projection"],
     ("children", "residents"): ["ratio_school", "dse_register_school", "mse_loglinear"],
     ("others", "residents"): ["ratio_school", "mse_loglinear", "dse_register_counselling"],
 }
@@ -60,30 +65,53 @@ def reference_dates(con, rel: dict[str, str]) -> dict[str, tuple[date, date]]:
 
 def capture_histories(con, rel: dict[str, str], city: str, t: date, census: date,
                       window_days: int = 91) -> pl.DataFrame:
-    """One row per person seen by any list: stratum, 0/1 per list (person-level; city layer)."""
+    """One row per person seen by any list: stratum, 0/1 per list (person-level; city layer).
+
+    Besides the stratum: `district` (register district, else the pupil's district of residence),
+    `school_district` (pupils), `dwell` (years in the city on t by `zuzug_datum`; -1 = born in
+    the city) and `left_before_census` (registered on t, deregistered themselves between t and
+    the census day: present on t, so not gone, and rightly not at school).
+    Pupils with an unknown district who are not in the register are left out: an empty
+    `wohnbezirk` is also how pupils living outside the city are delivered.
+    """
     band = lambda col: AGE_BAND_SQL.format(a=f"(year(DATE '{t}') - {col})")
     has_sgb2 = _has_rows(con, rel.get("sgb2"), city)
     has_beratung = _has_rows(con, rel.get("beratung"), city)
+    dwell = f"coalesce(date_diff('day', zuzug_datum, DATE '{t}') / 365.25, -1)"
     parts = [f"""select person_pseudonym as pid, nationality_group as grp, {band('geburtsjahr')} as age_band,
-                 year(DATE '{t}') - geburtsjahr as age, 'register' as list, 1 as prio from {rel['bestand']} where city = '{city}' and stichtag = DATE '{t}'""",
-             f"""select schueler_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'school', 2
+                 year(DATE '{t}') - geburtsjahr as age, 'register' as list, 1 as prio,
+                 bezirk as district, null::varchar as school_district, {dwell} as dwell
+                 from {rel['bestand']} where city = '{city}' and stichtag = DATE '{t}'""",
+             f"""select schueler_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'school', 2,
+                 residence_district, residence_district, null
                  from {rel['schule']} where city = '{city}' and stichtag = DATE '{census}'
                  and coalesce(residence_district, '') <> 'AUSSERHALB'"""]
     if has_sgb2:
-        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'sgb2', 3
+        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'sgb2', 3,
+                 null, null, null
                  from {rel['sgb2']} where city = '{city}' and monat = date_trunc('month', DATE '{t}')""")
     if has_beratung:
-        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'counselling', 4
+        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'counselling', 4,
+                 null, null, null
                  from {rel['beratung']} where city = '{city}'
                  and kontakt_datum between DATE '{t}' - {window_days} and DATE '{t}' + {window_days}""")
     lists = ["register", "school"] + (["sgb2"] if has_sgb2 else []) + (["counselling"] if has_beratung else [])
     flags = ", ".join(f"max((list = '{name}')::int) as {name}" for name in lists)
-    return con.execute(f"""
-        with seen as ({' union all '.join(parts)})
+    kinds = ", ".join(f"'{k}'" for k in OUTFLOWS_SELF)
+    ch = con.execute(f"""
+        with seen as ({' union all '.join(parts)}),
+        left_early as (select distinct person_pseudonym as pid from {rel['meldewesen']}
+                       where city = '{city}' and ereignis_art in ({kinds})
+                       and ereignis_datum > DATE '{t}' and ereignis_datum <= DATE '{census}')
         select pid, arg_min(grp, prio) as nationality_group, arg_min(age_band, prio) as age_band,
-               arg_min(age, prio) as age, {flags}
+               arg_min(age, prio) as age, arg_min(district, prio) as district,
+               max(school_district) as school_district, max(dwell) as dwell, {flags},
+               pid in (select pid from left_early) as left_before_census
         from seen group by pid
     """).pl()
+    # unlinked pupils of unknown residence cannot be told apart from pupils living outside
+    return ch.filter(~((pl.col("register") == 0) & (pl.col("school") == 1)
+                       & (pl.col("school_district").fill_null("UNBEKANNT") == "UNBEKANNT")))
 
 
 def _has_rows(con, relation: str | None, city: str) -> bool:
@@ -118,6 +146,10 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
             .agg(pl.col("register").sum().alias("reg_kids"), pl.col("school").sum().alias("pupils"),
                  (pl.col("register") * pl.col("school")).sum().alias("reg_pupils")))
     kid_counts = {r["nationality_group"]: r for r in kids.iter_rows(named=True)}
+    ch = ch.with_columns(dwell_class=dwell_class(pl.col("dwell")))
+    registered = ch.filter(pl.col("register") == 1)
+    # children for the gone shares: present on t for sure if they deregistered after t
+    children = registered.filter(pl.col("age").is_between(7, 14) & ~pl.col("left_before_census"))
     for (grp, band), part in ch.group_by(["nationality_group", "age_band"]):
         stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": "ALLE"}
         n_reg = float(part["register"].sum())
@@ -128,8 +160,12 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         kc = kid_counts.get(grp)
         if kc and kc["reg_kids"] > 0:
             share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]))
-            gone = school_gone(n_reg, share, share_se, float(kc["reg_kids"]))
-            rows.append(_row(stratum, gone, n_reg))
+            flat = school_gone(n_reg, share, share_se, float(kc["reg_kids"]))
+            rows.append(_row(stratum, flat, n_reg))
+            dwell = school_gone_dwell(registered.filter(nationality_group=grp, age_band=band),
+                                      children.filter(nationality_group=grp))
+            rows.append(_row(stratum, dwell, n_reg))
+            gone = dwell if math.isfinite(dwell.point) else flat
         lists = [c for c in lists_all if part[c].sum() > 0 and (c != "school" or band == "06-14")]
         if band == "06-14" and "school" in lists:
             n2, m = float(part["school"].sum()), float((part["register"] * part["school"]).sum())
@@ -148,6 +184,7 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         if kc and n_reg > 0:
             ratio = ratio_estimate(float(kc["pupils"]), float(kc["reg_kids"]), n_reg)
             rows += _resident_rows(stratum, ratio, n_reg, gone, net=True)
+    rows += district_rows(ch, city, t)
     return rows
 
 
@@ -179,46 +216,13 @@ def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) ->
     return est
 
 
-def _resident_rows(stratum: dict, total: Estimate, n_reg: float, gone: Estimate, net: bool = False) -> list[dict]:
-    """Residents and unregistered = residents - (registered - gone) for one method."""
-    out = [_row(stratum, total, n_reg)]
-    reg_present = n_reg - gone.point
-    se_g = gone.se or 0.0
-    unreg = Estimate(
-        method=total.method, quantity="unregistered", point=total.point - reg_present,
-        lower=total.lower - reg_present - Z95 * se_g, upper=total.upper - reg_present + Z95 * se_g,
-        se=math.sqrt((total.se or 0) ** 2 + se_g**2),
-        interval_method=total.interval_method + "; minus registered present (gone estimate added in quadrature)",
-        assumptions=total.assumptions, warnings=list(total.warnings) + (gone.warnings if net else []),
-        inputs=total.inputs, details=total.details)
-    if not net:
-        unreg.lower = max(unreg.lower, 0.0)
-    out.append(_row(stratum, unreg, n_reg))
-    return out
-
-
-def _row(stratum: dict, e: Estimate, n_reg: float) -> dict:
-    return {
-        **stratum, "method": e.method, "quantity": e.quantity, "registered": n_reg,
-        "point": _f(e.point), "lower": _f(e.lower), "upper": _f(e.upper), "se": _f(e.se),
-        "interval_method": e.interval_method, "assumptions": e.assumptions,
-        "warnings": "; ".join(e.warnings), "valid": e.valid,
-        "model": ",".join(e.details.get("model", [])) if e.method == "mse_loglinear" else None,
-        "inputs": json.dumps(e.inputs, sort_keys=True, default=str),
-        "alternatives": json.dumps(e.details.get("alternatives", []), default=str),
-    }
-
-
-def _f(x) -> float | None:
-    return float(x) if x is not None and math.isfinite(float(x)) else None
-
-
 def estimate_all(con, rel: dict[str, str] | None = None) -> pl.DataFrame:
     """Estimates for every city with a register and a school census (the mart's content)."""
     rel = {**DEFAULT_RELATIONS, **(rel or {})}
     rows: list[dict] = []
     for city, (t, census) in sorted(reference_dates(con, rel).items()):
         rows += estimate_city(con, rel, city, t, census)
+        rows += inspection_rows(con, rel, city, t, _row)
     schema = {"city": pl.String, "stichtag": pl.Date, "nationality_group": pl.String, "age_band": pl.String,
               "district": pl.String, "method": pl.String, "quantity": pl.String, "registered": pl.Float64,
               "point": pl.Float64, "lower": pl.Float64, "upper": pl.Float64, "se": pl.Float64,

@@ -43,6 +43,7 @@ class WriteBatch:
     replaced: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # table -> (city, period)
     registry: dict[tuple[str, str], dict] = field(default_factory=dict)      # (file, sha) -> row
     superseded: list[tuple[str, str, str]] = field(default_factory=list)     # old file, old sha, new file
+    ids: dict[str, list[pl.DataFrame]] = field(default_factory=dict)        # city -> ereignis_id, delivery_file
     rows: int = 0
 
     @property
@@ -57,9 +58,17 @@ class WriteBatch:
         self.replaced.setdefault(table, set()).add((city, period))
         self.frames.setdefault(table, []).append(frame)
         self.rows += frame.height
+        if table == "meldewesen":
+            self.ids.setdefault(city, []).append(frame.select("ereignis_id", "delivery_file"))
 
-    def pending_frames(self, table: str) -> list[pl.DataFrame]:
-        return self.frames.get(table, [])
+    def pending_ids(self, city: str) -> pl.DataFrame | None:
+        """`ereignis_id`, `delivery_file` of the city's movement rows waiting in the batch."""
+        frames = self.ids.get(city)
+        if not frames:
+            return None
+        if len(frames) > 1:   # concatenated once, kept: the next check reuses it
+            frames[:] = [pl.concat(frames, rechunk=True)]
+        return frames[0]
 
     def pending_periods(self, table: str, city: str) -> list[str]:
         return sorted(p for c, p in self.replaced.get(table, set()) if c == city)
@@ -96,7 +105,8 @@ class WriteBatch:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self.frames, self.replaced, self.registry, self.superseded, self.rows = {}, {}, {}, [], 0
+        self.frames, self.replaced, self.registry, self.superseded, self.ids = {}, {}, {}, [], {}
+        self.rows = 0
 
 
 def _delete_periods(con, table: str, periods: set[tuple[str, str]]) -> None:

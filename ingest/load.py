@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from ingest import config
+from ingest import batch as write_batch
 from ingest.batch import WriteBatch, insert_frame
 from ingest.dialects import read_delivery
 from ingest.errors import DeliveryError, PendingDelivery
@@ -116,8 +117,9 @@ class _Loader:
         self.outcomes: list[FileOutcome] = []
         self.unchanged = 0
         self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
-        self.batch = WriteBatch()
+        self.batch = WriteBatch(max_rows=write_batch.MAX_BATCH_ROWS)
         self.gebiete: dict[str, pl.DataFrame] = {}   # per city: bezirk_code, gueltig_ab, gueltig_bis
+        self.id_ranges: dict[str, tuple] = {}         # per city: (min, max) ereignis_id in the table
 
     # -- messages ---------------------------------------------------------------------------
     def say(self, msg: str, level: int = logging.INFO) -> None:
@@ -204,6 +206,16 @@ class _Loader:
     def flush(self) -> None:
         # `_insert_frame` is looked up here, at call time, so a test can make it fail
         self.batch.flush(self.con, _insert_frame)
+        self.id_ranges.clear()
+
+    def loaded_id_range(self, city: str) -> tuple:
+        """(min, max) of the city's ereignis_id in raw.meldewesen, (None, None) if none; read once
+        per batch (a query per file cost more than the check itself)."""
+        if city not in self.id_ranges:
+            self.id_ranges[city] = self.con.execute(
+                f"SELECT min(ereignis_id), max(ereignis_id) FROM {RAW_SCHEMA}.meldewesen WHERE city = ?",
+                [city]).fetchone()
+        return self.id_ranges[city]
 
     def load_period(self, key: tuple, versions: list[Candidate]) -> None:
         """Highest version first: it replaces what is loaded, lower ones are superseded."""
@@ -248,7 +260,7 @@ class _Loader:
                 raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
         validate(frame, ctx)
         if n.table == "meldewesen":
-            check_ids_against_loaded(self.con, frame, n, self.batch)
+            check_ids_against_loaded(self.con, frame, n, self.batch, self.loaded_id_range(n.city))
         now = datetime.now()
         frame = frame.with_columns(
             pl.lit(n.city).alias("city"), pl.lit(c.rel).alias("delivery_file"),
@@ -289,32 +301,51 @@ class _Loader:
 _insert_frame = insert_frame   # module attribute: the one place rows enter the raw tables
 
 
-def check_ids_against_loaded(con, frame: pl.DataFrame, n: DeliveryName, batch: WriteBatch | None = None) -> None:
-    """`ereignis_id` is unique per city over all time, except in the period being replaced.
+def _may_overlap(new_ids: pl.DataFrame, loaded_range: tuple | None) -> bool:
+    """False only when the loaded ids are known and none can equal a new one (min/max pruning;
+    strings compare bytewise in both Polars and DuckDB)."""
+    if loaded_range is None:
+        return True
+    lo, hi = loaded_range
+    if lo is None:
+        return False            # nothing loaded for the city
+    col = new_ids["ereignis_id"]
+    return not (col.max() < lo or col.min() > hi)
 
-    Checked against the raw table and against the deliveries of the write batch not yet written.
-    DuckDB pushes the min/max of the new ids (build side of the join) into the scan of
-    raw.meldewesen, so row groups whose id range cannot match are skipped: ids grow over time,
-    so a new month does not read the whole history (see `python -m ingest.bench`).
-    """
-    batch = batch or WriteBatch()
+
+def _ids_in_table(con, new_ids: pl.DataFrame, n: DeliveryName, batch: WriteBatch) -> list[tuple]:
     # periods the batch replaces: their rows in the table are about to go, the batch has the new ones
     skip = [n.period, *batch.pending_periods("meldewesen", n.city)]
-    new_ids = frame.select("ereignis_id", "source_line")
     con.register("_new_ids", new_ids.to_arrow(compat_level=pl.CompatLevel.oldest()))
     try:
         hit = con.execute(
             f"SELECT n.ereignis_id, n.source_line, m.delivery_file FROM _new_ids n "
             f"JOIN {RAW_SCHEMA}.meldewesen m ON m.ereignis_id = n.ereignis_id "
-            f"WHERE m.city = ? AND NOT list_contains(?::VARCHAR[], m.delivery_period) ORDER BY n.source_line LIMIT 1",
-            [n.city, skip]).fetchone()
+            f"WHERE m.city = ? AND NOT list_contains(?::VARCHAR[], m.delivery_period) "
+            f"ORDER BY n.source_line LIMIT 1", [n.city, skip]).fetchone()
     finally:
         con.unregister("_new_ids")
-    hits = [] if hit is None else [hit]
-    for pending in batch.pending_frames("meldewesen"):
-        joined = (new_ids.join(pending.filter(pl.col("city") == n.city)
-                               .select("ereignis_id", "delivery_file"), on="ereignis_id")
-                  .sort("source_line").head(1))
+    return [] if hit is None else [hit]
+
+
+def check_ids_against_loaded(con, frame: pl.DataFrame, n: DeliveryName, batch: WriteBatch | None = None,
+                             loaded_range: tuple | None = None) -> None:
+    """`ereignis_id` is unique per city over all time, except in the period being replaced.
+
+    Checked against the raw table and against the deliveries of the write batch not yet written.
+    Cheap at 10M+ loaded rows: ids grow over time, so the new month's id range usually lies
+    beyond `loaded_range` (min, max of the city's loaded ids) and the table is not read at all;
+    otherwise DuckDB pushes the min/max of the new ids (build side of the join) into the scan
+    of raw.meldewesen and skips row groups whose id range cannot match (`python -m ingest.bench`).
+    """
+    batch = batch or WriteBatch()
+    new_ids = frame.select("ereignis_id", "source_line")
+    hits = []
+    if _may_overlap(new_ids, loaded_range):
+        hits += _ids_in_table(con, new_ids, n, batch)
+    pending = batch.pending_ids(n.city)
+    if pending is not None:
+        joined = new_ids.join(pending, on="ereignis_id").sort("source_line").head(1)
         if joined.height:
             hits.append(joined.row(0))
     if hits:

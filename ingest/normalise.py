@@ -57,51 +57,58 @@ def _date_expr(col: str, iso_only: bool) -> pl.Expr:
     return pl.coalesce(iso, text.str.strptime(pl.Date, "%d.%m.%Y", strict=False))
 
 
-def _parse_dates(df: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
-    """ISO dates, or TT.MM.JJJJ (ewo-legacy mixes both in one file). The second format is
-    only tried for columns where ISO left values unparsed, to keep the common path fast."""
-    if not cols:
-        return df
-    out = df.with_columns([_date_expr(c, True).alias(f"__d_{c}") for c in cols])
-    unparsed = {c: pl.col(c).is_not_null() & pl.col(f"__d_{c}").is_null() for c in cols}
-    flags = out.select([e.any().alias(c) for c, e in unparsed.items()]).row(0)
-    retry = [c for c, flag in zip(cols, flags) if flag]
-    if retry:
-        out = out.with_columns([_date_expr(c, False).alias(f"__d_{c}") for c in retry])
-        _first_of(out, [(unparsed[c], c, "unparseable date") for c in cols])
-    return out.with_columns([pl.col(f"__d_{c}").alias(c) for c in cols]).drop([f"__d_{c}" for c in cols])
-
-
 def _int_expr(col: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(col).str.strip_chars().cast(dtype, strict=False)
 
 
-def to_canonical(df: pl.DataFrame, table: str) -> pl.DataFrame:
-    """Typed frame with the domain columns of `table` (schema order) plus `source_line`."""
-    check_columns(df, table)
-    schema = COLUMNS[table]
-    dates = [c for c, t in schema.items() if t == pl.Date]
-    df = _parse_dates(df, dates)
+def _numeric_checks(table: str) -> list[tuple[pl.Expr, str, str]]:
     suppressible = SUPPRESSIBLE.get(table, ())
-    exprs, checks = [], []
-    for col, dtype in schema.items():
-        if col.endswith("_gesperrt"):
-            continue
+    checks = []
+    for col, dtype in COLUMNS[table].items():
         if col in suppressible:
             star = pl.col(col).str.strip_chars() == "*"
             checks += [(pl.col(col).is_not_null() & ~star & _int_expr(col, dtype).is_null(),
                         col, "non-numeric count (only digits or '*' allowed)"),
                        (_int_expr(col, dtype) < 0, col, "negative count")]
-            exprs += [pl.when(star).then(None).otherwise(_int_expr(col, dtype)).alias(col),
-                      star.fill_null(False).alias(f"{col}_gesperrt")]
-        elif dtype in (pl.Int32, pl.Float64):
+        elif dtype in (pl.Int32, pl.Float64) and not col.endswith("_gesperrt"):
             checks.append((pl.col(col).is_not_null() & _int_expr(col, dtype).is_null(),
                            col, "non-numeric value"))
-            exprs.append(_int_expr(col, dtype).alias(col))
-        elif dtype == pl.Date:
-            exprs.append(pl.col(col))
-        else:
-            exprs.append(pl.col(col))   # codes are checked as delivered (no silent trimming)
-    _first_of(df, checks)
-    typed = df.select([*exprs, pl.col("source_line")])
-    return typed.select([*schema.keys(), "source_line"])
+    return checks
+
+
+def _typed_expr(col: str, dtype: pl.DataType, table: str, iso_only: bool) -> pl.Expr:
+    if col.endswith("_gesperrt"):
+        base = col.removesuffix("_gesperrt")
+        return (pl.col(base).str.strip_chars() == "*").fill_null(False).alias(col)
+    if col in SUPPRESSIBLE.get(table, ()):
+        star = pl.col(col).str.strip_chars() == "*"
+        return pl.when(star).then(None).otherwise(_int_expr(col, dtype)).alias(col)
+    if dtype in (pl.Int32, pl.Float64):
+        return _int_expr(col, dtype).alias(col)
+    if dtype == pl.Date:
+        return _date_expr(col, iso_only).alias(col)
+    return pl.col(col)   # codes are checked as delivered (no silent trimming)
+
+
+def to_canonical(df: pl.DataFrame, table: str) -> pl.DataFrame:
+    """Typed frame with the domain columns of `table` (schema order) plus `source_line`.
+
+    Dates are ISO, or TT.MM.JJJJ (ewo-legacy mixes both in one file); the second format is only
+    tried for columns where ISO left values unparsed. One pass finds those columns and any
+    broken number (a pass per check dominated the time of small files), one pass types.
+    """
+    check_columns(df, table)
+    schema = COLUMNS[table]
+    dates = [c for c, t in schema.items() if t == pl.Date]
+    numeric = _numeric_checks(table)
+    unparsed_iso = [pl.col(c).is_not_null() & _date_expr(c, True).is_null() for c in dates]
+    flags = df.select([e.any().alias(f"f{i}") for i, e in enumerate(unparsed_iso + [b for b, _, _ in numeric])]).row(0) \
+        if (dates or numeric) and df.height else ()
+    retry = {c for c, flag in zip(dates, flags) if flag}
+    if retry:
+        _first_of(df, [(pl.col(c).is_not_null() & _date_expr(c, c not in retry).is_null(), c,
+                        "unparseable date") for c in dates])
+    if any(flags[len(dates):]):
+        _first_of(df, numeric)
+    return df.select([*(_typed_expr(c, t, table, c not in retry) for c, t in schema.items()),
+                      pl.col("source_line")])

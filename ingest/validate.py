@@ -118,11 +118,34 @@ def _period_rules(ctx: Context, table: str) -> list[Rule]:
     return [Rule(~pl.col(col).is_between(lo, hi), col, what)]
 
 
+def _date_of(name: str) -> pl.Expr:
+    return pl.col("monat").dt.month_end() if name == "__month_end" else pl.col(name)
+
+
+def _valid_throughout(df: pl.DataFrame, geb: pl.DataFrame, cols: dict) -> bool:
+    """Fast path (one pass over the frame): is every code used valid over the whole date range
+    of the file? Then every row passes; otherwise the exact check decides row by row."""
+    dates = sorted({d for pair in cols.values() for d in pair})
+    stats = df.select(
+        *[pl.col(c).drop_nulls().unique().implode().alias(c) for c in cols],
+        pl.min_horizontal([_date_of(d).min() for d in dates]).alias("__lo"),
+        pl.max_horizontal([_date_of(d).max() for d in dates]).alias("__hi"),
+    ).row(0, named=True)
+    lo, hi = stats.pop("__lo"), stats.pop("__hi")
+    if lo is None or hi is None:
+        return False
+    valid = {code for code, ab, bis in geb.select("bezirk_code", "gueltig_ab", "gueltig_bis").rows()
+             if (ab is None or ab <= lo) and (bis is None or hi <= bis)}
+    return all(set(codes) <= valid for codes in stats.values())
+
+
 def _check_districts(df: pl.DataFrame, ctx: Context, table: str) -> None:
     cols = DISTRICT_COLUMNS.get(table)
     if not cols:
         return
     geb = ctx.gebiete
+    if _valid_throughout(df, geb, cols):
+        return
     if "monat" in df.columns:
         df = df.with_columns(pl.col("monat").dt.month_end().alias("__month_end"))
     for col, (d1, d2) in cols.items():

@@ -42,6 +42,7 @@ NOT_PERSON_COUNTS = re.compile(
     r"loaded|superseded|duplicate|quarantined|pending|n_tables)$")
 # Double-typed columns that hold counts of persons (integral values) or estimates of persons.
 PERSON_COUNT_DOUBLES = re.compile(r"^(numerator|denominator|register_value|register_status_changes|registered|point)$")
+# (doubles are rounded and taken by magnitude: an estimate of -1 is as precise as a count of 1)
 # Schemas whose figures were published by a statistical office (not re-suppressed).
 OFFICIAL_SCHEMAS = ("official",)
 CATALOGUE = "reference.indicator_catalogue"
@@ -104,7 +105,7 @@ def small_count_problems(con) -> list[str]:
         unsuppressed = "not coalesce(is_suppressed, false)" if "is_suppressed" in names else "true"
         for c in checked:
             n = con.execute(f'select count(*) from "{schema}"."{table}" where {unsuppressed} '
-                            f'and round("{c}") between 1 and 2').fetchone()[0]
+                            f'and abs(round("{c}")) between 1 and 2').fetchone()[0]
             if n:
                 problems.append(f"{schema}.{table}.{c}: {n} unsuppressed value(s) of 1 or 2")
     return problems

@@ -29,6 +29,10 @@ def profile_frame(con, cities: list[str] | None, tables: list[str] | None = None
     if cities is not None:
         frame = frame[frame["city"].isin(cities)].reset_index(drop=True)
     frame["change_ratio"] = frame["row_count"] / frame["prev_row_count"]
+    # Small deliveries swing by chance (a counselling file of 8 rows after one of 3): no verdict.
+    basis = frame[["row_count", "prev_row_count"]].max(axis=1)
+    min_basis = [float(tolerances(c)["row_count_min_basis"]) for c in frame["city"]]
+    frame.loc[basis < min_basis, "change_ratio"] = float("nan")
     for level in ("error", "warning"):
         bands = [row_count_band(c, a, level) for c, a in zip(frame["city"], frame["asset"])]
         frame[f"{level}_min_ratio"] = [b[0] for b in bands]

@@ -33,8 +33,9 @@ with dc_cells as (
     select
         *,
         coalesce(basis = 'register', true)
-            and (coalesce(numerator between 1 and 2, false)
-                 or coalesce(denominator between 1 and 2, false)) as dc_primary
+            -- by magnitude, rounded: an estimate of -1 or 1.4 persons is as telling as a count
+            and (coalesce(abs(round(numerator)) between 1 and 2, false)
+                 or coalesce(abs(round(denominator)) between 1 and 2, false)) as dc_primary
     from {{ relation }}
 ),
 

@@ -52,7 +52,8 @@ def _compare(spells: pd.DataFrame, km: pd.DataFrame) -> int:
         part = spells[(spells.arrival_year == year)
                       & ((spells.nationality_group == group) | (group == "INSGESAMT"))]
         kmf = KaplanMeierFitter().fit(part.duration_days, part.left_register, entry=part.entry_days)
-        mine = km[(km.nationality_group == group) & (km.arrival_year == year)].set_index("days_since_arrival")
+        mine = (km[(km.nationality_group == group) & (km.arrival_year == year)]
+                .set_index("days_since_arrival").sort_index())
         expected_times = sorted(part.duration_days.unique())
         assert list(mine.index) == expected_times, f"{group} {year}: exit times differ"
         sf = kmf.survival_function_.iloc[:, 0]

@@ -109,3 +109,20 @@ def test_report_due_date(quarter, delay, due):
 def test_bad_quarter_is_rejected():
     with pytest.raises(ValueError):
         report_due_date("2026-Q5", 0)
+
+
+@pytest.mark.parametrize("unit, kind", [("persons (cases)", "count"), ("share (0-1)", "percent"),
+                                        ("probability (0-1)", "percent"), ("per 1,000 inhabitants", "per_1000"),
+                                        ("index (0-1)", "index"), ("ratio", "ratio"), ("balance (persons)", "balance"),
+                                        ("pupils", "count")])
+def test_catalogue_units_map_to_report_units(unit, kind):
+    from reports.data import report_unit
+    assert report_unit(unit) == kind
+
+
+def test_balances_are_signed_and_exempt_only_inside_their_div(tmp_path):
+    assert tables.format_value(-1, "balance", "de") == "−1" and tables.format_value(2, "balance", "de") == "+2"
+    page = tmp_path / "b.html"
+    page.write_text(_html('<div class="balance"><table><tr><td>−1</td></tr></table></div>'
+                          "<table><tr><td>−1</td></tr></table>"))
+    assert len(scan_html(page)) == 1          # the same cell outside the balance table is refused

@@ -3,7 +3,7 @@
   warnings per city x nationality group x age band (whole city only), WITHOUT the JSON inputs
   and alternatives of the city layer (they hold small list overlaps).
   Disclosure control: an age band whose registered count (the denominator beside the estimate)
-  or rounded point estimate is 1 or 2 is withheld in every method and quantity (linked); as the
+  or rounded point estimate is 1 or 2 (or -1, -2) is withheld in every method and quantity (linked); as the
   registered total of a group is published (population), a single withheld age band pulls a
   complement with it (secondary). Synthetic group totals drive the rule and are dropped.
 #}
@@ -24,7 +24,8 @@ cells as (
         nationality_group as breakdown,
         age_band as group_value,
         false as is_total,
-        round(point)::double as numerator,
+        -- |point| of 1 or 2 is withheld like a count (negative estimates too: as precise as a count)
+        abs(round(point))::double as numerator,
         registered::double as denominator,
         point as value,
         lower as ci_lower,
@@ -38,7 +39,7 @@ cells as (
         city, period, any_value(stichtag) as stichtag, nationality_group, method, quantity,
         method || ':' || quantity as indicator_id, nationality_group as breakdown,
         'INSGESAMT' as group_value, true as is_total,
-        sum(round(point))::double as numerator, sum(registered)::double as denominator,
+        sum(abs(round(point)))::double as numerator, sum(registered)::double as denominator,
         null::double as value, null::double as ci_lower, null::double as ci_upper,
         'register' as basis, 'dunkelziffer' as suppression_family
     from est

@@ -17,6 +17,7 @@ def model(dbt, session):
         "sgb2": dbt.ref("stg_sgb2__persons"),
         "beratung": dbt.ref("stg_beratung__contacts"),
         "meldewesen": dbt.ref("stg_meldewesen__events"),
+        "problem_properties": dbt.ref("stg_wohnen__problem_properties"),
     }
     relations = {key: "(" + rel.sql_query() + ")" for key, rel in refs.items()}
     return estimate_all(session, relations).to_arrow()
