@@ -6,6 +6,9 @@ Methods (the same ideas as the city-wide strata, on the district's own children)
 - `school_gone_dwell`: the gone shares per dwell class of the district's registered children
   aged 7-14 (the group's city-wide children when the district has fewer than
   `MIN_DISTRICT_CHILDREN`: flagged, since problem houses make gone shares local);
+- `components_school` (recommended): unregistered = the district's unregistered children per
+  registered child (register x school, Chapman; the group's city-wide rate when the district
+  has too few children: flagged) x registered; residents = registered - gone + unregistered;
 - `ratio_school`: registered x pupils aged 7-14 living in the district / registered children
   aged 7-14 of the district; unregistered = residents - (registered - gone).
 Pupils are placed by the district of residence the school knows; the register by its
@@ -18,6 +21,7 @@ import math
 
 import polars as pl
 
+from estimation.components import components, unregistered_rate
 from estimation.gone import school_gone_dwell
 from estimation.ratio import ratio_estimate
 from estimation.rows import resident_rows, row
@@ -26,9 +30,11 @@ MIN_DISTRICT_CHILDREN = 20
 ALL_AGES = "INSGESAMT"
 
 
-def district_rows(ch: pl.DataFrame, city: str, t) -> list[dict]:
+def district_rows(ch: pl.DataFrame, city: str, t, absent: tuple | None = None,
+                  city_rates: dict | None = None) -> list[dict]:
     """ch: capture histories with `district`, `school_district`, `dwell_class`, `age`,
-    `left_before_census`, `register`, `school` (person-level; only counts leave)."""
+    `left_before_census`, `register`, `school` (person-level; only counts leave).
+    city_rates: the groups' city-wide unregistered rates (components.unregistered_rate)."""
     registered = ch.filter(pl.col("register") == 1)
     kids = ch.filter(pl.col("age").is_between(7, 14))
     rows: list[dict] = []
@@ -41,11 +47,27 @@ def district_rows(ch: pl.DataFrame, city: str, t) -> list[dict]:
         city_children = registered.filter(pl.col("age").is_between(7, 14) & ~pl.col("left_before_census")
                                           & (pl.col("nationality_group") == grp))
         small = own.height < MIN_DISTRICT_CHILDREN
-        gone = school_gone_dwell(reg, city_children if small else own)
+        gone = school_gone_dwell(reg, city_children if small else own, absent)
         if small:
             gone.warnings.append(f"only {own.height} registered children in the district: "
                                  "city-wide gone shares of the group used")
         rows.append(row(stratum, gone, n_reg))
+        rate = (city_rates or {}).get(grp)
+        if not small:
+            gone_kids = school_gone_dwell(own, own, absent)
+            # school list of the district: its registered children at school plus the unregistered
+            # pupils living there (pupils registered in another district belong to that one)
+            linked = float(own["school"].sum())
+            unreg_pupils = kids.filter((pl.col("school") == 1) & (pl.col("register") == 0)
+                                       & (pl.col("school_district") == district)
+                                       & (pl.col("nationality_group") == grp)).height
+            rate = unregistered_rate(float(own.height), gone_kids, linked + unreg_pupils, linked)
+        if rate is not None and math.isfinite(gone.point):
+            unreg, total = components(n_reg, gone, rate)
+            if small:
+                for e in (unreg, total):
+                    e.warnings.append("city-wide unregistered rate of the group used")
+            rows += [row(stratum, total, n_reg), row(stratum, unreg, n_reg)]
         pupils = float(kids.filter((pl.col("school") == 1) & (pl.col("school_district") == district)
                                    & (pl.col("nationality_group") == grp)).height)
         ratio = ratio_estimate(pupils, float(own.height), n_reg)

@@ -6,23 +6,23 @@ deregistering stay in the register while they grow older, so the gone pile up in
 bands and in long register durations, while babies born here are hardly ever gone.
 
 `school_gone_dwell` learns the children's gone share per *dwell class* (time since the last
-move into the city on the reference date, or born in the city) and applies it to the dwell
+move into the city on the reference date, or since birth for the city-born) and applies it to the dwell
 mix of each age band: gone(band) = sum_c registered(band, c) x share_c. The assumption is
 weaker: given the group and the time since moving in, a registered adult is gone as often as
-a registered child. It still cannot see adults who have been registered longer than any child
-(long-gone people who are never removed), so for the oldest bands it leans low; the interval
-adds the spread of the class shares as a transfer term for that reason.
+a registered child. It still cannot see adults who have been registered longer than any
+child (long-gone people who are never removed), so for the oldest bands it may lean low, and
+babies (00-05) have had less time to leave than children of the same dwell class, so there it
+leans high (about x2 on the demo world).
 
 Variance: binomial per class (classes independent), the absent-share uncertainty (common to
-all classes), and the transfer term: Var_transfer = (registered(band) x sd of the class
-shares weighted by the band's mix)^2 - how much the answer would move if the band's gone share
-were any of the class shares its members fall into.
+all classes), the first inflated by the design effect of households (children of one address leave
+together), and the process variance of the band's own gone count - the truth is a
+realisation, not the expected share: p(1-p) x sum over addresses of (band members there)^2.
 """
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import polars as pl
 
 from estimation.overcount import ABSENT_SHARE, ABSENT_SHARE_SE
@@ -48,30 +48,53 @@ def dwell_class(dwell: pl.Expr) -> pl.Expr:
     return pl.when(dwell.is_null() | (dwell < 0)).then(pl.lit("born")).otherwise(expr)
 
 
-def class_shares(children: pl.DataFrame) -> dict[str, tuple[float, float, float]]:
+def class_shares(children: pl.DataFrame, absent: float = ABSENT_SHARE) -> dict[str, tuple[float, float, float, str]]:
     """children: registered 7-14 year olds with `dwell_class` and `school` (0/1).
-    Returns class -> (gone share, binomial variance, children)."""
-    q = 1 - ABSENT_SHARE
+    Returns class -> (gone share, variance, children, source); `source` is the class itself or
+    `pooled` (classes that borrow the pooled share share its error). The variance uses the
+    Agresti-Coull adjustment (2 successes and 2 failures added), so that a share of 0 or 1 from
+    a handful of children does not come with a variance of 0."""
+    q = 1 - absent
     pooled_n = float(children.height)
     pooled_seen = float(children["school"].sum()) if pooled_n else 0.0
     out = {}
     for label in DWELL_LABELS:
         part = children.filter(pl.col("dwell_class") == label)
-        n, seen = float(part.height), float(part["school"].sum()) if part.height else 0.0
+        n, seen, source = float(part.height), float(part["school"].sum()) if part.height else 0.0, label
         if n < MIN_CLASS_CHILDREN:
-            n, seen = pooled_n, pooled_seen
+            n, seen, source = pooled_n, pooled_seen, "pooled"
         if n == 0:
-            out[label] = (math.nan, math.nan, 0.0)
+            out[label] = (math.nan, math.nan, 0.0, source)
             continue
         p_seen = seen / n
-        out[label] = (max(0.0, 1 - p_seen / q), p_seen * (1 - p_seen) / n / q**2, n)
+        p_adj = (seen + 2) / (n + 4)
+        out[label] = (max(0.0, 1 - p_seen / q), p_adj * (1 - p_adj) / (n + 4) / q**2, n, source)
     return out
 
 
-def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame) -> Estimate:
+def sum_squared_cluster_sizes(persons: pl.DataFrame) -> float:
+    """Sum over addresses of (persons there)^2; persons without an address count alone."""
+    if "address" not in persons.columns or persons.is_empty():
+        return float(persons.height)
+    sizes = persons.group_by("address").len()
+    known = sizes.filter(pl.col("address").is_not_null())["len"].cast(pl.Float64)
+    alone = sizes.filter(pl.col("address").is_null())["len"].sum()
+    return float((known**2).sum() + alone)
+
+
+def design_effect(persons: pl.DataFrame) -> float:
+    """Mean cluster size seen by a person (sum m^2 / sum m): the variance inflation of a share
+    when whole households are in or out together."""
+    return sum_squared_cluster_sizes(persons) / persons.height if persons.height else 1.0
+
+
+def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame,
+                      absent: tuple[float, float, dict] | None = None) -> Estimate:
     """band: registered persons of the stratum with `dwell_class`; children: the group's
-    registered 7-14 year olds with `dwell_class` and `school` (left_before_census removed)."""
-    shares = class_shares(children)
+    registered 7-14 year olds with `dwell_class` and `school` (left_before_census removed);
+    absent: (share, sd, inputs) from estimation.absent (default: the prior assumption)."""
+    absent_mean, absent_sd, absent_inputs = absent or (ABSENT_SHARE, ABSENT_SHARE_SE, {"absent_share": ABSENT_SHARE})
+    shares = class_shares(children, absent_mean)
     mix = band.group_by("dwell_class").len()
     counts = {r["dwell_class"]: float(r["len"]) for r in mix.iter_rows(named=True)}
     n_band = float(sum(counts.values()))
@@ -83,22 +106,27 @@ def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame) -> Estimate:
                         lower=math.nan, upper=math.nan, assumptions=ASSUMPTIONS,
                         warnings=warnings + ["no registered children: gone share not estimable"])
     point = sum(n * shares[c][0] for c, n in counts.items())
-    var_binom = sum(n**2 * shares[c][1] for c, n in counts.items())
-    q = 1 - ABSENT_SHARE
+    # classes that took their share from the same children err together
+    by_source: dict[str, list[float]] = {}
+    for c, n in counts.items():
+        by_source.setdefault(shares[c][3], [0.0, shares[c][1]])[0] += n
+    # children of one household leave together: the binomial variance times the design effect
+    var_binom = sum(n**2 * var for n, var in by_source.values()) * design_effect(children)
+    # the gone of the band are a realisation, not the expected share: process variance,
+    # clustered by address as households leave together
+    p = min(max(point / n_band, 0.0), 1.0)
+    var_process = p * (1 - p) * sum_squared_cluster_sizes(band)
+    q = 1 - absent_mean
     seen_weighted = sum(n * (1 - shares[c][0]) for c, n in counts.items())   # = sum n * p_seen / q
-    var_absent = (seen_weighted / q * ABSENT_SHARE_SE) ** 2
-    s = np.array([shares[c][0] for c in DWELL_LABELS])
-    w = np.array([shares[c][2] for c in DWELL_LABELS])
-    spread = float(np.sqrt(np.average((s - np.average(s, weights=w)) ** 2, weights=w))) if w.sum() > 0 else 0.0
-    var_transfer = (n_band * spread) ** 2 / max(len(counts), 1)
-    se = math.sqrt(var_binom + var_absent + var_transfer)
+    var_absent = (seen_weighted / q * absent_sd) ** 2
+    se = math.sqrt(var_binom + var_absent + var_process)
     return Estimate(
         method="school_gone_dwell", quantity="registered_gone", point=point,
         lower=max(0.0, point - Z95 * se), upper=min(n_band, point + Z95 * se), se=se,
-        interval_method="normal; binomial per dwell class + absent-share uncertainty + transfer term "
-                        "(spread of the class shares)",
+        interval_method="normal; binomial per dwell class x design effect of households + absent-share "
+                        "uncertainty + process variance of the band (clustered by address)",
         assumptions=ASSUMPTIONS, warnings=warnings,
         inputs={"registered": n_band, "children": children.height,
                 "class_shares": {c: round(shares[c][0], 4) for c in DWELL_LABELS},
-                "band_mix": counts, "absent_share": ABSENT_SHARE},
+                "band_mix": counts, **absent_inputs},
     )

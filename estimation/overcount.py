@@ -157,7 +157,8 @@ SCHOOL_ASSUMPTIONS = (
 ABSENT_SHARE, ABSENT_SHARE_SE = 0.015, 0.0075   # registered resident children missing from the census (assumption)
 
 
-def school_gone_share(registered_children: float, registered_pupils: float) -> tuple[float, float]:
+def school_gone_share(registered_children: float, registered_pupils: float,
+                      absent: tuple[float, float] = (ABSENT_SHARE, ABSENT_SHARE_SE)) -> tuple[float, float]:
     """Share of registered 6-14 year olds who are gone, from the register x school link.
 
     gone = registered - registered_pupils / (1 - absent share); variance binomial plus the
@@ -165,14 +166,15 @@ def school_gone_share(registered_children: float, registered_pupils: float) -> t
     """
     if registered_children <= 0:
         return math.nan, math.nan
-    q = 1 - ABSENT_SHARE
+    q = 1 - absent[0]
     share = max(0.0, 1 - registered_pupils / (q * registered_children))
     seen = registered_pupils / registered_children
-    var = seen * (1 - seen) / registered_children / q**2 + (seen / q**2) ** 2 * ABSENT_SHARE_SE**2
+    var = seen * (1 - seen) / registered_children / q**2 + (seen / q**2) ** 2 * absent[1] ** 2
     return share, math.sqrt(var)
 
 
-def school_gone(registered_band: float, share: float, share_se: float, registered_children: float) -> Estimate:
+def school_gone(registered_band: float, share: float, share_se: float, registered_children: float,
+                absent_inputs: dict | None = None) -> Estimate:
     """Registered-but-gone of an age band = registered(band) x children's gone share."""
     warnings = []
     if registered_children < 20:
@@ -185,5 +187,6 @@ def school_gone(registered_band: float, share: float, share_se: float, registere
         interval_method="normal, binomial variance of the share plus the absent-share uncertainty",
         assumptions=SCHOOL_ASSUMPTIONS, warnings=warnings,
         inputs={"registered": registered_band, "gone_share_children": share,
-                "registered_children": registered_children, "absent_share": ABSENT_SHARE},
+                "registered_children": registered_children,
+                **(absent_inputs or {"absent_share": ABSENT_SHARE})},
     )

@@ -155,7 +155,8 @@ def inspection_check(estimates: pl.DataFrame, truth_dir: Path) -> list[dict]:
     for r in rows.iter_rows(named=True):
         inputs = json.loads(r["inputs"])
         year = int(inputs["inspection_file"][:4])
-        t = (truth.filter((pl.col("city") == r["city"]) & (pl.col("date").dt.year() == year))
+        # the file of year Y holds each property's latest inspection up to 31 Dec Y
+        t = (truth.filter((pl.col("city") == r["city"]) & (pl.col("date").dt.year() <= year))
              .sort("date").group_by("property").last())
         reg = float(t["registered"].sum())
         out.append({"city": r["city"], "year": year, "inspected_registered": reg,

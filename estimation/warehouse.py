@@ -5,7 +5,10 @@ Strata: city x nationality group x standard age band on the register reference d
 t), school (pupils of the census living in the city; age band 06-14 only), SGB II persons of
 the month of t (Optionskommunen), counselling contacts within +-`window_days` of t. A person's
 stratum comes from the first list that has them (register, school, SGB II, counselling),
-with age = year(t) - birth year as everywhere in the warehouse.
+with age = year(t) - birth year as everywhere in the warehouse. Besides the city-wide strata:
+district strata (districts.py) and the problem-property inspection rows (problem_properties.py).
+The gone and unregistered estimates that the recommended `components_school` rows add up are in
+gone.py, absent.py and components.py.
 
 Person-level data are read here and never leave: the result has one row per stratum x
 method x quantity with counts and estimates only.
@@ -18,6 +21,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from estimation.absent import EVIDENCE_DAYS, EVIDENCE_EVENTS, absent_share
+from estimation.components import components, unregistered_rate
 from estimation.districts import district_rows
 from estimation.dual_system import dual_system
 from estimation.gone import dwell_class, school_gone_dwell
@@ -43,12 +48,13 @@ AGE_BAND_SQL = """case when {a} < 6 then '00-05' when {a} < 15 then '06-14' when
 STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]   # SGB II requires registration
 MIN_STRATUM = 20   # fewer registered or listed persons: no estimate, only the counts
 # Preference order per (age band kind, quantity); the first method present is recommended.
-# Chosen on the validation against the demo world's truth (METHODS.md).
+# Chosen on the validation against the demo world's truth (METHODS.md); gone and unregistered come
+# from the same lists, so the recommended rows decompose: residents = registered - gone + unregistered.
 RECOMMENDATION = {
     ("children", "registered_gone"): ["school_gone_dwell", "school_gone_share", "lag_projection"],
     ("others", "registered_gone"): ["school_gone_dwell", "school_gone_share", "lag_projection"],
-    ("children", "residents"): ["ratio_school", "dse_register_school", "mse_loglinear"],
-    ("others", "residents"): ["ratio_school", "mse_loglinear", "dse_register_counselling"],
+    ("children", "residents"): ["components_school", "ratio_school", "dse_register_school", "mse_loglinear"],
+    ("others", "residents"): ["components_school", "ratio_school", "mse_loglinear", "dse_register_counselling"],
 }
 
 
@@ -77,36 +83,47 @@ def capture_histories(con, rel: dict[str, str], city: str, t: date, census: date
     band = lambda col: AGE_BAND_SQL.format(a=f"(year(DATE '{t}') - {col})")
     has_sgb2 = _has_rows(con, rel.get("sgb2"), city)
     has_beratung = _has_rows(con, rel.get("beratung"), city)
-    dwell = f"coalesce(date_diff('day', zuzug_datum, DATE '{t}') / 365.25, -1)"
+    # years registered in the city on t: since the last move in, or since birth (mid-year) for the city-born
+    dwell = f"coalesce(date_diff('day', zuzug_datum, DATE '{t}'), date_diff('day', make_date(geburtsjahr, 7, 1), DATE '{t}')) / 365.25"
     parts = [f"""select person_pseudonym as pid, nationality_group as grp, {band('geburtsjahr')} as age_band,
                  year(DATE '{t}') - geburtsjahr as age, 'register' as list, 1 as prio,
-                 bezirk as district, null::varchar as school_district, {dwell} as dwell
+                 bezirk as district, null::varchar as school_district, {dwell} as dwell,
+                 adresse_pseudonym as address
                  from {rel['bestand']} where city = '{city}' and stichtag = DATE '{t}'""",
              f"""select schueler_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'school', 2,
-                 residence_district, residence_district, null
+                 residence_district, residence_district, null, null
                  from {rel['schule']} where city = '{city}' and stichtag = DATE '{census}'
                  and coalesce(residence_district, '') <> 'AUSSERHALB'"""]
     if has_sgb2:
         parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'sgb2', 3,
-                 null, null, null
+                 null, null, null, null
                  from {rel['sgb2']} where city = '{city}' and monat = date_trunc('month', DATE '{t}')""")
     if has_beratung:
         parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'counselling', 4,
-                 null, null, null
+                 null, null, null, null
                  from {rel['beratung']} where city = '{city}'
                  and kontakt_datum between DATE '{t}' - {window_days} and DATE '{t}' + {window_days}""")
     lists = ["register", "school"] + (["sgb2"] if has_sgb2 else []) + (["counselling"] if has_beratung else [])
     flags = ", ".join(f"max((list = '{name}')::int) as {name}" for name in lists)
     kinds = ", ".join(f"'{k}'" for k in OUTFLOWS_SELF)
+    # demonstrably living in the city around t (estimation.absent): benefits, counselling, a recent
+    # arrival / move inside the city / birth
+    evidence = [f"""select person_pseudonym from {rel['meldewesen']} where city = '{city}'
+                    and ereignis_art in ({", ".join(f"'{k}'" for k in EVIDENCE_EVENTS)})
+                    and ereignis_datum between DATE '{t}' - {EVIDENCE_DAYS} and DATE '{t}'"""]
+    evidence += [f"select pid from seen where list = '{name}'" for name in ("sgb2", "counselling") if name in lists]
     ch = con.execute(f"""
         with seen as ({' union all '.join(parts)}),
+        evidence as ({' union '.join(evidence)}),
         left_early as (select distinct person_pseudonym as pid from {rel['meldewesen']}
                        where city = '{city}' and ereignis_art in ({kinds})
                        and ereignis_datum > DATE '{t}' and ereignis_datum <= DATE '{census}')
         select pid, arg_min(grp, prio) as nationality_group, arg_min(age_band, prio) as age_band,
                arg_min(age, prio) as age, arg_min(district, prio) as district,
-               max(school_district) as school_district, max(dwell) as dwell, {flags},
-               pid in (select pid from left_early) as left_before_census
+               max(school_district) as school_district, max(dwell) as dwell,
+               max(address) as address, {flags},
+               pid in (select pid from left_early) as left_before_census,
+               pid in (select * from evidence) as present_evidence
         from seen group by pid
     """).pl()
     # unlinked pupils of unknown residence cannot be told apart from pupils living outside
@@ -150,6 +167,9 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     registered = ch.filter(pl.col("register") == 1)
     # children for the gone shares: present on t for sure if they deregistered after t
     children = registered.filter(pl.col("age").is_between(7, 14) & ~pl.col("left_before_census"))
+    ev_kids = children.filter("present_evidence")
+    absent = absent_share(float(ev_kids.height), float(ev_kids.height - ev_kids["school"].sum()))
+    rates = _unregistered_rates(ch, children, absent)
     for (grp, band), part in ch.group_by(["nationality_group", "age_band"]):
         stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": "ALLE"}
         n_reg = float(part["register"].sum())
@@ -159,13 +179,16 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         gone = lag
         kc = kid_counts.get(grp)
         if kc and kc["reg_kids"] > 0:
-            share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]))
-            flat = school_gone(n_reg, share, share_se, float(kc["reg_kids"]))
+            share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]), absent[:2])
+            flat = school_gone(n_reg, share, share_se, float(kc["reg_kids"]), absent[2])
             rows.append(_row(stratum, flat, n_reg))
             dwell = school_gone_dwell(registered.filter(nationality_group=grp, age_band=band),
-                                      children.filter(nationality_group=grp))
+                                      children.filter(nationality_group=grp), absent)
             rows.append(_row(stratum, dwell, n_reg))
             gone = dwell if math.isfinite(dwell.point) else flat
+            if grp in rates and math.isfinite(dwell.point):
+                unreg, total = components(n_reg, dwell, rates[grp])
+                rows += [_row(stratum, total, n_reg), _row(stratum, unreg, n_reg)]
         lists = [c for c in lists_all if part[c].sum() > 0 and (c != "school" or band == "06-14")]
         if band == "06-14" and "school" in lists:
             n2, m = float(part["school"].sum()), float((part["register"] * part["school"]).sum())
@@ -184,8 +207,24 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         if kc and n_reg > 0:
             ratio = ratio_estimate(float(kc["pupils"]), float(kc["reg_kids"]), n_reg)
             rows += _resident_rows(stratum, ratio, n_reg, gone, net=True)
-    rows += district_rows(ch, city, t)
+    rows += district_rows(ch, city, t, absent, rates)
     return rows
+
+
+def _unregistered_rates(ch: pl.DataFrame, children: pl.DataFrame, absent) -> dict[str, Estimate]:
+    """Per group: unregistered children 7-14 per registered child (components method)."""
+    pupils = ch.filter(pl.col("age").is_between(7, 14) & (pl.col("school") == 1))
+    out = {}
+    for grp, kids in children.group_by("nationality_group"):
+        grp = grp[0]
+        if kids.height == 0:
+            continue
+        gone_kids = school_gone_dwell(kids, kids, absent)
+        if not math.isfinite(gone_kids.point):
+            continue
+        p = pupils.filter(nationality_group=grp)
+        out[grp] = unregistered_rate(float(kids.height), gone_kids, float(p.height), float(kids["school"].sum()))
+    return out
 
 
 def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) -> Estimate | None:

@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -100,6 +101,13 @@ def scan_landing(landing: Path) -> list[Path]:
             continue   # loose files in the root (README etc.) are not deliveries
         files.append(path)
     return files
+
+
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256")
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -205,12 +213,18 @@ class _Loader:
 
     def flush(self) -> None:
         # `_insert_frame` is looked up here, at call time, so a test can make it fail
+        flushed = {city: self.batch.pending_ids(city) for city in self.batch.ids if city in self.id_ranges}
         self.batch.flush(self.con, _insert_frame)
-        self.id_ranges.clear()
+        for city, ids in flushed.items():   # widen the known range instead of a new query (slow at 10M rows)
+            lo, hi = self.id_ranges[city]
+            new_lo, new_hi = ids["ereignis_id"].min(), ids["ereignis_id"].max()
+            self.id_ranges[city] = (new_lo if lo is None else min(lo, new_lo),
+                                    new_hi if hi is None else max(hi, new_hi))
 
     def loaded_id_range(self, city: str) -> tuple:
         """(min, max) of the city's ereignis_id in raw.meldewesen, (None, None) if none; read once
-        per batch (a query per file cost more than the check itself)."""
+        per run and widened by every flush. A replaced period may leave it wider than the table:
+        it only ever says "may overlap" too often, never too rarely."""
         if city not in self.id_ranges:
             self.id_ranges[city] = self.con.execute(
                 f"SELECT min(ereignis_id), max(ereignis_id) FROM {RAW_SCHEMA}.meldewesen WHERE city = ?",
@@ -249,9 +263,15 @@ class _Loader:
     def load_one(self, c: Candidate, current: Entry | None) -> int:
         n, city = c.name, self.cities[c.name.city]
         data = c.path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != c.sha:
+        # the bytes read must be the bytes registered; hashlib releases the GIL, so a large
+        # file is hashed on a second core while Polars parses it
+        digest = _HASHER.submit(_sha256_hex, data) if len(data) > (4 << 20) else None
+        try:
+            frame = to_canonical(read_delivery(data, n, city), n.table)
+        finally:
+            sha = digest.result() if digest is not None else _sha256_hex(data)
+        if sha != c.sha:
             raise DeliveryError("file changed while being loaded")
-        frame = to_canonical(read_delivery(data, n, city), n.table)
         del data
         ctx = Context(n, city)
         if needs_gebiete(n.table):

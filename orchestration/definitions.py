@@ -9,12 +9,14 @@ from orchestration.defs import dbt as dbt_defs
 from orchestration.defs import ingest as ingest_defs
 from orchestration.defs import official as official_defs
 from orchestration.defs import publish as publish_defs
+from orchestration.defs import quality as quality_defs
 from orchestration.defs import reports as reports_defs
 
 defs = dg.Definitions.merge(
     ingest_defs.defs,
     official_defs.defs,
     dbt_defs.defs,
+    quality_defs.defs,
     publish_defs.defs,
     reports_defs.defs,
 )

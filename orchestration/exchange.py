@@ -79,7 +79,9 @@ def disclosure_problems(cells: pl.DataFrame) -> list[str]:
     register = cells.filter(pl.col("basis").fill_null("register") == "register")
     small = register.filter(
         ~pl.col("is_suppressed")
-        & (pl.col("numerator").is_between(1, 2) | pl.col("denominator").is_between(1, 2)).fill_null(False)
+        # by magnitude, rounded, as the macro does: an estimate of -1 or 1.4 is as telling as a count
+        & (pl.col("numerator").round(0).abs().is_between(1, 2)
+           | pl.col("denominator").round(0).abs().is_between(1, 2)).fill_null(False)
     )
     if small.height:
         problems.append(f"{small.height} published cell(s) with a count of 1 or 2, e.g. "

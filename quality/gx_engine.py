@@ -4,10 +4,20 @@ GX is imported on first use (the import takes several seconds) and one ephemeral
 shared by the whole process. Results come back as plain `ExpectationOutcome`s; failing rows
 are attributed to the frame's index columns (e.g. city and delivery period) so that one
 validation per city can block single periods.
+
+GX is chatty: at import and per context it logs hundreds of INFO lines ("Skipping registering
+function ...", "Created temporary directory ... for ephemeral docs site", "Loading
+'datasources' ...") that reach stdout whenever a command line configures the root logger at
+INFO, and it warns about deprecations. `quiet()` keeps all of that out of our output; GX
+errors (level ERROR) still go through.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -31,19 +41,46 @@ class ExpectationOutcome:
     table_level: bool = False        # no per-row attribution (column set, row count, ...)
 
 
+GX_LOGGER = "great_expectations"
+
+
+@contextlib.contextmanager
+def quiet():
+    """Silence GX around a call: its loggers above INFO only, its prints and warnings dropped."""
+    logging.getLogger(GX_LOGGER).setLevel(logging.ERROR)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _batch_definition():
-    """The shared pandas batch definition; built once per process."""
+    """The shared pandas batch definition; built once per process (GX import + context ~ seconds)."""
     if "batch_definition" not in _STATE:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        with quiet():
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        asset = context.data_sources.add_pandas("quality").add_dataframe_asset("frame")
-        _STATE["gx"] = gx
-        _STATE["batch_definition"] = asset.add_batch_definition_whole_dataframe("whole_frame")
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+            asset = context.data_sources.add_pandas("quality").add_dataframe_asset("frame")
+            _STATE["gx"] = gx
+            _STATE["batch_definition"] = asset.add_batch_definition_whole_dataframe("whole_frame")
     return _STATE["gx"], _STATE["batch_definition"]
+
+
+def gx_suite(suite: Suite):
+    """The GX ExpectationSuite of a suite file, built once per file content and process."""
+    gx, _ = _batch_definition()
+    key = (suite.name, str(suite.path), repr(suite.expectations))
+    cache = _STATE.setdefault("suites", {})
+    if key not in cache:
+        try:
+            with quiet():
+                cache[key] = gx.ExpectationSuite(name=suite.name, expectations=[dict(e) for e in suite.expectations])
+        except Exception as exc:  # GX raises many types for a bad configuration
+            raise SuiteError(f"suite {suite.name}: GX rejected it: {exc}") from exc
+    return cache[key]
 
 
 def _masked(example: dict) -> dict:
@@ -62,21 +99,23 @@ def _plain(value):
     return value if isinstance(value, (int, float, bool, str)) else str(value)
 
 
-def validate(suite: Suite, frame, params: dict, index_columns: list[str]) -> list[ExpectationOutcome]:
-    """Validate `frame` (pandas) against `suite`; one outcome per expectation.
+def validate(suite: Suite, frame, params: dict, index_columns: list[str],
+             total_rows: int | None = None) -> list[ExpectationOutcome]:
+    """Validate `frame` (pandas) against `suite`; one outcome per expectation, all of them
+    evaluated in one GX validation run.
 
-    Raises SuiteError when GX cannot build the suite (unknown expectation type, bad kwargs):
-    the caller turns that into failed checks, never into passes.
+    `total_rows`: rows of the full frame when `frame` holds only the rows that could fail
+    (quality.prefilter); used in the observed text. Raises SuiteError when GX cannot build the
+    suite (unknown expectation type, bad kwargs): the caller turns that into failed checks,
+    never into passes.
     """
-    gx, batch_definition = _batch_definition()
-    try:
-        gx_suite = gx.ExpectationSuite(name=suite.name, expectations=[dict(e) for e in suite.expectations])
-    except Exception as exc:  # GX raises many types for a bad configuration
-        raise SuiteError(f"suite {suite.name}: GX rejected it: {exc}") from exc
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    _, batch_definition = _batch_definition()
+    suite_obj = gx_suite(suite)
     result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns,
                      "return_unexpected_index_query": False, "partial_unexpected_count": MAX_EXAMPLES}
-    validation = batch.validate(gx_suite, expectation_parameters=params, result_format=result_format)
+    with quiet():
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        validation = batch.validate(suite_obj, expectation_parameters=params, result_format=result_format)
     by_check = {e["meta"]["check"]: e for e in suite.expectations}
     outcomes = []
     for res in validation.results:
@@ -84,14 +123,14 @@ def validate(suite: Suite, frame, params: dict, index_columns: list[str]) -> lis
         check = meta.get("check")
         if check not in by_check:
             raise SuiteError(f"suite {suite.name}: GX returned a result without meta.check")
-        outcomes.append(_outcome(check, by_check[check], res, index_columns))
+        outcomes.append(_outcome(check, by_check[check], res, index_columns, total_rows))
     if len(outcomes) != len(suite.expectations):
         raise SuiteError(f"suite {suite.name}: {len(suite.expectations)} expectations but "
                          f"{len(outcomes)} results")
     return outcomes
 
 
-def _outcome(check: str, spec: dict, res, index_columns: list[str]) -> ExpectationOutcome:
+def _outcome(check: str, spec: dict, res, index_columns: list[str], total_rows: int | None) -> ExpectationOutcome:
     out = ExpectationOutcome(check=check, severity=spec["meta"]["severity"], expectation=spec["type"],
                              outcome="passed" if res.success else "failed")
     info = res.exception_info or {}
@@ -103,7 +142,8 @@ def _outcome(check: str, spec: dict, res, index_columns: list[str]) -> Expectati
     result = res.result or {}
     if "unexpected_count" in result:
         out.failed_rows = int(result["unexpected_count"] or 0)
-        out.observed = f"{out.failed_rows} of {result.get('element_count')} rows unexpected"
+        rows = total_rows if total_rows is not None else result.get("element_count")
+        out.observed = f"{out.failed_rows} of {rows} rows unexpected"
         for row in result.get("unexpected_index_list") or []:
             out.failures_by_key[tuple(_plain(row.get(c)) for c in index_columns)] += 1
         out.examples = [_masked(r) for r in (result.get("partial_unexpected_index_list") or [])[:MAX_EXAMPLES]]

@@ -28,6 +28,9 @@ def profile_frame(con, cities: list[str] | None, tables: list[str] | None = None
     frame = con.execute(sql).df()
     if cities is not None:
         frame = frame[frame["city"].isin(cities)].reset_index(drop=True)
+    frame["row_count"] = frame["row_count"].astype("int64")
+    frame["prev_row_count"] = frame["prev_row_count"].astype("float64")
+    frame["suppressed_share"] = frame["suppressed_share"].astype("float64")
     frame["change_ratio"] = frame["row_count"] / frame["prev_row_count"]
     # Small deliveries swing by chance (a counselling file of 8 rows after one of 3): no verdict.
     basis = frame[["row_count", "prev_row_count"]].max(axis=1)
@@ -61,9 +64,11 @@ def run_profile(con, cities: list[str] | None = None, tables: list[str] | None =
         for row in rows:
             key = (row["city"], row["asset"], row["period"])
             failed = o.outcome == "error" or (o.outcome == "failed" and (o.table_level or key in failing))
-            observed = (f"rows {row['row_count']} vs previous {int(row['prev_row_count'])} "
-                        f"(ratio {row['change_ratio']:.2f})" if row["prev_row_count"] == row["prev_row_count"]
-                        and row["prev_row_count"] is not None else f"rows {row['row_count']}")
+            observed = f"rows {row['row_count']}"
+            if row["prev_row_count"] == row["prev_row_count"]:      # not NaN
+                observed += f" vs previous {int(row['prev_row_count'])}"
+                if row["change_ratio"] == row["change_ratio"]:
+                    observed += f" (ratio {row['change_ratio']:.2f})"
             if row["asset"] == "sgb2_aggregat":
                 observed += f"; suppressed share {row['suppressed_share']:.2f}"
             results.append(CheckResult(

@@ -25,6 +25,7 @@ the movement months of the quarter. Missing movement months are reported, never 
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 
 import pandas as pd
 
@@ -105,32 +106,54 @@ def _city_frame(con, city: str, country: str) -> pd.DataFrame:
     return _assemble(city, pairs, stock, flows, changes, months, stock_versions, reforms)
 
 
+def _sums(frame: pd.DataFrame, keys: list[str], value: str) -> dict[tuple, int]:
+    """Sum of `value` by `keys` as a plain dict (the assembly loop below looks up thousands of
+    cells; pandas filtering per cell was most of the reconciliation's time)."""
+    out: dict[tuple, int] = defaultdict(int)
+    if frame.empty:
+        return out
+    for *key, v in zip(*(frame[k] for k in keys), frame[value]):
+        out[tuple(key)] += int(v)
+    return out
+
+
 def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reforms) -> pd.DataFrame:
     tol = tolerances(city)["reconciliation"]
     groups = sorted(set(stock["grp"]) | set(flows["grp"]))
+    stock_n = _sums(stock, ["t", "grp"], "n")
+    stock_total = _sums(stock, ["t"], "n")
+    recorded = _sums(flows, ["t", "grp", "kind"], "n_recorded")
+    by_event = _sums(flows, ["t", "grp", "kind"], "n_event")
+    recorded_total = _sums(flows, ["t", "kind"], "n_recorded")
+    by_event_total = _sums(flows, ["t", "kind"], "n_event")
+    changed_to = _sums(changes, ["t", "new_grp"], "n")
+    changed_from = _sums(changes, ["t", "old_grp"], "n")
+    month_info = {t: (int(n), int(v)) for t, n, v in zip(months["t"], months["months"], months["max_version"])}
+    stock_version = _sums(stock_versions.groupby("t", as_index=False)["delivery_version"].max()
+                          if not stock_versions.empty else stock_versions, ["t"], "delivery_version")
+    reform_spans = list(zip(reforms["gueltig_ab"], reforms["gueltig_bis"]))
     rows = []
     for t, t_prev in zip(pairs["t"], pairs["t_prev"]):
         q = f"{t.year}-Q{(t.month - 1) // 3 + 1}"
-        f_q = flows[flows["t"] == t]
-        m = months[months["t"] == t]
-        n_months = int(m["months"].iloc[0]) if len(m) else 0
+        n_months, max_version = month_info.get(t, (0, 0))
         causes = []
-        if len(m) and int(m["max_version"].iloc[0]) > 1:
-            causes.append(f"correction delivery of movements (_v{int(m['max_version'].iloc[0])})")
-        sv = stock_versions[stock_versions["t"] == t]["delivery_version"]
-        if len(sv) and int(sv.max()) > 1:
-            causes.append(f"correction delivery of the stock (_v{int(sv.max())})")
-        reform = ((reforms["gueltig_ab"] > t_prev) & (reforms["gueltig_ab"] <= t)).any() or (
-            (reforms["gueltig_bis"] >= t_prev) & (reforms["gueltig_bis"] < t)).any()
+        if max_version > 1:
+            causes.append(f"correction delivery of movements (_v{max_version})")
+        if stock_version.get((t,), 0) > 1:
+            causes.append(f"correction delivery of the stock (_v{stock_version[(t,)]})")
+        reform = any((ab is not None and ab == ab and t_prev < ab <= t) or
+                     (bis is not None and bis == bis and t_prev <= bis < t) for ab, bis in reform_spans)
         for grp in [TOTAL, *groups]:
-            sel = (lambda df: df) if grp == TOTAL else (lambda df, grp=grp: df[df["grp"] == grp])
-            s_prev = int(sel(stock[stock["t"] == t_prev])["n"].sum())
-            s_now = int(sel(stock[stock["t"] == t])["n"].sum())
-            fq = sel(f_q)
-            rec = {k: int(fq.loc[fq["kind"] == k, "n_recorded"].sum()) for k in ("inflow", "outflow", "births", "deaths")}
-            evt = {k: int(fq.loc[fq["kind"] == k, "n_event"].sum()) for k in ("inflow", "outflow", "births", "deaths")}
-            c_q = changes[changes["t"] == t]
-            net = 0 if grp == TOTAL else int(c_q.loc[c_q["new_grp"] == grp, "n"].sum() - c_q.loc[c_q["old_grp"] == grp, "n"].sum())
+            if grp == TOTAL:
+                s_prev, s_now = stock_total.get((t_prev,), 0), stock_total.get((t,), 0)
+                rec = {k: recorded_total.get((t, k), 0) for k in ("inflow", "outflow", "births", "deaths")}
+                evt = {k: by_event_total.get((t, k), 0) for k in ("inflow", "outflow", "births", "deaths")}
+                net = 0
+            else:
+                s_prev, s_now = stock_n.get((t_prev, grp), 0), stock_n.get((t, grp), 0)
+                rec = {k: recorded.get((t, grp, k), 0) for k in ("inflow", "outflow", "births", "deaths")}
+                evt = {k: by_event.get((t, grp, k), 0) for k in ("inflow", "outflow", "births", "deaths")}
+                net = changed_to.get((t, grp), 0) - changed_from.get((t, grp), 0)
             expected = s_prev + rec["inflow"] - rec["outflow"] + rec["births"] - rec["deaths"] + net
             expected_evt = s_prev + evt["inflow"] - evt["outflow"] + evt["births"] - evt["deaths"] + net
             residual, residual_evt = s_now - expected, s_now - expected_evt

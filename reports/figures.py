@@ -64,7 +64,7 @@ def time_series(ind: pl.DataFrame, data: ReportData, indicator_id: str, group: s
                      & (pl.col("period") <= data.quarter))
     periods = sorted(sel["period"].unique().to_list())[-SERIES_QUARTERS:]
     sel = sel.filter(pl.col("period").is_in(periods)).sort("city", "period")
-    if sel.is_empty():
+    if sel.filter(~pl.col("is_suppressed").fill_null(False) & pl.col("value").is_not_null()).is_empty():
         return None
     fig, ax = plt.subplots(figsize=(7.2, 3.4))
     for slug in data.cities:
@@ -85,14 +85,16 @@ def time_series(ind: pl.DataFrame, data: ReportData, indicator_id: str, group: s
 
 
 def comparison_bars(ind: pl.DataFrame, data: ReportData, indicator_id: str, group: str, lang: str,
-                    out_dir: Path, name: str) -> str | None:
-    """Horizontal bars per city for the report quarter, with the interval where there is one."""
+                    out_dir: Path, name: str, period: str | None = None) -> str | None:
+    """Horizontal bars per city for one quarter (default: the report quarter), with the interval
+    where there is one; no chart when no city has a published value."""
     entry = catalogue_entry(data, indicator_id, lang)
+    period = period or data.quarter
     sel = ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("group_code") == group)
-                     & (pl.col("period") == data.quarter)).sort("city")
-    if sel.is_empty():
-        return None
+                     & (pl.col("period") == period)).sort("city")
     shown = sel.filter(~pl.col("is_suppressed").fill_null(False) & pl.col("value").is_not_null())
+    if shown.is_empty():
+        return None
     fig, ax = plt.subplots(figsize=(7.2, 0.35 * max(len(sel), 3) + 0.8))
     labels = [data.cities.get(c, c) for c in shown["city"]]
     values = shown["value"].to_list()
@@ -103,12 +105,12 @@ def comparison_bars(ind: pl.DataFrame, data: ReportData, indicator_id: str, grou
         ax.errorbar(values, labels, xerr=[lo, hi], fmt="none", ecolor="#222222", capsize=3)
     ax.xaxis.set_major_formatter(_axis_formatter(lang, _axis_decimals(entry["unit"])))
     ax.set_xlabel(_unit_label(entry["unit"], lang))
-    ax.set_title(f"{entry['name']} – {i18n.group_label(group, lang)}, {data.quarter}")
+    ax.set_title(f"{entry['name']} – {i18n.group_label(group, lang)}, {period}")
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
     basis = sel["basis"].drop_nulls().first() if "basis" in sel.columns else "register"
     chart = sel.with_columns(chart=pl.lit(name), x=pl.col("city"), unit=pl.lit(entry["unit"]))
-    caption = f"{entry['name']} ({i18n.group_label(group, lang)}), {data.quarter}"
+    caption = f"{entry['name']} ({i18n.group_label(group, lang)}), {period}"
     return save_chart(fig, chart, out_dir, name, caption, _source(basis or "register", lang))
 
 

@@ -154,7 +154,9 @@ def _typst_escape(text: str) -> str:
 def _typst_footer(text: str, lang: str) -> str:
     """Footer on every PDF page (the synthetic-data mark included), set before the first page."""
     return (f"#set page(footer: context [#text(size: 8pt)[{_typst_escape(text)} #h(1fr) "
-            f"{i18n.t('footer', lang)} #counter(page).display()]])\n")
+            f"{i18n.t('footer', lang)} #counter(page).display()]])\n"
+            # long tables continue on the next page instead of running into the footer
+            "#show figure: set block(breakable: true)\n")
 
 
 def _render_fallback(qmd: Path, params: dict, build_dir: Path, stem: str, formats: list[str],

@@ -126,6 +126,7 @@ def _indicator_block(ctx: ReportContext, indicator_id: str, groups: list[str], s
     entry = catalogue_entry(ctx.data, indicator_id, ctx.lang)
     if entry["definition"]:
         out.append(f"{entry['definition']}\n")
+    period = _latest_period(ctx, indicator_id)
     chart_groups = [g for g in CHART_GROUP_PREFERENCE if g in groups][:1] or groups[:1]
     for g in chart_groups:
         key = f"{indicator_id}_{g}".lower()
@@ -133,16 +134,27 @@ def _indicator_block(ctx: ReportContext, indicator_id: str, groups: list[str], s
             out.append(_fig(ctx, figures.time_series(ctx.ind, ctx.data, indicator_id, g, ctx.lang, ctx.fig_dir,
                                                      f"ts_{key}"), f"ts_{key}"))
         out.append(_fig(ctx, figures.comparison_bars(ctx.ind, ctx.data, indicator_id, g, ctx.lang, ctx.fig_dir,
-                                                     f"bar_{key}"), f"bar_{key}"))
-    table = tables.comparison_table(ctx.ind, ctx.data, indicator_id, ctx.lang, groups=groups)
+                                                     f"bar_{key}", period=period), f"bar_{key}"))
+    table = tables.comparison_table(ctx.ind, ctx.data, indicator_id, ctx.lang, groups=groups, period=period)
     out.append(tables.balances(table) if entry["unit"] == "balance" else table)
     return out
 
 
+def _latest_period(ctx: ReportContext, indicator_id: str) -> str:
+    """The report quarter, or for yearly data (school census in Q4, housing) the latest quarter
+    before it with a published value; the captions name the quarter shown."""
+    sel = ctx.ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("period") <= ctx.data.quarter)
+                         & pl.col("value").is_not_null())
+    if sel.is_empty() or ctx.data.quarter in set(sel["period"].to_list()):
+        return ctx.data.quarter
+    return sel["period"].max()
+
+
 def _groups(ctx: ReportContext, indicator_id: str) -> list[str]:
-    """The report's groups present for the indicator in the quarter (all nationality groups are in
+    """The report's groups present for the indicator in its quarter (all nationality groups are in
     the published tables; the report shows the total, all foreigners and the two target groups)."""
-    sel = ctx.ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("period") == ctx.data.quarter))
+    sel = ctx.ind.filter((pl.col("indicator_id") == indicator_id)
+                         & (pl.col("period") == _latest_period(ctx, indicator_id)))
     present = {g for g in sel["group_code"].unique().to_list() if g is not None}
     return [g for g in TABLE_GROUPS if g in present] or sorted(present)[:1]
 
@@ -209,7 +221,8 @@ def dunkelziffer(ctx):
                                                                       return_dtype=pl.String))
     out.append(_fig(ctx, figures.interval_plot(plot, ctx.data, lang, ctx.fig_dir, "dunkelziffer"), "dunkelziffer"))
     rows = []
-    for r in est.sort("city", "group_code", "method").iter_rows(named=True):
+    n_withheld = est.height - shown.height
+    for r in shown.sort("city", "group_code", "method").iter_rows(named=True):
         sup = bool(r["is_suppressed"])
         interval = i18n.MISSING if sup or r.get("ci_lower") is None else \
             f"{i18n.fmt_number(r['ci_lower'], lang)} – {i18n.fmt_number(r.get('ci_upper'), lang)}"
@@ -222,6 +235,8 @@ def dunkelziffer(ctx):
     out.append(tables.md_table(headers, rows, align="lllrrrl",
                                caption=f"{i18n.t('sec_dunkelziffer', lang)}; ✓ {i18n.t('recommended', lang)}, "
                                        f"⚠ {i18n.t('with_warnings', lang)}"))
+    if n_withheld:
+        out.append(f"{i18n.t('dz_withheld', lang).format(n=n_withheld)}\n")
     out.append(f"**{i18n.t('assumptions', lang)}**\n")
     for method, text in sorted({(r["method"], r.get("assumptions") or "") for r in shown.iter_rows(named=True)}):
         out.append(f"- `{method}`: {text}")

@@ -88,10 +88,13 @@ def guarded_indicators(data: ReportData) -> tuple[pl.DataFrame | None, int]:
 
 
 def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lang: str,
-                     group: str | None = None, groups: list[str] | None = None) -> str:
-    """Intercity comparison of one indicator for the report quarter (one row per city x group)."""
+                     group: str | None = None, groups: list[str] | None = None,
+                     period: str | None = None) -> str:
+    """Intercity comparison of one indicator for one quarter (default: the report quarter), one
+    row per city x group; interval, numerator and denominator columns only where they hold values."""
     entry = catalogue_entry(data, indicator_id, lang)
-    rows_df = ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("period") == data.quarter))
+    period = period or data.quarter
+    rows_df = ind.filter((pl.col("indicator_id") == indicator_id) & (pl.col("period") == period))
     if group is not None:
         rows_df = rows_df.filter(pl.col("group_code") == group)
     if groups:
@@ -100,6 +103,11 @@ def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lan
             _order=pl.col("group_code").replace_strict(order, default=len(order)))
     else:
         rows_df = rows_df.with_columns(_order=pl.lit(0))
+    if rows_df.is_empty():
+        return f"*{i18n.t('no_data', lang)}*\n"
+    has = {c: c in rows_df.columns and rows_df[c].is_not_null().any() for c in ("ci_lower", "numerator", "denominator")}
+    if is_count_unit(entry["unit"]):
+        has["numerator"] = False     # the value is the count itself
     rows = []
     for r in rows_df.sort(["_order", "group_code", "city"]).iter_rows(named=True):
         sup = bool(r.get("is_suppressed"))
@@ -107,17 +115,19 @@ def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lan
         if not sup and r.get("ci_lower") is not None and r.get("ci_upper") is not None:
             interval = (f"{format_value(r['ci_lower'], entry['unit'], lang)} – "
                         f"{format_value(r['ci_upper'], entry['unit'], lang)}")
-        rows.append([
-            data.cities.get(r["city"], r["city"]), i18n.group_label(r.get("group_code"), lang),
-            format_value(r.get("value"), entry["unit"], lang, suppressed=sup), interval,
-            i18n.fmt_count(r.get("numerator"), lang, suppressed=sup),
-            i18n.fmt_count(r.get("denominator"), lang, suppressed=sup),
-            i18n.MISSING if sup else i18n.fmt_rank(r.get("rank"), r.get("n_cities_ranked"), lang),
-            i18n.t(f"basis_{r.get('basis') or 'register'}", lang), flag_marks(r)])
-    headers = [i18n.t(k, lang) for k in ("city", "group", "value", "interval", "numerator",
-                                         "denominator", "rank", "basis", "flags")]
-    return md_table(headers, rows, align="llrrrrrll",
-                    caption=f"{entry['name']}, {data.quarter}")
+        row = [data.cities.get(r["city"], r["city"]), i18n.group_short(r.get("group_code"), lang),
+               format_value(r.get("value"), entry["unit"], lang, suppressed=sup)]
+        row += [interval] if has["ci_lower"] else []
+        row += [i18n.fmt_count(r.get("numerator"), lang, suppressed=sup)] if has["numerator"] else []
+        row += [i18n.fmt_count(r.get("denominator"), lang, suppressed=sup)] if has["denominator"] else []
+        row += [i18n.MISSING if sup else i18n.fmt_rank(r.get("rank"), r.get("n_cities_ranked"), lang),
+                i18n.t(f"basis_{r.get('basis') or 'register'}", lang), flag_marks(r)]
+        rows.append(row)
+    keys = ["city", "group", "value"] + [k for k, c in (("interval", "ci_lower"), ("numerator", "numerator"),
+                                                        ("denominator", "denominator")) if has[c]]
+    keys += ["rank", "basis", "flags"]
+    align = "llr" + "r" * (len(keys) - 6) + "rll"
+    return md_table([i18n.t(k, lang) for k in keys], rows, align=align, caption=f"{entry['name']}, {period}")
 
 
 def _change(cur: dict | None, prev: dict | None):
@@ -254,7 +264,12 @@ def revisions_table(data: ReportData, lang: str, since: dt.datetime | None) -> s
         sel = sel.filter(pl.col("last_registered_at") >= since)
     if sel.is_empty():
         return None
-    agg = sel.group_by("city", "source", "period").agg(pl.col("version").max()).sort("city", "source", "period")
-    rows = [[data.cities[r["city"]], r["source"], r["period"], f"v{r['version']}"] for r in agg.iter_rows(named=True)]
-    headers = [i18n.t("city", lang), "", i18n.t("period", lang), "Version"]
-    return operational(md_table(headers, rows, align="llll", caption=i18n.t("revisions", lang)))
+    # one line per city and source: how many earlier periods were corrected, which, latest version
+    agg = sel.group_by("city", "source").agg(
+        pl.col("period").n_unique().alias("n_periods"), pl.col("period").min().alias("first"),
+        pl.col("period").max().alias("last"), pl.col("version").max().alias("version")).sort("city", "source")
+    rows = [[data.cities[r["city"]], r["source"], str(r["n_periods"]),
+             r["first"] if r["first"] == r["last"] else f"{r['first']} – {r['last']}", f"v{r['version']}"]
+            for r in agg.iter_rows(named=True)]
+    headers = [i18n.t("city", lang), "", i18n.t("corrected", lang), i18n.t("period", lang), "Version"]
+    return operational(md_table(headers, rows, align="llrll", caption=i18n.t("revisions", lang)))

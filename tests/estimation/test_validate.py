@@ -33,3 +33,34 @@ def test_strata_with_too_few_registered_are_not_scored():
                           "age_band": ["06-14"], "residents": [12], "registered": [10],
                           "registered_gone": [0], "resident_unregistered": [2]})
     assert summarise(score(est, truth)).height == 0
+
+
+def test_district_strata_are_scored_against_district_truth_only():
+    est = pl.DataFrame([
+        {**_est("components_school", "unregistered", 6, 2, 9, band="INSGESAMT"), "district": "02"},
+        {**_est("components_school", "unregistered", 60, 50, 70, band="INSGESAMT"), "district": "PROBLEMIMMOBILIEN"},
+        _est("components_school", "unregistered", 1, 0, 2),            # city-wide: not a district row
+    ])
+    truth = pl.DataFrame({"city": ["c"] * 2, "stichtag": [date(2025, 9, 30)] * 2, "district": ["02", "03"],
+                          "nationality_group": ["EU2"] * 2, "age_band": ["INSGESAMT"] * 2, "residents": [150, 90],
+                          "registered": [140, 85], "registered_gone": [4, 1], "resident_unregistered": [10, 3]})
+    s = score(est, truth)
+    assert s.height == 1 and s["district"][0] == "02"
+    assert not s["covered"][0] and s["error"][0] == -4
+
+
+def test_inspection_check_compares_the_not_found_share_with_the_truly_gone(tmp_path):
+    import json
+
+    from estimation.validate import inspection_check
+
+    pl.DataFrame({"city": ["c", "c", "c"], "property": [1, 1, 2],
+                  "date": [date(2024, 5, 1), date(2025, 5, 1), date(2025, 7, 1)],
+                  "registered": [10, 10, 20], "registered_present": [10, 4, 12]}).write_parquet(
+        tmp_path / "truth_inspections.parquet")
+    est = pl.DataFrame([{**_est("inspection_ratio", "registered_gone", 30, 20, 40), "district": "PROBLEMIMMOBILIEN",
+                         "inputs": json.dumps({"inspection_file": "2025-12-31", "share": 0.5, "share_se": 0.1})}])
+    (row,) = inspection_check(est, tmp_path)
+    assert row["inspected_registered"] == 30                  # latest inspection per property up to 2025
+    assert abs(row["true_gone_share"] - (6 + 8) / 30) < 1e-12
+    assert inspection_check(est, tmp_path / "missing") == []

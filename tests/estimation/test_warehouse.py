@@ -1,4 +1,5 @@
 import duckdb
+import polars as pl
 
 from estimation.warehouse import estimate_all
 from synthetic_staging import T, build
@@ -25,5 +26,13 @@ def test_estimates_from_staging_tables(tmp_path):
     sg = est.filter(method="school_gone_share", nationality_group="EU2")
     assert sg.height == len([k for k in truth if k[0] == "EU2"])
     assert est.filter(recommended=True, quantity="residents").height > 0
+    # every recommended stratum decomposes: residents = registered - gone + unregistered
+    from estimation.validate import consistency
+    c = consistency(est)
+    assert c["strata"] > 0 and c["complete"] == c["strata"] and c["max_abs_deviation"] < 1e-9
+    assert {"components_school", "school_gone_dwell"} <= set(est["method"])
+    # district strata (all ages) beside the city-wide ones
+    districts = est.filter(pl.col("district") != "ALLE")
+    assert set(districts["district"]) == {"01", "02"} and set(districts["age_band"]) == {"INSGESAMT"}
     # no person-level column in the output
     assert not {"pid", "person_pseudonym", "adresse_pseudonym"} & set(est.columns)

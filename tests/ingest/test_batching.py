@@ -3,7 +3,6 @@ grouped into transactions; a failure rolls back whole deliveries; the loaded-id 
 the table lookup only when no duplicate is possible."""
 from __future__ import annotations
 
-import shutil
 
 import duckdb
 import pytest

@@ -18,12 +18,12 @@ EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?
 
 @pytest.fixture(scope="module")
 def euregio(tmp_path_factory, published_demo):
-    """The German report as HTML + PDF, the Dutch and English ones as HTML, in one output folder."""
+    """The German report as HTML + PDF and the English one as HTML, in one output folder (Dutch:
+    the city profile below; every label's translations: test_formatting_and_disclosure)."""
     root = tmp_path_factory.mktemp("euregio")
     db = published_demo[1]
-    results = {"de": render_report("euregio", "2026-Q3", "de", ("html", "pdf"), warehouse=db, output_dir=root / "out")}
-    for lang in ("nl", "en"):
-        results[lang] = render_report("euregio", "2026-Q3", lang, ("html",), warehouse=db, output_dir=root / "out")
+    results = {"de": render_report("euregio", "2026-Q3", "de", ("html", "pdf"), warehouse=db, output_dir=root / "out"),
+               "en": render_report("euregio", "2026-Q3", "en", ("html",), warehouse=db, output_dir=root / "out")}
     return root, results
 
 
@@ -36,8 +36,7 @@ def published_copy(tmp_path, published_demo):
 
 
 @pytest.mark.parametrize("lang, banner, thousands", [
-    ("de", "SYNTHETISCHE DATEN", r"\d\.\d{3}\b"), ("nl", "SYNTHETISCHE GEGEVENS", r"\d\.\d{3}\b"),
-    ("en", "SYNTHETIC DATA", r"\d,\d{3}\b")])
+    ("de", "SYNTHETISCHE DATEN", r"\d\.\d{3}\b"), ("en", "SYNTHETIC DATA", r"\d,\d{3}\b")])
 def test_html_is_self_contained_translated_and_marked_synthetic(euregio, lang, banner, thousands):
     _root, results = euregio
     result = results[lang]
@@ -57,9 +56,17 @@ def test_every_section_has_data_from_the_real_tables(euregio):
     assert all(record["tables_present"].values()), record["tables_present"]
     assert {"km_retention", "dunkelziffer"} <= set(record["charts"])
     html = results["de"].outputs["html"].read_text(encoding="utf-8")
-    # the summary's "all foreigners" group and the register/official comparison are filled
-    assert "Ausländer" in html and "Keine Daten" not in html.split("Register und amtliche Statistik")[0][-50:]
-    assert "Enschede" in html and "Münster" in html
+
+    def section(anchor: str, next_anchor: str) -> str:    # by the headings' ids (titles may wrap)
+        return html[html.index(f'<h1 id="{anchor}"'):html.index(f'<h1 id="{next_anchor}"')]
+    # the summary's "all foreigners" group, the estimates and the two bases are filled from the real tables
+    assert "Ausländer" in section("zusammenfassung", "zuzüge-fortzüge-saldo-und-fluktuation")
+    for anchor, next_anchor in (("dunkelziffer-nicht-gemeldete-bevölkerung", "register-und-amtliche-statistik"),
+                                ("register-und-amtliche-statistik", "datenqualität"),
+                                ("verweildauer", "räumliche-konzentration")):
+        text = section(anchor, next_anchor)
+        assert "<table" in text or "<img" in text, anchor
+        assert "noch keine Daten" not in text, anchor
 
 
 def test_pdf_has_pages_banner_and_footer_on_every_page(euregio):
@@ -90,22 +97,6 @@ def test_rendered_tables_and_chart_data_pass_disclosure_scan(euregio):
     assert scan_output(files) == []
 
 
-def test_blocked_city_reported_and_upstream_small_count_guarded(tmp_path, published_copy):
-    with duckdb.connect(str(published_copy)) as con:
-        # an upstream leak: a count of 2 left unsuppressed in the report quarter
-        con.execute("""UPDATE alliance.fct_intercity_indicators SET value = 2, numerator = 2, is_suppressed = false
-                       WHERE city = 'muenster' AND indicator_id = 'inflow' AND group_value = 'EU2'
-                         AND period = '2026-Q3'""")
-        con.execute("INSERT INTO publication.quality_gate VALUES ('enschede', 'meldewesen', '', '2026-08', "
-                    "'event_types_known', 'unknown event type codes in 12 % of rows', now())")
-    result = render_report("euregio", "2026-Q3", "de", ("html",), warehouse=published_copy, output_dir=tmp_path / "out")
-    record = json.loads(result.manifest.read_text())
-    assert record["report_suppressed_cells"] >= 1
-    assert [c for c, _ in record["missing_cities"]] == ["enschede"]
-    html = result.outputs["html"].read_text(encoding="utf-8")
-    assert "Enschede fehlt in diesem Bericht" in html and "unknown event type codes" in html
-
-
 def test_pseudonym_in_output_stops_publication(tmp_path, published_copy):
     with duckdb.connect(str(published_copy)) as con:
         con.execute("UPDATE alliance.fct_dunkelziffer_estimates SET assumptions = '0123456789abcdef0123456789abcdef'")
@@ -114,11 +105,24 @@ def test_pseudonym_in_output_stops_publication(tmp_path, published_copy):
     assert not list((tmp_path / "out").glob("**/*.json"))   # nothing published
 
 
-def test_city_profile_and_missing_warehouse(tmp_path, published_demo):
+def test_city_profile_blocked_city_and_upstream_small_count_guarded(tmp_path, published_copy):
+    """One render for three cases: the Dutch city profile of Enschede, Enschede blocked by a
+    quality check in the quarter, and a count of 2 that leaked unsuppressed from upstream."""
+    with duckdb.connect(str(published_copy)) as con:
+        leaked = con.execute("""UPDATE alliance.fct_intercity_indicators SET value = 2, numerator = 2, is_suppressed = false
+                                WHERE city = 'enschede' AND indicator_id = 'inflow' AND group_value = 'EU2'
+                                  AND period = '2026-Q3'""").fetchone()[0]
+        con.execute("INSERT INTO publication.quality_gate VALUES ('enschede', 'meldewesen', '', '2026-08', "
+                    "'event_types_known', 'unknown event type codes in 12 % of rows', now())")
+    assert leaked == 1
     result = render_report("euregio", "2026-Q3", "nl", ("html",), document="city_profile", city="enschede",
-                           warehouse=published_demo[1], output_dir=tmp_path / "out")
+                           warehouse=published_copy, output_dir=tmp_path / "out")
     html = result.outputs["html"].read_text(encoding="utf-8")
     assert "Stadsprofiel" in html and "Enschede" in html and "Münster</td>" not in html
+    record = json.loads(result.manifest.read_text())
+    assert record["report_suppressed_cells"] >= 1
+    assert [c for c, _ in record["missing_cities"]] == ["enschede"]
+    assert "unknown event type codes" in html and "SYNTHETISCHE GEGEVENS" in html
     with pytest.raises(FileNotFoundError):
         render_report("euregio", "2026-Q3", "de", ("html",), warehouse=tmp_path / "nope.duckdb",
                       output_dir=tmp_path / "out")

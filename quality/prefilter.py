@@ -1,0 +1,176 @@
+"""Narrow a large frame to the rows a suite could fail on, in DuckDB, before GX sees it.
+
+GX on pandas pays per expectation and per row (unexpected-index lists, regexes, duplicate
+search): on the full demo world that was most of the check time. Every row-level expectation
+type the suites use is translated here into a SQL predicate that is TRUE for every row the
+expectation could count as unexpected (a superset: boundary values, NULL pairs and NaN are
+included, GX decides). The frame handed to GX holds only rows matching at least one predicate,
+so GX still evaluates every expectation of the suite file, with the same verdicts, failing-row
+counts and examples as on the full frame:
+
+- map expectations (values, pairs) judge each row on its own, so rows left out were passes;
+- `expect_compound_columns_to_be_unique` keeps every member of a duplicate group (window count);
+- table-level column-set checks see the same columns.
+
+Anything not understood exactly (an unknown type or kwarg, `mostly`, `row_condition`, an
+aggregate such as a column mean, a code list whose types do not match the column, a regex
+with Python-only syntax) returns None: the caller then hands GX the full frame. A predicate
+that DuckDB rejects falls back the same way. Never a check that silently did not run.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+# kwargs each translatable type may carry (anything else: not translated, full frame).
+_KWARGS = {
+    "expect_column_values_to_not_be_null": {"column"},
+    "expect_column_values_to_be_in_set": {"column", "value_set"},
+    "expect_column_values_to_not_be_in_set": {"column", "value_set"},
+    "expect_column_values_to_be_between": {"column", "min_value", "max_value", "strict_min", "strict_max"},
+    "expect_column_values_to_match_regex": {"column", "regex"},
+    "expect_column_pair_values_a_to_be_greater_than_b": {"column_A", "column_B", "or_equal", "ignore_row_if"},
+    "expect_column_pair_values_to_be_equal": {"column_A", "column_B", "ignore_row_if"},
+    "expect_compound_columns_to_be_unique": {"column_list"},
+    "expect_table_columns_to_match_set": {"column_set", "exact_match"},
+}
+_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT"}
+_FLOAT = {"FLOAT", "DOUBLE", "REAL"}
+# Regexes whose meaning is the same in Python `re.search` and DuckDB's RE2 `regexp_matches`
+# (literals, classes, anchors, counted repeats); lookarounds and backreferences are not.
+_PORTABLE_REGEX = re.compile(r"[\w\s\^\$\[\]\{\}\(\)\|\.\*\+\?,:;/\\-]*")
+
+
+class _Untranslatable(Exception):
+    pass
+
+
+def quote(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _numeric(type_name: str) -> bool:
+    base = type_name.split("(")[0]
+    return base in _INTEGER or base in _FLOAT or base == "DECIMAL"
+
+
+def _literal(value, type_name: str) -> str:
+    """A SQL literal of `value` that compares with a column of `type_name` as pandas would."""
+    base = type_name.split("(")[0]
+    if isinstance(value, bool):
+        if base != "BOOLEAN":
+            raise _Untranslatable
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int) and _numeric(type_name):
+        return str(value)
+    if isinstance(value, float) and _numeric(type_name) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str) and base == "VARCHAR":
+        return "'" + value.replace("'", "''") + "'"
+    raise _Untranslatable
+
+
+def _resolve(value, params: dict):
+    if isinstance(value, dict):
+        if set(value) != {"$PARAMETER"} or value["$PARAMETER"] not in params:
+            raise _Untranslatable
+        return params[value["$PARAMETER"]]
+    return value
+
+
+def _column(kwargs: dict, key: str, types: dict[str, str]) -> tuple[str, str]:
+    name = kwargs.get(key)
+    if name not in types:
+        raise _Untranslatable          # GX reports the missing column on the full frame
+    return quote(name), types[name]
+
+
+def _missing(col: str, type_name: str) -> str:
+    """NULL as pandas sees it: NaN in a float column is missing too."""
+    return f"({col} IS NULL OR isnan({col}))" if type_name.split("(")[0] in _FLOAT else f"({col} IS NULL)"
+
+
+def _pair(kwargs: dict, types: dict[str, str], holds: str) -> str:
+    a, ta = _column(kwargs, "column_A", types)
+    b, tb = _column(kwargs, "column_B", types)
+    suspect = f"NOT coalesce({holds.format(a=a, b=b)}, FALSE)"
+    if kwargs.get("ignore_row_if") == "either_value_is_missing":
+        suspect = f"(NOT {_missing(a, ta)} AND NOT {_missing(b, tb)} AND {suspect})"
+    return suspect
+
+
+def _predicate(exp: dict, params: dict, types: dict[str, str]) -> tuple[str, bool]:
+    """(SQL suspect predicate, uses a window function) for one expectation."""
+    kind, kwargs = exp["type"], exp["kwargs"]
+    if kind not in _KWARGS or set(kwargs) - _KWARGS[kind]:
+        raise _Untranslatable
+    if kind == "expect_table_columns_to_match_set":
+        return "FALSE", False
+    if kind == "expect_compound_columns_to_be_unique":
+        cols = kwargs.get("column_list") or []
+        if not cols or any(c not in types for c in cols):
+            raise _Untranslatable
+        return f"(count(*) OVER (PARTITION BY {', '.join(quote(c) for c in cols)}) > 1)", True
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        op = ">=" if kwargs.get("or_equal") else ">"
+        return _pair(kwargs, types, "{a} " + op + " {b}"), False
+    if kind == "expect_column_pair_values_to_be_equal":
+        return _pair(kwargs, types, "{a} = {b}"), False
+    col, type_name = _column(kwargs, "column", types)
+    if kind == "expect_column_values_to_not_be_null":
+        return _missing(col, type_name), False
+    present = f"{col} IS NOT NULL"       # GX leaves missing values out of every other map check
+    if kind in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
+        values = _resolve(kwargs.get("value_set"), params)
+        if not isinstance(values, (list, tuple, set)) or not values:
+            raise _Untranslatable
+        listed = f"{col} IN ({', '.join(_literal(v, type_name) for v in sorted(values, key=str))})"
+        if kind == "expect_column_values_to_be_in_set":
+            return f"({present} AND NOT {listed})", False
+        return f"({present} AND {listed})", False
+    if kind == "expect_column_values_to_be_between":
+        lo, hi = _resolve(kwargs.get("min_value"), params), _resolve(kwargs.get("max_value"), params)
+        if lo is None and hi is None:
+            raise _Untranslatable
+        # Strict bounds always: a value on the boundary goes to GX, which applies strict_min/max.
+        inside = " AND ".join(([f"{col} > {_literal(lo, type_name)}"] if lo is not None else [])
+                              + ([f"{col} < {_literal(hi, type_name)}"] if hi is not None else []))
+        return f"({present} AND NOT coalesce({inside}, FALSE))", False
+    if kind == "expect_column_values_to_match_regex":
+        regex = kwargs.get("regex")
+        if not isinstance(regex, str) or not _PORTABLE_REGEX.fullmatch(regex) or "(?" in regex:
+            raise _Untranslatable
+        return f"({present} AND NOT regexp_matches(CAST({col} AS VARCHAR), {_literal(regex, 'VARCHAR')}))", False
+    raise _Untranslatable
+
+
+def suspect_sql(relation_sql: str, expectations, params: dict, types: dict[str, str]) -> str | None:
+    """SELECT over `relation_sql` keeping only rows some expectation could fail on; None if
+    any expectation cannot be translated exactly (then GX must see every row)."""
+    try:
+        parts = [_predicate(e, params, types) for e in expectations]
+    except (_Untranslatable, KeyError, TypeError):
+        return None
+    condition = " OR ".join(p for p, _ in parts) or "FALSE"
+    clause = "QUALIFY" if any(w for _, w in parts) else "WHERE"
+    return f"SELECT * FROM ({relation_sql}) AS _frame {clause} {condition}"
+
+
+def column_types(con, relation_sql: str, sql_params: dict) -> dict[str, str]:
+    cur = con.execute(f"SELECT * FROM ({relation_sql}) AS _frame LIMIT 0", sql_params)
+    return {d[0]: str(d[1]) for d in cur.description}
+
+
+def suspect_frame(con, relation_sql: str, sql_params: dict, expectations, params: dict):
+    """(pandas frame for GX, rows in the full frame, whether it was narrowed)."""
+    import duckdb
+
+    total = con.execute(f"SELECT count(*) FROM ({relation_sql}) AS _frame", sql_params).fetchone()[0]
+    narrowed = suspect_sql(relation_sql, expectations, params, column_types(con, relation_sql, sql_params))
+    if narrowed is not None:
+        try:
+            return con.execute(narrowed, sql_params).df(), int(total), True
+        except duckdb.Error:
+            pass    # a predicate DuckDB cannot evaluate: GX sees every row instead
+    return con.execute(relation_sql, sql_params).df(), int(total), False
