@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 
@@ -11,6 +12,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", help="DuckDB file (default: WAREHOUSE_DUCKDB_PATH)")
     parser.add_argument("--city", action="append", help="limit raw checks to these cities")
     args = parser.parse_args(argv)
+    # Our progress lines on stdout, whatever the root logger does; GX's own logging is held at
+    # ERROR by quality.gx_engine.quiet().
+    ours = logging.getLogger("quality")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = ours.level, ours.propagate
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO)
+    ours.propagate = False
+    try:
+        return _run(args)
+    finally:
+        ours.removeHandler(handler)
+        ours.level, ours.propagate = saved
+
+
+def _run(args) -> int:
     if args.command == "status":
         from quality.status import format_status, status_rows
         try:

@@ -44,10 +44,19 @@ class ExpectationOutcome:
 GX_LOGGER = "great_expectations"
 
 
+def _hush_gx_loggers() -> None:
+    """ERROR and above only, for GX's root logger and every module logger GX set a level on
+    itself (great_expectations.data_context.types.base sets INFO at import)."""
+    logging.getLogger(GX_LOGGER).setLevel(logging.ERROR)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith(GX_LOGGER + ".") and isinstance(logger, logging.Logger):
+            logger.setLevel(logging.ERROR)
+
+
 @contextlib.contextmanager
 def quiet():
-    """Silence GX around a call: its loggers above INFO only, its prints and warnings dropped."""
-    logging.getLogger(GX_LOGGER).setLevel(logging.ERROR)
+    """Silence GX around a call: its loggers at ERROR, its prints and warnings dropped."""
+    _hush_gx_loggers()
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         yield
@@ -61,6 +70,7 @@ def _batch_definition():
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
+            _hush_gx_loggers()       # the import just set some module loggers back to INFO
             context = gx.get_context(mode="ephemeral")
             context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
             asset = context.data_sources.add_pandas("quality").add_dataframe_asset("frame")

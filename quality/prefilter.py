@@ -133,9 +133,11 @@ def _predicate(exp: dict, params: dict, types: dict[str, str]) -> tuple[str, boo
         lo, hi = _resolve(kwargs.get("min_value"), params), _resolve(kwargs.get("max_value"), params)
         if lo is None and hi is None:
             raise _Untranslatable
-        # Strict bounds always: a value on the boundary goes to GX, which applies strict_min/max.
-        inside = " AND ".join(([f"{col} > {_literal(lo, type_name)}"] if lo is not None else [])
-                              + ([f"{col} < {_literal(hi, type_name)}"] if hi is not None else []))
+        # The same strictness as GX (pandas and DuckDB compare numbers alike).
+        above = ">" if kwargs.get("strict_min") else ">="
+        below = "<" if kwargs.get("strict_max") else "<="
+        inside = " AND ".join(([f"{col} {above} {_literal(lo, type_name)}"] if lo is not None else [])
+                              + ([f"{col} {below} {_literal(hi, type_name)}"] if hi is not None else []))
         return f"({present} AND NOT coalesce({inside}, FALSE))", False
     if kind == "expect_column_values_to_match_regex":
         regex = kwargs.get("regex")
@@ -158,19 +160,18 @@ def suspect_sql(relation_sql: str, expectations, params: dict, types: dict[str, 
 
 
 def column_types(con, relation_sql: str, sql_params: dict) -> dict[str, str]:
-    cur = con.execute(f"SELECT * FROM ({relation_sql}) AS _frame LIMIT 0", sql_params)
-    return {d[0]: str(d[1]) for d in cur.description}
+    """Column types of the frame without computing it (DESCRIBE only binds the query)."""
+    return {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {relation_sql}", sql_params).fetchall()}
 
 
 def suspect_frame(con, relation_sql: str, sql_params: dict, expectations, params: dict):
-    """(pandas frame for GX, rows in the full frame, whether it was narrowed)."""
+    """(pandas frame for GX, whether it was narrowed to the rows that could fail)."""
     import duckdb
 
-    total = con.execute(f"SELECT count(*) FROM ({relation_sql}) AS _frame", sql_params).fetchone()[0]
     narrowed = suspect_sql(relation_sql, expectations, params, column_types(con, relation_sql, sql_params))
     if narrowed is not None:
         try:
-            return con.execute(narrowed, sql_params).df(), int(total), True
+            return con.execute(narrowed, sql_params).df(), True
         except duckdb.Error:
             pass    # a predicate DuckDB cannot evaluate: GX sees every row instead
-    return con.execute(relation_sql, sql_params).df(), int(total), False
+    return con.execute(relation_sql, sql_params).df(), False

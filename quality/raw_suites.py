@@ -54,16 +54,18 @@ def cities_with_rows(con, table: str, cities: list[str] | None) -> list[str]:
 def check_table(con, table: str, cities: list[str], suite_dir=None) -> list[CheckResult]:
     """All results of one raw table's suite for `cities` (one row per city, check and period)."""
     source, form = SOURCE_FORM_OF_TABLE[table]
-    keys = con.execute(f"SELECT DISTINCT city, delivery_period FROM raw.{table} "
-                       "WHERE list_contains($cities, city) ORDER BY 1, 2", {"cities": cities}).fetchall()
+    counted = con.execute(f"SELECT city, delivery_period, count(*) FROM raw.{table} "
+                          "WHERE list_contains($cities, city) GROUP BY ALL ORDER BY 1, 2", {"cities": cities}).fetchall()
+    keys = [(c, p) for c, p, _ in counted]
     if not keys:
         return []
     try:
         suite = load_suite(f"raw_{table}", suite_dir)
         sql = frame_sql(table)
         params = expectation_params()
-        frame, total, _ = prefilter.suspect_frame(con, sql, _sql_params(sql, cities), suite.expectations, params)
-        outcomes = gx_engine.validate(suite, frame, params, RAW_INDEX_COLUMNS, total_rows=total)
+        frame, _ = prefilter.suspect_frame(con, sql, _sql_params(sql, cities), suite.expectations, params)
+        outcomes = gx_engine.validate(suite, frame, params, RAW_INDEX_COLUMNS,
+                                      total_rows=sum(n for _, _, n in counted))
     except (SuiteError, ImportError) as exc:
         return [_could_not_run(table, city, [p for c, p in keys if c == city], source, form, exc)
                 for city in sorted({c for c, _ in keys})]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from datetime import date
 
 import pandas as pd
 
@@ -68,41 +69,48 @@ def _kind_case() -> str:
 def _city_frame(con, city: str, country: str) -> pd.DataFrame:
     national = ("148", "NL") if country == "NL" else ("000", "DE")
     g = lambda p: _group(p, *national)  # noqa: E731
+    p = {"city": city}
+    # Dates travel as ISO strings: they key the sums below, and boxing thousands of pandas
+    # Timestamps cost more than the SQL.
     stock = con.execute(f"""
-        SELECT stichtag AS t, {g('')} AS grp, count(*) AS n FROM raw.bestand WHERE city = $city
-        GROUP BY ALL""", {"city": city}).df()
+        SELECT CAST(stichtag AS VARCHAR) AS t, {g('')} AS grp, count(*) AS n FROM raw.bestand
+        WHERE city = $city GROUP BY ALL""", p).df()
     if stock.empty:
         return pd.DataFrame()
-    dates = sorted(stock["t"].drop_duplicates())
-    pairs = pd.DataFrame({"t": dates[1:], "t_prev": dates[:-1]})
+    dates = sorted(set(stock["t"]))
     # Consecutive quarter ends only (a missing stock date breaks the chain, it is not bridged).
-    pairs = pairs[(pairs["t"] - pairs["t_prev"]).dt.days.between(89, 92)]
+    pairs = pd.DataFrame([(t, t_prev) for t_prev, t in zip(dates, dates[1:])
+                          if 89 <= (date.fromisoformat(t) - date.fromisoformat(t_prev)).days <= 92],
+                         columns=["t", "t_prev"], dtype="object")
     if pairs.empty:
         return pd.DataFrame()
-    con.register("_pairs", pairs)
     kind = _kind_case()
     flows = con.execute(f"""
-        SELECT {_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS t, {g('')} AS grp,
+        SELECT CAST({_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS VARCHAR) AS t, {g('')} AS grp,
                {kind} AS kind, count(*) AS n_recorded, 0 AS n_event
         FROM raw.meldewesen WHERE city = $city GROUP BY ALL
         UNION ALL
-        SELECT {_quarter_end('ereignis_datum')} AS t, {g('')} AS grp, {kind} AS kind, 0, count(*)
-        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", {"city": city}).df()
-    changes = con.execute(f"""
-        WITH s AS (SELECT stichtag, person_pseudonym, {g('')} AS grp FROM raw.bestand WHERE city = $city)
-        SELECT p.t, a.grp AS old_grp, b.grp AS new_grp, count(*) AS n
-        FROM _pairs p JOIN s a ON a.stichtag = p.t_prev
-        JOIN s b ON b.stichtag = p.t AND b.person_pseudonym = a.person_pseudonym
-        WHERE a.grp <> b.grp GROUP BY ALL""", {"city": city}).df()
+        SELECT CAST({_quarter_end('ereignis_datum')} AS VARCHAR) AS t, {g('')} AS grp, {kind} AS kind, 0, count(*)
+        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", p).df()
+    con.register("_pairs", pairs)
+    try:
+        changes = con.execute(f"""
+            WITH s AS (SELECT CAST(stichtag AS VARCHAR) AS stichtag, person_pseudonym, {g('')} AS grp
+                       FROM raw.bestand WHERE city = $city)
+            SELECT p.t, a.grp AS old_grp, b.grp AS new_grp, count(*) AS n
+            FROM _pairs p JOIN s a ON a.stichtag = p.t_prev
+            JOIN s b ON b.stichtag = p.t AND b.person_pseudonym = a.person_pseudonym
+            WHERE a.grp <> b.grp GROUP BY ALL""", p).df()
+    finally:
+        con.unregister("_pairs")
     months = con.execute(f"""
-        SELECT {_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS t,
+        SELECT CAST({_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS VARCHAR) AS t,
                count(DISTINCT delivery_period) AS months, max(delivery_version) AS max_version
-        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", {"city": city}).df()
-    stock_versions = con.execute("SELECT DISTINCT stichtag AS t, delivery_version FROM raw.bestand "
-                                 "WHERE city = $city", {"city": city}).df()
-    reforms = con.execute("SELECT gueltig_ab, gueltig_bis FROM raw.gebiete WHERE city = $city",
-                          {"city": city}).df()
-    con.unregister("_pairs")
+        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", p).df()
+    stock_versions = con.execute("SELECT DISTINCT CAST(stichtag AS VARCHAR) AS t, delivery_version "
+                                 "FROM raw.bestand WHERE city = $city", p).df()
+    reforms = con.execute("SELECT CAST(gueltig_ab AS VARCHAR) AS gueltig_ab, CAST(gueltig_bis AS VARCHAR) "
+                          "AS gueltig_bis FROM raw.gebiete WHERE city = $city", p).df()
     return _assemble(city, pairs, stock, flows, changes, months, stock_versions, reforms)
 
 
@@ -134,15 +142,15 @@ def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reform
     reform_spans = list(zip(reforms["gueltig_ab"], reforms["gueltig_bis"]))
     rows = []
     for t, t_prev in zip(pairs["t"], pairs["t_prev"]):
-        q = f"{t.year}-Q{(t.month - 1) // 3 + 1}"
+        q = f"{t[:4]}-Q{(int(t[5:7]) - 1) // 3 + 1}"
         n_months, max_version = month_info.get(t, (0, 0))
         causes = []
         if max_version > 1:
             causes.append(f"correction delivery of movements (_v{max_version})")
         if stock_version.get((t,), 0) > 1:
             causes.append(f"correction delivery of the stock (_v{stock_version[(t,)]})")
-        reform = any((ab is not None and ab == ab and t_prev < ab <= t) or
-                     (bis is not None and bis == bis and t_prev <= bis < t) for ab, bis in reform_spans)
+        reform = any((isinstance(ab, str) and t_prev < ab <= t) or
+                     (isinstance(bis, str) and t_prev <= bis < t) for ab, bis in reform_spans)
         for grp in [TOTAL, *groups]:
             if grp == TOTAL:
                 s_prev, s_now = stock_total.get((t_prev,), 0), stock_total.get((t,), 0)
@@ -169,7 +177,7 @@ def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reform
             unexplained = abs(residual) - allowed if (grp == TOTAL and abs(residual) > allowed and
                                                        (not excusable or missing)) else 0.0
             rows.append({
-                "city": city, "quarter": q, "nationality_group": grp, "stichtag": t.date().isoformat(),
+                "city": city, "quarter": q, "nationality_group": grp, "stichtag": t,
                 "stock_prev": s_prev, "inflows": rec["inflow"], "outflows": rec["outflow"],
                 "births": rec["births"], "deaths": rec["deaths"], "group_change_net": net,
                 "expected": expected, "stock": s_now, "residual": residual,

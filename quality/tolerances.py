@@ -26,7 +26,13 @@ def _merge(base: dict, extra: dict) -> dict:
 
 
 def tolerances(city: str | None = None, path: Path | None = None) -> dict:
-    data = _load(str(path or TOLERANCES_FILE))
+    """The settings for `city` (read-only: the dict is shared, profile asks once per row)."""
+    return _merged(city, str(path or TOLERANCES_FILE))
+
+
+@lru_cache(maxsize=64)
+def _merged(city: str | None, path: str) -> dict:
+    data = _load(path)
     base = {k: v for k, v in data.items() if k != "cities"}
     return _merge(base, (data.get("cities") or {}).get(city, {})) if city else base
 
