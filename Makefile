@@ -30,8 +30,10 @@ manifest: setup
 demo: manifest
 	python -m orchestration.demo
 
+# Two workers for the two cores; a file's tests stay on one worker, expensive session fixtures
+# are built once and shared (tests/shared_demo_world.py).
 test: manifest
-	python -m pytest
+	python -m pytest -n 2 --dist loadfile
 
 bench: manifest
 	python -m orchestration.bench

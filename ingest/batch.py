@@ -29,6 +29,12 @@ MAX_BATCH_ROWS = 1_000_000
 def insert_frame(con, table: str, frame: pl.DataFrame, schema: str = RAW_SCHEMA) -> None:
     """Insert through Arrow; `CompatLevel.oldest()` exports plain large_string buffers instead of
     string views, which DuckDB's Arrow scan takes without conversion."""
+    # The provenance strings repeat one value per delivery: as dictionary (Categorical) columns
+    # DuckDB's Arrow scan takes them without materialising a million copies of the same string.
+    constant = [c for c in ("city", "delivery_file", "file_sha256", "delivery_period")
+                if c in frame.columns and frame.schema[c] == pl.String]
+    if constant:
+        frame = frame.with_columns(pl.col(constant).cast(pl.Categorical))
     con.register("_delivery", frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
     try:
         con.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM _delivery")

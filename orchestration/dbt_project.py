@@ -35,6 +35,8 @@ dbt_project = DbtProject(
     profiles_dir=DBT_PROJECT_DIR,
     target_path=Path(os.environ.get("DBT_TARGET_PATH", DBT_PROJECT_DIR / "target")),
 )
+# Under `dagster dev` the manifest is re-parsed on every code-location load.
+dbt_project.prepare_if_dev()
 
 
 def dbt_executable() -> str:

@@ -58,7 +58,7 @@ class PublishError(Exception):
 def _tables_to_publish(con) -> list[tuple[str, str]]:
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "
-        "where table_catalog = 'wh' order by 1, 2").fetchall()
+        "where table_catalog = 'publish_source' order by 1, 2").fetchall()
     wanted = [(s, t) for s, t in rows
               if (s in PUBLISHED_SCHEMAS and (s, t) not in PUBLISHED_EXCLUDE) or (s, t) in PUBLISHED_EXTRA]
     missing = [f"{s}.{t}" for s, t in PUBLISHED_EXTRA if (s, t) not in rows]
@@ -113,28 +113,28 @@ def small_count_problems(con) -> list[str]:
 
 def _operational_tables(con) -> dict[str, str]:
     """Bookkeeping the report's quality section needs, aggregated: no file names, hashes,
-    row counts of files, check details or observed values (source: the attached warehouse `wh`)."""
+    row counts of files, check details or observed values (source: the attached warehouse `publish_source`)."""
     present = {r[0] for r in con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables where table_catalog = 'wh'").fetchall()}
+        "select table_schema || '.' || table_name from information_schema.tables where table_catalog = 'publish_source'").fetchall()}
     sql = {}
     if "meta.delivery_registry" in present:
         sql["delivery_counts"] = """
             select city, source, coalesce(form, '') as form, period, version, status,
                    count(*) as n_files, min(received_at) as first_received_at,
                    max(received_at) as last_received_at, max(registered_at) as last_registered_at
-            from wh.meta.delivery_registry group by all"""
+            from publish_source.meta.delivery_registry group by all"""
     if "meta.quality_results" in present:
         sql["quality_check_counts"] = """
             select city, asset, period, check_name, severity, outcome,
                    count(*) as n_results, max(checked_at) as last_checked_at
-            from wh.meta.quality_results group by all"""
+            from publish_source.meta.quality_results group by all"""
     if "meta.quality_gate" in present:
         sql["quality_gate"] = """
-            select city, source, form, period, check_name, reason, blocked_at from wh.meta.quality_gate"""
+            select city, source, form, period, check_name, reason, blocked_at from publish_source.meta.quality_gate"""
     if "meta.load_runs" in present:
         sql["load_runs"] = """
             select run_id, started_at, finished_at, synthetic, loaded, superseded, duplicate,
-                   quarantined, pending from wh.meta.load_runs"""
+                   quarantined, pending from publish_source.meta.load_runs"""
     return sql
 
 
@@ -142,7 +142,7 @@ def _data_version(con) -> tuple[int | None, str | None]:
     """Number of loaded delivery files and a hash over their names and checksums (the data version)."""
     import hashlib
     try:
-        rows = con.execute("select delivery_file, file_sha256 from wh.meta.delivery_registry "
+        rows = con.execute("select delivery_file, file_sha256 from publish_source.meta.delivery_registry "
                            "where status = 'loaded' order by delivery_file").fetchall()
     except duckdb.CatalogException:
         return None, None
@@ -151,24 +151,24 @@ def _data_version(con) -> tuple[int | None, str | None]:
 
 def _synthetic(con) -> bool | None:
     try:
-        return con.execute("select bool_or(synthetic) from wh.meta.load_runs").fetchone()[0]
+        return con.execute("select bool_or(synthetic) from publish_source.meta.load_runs").fetchone()[0]
     except duckdb.CatalogException:
         return None
 
 
 def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict:
     """Write every published table into `new_file` (a fresh DuckDB file); return the summary."""
-    con = duckdb.connect(str(new_file))
+    con = duckdb.connect(str(new_file), config={"enable_progress_bar": False})
     try:
-        con.execute(f"attach '{warehouse}' as wh (read_only)")
+        con.execute(f"attach '{warehouse}' as publish_source (read_only)")
         tables = _tables_to_publish(con)
-        leaky = [c for c in _forbidden_columns(con, "wh") if tuple(c.split(".")[:2]) in set(tables)]
+        leaky = [c for c in _forbidden_columns(con, "publish_source") if tuple(c.split(".")[:2]) in set(tables)]
         if leaky:
             raise PublishError(f"refusing to publish person-level columns: {', '.join(leaky)}")
         counts = {}
         for schema, table in tables:
             con.execute(f'create schema if not exists "{schema}"')
-            con.execute(f'create table "{schema}"."{table}" as select * from wh."{schema}"."{table}"')
+            con.execute(f'create table "{schema}"."{table}" as select * from publish_source."{schema}"."{table}"')
             counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
         synthetic = _synthetic(con)
         loaded_files, data_version = _data_version(con)
@@ -176,7 +176,7 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
         for name, query in _operational_tables(con).items():
             con.execute(f"create table {ABOUT_SCHEMA}.{name} as {query}")
             counts[f"{ABOUT_SCHEMA}.{name}"] = con.execute(f"select count(*) from {ABOUT_SCHEMA}.{name}").fetchone()[0]
-        con.execute("detach wh")
+        con.execute("detach publish_source")
         con.execute(f"""create table {ABOUT_SCHEMA}.about as select
             ?::timestamp as published_at, ?::varchar as source_warehouse, ?::boolean as synthetic,
             ?::varchar as note, ?::bigint as loaded_files, ?::varchar as data_version""",

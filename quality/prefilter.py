@@ -91,9 +91,20 @@ def _missing(col: str, type_name: str) -> str:
     return f"({col} IS NULL OR isnan({col}))" if type_name.split("(")[0] in _FLOAT else f"({col} IS NULL)"
 
 
+def _family(type_name: str) -> str:
+    base = type_name.split("(")[0]
+    if _numeric(type_name):
+        return "number"
+    if base == "DATE" or base.startswith("TIMESTAMP"):
+        return "time"
+    return base
+
+
 def _pair(kwargs: dict, types: dict[str, str], holds: str) -> str:
     a, ta = _column(kwargs, "column_A", types)
     b, tb = _column(kwargs, "column_B", types)
+    if _family(ta) != _family(tb):
+        raise _Untranslatable    # DuckDB would cast where pandas may refuse: let GX see it all
     suspect = f"NOT coalesce({holds.format(a=a, b=b)}, FALSE)"
     if kwargs.get("ignore_row_if") == "either_value_is_missing":
         suspect = f"(NOT {_missing(a, ta)} AND NOT {_missing(b, tb)} AND {suspect})"
@@ -141,9 +152,10 @@ def _predicate(exp: dict, params: dict, types: dict[str, str]) -> tuple[str, boo
         return f"({present} AND NOT coalesce({inside}, FALSE))", False
     if kind == "expect_column_values_to_match_regex":
         regex = kwargs.get("regex")
-        if not isinstance(regex, str) or not _PORTABLE_REGEX.fullmatch(regex) or "(?" in regex:
+        if (not isinstance(regex, str) or not _PORTABLE_REGEX.fullmatch(regex) or "(?" in regex
+                or type_name != "VARCHAR"):      # pandas' str() of a date or float differs from SQL's
             raise _Untranslatable
-        return f"({present} AND NOT regexp_matches(CAST({col} AS VARCHAR), {_literal(regex, 'VARCHAR')}))", False
+        return f"({present} AND NOT regexp_matches({col}, {_literal(regex, 'VARCHAR')}))", False
     raise _Untranslatable
 
 

@@ -51,3 +51,29 @@ def examples_landing(tmp_path) -> Path:
     target = tmp_path / "landing"
     shutil.copytree(EXAMPLES_LANDING, target, dirs_exist_ok=True)
     return target
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(tmp_path_factory) -> Path:
+    """The dbt manifest Dagster reads, parsed once (`make test` prepares it too); the lock keeps
+    two xdist workers from parsing into the same target folder at once."""
+    from filelock import FileLock
+
+    from orchestration.dbt_project import dbt_project
+
+    lock = tmp_path_factory.getbasetemp().parent / "dbt_manifest.lock"
+    with FileLock(str(lock)):
+        if not dbt_project.manifest_path.exists():
+            dbt_project.preparer.prepare(dbt_project)
+    return dbt_project.manifest_path
+
+
+@pytest.fixture(scope="session")
+def published_demo(tmp_path_factory) -> tuple[Path, Path]:
+    """(warehouse, published copy) of a small real demo world (Münster + Enschede): generated,
+    loaded, built with dbt and published once per test run; see tests/shared_demo_world.py."""
+    from shared_demo_world import build_published_demo, shared_session_dir
+
+    root, lock = shared_session_dir(tmp_path_factory, "published_demo")
+    with lock:
+        return build_published_demo(root)

@@ -63,11 +63,3 @@ def make_exchange_warehouse(path: Path, cells=CLEAN_CELLS, gate=GATE_ROWS, synth
 @pytest.fixture
 def exchange_warehouse(tmp_path) -> Path:
     return make_exchange_warehouse(tmp_path / "city.duckdb")
-
-
-@pytest.fixture(scope="session")
-def published_demo(tmp_path_factory) -> tuple[Path, Path]:
-    """(warehouse, published copy) of a small real demo world; built once per session."""
-    from .demo_world import build_published_demo
-
-    return build_published_demo(tmp_path_factory.getbasetemp() / "published_demo")

@@ -20,11 +20,18 @@ def demo_marts(tmp_path_factory) -> Path:
     from ingest.demo.generate import generate
     from ingest.load import load_landing
 
-    root = tmp_path_factory.mktemp("marts_demo")
+    from shared_demo_world import shared_session_dir
+
+    root, lock = shared_session_dir(tmp_path_factory, "marts_demo")
     landing, truth, warehouse = root / "landing", root / "truth", root / "warehouse.duckdb"
-    generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=truth, cities=DEMO_CITIES)
-    load_landing(landing, warehouse, log=lambda _msg: None)
-    run_dbt("build", warehouse, root, select=CITY_LAYER)
+    done = root / "BUILT"
+    with lock:  # built by the first xdist worker that needs it, reused by the other
+        if not done.exists():
+            generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=truth, cities=DEMO_CITIES,
+                     overwrite=True)
+            load_landing(landing, warehouse, log=lambda _msg: None)
+            run_dbt("build", warehouse, root, select=CITY_LAYER)
+            done.touch()
     return warehouse
 
 

@@ -9,7 +9,7 @@ import pytest
 
 
 @pytest.fixture
-def defs(dagster_home):
+def defs(dagster_home, dbt_manifest):
     from orchestration.definitions import defs
     return defs
 

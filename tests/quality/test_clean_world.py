@@ -57,3 +57,15 @@ def test_reconciliation_closes_exactly_on_the_clean_world(warehouse):
     assert groups["abs_residual"].sum() <= 3
     # ... and without that term they would not.
     assert (groups["residual"] + groups["group_change_net"]).abs().sum() > 10
+
+
+def test_gx_import_and_context_print_nothing_at_info():
+    # GX logs hundreds of lines at import and context creation ("Skipping registering function
+    # ...", "Created temporary directory ..."); a fresh process is the only place to see them.
+    import subprocess
+    code = ("import logging, sys; logging.basicConfig(level=logging.INFO, stream=sys.stdout); "
+            "from quality import gx_engine; gx_engine._batch_definition(); print('done')")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.splitlines() == ["done"], run.stdout[:2000]

@@ -29,6 +29,8 @@ def _exp(kind: str, **kwargs) -> dict:
     _exp("expect_column_values_to_be_in_set", column="b", value_set=[1]),                # int code, bool column
     _exp("expect_column_values_to_be_between", column="d", min_value=0),                 # number vs date
     _exp("expect_column_values_to_match_regex", column="a", regex="^(?=x)"),             # lookahead: Python only
+    _exp("expect_column_values_to_match_regex", column="d", regex="^2024"),              # str(date) differs
+    _exp("expect_column_pair_values_a_to_be_greater_than_b", column_A="d", column_B="a"),  # date vs text
     _exp("expect_column_values_to_be_in_set", column="a", value_set={"$PARAMETER": "nope"}),
     _exp("expect_column_values_to_not_be_null", column="missing_column"),
     _exp("expect_column_values_to_not_be_null", column="a", row_condition="n > 1"),

@@ -1,5 +1,5 @@
-"""A small real demo warehouse, built once per test session and shared by tests/alliance and
-tests/reports: demo world (Münster + Enschede, scale 0.005) -> ingest load -> official tables ->
+"""A small real demo warehouse, built once per test session (and shared by the xdist workers) for
+tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005) -> ingest load -> official tables ->
 dbt (city layer run, exchange/alliance built with their tests) -> publish."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
 DEMO_CITIES = ["muenster", "enschede"]       # the euregio alliance: one German, one Dutch city
 DEMO_SCALE, DEMO_SEED = 0.005, 20190101
@@ -37,7 +37,7 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
 
     root.mkdir(parents=True, exist_ok=True)
     landing = root / "landing"
-    generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES)
+    generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES, overwrite=True)
     load_landing(landing, warehouse, log=lambda _msg: None)
     seed_landing(landing)
     load_official(landing, warehouse)
@@ -47,3 +47,14 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
           "path:models/alliance"], warehouse, root)
     publish(warehouse, published)
     return warehouse, published
+
+
+def shared_session_dir(tmp_path_factory, name: str):
+    """A folder shared by all xdist workers of this run (one per run without xdist), and a lock
+    so that the first worker builds what is in it while the others wait and reuse it."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    return base / name, FileLock(str(base / f"{name}.lock"))
