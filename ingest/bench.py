@@ -89,7 +89,8 @@ def _month(k: int) -> date:
 
 def write_movement_file(path: Path, dialect: str, first: int, n: int, month: date) -> None:
     """A valid monthly movement file of `n` events in the shape of `dialect`."""
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     query = _events_sql(first, n, month, dialect)
     path.parent.mkdir(parents=True, exist_ok=True)
     if dialect == "parquet":
@@ -188,7 +189,8 @@ def _ingest_child(landing: str, wh: str) -> dict:
 
 
 def _bare_child(path: str, wh: str) -> dict:
-    con = duckdb.connect(wh, config={"enable_progress_bar": False})
+    con = duckdb.connect(wh)
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     t0, c0 = time.perf_counter(), _cpu_s()
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}', delim=';', header=true)")
     secs, cpu = time.perf_counter() - t0, _cpu_s() - c0
@@ -204,7 +206,8 @@ def _id_check_child(wh: str, city: str) -> dict:
     from ingest.load import _ids_in_table
     from ingest.batch import WriteBatch
 
-    con = duckdb.connect(wh, config={"enable_progress_bar": False})
+    con = duckdb.connect(wh)
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     out: dict = {"loaded_rows": con.execute("SELECT count(*) FROM raw.meldewesen").fetchone()[0]}
     t0 = time.perf_counter()
     con.execute("SELECT min(ereignis_id), max(ereignis_id) FROM raw.meldewesen WHERE city = ?", [city]).fetchone()

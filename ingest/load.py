@@ -386,7 +386,8 @@ def load_landing(landing_dir=None, warehouse=None, cities=None, sources=None,
     unknown = set(cities or ()) - set(city_configs)
     if unknown:
         raise ValueError(f"unknown city/cities: {sorted(unknown)}")
-    con = duckdb.connect(str(wh), config={"enable_progress_bar": False})
+    con = duckdb.connect(str(wh))
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     try:
         create_raw_tables(con)
         loader = _Loader(con, landing, city_configs, log)

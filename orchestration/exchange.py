@@ -272,7 +272,8 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
     m = pkg.manifest
     created_at = datetime.fromisoformat(m["created_at"])
     warehouse = Path(warehouse or warehouse_path())
-    con = duckdb.connect(str(warehouse), config={"enable_progress_bar": False})
+    con = duckdb.connect(str(warehouse))
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     try:
         _create_import_tables(con)
         current = con.execute(

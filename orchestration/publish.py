@@ -158,7 +158,8 @@ def _synthetic(con) -> bool | None:
 
 def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict:
     """Write every published table into `new_file` (a fresh DuckDB file); return the summary."""
-    con = duckdb.connect(str(new_file), config={"enable_progress_bar": False})
+    con = duckdb.connect(str(new_file))
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     try:
         con.execute(f"attach '{warehouse}' as publish_source (read_only)")
         tables = _tables_to_publish(con)

@@ -23,8 +23,9 @@ def _last_load_seconds(warehouse: Path) -> float | None:
 
 
 def bench_checks(warehouse: str | Path | None = None, load_seconds: float | None = None) -> dict:
-    """Run the raw checks once and print their time, also as a share of the load time
-    (from meta.load_runs unless `load_seconds` is given). Target: under 25 %."""
+    """Run all raw checks once (full) and print their time, also as a share of the load time
+    (from meta.load_runs unless `load_seconds` is given; target: under 25 %), then the time of
+    an incremental run with nothing changed."""
     from quality import runner
 
     path = Path(warehouse or warehouse_path())
@@ -36,19 +37,24 @@ def bench_checks(warehouse: str | Path | None = None, load_seconds: float | None
     timings = {}
     for kind in runner.RAW_KINDS:
         t = time.perf_counter()
-        results = runner.run_raw_checks(path, kinds=(kind,))
+        results = runner.run_raw_checks(path, kinds=(kind,), full=True)
         timings[kind] = (time.perf_counter() - t, summarise(results))
     checks_s = sum(t for t, _ in timings.values())
+    t = time.perf_counter()
+    runner.run_raw_checks(path)            # incremental: nothing changed since the runs above
+    unchanged_s = time.perf_counter() - t
     out = {"gx_import_s": round(t_gx, 2), "checks_s": round(checks_s, 2),
            "load_s": round(load_s, 2) if load_s else None,
            "share_of_load": round(checks_s / load_s, 3) if load_s else None,
            "share_incl_gx_import": round((checks_s + t_gx) / load_s, 3) if load_s else None,
            "by_kind_s": {k: round(t, 2) for k, (t, _) in timings.items()},
+           "unchanged_recheck_s": round(unchanged_s, 2),
            "results": {k: s for k, (_, s) in timings.items()}}
     print(f"quality checks: {checks_s:.1f} s (+ {t_gx:.1f} s GX import once per process)")
     for k, (t, s) in timings.items():
         print(f"  {k:<15} {t:6.2f} s  {s['checks']} results, {s['failed_error']} error, "
               f"{s['failed_warning']} warning, {s['could_not_run']} could not run")
+    print(f"  re-check with nothing changed (incremental): {unchanged_s:.2f} s")
     if load_s:
         print(f"load time {load_s:.1f} s -> checks add {100 * out['share_of_load']:.1f} % "
               f"({100 * out['share_incl_gx_import']:.1f} % incl. GX import); target < 25 %")

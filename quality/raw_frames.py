@@ -17,15 +17,18 @@ PERIOD_END = """CASE WHEN regexp_full_match(t.delivery_period, '[0-9]{4}-[0-9]{2
 PROVENANCE_COLS = "t.city, t.delivery_period, t.delivery_file, t.source_line"
 
 
-def district_ok(code: str, on: str) -> str:
-    """True if `code` is empty or a finest-level district of the city valid on date `on`."""
+def district_ok(code: str, on: str, finest_only: bool = True) -> str:
+    """True if `code` is empty or a district of the city valid on date `on` - of the finest level
+    (movements, stock, persons), or of any level where the source aggregates (the Federal
+    Employment Agency's SGB II tables may come by Stadtbezirk)."""
+    finest = "" if finest_only else "TRUE OR "
     return f"""({code} IS NULL OR EXISTS (
         SELECT 1 FROM raw.gebiete g
         WHERE g.city = t.city AND g.bezirk_code = {code}
           AND g.gueltig_ab <= {on} AND (g.gueltig_bis IS NULL OR g.gueltig_bis >= {on})
-          AND NOT EXISTS (SELECT 1 FROM raw.gebiete c
+          AND ({finest}NOT EXISTS (SELECT 1 FROM raw.gebiete c
                           WHERE c.city = g.city AND c.uebergeordnet_code = g.bezirk_code
-                            AND c.gueltig_ab <= {on} AND (c.gueltig_bis IS NULL OR c.gueltig_bis >= {on}))))"""
+                            AND c.gueltig_ab <= {on} AND (c.gueltig_bis IS NULL OR c.gueltig_bis >= {on})))))"""
 
 
 def _in(codes) -> str:
@@ -66,7 +69,7 @@ RAW_FRAME_SQL: dict[str, str] = {
         FROM raw.schule t WHERE list_contains($cities, t.city)""",
     "sgb2_aggregat": f"""
         SELECT t.*, {PERIOD_START} AS _period_start,
-               {district_ok('t.bezirk', 't.monat')} AS _bezirk_ok,
+               {district_ok('t.bezirk', 't.monat', finest_only=False)} AS _bezirk_ok,
                (t.bg IS NULL) = coalesce(t.bg_gesperrt, FALSE)
                  AND (t.elb IS NULL) = coalesce(t.elb_gesperrt, FALSE)
                  AND (t.nef IS NULL) = coalesce(t.nef_gesperrt, FALSE)

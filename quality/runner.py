@@ -10,7 +10,7 @@ import duckdb
 
 from ingest.config import warehouse_path
 from ingest.schemas import COLUMNS, create_raw_tables
-from quality import record
+from quality import incremental, record
 from quality.completeness import run_completeness
 from quality.marts import run_mart_suites
 from quality.plausibility import run_plausibility
@@ -42,32 +42,117 @@ def _scope(cities, kinds, tables) -> list[tuple[str | None, str]]:
 
 def run_raw_checks(warehouse: str | Path | None = None, cities: list[str] | None = None, *,
                    kinds: tuple[str, ...] = RAW_KINDS, tables: list[str] | None = None,
-                   suite_dir: Path | None = None, run_id: str | None = None) -> list[CheckResult]:
-    """Check the raw layer (all current deliveries of `cities`, default all), record every
-    result in meta.quality_results and replace the gate rows of this scope in meta.quality_gate."""
+                   suite_dir: Path | None = None, run_id: str | None = None,
+                   full: bool = False) -> list[CheckResult]:
+    """Check the raw layer of `cities` (default all), record every result in
+    meta.quality_results and replace the gate rows of what was checked in meta.quality_gate.
+
+    Only what changed since its last check is checked again (quality.incremental: per city and
+    table for suites and profile, per city for the other kinds); unchanged units keep their
+    recorded results and gate rows and are not in the returned list. `full=True` checks all."""
     tables = list(tables or COLUMNS)
     unknown = set(kinds) - set(RAW_KINDS)
     if unknown:
         raise ValueError(f"unknown check kinds {sorted(unknown)}; known: {RAW_KINDS}")
+    run_id = run_id or uuid.uuid4().hex
     con = connect(warehouse)
     try:
         create_raw_tables(con)   # idempotent: an empty warehouse is checked, not crashed on
-        steps = {"suites": lambda: run_raw_suites(con, cities, tables, suite_dir),
-                 "profile": lambda: run_profile(con, cities, tables, suite_dir),
-                 "completeness": lambda: run_completeness(con, cities, suite_dir),
-                 "reconciliation": lambda: run_reconciliation(con, cities, suite_dir),
-                 "plausibility": lambda: run_plausibility(con, cities, suite_dir)}
+        plan = _plan(con, cities, kinds, tables, suite_dir, full)
         results: list[CheckResult] = []
         for kind in (k for k in RAW_KINDS if k in kinds):
             started = time.perf_counter()
-            found = steps[kind]()
+            found = _run_kind(con, kind, plan.todo[kind], suite_dir)
             results += found
-            log.info("%-15s %6d results, %d not passed, %.1f s", kind, len(found),
-                     sum(r.outcome != "passed" for r in found), time.perf_counter() - started)
-        record.write(con, results, run_id=run_id or uuid.uuid4().hex, scope=_scope(cities, kinds, tables))
+            log.info("%-15s %6d results, %d not passed, %.1f s%s", kind, len(found),
+                     sum(r.outcome != "passed" for r in found), time.perf_counter() - started,
+                     f" ({plan.unchanged[kind]} unchanged, not checked again)" if plan.unchanged[kind] else "")
+        record.write(con, results, run_id=run_id, scope=plan.scope)
+        incremental.save_state(con, plan.seen(results), run_id)
     finally:
         con.close()
     return results
+
+
+class _Plan:
+    """Per kind: what to check (kind -> {table: cities} or [cities]), the gate scope to
+    replace, and the fingerprints to remember once the checks are recorded."""
+
+    def __init__(self):
+        self.todo: dict[str, object] = {}
+        self.unchanged: dict[str, int] = {}
+        self.scope: list[tuple[str | None, str]] = []
+        self.units: dict[tuple[str, str, str], str | None] = {}
+
+    def seen(self, results: list[CheckResult]) -> dict[tuple[str, str, str], str | None]:
+        """A unit whose check could not run is not remembered as seen: the next run retries."""
+        untrusted = set()
+        for r in results:
+            if r.outcome != "error" or r.city is None:
+                continue
+            kind = _KIND_OF_SCOPE.get(r.check_name.split(".")[0])
+            untrusted |= {u for u in self.units if u[0] == kind and u[1] == r.city
+                          and (u[2] in ("*", r.asset) or r.asset == "profile")}
+        return {u: (None if u in untrusted else fp) for u, fp in self.units.items()}
+
+
+_KIND_OF_SCOPE = {"raw": "suites", "profile": "profile", "completeness": "completeness",
+                  "reconciliation": "reconciliation", "plausibility": "plausibility"}
+
+
+def _plan(con, cities, kinds, tables, suite_dir, full: bool) -> _Plan:
+    from ingest.config import load_cities
+
+    plan = _Plan()
+    per_table_only = all(k in incremental.PER_TABLE for k in kinds)
+    data = incremental.data_fingerprints(con, tables if per_table_only else list(COLUMNS))
+    setup = incremental.setup_fingerprint(suite_dir)
+    stored = incremental.load_state(con)
+    wanted = (lambda c: cities is None or c in cities)  # noqa: E731
+    for kind in (k for k in RAW_KINDS if k in kinds):
+        current = {u: fp for u, fp in incremental.unit_fingerprints(data, kind, setup).items() if wanted(u[0])}
+        if kind in incremental.PER_TABLE:
+            current = {u: fp for u, fp in current.items() if u[1] in tables}
+        else:   # a configured city without any delivery is checked too (completeness says so)
+            for c in load_cities():
+                if wanted(c) and (c, "*") not in current:
+                    current[(c, "*")] = incremental.unit_fingerprints({(c, "-"): "none"}, kind, setup)[(c, "*")]
+        gone = {(c, a) for k, c, a in stored if k == kind and wanted(c) and (c, a) not in current
+                and (a == "*" or a in tables)}
+        todo = {u for u, fp in current.items() if full or stored.get((kind, *u)) != fp}
+        plan.unchanged[kind] = len(current) - len(todo)
+        plan.units.update({(kind, *u): current[u] for u in todo})
+        plan.units.update({(kind, *u): None for u in gone})
+        if full:   # the whole scope, as before incremental checks existed
+            plan.todo[kind] = ({t: cities for t in tables} if kind in incremental.PER_TABLE else cities)
+            plan.scope += _scope(cities, (kind,), tables)
+            continue
+        if kind in incremental.PER_TABLE:
+            by_table: dict[str, list[str]] = {}
+            for c, t in sorted(todo):
+                by_table.setdefault(t, []).append(c)
+            plan.todo[kind] = by_table
+            prefix = "raw" if kind == "suites" else "profile"
+            plan.scope += [(c, f"{prefix}.{t}.") for c, t in sorted(todo | gone)]
+        else:
+            plan.todo[kind] = sorted({c for c, _ in todo})
+            plan.scope += [(c, f"{kind}.") for c in sorted({c for c, _ in todo | gone})]
+    return plan
+
+
+def _run_kind(con, kind: str, todo, suite_dir) -> list[CheckResult]:
+    if kind in incremental.PER_TABLE:
+        run = run_raw_suites if kind == "suites" else run_profile
+        # Tables with the same cities to check go together: GX pays per validation, not per row.
+        groups: dict[tuple | None, list[str]] = {}
+        for table, cs in todo.items():
+            groups.setdefault(None if cs is None else tuple(cs), []).append(table)
+        return [r for cs, ts in groups.items() if cs != () for r in run(con, None if cs is None else list(cs),
+                                                                        ts, suite_dir)]
+    if todo is not None and not todo:
+        return []
+    return {"completeness": run_completeness, "reconciliation": run_reconciliation,
+            "plausibility": run_plausibility}[kind](con, todo, suite_dir)
 
 
 def run_mart_checks(warehouse: str | Path | None = None, marts: list[str] | None = None, *,

@@ -128,7 +128,8 @@ def load_official(landing_dir: Path | str, warehouse: Path | str, force: bool = 
     landing = Path(landing_dir).resolve()
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse), config={"enable_progress_bar": False})
+    con = duckdb.connect(str(warehouse))
+    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     try:
         create_official_tables(con)
         return [load_file(con, landing, provider, path, force) for provider, path in official_files(landing)]

@@ -64,7 +64,8 @@ def _raw_check(table: str, name: str, kinds: tuple[str, ...], blocking: bool, de
         from quality.runner import run_raw_checks
 
         tables = [table] if "suites" in kinds or "profile" in kinds else None
-        results = run_raw_checks(warehouse_path(), [context.partition_key], kinds=kinds, tables=tables)
+        # full: a check runs because its asset was materialised; it must give a verdict every time.
+        results = run_raw_checks(warehouse_path(), [context.partition_key], kinds=kinds, tables=tables, full=True)
         if not results:
             return _nothing_to_check(context.partition_key, table if tables else None)
         return _check_result(results)

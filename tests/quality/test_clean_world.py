@@ -10,7 +10,7 @@ from qworld import CITIES, gate_rows, sql
 
 # Lines `python -m quality raw` may print: one progress line per kind and the summary.
 OUR_LINES = re.compile(r"(suites|profile|completeness|reconciliation|plausibility)\s+\d+ results, .*|"
-                       r"\d+ results: \d+ passed, .* blocked deliveries")
+                       r"\d+ results: \d+ passed, .* blocked deliveries; 0 blocked in meta.quality_gate in total")
 
 
 def test_clean_world_passes_is_recorded_and_the_command_line_is_quiet(warehouse, capsys):
