@@ -101,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="events in the single-file ingest benchmark (default 2,000,000)")
     parser.add_argument("--large-events", type=float, default=10e6,
                         help="movement events of the large world (default 10 million; 0 skips it)")
+    parser.add_argument("--large-sources", default="meldewesen,gebiete",
+                        help="sources of the large world (default meldewesen,gebiete: quarterly stock "
+                             "snapshots of a 10-million-event world would be ~100 million rows)")
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -136,11 +140,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def large_section(fig):
         scale = args.large_events / EVENTS_PER_SCALE
-        world_pipeline(work, "large", scale, None, False, fig)
+        world_pipeline(work, "large", scale, args.large_sources.split(","), False, fig)
 
-    section("1 ingest throughput", ingest_section)
-    section("2 demo world end to end", demo_section)
-    if args.large_events > 0:
+    skip = set(filter(None, args.skip.split(",")))
+    if "ingest" not in skip:
+        section("1 ingest throughput", ingest_section)
+    if "demo" not in skip:
+        section("2 demo world end to end", demo_section)
+    if args.large_events > 0 and "large" not in skip:
         section(f"3 large world (~{args.large_events / 1e6:.0f} million events)", large_section)
 
     print("\n== summary")
