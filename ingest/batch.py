@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import polars as pl
+import pyarrow as pa
 
 from ingest.registry import REGISTRY, REGISTRY_SCHEMA
 from ingest.schemas import RAW_SCHEMA
@@ -24,6 +25,9 @@ from ingest.schemas import RAW_SCHEMA
 # Rows held before the batch is written: bounds memory (~250 MB of movement rows), while a
 # batch of small files still shares one commit.
 MAX_BATCH_ROWS = 1_000_000
+
+
+ROW_GROUP_ROWS = 122_880   # DuckDB's row-group size
 
 
 def insert_frame(con, table: str, frame: pl.DataFrame, schema: str = RAW_SCHEMA) -> None:
@@ -35,7 +39,11 @@ def insert_frame(con, table: str, frame: pl.DataFrame, schema: str = RAW_SCHEMA)
                 if c in frame.columns and frame.schema[c] == pl.String]
     if constant:
         frame = frame.with_columns(pl.col(constant).cast(pl.Categorical))
-    con.register("_delivery", frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    arrow = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    # DuckDB scans one Arrow record batch on one thread: batches of a row group's size let the
+    # insert use every core (measured: half the insert time for a million rows).
+    arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=ROW_GROUP_ROWS), schema=arrow.schema)
+    con.register("_delivery", arrow)
     try:
         con.execute(f"INSERT INTO {schema}.{table} BY NAME SELECT * FROM _delivery")
     finally:
