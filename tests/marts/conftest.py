@@ -9,7 +9,7 @@ import pytest
 
 from .dbt_runner import CITY_LAYER, run_dbt
 
-DEMO_CITIES = ["dortmund", "duesseldorf"]   # Duisburg's xlsx writing is too slow for the suite
+DEMO_CITIES = ["dortmund", "duesseldorf", "duisburg"]
 DEMO_SCALE, DEMO_SEED = 0.02, 20190101
 
 

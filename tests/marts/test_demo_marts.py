@@ -30,6 +30,14 @@ def test_dortmund_eu2_registered_three_years(demo_con):
     _within("dortmund_eu2_registered_3y", share)
 
 
+def test_duisburg_eu2_registered_three_years_more_than_16_percent(demo_con):
+    share = demo_con.execute("""
+        select sum(persons_ge_3y) / sum(persons) from marts.fct_dwell_time_stock
+        where city = 'duisburg' and nationality_group = 'EU2' and district_code = 'INSGESAMT'
+          and month(stichtag) = 12""").fetchone()[0]
+    _within("duisburg_eu2_registered_3y", share)
+
+
 def test_dortmund_nordstadt_eu2_inflows_about_the_stock(demo_con):
     ratio = demo_con.execute(f"""
         select sum(inflows) / sum(stock_end) from marts.fct_fluctuation
