@@ -152,6 +152,7 @@ def create_raw_tables(con) -> None:
     for table in COLUMNS:
         con.execute(create_table_sql(table))
     create_meta_tables(con)
+    write_city_configs(con)
 
 
 # Bookkeeping tables in schema `meta` (shared by ingest, quality and reports).
@@ -175,6 +176,13 @@ META_TABLES_SQL: dict[str, str] = {
         city VARCHAR NOT NULL, source VARCHAR NOT NULL, form VARCHAR NOT NULL DEFAULT '',
         period VARCHAR NOT NULL, check_name VARCHAR NOT NULL, reason VARCHAR,
         blocked_at TIMESTAMP NOT NULL""",
+    # The configured cities (ingest/cities/*.yaml and CITY_CONFIG_DIR), rewritten on every load:
+    # dbt's dim_cities reads this, so a new city is one configuration file and nothing else.
+    "cities": """
+        slug VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, country VARCHAR NOT NULL,
+        official_key VARCHAR NOT NULL, key_type VARCHAR NOT NULL, dialect VARCHAR NOT NULL,
+        optionskommune BOOLEAN NOT NULL, alliances VARCHAR NOT NULL, delivers_sgb2 BOOLEAN NOT NULL,
+        registration_rule VARCHAR NOT NULL, notes VARCHAR""",
     # Every validation result (quality record).
     "quality_results": """
         run_id VARCHAR, checked_at TIMESTAMP NOT NULL, city VARCHAR, asset VARCHAR NOT NULL,
@@ -188,3 +196,18 @@ def create_meta_tables(con) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     for name, cols in META_TABLES_SQL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.{name} ({cols})")
+
+
+REGISTRATION_RULE = {"DE": "DE_2_WEEKS", "NL": "NL_4_MONTHS"}   # codes of seeds/registration_rules.csv
+
+
+def write_city_configs(con) -> None:
+    """Replace `meta.cities` with the cities configured now (one transaction-safe statement pair)."""
+    from ingest.config import load_cities
+
+    rows = [(c.slug, c.name, c.country, c.official_key, c.key_type, c.dialect, c.optionskommune,
+             "|".join(c.alliances), "sgb2" in c.sources, REGISTRATION_RULE[c.country], c.notes)
+            for c in load_cities().values()]
+    con.execute(f"DELETE FROM {META_SCHEMA}.cities")
+    if rows:
+        con.executemany(f"INSERT INTO {META_SCHEMA}.cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

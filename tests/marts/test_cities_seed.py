@@ -1,64 +1,40 @@
-"""The dbt seed `cities.csv` must say what ingest/cities/*.yaml say (dbt cannot read YAML)."""
+"""dim_cities comes from the city configuration files alone (meta.cities, written by ingest)."""
 from __future__ import annotations
 
-import csv
-import sys
+import duckdb
 
-import pytest
-
-from ingest.config import CITY_DIR_DEFAULT, REPO_ROOT, _load_city
-
-SEED = REPO_ROOT / "dbt_project" / "seeds" / "cities.csv"
-RULES = REPO_ROOT / "dbt_project" / "seeds" / "registration_rules.csv"
-HOW_TO_FIX = ("a city is added (or changed) in BOTH ingest/cities/<slug>.yaml and "
-              "dbt_project/seeds/cities.csv")
+from ingest.config import load_cities
+from ingest.schemas import create_raw_tables
 
 
-def _seed_rows() -> dict[str, dict]:
-    with SEED.open(encoding="utf-8") as fh:
-        return {r["slug"]: r for r in csv.DictReader(fh)}
+def test_meta_cities_mirrors_every_configuration_file():
+    con = duckdb.connect()
+    create_raw_tables(con)
+    rows = {r[0]: r for r in con.execute(
+        "select slug, name, country, official_key, dialect, optionskommune, alliances, delivers_sgb2, "
+        "registration_rule from meta.cities").fetchall()}
+    configs = load_cities()
+    assert set(rows) == set(configs)
+    for slug, c in configs.items():
+        assert rows[slug][1:8] == (c.name, c.country, c.official_key, c.dialect, c.optionskommune,
+                                  "|".join(c.alliances), "sgb2" in c.sources)
+    assert rows["enschede"][8] == "NL_4_MONTHS" and rows["dortmund"][8] == "DE_2_WEEKS"
+    assert rows["enschede"][7] is False   # no SGB II in the Netherlands
 
 
-def _yaml_cities() -> dict:
-    # only the built-in folder: CITY_CONFIG_DIR of the environment must not change the result
-    return {p.stem: _load_city(p) for p in sorted(CITY_DIR_DEFAULT.glob("*.yaml"))}
-
-
-def test_same_cities_in_seed_and_yaml():
-    seed, cities = _seed_rows(), _yaml_cities()
-    assert sorted(seed) == sorted(cities), f"seed and YAML list different cities; {HOW_TO_FIX}"
-
-
-@pytest.mark.parametrize("slug", sorted(_yaml_cities()))
-def test_seed_row_agrees_with_yaml(slug):
-    cfg = _yaml_cities()[slug]
-    row = _seed_rows().get(slug)
-    assert row is not None, f"{slug} missing in cities.csv; {HOW_TO_FIX}"
-    expected = {
-        "name": cfg.name, "country": cfg.country, "official_key": cfg.official_key,
-        "key_type": cfg.key_type, "dialect": cfg.dialect,
-        "optionskommune": str(cfg.optionskommune).lower(),
-        "alliances": "|".join(cfg.alliances),
-        "delivers_sgb2": str("sgb2" in cfg.sources).lower(),
-    }
-    actual = {k: row[k] for k in expected}
-    assert actual == expected, f"{slug}: cities.csv differs from {slug}.yaml; {HOW_TO_FIX}"
-
-
-def test_every_city_has_a_registration_rule_of_its_country():
-    with RULES.open(encoding="utf-8") as fh:
-        rules = {r["rule_code"]: r for r in csv.DictReader(fh)}
-    for slug, row in _seed_rows().items():
-        rule = rules.get(row["registration_rule"])
-        assert rule is not None, f"{slug}: unknown registration_rule {row['registration_rule']!r}"
-        assert rule["country"] == row["country"], f"{slug}: rule of another country"
-
-
-def test_mismatch_is_detected(tmp_path, monkeypatch):
-    """The comparison itself can fail: a changed name in a copied seed is reported."""
-    bad = tmp_path / "cities.csv"
-    bad.write_text(SEED.read_text(encoding="utf-8").replace("Dortmund,DE", "Dortmund-Nord,DE"),
-                   encoding="utf-8")
-    monkeypatch.setattr(sys.modules[__name__], "SEED", bad)
-    with pytest.raises(AssertionError, match="BOTH"):
-        test_seed_row_agrees_with_yaml("dortmund")
+def test_a_ninth_city_is_one_configuration_file(tmp_path, monkeypatch):
+    extra = tmp_path / "cities"
+    extra.mkdir()
+    (extra / "essen.yaml").write_text(
+        "slug: essen\nname: Essen\ncountry: DE\nofficial_key: '05113000'\nkey_type: AGS\n"
+        "dialect: standard\nfile_format: csv\nsources: [meldewesen, bestand, gebiete]\nalliances: [alle]\n",
+        encoding="utf-8")
+    monkeypatch.setenv("CITY_CONFIG_DIR", str(extra))
+    con = duckdb.connect()
+    create_raw_tables(con)
+    assert con.execute("select name, official_key, delivers_sgb2 from meta.cities where slug = 'essen'"
+                       ).fetchone() == ("Essen", "05113000", False)
+    # rewritten, not appended: without the file the city is gone again
+    monkeypatch.delenv("CITY_CONFIG_DIR")
+    create_raw_tables(con)
+    assert con.execute("select count(*) from meta.cities where slug = 'essen'").fetchone()[0] == 0

@@ -15,5 +15,5 @@ select
     r.national_destatis_key,
     c.registration_rule,
     r.rule_en as registration_rule_note
-from {{ ref('cities') }} as c
+from {{ ref('stg_meta__cities') }} as c
 left join {{ ref('registration_rules') }} as r on r.rule_code = c.registration_rule

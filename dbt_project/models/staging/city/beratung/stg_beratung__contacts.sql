@@ -10,5 +10,5 @@ select
     {{ nationality_group('k.staatsangehoerigkeit', 'c.country', 'n.group_de') }} as nationality_group,
     {{ age_at('k.kontakt_datum', 'k.geburtsjahr') }} as age
 from contacts as k
-left join {{ ref('cities') }} as c on c.slug = k.city
+left join {{ ref('stg_meta__cities') }} as c on c.slug = k.city
 left join {{ ref('nationalities') }} as n on n.destatis_key = k.staatsangehoerigkeit

@@ -11,7 +11,7 @@ keyed as (
         c.country,
         {{ effective_nationality_key('p.staatsangehoerigkeit', 'p.staatsangehoerigkeit_2', 'c.country') }} as nationality_key
     from persons as p
-    left join {{ ref('cities') }} as c on c.slug = p.city
+    left join {{ ref('stg_meta__cities') }} as c on c.slug = p.city
 )
 
 select

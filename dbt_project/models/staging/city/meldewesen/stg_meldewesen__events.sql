@@ -12,7 +12,7 @@ keyed as (
         c.country,
         {{ effective_nationality_key('e.staatsangehoerigkeit', 'e.staatsangehoerigkeit_2', 'c.country') }} as nationality_key
     from events as e
-    left join {{ ref('cities') }} as c on c.slug = e.city
+    left join {{ ref('stg_meta__cities') }} as c on c.slug = e.city
 )
 
 select

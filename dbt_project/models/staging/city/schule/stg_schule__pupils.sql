@@ -27,5 +27,5 @@ select
         else 'AUSSERHALB'
     end as residence_district
 from pupils as p
-left join {{ ref('cities') }} as c on c.slug = p.city
+left join {{ ref('stg_meta__cities') }} as c on c.slug = p.city
 left join current_keys as nk on nk.iso3 = p.staatsangehoerigkeit_iso3

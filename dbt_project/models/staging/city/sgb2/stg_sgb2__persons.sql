@@ -11,5 +11,5 @@ select
     {{ age_at('p.monat', 'p.geburtsjahr') }} as age,
     p.delivery_version < 2 as is_provisional
 from persons as p
-left join {{ ref('cities') }} as c on c.slug = p.city
+left join {{ ref('stg_meta__cities') }} as c on c.slug = p.city
 left join {{ ref('nationalities') }} as n on n.destatis_key = p.staatsangehoerigkeit
