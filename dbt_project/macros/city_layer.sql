@@ -65,3 +65,22 @@ bool_or(coalesce({{ flag }}, false) or {{ value }} is null)
 (case when {{ denominator }} is null or {{ denominator }} = 0 then null
       else {{ factor }} * ({{ numerator }})::double / ({{ denominator }}) end)
 {%- endmacro %}
+
+
+{# District and nationality group of a row of `group_by_district_group_totals`: 'INSGESAMT' on the
+   total rows, so every mart marks its totals the same way. #}
+{% macro district_group_columns() -%}
+case when grouping(district_code) = 1 then 'INSGESAMT' else district_code end as district_code,
+        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group
+{%- endmacro %}
+
+
+{# Cells by district x nationality group within `keys`, plus the totals over either and both. #}
+{% macro group_by_district_group_totals(keys) -%}
+group by grouping sets (
+        ({{ keys }}, district_code, nationality_group),
+        ({{ keys }}, district_code),
+        ({{ keys }}, nationality_group),
+        ({{ keys }})
+    )
+{%- endmacro %}

@@ -20,8 +20,7 @@ with persons as (
 aggregated as (
     select
         city, stichtag,
-        case when grouping(district_code) = 1 then 'INSGESAMT' else district_code end as district_code,
-        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
+        {{ district_group_columns() }},
         count(*)::bigint as persons,
         count_if(born_in_city)::bigint as persons_born_in_city,
         count_if(zuzug_left_censored)::bigint as persons_left_censored,
@@ -31,12 +30,7 @@ aggregated as (
         quantile_cont(years_in_city, 0.5) as median_years,
         list(struct_pack(y := years_in_city, lb := is_lower_bound)) as obs
     from persons
-    group by grouping sets (
-        (city, stichtag, district_code, nationality_group),
-        (city, stichtag, district_code),
-        (city, stichtag, nationality_group),
-        (city, stichtag)
-    )
+    {{ group_by_district_group_totals('city, stichtag') }}
 )
 
 select

@@ -36,33 +36,21 @@ flows_by_period as (
 flows as (
     select
         city, period_type, period_key,
-        case when grouping(district_code) = 1 then 'INSGESAMT' else district_code end as district_code,
-        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
+        {{ district_group_columns() }},
         {% for c in flow_cols %}sum({{ c }})::bigint as {{ c }}{{ ',' if not loop.last }}
         {% endfor %}
     from flows_by_period
-    group by grouping sets (
-        (city, period_type, period_key, district_code, nationality_group),
-        (city, period_type, period_key, district_code),
-        (city, period_type, period_key, nationality_group),
-        (city, period_type, period_key)
-    )
+    {{ group_by_district_group_totals('city, period_type, period_key') }}
 ),
 
 stocks as (
     select
         city, stichtag,
-        case when grouping(district_code) = 1 then 'INSGESAMT' else district_code end as district_code,
-        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
+        {{ district_group_columns() }},
         sum(persons)::bigint as persons
     from {{ ref('int_population_counts') }}
     where not is_projected
-    group by grouping sets (
-        (city, stichtag, district_code, nationality_group),
-        (city, stichtag, district_code),
-        (city, stichtag, nationality_group),
-        (city, stichtag)
-    )
+    {{ group_by_district_group_totals('city, stichtag') }}
     union all
     select city, stichtag, district_code,
            case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,

@@ -52,17 +52,11 @@ stock_for_month as (
 denominators as (
     select
         city, stichtag,
-        case when grouping(district_code) = 1 then 'INSGESAMT' else district_code end as district_code,
-        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
+        {{ district_group_columns() }},
         sum(persons_15_64)::bigint as registered_15_64
     from {{ ref('int_population_counts') }}
     where not is_projected
-    group by grouping sets (
-        (city, stichtag, district_code, nationality_group),
-        (city, stichtag, district_code),
-        (city, stichtag, nationality_group),
-        (city, stichtag)
-    )
+    {{ group_by_district_group_totals('city, stichtag') }}
 )
 
 select
