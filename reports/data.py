@@ -12,7 +12,9 @@ layers"); `ALIASES` renames the producing models' names to the report's:
   is_blocked, is_provisional, is_break, is_not_comparable, not_comparable_reason
   (-> comparability_note), rank_among_cities (-> rank), n_cities_ranked. The report keeps the
   breakdowns in `REPORT_BREAKDOWNS` (the nationality groups, the summary group AUSL, totals).
-- `reference.indicator_catalogue`: indicator_id, topic, unit, name_de/_en/_nl, definition.
+- `reference.indicator_catalogue`: indicator_id, topic, unit, name_de/_en/_nl, definition, caveats,
+  reading_aid (English) and their German/Dutch columns definition_de/_nl, unit_de/_nl, caveats_de/_nl,
+  reading_aid_de/_nl.
 - `alliance.fct_retention_curves`: city, nationality_group (-> group_code), arrival_year,
   months, retention, ci_lower, ci_upper.
 - `alliance.fct_dunkelziffer_estimates`: city, period, nationality_group, age_band, quantity,
@@ -225,10 +227,25 @@ def _shape_frames(frames: dict, cities: dict[str, str], quarter: str) -> None:
         frames["dunkelziffer"] = dz.join(latest, on="city").filter(pl.col("period") == pl.col("_latest")).drop("_latest")
 
 
+# Catalogue texts with a translation per language: English in the column without suffix,
+# German and Dutch in `<field>_de` / `<field>_nl`.
+CATALOGUE_TEXTS = ("definition", "caveats", "reading_aid")
+
+
+def _text_in(row: dict, field: str, lang: str) -> str:
+    """`<field>_<lang>`, or the English `<field>` where that cell is empty or missing."""
+    return (row.get(f"{field}_{lang}") or "").strip() or (row.get(field) or "").strip()
+
+
 def catalogue_entry(data: ReportData, indicator_id: str, lang: str) -> dict:
-    """Name, definition and unit of an indicator in `lang` (falls back to the id, never fails)."""
+    """Name, definition, caveats, reading aid and unit of an indicator in `lang` (falls back to
+    English for an empty cell and to the id for an unknown indicator; never fails).
+
+    `unit` is the report's unit kind (count, percent, ...) that formats values; `unit_text` the
+    catalogue's unit in `lang` for display."""
     cat = data.frame("catalogue")
-    entry = {"name": indicator_id, "definition": "", "unit": "", "topic": ""}
+    entry = {"name": indicator_id, "unit": "", "unit_text": "", "topic": ""}
+    entry.update({field: "" for field in CATALOGUE_TEXTS})
     if cat is None or "indicator_id" not in cat.columns:
         return entry
     rows = cat.filter(pl.col("indicator_id") == indicator_id)
@@ -236,9 +253,11 @@ def catalogue_entry(data: ReportData, indicator_id: str, lang: str) -> dict:
         return entry
     row = rows.row(0, named=True)
     entry["name"] = row.get(f"name_{lang}") or row.get("name_de") or indicator_id
-    # the catalogue's definition is in English; a translated column wins where it exists
-    entry["definition"] = row.get(f"definition_{lang}") or row.get("definition") or ""
+    for field in CATALOGUE_TEXTS:
+        entry[field] = _text_in(row, field, lang)
     entry["unit"] = row.get("unit") or ""
+    # _shape_frames keeps the catalogue's own English unit as source_unit
+    entry["unit_text"] = (row.get(f"unit_{lang}") or "").strip() or row.get("source_unit") or entry["unit"]
     entry["topic"] = row.get("topic") or ""
     return entry
 

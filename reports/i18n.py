@@ -1,7 +1,8 @@
 """Labels and number formats of the reports in German (default), Dutch and English.
 
-Indicator names and definitions come from the indicator catalogue (columns `name_<lang>`,
-`definition_<lang>`); this module only holds the report's own wording.
+Indicator names and texts come from the indicator catalogue (columns `name_<lang>`, and
+`definition`, `unit`, `caveats`, `reading_aid` in English, `<column>_de` / `<column>_nl` in German
+and Dutch); this module only holds the report's own wording.
 """
 from __future__ import annotations
 
@@ -76,6 +77,8 @@ LABELS: dict[str, dict[str, str]] = {
     "difference": {"de": "Differenz", "nl": "Verschil", "en": "Difference"},
     "definition": {"de": "Definition", "nl": "Definitie", "en": "Definition"},
     "unit": {"de": "Einheit", "nl": "Eenheid", "en": "Unit"},
+    "caveats": {"de": "Einschränkungen", "nl": "Kanttekeningen", "en": "Caveats"},
+    "reading_aid": {"de": "Lesehilfe", "nl": "Leeswijzer", "en": "Reading aid"},
     "unit_count": {"de": "Anzahl (Fälle)", "nl": "aantal (gevallen)", "en": "number (cases)"},
     "unit_persons": {"de": "Personen", "nl": "personen", "en": "persons"},
     "unit_index": {"de": "Index (0–1)", "nl": "index (0–1)", "en": "index (0–1)"},

@@ -291,6 +291,15 @@ def methods(ctx):
     if cat is None:
         return "\n".join(out + [_no_data(ctx)])
     for iid in cat["indicator_id"].to_list():
-        e = catalogue_entry(ctx.data, iid, ctx.lang)
-        out.append(f"**{e['name']}** (`{iid}`{', ' + e['unit'] if e['unit'] else ''}): {e['definition']}\n")
+        out.append(glossary_entry(catalogue_entry(ctx.data, iid, ctx.lang), iid, ctx.lang))
     return "\n".join(out)
+
+
+def glossary_entry(e: dict, indicator_id: str, lang: str) -> str:
+    """One indicator of the glossary: name, id and unit, definition, caveats, reading aid."""
+    unit = f", {i18n.t('unit', lang)}: {e['unit_text']}" if e["unit_text"] else ""
+    text = [f"**{e['name']}** (`{indicator_id}`{unit}): {e['definition']}"]
+    for key in ("caveats", "reading_aid"):
+        if e[key]:
+            text.append(f"*{i18n.t(key, lang)}:* {e[key]}")
+    return "  \n".join(text) + "\n"
