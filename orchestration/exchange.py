@@ -1,7 +1,10 @@
 """Exchange packages: what a city hands to the alliance hub, and how the hub takes it in.
 
 A package holds the disclosure-controlled tables of one city and one quarter as Parquet files
-plus `manifest.json` (checksums, city, period, schema version, basis, created_at, synthetic).
+(schema 2.0: cells, quality gate, district cells, retention curves, Dunkelziffer estimates,
+register vs official; contracts in orchestration/exchange_tables.py) plus `manifest.json`
+(checksums and row counts of every file, city, period, schema version, basis, created_at,
+synthetic, and per file what "the quarter" means for that table).
 Nothing person-level leaves the city layer: the export re-checks the disclosure rules and the
 column names before it writes, the import checks them again before it loads (a hub must not
 trust a package it did not build).
@@ -30,76 +33,31 @@ import duckdb
 import polars as pl
 
 from ingest.config import landing_dir, warehouse_path
+from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exported for callers)
+    CELL_COLUMNS, DISTRICT_CELL_COLUMNS, DUNKELZIFFER_COLUMNS, FORBIDDEN_COLUMN_RE, GATE_COLUMNS,
+    POLARS_TYPES, REGISTER_VS_OFFICIAL_COLUMNS, RETENTION_COLUMNS, SUPPRESSION_GROUP, TABLES,
+    TABLES_BY_FILE, PackageTable, cell_problems,
+)
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
+# Files each readable schema version holds. 1.0 packages (cells and quality gate only) are still
+# imported: the hub then simply has no district cells, curves, estimates or comparison for them.
+SCHEMA_FILES: dict[str, tuple[str, ...]] = {
+    "1.0": ("cells.parquet", "quality_gate.parquet"),
+    "2.0": tuple(t.file for t in TABLES),
+}
 MANIFEST = "manifest.json"
 IMPORT_SCHEMA = "exchange_import"
 QUARTER_RE = re.compile(r"^\d{4}-Q[1-4]$")
-# Column names that would betray person-level content (pseudonyms, addresses, record ids).
-FORBIDDEN_COLUMN_RE = re.compile(r"pseudonym|pseudoniem|adress|adres_|objekt_id|ereignis_id|person", re.I)
-
-# Package file -> (warehouse relation, column -> DuckDB type). The column lists are the contract
-# between exporting city and importing hub; a change needs a new SCHEMA_VERSION.
-CELL_COLUMNS: dict[str, str] = {
-    "city": "VARCHAR", "country": "VARCHAR", "period": "VARCHAR", "indicator_id": "VARCHAR",
-    "breakdown": "VARCHAR", "group_value": "VARCHAR", "is_total": "BOOLEAN", "basis": "VARCHAR",
-    "method": "VARCHAR", "is_provisional": "BOOLEAN", "is_break": "BOOLEAN",
-    "numerator": "DOUBLE", "denominator": "DOUBLE", "value": "DOUBLE",
-    "ci_lower": "DOUBLE", "ci_upper": "DOUBLE", "is_suppressed": "BOOLEAN",
-    "suppression_reason": "VARCHAR",
-}
-GATE_COLUMNS: dict[str, str] = {
-    "city": "VARCHAR", "period": "VARCHAR", "source": "VARCHAR", "form": "VARCHAR",
-    "applies_to_all_periods": "BOOLEAN", "check_names": "VARCHAR", "reason": "VARCHAR",
-    "first_blocked_delivery_period": "VARCHAR", "last_blocked_at": "TIMESTAMP",
-}
-PACKAGE_FILES: dict[str, tuple[str, dict[str, str]]] = {
-    "cells.parquet": ("exchange.fct_exchange_cells", CELL_COLUMNS),
-    "quality_gate.parquet": ("exchange.fct_exchange_quality_gate", GATE_COLUMNS),
-}
-IMPORT_TABLES = {"cells.parquet": "cells", "quality_gate.parquet": "quality_gate"}
-SUPPRESSION_GROUP = ["city", "period", "indicator_id", "basis", "breakdown"]
 
 
 class PackageRejected(Exception):
     """A package that must not be loaded; the message says why."""
 
 
-# --- disclosure rules, re-checked on both sides --------------------------------------------
-
 def disclosure_problems(cells: pl.DataFrame) -> list[str]:
-    """Violations of the disclosure rules in a cell table (empty list = clean).
-
-    Mirrors macros/disclosure_control.sql: no register count of 1 or 2 published, suppressed
-    cells carry no numbers, and no group with a published total hides exactly one detail cell.
-    """
-    problems = [f"column {c!r} looks person-level" for c in cells.columns if FORBIDDEN_COLUMN_RE.search(c)]
-    if cells.is_empty():
-        return problems
-    register = cells.filter(pl.col("basis").fill_null("register") == "register")
-    small = register.filter(
-        ~pl.col("is_suppressed")
-        # by magnitude, rounded, as the macro does: an estimate of -1 or 1.4 is as telling as a count
-        & (pl.col("numerator").round(0).abs().is_between(1, 2)
-           | pl.col("denominator").round(0).abs().is_between(1, 2)).fill_null(False)
-    )
-    if small.height:
-        problems.append(f"{small.height} published cell(s) with a count of 1 or 2, e.g. "
-                        f"{small.select(SUPPRESSION_GROUP + ['group_value']).row(0)}")
-    numbers = ["numerator", "denominator", "value", "ci_lower", "ci_upper"]
-    leaky = cells.filter(pl.col("is_suppressed") & pl.any_horizontal([pl.col(c).is_not_null() for c in numbers]))
-    if leaky.height:
-        problems.append(f"{leaky.height} suppressed cell(s) still carry numbers")
-    lonely = (
-        cells.group_by(SUPPRESSION_GROUP)
-        .agg((pl.col("is_total") & ~pl.col("is_suppressed")).sum().alias("open_totals"),
-             (~pl.col("is_total") & pl.col("is_suppressed")).sum().alias("hidden_cells"))
-        .filter((pl.col("open_totals") > 0) & (pl.col("hidden_cells") == 1))
-    )
-    if lonely.height:
-        problems.append(f"{lonely.height} group(s) hide a single cell next to a published total "
-                        f"(recoverable by subtraction), e.g. {lonely.row(0)[:len(SUPPRESSION_GROUP)]}")
-    return problems
+    """Violations of the disclosure rules in a table of exchange cells (empty list = clean)."""
+    return cell_problems(cells)
 
 
 # --- export -------------------------------------------------------------------------------
@@ -124,12 +82,20 @@ def _synthetic(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(flag)
 
 
-def _select(con, relation: str, columns: dict[str, str], city: str, quarter: str) -> pl.DataFrame:
-    cols = ", ".join(f"cast({c} as {t}) as {c}" for c, t in columns.items())
-    # A block of the area reference (period NULL) applies to every quarter: it travels along.
-    return con.execute(
-        f"select {cols} from {relation} where city = ? and (period = ? or period is null) "
-        f"order by all", [city, quarter]).pl()
+def _select(con, table: PackageTable, city: str, quarter: str) -> pl.DataFrame:
+    cols = ", ".join(f"cast({c} as {t}) as {c}" for c, t in table.columns.items())
+    scope = f"{table.scope_column} = ?" + (f" or {table.scope_column} is null" if table.all_periods_rows else "")
+    try:
+        return con.execute(f"select {cols} from {table.relation} where city = ? and ({scope}) order by all",
+                           [city, quarter]).pl()
+    except duckdb.CatalogException as exc:
+        raise ValueError(f"{table.relation} missing or not of schema {SCHEMA_VERSION} - build the "
+                         f"exchange layer (dbt) first: {exc}") from exc
+
+
+def package_problems(frames: dict[str, pl.DataFrame]) -> list[str]:
+    """Disclosure problems of every table of a package, prefixed with the file name."""
+    return [f"{name}: {p}" for name, frame in frames.items() for p in TABLES_BY_FILE[name].check(frame)]
 
 
 def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | None = None,
@@ -148,7 +114,7 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
 
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        frames = {name: _select(con, rel, cols, city, quarter) for name, (rel, cols) in PACKAGE_FILES.items()}
+        frames = {t.file: _select(con, t, city, quarter) for t in TABLES}
         synthetic = _synthetic(con)
     finally:
         con.close()
@@ -156,7 +122,7 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
     cells = frames["cells.parquet"]
     if cells.is_empty() and frames["quality_gate.parquet"].is_empty():
         raise ValueError(f"nothing to export for {city} {quarter} in {warehouse}")
-    problems = disclosure_problems(cells)
+    problems = package_problems(frames)
     if problems:
         raise PackageRejected(f"refusing to export {city} {quarter}: " + "; ".join(problems))
 
@@ -167,7 +133,8 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
         for name, frame in frames.items():
             path = staging / name
             frame.write_parquet(path)
-            files[name] = {"sha256": _sha256(path), "rows": frame.height, "bytes": path.stat().st_size}
+            files[name] = {"sha256": _sha256(path), "rows": frame.height, "bytes": path.stat().st_size,
+                           "scope": TABLES_BY_FILE[name].scope}
         countries = sorted({c for c in cells.get_column("country").to_list() if c}) if cells.height else []
         manifest = {
             "package_id": f"{city}_{quarter}_{created_at.strftime('%Y%m%dT%H%M%S%fZ')}",
@@ -181,7 +148,8 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
             "files": files,
             "note": ("SYNTHETIC DEMO DATA - not real figures. " if synthetic else "")
                     + "Aggregated, disclosure-controlled tables only (counts of 1 or 2 suppressed "
-                      "with their complements); no person-level data.",
+                      "with their complements, estimates with intervals); no person-level data. "
+                      "Register vs official: the official values are as the statistical office published them.",
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         if target.exists():
@@ -201,6 +169,35 @@ class VerifiedPackage:
     frames: dict[str, pl.DataFrame]
 
 
+def _read_table(package_dir: Path, manifest: dict, table: PackageTable) -> pl.DataFrame:
+    name, listed = table.file, manifest["files"][table.file]
+    path = package_dir / name
+    digest = _sha256(path)
+    if digest != listed.get("sha256"):
+        raise PackageRejected(f"{name}: checksum mismatch (file changed after export): "
+                              f"manifest {listed.get('sha256')}, file {digest}")
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:   # noqa: BLE001 - any unreadable file is a rejected package
+        raise PackageRejected(f"{name}: not a readable Parquet file ({exc})") from exc
+    if frame.columns != list(table.columns):
+        raise PackageRejected(f"{name}: columns {frame.columns} differ from the contract {list(table.columns)}")
+    wrong = [f"{c} {frame.schema[c]} (contract {t})" for c, t in table.columns.items()
+             if frame.schema[c] != pl.Null and frame.schema[c].base_type() != POLARS_TYPES[t]]
+    if wrong:
+        raise PackageRejected(f"{name}: column types differ from the contract: {', '.join(wrong)}")
+    if frame.height != listed.get("rows"):
+        raise PackageRejected(f"{name}: {frame.height} rows, manifest says {listed.get('rows')}")
+    scope = pl.col(table.scope_column)
+    in_scope = (scope.is_null() | (scope == manifest["period"])) if table.all_periods_rows \
+        else (scope == manifest["period"]).fill_null(False)
+    foreign = frame.filter((pl.col("city") != manifest["city"]) | ~in_scope)
+    if foreign.height:
+        raise PackageRejected(f"{name}: {foreign.height} row(s) of another city or period than "
+                              f"{manifest['city']} {manifest['period']} ({table.scope_column})")
+    return frame
+
+
 def verify_package(package_dir: Path) -> VerifiedPackage:
     """Check a package completely; raise PackageRejected with the reason, else return its content."""
     package_dir = Path(package_dir)
@@ -214,47 +211,33 @@ def verify_package(package_dir: Path) -> VerifiedPackage:
     for key in ("schema_version", "city", "period", "created_at", "synthetic", "files", "basis", "package_id"):
         if key not in manifest:
             raise PackageRejected(f"{manifest_path}: field {key!r} missing")
-    if manifest["schema_version"] != SCHEMA_VERSION:
+    expected = SCHEMA_FILES.get(manifest["schema_version"])
+    if expected is None:
         raise PackageRejected(f"schema version {manifest['schema_version']!r} not supported "
-                              f"(this hub reads {SCHEMA_VERSION!r})")
+                              f"(this hub reads {', '.join(sorted(SCHEMA_FILES))})")
     if not QUARTER_RE.match(str(manifest["period"])):
         raise PackageRejected(f"period {manifest['period']!r} is not a quarter YYYY-Qn")
     listed = set(manifest["files"])
-    if listed != set(PACKAGE_FILES):
-        raise PackageRejected(f"manifest lists {sorted(listed)}, expected {sorted(PACKAGE_FILES)}")
+    if listed != set(expected):
+        raise PackageRejected(f"manifest lists {sorted(listed)}, schema {manifest['schema_version']} "
+                              f"expects {sorted(expected)}")
     present = {p.name for p in package_dir.iterdir()} - {MANIFEST}
     if present != listed:
         raise PackageRejected(f"files on disk {sorted(present)} differ from the manifest {sorted(listed)}")
 
-    frames: dict[str, pl.DataFrame] = {}
-    for name, (_, columns) in PACKAGE_FILES.items():
-        path = package_dir / name
-        digest = _sha256(path)
-        if digest != manifest["files"][name].get("sha256"):
-            raise PackageRejected(f"{name}: checksum mismatch (file changed after export): "
-                                  f"manifest {manifest['files'][name].get('sha256')}, file {digest}")
-        frame = pl.read_parquet(path)
-        if frame.columns != list(columns):
-            raise PackageRejected(f"{name}: columns {frame.columns} differ from schema {SCHEMA_VERSION} {list(columns)}")
-        if frame.height != manifest["files"][name].get("rows"):
-            raise PackageRejected(f"{name}: {frame.height} rows, manifest says {manifest['files'][name].get('rows')}")
-        foreign = frame.filter((pl.col("city") != manifest["city"])
-                               | (pl.col("period").is_not_null() & (pl.col("period") != manifest["period"])))
-        if foreign.height:
-            raise PackageRejected(f"{name}: {foreign.height} row(s) of another city or period than "
-                                  f"{manifest['city']} {manifest['period']}")
-        frames[name] = frame
-    problems = disclosure_problems(frames["cells.parquet"])
+    frames = {name: _read_table(package_dir, manifest, TABLES_BY_FILE[name]) for name in expected}
+    problems = package_problems(frames)
     if problems:
         raise PackageRejected("disclosure rules violated: " + "; ".join(problems))
     return VerifiedPackage(manifest, frames)
 
 
-def _create_import_tables(con) -> None:
+def create_import_tables(con) -> None:
+    """The empty exchange_import.* tables (every table of the current schema, plus packages)."""
     con.execute(f"create schema if not exists {IMPORT_SCHEMA}")
-    for name, (_, columns) in PACKAGE_FILES.items():
-        cols = ", ".join(f"{c} {t}" for c, t in columns.items())
-        con.execute(f"create table if not exists {IMPORT_SCHEMA}.{IMPORT_TABLES[name]} "
+    for table in TABLES:
+        cols = ", ".join(f"{c} {t}" for c, t in table.columns.items())
+        con.execute(f"create table if not exists {IMPORT_SCHEMA}.{table.import_table} "
                     f"({cols}, package_id VARCHAR, imported_at TIMESTAMP)")
     con.execute(f"""create table if not exists {IMPORT_SCHEMA}.packages (
         package_id VARCHAR PRIMARY KEY, city VARCHAR, period VARCHAR, country VARCHAR,
@@ -266,7 +249,8 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
     """Verify a package and load it into exchange_import.* (one transaction).
 
     The newest package of a (city, quarter) wins: an older one is rejected, the same one again
-    is a no-op, a newer one replaces the rows of its predecessor.
+    is a no-op, a newer one replaces every row of its predecessor (in all tables, also those a
+    1.0 package does not carry).
     """
     pkg = verify_package(package_dir)
     m = pkg.manifest
@@ -275,7 +259,7 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
     con = duckdb.connect(str(warehouse))
     con.execute("SET enable_progress_bar = false")  # no progress bars in logs
     try:
-        _create_import_tables(con)
+        create_import_tables(con)
         current = con.execute(
             f"select package_id, created_at from {IMPORT_SCHEMA}.packages "
             f"where city = ? and period = ? and status = 'current'", [m["city"], m["period"]]).fetchone()
@@ -287,15 +271,21 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
         rows = 0
         con.execute("begin transaction")
         try:
-            for name, frame in pkg.frames.items():
-                table = f"{IMPORT_SCHEMA}.{IMPORT_TABLES[name]}"
-                con.execute(f"delete from {table} where city = ? and period = ?", [m["city"], m["period"]])
-                if name == "quality_gate.parquet":   # all-period blocks of this city: the newest package says
-                    con.execute(f"delete from {table} where city = ? and period is null", [m["city"]])
+            for table in TABLES:
+                target = f"{IMPORT_SCHEMA}.{table.import_table}"
+                # rows of earlier packages of this city-quarter (snapshot tables carry other
+                # periods in their rows, so by package, not by period)
+                con.execute(f"delete from {target} where package_id in (select package_id from "
+                            f"{IMPORT_SCHEMA}.packages where city = ? and period = ?)", [m["city"], m["period"]])
+                if table.all_periods_rows:   # all-period blocks of this city: the newest package says
+                    con.execute(f"delete from {target} where city = ? and {table.scope_column} is null", [m["city"]])
+                frame = pkg.frames.get(table.file)
+                if frame is None or frame.is_empty():
+                    continue
                 loaded = frame.with_columns(pl.lit(m["package_id"]).alias("package_id"),
                                             pl.lit(now).alias("imported_at"))
                 con.register("incoming", loaded.to_arrow())
-                con.execute(f"insert into {table} by name select * from incoming")
+                con.execute(f"insert into {target} by name select * from incoming")
                 con.unregister("incoming")
                 rows += frame.height
             con.execute(f"update {IMPORT_SCHEMA}.packages set status = 'replaced' "

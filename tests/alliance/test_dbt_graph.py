@@ -15,6 +15,9 @@ DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 PROJECT = REPO_ROOT / "dbt_project"
 PUBLISHED_FOLDERS = ("marts", "exchange", "alliance")      # marts/ includes marts/official
 EXCHANGE_BOUNDARY_SCHEMA = "exchange"
+# The alliance reads what the hub knows (local rows plus imported exchange packages), never a
+# local exchange table directly - otherwise an imported city would be missing from it.
+HUB_PREFIX = "fct_exchange_hub_"
 
 
 def run_dbt(args, tmp: Path, warehouse: Path) -> subprocess.CompletedProcess:
@@ -37,8 +40,8 @@ def _folder(node: dict) -> str:
 
 
 def alliance_leaks(manifest: dict) -> list[str]:
-    """Paths from an alliance model to anything upstream that is not an exchange-layer model
-    (schema `exchange`), a seed or another alliance model."""
+    """Paths from an alliance model to anything upstream that is not an exchange hub model
+    (schema `exchange`, fct_exchange_hub_*), a seed or another alliance model."""
     nodes, parents = manifest["nodes"], manifest["parent_map"]
     leaks: list[str] = []
 
@@ -52,7 +55,9 @@ def alliance_leaks(manifest: dict) -> list[str]:
                 continue
             elif node["resource_type"] == "model" and _folder(node) == "exchange" \
                     and node["config"].get("schema") == EXCHANGE_BOUNDARY_SCHEMA:
-                continue                                       # the boundary: disclosure-controlled
+                if not node["name"].startswith(HUB_PREFIX):    # disclosure-controlled, but local only
+                    leaks.append(" <- ".join(chain) + " (not a hub model)")
+                continue                                       # the boundary: the hub models
             elif node["resource_type"] == "model" and _folder(node) == "alliance":
                 walk(parent, chain)
             else:
@@ -72,31 +77,45 @@ def test_alliance_depends_on_person_level_only_through_exchange(manifest):
     assert alliance_leaks(manifest) == []
 
 
+def test_every_exchange_table_of_a_package_has_a_hub_model(manifest):
+    """Each table an exchange package carries reaches the alliance through a hub model."""
+    from orchestration.exchange_tables import TABLES
+    names = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    locals_ = {t.relation.split(".")[1] for t in TABLES}
+    assert locals_ <= names
+    assert {"fct_exchange_hub_" + n.removeprefix("fct_exchange_") for n in locals_} <= names
+
+
 def test_leak_detector_catches_a_bad_graph():
     """The check above can fail: an alliance model reading a staging model, directly or via
     another alliance model, and one reading a source."""
     def model(name, folder, schema):
-        return {"resource_type": "model", "original_file_path": f"models/{folder}/{name}.sql",
+        return {"resource_type": "model", "name": name, "original_file_path": f"models/{folder}/{name}.sql",
                 "config": {"schema": schema}}
     nodes = {
         "model.p.fct_intercity": model("fct_intercity", "alliance", "alliance"),
         "model.p.fct_helper": model("fct_helper", "alliance", "alliance"),
+        "model.p.fct_exchange_hub_cells": model("fct_exchange_hub_cells", "exchange", "exchange"),
         "model.p.fct_exchange_cells": model("fct_exchange_cells", "exchange", "exchange"),
         "model.p.int_exchange__cells": model("int_exchange__cells", "exchange", "intermediate"),
         "model.p.stg_meldewesen__events": model("stg_meldewesen__events", "staging", "staging"),
         "model.p.fct_direct": model("fct_direct", "alliance", "alliance"),
+        "model.p.fct_local": model("fct_local", "alliance", "alliance"),
     }
     parents = {
-        "model.p.fct_intercity": ["model.p.fct_exchange_cells", "model.p.fct_helper"],
+        "model.p.fct_intercity": ["model.p.fct_exchange_hub_cells", "model.p.fct_helper"],
         "model.p.fct_helper": ["model.p.stg_meldewesen__events"],
+        "model.p.fct_exchange_hub_cells": ["model.p.fct_exchange_cells"],
         "model.p.fct_exchange_cells": ["model.p.int_exchange__cells"],
         "model.p.fct_direct": ["model.p.int_exchange__cells", "source.p.raw.meldewesen"],
+        "model.p.fct_local": ["model.p.fct_exchange_cells"],
     }
     leaks = alliance_leaks({"nodes": nodes, "parent_map": parents})
     assert "model.p.fct_intercity <- model.p.fct_helper <- model.p.stg_meldewesen__events" in leaks
     assert "model.p.fct_direct <- model.p.int_exchange__cells" in leaks
     assert "model.p.fct_direct <- source.p.raw.meldewesen" in leaks
-    assert not [l for l in leaks if l.endswith("fct_exchange_cells")]
+    assert "model.p.fct_local <- model.p.fct_exchange_cells (not a hub model)" in leaks
+    assert not [l for l in leaks if "fct_exchange_hub_cells" in l]
 
 
 def _published_models(manifest):

@@ -1,7 +1,8 @@
 {{ config(alias='fct_dunkelziffer_estimates') }}
 {#
   Dunkelziffer estimates of every method with point, 95 % interval, interval method,
-  assumptions and warnings, disclosure-controlled in the exchange layer (no JSON inputs).
+  assumptions and warnings, disclosure-controlled in the exchange layer (no JSON inputs); from
+  the hub (local or imported packages).
   `is_recommended` marks the method estimation/METHODS.md recommends for the stratum.
 #}
 select
@@ -27,4 +28,4 @@ select
     is_suppressed,
     suppression_reason,
     basis
-from {{ ref('fct_exchange_dunkelziffer_estimates') }}
+from {{ ref('fct_exchange_hub_dunkelziffer_estimates') }}

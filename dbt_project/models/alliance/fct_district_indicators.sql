@@ -1,6 +1,6 @@
 {#
   District indicators for planners: city x district x nationality group per quarter, from the
-  disclosure-controlled exchange district cells, with the catalogue's name and unit.
+  disclosure-controlled exchange district cells of the hub (local or imported packages), with the catalogue's name and unit.
 #}
 select
     d.city,
@@ -23,5 +23,5 @@ select
     d.suppression_reason,
     d.is_provisional,
     d.is_break
-from {{ ref('fct_exchange_district_cells') }} as d
+from {{ ref('fct_exchange_hub_district_cells') }} as d
 left join {{ ref('indicator_catalogue') }} as cat on cat.indicator_id = d.indicator_id

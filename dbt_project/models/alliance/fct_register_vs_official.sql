@@ -1,7 +1,8 @@
 {#
   Register against official migration figures per city, year and flow: both bases side by
   side (never summed), difference and ratio only where both exist; register counts of 1 or 2
-  withheld in the exchange layer.
+  withheld in the exchange layer. From the hub (local or imported packages): per city the
+  latest snapshot, as of `as_of_period`.
 #}
 select
     city,
@@ -9,6 +10,7 @@ select
     city_key,
     year,
     period,
+    as_of_period,
     flow,
     register_value,
     register_months,
@@ -23,4 +25,4 @@ select
     official_definition,
     is_suppressed,
     suppression_reason
-from {{ ref('fct_exchange_register_vs_official') }}
+from {{ ref('fct_exchange_hub_register_vs_official') }}

@@ -2,6 +2,7 @@
   Blocked city-quarters known to the alliance hub: local quality gate plus those reported in
   imported exchange packages (same precedence as fct_exchange_hub_cells).
 #}
+-- depends_on: {{ ref('fct_exchange_packages') }}  (the ref below sits in a conditional)
 {%- set imported = adapter.get_relation(database=target.database, schema='exchange_import', identifier='quality_gate') if execute else none %}
 
 with local_gate as (

@@ -4,6 +4,8 @@
   office; the register value is a count of the city layer and follows the primary rule: a
   register count of 1 or 2 is withheld together with the difference and ratio it would reveal.
   Status changes of 1 or 2 are withheld likewise. The two bases are never summed.
+  as_of_period: the city's latest delivered quarter - the table is a snapshot as of then and
+  travels in the exchange package of that quarter (NULL for cities without register data here).
 #}
 with cmp as (
     select
@@ -11,6 +13,13 @@ with cmp as (
         coalesce(register_value between 1 and 2, false) as hide_register,
         coalesce(register_status_changes between 1 and 2, false) as hide_status
     from {{ ref('fct_register_vs_official_migration') }}
+),
+
+as_of as (
+    select city, max(period_key) as as_of_period
+    from {{ ref('fct_fluctuation') }}
+    where period_type = 'quarter'
+    group by city
 )
 
 select
@@ -19,6 +28,7 @@ select
     city_key,
     year,
     year::varchar as period,
+    a.as_of_period,
     flow,
     case when not hide_register then register_value end as register_value,
     register_months,
@@ -34,3 +44,4 @@ select
     hide_register as is_suppressed,
     case when hide_register then 'primary' when hide_status then 'primary (status changes)' end as suppression_reason
 from cmp
+left join as_of as a using (city)
