@@ -43,6 +43,11 @@ def reports_output_dir() -> Path:
     return _path_from_env("REPORTS_OUTPUT_DIR", REPO_ROOT / "reports" / "output")
 
 
+def exchange_outbox_dir() -> Path:
+    """Where exchange packages for the alliance hub are written (EXCHANGE_OUTBOX_DIR, default data/exchange/outbox)."""
+    return _path_from_env("EXCHANGE_OUTBOX_DIR", REPO_ROOT / "data" / "exchange" / "outbox")
+
+
 def city_config_dirs() -> list[Path]:
     """Built-in city files plus CITY_CONFIG_DIR (os.pathsep-separated) if set."""
     dirs = [CITY_DIR_DEFAULT]

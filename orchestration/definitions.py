@@ -6,6 +6,7 @@ Open it with `make dev` (dagster dev on 127.0.0.1).
 import dagster as dg
 
 from orchestration.defs import dbt as dbt_defs
+from orchestration.defs import exchange as exchange_defs
 from orchestration.defs import ingest as ingest_defs
 from orchestration.defs import official as official_defs
 from orchestration.defs import publish as publish_defs
@@ -18,5 +19,6 @@ defs = dg.Definitions.merge(
     dbt_defs.defs,
     quality_defs.defs,
     publish_defs.defs,
+    exchange_defs.defs,
     reports_defs.defs,
 )

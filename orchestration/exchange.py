@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.config import landing_dir, warehouse_path
+from ingest.config import landing_dir, published_path, warehouse_path
 from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exported for callers)
     CELL_COLUMNS, DISTRICT_CELL_COLUMNS, DUNKELZIFFER_COLUMNS, FORBIDDEN_COLUMN_RE, GATE_COLUMNS,
     POLARS_TYPES, REGISTER_VS_OFFICIAL_COLUMNS, RETENTION_COLUMNS, SUPPRESSION_GROUP, TABLES,
@@ -161,6 +161,49 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
     return target
 
 
+def package_summary(package_dir: Path) -> dict:
+    """What a written package holds, for logs and run metadata: rows per file, the checksum of
+    its manifest, and the blocks its quality gate reports. A blocked source is not left out of
+    the package: its cells are absent (the city layer drops blocked deliveries, as in
+    fct_exchange_cells) and the gate rows say why, so the hub shows it as blocked, not missing."""
+    package_dir = Path(package_dir)
+    manifest_path = package_dir / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    gate = pl.read_parquet(package_dir / "quality_gate.parquet")
+    blocked = sorted({f"{r['source']}{'/' + r['form'] if r['form'] else ''}"
+                      f"{' (all periods)' if r['applies_to_all_periods'] else ''}: {r['reason']}"
+                      for r in gate.iter_rows(named=True)})
+    files = {name: info["rows"] for name, info in manifest["files"].items()}
+    if files.get("cells.parquet", 0) == 0:
+        status = "gate only"          # every source blocked (or none delivered): no cells
+    elif blocked:
+        status = "partly blocked"
+    else:
+        status = "complete"
+    return {"package_id": manifest["package_id"], "path": str(package_dir),
+            "manifest_sha256": _sha256(manifest_path), "files": files, "rows": sum(files.values()),
+            "synthetic": bool(manifest["synthetic"]), "blocked": blocked, "status": status}
+
+
+def published_package_quarters(quarter: str, published: Path | None = None) -> tuple[list[str], str | None]:
+    """Cities with something to exchange in `quarter` according to the planners' published copy
+    (exchange.fct_exchange_packages), and its data version: what a schedule can read without
+    waiting for the writer's lock. ([], None) before the first publication."""
+    published = Path(published or published_path())
+    if not published.exists():
+        return [], None
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        cities = [r[0] for r in con.execute("select distinct city from exchange.fct_exchange_packages "
+                                            "where period = ? order by city", [quarter]).fetchall()]
+        version = con.execute("select max(data_version) from publication.about").fetchone()[0]
+    except duckdb.CatalogException:
+        return [], None
+    finally:
+        con.close()
+    return cities, version
+
+
 # --- verification and import --------------------------------------------------------------
 
 @dataclass
@@ -239,6 +282,9 @@ def create_import_tables(con) -> None:
         cols = ", ".join(f"{c} {t}" for c, t in table.columns.items())
         con.execute(f"create table if not exists {IMPORT_SCHEMA}.{table.import_table} "
                     f"({cols}, package_id VARCHAR, imported_at TIMESTAMP)")
+        # a hub created before a column joined the (unreleased) contract gets it added
+        for c, t in table.columns.items():
+            con.execute(f"alter table {IMPORT_SCHEMA}.{table.import_table} add column if not exists {c} {t}")
     con.execute(f"""create table if not exists {IMPORT_SCHEMA}.packages (
         package_id VARCHAR PRIMARY KEY, city VARCHAR, period VARCHAR, country VARCHAR,
         schema_version VARCHAR, basis VARCHAR, created_at TIMESTAMPTZ, synthetic BOOLEAN,

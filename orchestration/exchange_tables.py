@@ -16,6 +16,9 @@ import polars as pl
 # Column names that would betray person-level content (pseudonyms, addresses, record ids).
 FORBIDDEN_COLUMN_RE = re.compile(r"pseudonym|pseudoniem|adress|adres_|objekt_id|ereignis_id|person", re.I)
 SUPPRESSION_GROUP = ["city", "period", "indicator_id", "basis", "breakdown"]
+# Levels a district cell can be at ('stadt' = the city total INSGESAMT; 'unbekannt' = a code the
+# city's gebiete file does not know, e.g. UNBEKANNT, which still belongs to its indicator's table).
+DISTRICT_LEVELS = ("stadt", "stadtbezirk", "ortsteil", "wijk", "unbekannt")
 
 CELL_COLUMNS: dict[str, str] = {
     "city": "VARCHAR", "country": "VARCHAR", "period": "VARCHAR", "indicator_id": "VARCHAR",
@@ -32,7 +35,7 @@ GATE_COLUMNS: dict[str, str] = {
 }
 DISTRICT_CELL_COLUMNS: dict[str, str] = {
     "city": "VARCHAR", "country": "VARCHAR", "period": "VARCHAR", "district_code": "VARCHAR",
-    "indicator_id": "VARCHAR", "breakdown": "VARCHAR", "group_value": "VARCHAR", "is_total": "BOOLEAN",
+    "district_level": "VARCHAR", "indicator_id": "VARCHAR", "breakdown": "VARCHAR", "group_value": "VARCHAR", "is_total": "BOOLEAN",
     "basis": "VARCHAR", "is_provisional": "BOOLEAN", "is_break": "BOOLEAN", "suppression_family": "VARCHAR",
     "numerator": "DOUBLE", "denominator": "DOUBLE", "value": "DOUBLE", "ci_lower": "DOUBLE",
     "ci_upper": "DOUBLE", "is_suppressed": "BOOLEAN", "suppression_reason": "VARCHAR",
@@ -114,9 +117,31 @@ def cell_problems(cells: pl.DataFrame,
     return problems
 
 
+def district_level_problems(cells: pl.DataFrame) -> list[str]:
+    """Every row names its level; the city total (INSGESAMT) and only it is at level 'stadt'.
+    (That an indicator is not published at two nested levels needs the district hierarchy and
+    is checked in dbt: test disclosure_no_nested_districts.)"""
+    if cells.is_empty():
+        return []
+    is_city = pl.col("district_code") == "INSGESAMT"
+    level = pl.col("district_level")
+    wrong = cells.filter(level.is_null() | ~level.is_in(DISTRICT_LEVELS)
+                         | (is_city != (level == "stadt")))
+    if wrong.height:
+        return [f"{wrong.height} district cell(s) with a missing or wrong district_level, e.g. "
+                f"{wrong.select('district_code', 'district_level').row(0)} (allowed: {', '.join(DISTRICT_LEVELS)}; "
+                f"'stadt' exactly for INSGESAMT)"]
+    return []
+
+
 def district_cell_problems(cells: pl.DataFrame) -> list[str]:
-    """Two margins: the district's total over groups, and the city figure over districts."""
-    return cell_problems(cells, margins=(
+    """Two margins: the district's total over groups, and the city figure over the districts of
+    the indicator's table (one level per indicator, see fct_exchange_district_cells)."""
+    if "district_level" in cells.columns:
+        level_problems = district_level_problems(cells)
+    else:
+        level_problems = ["column 'district_level' missing"]
+    return level_problems + cell_problems(cells, margins=(
         (["city", "period", "indicator_id", "district_code"], pl.col("is_total")),
         (["city", "period", "indicator_id", "group_value"], pl.col("district_code") == "INSGESAMT"),
     ))

@@ -28,12 +28,13 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def isolated_paths(tmp_path, monkeypatch):
-    """No test touches data/ of the checkout: warehouse, landing, published copy, reports in tmp."""
+    """No test touches data/ of the checkout: warehouse, landing, published copy, reports, exchange outbox in tmp."""
     monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setenv("PUBLISHED_DUCKDB_PATH", str(tmp_path / "published" / "warehouse.duckdb"))
     monkeypatch.setenv("REPORTS_OUTPUT_DIR", str(tmp_path / "reports_output"))
     monkeypatch.setenv("DEMO_TRUTH_DIR", str(tmp_path / "truth"))
+    monkeypatch.setenv("EXCHANGE_OUTBOX_DIR", str(tmp_path / "exchange_outbox"))
     yield
 
 

@@ -46,7 +46,8 @@ GATE_ROWS = [
 
 def district_cell(district_code, group_value, numerator=None, city="dortmund", period="2026-Q3",
                   indicator_id="inflow", is_suppressed=False, suppression_reason=None) -> dict:
-    return dict(city=city, country="DE", period=period, district_code=district_code, indicator_id=indicator_id,
+    return dict(city=city, country="DE", period=period, district_code=district_code,
+                district_level="stadt" if district_code == "INSGESAMT" else "stadtbezirk", indicator_id=indicator_id,
                 breakdown="nationality_group", group_value=group_value, is_total=group_value == "INSGESAMT",
                 basis="register", is_provisional=False, is_break=False, suppression_family="fluctuation",
                 numerator=numerator, denominator=None, value=numerator, ci_lower=None, ci_upper=None,

@@ -258,6 +258,27 @@ def test_import_rejects_lonely_hidden_district_cell(package):
         verify_package(package)
 
 
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda f: f.with_columns(pl.lit(None, pl.String).alias("district_level")), "missing or wrong district_level"),
+    (lambda f: f.with_columns(pl.lit("kreis").alias("district_level")), "missing or wrong district_level"),
+    # the city total must be 'stadt' and nothing else may be
+    (lambda f: f.with_columns(pl.when(pl.col("district_code") == "INSGESAMT").then(pl.lit("stadtbezirk"))
+                              .otherwise(pl.col("district_level")).alias("district_level")), "'stadt' exactly for INSGESAMT"),
+    (lambda f: f.drop("district_level"), "columns"),
+])
+def test_import_rejects_district_cells_without_a_proper_level(package, tmp_path, mutate, reason):
+    _rewrite(package, "district_cells.parquet", mutate(pl.read_parquet(package / "district_cells.parquet")))
+    with pytest.raises(PackageRejected, match=reason):
+        import_package(package, tmp_path / "hub.duckdb")
+
+
+def test_district_level_check_passes_the_clean_table():
+    from orchestration.exchange_tables import district_cell_problems
+    frame = pl.DataFrame(CLEAN_DISTRICT_CELLS, infer_schema_length=None)
+    assert district_cell_problems(frame) == []
+    assert set(frame["district_level"]) == {"stadt", "stadtbezirk"}
+
+
 @pytest.mark.parametrize("name, mutate, reason", [
     ("dunkelziffer_estimates.parquet", lambda f: f.with_columns(pl.lit(None, pl.Float64).alias("lower")),
      "without an interval"),

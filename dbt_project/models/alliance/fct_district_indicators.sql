@@ -1,12 +1,14 @@
 {#
   District indicators for planners: city x district x nationality group per quarter, from the
   disclosure-controlled exchange district cells of the hub (local or imported packages), with the catalogue's name and unit.
+  district_level says which table a row belongs to (one level per indicator and city).
 #}
 select
     d.city,
     d.country,
     d.period,
     d.district_code,
+    d.district_level,
     d.indicator_id,
     cat.name_de as indicator_name_de,
     cat.unit,

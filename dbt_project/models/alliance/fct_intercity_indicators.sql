@@ -4,7 +4,8 @@
   - blocked: a city-quarter whose source failed a blocking quality check appears with
     is_blocked and the reason; its values are withheld even if some months made it through.
   - not comparable: an indicator the catalogue restricts to other countries (e.g. SGB II for
-    Enschede) appears with is_not_comparable and the reason; the gap is marked, not filled.
+    Enschede) appears with is_not_comparable and the reason (English, German _de, Dutch _nl from
+    the catalogue's caveats); the gap is marked, not filled.
   - rank among cities within indicator, quarter, breakdown group and basis, over cities with
     a published, comparable, unblocked value (direction from the catalogue's rank_order).
 #}
@@ -16,6 +17,9 @@ with catalogue as (
         basis as catalogue_basis,
         rank_order,
         caveats,
+        -- German and Dutch caveats, the English text where a translation is missing
+        coalesce(nullif(trim(caveats_de), ''), caveats) as caveats_de,
+        coalesce(nullif(trim(caveats_nl), ''), caveats) as caveats_nl,
         list_transform(string_split(countries, ','), x -> trim(x)) as countries,
         list_transform(string_split(source, ','), x -> trim(x)) as sources
     from {{ ref('indicator_catalogue') }}
@@ -66,7 +70,9 @@ not_comparable as (
         cp.city,
         cp.period,
         cat.indicator_id,
-        'not defined for ' || coalesce(cp.country, cc.country) || ': ' || cat.caveats as not_comparable_reason
+        'not defined for ' || coalesce(cp.country, cc.country) || ': ' || cat.caveats as not_comparable_reason,
+        'nicht definiert für ' || coalesce(cp.country, cc.country) || ': ' || cat.caveats_de as not_comparable_reason_de,
+        'niet gedefinieerd voor ' || coalesce(cp.country, cc.country) || ': ' || cat.caveats_nl as not_comparable_reason_nl
     from city_periods as cp
     left join city_country as cc on cc.city = cp.city
     cross join catalogue as cat
@@ -140,6 +146,8 @@ flagged as (
         b.blocked_reason,
         nc.indicator_id is not null as is_not_comparable,
         nc.not_comparable_reason,
+        nc.not_comparable_reason_de,
+        nc.not_comparable_reason_nl,
         coalesce(r.is_suppressed, false) as is_suppressed,
         r.suppression_reason,
         coalesce(r.is_provisional, false) as is_provisional,

@@ -11,6 +11,17 @@
   member, and along each row (district) and column (group) with a published total, a single
   hidden cell - or hidden cells holding 1 or 2 persons together - pulls the smallest non-zero
   open cell with it. Tests check that no row or column is left with a lonely hidden cell.
+
+  District levels: every row says its `district_level` (SGB II: the level the Agency delivers,
+  from fct_sgb2 - Duisburg's Stadtbezirke; flows and stock: the register's level from
+  dim_districts - Duisburg's Ortsteile; 'stadt' for INSGESAMT; 'unbekannt' for a code the
+  gebiete file does not know on the quarter's end, e.g. UNBEKANNT). One indicator forms ONE table
+  whose districts add up to the city: a code lying inside another published code of the same
+  indicator (a mixed-level SGB II delivery) is left out, as fct_sgb2 leaves it out of the city
+  total - published beside its parent, the parent minus its open siblings would reveal a hidden
+  cell (differencing across levels), which the two margins below cannot see. Indicators at
+  different levels share no count (ELB and registered 15-64 per Stadtbezirk; flows and stock of
+  all ages per Ortsteil), so tables of different levels cannot be differenced against each other.
 #}
 {%- set rounds = 4 -%}
 with fluctuation as (
@@ -37,40 +48,97 @@ sgb2 as (
 cells as (
     select city, period, district_code, 'inflow' as indicator_id, group_value, is_provisional,
            inflows::double as numerator, null::double as denominator, inflows::double as value,
-           'fluctuation' as suppression_family
+           'fluctuation' as suppression_family, null::varchar as delivered_level
     from fluctuation
     union all
     select city, period, district_code, 'outflow', group_value, is_provisional,
-           outflows, null, outflows, 'fluctuation'
+           outflows, null, outflows, 'fluctuation', null
     from fluctuation
     union all
     -- a balance is not a count of persons: hidden with its family, no primary rule of its own
     select city, period, district_code, 'net_migration', group_value, is_provisional,
-           null, null, net_migration, 'fluctuation'
+           null, null, net_migration, 'fluctuation', null
     from fluctuation
     union all
     select city, period, district_code, 'moves_in', group_value, is_provisional,
-           moves_in, null, moves_in, 'moves'
+           moves_in, null, moves_in, 'moves', null
     from fluctuation
     union all
     select city, period, district_code, 'moves_out', group_value, is_provisional,
-           moves_out, null, moves_out, 'moves'
+           moves_out, null, moves_out, 'moves', null
     from fluctuation
     union all
     select city, period, district_code, 'population', group_value, false,
-           persons, null, persons, 'stock'
+           persons, null, persons, 'stock', null
     from stock
     union all
     select city, period, district_code, 'dwell_3y_share', group_value, false,
-           persons_ge_3y, persons, share_ge_3y, 'stock'
+           persons_ge_3y, persons, share_ge_3y, 'stock', null
     from stock
     union all
     -- the Agency's suppression stays: a suppressed elb enters as 1 so the primary rule hides it
     select city, year(month) || '-Q' || quarter(month), district_code, 'sgb2_elb_rate',
            nationality_group, is_provisional,
            case when elb_suppressed then 1 else elb end, registered_15_64,
-           case when elb_suppressed then null else sgb2_quota_pct / 100.0 end, 'sgb2'
+           case when elb_suppressed then null else sgb2_quota_pct / 100.0 end, 'sgb2', district_level
     from sgb2
+),
+
+hierarchy as (
+    select city, district_code, nullif(parent_code, '') as parent_code, level,
+           coalesce(valid_from, date '1900-01-01') as valid_from,
+           coalesce(valid_to, date '9999-12-31') as valid_to
+    from {{ ref('dim_districts') }}
+),
+
+-- the level of every row, from the gebiete file valid on the quarter's end
+leveled as (
+    select c.* exclude (delivered_level),
+           case when c.district_code = 'INSGESAMT' then 'stadt'
+                else coalesce(c.delivered_level, h.level, 'unbekannt') end as district_level,
+           last_day(make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)) as quarter_end
+    from cells as c
+    left join hierarchy as h
+      on h.city = c.city and h.district_code = c.district_code
+     and last_day(make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)) between h.valid_from and h.valid_to
+),
+
+-- every code with its ancestors valid on the quarter's end (three levels up cover
+-- Stadtbezirk > Ortsteil > Baublock; no recursive CTE: it clashes with the named windows below)
+ancestors as (
+    select distinct l.city, l.period, l.district_code, a.ancestor_code
+    from leveled as l
+    join hierarchy as p1
+      on p1.city = l.city and p1.district_code = l.district_code
+     and l.quarter_end between p1.valid_from and p1.valid_to
+    left join hierarchy as p2
+      on p2.city = l.city and p2.district_code = p1.parent_code
+     and l.quarter_end between p2.valid_from and p2.valid_to
+    left join hierarchy as p3
+      on p3.city = l.city and p3.district_code = p2.parent_code
+     and l.quarter_end between p3.valid_from and p3.valid_to
+    cross join unnest([p1.parent_code, p2.parent_code, p3.parent_code]) as a(ancestor_code)
+    where a.ancestor_code is not null
+),
+
+-- codes of an indicator that lie inside another code of the same indicator: left out
+nested as (
+    select distinct l.city, l.period, l.indicator_id, l.district_code
+    from leveled as l
+    join ancestors as a
+      on a.city = l.city and a.period = l.period and a.district_code = l.district_code
+    where exists (select 1 from leveled as outer_cell
+                  where outer_cell.city = l.city and outer_cell.period = l.period
+                    and outer_cell.indicator_id = l.indicator_id
+                    and outer_cell.district_code = a.ancestor_code)
+),
+
+one_table_per_indicator as (
+    select l.* exclude (quarter_end)
+    from leveled as l
+    where not exists (select 1 from nested as n
+                      where n.city = l.city and n.period = l.period and n.indicator_id = l.indicator_id
+                        and n.district_code = l.district_code)
 ),
 
 city_level as (
@@ -86,7 +154,7 @@ r0 as (
         coalesce(c.numerator between 1 and 2, false) or coalesce(c.denominator between 1 and 2, false) as is_primary,
         coalesce(c.numerator between 1 and 2, false) or coalesce(c.denominator between 1 and 2, false)
             or (c.district_code = 'INSGESAMT' and coalesce(cl.is_suppressed, false)) as h
-    from cells as c
+    from one_table_per_indicator as c
     left join city_level as cl
       on cl.city = c.city and cl.period = c.period and cl.indicator_id = c.indicator_id
      and cl.group_value = c.group_value
@@ -136,6 +204,7 @@ select
     ci.country,
     f.period,
     f.district_code,
+    f.district_level,
     f.indicator_id,
     'nationality_group' as breakdown,
     f.group_value,

@@ -49,3 +49,32 @@ from {{ model }}
 group by {{ columns | join(', ') }}
 having count(*) > 1
 {% endtest %}
+
+{# District cells: no indicator is published at two nested levels (a Stadtbezirk beside one of
+   its Ortsteile): the parent minus its open children would reveal a hidden child. Returns the
+   inner codes; the hierarchy is dim_districts on the quarter's end. #}
+{% test disclosure_no_nested_districts(model) %}
+with cells as (
+    select distinct city, period, indicator_id, district_code,
+           last_day(make_date(left(period, 4)::int, right(period, 1)::int * 3, 1)) as quarter_end
+    from {{ model }}
+    where district_code <> 'INSGESAMT'
+),
+
+parents as (
+    select city, district_code, nullif(parent_code, '') as parent_code,
+           coalesce(valid_from, date '1900-01-01') as valid_from, coalesce(valid_to, date '9999-12-31') as valid_to
+    from {{ ref('dim_districts') }}
+)
+
+-- two levels of ancestry cover Stadtbezirk > Ortsteil > Baublock
+select c.city, c.period, c.indicator_id, c.district_code, o.district_code as published_ancestor
+from cells as c
+join parents as p1
+  on p1.city = c.city and p1.district_code = c.district_code and c.quarter_end between p1.valid_from and p1.valid_to
+left join parents as p2
+  on p2.city = c.city and p2.district_code = p1.parent_code and c.quarter_end between p2.valid_from and p2.valid_to
+join cells as o
+  on o.city = c.city and o.period = c.period and o.indicator_id = c.indicator_id
+ and o.district_code in (p1.parent_code, p2.parent_code)
+{% endtest %}

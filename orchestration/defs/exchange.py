@@ -1,0 +1,111 @@
+"""Exchange packages for the alliance hub: one asset partitioned by city x quarter.
+
+Thin: the work is `orchestration.exchange.export_package` (disclosure re-check, Parquet files,
+manifest with checksums, atomic folder swap) into EXCHANGE_OUTBOX_DIR
+(`ingest.config.exchange_outbox_dir()`, default data/exchange/outbox). It reads the warehouse
+after the dbt build and runs in the writer pool, because DuckDB refuses even a read-only
+connection while another process writes.
+
+A city-quarter whose quality gate blocks a source is still exported, as fct_exchange_cells
+does: the blocked source's cells are absent and the package's quality gate says why, so the
+hub marks it blocked instead of missing. The run metadata and log name the blocks; a
+city-quarter with nothing at all to export fails the run (a package that did not happen must
+not look done).
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from ingest.config import exchange_outbox_dir
+from orchestration.defs.dbt import warehouse_dbt_models
+from orchestration.defs.ingest import CITY_PARTITIONS, WRITER_POOL
+
+FIRST_QUARTER = "2019-Q1"
+
+
+def _quarter_of(day: dt.date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def latest_complete_quarter(today: dt.date | None = None) -> str:
+    """The quarter that ended last before `today` (the one a nightly export hands on)."""
+    today = today or dt.date.today()
+    start_of_quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return _quarter_of(start_of_quarter - dt.timedelta(days=1))
+
+
+def quarters(first: str, last: str) -> list[str]:
+    year, q = int(first[:4]), int(first[-1])
+    out = []
+    while f"{year}-Q{q}" <= last:
+        out.append(f"{year}-Q{q}")
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return out
+
+
+EXCHANGE_PARTITIONS = dg.MultiPartitionsDefinition({
+    "city": CITY_PARTITIONS,
+    # as far ahead as the report partitions (a demo world or a provisional quarter may lie ahead)
+    "quarter": dg.StaticPartitionsDefinition(
+        quarters(FIRST_QUARTER, _quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))),
+})
+
+
+@dg.asset(
+    partitions_def=EXCHANGE_PARTITIONS, deps=[warehouse_dbt_models], group_name="exchange",
+    pool=WRITER_POOL, kinds={"duckdb", "parquet"},
+    description="Exchange package of one city and quarter (schema "
+                "orchestration.exchange.SCHEMA_VERSION): the disclosure-controlled exchange tables as "
+                "Parquet plus manifest.json, written to EXCHANGE_OUTBOX_DIR/<city>_<quarter>/. Blocked "
+                "sources travel as quality-gate rows without cells.",
+)
+def exchange_package(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from orchestration.exchange import PackageRejected, export_package, package_summary
+
+    keys = context.partition_key.keys_by_dimension
+    city, quarter = keys["city"], keys["quarter"]
+    try:
+        folder = export_package(city, quarter, exchange_outbox_dir())
+    except (ValueError, PackageRejected) as exc:   # nothing to export, or a disclosure violation
+        raise dg.Failure(description=f"no exchange package for {city} {quarter}: {exc}") from exc
+    summary = package_summary(folder)
+    for block in summary["blocked"]:
+        context.log.warning(f"{city} {quarter} blocked by the quality gate - {block}")
+    context.log.info(f"{city} {quarter}: {summary['status']}, {summary['rows']} rows -> {folder}")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(summary["path"]),
+        "package_id": summary["package_id"],
+        "status": summary["status"],
+        "files": dg.MetadataValue.json(summary["files"]),
+        "rows": summary["rows"],
+        "manifest_sha256": summary["manifest_sha256"],
+        "blocked": dg.MetadataValue.json(summary["blocked"]),
+        "synthetic": summary["synthetic"],
+    })
+
+
+exchange_export_job = dg.define_asset_job("exchange_export_job", selection=[exchange_package])
+
+
+
+@dg.schedule(job=exchange_export_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Berlin")
+def exchange_export_schedule(context: dg.ScheduleEvaluationContext):
+    """Every morning after the nightly build: the package of the latest complete quarter for every
+    city that has one in the published copy. The run key carries the data version, so a city-quarter
+    is exported again only when the data changed (e.g. a later _vN replaced a delivery)."""
+    from orchestration.exchange import published_package_quarters
+
+    quarter = latest_complete_quarter(context.scheduled_execution_time.date())
+    cities, version = published_package_quarters(quarter)
+    known = set(CITY_PARTITIONS.get_partition_keys())
+    cities = [c for c in cities if c in known]
+    if not cities:
+        return dg.SkipReason(f"no city has an exchange package for {quarter} in the published copy")
+    return [dg.RunRequest(run_key=f"{city}|{quarter}|{version}",
+                          partition_key=dg.MultiPartitionKey({"city": city, "quarter": quarter}))
+            for city in cities]
+
+
+defs = dg.Definitions(assets=[exchange_package], jobs=[exchange_export_job],
+                      schedules=[exchange_export_schedule])
