@@ -99,6 +99,23 @@ def gx_suite(suite: Suite):
     return cache[key]
 
 
+def with_parameters(suite: Suite, params: dict) -> Suite:
+    """The suite with every `{"$PARAMETER": name}` kwarg that `params` knows replaced by its
+    value - what GX would substitute itself, but GX parses each reference with pyparsing
+    (~25 ms each, a fifth of a raw suite's GX time). Unknown names stay for GX to report."""
+    def resolve(value):
+        if isinstance(value, dict) and set(value) == {"$PARAMETER"} and value["$PARAMETER"] in params:
+            return params[value["$PARAMETER"]]
+        return value
+
+    if not any(isinstance(v, dict) and "$PARAMETER" in v for e in suite.expectations
+               for v in e.get("kwargs", {}).values()):
+        return suite
+    expectations = tuple({**e, "kwargs": {k: resolve(v) for k, v in e["kwargs"].items()}}
+                         for e in suite.expectations)
+    return Suite(name=suite.name, path=suite.path, meta=suite.meta, expectations=expectations)
+
+
 def _masked(example: dict) -> dict:
     """Pseudonyms never leave the city layer, not even as a failing example."""
     return {k: ("<masked>" if "pseudonym" in k or "pseudoniem" in k else _plain(v))
@@ -123,11 +140,13 @@ def validate(suite: Suite, frame, params: dict, index_columns: list[str],
     expectations that did not pass again with COMPLETE results (failing rows by index
     columns, examples). Collecting unexpected-row lists for expectations that pass was half
     of GX's time. `total_rows`: rows of the full frame when `frame` holds only the rows that
-    could fail (quality.prefilter); used in the observed text. Raises SuiteError when GX
+    could fail (quality.prefilter); used in the observed text. `params` are substituted into
+    the suite before GX sees it (`with_parameters`). Raises SuiteError when GX
     cannot build the suite (unknown expectation type, bad kwargs): the caller turns that into
     failed checks, never into passes.
     """
     _, batch_definition = _batch_definition()
+    suite = with_parameters(suite, params)
     suite_obj = gx_suite(suite)
     with quiet():
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})

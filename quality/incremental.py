@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+import polars as pl
+
 from ingest.schemas import create_meta_tables
 
 STATE_DDL = """CREATE TABLE IF NOT EXISTS meta.quality_checked (
@@ -74,17 +76,23 @@ def load_state(con) -> dict[tuple[str, str, str], str]:
 
 
 def save_state(con, seen: dict[tuple[str, str, str], str | None], run_id: str) -> None:
-    """Replace the fingerprints of the units checked (None: unit gone or not to be trusted)."""
+    """Replace the fingerprints of the units checked (None: unit gone or not to be trusted),
+    in one DELETE and one INSERT."""
     now = datetime.now()
+    rows = pl.DataFrame([(k, c, a, fp, now, run_id) for (k, c, a), fp in seen.items()],
+                        schema={"kind": pl.String, "city": pl.String, "asset": pl.String,
+                                "fingerprint": pl.String, "checked_at": pl.Datetime("us"), "run_id": pl.String},
+                        orient="row")
+    con.register("_seen_units", rows.to_arrow())
     con.execute("BEGIN TRANSACTION")
     try:
-        for (kind, city, asset), fp in seen.items():
-            con.execute("DELETE FROM meta.quality_checked WHERE kind = ? AND city = ? AND asset = ?",
-                        [kind, city, asset])
-            if fp is not None:
-                con.execute("INSERT INTO meta.quality_checked VALUES (?, ?, ?, ?, ?, ?)",
-                            [kind, city, asset, fp, now, run_id])
+        con.execute("DELETE FROM meta.quality_checked q WHERE EXISTS (SELECT 1 FROM _seen_units s "
+                    "WHERE s.kind = q.kind AND s.city = q.city AND s.asset = q.asset)")
+        con.execute("INSERT INTO meta.quality_checked (kind, city, asset, fingerprint, checked_at, run_id) "
+                    "SELECT * FROM _seen_units WHERE fingerprint IS NOT NULL")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.unregister("_seen_units")

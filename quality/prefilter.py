@@ -10,7 +10,8 @@ counts and examples as on the full frame:
 
 - map expectations (values, pairs) judge each row on its own, so rows left out were passes;
 - `expect_compound_columns_to_be_unique` keeps every member of a duplicate group (rows whose
-  key hash occurs more than once; NULLs hash alike, as pandas counts them alike);
+  key hash occurs more than once; NULLs hash alike, as pandas counts them alike), looked for
+  on a `KeyRelation` with the same rows when the caller has a cheaper one (the raw table);
 - table-level column-set checks see the same columns.
 
 Anything not understood exactly (an unknown type or kwarg, `mostly`, `row_condition`, an
@@ -112,7 +113,20 @@ def _pair(kwargs: dict, types: dict[str, str], holds: str) -> str:
     return suspect
 
 
-def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str) -> str:
+class KeyRelation:
+    """A cheaper relation with exactly the rows of the frame (e.g. the raw table under a frame
+    that adds derived columns through joins), on which duplicate keys can be found without
+    computing the frame twice; used when it has every key column."""
+
+    def __init__(self, sql: str | None = None, columns=()):
+        self.sql, self.columns = sql, set(columns)
+
+    def relation_for(self, cols, frame_sql: str) -> str:
+        return self.sql if self.sql and set(cols) <= self.columns else frame_sql
+
+
+def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str,
+               keys: KeyRelation) -> str:
     """The SQL suspect predicate of one expectation."""
     kind, kwargs = exp["type"], exp["kwargs"]
     if kind not in _KWARGS or set(kwargs) - _KWARGS[kind]:
@@ -123,10 +137,13 @@ def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str
         cols = kwargs.get("column_list") or []
         if not cols or any(c not in types for c in cols):
             raise _Untranslatable
-        # A grouped semi-join on the key columns only: a window over the full rows cost 5x more.
+        # A semi-join on the key hashes that occur more than once. They are found by sorting the
+        # hashes alone and comparing neighbours: 40 % cheaper than GROUP BY ... HAVING count(*) > 1
+        # (a hash table with one entry per row), and far cheaper than a window over full rows.
         key = f"hash({', '.join(quote(c) for c in cols)})"
-        return (f"({key} IN (SELECT {key} FROM ({relation_sql}) AS _keys "
-                f"GROUP BY 1 HAVING count(*) > 1))")
+        hashes = f"SELECT {key} AS _h FROM ({keys.relation_for(cols, relation_sql)}) AS _keys"
+        return (f"({key} IN (SELECT DISTINCT _h FROM (SELECT _h, lag(_h) OVER (ORDER BY _h) AS _prev "
+                f"FROM ({hashes})) WHERE _h = _prev))")
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
         op = ">=" if kwargs.get("or_equal") else ">"
         return _pair(kwargs, types, "{a} " + op + " {b}")
@@ -163,14 +180,18 @@ def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str
     raise _Untranslatable
 
 
-def suspect_sql(relation_sql: str, expectations, params: dict, types: dict[str, str]) -> str | None:
+def suspect_sql(relation_sql: str, expectations, params: dict, types: dict[str, str],
+                keys: KeyRelation | None = None, order_by: list[str] | None = None) -> str | None:
     """SELECT over `relation_sql` keeping only rows some expectation could fail on; None if
-    any expectation cannot be translated exactly (then GX must see every row)."""
+    any expectation cannot be translated exactly (then GX must see every row). `order_by`:
+    columns that order the (few) rows kept, so that GX's examples are the first failing rows."""
     try:
-        parts = [_predicate(e, params, types, relation_sql) for e in expectations]
+        parts = [_predicate(e, params, types, relation_sql, keys or KeyRelation()) for e in expectations]
     except (_Untranslatable, KeyError, TypeError):
         return None
-    return f"SELECT * FROM ({relation_sql}) AS _frame WHERE {' OR '.join(parts) or 'FALSE'}"
+    order = [c for c in order_by or [] if c in types]
+    return (f"SELECT * FROM ({relation_sql}) AS _frame WHERE {' OR '.join(parts) or 'FALSE'}"
+            + (f" ORDER BY {', '.join(quote(c) for c in order)}" if order else ""))
 
 
 def column_types(con, relation_sql: str, sql_params: dict) -> dict[str, str]:
@@ -178,11 +199,19 @@ def column_types(con, relation_sql: str, sql_params: dict) -> dict[str, str]:
     return {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {relation_sql}", sql_params).fetchall()}
 
 
-def suspect_frame(con, relation_sql: str, sql_params: dict, expectations, params: dict):
-    """(pandas frame for GX, whether it was narrowed to the rows that could fail)."""
+def suspect_frame(con, relation_sql: str, sql_params: dict, expectations, params: dict,
+                  key_relation_sql: str | None = None, order_by: list[str] | None = None):
+    """(pandas frame for GX, whether it was narrowed to the rows that could fail).
+
+    `key_relation_sql`: a relation with exactly the rows of `relation_sql` (see KeyRelation)."""
     import duckdb
 
-    narrowed = suspect_sql(relation_sql, expectations, params, column_types(con, relation_sql, sql_params))
+    keys = KeyRelation()
+    if key_relation_sql:
+        used = {k: v for k, v in sql_params.items() if f"${k}" in key_relation_sql}
+        keys = KeyRelation(key_relation_sql, column_types(con, key_relation_sql, used))
+    narrowed = suspect_sql(relation_sql, expectations, params, column_types(con, relation_sql, sql_params),
+                           keys, order_by)
     if narrowed is not None:
         try:
             return con.execute(narrowed, sql_params).df(), True

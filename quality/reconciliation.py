@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from datetime import date
 
 import pandas as pd
 
@@ -44,16 +43,31 @@ TOTAL = "INSGESAMT"
 def _nationality_groups() -> pd.DataFrame:
     with NATIONALITIES_CSV.open(encoding="utf-8") as fh:
         rows = {(r["destatis_key"], r["group_de"]) for r in csv.DictReader(fh)}
-    return pd.DataFrame(sorted(rows), columns=["nat_key", "group_de"])
+    frame = pd.DataFrame(sorted(rows), columns=["nat_key", "group_de"])
+    if not frame["nat_key"].is_unique:     # the group joins below rely on one group per key
+        raise ValueError(f"{NATIONALITIES_CSV}: a nationality key with more than one group_de")
+    return frame
 
 
-def _group(prefix: str, national_key: str, national_group: str) -> str:
-    """Nationality group of a row; a national with a second nationality counts as national."""
-    return f"""CASE WHEN {prefix}staatsangehoerigkeit = '{national_key}'
-                     OR {prefix}staatsangehoerigkeit_2 = '{national_key}' THEN '{national_group}'
-                    WHEN {prefix}staatsangehoerigkeit = '000' THEN 'EU_SONST'
-                    ELSE coalesce((SELECT n.group_de FROM _nat_groups n
-                                   WHERE n.nat_key = {prefix}staatsangehoerigkeit), 'DRITT_SONST') END"""
+# Nationality group of a row; a national with a second nationality counts as national. For all
+# cities in one query: the national key and group come from the joined `_city_nat c` (one row
+# per city), the group of a key from `_nat_groups n`, joined on the row's first nationality
+# (keys are unique in the seed, so the join adds no rows).
+GROUP_OF_ROW = """CASE WHEN {t}.staatsangehoerigkeit = c.national_key
+                          OR {t}.staatsangehoerigkeit_2 = c.national_key THEN c.national_group
+                       WHEN {t}.staatsangehoerigkeit = '000' THEN 'EU_SONST'
+                       ELSE coalesce(n.group_de, 'DRITT_SONST') END"""
+GROUP_JOINS = """JOIN _city_nat c ON c.city = {t}.city
+                 LEFT JOIN _nat_groups n ON n.nat_key = {t}.staatsangehoerigkeit"""
+
+
+def city_nationals(cities: list[str]) -> pd.DataFrame:
+    """(city, national_key, national_group): Dutch cities count Dutch nationals (148) as `NL`,
+    every other city Germans (000) as `DE` (also a city without a configuration)."""
+    configured = load_cities()
+    rows = [(c, "148", "NL") if c in configured and configured[c].country == "NL" else (c, "000", "DE")
+            for c in cities]
+    return pd.DataFrame(rows, columns=["city", "national_key", "national_group"], dtype="object")
 
 
 def _quarter_end(d: str) -> str:
@@ -66,52 +80,87 @@ def _kind_case() -> str:
             f"ELSE CASE ereignis_art {whens} END END")
 
 
-def _city_frame(con, city: str, country: str) -> pd.DataFrame:
-    national = ("148", "NL") if country == "NL" else ("000", "DE")
-    g = lambda p: _group(p, *national)  # noqa: E731
-    p = {"city": city}
-    # Dates travel as ISO strings: they key the sums below, and boxing thousands of pandas
-    # Timestamps cost more than the SQL.
-    stock = con.execute(f"""
-        SELECT CAST(stichtag AS VARCHAR) AS t, {g('')} AS grp, count(*) AS n FROM raw.bestand
-        WHERE city = $city GROUP BY ALL""", p).df()
-    if stock.empty:
-        return pd.DataFrame()
-    dates = sorted(set(stock["t"]))
-    # Consecutive quarter ends only (a missing stock date breaks the chain, it is not bridged).
-    pairs = pd.DataFrame([(t, t_prev) for t_prev, t in zip(dates, dates[1:])
-                          if 89 <= (date.fromisoformat(t) - date.fromisoformat(t_prev)).days <= 92],
-                         columns=["t", "t_prev"], dtype="object")
-    if pairs.empty:
-        return pd.DataFrame()
+# Stock by quarter end and group, the consecutive quarter-end pairs (89-92 days apart; a missing
+# stock date breaks the chain, it is not bridged) and the group changes of persons found in both
+# stocks of a pair - for every city at once. Only persons whose group differs between any two of
+# their stock rows can change group, so the self-join runs on those few, not on the whole stock.
+# Dates travel as ISO strings: they key the sums below, and boxing thousands of pandas
+# Timestamps cost more than the SQL.
+_STOCK_SQL = f"""
+    WITH s AS MATERIALIZED (
+        SELECT b.city, b.stichtag, b.person_pseudonym, {GROUP_OF_ROW.format(t='b')} AS grp
+        FROM raw.bestand b {GROUP_JOINS.format(t='b')}),
+    pairs AS (
+        SELECT * FROM (SELECT city, stichtag AS t,
+                              lag(stichtag) OVER (PARTITION BY city ORDER BY stichtag) AS t_prev
+                       FROM (SELECT DISTINCT city, stichtag FROM s WHERE stichtag IS NOT NULL))
+        WHERE date_diff('day', t_prev, t) BETWEEN 89 AND 92),
+    movers AS (SELECT city, person_pseudonym FROM s GROUP BY ALL HAVING min(grp) <> max(grp)),
+    m AS (SELECT s.* FROM s JOIN movers USING (city, person_pseudonym))
+    SELECT 'stock' AS part, city, CAST(stichtag AS VARCHAR) AS t, NULL AS t_prev, grp,
+           NULL AS new_grp, count(*) AS n
+    FROM s GROUP BY ALL
+    UNION ALL
+    SELECT 'pair', city, CAST(t AS VARCHAR), CAST(t_prev AS VARCHAR), NULL, NULL, 0 FROM pairs
+    UNION ALL
+    SELECT 'change', p.city, CAST(p.t AS VARCHAR), NULL, a.grp, b.grp, count(*)
+    FROM pairs p JOIN m a ON a.city = p.city AND a.stichtag = p.t_prev
+    JOIN m b ON b.city = p.city AND b.stichtag = p.t AND b.person_pseudonym = a.person_pseudonym
+    WHERE a.grp <> b.grp GROUP BY ALL"""
+
+
+def _flows_sql() -> str:
     kind = _kind_case()
-    flows = con.execute(f"""
-        SELECT CAST({_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS VARCHAR) AS t, {g('')} AS grp,
-               {kind} AS kind, count(*) AS n_recorded, 0 AS n_event
-        FROM raw.meldewesen WHERE city = $city GROUP BY ALL
+    return f"""
+        WITH f AS (SELECT t.city, t.delivery_period, t.ereignis_datum, t.ereignis_art,
+                          {GROUP_OF_ROW.format(t='t')} AS grp
+                   FROM raw.meldewesen t {GROUP_JOINS.format(t='t')})
+        SELECT city, CAST({_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS VARCHAR) AS t, grp, {kind} AS kind,
+               count(*) AS n_recorded, 0 AS n_event
+        FROM f GROUP BY ALL
         UNION ALL
-        SELECT CAST({_quarter_end('ereignis_datum')} AS VARCHAR) AS t, {g('')} AS grp, {kind} AS kind, 0, count(*)
-        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", p).df()
-    con.register("_pairs", pairs)
-    try:
-        changes = con.execute(f"""
-            WITH s AS (SELECT CAST(stichtag AS VARCHAR) AS stichtag, person_pseudonym, {g('')} AS grp
-                       FROM raw.bestand WHERE city = $city)
-            SELECT p.t, a.grp AS old_grp, b.grp AS new_grp, count(*) AS n
-            FROM _pairs p JOIN s a ON a.stichtag = p.t_prev
-            JOIN s b ON b.stichtag = p.t AND b.person_pseudonym = a.person_pseudonym
-            WHERE a.grp <> b.grp GROUP BY ALL""", p).df()
-    finally:
-        con.unregister("_pairs")
-    months = con.execute(f"""
-        SELECT CAST({_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS VARCHAR) AS t,
-               count(DISTINCT delivery_period) AS months, max(delivery_version) AS max_version
-        FROM raw.meldewesen WHERE city = $city GROUP BY ALL""", p).df()
-    stock_versions = con.execute("SELECT DISTINCT CAST(stichtag AS VARCHAR) AS t, delivery_version "
-                                 "FROM raw.bestand WHERE city = $city", p).df()
-    reforms = con.execute("SELECT CAST(gueltig_ab AS VARCHAR) AS gueltig_ab, CAST(gueltig_bis AS VARCHAR) "
-                          "AS gueltig_bis FROM raw.gebiete WHERE city = $city", p).df()
-    return _assemble(city, pairs, stock, flows, changes, months, stock_versions, reforms)
+        SELECT city, CAST({_quarter_end('ereignis_datum')} AS VARCHAR) AS t, grp, {kind} AS kind, 0, count(*)
+        FROM f GROUP BY ALL"""
+
+
+def _by_city(frame: pd.DataFrame, columns: list[str]) -> dict[str, pd.DataFrame]:
+    return {c: g[columns].reset_index(drop=True) for c, g in frame.groupby("city", sort=False)}
+
+
+def _frames_by_city(con, cities: list[str]) -> dict[str, pd.DataFrame]:
+    """The reconciliation rows of `cities` (each with a stock): five queries for all cities together."""
+    parts = con.execute(_STOCK_SQL).df()
+    pairs = _by_city(parts[parts["part"] == "pair"].sort_values(["city", "t"]), ["t", "t_prev"])
+    stocks = _by_city(parts[parts["part"] == "stock"], ["t", "grp", "n"])
+    changes = _by_city(parts[parts["part"] == "change"].rename(columns={"grp": "old_grp"}),
+                       ["t", "old_grp", "new_grp", "n"])
+    flows = _by_city(con.execute(_flows_sql()).df(), ["t", "grp", "kind", "n_recorded", "n_event"])
+    recorded_q = _quarter_end("CAST(delivery_period || '-01' AS DATE)")
+    months = _by_city(con.execute(f"""
+        SELECT city, CAST({recorded_q} AS VARCHAR) AS t, count(DISTINCT delivery_period) AS months,
+               max(delivery_version) AS max_version
+        FROM raw.meldewesen WHERE city IN (SELECT city FROM _city_nat) GROUP BY ALL""").df(),
+        ["t", "months", "max_version"])
+    stock_versions = _by_city(con.execute(
+        "SELECT DISTINCT city, CAST(stichtag AS VARCHAR) AS t, delivery_version FROM raw.bestand "
+        "WHERE city IN (SELECT city FROM _city_nat)").df(), ["t", "delivery_version"])
+    reforms = _by_city(con.execute(
+        "SELECT city, CAST(gueltig_ab AS VARCHAR) AS gueltig_ab, CAST(gueltig_bis AS VARCHAR) AS gueltig_bis "
+        "FROM raw.gebiete WHERE city IN (SELECT city FROM _city_nat)").df(), ["gueltig_ab", "gueltig_bis"])
+    empty = {"flows": pd.DataFrame(columns=["t", "grp", "kind", "n_recorded", "n_event"]),
+             "changes": pd.DataFrame(columns=["t", "old_grp", "new_grp", "n"]),
+             "months": pd.DataFrame(columns=["t", "months", "max_version"]),
+             "stock_versions": pd.DataFrame(columns=["t", "delivery_version"]),
+             "reforms": pd.DataFrame(columns=["gueltig_ab", "gueltig_bis"])}
+    out = {}
+    for city in cities:
+        if city not in stocks or city not in pairs:
+            continue
+        out[city] = _assemble(city, pairs[city], stocks[city], flows.get(city, empty["flows"]),
+                              changes.get(city, empty["changes"]), months.get(city, empty["months"]),
+                              stock_versions.get(city, empty["stock_versions"]),
+                              reforms.get(city, empty["reforms"]))
+    return out
 
 
 def _sums(frame: pd.DataFrame, keys: list[str], value: str) -> dict[tuple, int]:
@@ -190,15 +239,18 @@ def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reform
 
 
 def reconciliation_frame(con, cities: list[str] | None = None) -> pd.DataFrame:
+    found = [r[0] for r in con.execute("SELECT DISTINCT city FROM raw.bestand ORDER BY 1").fetchall()
+             if cities is None or r[0] in cities]
+    if not found:
+        return pd.DataFrame()
     con.register("_nat_groups", _nationality_groups())
+    con.register("_city_nat", city_nationals(found))
     try:
-        configured = load_cities()
-        found = [r[0] for r in con.execute("SELECT DISTINCT city FROM raw.bestand ORDER BY 1").fetchall()]
-        frames = [_city_frame(con, c, configured[c].country if c in configured else "DE")
-                  for c in found if cities is None or c in cities]
+        by_city = _frames_by_city(con, found)
     finally:
         con.unregister("_nat_groups")
-    frames = [f for f in frames if not f.empty]
+        con.unregister("_city_nat")
+    frames = [by_city[c] for c in found if c in by_city and not by_city[c].empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -58,12 +58,12 @@ def write(con, results: list[CheckResult], *, run_id: str, scope: list[tuple[str
     gate_df = _gate_frame(results, checked_at)
     con.execute("BEGIN TRANSACTION")
     try:
-        for city, prefix in scope:
-            if city is None:
-                con.execute("DELETE FROM meta.quality_gate WHERE starts_with(check_name, ?)", [prefix])
-            else:
-                con.execute("DELETE FROM meta.quality_gate WHERE city = ? AND starts_with(check_name, ?)",
-                            [city, prefix])
+        if scope:   # one statement for the whole scope (a statement per entry cost 1-2 ms each)
+            con.register("_gate_scope", pl.DataFrame(scope, schema={"city": pl.String, "prefix": pl.String},
+                                                     orient="row").to_arrow())
+            con.execute("DELETE FROM meta.quality_gate g WHERE EXISTS (SELECT 1 FROM _gate_scope s "
+                        "WHERE (s.city IS NULL OR g.city = s.city) AND starts_with(g.check_name, s.prefix))")
+            con.unregister("_gate_scope")
         if gate_df.height:
             con.register("_gate_rows", gate_df.to_arrow())
             con.execute("INSERT INTO meta.quality_gate (city, source, form, period, check_name, reason, "

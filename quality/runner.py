@@ -43,13 +43,14 @@ def _scope(cities, kinds, tables) -> list[tuple[str | None, str]]:
 def run_raw_checks(warehouse: str | Path | None = None, cities: list[str] | None = None, *,
                    kinds: tuple[str, ...] = RAW_KINDS, tables: list[str] | None = None,
                    suite_dir: Path | None = None, run_id: str | None = None,
-                   full: bool = False) -> list[CheckResult]:
+                   full: bool = False, timings: dict[str, float] | None = None) -> list[CheckResult]:
     """Check the raw layer of `cities` (default all), record every result in
     meta.quality_results and replace the gate rows of what was checked in meta.quality_gate.
 
     Only what changed since its last check is checked again (quality.incremental: per city and
     table for suites and profile, per city for the other kinds); unchanged units keep their
-    recorded results and gate rows and are not in the returned list. `full=True` checks all."""
+    recorded results and gate rows and are not in the returned list. `full=True` checks all.
+    `timings`, if given, receives the seconds of each step (plan, each kind, record) for the bench."""
     tables = list(tables or COLUMNS)
     unknown = set(kinds) - set(RAW_KINDS)
     if unknown:
@@ -57,18 +58,24 @@ def run_raw_checks(warehouse: str | Path | None = None, cities: list[str] | None
     run_id = run_id or uuid.uuid4().hex
     con = connect(warehouse)
     try:
+        timings = {} if timings is None else timings
+        started = time.perf_counter()
         create_raw_tables(con)   # idempotent: an empty warehouse is checked, not crashed on
         plan = _plan(con, cities, kinds, tables, suite_dir, full)
+        timings["plan"] = time.perf_counter() - started
         results: list[CheckResult] = []
         for kind in (k for k in RAW_KINDS if k in kinds):
             started = time.perf_counter()
             found = _run_kind(con, kind, plan.todo[kind], suite_dir)
             results += found
+            timings[kind] = time.perf_counter() - started
             log.info("%-15s %6d results, %d not passed, %.1f s%s", kind, len(found),
-                     sum(r.outcome != "passed" for r in found), time.perf_counter() - started,
+                     sum(r.outcome != "passed" for r in found), timings[kind],
                      f" ({plan.unchanged[kind]} unchanged, not checked again)" if plan.unchanged[kind] else "")
+        started = time.perf_counter()
         record.write(con, results, run_id=run_id, scope=plan.scope)
         incremental.save_state(con, plan.seen(results), run_id)
+        timings["record"] = time.perf_counter() - started
     finally:
         con.close()
     return results

@@ -106,3 +106,20 @@ def test_a_predicate_duckdb_rejects_falls_back_to_the_full_frame(warehouse, monk
     finally:
         con.close()
     assert not narrowed and len(frame) == 11
+
+
+def test_duplicate_keys_are_found_on_the_key_relation_only_when_it_has_every_key_column():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('k3', 4), ('k2', 3), ('k1', 1), ('k2', 2)) v(a, n)")
+    frame = "SELECT t.*, n % 2 AS odd FROM t"
+    types = prefilter.column_types(con, frame, {})
+    keys = prefilter.KeyRelation("SELECT * FROM t", ["a", "n"])
+    on_keys = prefilter.suspect_sql(frame, [_exp("expect_compound_columns_to_be_unique", column_list=["a"])],
+                                    {}, types, keys, order_by=["n", "not_a_column"])
+    assert "FROM (SELECT * FROM t) AS _keys" in on_keys
+    assert con.execute(on_keys).fetchall() == [("k2", 2, 0), ("k2", 3, 1)]      # both members, ordered
+    # `odd` exists only in the frame: duplicates of (a, odd) must be looked for there.
+    on_frame = prefilter.suspect_sql(frame, [_exp("expect_compound_columns_to_be_unique", column_list=["a", "odd"])],
+                                     {}, types, keys)
+    assert f"FROM ({frame}) AS _keys" in on_frame
+    assert con.execute(on_frame).fetchall() == []
