@@ -1,4 +1,4 @@
-"""Timings of the demo generator (prints figures; never a pass/fail test).
+"""Timings and peak memory of the demo generator (prints figures; never a pass/fail test).
 
 python -m ingest.demo.bench [--scale 0.02] [--cities dortmund] [--sources meldewesen]
 """
@@ -8,7 +8,7 @@ import argparse
 import tempfile
 import time
 
-from ingest.demo.generate import DEFAULT_SCALE, generate
+from ingest.demo.generate import DEFAULT_SCALE, peak_rss_mb, generate
 
 
 def bench(scale: float = DEFAULT_SCALE, cities=None, sources=None, start="2019-01", end="2026-09") -> dict:
@@ -19,7 +19,9 @@ def bench(scale: float = DEFAULT_SCALE, cities=None, sources=None, start="2019-0
         dt = time.perf_counter() - t
     figures = {"scale": scale, "files": s.files, "rows": s.rows, "events": s.events, "mb": round(s.bytes / 1e6, 1),
                "seconds": round(dt, 1), "events_per_second": round(s.events / dt),
-               "per_city_seconds": {c: v["seconds"] for c, v in s.per_city.items()}}
+               "per_city_seconds": {c: v["seconds"] for c, v in s.per_city.items()},
+               "persons_held_of_ever": {c: (v["persons_held"], v["persons_ever"]) for c, v in s.per_city.items()},
+               "peak_rss_mb": peak_rss_mb()}
     print(figures)
     return figures
 

@@ -1,12 +1,14 @@
 """Run the demo world and write its deliveries (and the truth) - city by city, month by month.
 
-Nothing is kept across months except the people of the city being simulated, so the number of
-movement events written is bounded by disk, not memory.
+Nothing is kept across months except the people of the city being simulated, and of those
+only the ones who can still matter (the world compacts its person store, see
+`CityWorld.compact`), so the number of movement events written is bounded by disk, not memory.
 """
 from __future__ import annotations
 
 import json
 import os
+import sys
 import shutil
 import time
 import zlib
@@ -127,13 +129,16 @@ def generate(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, landing: Pa
     for slug in slugs:
         t_city = time.perf_counter()
         before = (summary.files, summary.rows)
-        run = _run_city(configs[slug], scale, seed, landing, start, end, wanted, now, summary,
-                        truth_parts, flows)
+        run, world = _run_city(configs[slug], scale, seed, landing, start, end, wanted, now, summary,
+                               truth_parts, flows)
         dt = time.perf_counter() - t_city
         summary.per_city[slug] = {"files": summary.files - before[0], "rows": summary.rows - before[1],
-                                  "events": run, "seconds": round(dt, 2)}
+                                  "events": run, "seconds": round(dt, 2), "persons_held": world.p.n,
+                                  "persons_ever": world.p.total, "peak_rss_mb_so_far": peak_rss_mb()}
         progress(f"  {slug:<12} {summary.files - before[0]:>5} files {summary.rows - before[1]:>10,} rows "
-                 f"{run:>9,} events  {dt:6.1f} s")
+                 f"{run:>9,} events  {dt:6.1f} s  persons held {world.p.n:,} of {world.p.total:,} "
+                 f"simulated, peak RSS so far {summary.per_city[slug]['peak_rss_mb_so_far']} MB")
+        del world
     _write_marker(landing, scale, seed, start, end)
     _write_truth(truth_dir, truth_parts, flows, dict(scale=scale, seed=seed, start=start, end=end,
                                                      cities=slugs, sources=sorted(wanted)))
@@ -142,6 +147,16 @@ def generate(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, landing: Pa
              f"({summary.bytes / 1e6:.1f} MB), {summary.events:,} movement events, "
              f"{summary.seconds:.1f} s  -> {landing}  (truth: {truth_dir})")
     return summary
+
+
+def peak_rss_mb() -> int | None:
+    """Peak resident set of this process so far (None where `resource` is missing, e.g. Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kib / 1024 if sys.platform != "darwin" else kib / 2**20)
 
 
 def _prepare(landing: Path, truth_dir: Path, slugs: list[str], overwrite: bool) -> None:
@@ -156,7 +171,7 @@ def _prepare(landing: Path, truth_dir: Path, slugs: list[str], overwrite: bool) 
 
 
 def _run_city(cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts,
-              flows) -> int:
+              flows) -> tuple[int, CityWorld]:
     slug = cfg.slug
     rng = np.random.default_rng([seed, zlib.crc32(slug.encode())])
     burn = _shift(start, -BURN_IN_MONTHS)
@@ -230,7 +245,7 @@ def _run_city(cfg: CityConfig, scale, seed, landing, start, end, wanted, now, su
     if world.inspections:
         truth_parts["inspections"].append(pl.DataFrame(world.inspections).with_columns(
             pl.lit(slug).alias("city"), pl.col("date").cast(pl.Int32).cast(pl.Date)))
-    return next_id
+    return next_id, world
 
 
 def _write_gebiete(run: CityRun, world: CityWorld, start: str) -> None:

@@ -69,7 +69,7 @@ def meldewesen(w: CityWorld, ev: dict, first_id: int, prefix: str, keys: dict) -
         "ereignis_datum": _dates(ev["edate"]),
         "meldedatum": _dates(ev["mdate"]),
         "ereignis_art": _str(np.array(EVENT_TYPES, dtype=object)[et]),
-        "person_pseudonym": _pseudo(person, keys["person"]),
+        "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
         "geburtsjahr": _birth_year(w, person),
         "geschlecht": _str(SEXES[w.p.sex[person]]),
         "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
@@ -89,7 +89,7 @@ def bestand(w: CityWorld, d: int, keys: dict) -> pl.DataFrame:
     zuzug = np.where((zuzug >= 0) & (zuzug < censored), censored, zuzug)   # left-censored
     return pl.DataFrame({
         "stichtag": _dates(np.full(r.size, d)),
-        "person_pseudonym": _pseudo(r, keys["person"]),
+        "person_pseudonym": _pseudo(p.id[r], keys["person"]),
         "geburtsjahr": _birth_year(w, r),
         "geschlecht": _str(SEXES[p.sex[r]]),
         "staatsangehoerigkeit": _str(_nat(w, p.nat[r].astype(np.int64))),
@@ -154,7 +154,7 @@ def schule(w: CityWorld, stichtag: date, keys: dict, iso3: dict[str, str]) -> tu
     out_ids = (np.int64(1) << 50) + np.arange(n_out) + d * 10_000   # non-residents: own id range
     frame = pl.DataFrame({
         "stichtag": _dates(np.full(pupils.size + n_out, d)),
-        "schueler_pseudonym": pl.concat([_pseudo(pupils, keys["person"]), _pseudo(out_ids, keys["person"])]),
+        "schueler_pseudonym": pl.concat([_pseudo(p.id[pupils], keys["person"]), _pseudo(out_ids, keys["person"])]),
         "geburtsjahr": np.concatenate([_birth_year(w, pupils), stichtag.year - out_age - 1]),
         "geschlecht": _str(np.concatenate([SEXES[p.sex[pupils]], SEXES[rng.integers(0, 2, n_out)]])),
         "staatsangehoerigkeit_iso3": _str(np.concatenate([iso, np.full(n_out, "NLD" if dutch else "DEU", object)])),
@@ -248,12 +248,12 @@ def sgb2_persons(w: CityWorld, units: dict, month: str, d: int, keys: dict) -> p
     cell = w.p.reg_cell_f[person].astype(np.int64)
     return pl.DataFrame({
         "monat": [month] * person.size,
-        "person_pseudonym": _pseudo(person, keys["person"]),
+        "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
         "geburtsjahr": _birth_year(w, person),
         "geschlecht": _str(SEXES[w.p.sex[person]]),
         "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
         "bezirk": _str(_codes_on(w, cell, np.full(person.size, d))),
-        "bg_pseudonym": _pseudo(units["hh"], keys["bg"]),
+        "bg_pseudonym": _pseudo(w.h.id[units["hh"]], keys["bg"]),
         "erwerbsfaehig": _str(np.where(units["able"], "J", "N").astype(object)),
     }, schema_overrides={"monat": pl.String})
 
@@ -264,7 +264,7 @@ def beratung(w: CityWorld, contacts: dict, keys: dict) -> pl.DataFrame:
     person = person[order]
     return pl.DataFrame({
         "kontakt_datum": _dates(contacts["date"][order]),
-        "person_pseudonym": _pseudo(person, keys["person"]),
+        "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
         "geburtsjahr": _birth_year(w, person),
         "geschlecht": _str(SEXES[w.p.sex[person]]),
         "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),

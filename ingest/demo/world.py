@@ -10,6 +10,10 @@ Two states are kept apart:
 People arrive in households (which also form the SGB II Bedarfsgemeinschaften), register or not,
 move inside the city (reporting it or not), leave (deregistering, or later removed by the office,
 or never), are born and die. Dates are int32 days since 1970-01-01.
+
+Memory follows the people who can still matter: before a month the person store drops those
+who can produce no event, row or truth count any more (`compact`). Row positions change then;
+a person's `id` (pseudonym, draws) never does, so compaction changes no output.
 """
 from __future__ import annotations
 
@@ -57,27 +61,52 @@ def month_bounds(year: int, month: int) -> tuple[int, int]:
 
 
 class Columns:
-    """Growable set of equally long numpy columns (capacity doubling)."""
+    """Growable set of equally long numpy columns (capacity x1.5 when full) that can be compacted.
+
+    Every row gets a stable `id` (its position among all rows ever appended): pseudonyms and
+    per-household random draws are keyed by it, so dropping rows changes no output.
+    """
 
     def __init__(self, spec: dict[str, tuple[np.dtype, object]]):
-        self.spec = spec
-        self.n = 0
+        self.spec = {**spec, "id": (np.int64, -1)}
+        self.n = 0          # rows held
+        self.total = 0      # rows ever appended (the next id)
         self.cap = 1024
-        self.cols = {k: np.full(self.cap, fill, dtype=dt) for k, (dt, fill) in spec.items()}
+        self.cols = {k: np.full(self.cap, fill, dtype=dt) for k, (dt, fill) in self.spec.items()}
+
+    def _resize(self, cap: int) -> None:
+        for k, (dt, fill) in self.spec.items():
+            new = np.full(cap, fill, dtype=dt)
+            new[:self.n] = self.cols[k][:self.n]
+            self.cols[k] = new
+        self.cap = cap
 
     def append(self, values: dict[str, np.ndarray], count: int) -> np.ndarray:
         if self.n + count > self.cap:
-            while self.n + count > self.cap:
-                self.cap *= 2
-            for k, (dt, fill) in self.spec.items():
-                new = np.full(self.cap, fill, dtype=dt)
-                new[:self.n] = self.cols[k][:self.n]
-                self.cols[k] = new
+            cap = self.cap
+            while self.n + count > cap:
+                cap = cap * 3 // 2          # not doubling: at national scale the slack is GBs
+            self._resize(cap)
         idx = np.arange(self.n, self.n + count)
         for k, v in values.items():
             self.cols[k][idx] = v
+        self.cols["id"][idx] = np.arange(self.total, self.total + count)
         self.n += count
+        self.total += count
         return idx
+
+    def keep(self, mask: np.ndarray) -> np.ndarray:
+        """Drop the rows where mask is False (order kept); returns old index -> new index (-1: dropped)."""
+        kept = np.flatnonzero(mask)
+        remap = np.full(self.n, -1, dtype=np.int64)
+        remap[kept] = np.arange(kept.size)
+        cap = max(1024, int(kept.size * 1.5))     # room to grow before the next resize
+        for k, (dt, fill) in self.spec.items():
+            new = np.full(cap, fill, dtype=dt)
+            new[:kept.size] = self.cols[k][kept]
+            self.cols[k] = new
+        self.n, self.cap = kept.size, cap
+        return remap
 
     def __getattr__(self, name):
         cols = self.__dict__.get("cols")
@@ -86,8 +115,44 @@ class Columns:
         raise AttributeError(name)
 
 
+def uniform_by_id(rng: np.random.Generator, total: int, ids: np.ndarray, chunk: int = 1 << 20) -> np.ndarray:
+    """`rng.random(total)[ids]` for ascending ids, drawn in chunks: the generator advances exactly
+    as with one call of size `total` (doubles take one 64-bit output each, so a stream split in
+    chunks is the same stream), but memory stays at one chunk however many rows were dropped."""
+    if total <= chunk:
+        return rng.random(total)[ids]
+    out = np.empty(ids.size)
+    pos = 0
+    for lo in range(0, total, chunk):
+        hi = min(lo + chunk, total)
+        vals = rng.random(hi - lo)
+        end = int(np.searchsorted(ids, hi, side="left"))
+        out[pos:end] = vals[ids[pos:end] - lo]
+        pos = end
+    return out
+
+
+# Calendar lookup (year and day of the year of every day 1800-2199): the truth tables ask for
+# ages of millions of people each quarter, and numpy's datetime64 year arithmetic was 15 % of
+# the generator's time.
+_CAL_FIRST = days(date(1800, 1, 1))
+_CAL_DAYS = np.arange(_CAL_FIRST, days(date(2200, 1, 1)), dtype=np.int64)
+_CAL_YEAR = _CAL_DAYS.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+_CAL_DOY = (_CAL_DAYS - _CAL_DAYS.astype("datetime64[D]").astype("datetime64[Y]").astype("datetime64[D]")
+            .astype(np.int64)).astype(np.int16)
+_CAL_YEAR = _CAL_YEAR.astype(np.int16)
+
+
+def age_on(birth: np.ndarray, d: int) -> np.ndarray:
+    """Completed years on day d of people born on `birth` (days since 1970-01-01)."""
+    i = np.asarray(birth, dtype=np.int64) - _CAL_FIRST
+    k = int(d) - _CAL_FIRST
+    years = np.int64(_CAL_YEAR[k]) - _CAL_YEAR[i]
+    return years - (_CAL_DOY[i] > _CAL_DOY[k])
+
+
 PERSON_SPEC = {
-    "hh": (np.int64, -1), "birth": (np.int32, 0), "sex": (np.int8, 0), "nat": (np.int16, 0),
+    "hh": (np.int32, -1), "birth": (np.int32, 0), "sex": (np.int8, 0), "nat": (np.int16, 0),
     "nat2": (np.int16, -1), "group": (np.int8, 0), "present": (np.bool_, False),
     "alive": (np.bool_, True), "arrival": (np.int32, -1), "left": (np.int32, -1),
     "busy": (np.int32, 0), "ava": (np.int32, NEVER),
@@ -102,6 +167,9 @@ HH_SPEC = {
     "sgb2_since": (np.int32, -1),
 }
 EVENT_FIELDS = ("person", "etype", "edate", "mdate", "cell_alt", "cell_neu", "addr", "herkunft")
+PROBLEM_ADDR = np.int64(1) << 40   # addresses from here on are problem properties
+# Compact the person store when this share of its rows can no longer matter (None: never).
+COMPACT_SHARE: float | None = 0.2
 
 
 @dataclass
@@ -196,7 +264,7 @@ class CityWorld:
         return props
 
     def _problem_addr(self, prop_idx: np.ndarray) -> np.ndarray:
-        return (np.int64(1) << 40) + prop_idx.astype(np.int64)
+        return PROBLEM_ADDR + prop_idx.astype(np.int64)
 
     def _normal_addr(self, cells: np.ndarray) -> np.ndarray:
         k = (self.rng.random(cells.size) * self.addr_per_cell[cells]).astype(np.int64)
@@ -321,6 +389,45 @@ class CityWorld:
             self.h.cols["sgb2"][uniq[sgb]] = True
         self._check_sgb2(s)
 
+    # ---------------------------------------------------------------- memory
+    def _hh_uniform(self) -> np.ndarray:
+        """One uniform number per household held, from a draw over every household ever created
+        (as before compaction existed): the random stream, hence the output, does not depend
+        on which rows were dropped."""
+        return uniform_by_id(self.rng, self.h.total, self.h.id)
+
+    def droppable(self) -> np.ndarray:
+        """Persons who can produce no event, delivery row or truth count any more: gone (moved
+        away or dead; nobody comes back), out of the register as recorded and as it will be
+        (`reg`, `reg_f`), no event waiting to be recorded (`busy`: the last meldedatum given out).
+        A pending office removal (`ava`) needs `reg_f`, so it cannot be pending here."""
+        p = self.p
+        return ~p.present & ~p.reg & ~p.reg_f & (p.busy <= self.today)
+
+    def compact(self) -> int:
+        """Drop droppable persons, and households that no remaining person belongs to, unless
+        they sit at a problem property (an evacuation draws over every household at the
+        address). Returns the number of persons dropped."""
+        p, h = self.p, self.h
+        drop = self.droppable()
+        n_drop = int(drop.sum())
+        if n_drop == 0:
+            return 0
+        remap_p = p.keep(~drop)
+        for batch in self.pending:          # every waiting event belongs to a kept person
+            batch["person"] = remap_p[batch["person"]]
+            if (batch["person"] < 0).any():
+                raise RuntimeError("compaction dropped a person with an event still to be recorded")
+        keep_h = h.addr >= PROBLEM_ADDR
+        keep_h[p.hh] = True
+        remap_h = h.keep(keep_h)
+        p.cols["hh"][:p.n] = remap_h[p.hh]
+        return n_drop
+
+    def _maybe_compact(self) -> None:
+        if COMPACT_SHARE is not None and self.p.n and self.droppable().sum() > COMPACT_SHARE * self.p.n:
+            self.compact()
+
     # ---------------------------------------------------------------- events
     def _emit(self, person, etype, edate, mdate, cell_alt=None, cell_neu=None, addr=None, herkunft=None):
         person = np.asarray(person, dtype=np.int64)
@@ -408,6 +515,7 @@ class CityWorld:
 
     # ---------------------------------------------------------------- monthly step
     def step_month(self, year: int, month: int) -> dict:
+        self._maybe_compact()      # before the month: last month's events are consumed by now
         d0, d1 = month_bounds(year, month)
         ndays = d1 - d0 + 1
         self.today = d1
@@ -439,7 +547,7 @@ class CityWorld:
         hh_present[p.hh[p.present]] = True
         hh_ids = np.flatnonzero(hh_present)
         hazard = np.array([b.leave for b in self.behaviour])[h.group[hh_ids]] / 12
-        hazard = np.where(h.addr[hh_ids] >= (np.int64(1) << 40), hazard * 1.5, hazard)
+        hazard = np.where(h.addr[hh_ids] >= PROBLEM_ADDR, hazard * 1.5, hazard)
         leaving = hh_ids[rng.random(hh_ids.size) < hazard]
         self._depart(leaving, d0, ndays, flows)
 
@@ -464,7 +572,7 @@ class CityWorld:
         unreg = np.flatnonzero(p.present & ~p.reg_f & (p.busy < d0))
         if unreg.size:
             hz = np.array([b.late_register for b in self.behaviour])[p.group[unreg]] / 12
-            u_hh = rng.random(h.n)
+            u_hh = self._hh_uniform()
             late = unreg[u_hh[p.hh[unreg]] < hz]
             self._register(late, day(late.size), late=True)
             np.add.at(flows["registrations"], p.group[late], 1)
@@ -505,8 +613,8 @@ class CityWorld:
         h.cols["sgb2"][leaving_hh] = False
         np.add.at(flows["departures"], p.group[who], 1)
         g = p.group[who]
-        problem = h.addr[p.hh[who]] >= (np.int64(1) << 40)
-        u_hh = rng.random(h.n)[p.hh[who]]
+        problem = h.addr[p.hh[who]] >= PROBLEM_ADDR
+        u_hh = self._hh_uniform()[p.hh[who]]
         p_dereg = np.array([b.deregister for b in self.behaviour])[g] * np.where(problem, 0.2, 1.0)
         reg = p.reg_f[who]
         dereg = reg & (u_hh < p_dereg)
@@ -547,7 +655,7 @@ class CityWorld:
         mask[movers_hh] = True
         who = np.flatnonzero(p.present & mask[p.hh] & p.reg_f)
         report = np.array([b.report_move for b in self.behaviour])[p.group[who]]
-        u_hh = rng.random(h.n)[p.hh[who]]
+        u_hh = self._hh_uniform()[p.hh[who]]
         r = who[u_hh < report]
         hh_day = np.zeros(h.n, dtype=np.int32)
         hh_day[movers_hh] = d0 + (rng.random(movers_hh.size) * ndays).astype(np.int32)
@@ -590,9 +698,9 @@ class CityWorld:
             return
         np.add.at(flows["arrivals"], p.group[idx], 1)
         hh = p.hh[idx]
-        u_hh = rng.random(self.h.n)[hh]
+        u_hh = self._hh_uniform()[hh]
         p_reg = np.array([b.register for b in self.behaviour])[p.group[idx]]
-        problem = self.h.addr[hh] >= (np.int64(1) << 40)
+        problem = self.h.addr[hh] >= PROBLEM_ADDR
         p_reg = np.where(problem, p_reg * 0.95, p_reg)
         reg = idx[u_hh < p_reg]
         self._register(reg, p.arrival[reg], late=False)
@@ -628,7 +736,7 @@ class CityWorld:
             share[:] = 0.0
         exit_rate = 1 / 24
         entry = exit_rate * share / np.maximum(1 - share, 0.05)
-        u = rng.random(h.n)
+        u = self._hh_uniform()
         on = h.sgb2
         start = hh_ok & ~on & (u < entry)
         stop = on & (u < exit_rate)
@@ -744,13 +852,8 @@ class CityWorld:
 
     # ---------------------------------------------------------------- views
     def age_at(self, persons: np.ndarray, d: int) -> np.ndarray:
-        """Completed years of age on day d."""
-        b = self.p.birth[persons]
-        bd = np.array(b, dtype="datetime64[D]")
-        dd = np.datetime64(to_date(d))
-        years = dd.astype("datetime64[Y]").astype(int) - bd.astype("datetime64[Y]").astype(int)
-        had_birthday = (dd - dd.astype("datetime64[Y]")) >= (bd - bd.astype("datetime64[Y]"))
-        return years - (~had_birthday)
+        """Completed years of age on day d (birthday reached when the day of the year is)."""
+        return age_on(self.p.birth[persons], d)
 
     def cell_codes(self, d: int) -> np.ndarray:
         return geo.cell_codes(self.city, to_date(d))

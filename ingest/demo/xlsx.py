@@ -109,9 +109,15 @@ def write_xlsx(df: pl.DataFrame, path: Path, title_rows: list[str], numeric_text
              '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
              f'<dimension ref="A1:{last}"/><sheetData>' + "".join(head) + body + "</sheetData></worksheet>")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/workbook.xml", _WORKBOOK)
-        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
-        z.writestr("xl/worksheets/sheet1.xml", sheet)
+        for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
+                           ("xl/workbook.xml", _WORKBOOK), ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
+                           ("xl/styles.xml", _STYLES), ("xl/worksheets/sheet1.xml", sheet)):
+            z.writestr(_entry(name), text, compresslevel=1)
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed timestamp: the same seed gives the same bytes (and sha256)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16
+    return info
