@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="movement events of the large world (default 10 million; 0 skips it)")
     parser.add_argument("--large-sources", default=LARGE_SOURCES,
                         help="sources of the large world (default meldewesen,gebiete: quarterly stock "
-                             "snapshots of a 10-million-event world would be ~100 million rows)")
+                             "snapshots of a 10-million-event world would be ~100 million rows; `all` for every source)")
     parser.add_argument("--generate-only-events", type=float, default=0,
                         help="also generate this many movement events without loading them and print the "
                              "generator's figures (e.g. 1e8 for national scale: ~1 hour, ~12 GB of disk; "
@@ -267,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def large_section(fig):
         scale = args.large_events / EVENTS_PER_SCALE
-        world_pipeline(work, "large", scale, args.large_sources.split(","), False, fig)
+        sources = None if args.large_sources == "all" else args.large_sources.split(",")
+        world_pipeline(work, "large", scale, sources, False, fig)
 
     skip = set(filter(None, args.skip.split(",")))
     if "ingest" not in skip:
