@@ -91,9 +91,16 @@ class CityProfile:
 
 PROFILES: dict[str, CityProfile] = {
     # KOMM-IN: 108 problem properties under observation, 73 in the Nordstadt; EU-2 about half BG.
+    # Zuzüge about equal to the year-end stock and only 6 % registered 3 years or more: the
+    # register turns over about once a year, so the office removes people gone within about two
+    # months (world: x6 at problem properties). With the default five months more than half of
+    # the Nordstadt EU-2 register were people gone (truth 2024-12-31, scale 0.08, seed 11: 572
+    # of 1,088; with two months 350 of 1,021) and Zuzüge/stock came out at 0.61-0.78 over seeds
+    # (target 1.0 +- 0.35); with two 0.84-0.92 (seven seeds), pupils/registered 6-14 0.86-1.10,
+    # registered 3 years or more 5-7 %.
     "dortmund": CityProfile(588_000, (0.80, 0.020, 0.045, 0.035, 0.100), 0.5, 108,
                             {"02": 73, "01": 10, "03": 9, "04": 8, "05": 8}, 0.35,
-                            {EU2: dict(leave=1.1)}),
+                            {EU2: dict(leave=1.1, ava_delay_months=2)}),
     # KOMM-IN: registered > 3 years > 16 % (Dortmund 6 %): slower turnover; BG twice RO;
     # inspections: 58 % of registered not found, 27 % of found not registered.
     "duisburg": CityProfile(498_000, (0.77, 0.045, 0.040, 0.030, 0.115), 0.67, 90,
@@ -116,6 +123,16 @@ PROFILES: dict[str, CityProfile] = {
                             {EU2: dict(register=0.6), EU_SONST: dict(register=0.8)},
                             counselling_from="2022-01"),
 }
+
+# Residence status changes (assumption). Only Germans and other EU citizens are given a
+# secondary residence in the world, so only they can turn it into the main one: 2 % of their
+# registrations on arrival are STATUS_NW_HW (secondary -> main; a move into the city's main
+# register that is no Zuzug), and 1.5 % of their deregistrations STATUS_HW_NW (main -> secondary).
+# Order of magnitude of status changes beside Zuzüge in NRW city statistics; late registrants
+# never had a registration, so they never change status. EU-2 inflows (the Nordstadt target)
+# contain no status changes.
+STATUS_NW_HW_SHARE = 0.02
+STATUS_HW_NW_SHARE = 0.015
 
 UKRAINE_WAVE = {"months": ("2022-03", "2022-04", "2022-05", "2022-06"), "share_of_population": 0.010}
 

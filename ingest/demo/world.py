@@ -488,8 +488,11 @@ class CityWorld:
         if self.country == "DE":
             v = rng.random(n)
             et[v < 0.03] = EV["ZU_UNBEKANNT"]
-            status = (v > 0.98) & np.isin(g, [cal.DE, cal.EU_SONST]) & ~late
-            et[status] = EV["STATUS_NW_HW"]
+            # a secondary residence becoming the main one: only for people who had one (Germans,
+            # other EU citizens), never for late registrants (who had no registration at all)
+            if not late:
+                status = (v > 1 - cal.STATUS_NW_HW_SHARE) & np.isin(g, [cal.DE, cal.EU_SONST])
+                et[status] = EV["STATUS_NW_HW"]
         return et, self._herkunft(persons, et)
 
     def _herkunft(self, persons: np.ndarray, et: np.ndarray) -> np.ndarray:
@@ -580,7 +583,7 @@ class CityWorld:
         # removals by the office (AVA / vow) that fall due; a few present persons wrongly too
         reg_present = np.flatnonzero(p.reg_f & p.present & (p.group != cal.DE))
         wrong = reg_present[rng.random(reg_present.size) < 0.01 / 12]
-        p.cols["ava"][wrong] = day(wrong.size)
+        p.cols["ava"][wrong] = np.maximum(day(wrong.size), p.birth[wrong])   # not before a birth this month
         due = np.flatnonzero(p.reg_f & (p.ava <= d1))
         when = np.maximum(p.ava[due], d0)
         self._emit(due, EV["AVA"], when, when, cell_alt=p.reg_cell_f[due], addr=p.reg_addr_f[due])
@@ -607,7 +610,9 @@ class CityWorld:
         who = np.flatnonzero(p.present & mask[p.hh])
         hh_day = np.zeros(h.n, dtype=np.int32)
         hh_day[leaving_hh] = d0 + (rng.random(leaving_hh.size) * ndays).astype(np.int32)
-        when = hh_day[p.hh[who]]
+        # a child born this month leaves with its household, but not before it was born (a
+        # December evacuation comes after the month's births)
+        when = np.maximum(hh_day[p.hh[who]], p.birth[who])
         p.cols["present"][who] = False
         p.cols["left"][who] = when
         h.cols["sgb2"][leaving_hh] = False
@@ -625,7 +630,7 @@ class CityWorld:
         if self.country == "DE":
             v = rng.random(d.size)
             et[v < 0.04] = EV["FO_UNBEKANNT"]
-            et[(v > 0.985) & np.isin(p.group[d], [cal.DE, cal.EU_SONST])] = EV["STATUS_HW_NW"]
+            et[(v > 1 - cal.STATUS_HW_NW_SHARE) & np.isin(p.group[d], [cal.DE, cal.EU_SONST])] = EV["STATUS_HW_NW"]
         self._emit(d, et, when[dereg], when[dereg] + self._lag(d.size, "fo"), cell_alt=p.reg_cell_f[d],
                    addr=p.reg_addr_f[d], herkunft=self._herkunft(d, et))
         np.add.at(flows["deregistrations"], p.group[d], 1)
@@ -659,7 +664,7 @@ class CityWorld:
         r = who[u_hh < report]
         hh_day = np.zeros(h.n, dtype=np.int32)
         hh_day[movers_hh] = d0 + (rng.random(movers_hh.size) * ndays).astype(np.int32)
-        when = hh_day[p.hh[r]]
+        when = np.maximum(hh_day[p.hh[r]], p.birth[r])     # as in _depart: not before birth
         self._emit(r, EV["UMZUG"], when, when + self._lag(r.size, "move"), cell_alt=p.reg_cell_f[r],
                    cell_neu=h.cell[p.hh[r]], addr=h.addr[p.hh[r]])
 
@@ -713,10 +718,17 @@ class CityWorld:
         et, herk = self._inflow_types(persons, late)
         mdate = edate + self._lag(persons.size, "zu")
         if late:   # a late registrant states the day of moving in, if it is not long ago
-            decided = edate
+            # Someone who arrived (or a child born here to unregistered parents) this month can
+            # register late in the same month, but the decision cannot precede the arrival or
+            # birth, nor the date stated the birth (it did: a child born in early January got a
+            # December date, birth year after the event's year - `geburtsjahr_not_in_future`
+            # failed at 10 M events; and an arrival after the decision gave meldedatum < date).
+            birth = p.birth[persons]
+            decided = np.maximum(edate, np.maximum(birth, p.arrival[persons]))
             mdate = decided + self.rng.integers(0, 10, persons.size)
             recent = p.arrival[persons] >= decided - 2 * 365
             edate = np.where(recent, p.arrival[persons], decided - self.rng.integers(0, 30, persons.size))
+            edate = np.maximum(edate, birth)
         cells = h.cell[p.hh[persons]]
         addr = h.addr[p.hh[persons]]
         self._emit(persons, et, edate, mdate, cell_neu=cells, addr=addr, herkunft=herk)
