@@ -17,13 +17,13 @@ Fewer than `MIN_DISTRICT_CHILDREN` registered children: a warning, so `valid = f
 """
 from __future__ import annotations
 
-import math
 
 import polars as pl
 
 from estimation.components import components, unregistered_rate
 from estimation.gone import school_gone_dwell
 from estimation.ratio import ratio_estimate
+from estimation.result import guarded
 from estimation.rows import resident_rows, row
 
 MIN_DISTRICT_CHILDREN = 20
@@ -47,32 +47,34 @@ def district_rows(ch: pl.DataFrame, city: str, t, absent: tuple | None = None,
         city_children = registered.filter(pl.col("age").is_between(7, 14) & ~pl.col("left_before_census")
                                           & (pl.col("nationality_group") == grp))
         small = own.height < MIN_DISTRICT_CHILDREN
-        gone = school_gone_dwell(reg, city_children if small else own, absent)
+        gone = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell,
+                       reg, city_children if small else own, absent)
         if small:
             gone.warnings.append(f"only {own.height} registered children in the district: "
                                  "city-wide gone shares of the group used")
         rows.append(row(stratum, gone, n_reg))
         rate = (city_rates or {}).get(grp)
         if not small:
-            gone_kids = school_gone_dwell(own, own, absent)
+            gone_kids = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell, own, own, absent)
             # school list of the district: its registered children at school plus the unregistered
             # pupils living there (pupils registered in another district belong to that one)
             linked = float(own["school"].sum())
             unreg_pupils = kids.filter((pl.col("school") == 1) & (pl.col("register") == 0)
                                        & (pl.col("school_district") == district)
                                        & (pl.col("nationality_group") == grp)).height
-            rate = unregistered_rate(float(own.height), gone_kids, linked + unreg_pupils, linked)
-        if rate is not None and math.isfinite(gone.point):
-            unreg, total = components(n_reg, gone, rate)
+            rate = guarded("components_school", ("unregistered_rate",), unregistered_rate,
+                           float(own.height), gone_kids, linked + unreg_pupils, linked)
+        if rate is not None and gone.estimable:
+            unreg, total = guarded("components_school", ("unregistered", "residents"), components, n_reg, gone, rate)
             if small:
                 for e in (unreg, total):
                     e.warnings.append("city-wide unregistered rate of the group used")
             rows += [row(stratum, total, n_reg), row(stratum, unreg, n_reg)]
         pupils = float(kids.filter((pl.col("school") == 1) & (pl.col("school_district") == district)
                                    & (pl.col("nationality_group") == grp)).height)
-        ratio = ratio_estimate(pupils, float(own.height), n_reg)
+        ratio = guarded("ratio_school", ("residents",), ratio_estimate, pupils, float(own.height), n_reg)
         if small:
             ratio.warnings.append(f"only {own.height} registered children in the district")
-        if math.isfinite(ratio.point) and math.isfinite(gone.point):
+        if gone.estimable:   # unregistered = residents - (registered - gone) needs the gone
             rows += resident_rows(stratum, ratio, n_reg, gone, net=True)
     return rows

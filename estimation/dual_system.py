@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from estimation.result import Z95, Estimate
+from estimation.result import Z95, Estimate, not_estimable
 
 ASSUMPTIONS = (
     "closed population on the reference date; the two lists independent within the stratum; "
@@ -61,6 +61,23 @@ def log_normal_interval(n_seen: float, n_hat: float, var: float, z: float = Z95)
     return n_seen + f0 / c, n_seen + f0 * c
 
 
+def _not_defined(n1: float, n2: float, m: float, n1_gone: float, n1_gone_var: float) -> str | None:
+    """Why the dual-system estimate is not defined for these counts (None when it is).
+
+    Counts that contradict each other (m > a list) stay an error: they mean broken linkage, not a
+    small stratum."""
+    _check(n1, n2, m)
+    if n1 == 0 or n2 == 0:
+        return f"one list is empty in this stratum (n1={n1:g}, n2={n2:g}): a single list cannot estimate the unseen"
+    if m == 0:
+        return "no overlap between the lists (m=0): the population size is not estimable"
+    if not (math.isfinite(n1_gone) and math.isfinite(n1_gone_var)):
+        return "the register's gone correction is itself not estimable here"
+    if n1_gone < 0 or n1_gone_var < 0:
+        return f"negative gone correction ({n1_gone:g}, variance {n1_gone_var:g})"
+    return None
+
+
 def dual_system(n1: float, n2: float, m: float, *, method: str = "chapman",
                 n1_gone: float = 0.0, n1_gone_var: float = 0.0) -> Estimate:
     """Residents of the stratum by dual-system estimation, with a 95 % interval and flags.
@@ -69,23 +86,27 @@ def dual_system(n1: float, n2: float, m: float, *, method: str = "chapman",
     but gone); they are taken off n1 before estimation and their uncertainty is added by the
     delta method (dN/dn1 = (n2+1)/(m+1)).
     Warnings: expected overlap small (n1*n2 < 4*N_hat) or observed overlap m < 7.
+    Not estimable (NaN with the reason, see `_not_defined`): an empty list, no overlap, or a gone
+    correction that is itself not estimable.
     """
+    if method not in ("chapman", "lincoln_petersen"):
+        raise ValueError(f"unknown dual-system method {method!r}")
+    reason = _not_defined(n1, n2, m, n1_gone, n1_gone_var)
+    if reason:
+        return not_estimable(method, "residents", reason, assumptions=ASSUMPTIONS,
+                             inputs={"n1": n1, "n1_gone": n1_gone, "n2": n2, "m": m})
     n1_raw = n1
     n1 = max(n1 - n1_gone, float(m))
     if method == "chapman":
         n_hat, var = chapman(n1, n2, m)
         slope = (n2 + 1) / (m + 1)
-    elif method == "lincoln_petersen":
-        n_hat, var = lincoln_petersen(n1, n2, m)
-        slope = n2 / m if m else math.inf
     else:
-        raise ValueError(f"unknown dual-system method {method!r}")
+        n_hat, var = lincoln_petersen(n1, n2, m)
+        slope = n2 / m
     if n1_gone_var > 0 and math.isfinite(var):
         var += slope**2 * n1_gone_var
     n_seen = n1 + n2 - m
     warnings = []
-    if m == 0:
-        warnings.append("no overlap between the lists: the population size is not estimable")
     if math.isfinite(n_hat) and n1 * n2 < 4 * n_hat:
         warnings.append("n1*n2 < 4*N_hat: expected overlap below 4, estimate unstable")
     if m < MIN_OVERLAP:

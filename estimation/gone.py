@@ -26,7 +26,7 @@ import math
 import polars as pl
 
 from estimation.overcount import ABSENT_SHARE, ABSENT_SHARE_SE
-from estimation.result import Z95, Estimate
+from estimation.result import Z95, Estimate, not_estimable
 
 # Dwell classes in years since zuzug_datum on t; -1 = born in the city (no zuzug_datum).
 DWELL_EDGES = (0.0, 1.0, 3.0, 6.0)
@@ -101,10 +101,13 @@ def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame,
     warnings = []
     if children.height < 20:
         warnings.append(f"only {children.height} registered children to learn the gone shares from")
-    if n_band == 0 or any(math.isnan(shares[c][0]) for c in counts):
-        return Estimate(method="school_gone_dwell", quantity="registered_gone", point=math.nan,
-                        lower=math.nan, upper=math.nan, assumptions=ASSUMPTIONS,
-                        warnings=warnings + ["no registered children: gone share not estimable"])
+    if n_band == 0:
+        return not_estimable("school_gone_dwell", "registered_gone", "nobody registered in the stratum",
+                             assumptions=ASSUMPTIONS, warnings=warnings)
+    if any(math.isnan(shares[c][0]) for c in counts):
+        return not_estimable("school_gone_dwell", "registered_gone",
+                             "no registered children aged 7-14 to learn the gone share from",
+                             assumptions=ASSUMPTIONS, warnings=warnings, inputs={"registered": n_band})
     point = sum(n * shares[c][0] for c, n in counts.items())
     # classes that took their share from the same children err together
     by_source: dict[str, list[float]] = {}

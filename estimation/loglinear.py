@@ -20,7 +20,7 @@ import warnings as _warnings
 import numpy as np
 from scipy import optimize, special
 
-from estimation.result import Estimate
+from estimation.result import Z95, Estimate
 
 ASSUMPTIONS = (
     "closed population on the reference date; the dependence between lists (and the part of "
@@ -99,16 +99,23 @@ def fit_model(cells: np.ndarray, y: np.ndarray, pairs: tuple[tuple[int, int], ..
         return None
     if np.linalg.matrix_rank(X) < X.shape[1]:
         return {"pairs": pairs, "aliased": True}
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore")
-        res = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    from statsmodels.tools.sm_exceptions import PerfectSeparationError
+
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            res = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    except (ValueError, ArithmeticError, PerfectSeparationError):   # LinAlgError is a ValueError
+        return {"pairs": pairs, "failed": True}
     beta = np.asarray(res.params)
     boundary = (not np.all(np.isfinite(beta))) or np.max(np.abs(beta)) > MAX_ABS_COEF
-    mu0 = math.exp(beta[0]) if np.isfinite(beta[0]) else math.inf
-    cov = np.asarray(res.cov_params())
+    # exp() of a runaway intercept overflows: such a fit is at the boundary anyway
+    mu0 = math.exp(beta[0]) if np.isfinite(beta[0]) and beta[0] < 700 else math.inf
+    var0 = float(np.asarray(res.cov_params())[0, 0])
+    # a near-singular fit can give a (tiny) negative variance: no usable standard error then
     return {"pairs": pairs, "beta": beta, "mu0": mu0, "aic": float(res.aic),
             "deviance": float(res.deviance), "df_resid": int(res.df_resid),
-            "se_log_mu0": float(math.sqrt(cov[0, 0])) if np.isfinite(cov[0, 0]) else math.inf,
+            "se_log_mu0": math.sqrt(var0) if math.isfinite(var0) and var0 >= 0 else math.inf,
             "boundary": bool(boundary), "X": X}
 
 
@@ -158,6 +165,14 @@ def profile_interval(cells: np.ndarray, y: np.ndarray, pairs, n0_hat: float,
     return n_seen + lower, n_seen + upper, n_seen + n0_max
 
 
+def _log_normal_fallback(n_seen: float, mu0: float, se_log_mu0: float) -> tuple[float, float, float]:
+    """Interval n_seen + mu0 * exp(+-z se(log mu0)); unbounded above without a standard error."""
+    if not math.isfinite(se_log_mu0):
+        return n_seen, math.inf, n_seen + mu0
+    c = math.exp(Z95 * se_log_mu0)
+    return n_seen + mu0 / c, n_seen + mu0 * c, n_seen + mu0
+
+
 def multiple_systems(histories, counts, lists: list[str], *,
                      structural_zeros: list[dict[str, int]] = (),
                      max_alternatives: int = 5,
@@ -191,9 +206,12 @@ def multiple_systems(histories, counts, lists: list[str], *,
         candidates = [forced]
     else:
         candidates = [p for r in range(len(all_pairs) + 1) for p in itertools.combinations(all_pairs, r)]
-    fits, aliased = [], set()
+    fits, aliased, failed = [], set(), 0
     for pairs in candidates:
         fit = fit_model(cells, y, pairs)
+        if fit is not None and fit.get("failed"):
+            failed += 1
+            continue
         if fit is None or fit.get("aliased"):
             if fit is not None and len(pairs) == 1:
                 aliased.add(pairs[0])   # identifiable cells cannot tell it from a main effect
@@ -206,8 +224,14 @@ def multiple_systems(histories, counts, lists: list[str], *,
     best = usable[0]
     names = lambda pairs: [f"{lists[a]}:{lists[b]}" for a, b in pairs]
     n_hat = n_seen + best["mu0"]
-    lower, upper, n_prof = profile_interval(cells, y, best["pairs"], best["mu0"], best["beta"])
+    try:
+        lower, upper, n_prof = profile_interval(cells, y, best["pairs"], best["mu0"], best["beta"])
+    except (ValueError, ArithmeticError):   # root finding without a sign change on a flat/odd profile
+        lower, upper, n_prof = _log_normal_fallback(n_seen, best["mu0"], best["se_log_mu0"])
+        warnings.append("profile likelihood could not be bracketed: log-normal interval on the unseen part instead")
     lower, upper = min(lower, n_hat), max(upper, n_hat)
+    if failed:
+        warnings.append(f"{failed} models could not be fitted and were not considered")
     if best["df_resid"] == 0:
         warnings.append("chosen model is saturated (no degrees of freedom left): fit cannot be checked")
     if len(usable) < len(fits):

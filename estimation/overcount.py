@@ -20,7 +20,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from estimation.result import Z95, Estimate
+from estimation.result import Z95, Estimate, not_estimable
 
 LAG_ASSUMPTIONS = (
     "the lag between leaving and deregistration behaves as in the reference window; people "
@@ -112,13 +112,19 @@ def inspection_ratio(properties: pl.DataFrame, registered_at_problem_properties:
         if n < 5:
             warnings.append(f"only {n} inspected addresses: share very uncertain")
         if total_R == 0:
-            out[quantity] = Estimate(method="inspection_ratio", quantity=quantity, point=math.nan,
-                                     lower=math.nan, upper=math.nan, warnings=["no inspected registered persons"],
-                                     assumptions=INSPECTION_ASSUMPTIONS, inputs={"addresses": n})
+            out[quantity] = not_estimable("inspection_ratio", quantity, "nobody registered at the inspected addresses",
+                                          assumptions=INSPECTION_ASSUMPTIONS, inputs={"addresses": n})
             continue
         share = num.sum() / total_R
-        # Ratio-estimator variance with addresses as clusters (persons at one address move together).
-        var_share = (n / max(n - 1, 1)) * np.sum((num - share * R) ** 2) / total_R**2 if n > 1 else share * (1 - share) / total_R
+        if n > 1:
+            # Ratio-estimator variance with addresses as clusters (persons at one address move together).
+            var_share = (n / (n - 1)) * np.sum((num - share * R) ** 2) / total_R**2
+        else:
+            # One address: no spread between clusters to learn from. Not-found is a share of the
+            # registered (binomial); found-unregistered is a count per registered that may exceed
+            # 1 (Poisson), where p(1-p) would turn negative.
+            var_share = share * (1 - share) / total_R if quantity == "registered_gone" else num.sum() / total_R**2
+            warnings.append("one inspected address: variance without the clustering of households, too narrow")
         known = num.sum()
         rest = base - total_R
         point = known + share * rest

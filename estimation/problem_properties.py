@@ -17,7 +17,7 @@ from datetime import date
 import polars as pl
 
 from estimation.overcount import inspection_ratio
-from estimation.result import Z95
+from estimation.result import Z95, guarded
 
 SCOPE = "PROBLEMIMMOBILIEN"
 NOT_FOUND_CAVEAT = ("a registered person who is present but not met at the inspection counts as gone, "
@@ -64,7 +64,9 @@ def inspection_rows(con, rel: dict[str, str], city: str, t: date, row) -> list[d
     n_reg = registered_at(con, rel["bestand"], city, t, props["adresse_pseudonym"].drop_nulls().unique().to_list())
     # The inspections took place on other days than t, so nothing is exact for t: the share
     # (cluster variance by address) is applied to everybody registered there on t.
-    est = inspection_ratio(inspected)
+    est = guarded("inspection_ratio", ("registered_gone", "unregistered"), inspection_ratio, inspected)
+    if isinstance(est, tuple):   # failed: one not-estimable result per quantity
+        est = {e.quantity: e for e in est}
     stratum = {"city": city, "stichtag": t, "nationality_group": "INSGESAMT", "age_band": "INSGESAMT",
                "district": SCOPE}
     out = []

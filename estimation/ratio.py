@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from estimation.result import Z95, Estimate
+from estimation.result import Z95, Estimate, not_estimable
 
 ASSUMPTIONS = (
     "every child aged 6-14 living in the city attends one of its schools and no pupil lives "
@@ -29,11 +29,11 @@ def ratio_estimate(pupils: float, registered_children: float, registered_group: 
         raise ValueError("counts must be non-negative")
     warnings = []
     if registered_children == 0 or pupils == 0:
-        return Estimate(method="ratio_school", quantity="residents", point=math.nan, lower=math.nan,
-                        upper=math.nan, interval_method="not estimable", assumptions=ASSUMPTIONS,
-                        warnings=["no registered children or no pupils: ratio not estimable"],
-                        inputs={"pupils": pupils, "registered_children": registered_children,
-                                "registered_group": registered_group})
+        return not_estimable("ratio_school", "residents",
+                             "no registered children or no pupils aged 7-14: the ratio is not defined",
+                             assumptions=ASSUMPTIONS,
+                             inputs={"pupils": pupils, "registered_children": registered_children,
+                                     "registered_group": registered_group})
     r = pupils / registered_children
     n_hat = registered_group * r
     se_log = math.sqrt(1 / pupils + 1 / registered_children)

@@ -4,12 +4,18 @@ from __future__ import annotations
 import json
 import math
 
-from estimation.result import Z95, Estimate
+from estimation.result import Z95, Estimate, not_estimable
 
 
 def resident_rows(stratum: dict, total: Estimate, n_reg: float, gone: Estimate, net: bool = False) -> list[dict]:
     """Residents and unregistered = residents - (registered - gone) for one method."""
     out = [row(stratum, total, n_reg)]
+    if total.estimable and not gone.estimable:
+        why = gone.details.get("not_estimable", "no number")
+        out.append(row(stratum, not_estimable(total.method, "unregistered",
+                                              f"unregistered = residents - (registered - gone) needs the gone ({why})",
+                                              assumptions=total.assumptions, inputs=total.inputs), n_reg))
+        return out
     reg_present = n_reg - gone.point
     se_g = gone.se or 0.0
     unreg = Estimate(
@@ -31,6 +37,7 @@ def row(stratum: dict, e: Estimate, n_reg: float) -> dict:
         "point": finite(e.point), "lower": finite(e.lower), "upper": finite(e.upper), "se": finite(e.se),
         "interval_method": e.interval_method, "assumptions": e.assumptions,
         "warnings": "; ".join(e.warnings), "valid": e.valid,
+        "status": "estimated" if e.estimable else "not_estimable",
         "model": ",".join(e.details.get("model", [])) if e.method == "mse_loglinear" else None,
         "inputs": json.dumps(e.inputs, sort_keys=True, default=str),
         "alternatives": json.dumps(e.details.get("alternatives", []), default=str),

@@ -26,11 +26,11 @@ from estimation.components import components, unregistered_rate
 from estimation.districts import district_rows
 from estimation.dual_system import dual_system
 from estimation.gone import dwell_class, school_gone_dwell
-from estimation.loglinear import multiple_systems
+from estimation.loglinear import ASSUMPTIONS as MSE_ASSUMPTIONS, multiple_systems
 from estimation.overcount import lag_overcount, school_gone, school_gone_share
 from estimation.problem_properties import inspection_rows
 from estimation.ratio import ratio_estimate
-from estimation.result import Z95, Estimate
+from estimation.result import Z95, Estimate, guarded, not_estimable
 from estimation.rows import resident_rows as _resident_rows, row as _row
 
 DEFAULT_RELATIONS = {
@@ -174,41 +174,47 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": "ALLE"}
         n_reg = float(part["register"].sum())
         ev = events.filter((pl.col("nationality_group") == grp) & (pl.col("age_band") == band))
-        lag = lag_overcount(ev, t, as_of=as_of, reference_events=events)
+        # Each method is guarded: a stratum where one is not defined gets a not-estimable row with
+        # the reason, and the other methods and strata go on (METHODS.md, "Degenerate strata").
+        lag = guarded("lag_projection", ("registered_gone",), lag_overcount, ev, t, as_of=as_of,
+                      reference_events=events)
         rows.append(_row(stratum, lag, n_reg))
         gone = lag
         kc = kid_counts.get(grp)
         if kc and kc["reg_kids"] > 0:
-            share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]), absent[:2])
-            flat = school_gone(n_reg, share, share_se, float(kc["reg_kids"]), absent[2])
+            flat = guarded("school_gone_share", ("registered_gone",), _flat_gone, n_reg, kc, absent)
             rows.append(_row(stratum, flat, n_reg))
-            dwell = school_gone_dwell(registered.filter(nationality_group=grp, age_band=band),
-                                      children.filter(nationality_group=grp), absent)
+            dwell = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell,
+                            registered.filter(nationality_group=grp, age_band=band),
+                            children.filter(nationality_group=grp), absent)
             rows.append(_row(stratum, dwell, n_reg))
-            gone = dwell if math.isfinite(dwell.point) else flat
-            if grp in rates and math.isfinite(dwell.point):
-                unreg, total = components(n_reg, dwell, rates[grp])
+            gone = dwell if dwell.estimable else flat if flat.estimable else lag
+            if grp in rates and dwell.estimable:
+                unreg, total = guarded("components_school", ("unregistered", "residents"),
+                                       components, n_reg, dwell, rates[grp])
                 rows += [_row(stratum, total, n_reg), _row(stratum, unreg, n_reg)]
         lists = [c for c in lists_all if part[c].sum() > 0 and (c != "school" or band == "06-14")]
-        if band == "06-14" and "school" in lists:
-            n2, m = float(part["school"].sum()), float((part["register"] * part["school"]).sum())
-            dse = dual_system(n_reg, n2, m, n1_gone=gone.point, n1_gone_var=(gone.se or 0) ** 2)
-            dse.method = "dse_register_school"
-            rows += _resident_rows(stratum, dse, n_reg, gone)
-        if "counselling" in lists:
-            n2, m = float(part["counselling"].sum()), float((part["register"] * part["counselling"]).sum())
-            dse = dual_system(n_reg, n2, m, n1_gone=gone.point, n1_gone_var=(gone.se or 0) ** 2)
-            dse.method = "dse_register_counselling"
-            rows += _resident_rows(stratum, dse, n_reg, gone)
+        for other, method in (("school", "dse_register_school"), ("counselling", "dse_register_counselling")):
+            if other in lists:   # the school list only for 06-14 (see `lists`)
+                n2, m = float(part[other].sum()), float((part["register"] * part[other]).sum())
+                dse = guarded(method, ("residents",), dual_system, n_reg, n2, m, n1_gone=gone.point,
+                              n1_gone_var=(gone.se or 0) ** 2)
+                dse.method = method
+                rows += _resident_rows(stratum, dse, n_reg, gone)
         if len(lists) >= 2 and len(part) >= MIN_STRATUM:
-            mse = _mse_gone_corrected(part, lists, gone)
-            if mse is not None:
-                rows += _resident_rows(stratum, mse, n_reg, gone)
+            mse = guarded("mse_loglinear", ("residents",), _mse_gone_corrected, part, lists, gone)
+            rows += _resident_rows(stratum, mse, n_reg, gone)
         if kc and n_reg > 0:
-            ratio = ratio_estimate(float(kc["pupils"]), float(kc["reg_kids"]), n_reg)
+            ratio = guarded("ratio_school", ("residents",), ratio_estimate,
+                            float(kc["pupils"]), float(kc["reg_kids"]), n_reg)
             rows += _resident_rows(stratum, ratio, n_reg, gone, net=True)
     rows += district_rows(ch, city, t, absent, rates)
     return rows
+
+
+def _flat_gone(n_reg: float, kc: dict, absent) -> Estimate:
+    share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]), absent[:2])
+    return school_gone(n_reg, share, share_se, float(kc["reg_kids"]), absent[2])
 
 
 def _unregistered_rates(ch: pl.DataFrame, children: pl.DataFrame, absent) -> dict[str, Estimate]:
@@ -219,26 +225,33 @@ def _unregistered_rates(ch: pl.DataFrame, children: pl.DataFrame, absent) -> dic
         grp = grp[0]
         if kids.height == 0:
             continue
-        gone_kids = school_gone_dwell(kids, kids, absent)
-        if not math.isfinite(gone_kids.point):
-            continue
+        gone_kids = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell, kids, kids, absent)
         p = pupils.filter(nationality_group=grp)
-        out[grp] = unregistered_rate(float(kids.height), gone_kids, float(p.height), float(kids["school"].sum()))
+        # kept when not estimable: the components rows then carry the reason
+        out[grp] = guarded("components_school", ("unregistered_rate",), unregistered_rate,
+                           float(kids.height), gone_kids, float(p.height), float(kids["school"].sum()))
     return out
 
 
-def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) -> Estimate | None:
+def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) -> Estimate:
     """MSE with the estimated gone taken off the register-only cell (they can sit nowhere else);
-    the uncertainty of that correction is propagated through the chosen model."""
-    agg = part.group_by(lists).len()
+    the uncertainty of that correction is propagated through the chosen model. Not estimable
+    (with the reason) when no model is identifiable or the gone correction has no number."""
+    if not gone.estimable:
+        return not_estimable("mse_loglinear", "residents", "the register's gone correction is not estimable here",
+                             assumptions=MSE_ASSUMPTIONS)
+    # persons of the stratum seen only on a list left out here (the school list outside 06-14) have
+    # no history on these lists and are no capture at all for this model
+    agg = part.filter(pl.any_horizontal(pl.col(c) == 1 for c in lists)).group_by(lists).len()
     H = agg.select(lists).to_numpy()
     y = agg["len"].to_numpy().astype(float)
     reg_only = np.array([[1] + [0] * (len(lists) - 1)])
     try:
         est = multiple_systems(np.vstack([H, reg_only]), np.r_[y, -gone.point], lists,
                                structural_zeros=STRUCTURAL_ZEROS)
-    except ValueError:      # no identifiable model with a finite estimate in this stratum
-        return None
+    except ValueError as exc:      # no identifiable model with a finite estimate in this stratum
+        return not_estimable("mse_loglinear", "residents", str(exc), assumptions=MSE_ASSUMPTIONS,
+                             inputs={"lists": lists, "n_seen": float(y.sum())})
     se_g = gone.se or 0.0
     if se_g > 0:
         pairs = [tuple(p.split(":")) for p in est.details["model"]]
@@ -266,21 +279,30 @@ def estimate_all(con, rel: dict[str, str] | None = None) -> pl.DataFrame:
               "district": pl.String, "method": pl.String, "quantity": pl.String, "registered": pl.Float64,
               "point": pl.Float64, "lower": pl.Float64, "upper": pl.Float64, "se": pl.Float64,
               "interval_method": pl.String, "assumptions": pl.String, "warnings": pl.String,
-              "valid": pl.Boolean, "model": pl.String, "inputs": pl.String, "alternatives": pl.String}
+              "valid": pl.Boolean, "status": pl.String, "model": pl.String, "inputs": pl.String, "alternatives": pl.String}
     df = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
     return mark_recommended(df)
 
 
 def mark_recommended(df: pl.DataFrame) -> pl.DataFrame:
-    """Add `recommended`: per stratum and quantity the first available method of RECOMMENDATION."""
-    keys = ["city", "stichtag", "nationality_group", "age_band", "district", "quantity"]
+    """Add `recommended`: per stratum and quantity the first usable method of RECOMMENDATION.
+
+    Usable = a point and both interval limits (not estimable or unbounded results are skipped).
+    Residents and unregistered come as a pair from one method, so a method is usable for them
+    only when both of its rows are: the recommended rows keep decomposing.
+    """
+    stratum = ["city", "stichtag", "nationality_group", "age_band", "district"]
     kind = pl.when(pl.col("age_band") == "06-14").then(pl.lit("children")).otherwise(pl.lit("others"))
+    family = (pl.when(pl.col("quantity").is_in(["residents", "unregistered"])).then(pl.lit("residents"))
+              .otherwise(pl.col("quantity")))
+    usable = pl.col("point").is_not_null() & pl.col("lower").is_not_null() & pl.col("upper").is_not_null()
+    df = df.with_columns(family.alias("_family"), usable.alias("_usable"))
+    df = df.with_columns(pl.col("_usable").all().over(stratum + ["method", "_family"]).alias("_usable"))
     rank_expr = pl.lit(99)
     for (k, q), methods in RECOMMENDATION.items():
-        q_match = ["residents", "unregistered"] if q == "residents" else [q]
         for i, m in enumerate(methods):
-            rank_expr = pl.when((kind == k) & pl.col("quantity").is_in(q_match) & (pl.col("method") == m)
-                                & pl.col("point").is_not_null()).then(pl.lit(i)).otherwise(rank_expr)
+            rank_expr = pl.when((kind == k) & (pl.col("_family") == q) & (pl.col("method") == m)
+                                & pl.col("_usable")).then(pl.lit(i)).otherwise(rank_expr)
     df = df.with_columns(rank_expr.alias("_rank"))
-    best = pl.col("_rank") == pl.col("_rank").min().over(keys)
-    return df.with_columns((best & (pl.col("_rank") < 99)).alias("recommended")).drop("_rank")
+    best = pl.col("_rank") == pl.col("_rank").min().over(stratum + ["quantity"])
+    return df.with_columns((best & (pl.col("_rank") < 99)).alias("recommended")).drop("_rank", "_family", "_usable")

@@ -32,10 +32,14 @@ def test_small_overlap_is_flagged():
     assert any("overlap m=3" in w for w in e.warnings)
 
 
-def test_no_overlap_gives_infinite_lincoln_petersen_and_warning():
-    e = dual_system(50, 40, 0, method="lincoln_petersen")
-    assert math.isinf(e.point)
-    assert any("no overlap" in w for w in e.warnings)
+@pytest.mark.parametrize("method", ["lincoln_petersen", "chapman"])
+def test_no_overlap_is_not_estimable_with_the_reason(method):
+    # Lincoln-Petersen is infinite and Chapman a meaningless (n1+1)(n2+1)-1 without recaptures
+    assert math.isinf(lincoln_petersen(50, 40, 0)[0])
+    e = dual_system(50, 40, 0, method=method)
+    assert not e.estimable and not e.valid
+    assert math.isnan(e.point) and math.isnan(e.lower) and math.isnan(e.upper)
+    assert e.warnings[0].startswith("not estimable: no overlap")
 
 
 @pytest.mark.parametrize("args", [(10, 5, 6), (-1, 5, 0), (5, 10, 11)])

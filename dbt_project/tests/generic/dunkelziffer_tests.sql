@@ -2,7 +2,9 @@
 
 {# Among the recommended rows of a stratum: residents = registered - registered_gone + unregistered
    (1e-6 relative plus `tolerance` persons, for rounded marts). `only_recommended`: look at the rows
-   flagged `recommended` only. Strata lacking a part fail too when `require_complete`. #}
+   flagged `recommended` only. With `require_complete`, a stratum that has a residents figure but
+   lacks another part fails too (a stratum where no residents method is estimable keeps its gone
+   figure alone). #}
 {% test residents_add_up(model, strata, tolerance=0, require_complete=true, only_recommended=false) %}
 with parts as (
     select
@@ -19,7 +21,7 @@ with parts as (
 select *
 from parts
 where
-    {% if require_complete %} parts < 3 or {% endif %}
+    {% if require_complete %} (residents is not null and parts < 3) or {% endif %}
     (residents is not null and gone is not null and unregistered is not null
      and abs(residents - (registered - gone + unregistered)) > {{ tolerance }} + 0.000001 * greatest(1, abs(residents)))
 {% endtest %}
