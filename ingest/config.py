@@ -48,11 +48,11 @@ def exchange_outbox_dir() -> Path:
     return _path_from_env("EXCHANGE_OUTBOX_DIR", REPO_ROOT / "data" / "exchange" / "outbox")
 
 
-def load_memory_limit() -> str:
-    """DuckDB's memory limit for the nightly load (env `INGEST_DUCKDB_MEMORY_LIMIT`, default 2GB).
-    DuckDB's own default is 80 % of the machine; a loader beside planners and other jobs should
-    not hold its buffer pool that large (pages of the written tables are evicted, not lost)."""
-    return os.environ.get("INGEST_DUCKDB_MEMORY_LIMIT", "2GB")
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit for the load and the quality checks (env `DUCKDB_MEMORY_LIMIT`,
+    default 2GB). DuckDB's own default is 80 % of the machine; a nightly job beside planners and
+    other jobs should not hold its buffer pool that large (pages are evicted or spilled to disk)."""
+    return os.environ.get("DUCKDB_MEMORY_LIMIT", "2GB")
 
 
 def city_config_dirs() -> list[Path]:

@@ -388,7 +388,7 @@ def load_landing(landing_dir=None, warehouse=None, cities=None, sources=None,
         raise ValueError(f"unknown city/cities: {sorted(unknown)}")
     con = duckdb.connect(str(wh))
     con.execute("SET enable_progress_bar = false")  # no progress bars in logs
-    con.execute("SET memory_limit = ?", [config.load_memory_limit()])
+    con.execute("SET memory_limit = ?", [config.duckdb_memory_limit()])
     try:
         create_raw_tables(con)
         loader = _Loader(con, landing, city_configs, log)

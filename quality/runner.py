@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.config import warehouse_path
+from ingest.config import duckdb_memory_limit, warehouse_path
 from ingest.schemas import COLUMNS, create_raw_tables
 from quality import incremental, record
 from quality.completeness import run_completeness
@@ -27,6 +27,7 @@ def connect(warehouse: str | Path | None = None, read_only: bool = False):
     """A warehouse connection without DuckDB's progress bar (it would print into our output)."""
     con = duckdb.connect(str(warehouse or warehouse_path()), read_only=read_only)
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET memory_limit = ?", [duckdb_memory_limit()])
     return con
 
 
