@@ -71,8 +71,10 @@ POLARS_TYPES = {"VARCHAR": pl.String, "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float6
 # --- disclosure rules ------------------------------------------------------------------------
 
 def _small(column: str) -> pl.Expr:
-    """A count of 1 or 2 by magnitude, rounded (an estimate of -1 or 1.4 tells as much as a count)."""
-    return pl.col(column).cast(pl.Float64).round(0).abs().is_between(1, 2).fill_null(False)
+    """A count of 1 or 2 by magnitude, rounded either way (an estimate of -1 or 1.4 tells as much
+    as a count; 0.5 and 2.5 count whether half rounds up or to even). Same bounds as the dbt
+    macro disclosure_is_small."""
+    return pl.col(column).cast(pl.Float64).abs().is_between(0.5, 2.5).fill_null(False)
 
 
 def forbidden_columns(frame: pl.DataFrame) -> list[str]:

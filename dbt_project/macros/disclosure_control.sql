@@ -13,7 +13,11 @@
                as total minus the others (and several primary cells holding 1 or 2 persons
                together reveal that sum), so a further cell is suppressed with them - the smallest
                non-zero open cell (the least information lost); if there is no open cell, the
-               total itself is suppressed.
+               total itself is suppressed. The same holds for denominators (hidden ones of 1 or 2
+               together). A total counts as published when the group's own total row is open OR
+               `total_published_elsewhere` (e.g. the registered population beside Dunkelziffer
+               estimates: even when the total of the estimates is itself a primary 1 or 2, the
+               registered count of a single withheld age band is population minus the others).
   - linked: indicators of one `suppression_family` are computed from the same counts (inflow,
     outflow, net migration, their rates, the AVA share ...): publishing one of them could reopen a
     hidden cell of another, so a group value hidden in one member is hidden in every member, and
@@ -22,10 +26,21 @@
   Suppressed cells lose numerator, denominator, value and interval (never 0: NULL), and carry
   is_suppressed = true with suppression_reason = 'primary' | 'secondary' | 'linked'.
 #}
-{% macro disclosure_suppress(relation, group_cols, family_cols, total_scope_cols, cell_col='group_value') -%}
+{# A value that counts 1 or 2 persons: by magnitude, rounded either way (an estimate of -1 or 1.4
+   persons is as telling as a count; 0.5 and 2.5 are caught whether half rounds up (DuckDB) or to
+   even (Polars) - an average stock of 2.5 beside a published stock of 3 reveals a stock of 2).
+   orchestration/exchange_tables.py (_small) applies the same bounds to the package. #}
+{% macro disclosure_is_small(expr) -%}
+coalesce(abs({{ expr }}) between 0.5 and 2.5, false)
+{%- endmacro %}
+
+{% macro disclosure_suppress(relation, group_cols, family_cols, total_scope_cols, cell_col='group_value', total_published_elsewhere=false) -%}
 {#- group_cols: one breakdown of one indicator (a linear relation: cells add up to the total);
     family_cols: the same cell across the members of a suppression family;
-    total_scope_cols: every total of a family (all breakdowns) -#}
+    total_scope_cols: every total of a family (all breakdowns);
+    total_published_elsewhere: the group's total (or the total of its denominators, e.g. the
+    registered population beside Dunkelziffer estimates) is published in another table, so the
+    group counts as having an open total even when its own total row is primary or hidden -#}
 {%- set g = group_cols | join(', ') -%}
 {%- set f = family_cols | join(', ') -%}
 {%- set t = total_scope_cols | join(', ') -%}
@@ -33,9 +48,7 @@ with dc_cells as (
     select
         *,
         coalesce(basis = 'register', true)
-            -- by magnitude, rounded: an estimate of -1 or 1.4 persons is as telling as a count
-            and (coalesce(abs(round(numerator)) between 1 and 2, false)
-                 or coalesce(abs(round(denominator)) between 1 and 2, false)) as dc_primary
+            and ({{ disclosure_is_small('numerator') }} or {{ disclosure_is_small('denominator') }}) as dc_primary
     from {{ relation }}
 ),
 
@@ -44,14 +57,21 @@ dc_groups as (
         *,
         count(*) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_n_primary_cells,
         sum(numerator) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_sum_primary,
+        sum(denominator) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_sum_primary_den,
         count(*) filter (where not dc_primary and not is_total) over (partition by {{ g }}) as dc_n_open_cells,
+        {% if total_published_elsewhere -%}
+        1::bigint as dc_n_open_totals,
+        {%- else -%}
         count(*) filter (where is_total and not dc_primary) over (partition by {{ g }}) as dc_n_open_totals,
+        {%- endif %}
         row_number() over (
             partition by {{ g }}
             order by
                 (dc_primary or is_total),           -- open detail cells first
                 coalesce(numerator, 0) = 0,         -- prefer a non-zero complement
                 numerator,
+                coalesce(denominator, 0) = 0,       -- all numerators 0: a non-zero denominator still hides
+                denominator,
                 {{ cell_col }}
         ) as dc_complement_rank
     from dc_cells
@@ -63,7 +83,8 @@ dc_secondary as (
         -- exactly one hidden detail cell next to a published total: recoverable by subtraction;
         -- several hidden cells that hold 1 or 2 persons together: their sum is revealed as well
         (dc_n_open_totals > 0
-         and (dc_n_primary_cells = 1 or coalesce(dc_sum_primary between 1 and 2, false))) as dc_needs_complement
+         and (dc_n_primary_cells = 1 or coalesce(dc_sum_primary between 1 and 2, false)
+              or coalesce(dc_sum_primary_den between 1 and 2, false))) as dc_needs_complement
     from dc_groups
 ),
 
@@ -102,7 +123,7 @@ dc_final as (
 select
     * exclude (
         numerator, denominator, value, ci_lower, ci_upper,
-        dc_primary, dc_n_primary_cells, dc_sum_primary, dc_n_open_cells, dc_n_open_totals, dc_complement_rank,
+        dc_primary, dc_n_primary_cells, dc_sum_primary, dc_sum_primary_den, dc_n_open_cells, dc_n_open_totals, dc_complement_rank,
         dc_needs_complement, dc_reason_local, dc_hidden_in_family, dc_total_hidden_somewhere,
         suppression_reason
     ),

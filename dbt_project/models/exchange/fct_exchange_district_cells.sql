@@ -10,7 +10,9 @@
   then in every round, within each family (shared counts) a hidden cell is hidden in every
   member, and along each row (district) and column (group) with a published total, a single
   hidden cell - or hidden cells holding 1 or 2 persons together - pulls the smallest non-zero
-  open cell with it. Tests check that no row or column is left with a lonely hidden cell.
+  open cell with it - never, for a row, a cell that is the only one of its column (it equals the
+  published city figure; with none other left the district total goes instead). Tests check that
+  no row or column is left with a lonely hidden cell.
 
   District levels: every row says its `district_level` (SGB II: the level the Agency delivers,
   from fct_sgb2 - Duisburg's Stadtbezirke; flows and stock: the register's level from
@@ -151,9 +153,18 @@ r0 as (
     select
         c.*,
         'register' as basis,
-        coalesce(c.numerator between 1 and 2, false) or coalesce(c.denominator between 1 and 2, false) as is_primary,
-        coalesce(c.numerator between 1 and 2, false) or coalesce(c.denominator between 1 and 2, false)
-            or (c.district_code = 'INSGESAMT' and coalesce(cl.is_suppressed, false)) as h
+        {{ disclosure_is_small('c.numerator') }} or {{ disclosure_is_small('c.denominator') }} as is_primary,
+        {{ disclosure_is_small('c.numerator') }} or {{ disclosure_is_small('c.denominator') }}
+            or (c.district_code = 'INSGESAMT' and coalesce(cl.is_suppressed, false)) as h,
+        -- a cell that is the only detail cell of its column (e.g. the one district with EU2
+        -- persons) equals the published city figure: hiding it as a row's complement protects
+        -- nothing and leaves the column with a lonely hidden cell - no candidate for rows;
+        -- likewise the only group of a district is the last candidate for columns. Fixed by the
+        -- cells present, so computed once (not per round: the window stack gets slow).
+        count(*) filter (where c.district_code <> 'INSGESAMT')
+            over (partition by c.city, c.period, c.indicator_id, c.group_value) = 1 as row_cross_single,
+        count(*) filter (where c.group_value <> 'INSGESAMT')
+            over (partition by c.city, c.period, c.indicator_id, c.district_code) = 1 as col_cross_single
     from one_table_per_indicator as c
     left join city_level as cl
       on cl.city = c.city and cl.period = c.period and cl.indicator_id = c.indicator_id
@@ -171,9 +182,10 @@ r{{ i }}_{{ dim }}_stats as (
         count(*) filter (where h and not ({{ total }})) over w as n_hidden,
         sum(numerator) filter (where h and not ({{ total }})) over w as sum_hidden,
         coalesce(bool_or(not h and ({{ total }})) over w, false) as total_open,
-        count(*) filter (where not h and not ({{ total }})) over w as n_open,
+        count(*) filter (where not h and not ({{ total }})
+                         {%- if dim == 'row' %} and not row_cross_single{% endif %}) over w as n_open,
         row_number() over (partition by city, period, indicator_id, {{ part }}
-                           order by (h or ({{ total }})), coalesce(numerator, 0) = 0, numerator,
+                           order by (h or ({{ total }})), {{ dim }}_cross_single, coalesce(numerator, 0) = 0, numerator,
                                     district_code, group_value) as open_rank
     from {{ 'r' ~ i ~ '_family' if dim == 'row' else 'r' ~ i ~ '_row' }}
     window w as (partition by city, period, indicator_id, {{ part }})
@@ -184,6 +196,8 @@ r{{ i }}_{{ dim }} as (
         h or (total_open and (n_hidden = 1 or coalesce(sum_hidden between 1 and 2, false))
               and ((not ({{ total }}) and n_open > 0 and open_rank = 1)
                    {%- if dim == 'row' %}
+                   -- no usable complement in the district: its total goes (the column of
+                   -- district totals then pulls a complement of its own)
                    or (({{ total }}) and n_open = 0)
                    {%- endif %})) as h
     from r{{ i }}_{{ dim }}_stats
@@ -194,7 +208,7 @@ r{{ i + 1 }} as (
 ),
 {% endfor %}
 final as (
-    select * exclude (h),
+    select * exclude (h, row_cross_single, col_cross_single),
            bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
     from r{{ rounds }}
 )

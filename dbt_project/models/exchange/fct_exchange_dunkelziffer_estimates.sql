@@ -5,7 +5,10 @@
   Disclosure control: an age band whose registered count (the denominator beside the estimate)
   or rounded point estimate is 1 or 2 (or -1, -2) is withheld in every method and quantity (linked); as the
   registered total of a group is published (population), a single withheld age band pulls a
-  complement with it (secondary). Synthetic group totals drive the rule and are dropped.
+  complement with it (secondary) - also when the synthetic total of an estimate is itself 1 or 2
+  (e.g. one registered-but-gone person in one age band, 0 elsewhere): hiding that total does not
+  hide the registered count of the band, which is population minus the open bands
+  (total_published_elsewhere). Synthetic group totals drive the rule and are dropped.
 #}
 with est as (
     select
@@ -24,8 +27,8 @@ cells as (
         nationality_group as breakdown,
         age_band as group_value,
         false as is_total,
-        -- |point| of 1 or 2 is withheld like a count (negative estimates too: as precise as a count)
-        abs(round(point))::double as numerator,
+        -- |point| of 1 or 2 (0.5 to 2.5) is withheld like a count (negative estimates too: as precise as a count)
+        abs(point)::double as numerator,
         registered::double as denominator,
         point as value,
         lower as ci_lower,
@@ -39,7 +42,7 @@ cells as (
         city, period, any_value(stichtag) as stichtag, nationality_group, method, quantity,
         method || ':' || quantity as indicator_id, nationality_group as breakdown,
         'INSGESAMT' as group_value, true as is_total,
-        sum(abs(round(point)))::double as numerator, sum(registered)::double as denominator,
+        sum(abs(point))::double as numerator, sum(registered)::double as denominator,
         null::double as value, null::double as ci_lower, null::double as ci_upper,
         'register' as basis, 'dunkelziffer' as suppression_family
     from est
@@ -52,6 +55,7 @@ controlled as (
     group_cols=['city', 'period', 'basis', 'indicator_id', 'breakdown'],
     family_cols=['city', 'period', 'basis', 'suppression_family', 'breakdown', 'group_value'],
     total_scope_cols=['city', 'period', 'basis', 'suppression_family', 'breakdown'],
+    total_published_elsewhere=true,
 ) }}
 )
 

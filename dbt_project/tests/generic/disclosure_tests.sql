@@ -3,13 +3,13 @@
   offending rows, so an empty result is the only pass.
 #}
 
-{# No register-basis count of 1 or 2 is published. #}
+{# No register-basis count of 1 or 2 is published (rounded either way, see disclosure_is_small). #}
 {% test disclosure_no_small_counts(model) %}
 select *
 from {{ model }}
 where coalesce(basis = 'register', true)
   and not is_suppressed
-  and (abs(round(numerator)) between 1 and 2 or abs(round(denominator)) between 1 and 2)
+  and ({{ disclosure_is_small('numerator') }} or {{ disclosure_is_small('denominator') }})
 {% endtest %}
 
 {# No group with a published total hides exactly one detail cell (recoverable by subtraction). #}
@@ -25,12 +25,12 @@ having {% if total_published_elsewhere %}true{% else %}count(*) filter (where ({
    and count({% if cell_expr %}distinct {{ cell_expr }}{% else %}*{% endif %}) filter (where not ({{ total_expr }}) and is_suppressed) = 1
 {% endtest %}
 
-{# Integer-valued counts of 1 or 2 in the named columns of rows that are not suppressed. #}
+{# Values counting 1 or 2 persons (disclosure_is_small) in the named columns of rows that are not suppressed. #}
 {% test disclosure_no_small_values(model, columns, suppressed_expr='is_suppressed') %}
 select *
 from {{ model }}
 where not coalesce({{ suppressed_expr }}, false)
-  and ({% for c in columns %}coalesce({{ c }} between 1 and 2, false){{ ' or ' if not loop.last }}{% endfor %})
+  and ({% for c in columns %}{{ disclosure_is_small(c) }}{{ ' or ' if not loop.last }}{% endfor %})
 {% endtest %}
 
 {# Suppressed cells carry no number at all (NULL, never 0). #}
