@@ -42,10 +42,14 @@ def report_due_date(quarter: str, delay: int | None = None) -> dt.date:
     return day
 
 
+def previous_quarter(day: dt.date) -> str:
+    """The quarter that ended last before `day`."""
+    return quarter_of(dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1) - dt.timedelta(days=1))
+
+
 def quarter_due_on(day: dt.date, delay: int | None = None) -> str | None:
     """The quarter whose report is due on `day`, if any (only the quarter just ended can be)."""
-    prev_end = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1) - dt.timedelta(days=1)
-    quarter = quarter_of(prev_end)
+    quarter = previous_quarter(day)
     return quarter if report_due_date(quarter, delay) == day else None
 
 

@@ -20,35 +20,21 @@ import dagster as dg
 from ingest.config import exchange_outbox_dir
 from orchestration.defs.dbt import warehouse_dbt_models
 from orchestration.defs.ingest import CITY_PARTITIONS, WRITER_POOL
+from reports.schedule import previous_quarter, quarter_of, quarters_between
 
 FIRST_QUARTER = "2019-Q1"
 
 
-def _quarter_of(day: dt.date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
 def latest_complete_quarter(today: dt.date | None = None) -> str:
     """The quarter that ended last before `today` (the one a nightly export hands on)."""
-    today = today or dt.date.today()
-    start_of_quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    return _quarter_of(start_of_quarter - dt.timedelta(days=1))
-
-
-def quarters(first: str, last: str) -> list[str]:
-    year, q = int(first[:4]), int(first[-1])
-    out = []
-    while f"{year}-Q{q}" <= last:
-        out.append(f"{year}-Q{q}")
-        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
-    return out
+    return previous_quarter(today or dt.date.today())
 
 
 EXCHANGE_PARTITIONS = dg.MultiPartitionsDefinition({
     "city": CITY_PARTITIONS,
     # as far ahead as the report partitions (a demo world or a provisional quarter may lie ahead)
     "quarter": dg.StaticPartitionsDefinition(
-        quarters(FIRST_QUARTER, _quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))),
+        quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))),
 })
 
 
