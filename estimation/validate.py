@@ -180,8 +180,9 @@ def print_report(result: dict) -> None:
         for key, title in (("districts_valid", "district strata, recommended, enough children (valid)"),
                            ("districts_flagged", "district strata, recommended, flagged (too few children)")):
             if result.get(key):
+                # split by `valid`, so valid_share is 1 or 0 by construction: left out
                 print(f"\n{title}:")
-                print(pl.DataFrame(result[key]))
+                print(pl.DataFrame(result[key]).drop("valid_share", strict=False))
         if result.get("inspections"):
             print("\nproblem-property inspections: not-found share vs truly gone share (bias check):")
             print(pl.DataFrame(result["inspections"]))

@@ -49,7 +49,7 @@ def exchange_outbox_dir() -> Path:
 
 
 def duckdb_memory_limit() -> str:
-    """DuckDB's memory limit for the load and the quality checks (env `DUCKDB_MEMORY_LIMIT`,
+    """DuckDB's memory limit for the load, the quality checks and dbt (env `DUCKDB_MEMORY_LIMIT`,
     default 2GB). DuckDB's own default is 80 % of the machine; a nightly job beside planners and
     other jobs should not hold its buffer pool that large (pages are evicted or spilled to disk)."""
     return os.environ.get("DUCKDB_MEMORY_LIMIT", "2GB")

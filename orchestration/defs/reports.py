@@ -45,8 +45,7 @@ def quarterly_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=meta)
 
 
-quarterly_report_job = dg.define_asset_job("quarterly_report_job", selection=[quarterly_report],
-                                           partitions_def=REPORT_PARTITIONS)
+quarterly_report_job = dg.define_asset_job("quarterly_report_job", selection=[quarterly_report])
 
 
 @dg.schedule(job=quarterly_report_job, cron_schedule="0 7 * * 1-5", execution_timezone="Europe/Berlin")

@@ -64,3 +64,23 @@ def test_inspection_check_compares_the_not_found_share_with_the_truly_gone(tmp_p
     assert row["inspected_registered"] == 30                  # latest inspection per property up to 2025
     assert abs(row["true_gone_share"] - (6 + 8) / 30) < 1e-12
     assert inspection_check(est, tmp_path / "missing") == []
+
+
+def test_valid_share_counts_valid_rows_and_is_left_out_where_rows_are_split_by_it(capsys):
+    from estimation.validate import print_report
+
+    est = pl.DataFrame([_est("ratio_school", "residents", 110, 100, 120),
+                        {**_est("ratio_school", "residents", 110, 100, 120, band="15-44"), "valid": False}])
+    truth = pl.DataFrame({"city": ["c", "c"], "stichtag": [date(2025, 9, 30)] * 2,
+                          "nationality_group": ["EU2", "EU2"], "age_band": ["06-14", "15-44"],
+                          "residents": [115, 115], "registered": [100, 100],
+                          "registered_gone": [5, 5], "resident_unregistered": [10, 10]})
+    summary = summarise(score(est, truth)).to_dicts()
+    assert summary[0]["valid_share"] == 0.5
+    flagged = summarise(score(est, truth).filter(~pl.col("valid"))).to_dicts()
+    print_report({"strata_scored": 2, "reference_dates": [], "by_method": summary, "recommended": summary,
+                  "districts_flagged": flagged, "consistency": {}})
+    out = capsys.readouterr().out
+    flagged_table = out.split("flagged (too few children):")[1]
+    assert "valid_share" in out.split("flagged (too few children):")[0]   # the city-wide tables keep it
+    assert "valid_share" not in flagged_table                             # 0 by construction: not shown

@@ -10,8 +10,9 @@
 with cmp as (
     select
         *,
-        coalesce(register_value between 1 and 2, false) as hide_register,
-        coalesce(register_status_changes between 1 and 2, false) as hide_status
+        -- the same "small" as every other exchange table (0.5 to 2.5; these are whole counts)
+        {{ disclosure_is_small("register_value") }} as hide_register,
+        {{ disclosure_is_small("register_status_changes") }} as hide_status
     from {{ ref('fct_register_vs_official_migration') }}
 ),
 
