@@ -172,10 +172,27 @@ def _use_workdir(work: Path, name: str) -> dict[str, Path]:
 
 
 def world_pipeline(work: Path, name: str, scale: float, sources: list[str] | None,
-                   report: bool, figures: dict) -> dict[str, Path]:
+                   report: bool, figures: dict, reuse: bool = False) -> dict[str, Path]:
     paths = _use_workdir(work, name)
     p = {k: str(v) for k, v in paths.items()}
     print(f"\n-- {name}: scale {scale:g}, sources {','.join(sources) if sources else 'all'}")
+    if reuse and paths["warehouse"].exists():
+        # a world built by an earlier run in the same --workdir: dbt (and the report) only
+        print(f"   reusing the loaded world in {paths['warehouse'].parent} (generate, load and checks skipped)")
+    else:
+        _build_world(p, scale, sources, figures)
+    figures.update(run_phase(figures, "dbt", f"{_HERE}:phase_dbt", with_tests=sources is None))
+    if report:
+        figures.update(run_phase(figures, "report", f"{_HERE}:phase_report", warehouse=p["warehouse"],
+                                 published=p["published"]))
+    if figures.get("events"):
+        print(f"   ingest memory: {figures['events']:,} movement events loaded with a peak RSS of "
+              f"{figures['load_peak_rss_mb']:,} MB in the load phase (target < 4,096 MB at 10 million)")
+    return paths
+
+
+def _build_world(p: dict[str, str], scale: float, sources: list[str] | None, figures: dict) -> None:
+    """Generate, load, official tables and quality checks of one world."""
     gen = run_phase(figures, "generate", f"{_HERE}:phase_generate", landing=p["landing"],
                     truth=p["truth"], scale=scale, sources=sources)
     figures["events"], figures["rows_delivered"] = gen["events"], gen["rows"]
@@ -188,14 +205,6 @@ def world_pipeline(work: Path, name: str, scale: float, sources: list[str] | Non
         (figures["raw_checks_s"] + figures["gx_import_s"]) / figures["load_s"], 3)
     print(f"   checks add {100 * figures['checks_share_of_load']:.1f} % to the load "
           f"({100 * figures['checks_share_incl_gx_import']:.1f} % with the GX import; target < 25 %)")
-    figures.update(run_phase(figures, "dbt", f"{_HERE}:phase_dbt", with_tests=sources is None))
-    if report:
-        figures.update(run_phase(figures, "report", f"{_HERE}:phase_report", warehouse=p["warehouse"],
-                                 published=p["published"]))
-    if figures.get("events"):
-        print(f"   ingest memory: {figures['events']:,} movement events loaded with a peak RSS of "
-              f"{figures['load_peak_rss_mb']:,} MB in the load phase (target < 4,096 MB at 10 million)")
-    return paths
 
 
 def generate_only(work: Path, events: float, keep: bool, figures: dict) -> None:
@@ -237,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
     parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--reuse-world", action="store_true",
+                        help="with --workdir: a world already loaded there by an earlier run is reused "
+                             "(only dbt and the report run again)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_"))
@@ -261,14 +273,14 @@ def main(argv: list[str] | None = None) -> int:
 
     def demo_section(fig):
         from ingest.demo import DEFAULT_SCALE
-        paths = world_pipeline(work, "demo", args.demo_scale or DEFAULT_SCALE, None, True, fig)
+        paths = world_pipeline(work, "demo", args.demo_scale or DEFAULT_SCALE, None, True, fig, args.reuse_world)
         run_phase(fig, "validation", f"{_HERE}:phase_validation", landing=str(paths["landing"]),
                   truth=str(paths["truth"]), warehouse=str(paths["warehouse"]))
 
     def large_section(fig):
         scale = args.large_events / EVENTS_PER_SCALE
         sources = None if args.large_sources == "all" else args.large_sources.split(",")
-        world_pipeline(work, "large", scale, sources, False, fig)
+        world_pipeline(work, "large", scale, sources, False, fig, args.reuse_world)
 
     skip = set(filter(None, args.skip.split(",")))
     if "ingest" not in skip:

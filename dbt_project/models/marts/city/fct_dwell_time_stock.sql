@@ -5,96 +5,147 @@
 -- their lower bounds count towards ">= k years" only when the bound itself reaches k years.
 -- The median is flagged as a lower bound when censored values could move it.
 --
--- Why counts first: the stock has one row per person and reference date (140 M rows on a
--- 10-million-event world). A median over those rows, four times for the totals, does not spill
--- in DuckDB. Persons are first counted per date of moving in, a few thousand dates per cell,
--- and the median is read from the cumulative counts with the interpolation of quantile_cont.
+-- Why not quantile_cont over the persons: the stock has one row per person and reference date
+-- (140 M rows on a 10-million-event world), and a median or a window over that many rows does
+-- not spill to disk in DuckDB. So persons are counted per date of moving in
+-- (int_dwell_time_counts), the median's year is found from counts per year (one row per year
+-- and cell), and only that year's dates (at most 366 rows, 732 when the two middle values
+-- straddle a year) are ranked day by day. The result
+-- is bit for bit quantile_cont(years_in_city, 0.5): the value at rank floor((n - 1) / 2) and the
+-- one at ceil((n - 1) / 2), averaged.
+{%- set cell_joins = [
+    ('t.district_code = c.district_code', 't.nationality_group = c.nationality_group'),
+    ('t.district_code = c.district_code', "t.nationality_group = 'INSGESAMT'"),
+    ("t.district_code = 'INSGESAMT'", 't.nationality_group = c.nationality_group'),
+    ("t.district_code = 'INSGESAMT'", "t.nationality_group = 'INSGESAMT'"),
+] %}
 with counted as (
-    select
-        city, stichtag,
-        coalesce(bezirk, 'UNBEKANNT') as district_code,
-        nationality_group,
-        in_city_since_lower_bound,
-        count(*)::bigint as persons,
-        count_if(born_in_city)::bigint as persons_born_in_city,
-        count_if(zuzug_left_censored)::bigint as persons_left_censored,
-        count_if(not (born_in_city or zuzug_left_censored))::bigint as persons_exact
-    from {{ ref('stg_bestand__persons') }}
-    group by all
+    select * from {{ ref('int_dwell_time_counts') }}
 ),
 
--- the same counts for every cell and total, still per date of moving in
-by_date as (
+cells as (
     select
         city, stichtag,
         {{ district_group_columns() }},
-        in_city_since_lower_bound,
         sum(persons)::bigint as persons,
         sum(persons_born_in_city)::bigint as persons_born_in_city,
         sum(persons_left_censored)::bigint as persons_left_censored,
-        sum(persons_exact)::bigint as persons_exact
+        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 1 year), 0)::bigint as persons_ge_1y,
+        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 3 year), 0)::bigint as persons_ge_3y,
+        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 5 year), 0)::bigint as persons_ge_5y
     from counted
-    {{ group_by_district_group_totals('city, stichtag, in_city_since_lower_bound') }}
+    {{ group_by_district_group_totals('city, stichtag') }}
 ),
 
--- persons sorted by years in the city: this date holds the 0-based ranks [rank_from, rank_to]
-ranked as (
+-- step 1: persons per cell and year of moving in, in the order of years in the city (latest
+-- year first); each year holds the 0-based ranks [rank_from, rank_to] of the cell
+by_year as (
+    select
+        city, stichtag,
+        {{ district_group_columns() }},
+        year(in_city_since_lower_bound) as move_in_year,
+        sum(persons) as persons,
+        sum(persons_exact) as persons_exact
+    from counted
+    {{ group_by_district_group_totals('city, stichtag, year(in_city_since_lower_bound)') }}
+),
+
+year_ranked as (
     select
         *,
-        date_diff('day', in_city_since_lower_bound, stichtag) / 365.25 as years_in_city,
         sum(persons) over cell_by_years - persons as rank_from,
         sum(persons) over cell_by_years - 1 as rank_to,
-        sum(persons_exact) over cell_by_years as exact_up_to_here,
+        sum(persons_exact) over cell_by_years - persons_exact as exact_before,
         sum(persons) over (partition by city, stichtag, district_code, nationality_group) as cell_persons
-    from by_date
+    from by_year
     window cell_by_years as (
         partition by city, stichtag, district_code, nationality_group
-        order by in_city_since_lower_bound desc
+        order by move_in_year desc
         rows between unbounded preceding and current row
     )
 ),
 
-aggregated as (
+-- the years holding the two middle ranks, and what lies before the first of them
+median_years as (
     select
         city, stichtag, district_code, nationality_group,
-        sum(persons)::bigint as persons,
-        sum(persons_born_in_city)::bigint as persons_born_in_city,
-        sum(persons_left_censored)::bigint as persons_left_censored,
-        sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 1 year)::bigint as persons_ge_1y,
-        sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 3 year)::bigint as persons_ge_3y,
-        sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 5 year)::bigint as persons_ge_5y,
-        -- quantile_cont(y, 0.5): h = (n - 1) / 2, interpolated between the values at floor(h) and ceil(h)
-        any_value(years_in_city) filter (where rank_from <= floor((cell_persons - 1) / 2)
-                                           and floor((cell_persons - 1) / 2) <= rank_to) as median_low,
-        any_value(years_in_city) filter (where rank_from <= ceil((cell_persons - 1) / 2)
-                                           and ceil((cell_persons - 1) / 2) <= rank_to) as median_high,
-        -- (years, exact persons with at most these years) to read the exact count at the median
-        list(struct_pack(y := years_in_city, exact := exact_up_to_here)) as exact_by_years
-    from ranked
+        any_value(floor((cell_persons - 1) / 2)) as rank_low,
+        any_value(ceil((cell_persons - 1) / 2)) as rank_high,
+        any_value(move_in_year) filter (where rank_from <= floor((cell_persons - 1) / 2)
+                                          and floor((cell_persons - 1) / 2) <= rank_to) as year_low,
+        any_value(move_in_year) filter (where rank_from <= ceil((cell_persons - 1) / 2)
+                                          and ceil((cell_persons - 1) / 2) <= rank_to) as year_high,
+        any_value(rank_from) filter (where rank_from <= floor((cell_persons - 1) / 2)
+                                       and floor((cell_persons - 1) / 2) <= rank_to) as ranks_before,
+        any_value(exact_before) filter (where rank_from <= floor((cell_persons - 1) / 2)
+                                          and floor((cell_persons - 1) / 2) <= rank_to) as exact_before
+    from year_ranked
     group by all
 ),
 
-with_median as (
+-- step 2: the dates of those years (the later year first: the years are adjacent in the order)
+in_median_years as (
+    {%- for district_join, group_join in cell_joins %}
+    select t.city, t.stichtag, t.district_code, t.nationality_group,
+           c.in_city_since_lower_bound, c.persons, c.persons_exact
+    from counted as c
+    join median_years as t
+      on t.city = c.city and t.stichtag = c.stichtag and {{ district_join }} and {{ group_join }}
+     and year(c.in_city_since_lower_bound) in (t.year_low, t.year_high)
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+by_date as (
+    select city, stichtag, district_code, nationality_group, in_city_since_lower_bound,
+           sum(persons) as persons, sum(persons_exact) as persons_exact
+    from in_median_years
+    group by all
+),
+
+date_ranked as (
     select
-        * exclude (median_low, median_high, exact_by_years),
-        -- (lo + hi) / 2 is bit for bit what quantile_cont returns for q = 0.5
-        (median_low + median_high) / 2 as median_years,
-        exact_by_years
-    from aggregated
+        d.*,
+        date_diff('day', d.in_city_since_lower_bound, d.stichtag) / 365.25 as years_in_city,
+        t.rank_low, t.rank_high,
+        t.ranks_before + sum(d.persons) over cell_by_date - d.persons as rank_from,
+        t.ranks_before + sum(d.persons) over cell_by_date - 1 as rank_to,
+        t.exact_before + sum(d.persons_exact) over cell_by_date as exact_up_to_here
+    from by_date as d
+    join median_years as t using (city, stichtag, district_code, nationality_group)
+    window cell_by_date as (
+        partition by d.city, d.stichtag, d.district_code, d.nationality_group
+        order by d.in_city_since_lower_bound desc
+        rows between unbounded preceding and current row
+    )
+),
+
+medians as (
+    select
+        city, stichtag, district_code, nationality_group,
+        any_value(years_in_city) filter (where rank_from <= rank_low and rank_low <= rank_to) as median_low,
+        any_value(years_in_city) filter (where rank_from <= rank_high and rank_high <= rank_to) as median_high,
+        -- exact persons with at most median_low years are also all exact persons at or below the
+        -- median: no value lies between the two middle ones (adjacent ranks)
+        any_value(exact_up_to_here) filter (where rank_from <= rank_low and rank_low <= rank_to)
+            as exact_at_or_below_median
+    from date_ranked
+    group by all
 )
 
 select
-    city, stichtag, district_code, nationality_group,
-    coalesce(persons, 0) as persons, persons_born_in_city, persons_left_censored,
-    coalesce(persons_ge_1y, 0) as persons_ge_1y,
-    coalesce(persons_ge_3y, 0) as persons_ge_3y,
-    coalesce(persons_ge_5y, 0) as persons_ge_5y,
-    {{ safe_ratio('coalesce(persons_ge_1y, 0)', 'persons') }} as share_ge_1y,
-    {{ safe_ratio('coalesce(persons_ge_3y, 0)', 'persons') }} as share_ge_3y,
-    {{ safe_ratio('coalesce(persons_ge_5y, 0)', 'persons') }} as share_ge_5y,
-    median_years,
+    c.city, c.stichtag, c.district_code, c.nationality_group,
+    c.persons, c.persons_born_in_city, c.persons_left_censored,
+    c.persons_ge_1y, c.persons_ge_3y, c.persons_ge_5y,
+    {{ safe_ratio('c.persons_ge_1y', 'c.persons') }} as share_ge_1y,
+    {{ safe_ratio('c.persons_ge_3y', 'c.persons') }} as share_ge_3y,
+    {{ safe_ratio('c.persons_ge_5y', 'c.persons') }} as share_ge_5y,
+    -- (lo + hi) / 2 is bit for bit what quantile_cont returns for q = 0.5
+    (m.median_low + m.median_high) / 2 as median_years,
     -- exact only if at least half of the population has an exact value at or below the median
-    coalesce(list_max(list_transform(list_filter(exact_by_years, o -> o.y <= median_years), o -> o.exact)), 0)
-        < persons / 2.0 as median_is_lower_bound,
+    m.exact_at_or_below_median < c.persons / 2.0 as median_is_lower_bound,
     'register' as basis
-from with_median
+from cells as c
+left join medians as m using (city, stichtag, district_code, nationality_group)
