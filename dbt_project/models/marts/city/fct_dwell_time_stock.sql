@@ -66,20 +66,24 @@ year_ranked as (
 ),
 
 -- the years holding the two middle ranks, and what lies before the first of them
+middle_ranks as (
+    select
+        *,
+        floor((cell_persons - 1) / 2) as rank_low,
+        ceil((cell_persons - 1) / 2) as rank_high
+    from year_ranked
+),
+
 median_years as (
     select
         city, stichtag, district_code, nationality_group,
-        any_value(floor((cell_persons - 1) / 2)) as rank_low,
-        any_value(ceil((cell_persons - 1) / 2)) as rank_high,
-        any_value(move_in_year) filter (where rank_from <= floor((cell_persons - 1) / 2)
-                                          and floor((cell_persons - 1) / 2) <= rank_to) as year_low,
-        any_value(move_in_year) filter (where rank_from <= ceil((cell_persons - 1) / 2)
-                                          and ceil((cell_persons - 1) / 2) <= rank_to) as year_high,
-        any_value(rank_from) filter (where rank_from <= floor((cell_persons - 1) / 2)
-                                       and floor((cell_persons - 1) / 2) <= rank_to) as ranks_before,
-        any_value(exact_before) filter (where rank_from <= floor((cell_persons - 1) / 2)
-                                          and floor((cell_persons - 1) / 2) <= rank_to) as exact_before
-    from year_ranked
+        any_value(rank_low) as rank_low,
+        any_value(rank_high) as rank_high,
+        any_value(move_in_year) filter (where rank_from <= rank_low and rank_low <= rank_to) as year_low,
+        any_value(move_in_year) filter (where rank_from <= rank_high and rank_high <= rank_to) as year_high,
+        any_value(rank_from) filter (where rank_from <= rank_low and rank_low <= rank_to) as ranks_before,
+        any_value(exact_before) filter (where rank_from <= rank_low and rank_low <= rank_to) as exact_before
+    from middle_ranks
     group by all
 ),
 
