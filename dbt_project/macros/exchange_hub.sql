@@ -8,6 +8,18 @@
   {{ return(adapter.get_relation(database=target.database, schema='exchange_import', identifier=identifier) if execute else none) }}
 {% endmacro %}
 
+{# Local rows, then the imported package rows (`imp`) if there are any: a filter on the imported
+   rows may follow the call. #}
+{% macro exchange_local_and_imported(local_model, imported) -%}
+select *, 'local' as package_origin, cast(null as varchar) as package_id
+from {{ ref(local_model) }}
+{%- if imported is not none %}
+union all by name
+select imp.* exclude (imported_at), 'imported' as package_origin
+from {{ imported }} as imp
+{%- endif %}
+{%- endmacro %}
+
 {#
   Tables per quarter (district cells, estimates): a city-quarter this warehouse computes itself
   (listed in fct_exchange_packages) comes from the local layer; an imported package only fills
@@ -17,12 +29,8 @@
 {#- ref outside the conditional, so dbt knows the dependency at parse time #}
 {%- set local_quarters = ref('fct_exchange_packages') %}
 {%- set imported = exchange_import_relation(import_identifier) %}
-select *, 'local' as package_origin, cast(null as varchar) as package_id
-from {{ ref(local_model) }}
+{{ exchange_local_and_imported(local_model, imported) }}
 {%- if imported is not none %}
-union all by name
-select imp.* exclude (imported_at), 'imported' as package_origin
-from {{ imported }} as imp
 where not exists (
     select 1 from {{ local_quarters }} as loc
     where loc.city = imp.city and loc.period = imp.period
@@ -39,13 +47,7 @@ where not exists (
 {% macro exchange_hub_snapshot(local_model, import_identifier, as_of_column) %}
 {%- set imported = exchange_import_relation(import_identifier) %}
 with candidates as (
-    select *, 'local' as package_origin, cast(null as varchar) as package_id
-    from {{ ref(local_model) }}
-    {%- if imported is not none %}
-    union all by name
-    select imp.* exclude (imported_at), 'imported' as package_origin
-    from {{ imported }} as imp
-    {%- endif %}
+    {{ exchange_local_and_imported(local_model, imported) }}
 )
 
 select *
