@@ -96,7 +96,9 @@ def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame,
     absent_mean, absent_sd, absent_inputs = absent or (ABSENT_SHARE, ABSENT_SHARE_SE, {"absent_share": ABSENT_SHARE})
     shares = class_shares(children, absent_mean)
     mix = band.group_by("dwell_class").len()
-    counts = {r["dwell_class"]: float(r["len"]) for r in mix.iter_rows(named=True)}
+    # in the fixed order of the classes: the float sums below must not depend on Polars' hash order
+    found = {r["dwell_class"]: float(r["len"]) for r in mix.iter_rows(named=True)}
+    counts = {c: found[c] for c in DWELL_LABELS if c in found}
     n_band = float(sum(counts.values()))
     warnings = []
     if children.height < 20:

@@ -125,7 +125,8 @@ def capture_histories(con, rel: dict[str, str], city: str, t: date, census: date
                pid in (select pid from left_early) as left_before_census,
                pid in (select * from evidence) as present_evidence
         from seen group by pid
-    """).pl()
+        order by pid
+    """).pl()   # ordered: sums over the rows below must not depend on DuckDB's hash order
     # unlinked pupils of unknown residence cannot be told apart from pupils living outside
     return ch.filter(~((pl.col("register") == 0) & (pl.col("school") == 1)
                        & (pl.col("school_district").fill_null("UNBEKANNT") == "UNBEKANNT")))
@@ -170,7 +171,7 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     ev_kids = children.filter("present_evidence")
     absent = absent_share(float(ev_kids.height), float(ev_kids.height - ev_kids["school"].sum()))
     rates = _unregistered_rates(ch, children, absent)
-    for (grp, band), part in ch.group_by(["nationality_group", "age_band"]):
+    for (grp, band), part in ch.group_by(["nationality_group", "age_band"], maintain_order=True):
         stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": "ALLE"}
         n_reg = float(part["register"].sum())
         ev = events.filter((pl.col("nationality_group") == grp) & (pl.col("age_band") == band))
@@ -221,7 +222,7 @@ def _unregistered_rates(ch: pl.DataFrame, children: pl.DataFrame, absent) -> dic
     """Per group: unregistered children 7-14 per registered child (components method)."""
     pupils = ch.filter(pl.col("age").is_between(7, 14) & (pl.col("school") == 1))
     out = {}
-    for grp, kids in children.group_by("nationality_group"):
+    for grp, kids in children.group_by("nationality_group", maintain_order=True):
         grp = grp[0]
         if kids.height == 0:
             continue
@@ -242,7 +243,7 @@ def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) ->
                              assumptions=MSE_ASSUMPTIONS)
     # persons of the stratum seen only on a list left out here (the school list outside 06-14) have
     # no history on these lists and are no capture at all for this model
-    agg = part.filter(pl.any_horizontal(pl.col(c) == 1 for c in lists)).group_by(lists).len()
+    agg = part.filter(pl.any_horizontal(pl.col(c) == 1 for c in lists)).group_by(lists).len().sort(lists)
     H = agg.select(lists).to_numpy()
     y = agg["len"].to_numpy().astype(float)
     reg_only = np.array([[1] + [0] * (len(lists) - 1)])

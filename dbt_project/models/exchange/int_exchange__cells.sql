@@ -293,10 +293,13 @@ summary_group_cells as (
         sum(denominator) as denominator,
         case
             when bool_or(value is null and coalesce(denominator, 1) <> 0) then null
-            when count(denominator) = count(*) then sum(value * denominator) / nullif(sum(denominator), 0)
-            else sum(value)
+            -- summed in a fixed order (list_sum over an ordered list): a double sum in hash order
+            -- differs in the last bit from run to run
+            when count(denominator) = count(*)
+                then list_sum(list(value * denominator order by group_value)) / nullif(sum(denominator), 0)
+            else list_sum(list(value order by group_value))
         end as value,
-        null::double as ci_lower, null::double as ci_upper, any_value(method) as method,
+        null::double as ci_lower, null::double as ci_upper, min(method) as method,
         basis, suppression_family
     from breakdown_cells
     where breakdown = 'nationality_group'

@@ -15,19 +15,19 @@ wide as (
         max(moves) filter (where flow = 'fortzug' and scope = 'all') as fortzuege,
         max(moves) filter (where flow = 'zuzug' and scope = 'ausland') as zuzuege_ausland,
         max(moves) filter (where flow = 'fortzug' and scope = 'ausland') as fortzuege_ausland,
-        string_agg(distinct missing_reason, ', ') as missing_reasons,
+        string_agg(distinct missing_reason, ', ' order by missing_reason) as missing_reasons,
         bool_or(rounded) as rounded,
-        any_value(series_note) as series_note,
-        string_agg(distinct definition_note, '; ') as definition_note,
-        string_agg(distinct table_code, ', ') as table_codes,
-        any_value(source) as source
+        min(series_note) as series_note,
+        string_agg(distinct definition_note, '; ' order by definition_note) as definition_note,
+        string_agg(distinct table_code, ', ' order by table_code) as table_codes,
+        min(source) as source
     from m
     group by all
 ),
 
 issues as (
     -- footnotes that name the region and the year (subject like 'Nordrhein-Westfalen (2014)')
-    select w.region_code, w.year, string_agg(distinct n.note_text, ' | ') as known_issue_note
+    select w.region_code, w.year, string_agg(distinct n.note_text, ' | ' order by n.note_text) as known_issue_note
     from wide as w
     inner join {{ ref('stg_official__notes') }} as n
         on n.table_code like '12711%'

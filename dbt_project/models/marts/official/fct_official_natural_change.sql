@@ -4,7 +4,7 @@ select
     max(events) filter (where event = 'births') as births,
     max(events) filter (where event = 'deaths') as deaths,
     max(events) filter (where event = 'births') - max(events) filter (where event = 'deaths') as natural_balance,
-    string_agg(distinct table_code, ', ') as table_codes,
+    string_agg(distinct table_code, ', ' order by table_code) as table_codes,
     'official' as figure_basis
 from {{ ref('stg_official__natural_change') }}
 where sex = 'insgesamt' and event is not null

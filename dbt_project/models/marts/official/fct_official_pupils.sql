@@ -6,9 +6,9 @@ with p as (
         region_code, city_key, region_level, region_name, school_year_start, school_type,
         max(pupils) filter (where sex = 'insgesamt' and nationality = 'insgesamt') as pupils,
         max(pupils) filter (where sex = 'insgesamt' and nationality = 'auslaendisch') as pupils_auslaendisch,
-        string_agg(distinct missing_reason, ', ') as missing_reasons,
+        string_agg(distinct missing_reason, ', ' order by missing_reason) as missing_reasons,
         bool_or(rounded) as rounded,
-        string_agg(distinct table_code, ', ') as table_codes
+        string_agg(distinct table_code, ', ' order by table_code) as table_codes
     from {{ ref('stg_official__pupils') }}
     group by all
 )

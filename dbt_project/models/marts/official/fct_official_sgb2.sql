@@ -10,7 +10,7 @@ with s as (
                              and nationality = 'insgesamt' and age_group = 'insgesamt') as regelleistungsberechtigte,
         max(persons) filter (where measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
                              and nationality = 'auslaendisch') as regelleistungsberechtigte_auslaendisch,
-        string_agg(distinct table_code, ', ') as table_codes
+        string_agg(distinct table_code, ', ' order by table_code) as table_codes
     from {{ ref('stg_official__sgb2') }}
     group by all
 )
