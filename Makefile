@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup manifest demo test bench dev clean
+.PHONY: setup manifest demo test lint bench dev clean
 
 # Install exactly the locked dependencies, binary wheels only (see [tool.uv] no-build).
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -34,6 +34,13 @@ demo: manifest
 # are built once and shared (tests/shared_demo_world.py).
 test: manifest
 	python -m pytest -n 2 --dist loadfile
+
+# ruff (lint and format) over the Python, sqlfluff (DuckDB dialect, configuration in .sqlfluff)
+# over the dbt project.
+lint: setup
+	ruff check .
+	ruff format --check .
+	sqlfluff lint dbt_project
 
 bench: manifest
 	python -m orchestration.bench
