@@ -4,6 +4,7 @@ Pure functions (numpy/scipy/statsmodels/polars), no Dagster: dual-system and log
 multiple-systems estimation, the school ratio method, over-count from reporting lags and
 inspections, and their validation against the demo world's truth. See METHODS.md.
 """
+
 from estimation.capture_history import estimate_capture_history, read_capture_history
 from estimation.dual_system import chapman, dual_system, lincoln_petersen
 from estimation.loglinear import multiple_systems
@@ -12,6 +13,14 @@ from estimation.ratio import ratio_estimate
 from estimation.result import Estimate
 
 __all__ = [
-    "Estimate", "chapman", "dual_system", "estimate_capture_history", "inspection_ratio",
-    "lag_overcount", "lincoln_petersen", "multiple_systems", "ratio_estimate", "read_capture_history",
+    "Estimate",
+    "chapman",
+    "dual_system",
+    "estimate_capture_history",
+    "inspection_ratio",
+    "lag_overcount",
+    "lincoln_petersen",
+    "multiple_systems",
+    "ratio_estimate",
+    "read_capture_history",
 ]

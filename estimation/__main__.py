@@ -1,5 +1,6 @@
 """Command line: `python -m estimation capture-history FILE.csv [--lists a,b,c]` and
 `python -m estimation validate --landing DIR --truth DIR --warehouse PATH`."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,10 @@ def _capture_history(args) -> int:
 
     lists = args.lists.split(",") if args.lists else None
     df, lists, count_col = read_capture_history(args.file, lists, args.count)
-    zeros = [dict((kv.split("=")[0], int(kv.split("=")[1])) for kv in rule.split("&"))
-             for rule in (args.structural_zero or [])]
+    zeros = [
+        dict((kv.split("=")[0], int(kv.split("=")[1])) for kv in rule.split("&"))
+        for rule in (args.structural_zero or [])
+    ]
     results = estimate_capture_history(df, lists, count_col, structural_zeros=zeros)
     if args.json:
         print(json.dumps([e.to_row(lists=label) for label, e in results], indent=1, default=str))
@@ -25,8 +28,10 @@ def _capture_history(args) -> int:
     mse = results[-1][1]
     print(f"\nMultiple-systems model (AIC): {', '.join(mse.details['model']) or 'independence'}")
     for alt in mse.details["alternatives"]:
-        print(f"  {','.join(alt['interactions']) or 'independence':60s} AIC {alt['aic']:10.2f}  "
-              f"dAIC {alt['delta_aic']:6.2f}  N {alt['n_hat']:10.1f}")
+        print(
+            f"  {','.join(alt['interactions']) or 'independence':60s} AIC {alt['aic']:10.2f}  "
+            f"dAIC {alt['delta_aic']:6.2f}  N {alt['n_hat']:10.1f}"
+        )
     if mse.details["not_estimable"]:
         print(f"  not estimable (aliased by structural zeros): {', '.join(mse.details['not_estimable'])}")
     return 0
@@ -35,8 +40,13 @@ def _capture_history(args) -> int:
 def _validate(args) -> int:
     from estimation.validate import print_report, validate
 
-    result = validate(landing=args.landing, truth=args.truth, warehouse=args.warehouse,
-                      build=not args.no_build, recompute=args.recompute)
+    result = validate(
+        landing=args.landing,
+        truth=args.truth,
+        warehouse=args.warehouse,
+        build=not args.no_build,
+        recompute=args.recompute,
+    )
     print_report(result)
     return 0
 
@@ -48,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     ch.add_argument("file")
     ch.add_argument("--lists", help="comma-separated list columns (default: all but the count)")
     ch.add_argument("--count", help="name of the count column (default: count/n/freq)")
-    ch.add_argument("--structural-zero", action="append",
-                    help="impossible history, e.g. 'register=0&sgb2=1' (repeatable)")
+    ch.add_argument(
+        "--structural-zero", action="append", help="impossible history, e.g. 'register=0&sgb2=1' (repeatable)"
+    )
     ch.add_argument("--json", action="store_true", help="full results as JSON")
     ch.set_defaults(func=_capture_history)
     va = sub.add_parser("validate", help="compare the estimates with the demo world's truth")
@@ -57,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     va.add_argument("--truth", required=True)
     va.add_argument("--warehouse", required=True)
     va.add_argument("--no-build", action="store_true", help="use the warehouse as it is (no load, no dbt)")
-    va.add_argument("--recompute", action="store_true",
-                    help="estimate afresh from the staging models (read-only) instead of reading the mart")
+    va.add_argument(
+        "--recompute",
+        action="store_true",
+        help="estimate afresh from the staging models (read-only) instead of reading the mart",
+    )
     va.set_defaults(func=_validate)
     args = parser.parse_args(argv)
     try:

@@ -12,6 +12,7 @@ sample (recent arrivals and benefit households miss school more often), so with 
 the share leans high and the gone estimate low; the posterior keeps the prior's weight of
 about 260 children.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,6 +36,13 @@ def absent_share(evidence_children: float, evidence_not_at_school: float) -> tup
     a, b = a + evidence_not_at_school, b + evidence_children - evidence_not_at_school
     mean = a / (a + b)
     sd = math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
-    return mean, sd, {"absent_share": round(mean, 5), "absent_share_sd": round(sd, 5),
-                      "absent_evidence_children": evidence_children,
-                      "absent_evidence_not_at_school": evidence_not_at_school}
+    return (
+        mean,
+        sd,
+        {
+            "absent_share": round(mean, 5),
+            "absent_share_sd": round(sd, 5),
+            "absent_evidence_children": evidence_children,
+            "absent_evidence_not_at_school": evidence_not_at_school,
+        },
+    )

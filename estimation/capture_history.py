@@ -4,6 +4,7 @@ Lets published capture-recapture data sets be checked with the same methods the 
 uses: every pair of lists by Lincoln-Petersen and Chapman, all lists by log-linear
 multiple-systems estimation.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -18,8 +19,9 @@ from estimation.result import Estimate
 COUNT_NAMES = ("count", "n", "freq", "anzahl", "aantal")
 
 
-def read_capture_history(path: str | Path, lists: list[str] | None = None,
-                         count_col: str | None = None) -> tuple[pl.DataFrame, list[str], str]:
+def read_capture_history(
+    path: str | Path, lists: list[str] | None = None, count_col: str | None = None
+) -> tuple[pl.DataFrame, list[str], str]:
     """Read a CSV (separator `,` or `;` detected) with 0/1 list columns and a count column."""
     text = Path(path).read_text(encoding="utf-8-sig")
     sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
@@ -39,8 +41,9 @@ def read_capture_history(path: str | Path, lists: list[str] | None = None,
     return df, lists, count_col
 
 
-def estimate_capture_history(df: pl.DataFrame, lists: list[str], count_col: str = "count",
-                             structural_zeros: list[dict[str, int]] = ()) -> list[tuple[str, Estimate]]:
+def estimate_capture_history(
+    df: pl.DataFrame, lists: list[str], count_col: str = "count", structural_zeros: list[dict[str, int]] = ()
+) -> list[tuple[str, Estimate]]:
     """All methods on one capture-history table: [(label, Estimate), ...].
 
     Rows whose histories are all zero are ignored (the unobserved cell cannot be given).
@@ -60,9 +63,17 @@ def estimate_capture_history(df: pl.DataFrame, lists: list[str], count_col: str 
 
 
 def summary_table(results: list[tuple[str, Estimate]]) -> pl.DataFrame:
-    return pl.DataFrame([
-        {"lists": label, "method": e.method, "point": round(e.point, 1), "lower": round(e.lower, 1),
-         "upper": round(e.upper, 1), "model": ",".join(e.details.get("model", [])) or None,
-         "warnings": "; ".join(e.warnings) or None}
-        for label, e in results
-    ])
+    return pl.DataFrame(
+        [
+            {
+                "lists": label,
+                "method": e.method,
+                "point": round(e.point, 1),
+                "lower": round(e.lower, 1),
+                "upper": round(e.upper, 1),
+                "model": ",".join(e.details.get("model", [])) or None,
+                "warnings": "; ".join(e.warnings) or None,
+            }
+            for label, e in results
+        ]
+    )

@@ -1,4 +1,5 @@
 """Estimated residents = registered - registered but gone + unregistered, each part with its interval."""
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,12 @@ def residents(registered: float, gone: Estimate, unregistered: Estimate) -> Esti
     lower = max(point - Z95 * se, registered - gone.upper + unregistered.lower)
     lower = min(lower, point)
     return Estimate(
-        method=f"register-{gone.method}+{unregistered.method}", quantity="residents", point=point,
-        lower=lower, upper=point + Z95 * se, se=se,
+        method=f"register-{gone.method}+{unregistered.method}",
+        quantity="residents",
+        point=point,
+        lower=lower,
+        upper=point + Z95 * se,
+        se=se,
         interval_method="normal approximation, parts independent",
         assumptions=f"gone: {gone.assumptions}. unregistered: {unregistered.assumptions}",
         warnings=[*gone.warnings, *unregistered.warnings],
@@ -28,16 +33,25 @@ def residents(registered: float, gone: Estimate, unregistered: Estimate) -> Esti
     )
 
 
-def unregistered_from_residents(total: Estimate, registered_present: float, registered_present_se: float = 0.0) -> Estimate:
+def unregistered_from_residents(
+    total: Estimate, registered_present: float, registered_present_se: float = 0.0
+) -> Estimate:
     """Unregistered = estimated residents - registered people still living there."""
     se_t = _se(total)
     se = math.sqrt(se_t**2 + registered_present_se**2) if math.isfinite(se_t) else math.inf
     point = total.point - registered_present
     return Estimate(
-        method=total.method, quantity="unregistered", point=point,
-        lower=max(total.lower - registered_present - (Z95 * registered_present_se), 0.0) if registered_present_se else max(total.lower - registered_present, 0.0),
+        method=total.method,
+        quantity="unregistered",
+        point=point,
+        lower=max(total.lower - registered_present - (Z95 * registered_present_se), 0.0)
+        if registered_present_se
+        else max(total.lower - registered_present, 0.0),
         upper=total.upper - registered_present + Z95 * registered_present_se,
-        se=se, interval_method=total.interval_method + "; minus registered present",
-        assumptions=total.assumptions, warnings=list(total.warnings),
-        inputs={**total.inputs, "registered_present": registered_present}, details=total.details,
+        se=se,
+        interval_method=total.interval_method + "; minus registered present",
+        assumptions=total.assumptions,
+        warnings=list(total.warnings),
+        inputs={**total.inputs, "registered_present": registered_present},
+        details=total.details,
     )

@@ -13,6 +13,7 @@ adults such as seasonal workers: under-estimated there too). The parts are combi
 independent normal errors (estimation/combine.py), so residents = registered - gone +
 unregistered holds exactly for the points.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,10 @@ from estimation.dual_system import dual_system
 from estimation.result import Z95, Estimate, not_estimable
 
 METHOD = "components_school"
-ASSUMPTIONS = ("unregistered children aged 7-14 attend school as often as registered ones (list "
-               "independence); adults of the group are unregistered as often as its children")
+ASSUMPTIONS = (
+    "unregistered children aged 7-14 attend school as often as registered ones (list "
+    "independence); adults of the group are unregistered as often as its children"
+)
 
 
 def unregistered_rate(children: float, gone_children: Estimate, pupils: float, linked: float) -> Estimate:
@@ -32,26 +35,42 @@ def unregistered_rate(children: float, gone_children: Estimate, pupils: float, l
     register x school link is (no pupils, no registered child at school)."""
     inputs = {"children": children, "pupils": pupils, "linked": linked, "gone_children": gone_children.point}
     if children <= 0:
-        return not_estimable(METHOD, "unregistered_rate", "no registered children aged 7-14",
-                             assumptions=ASSUMPTIONS, inputs=inputs)
+        return not_estimable(
+            METHOD, "unregistered_rate", "no registered children aged 7-14", assumptions=ASSUMPTIONS, inputs=inputs
+        )
     if not gone_children.estimable:
-        return not_estimable(METHOD, "unregistered_rate", "gone share of the registered children not estimable",
-                             assumptions=ASSUMPTIONS, inputs=inputs, warnings=gone_children.warnings)
-    dse = dual_system(children, pupils, linked, n1_gone=gone_children.point,
-                      n1_gone_var=(gone_children.se or 0.0) ** 2)
+        return not_estimable(
+            METHOD,
+            "unregistered_rate",
+            "gone share of the registered children not estimable",
+            assumptions=ASSUMPTIONS,
+            inputs=inputs,
+            warnings=gone_children.warnings,
+        )
+    dse = dual_system(children, pupils, linked, n1_gone=gone_children.point, n1_gone_var=(gone_children.se or 0.0) ** 2)
     present = children - gone_children.point
     se = math.sqrt((dse.se or 0.0) ** 2 + (gone_children.se or 0.0) ** 2)
     if not dse.estimable:
-        return not_estimable(METHOD, "unregistered_rate", f"register x school: {dse.details['not_estimable']}",
-                             assumptions=ASSUMPTIONS, inputs=inputs)
+        return not_estimable(
+            METHOD,
+            "unregistered_rate",
+            f"register x school: {dse.details['not_estimable']}",
+            assumptions=ASSUMPTIONS,
+            inputs=inputs,
+        )
     unreg = dse.point - present
     return Estimate(
-        method=METHOD, quantity="unregistered_rate", point=unreg / children,
+        method=METHOD,
+        quantity="unregistered_rate",
+        point=unreg / children,
         lower=max(0.0, dse.lower - present - Z95 * (gone_children.se or 0.0)) / children,
         upper=(dse.upper - present + Z95 * (gone_children.se or 0.0)) / children,
-        se=se / children, interval_method="Chapman with gone-corrected register, Chao interval",
-        assumptions=ASSUMPTIONS, warnings=list(dse.warnings) + list(gone_children.warnings),
-        inputs=inputs)
+        se=se / children,
+        interval_method="Chapman with gone-corrected register, Chao interval",
+        assumptions=ASSUMPTIONS,
+        warnings=list(dse.warnings) + list(gone_children.warnings),
+        inputs=inputs,
+    )
 
 
 def components(registered: float, gone: Estimate, rate: Estimate) -> tuple[Estimate, Estimate]:
@@ -60,14 +79,28 @@ def components(registered: float, gone: Estimate, rate: Estimate) -> tuple[Estim
     if not (rate.estimable and gone.estimable):
         part = "unregistered rate" if not rate.estimable else "gone estimate"
         why = (rate if not rate.estimable else gone).details.get("not_estimable", "no number")
-        return tuple(not_estimable(METHOD, q, f"{part} of the stratum not estimable ({why})",
-                                   assumptions=ASSUMPTIONS, inputs={"registered": registered})
-                     for q in ("unregistered", "residents"))
+        return tuple(
+            not_estimable(
+                METHOD,
+                q,
+                f"{part} of the stratum not estimable ({why})",
+                assumptions=ASSUMPTIONS,
+                inputs={"registered": registered},
+            )
+            for q in ("unregistered", "residents")
+        )
     unreg = Estimate(
-        method=METHOD, quantity="unregistered", point=rate.point * registered,
-        lower=rate.lower * registered, upper=rate.upper * registered, se=(rate.se or 0.0) * registered,
+        method=METHOD,
+        quantity="unregistered",
+        point=rate.point * registered,
+        lower=rate.lower * registered,
+        upper=rate.upper * registered,
+        se=(rate.se or 0.0) * registered,
         interval_method="children's unregistered rate (Chapman register x school) x registered",
-        assumptions=rate.assumptions, warnings=list(rate.warnings), inputs={**rate.inputs, "registered": registered})
+        assumptions=rate.assumptions,
+        warnings=list(rate.warnings),
+        inputs={**rate.inputs, "registered": registered},
+    )
     total = residents(registered, gone, unreg)
     total.method = METHOD
     total.assumptions = f"{ASSUMPTIONS}; gone: {gone.assumptions}"

@@ -6,6 +6,7 @@ no erroneous inclusions (persons on a list who do not belong to the population) 
 linkage. Erroneous inclusions in the register (people who left) must be removed from n1
 first (`n1_correct`), otherwise the estimate is biased upward.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,8 +79,9 @@ def _not_defined(n1: float, n2: float, m: float, n1_gone: float, n1_gone_var: fl
     return None
 
 
-def dual_system(n1: float, n2: float, m: float, *, method: str = "chapman",
-                n1_gone: float = 0.0, n1_gone_var: float = 0.0) -> Estimate:
+def dual_system(
+    n1: float, n2: float, m: float, *, method: str = "chapman", n1_gone: float = 0.0, n1_gone_var: float = 0.0
+) -> Estimate:
     """Residents of the stratum by dual-system estimation, with a 95 % interval and flags.
 
     `n1_gone` (with its variance) are estimated erroneous inclusions of list 1 (registered
@@ -93,8 +95,13 @@ def dual_system(n1: float, n2: float, m: float, *, method: str = "chapman",
         raise ValueError(f"unknown dual-system method {method!r}")
     reason = _not_defined(n1, n2, m, n1_gone, n1_gone_var)
     if reason:
-        return not_estimable(method, "residents", reason, assumptions=ASSUMPTIONS,
-                             inputs={"n1": n1, "n1_gone": n1_gone, "n2": n2, "m": m})
+        return not_estimable(
+            method,
+            "residents",
+            reason,
+            assumptions=ASSUMPTIONS,
+            inputs={"n1": n1, "n1_gone": n1_gone, "n2": n2, "m": m},
+        )
     n1_raw = n1
     n1 = max(n1 - n1_gone, float(m))
     if method == "chapman":
@@ -113,11 +120,18 @@ def dual_system(n1: float, n2: float, m: float, *, method: str = "chapman",
         warnings.append(f"overlap m={m:g} < {MIN_OVERLAP}: estimator biased, interval unreliable")
     lo, hi = log_normal_interval(n_seen, n_hat, var)
     return Estimate(
-        method=method, quantity="residents", point=n_hat, lower=lo, upper=hi,
+        method=method,
+        quantity="residents",
+        point=n_hat,
+        lower=lo,
+        upper=hi,
         se=math.sqrt(var) if math.isfinite(var) else math.inf,
         interval_method="log-normal on the unseen part (Chao 1987)",
-        assumptions=ASSUMPTIONS, warnings=warnings,
+        assumptions=ASSUMPTIONS,
+        warnings=warnings,
         inputs={"n1": n1_raw, "n1_gone": n1_gone, "n1_used": n1, "n2": n2, "m": m},
-        details={"wald_lower": n_hat - Z95 * math.sqrt(var) if math.isfinite(var) else -math.inf,
-                 "wald_upper": n_hat + Z95 * math.sqrt(var) if math.isfinite(var) else math.inf},
+        details={
+            "wald_lower": n_hat - Z95 * math.sqrt(var) if math.isfinite(var) else -math.inf,
+            "wald_upper": n_hat + Z95 * math.sqrt(var) if math.isfinite(var) else math.inf,
+        },
     )

@@ -19,6 +19,7 @@ all classes), the first inflated by the design effect of households (children of
 together), and the process variance of the band's own gone count - the truth is a
 realisation, not the expected share: p(1-p) x sum over addresses of (band members there)^2.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,7 @@ from estimation.result import Z95, Estimate, not_estimable
 # Dwell classes in years since zuzug_datum on t; -1 = born in the city (no zuzug_datum).
 DWELL_EDGES = (0.0, 1.0, 3.0, 6.0)
 DWELL_LABELS = ("born", "<1", "1-3", "3-6", "6+")
-MIN_CLASS_CHILDREN = 15   # sparser classes borrow the pooled share of all children
+MIN_CLASS_CHILDREN = 15  # sparser classes borrow the pooled share of all children
 ASSUMPTIONS = (
     "a registered child aged 7-14 who still lives in the city is on the school census list except "
     "an assumed 1.5 % (+-0.75 %) absent; given the group and the time since moving in (or born in "
@@ -88,8 +89,9 @@ def design_effect(persons: pl.DataFrame) -> float:
     return sum_squared_cluster_sizes(persons) / persons.height if persons.height else 1.0
 
 
-def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame,
-                      absent: tuple[float, float, dict] | None = None) -> Estimate:
+def school_gone_dwell(
+    band: pl.DataFrame, children: pl.DataFrame, absent: tuple[float, float, dict] | None = None
+) -> Estimate:
     """band: registered persons of the stratum with `dwell_class`; children: the group's
     registered 7-14 year olds with `dwell_class` and `school` (left_before_census removed);
     absent: (share, sd, inputs) from estimation.absent (default: the prior assumption)."""
@@ -104,12 +106,22 @@ def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame,
     if children.height < 20:
         warnings.append(f"only {children.height} registered children to learn the gone shares from")
     if n_band == 0:
-        return not_estimable("school_gone_dwell", "registered_gone", "nobody registered in the stratum",
-                             assumptions=ASSUMPTIONS, warnings=warnings)
+        return not_estimable(
+            "school_gone_dwell",
+            "registered_gone",
+            "nobody registered in the stratum",
+            assumptions=ASSUMPTIONS,
+            warnings=warnings,
+        )
     if any(math.isnan(shares[c][0]) for c in counts):
-        return not_estimable("school_gone_dwell", "registered_gone",
-                             "no registered children aged 7-14 to learn the gone share from",
-                             assumptions=ASSUMPTIONS, warnings=warnings, inputs={"registered": n_band})
+        return not_estimable(
+            "school_gone_dwell",
+            "registered_gone",
+            "no registered children aged 7-14 to learn the gone share from",
+            assumptions=ASSUMPTIONS,
+            warnings=warnings,
+            inputs={"registered": n_band},
+        )
     point = sum(n * shares[c][0] for c, n in counts.items())
     # classes that took their share from the same children err together
     by_source: dict[str, list[float]] = {}
@@ -122,16 +134,25 @@ def school_gone_dwell(band: pl.DataFrame, children: pl.DataFrame,
     p = min(max(point / n_band, 0.0), 1.0)
     var_process = p * (1 - p) * sum_squared_cluster_sizes(band)
     q = 1 - absent_mean
-    seen_weighted = sum(n * (1 - shares[c][0]) for c, n in counts.items())   # = sum n * p_seen / q
+    seen_weighted = sum(n * (1 - shares[c][0]) for c, n in counts.items())  # = sum n * p_seen / q
     var_absent = (seen_weighted / q * absent_sd) ** 2
     se = math.sqrt(var_binom + var_absent + var_process)
     return Estimate(
-        method="school_gone_dwell", quantity="registered_gone", point=point,
-        lower=max(0.0, point - Z95 * se), upper=min(n_band, point + Z95 * se), se=se,
+        method="school_gone_dwell",
+        quantity="registered_gone",
+        point=point,
+        lower=max(0.0, point - Z95 * se),
+        upper=min(n_band, point + Z95 * se),
+        se=se,
         interval_method="normal; binomial per dwell class x design effect of households + absent-share "
-                        "uncertainty + process variance of the band (clustered by address)",
-        assumptions=ASSUMPTIONS, warnings=warnings,
-        inputs={"registered": n_band, "children": children.height,
-                "class_shares": {c: round(shares[c][0], 4) for c in DWELL_LABELS},
-                "band_mix": counts, **absent_inputs},
+        "uncertainty + process variance of the band (clustered by address)",
+        assumptions=ASSUMPTIONS,
+        warnings=warnings,
+        inputs={
+            "registered": n_band,
+            "children": children.height,
+            "class_shares": {c: round(shares[c][0], 4) for c in DWELL_LABELS},
+            "band_mix": counts,
+            **absent_inputs,
+        },
     )

@@ -11,6 +11,7 @@ dropped from the candidate set. Model choice by AIC over all subsets of the two-
 interactions; the interval of the chosen model from the profile likelihood of N under the
 multinomial (Cormack 1992).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -29,11 +30,12 @@ ASSUMPTIONS = (
     "linkage by pseudonym without error; structural zeros declared correctly"
 )
 CHI2_95 = 3.841458820694124
-MAX_ABS_COEF = 12.0   # a coefficient this large means the MLE ran to the boundary (a zero margin)
+MAX_ABS_COEF = 12.0  # a coefficient this large means the MLE ran to the boundary (a zero margin)
 
 
-def capture_cells(histories: np.ndarray, counts: np.ndarray, k: int,
-                  structural_zeros: list[dict[int, int]] = ()) -> tuple[np.ndarray, np.ndarray, int]:
+def capture_cells(
+    histories: np.ndarray, counts: np.ndarray, k: int, structural_zeros: list[dict[int, int]] = ()
+) -> tuple[np.ndarray, np.ndarray, int]:
     """All 2^k - 1 observable histories (minus structural zeros) with their counts.
 
     `histories` (n x k, 0/1) and `counts` may list a history several times or not at all.
@@ -68,8 +70,9 @@ def design(cells: np.ndarray, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
     return np.column_stack(cols).astype(float)
 
 
-def poisson_irls(X: np.ndarray, y: np.ndarray, beta0: np.ndarray | None = None,
-                 tol: float = 1e-10, max_iter: int = 100) -> np.ndarray:
+def poisson_irls(
+    X: np.ndarray, y: np.ndarray, beta0: np.ndarray | None = None, tol: float = 1e-10, max_iter: int = 100
+) -> np.ndarray:
     """Plain Poisson IRLS (log link) - used for the many refits of the profile likelihood."""
     beta = np.zeros(X.shape[1]) if beta0 is None else beta0.copy()
     if beta0 is None:
@@ -105,7 +108,7 @@ def fit_model(cells: np.ndarray, y: np.ndarray, pairs: tuple[tuple[int, int], ..
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")
             res = sm.GLM(y, X, family=sm.families.Poisson()).fit()
-    except (ValueError, ArithmeticError, PerfectSeparationError):   # LinAlgError is a ValueError
+    except (ValueError, ArithmeticError, PerfectSeparationError):  # LinAlgError is a ValueError
         return {"pairs": pairs, "failed": True}
     beta = np.asarray(res.params)
     boundary = (not np.all(np.isfinite(beta))) or np.max(np.abs(beta)) > MAX_ABS_COEF
@@ -113,14 +116,22 @@ def fit_model(cells: np.ndarray, y: np.ndarray, pairs: tuple[tuple[int, int], ..
     mu0 = math.exp(beta[0]) if np.isfinite(beta[0]) and beta[0] < 700 else math.inf
     var0 = float(np.asarray(res.cov_params())[0, 0])
     # a near-singular fit can give a (tiny) negative variance: no usable standard error then
-    return {"pairs": pairs, "beta": beta, "mu0": mu0, "aic": float(res.aic),
-            "deviance": float(res.deviance), "df_resid": int(res.df_resid),
-            "se_log_mu0": math.sqrt(var0) if math.isfinite(var0) and var0 >= 0 else math.inf,
-            "boundary": bool(boundary), "X": X}
+    return {
+        "pairs": pairs,
+        "beta": beta,
+        "mu0": mu0,
+        "aic": float(res.aic),
+        "deviance": float(res.deviance),
+        "df_resid": int(res.df_resid),
+        "se_log_mu0": math.sqrt(var0) if math.isfinite(var0) and var0 >= 0 else math.inf,
+        "boundary": bool(boundary),
+        "X": X,
+    }
 
 
-def profile_interval(cells: np.ndarray, y: np.ndarray, pairs, n0_hat: float,
-                     beta_hat: np.ndarray) -> tuple[float, float, float]:
+def profile_interval(
+    cells: np.ndarray, y: np.ndarray, pairs, n0_hat: float, beta_hat: np.ndarray
+) -> tuple[float, float, float]:
     """Profile-likelihood 95 % interval for N (multinomial likelihood, Cormack 1992).
 
     l(N) = log N! - log n0! + sum_c n_c log(mu_c/N), with n0 = N - n_seen and mu the Poisson
@@ -139,13 +150,13 @@ def profile_interval(cells: np.ndarray, y: np.ndarray, pairs, n0_hat: float,
         total = n0 + n_seen
         p = mu / mu.sum()
         pos = yy > 0
-        return (special.gammaln(total + 1) - special.gammaln(n0 + 1)
-                + float(np.sum(yy[pos] * np.log(p[pos]))))
+        return special.gammaln(total + 1) - special.gammaln(n0 + 1) + float(np.sum(yy[pos] * np.log(p[pos])))
 
     # The profile maximum lies next to the Poisson estimate; search around it.
     hi_search = max(10 * n0_hat, n0_hat + 50, 10.0)
-    opt = optimize.minimize_scalar(lambda t: -loglik(t), bounds=(0.0, hi_search), method="bounded",
-                                   options={"xatol": 1e-3})
+    opt = optimize.minimize_scalar(
+        lambda t: -loglik(t), bounds=(0.0, hi_search), method="bounded", options={"xatol": 1e-3}
+    )
     n0_max, l_max = float(opt.x), -float(opt.fun)
 
     def excess(n0: float) -> float:
@@ -153,7 +164,7 @@ def profile_interval(cells: np.ndarray, y: np.ndarray, pairs, n0_hat: float,
 
     lower = 0.0 if excess(0.0) <= 0 else optimize.brentq(excess, 0.0, n0_max, xtol=1e-3)
     upper, step = math.inf, max(n0_max, 1.0)
-    for _ in range(40):           # widen until the deviance passes the cut-off
+    for _ in range(40):  # widen until the deviance passes the cut-off
         cand = n0_max + step
         if excess(cand) > 0:
             state["beta"] = beta_hat.copy()
@@ -173,10 +184,15 @@ def _log_normal_fallback(n_seen: float, mu0: float, se_log_mu0: float) -> tuple[
     return n_seen + mu0 / c, n_seen + mu0 * c, n_seen + mu0
 
 
-def multiple_systems(histories, counts, lists: list[str], *,
-                     structural_zeros: list[dict[str, int]] = (),
-                     max_alternatives: int = 5,
-                     force_interactions: list[tuple[str, str]] | None = None) -> Estimate:
+def multiple_systems(
+    histories,
+    counts,
+    lists: list[str],
+    *,
+    structural_zeros: list[dict[str, int]] = (),
+    max_alternatives: int = 5,
+    force_interactions: list[tuple[str, str]] | None = None,
+) -> Estimate:
     """Multiple-systems estimate of the population size from capture histories.
 
     histories: n x k 0/1 array (columns in the order of `lists`), counts: n persons each.
@@ -190,8 +206,11 @@ def multiple_systems(histories, counts, lists: list[str], *,
     histories = np.asarray(histories, dtype=int).reshape(-1, k)
     counts = np.asarray(counts, dtype=float)
     warnings: list[str] = []
-    sz = [{lists.index(name): v for name, v in rule.items()} for rule in structural_zeros
-          if all(name in lists for name in rule)]
+    sz = [
+        {lists.index(name): v for name, v in rule.items()}
+        for rule in structural_zeros
+        if all(name in lists for name in rule)
+    ]
     cells, y, dropped = capture_cells(histories, counts, k, sz)
     if dropped:
         warnings.append(f"{dropped} persons in histories declared structurally impossible were left out")
@@ -214,7 +233,7 @@ def multiple_systems(histories, counts, lists: list[str], *,
             continue
         if fit is None or fit.get("aliased"):
             if fit is not None and len(pairs) == 1:
-                aliased.add(pairs[0])   # identifiable cells cannot tell it from a main effect
+                aliased.add(pairs[0])  # identifiable cells cannot tell it from a main effect
             continue
         fits.append(fit)
     usable = [f for f in fits if not f["boundary"] and math.isfinite(f["mu0"])]
@@ -226,7 +245,7 @@ def multiple_systems(histories, counts, lists: list[str], *,
     n_hat = n_seen + best["mu0"]
     try:
         lower, upper, n_prof = profile_interval(cells, y, best["pairs"], best["mu0"], best["beta"])
-    except (ValueError, ArithmeticError):   # root finding without a sign change on a flat/odd profile
+    except (ValueError, ArithmeticError):  # root finding without a sign change on a flat/odd profile
         lower, upper, n_prof = _log_normal_fallback(n_seen, best["mu0"], best["se_log_mu0"])
         warnings.append("profile likelihood could not be bracketed: log-normal interval on the unseen part instead")
     lower, upper = min(lower, n_hat), max(upper, n_hat)
@@ -240,24 +259,47 @@ def multiple_systems(histories, counts, lists: list[str], *,
     if alt_within_2:
         spread = [n_seen + f["mu0"] for f in [best] + alt_within_2]
         if max(spread) > 1.5 * min(spread):
-            warnings.append("models within 2 AIC of the chosen one disagree by more than 50 %: model uncertainty not in the interval")
+            warnings.append(
+                "models within 2 AIC of the chosen one disagree by more than 50 %: model uncertainty not in the interval"
+            )
     if not math.isfinite(upper):
         warnings.append("upper profile limit not found: population size practically unbounded")
     aic_min = best["aic"]
     alternatives = [
-        {"interactions": names(f["pairs"]), "aic": round(f["aic"], 3), "delta_aic": round(f["aic"] - aic_min, 3),
-         "n_hat": round(n_seen + f["mu0"], 2), "deviance": round(f["deviance"], 3), "df": f["df_resid"]}
+        {
+            "interactions": names(f["pairs"]),
+            "aic": round(f["aic"], 3),
+            "delta_aic": round(f["aic"] - aic_min, 3),
+            "n_hat": round(n_seen + f["mu0"], 2),
+            "deviance": round(f["deviance"], 3),
+            "df": f["df_resid"],
+        }
         for f in usable[: max_alternatives + 1]
     ]
     return Estimate(
-        method="mse_loglinear", quantity="residents", point=n_hat, lower=lower, upper=upper,
+        method="mse_loglinear",
+        quantity="residents",
+        point=n_hat,
+        lower=lower,
+        upper=upper,
         se=best["mu0"] * best["se_log_mu0"] if math.isfinite(best["se_log_mu0"]) else None,  # delta method
         interval_method="profile likelihood (multinomial, Cormack 1992) of the AIC-chosen model",
-        assumptions=ASSUMPTIONS, warnings=warnings,
-        inputs={"lists": lists, "list_sizes": sizes, "n_seen": n_seen,
-                "cells": {"".join(map(str, c)): float(v) for c, v in zip(cells, y)},
-                "structural_zeros": [dict(r) for r in structural_zeros]},
-        details={"model": names(best["pairs"]), "aic": best["aic"], "deviance": best["deviance"],
-                 "df": best["df_resid"], "profile_max_n": n_prof, "alternatives": alternatives,
-                 "not_estimable": names(tuple(sorted(aliased)))},
+        assumptions=ASSUMPTIONS,
+        warnings=warnings,
+        inputs={
+            "lists": lists,
+            "list_sizes": sizes,
+            "n_seen": n_seen,
+            "cells": {"".join(map(str, c)): float(v) for c, v in zip(cells, y)},
+            "structural_zeros": [dict(r) for r in structural_zeros],
+        },
+        details={
+            "model": names(best["pairs"]),
+            "aic": best["aic"],
+            "deviance": best["deviance"],
+            "df": best["df_resid"],
+            "profile_max_n": n_prof,
+            "alternatives": alternatives,
+            "not_estimable": names(tuple(sorted(aliased))),
+        },
     )

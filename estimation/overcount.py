@@ -12,6 +12,7 @@ Two sources see them:
    address) and applies only to people registered at problem properties - those addresses
    were chosen because they are problems, so the share says nothing about the rest of the city.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,13 @@ def lag_distribution(lags_days: np.ndarray, max_lag_days: int) -> np.ndarray:
     return np.cumsum(hist) / len(lags)
 
 
-def lag_overcount(events: pl.DataFrame, stichtag: date, as_of: date | None = None,
-                  max_lag_days: int = 730, reference_events: pl.DataFrame | None = None) -> Estimate:
+def lag_overcount(
+    events: pl.DataFrame,
+    stichtag: date,
+    as_of: date | None = None,
+    max_lag_days: int = 730,
+    reference_events: pl.DataFrame | None = None,
+) -> Estimate:
     """Registered-but-gone on `stichtag` from outflow events with their reporting lag.
 
     `events`: columns `ereignis_datum`, `meldedatum` (DATE), one row per outflow of the stratum
@@ -78,18 +84,30 @@ def lag_overcount(events: pl.DataFrame, stichtag: date, as_of: date | None = Non
     point = known + pending
     se = math.sqrt(var)
     return Estimate(
-        method="lag_projection", quantity="registered_gone", point=point,
-        lower=max(known, point - Z95 * se), upper=point + Z95 * se, se=se,
+        method="lag_projection",
+        quantity="registered_gone",
+        point=point,
+        lower=max(known, point - Z95 * se),
+        upper=point + Z95 * se,
+        se=se,
         interval_method="normal, Poisson variance of the projected part; known part exact",
-        assumptions=LAG_ASSUMPTIONS, warnings=warnings,
-        inputs={"stichtag": str(stichtag), "as_of": str(as_of), "known_pending_at_stichtag": known,
-                "projected_unrecorded": pending, "events": len(ev),
-                "reference_events": int(ref_window.sum())},
+        assumptions=LAG_ASSUMPTIONS,
+        warnings=warnings,
+        inputs={
+            "stichtag": str(stichtag),
+            "as_of": str(as_of),
+            "known_pending_at_stichtag": known,
+            "projected_unrecorded": pending,
+            "events": len(ev),
+            "reference_events": int(ref_window.sum()),
+        },
         details={"median_lag_days": float(np.median(ref_lag[ref_window])) if ref_window.any() else None},
     )
 
 
-def inspection_ratio(properties: pl.DataFrame, registered_at_problem_properties: float | None = None) -> dict[str, Estimate]:
+def inspection_ratio(
+    properties: pl.DataFrame, registered_at_problem_properties: float | None = None
+) -> dict[str, Estimate]:
     """Not-found and not-registered shares at inspected problem properties.
 
     `properties`: one row per inspected address with `gemeldet_laut_register`,
@@ -112,8 +130,13 @@ def inspection_ratio(properties: pl.DataFrame, registered_at_problem_properties:
         if n < 5:
             warnings.append(f"only {n} inspected addresses: share very uncertain")
         if total_R == 0:
-            out[quantity] = not_estimable("inspection_ratio", quantity, "nobody registered at the inspected addresses",
-                                          assumptions=INSPECTION_ASSUMPTIONS, inputs={"addresses": n})
+            out[quantity] = not_estimable(
+                "inspection_ratio",
+                quantity,
+                "nobody registered at the inspected addresses",
+                assumptions=INSPECTION_ASSUMPTIONS,
+                inputs={"addresses": n},
+            )
             continue
         share = num.sum() / total_R
         if n > 1:
@@ -130,13 +153,23 @@ def inspection_ratio(properties: pl.DataFrame, registered_at_problem_properties:
         point = known + share * rest
         se = rest * math.sqrt(var_share)
         out[quantity] = Estimate(
-            method="inspection_ratio", quantity=quantity, point=point,
-            lower=max(known, point - Z95 * se), upper=point + Z95 * se, se=se,
+            method="inspection_ratio",
+            quantity=quantity,
+            point=point,
+            lower=max(known, point - Z95 * se),
+            upper=point + Z95 * se,
+            se=se,
             interval_method="ratio estimator, cluster variance by address; inspected part exact",
-            assumptions=INSPECTION_ASSUMPTIONS, warnings=warnings,
-            inputs={"addresses": n, "registered_inspected": total_R, "count_inspected": known,
-                    "share": share, "share_se": math.sqrt(var_share),
-                    "registered_at_problem_properties": base},
+            assumptions=INSPECTION_ASSUMPTIONS,
+            warnings=warnings,
+            inputs={
+                "addresses": n,
+                "registered_inspected": total_R,
+                "count_inspected": known,
+                "share": share,
+                "share_se": math.sqrt(var_share),
+                "registered_at_problem_properties": base,
+            },
         )
     return out
 
@@ -153,18 +186,17 @@ def quarter_ends(start: date, end: date) -> list[date]:
         y += 1
 
 
-
-
 SCHOOL_ASSUMPTIONS = (
     "a registered child aged 6-14 who still lives in the city is on the school census list "
     "(compulsory schooling) except a small absent share; children leave together with their "
     "families, so the children's gone share holds for every age band of the group"
 )
-ABSENT_SHARE, ABSENT_SHARE_SE = 0.015, 0.0075   # registered resident children missing from the census (assumption)
+ABSENT_SHARE, ABSENT_SHARE_SE = 0.015, 0.0075  # registered resident children missing from the census (assumption)
 
 
-def school_gone_share(registered_children: float, registered_pupils: float,
-                      absent: tuple[float, float] = (ABSENT_SHARE, ABSENT_SHARE_SE)) -> tuple[float, float]:
+def school_gone_share(
+    registered_children: float, registered_pupils: float, absent: tuple[float, float] = (ABSENT_SHARE, ABSENT_SHARE_SE)
+) -> tuple[float, float]:
     """Share of registered 6-14 year olds who are gone, from the register x school link.
 
     gone = registered - registered_pupils / (1 - absent share); variance binomial plus the
@@ -179,8 +211,9 @@ def school_gone_share(registered_children: float, registered_pupils: float,
     return share, math.sqrt(var)
 
 
-def school_gone(registered_band: float, share: float, share_se: float, registered_children: float,
-                absent_inputs: dict | None = None) -> Estimate:
+def school_gone(
+    registered_band: float, share: float, share_se: float, registered_children: float, absent_inputs: dict | None = None
+) -> Estimate:
     """Registered-but-gone of an age band = registered(band) x children's gone share."""
     warnings = []
     if registered_children < 20:
@@ -188,11 +221,19 @@ def school_gone(registered_band: float, share: float, share_se: float, registere
     point = registered_band * share
     se = registered_band * share_se
     return Estimate(
-        method="school_gone_share", quantity="registered_gone", point=point,
-        lower=max(0.0, point - Z95 * se), upper=min(registered_band, point + Z95 * se), se=se,
+        method="school_gone_share",
+        quantity="registered_gone",
+        point=point,
+        lower=max(0.0, point - Z95 * se),
+        upper=min(registered_band, point + Z95 * se),
+        se=se,
         interval_method="normal, binomial variance of the share plus the absent-share uncertainty",
-        assumptions=SCHOOL_ASSUMPTIONS, warnings=warnings,
-        inputs={"registered": registered_band, "gone_share_children": share,
-                "registered_children": registered_children,
-                **(absent_inputs or {"absent_share": ABSENT_SHARE})},
+        assumptions=SCHOOL_ASSUMPTIONS,
+        warnings=warnings,
+        inputs={
+            "registered": registered_band,
+            "gone_share_children": share,
+            "registered_children": registered_children,
+            **(absent_inputs or {"absent_share": ABSENT_SHARE}),
+        },
     )

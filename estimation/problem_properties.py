@@ -10,6 +10,7 @@ Extrapolation: the not-found share of the inspected addresses is applied to ever
 register lists at any property of the file on the reference date (address link in the city
 layer; only the count leaves).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,8 +21,10 @@ from estimation.overcount import inspection_ratio
 from estimation.result import Z95, guarded
 
 SCOPE = "PROBLEMIMMOBILIEN"
-NOT_FOUND_CAVEAT = ("a registered person who is present but not met at the inspection counts as gone, "
-                    "so the gone figure leans high; found-unregistered counts only those met")
+NOT_FOUND_CAVEAT = (
+    "a registered person who is present but not met at the inspection counts as gone, "
+    "so the gone figure leans high; found-unregistered counts only those met"
+)
 
 
 def latest_inspection_file(con, relation: str, city: str, t: date) -> pl.DataFrame:
@@ -32,7 +35,7 @@ def latest_inspection_file(con, relation: str, city: str, t: date) -> pl.DataFra
             nearest as (select arg_min(stichtag, abs(date_diff('day', stichtag, DATE '{t}'))) as s from f)
             select f.* from f, nearest where f.stichtag = nearest.s
         """).pl()
-    except Exception:   # source not built for this warehouse: no inspection rows
+    except Exception:  # source not built for this warehouse: no inspection rows
         return pl.DataFrame()
 
 
@@ -42,9 +45,11 @@ def registered_at(con, bestand: str, city: str, t: date, addresses: list[str]) -
         return 0
     con.register("_pp_addr", pl.DataFrame({"a": addresses}).to_arrow())
     try:
-        return int(con.execute(f"""select count(*) from {bestand} b
+        return int(
+            con.execute(f"""select count(*) from {bestand} b
             where b.city = '{city}' and b.stichtag = DATE '{t}'
-              and b.adresse_pseudonym in (select a from _pp_addr)""").fetchone()[0])
+              and b.adresse_pseudonym in (select a from _pp_addr)""").fetchone()[0]
+        )
     finally:
         con.unregister("_pp_addr")
 
@@ -57,18 +62,22 @@ def inspection_rows(con, rel: dict[str, str], city: str, t: date, row) -> list[d
     props = latest_inspection_file(con, relation, city, t)
     if props.is_empty():
         return []
-    inspected = props.filter(pl.col("letzte_kontrolle").is_not_null()
-                             & pl.col("gemeldet_laut_register").is_not_null())
+    inspected = props.filter(pl.col("letzte_kontrolle").is_not_null() & pl.col("gemeldet_laut_register").is_not_null())
     if inspected.is_empty():
         return []
     n_reg = registered_at(con, rel["bestand"], city, t, props["adresse_pseudonym"].drop_nulls().unique().to_list())
     # The inspections took place on other days than t, so nothing is exact for t: the share
     # (cluster variance by address) is applied to everybody registered there on t.
     est = guarded("inspection_ratio", ("registered_gone", "unregistered"), inspection_ratio, inspected)
-    if isinstance(est, tuple):   # failed: one not-estimable result per quantity
+    if isinstance(est, tuple):  # failed: one not-estimable result per quantity
         est = {e.quantity: e for e in est}
-    stratum = {"city": city, "stichtag": t, "nationality_group": "INSGESAMT", "age_band": "INSGESAMT",
-               "district": SCOPE}
+    stratum = {
+        "city": city,
+        "stichtag": t,
+        "nationality_group": "INSGESAMT",
+        "age_band": "INSGESAMT",
+        "district": SCOPE,
+    }
     out = []
     for e in est.values():
         if e.inputs.get("share") is not None:

@@ -10,6 +10,7 @@ Interval: delta method on the log scale with pupils and registered children trea
 independent Poisson counts, Var(log N) = 1/pupils + 1/registered_children. This carries
 only the random part; the structural assumptions below usually weigh more.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,11 +30,13 @@ def ratio_estimate(pupils: float, registered_children: float, registered_group: 
         raise ValueError("counts must be non-negative")
     warnings = []
     if registered_children == 0 or pupils == 0:
-        return not_estimable("ratio_school", "residents",
-                             "no registered children or no pupils aged 7-14: the ratio is not defined",
-                             assumptions=ASSUMPTIONS,
-                             inputs={"pupils": pupils, "registered_children": registered_children,
-                                     "registered_group": registered_group})
+        return not_estimable(
+            "ratio_school",
+            "residents",
+            "no registered children or no pupils aged 7-14: the ratio is not defined",
+            assumptions=ASSUMPTIONS,
+            inputs={"pupils": pupils, "registered_children": registered_children, "registered_group": registered_group},
+        )
     r = pupils / registered_children
     n_hat = registered_group * r
     se_log = math.sqrt(1 / pupils + 1 / registered_children)
@@ -42,10 +45,19 @@ def ratio_estimate(pupils: float, registered_children: float, registered_group: 
     if r < 0.9:
         warnings.append("fewer pupils than registered children: register over-counts or school attendance incomplete")
     return Estimate(
-        method="ratio_school", quantity="residents", point=n_hat,
-        lower=n_hat * math.exp(-Z95 * se_log), upper=n_hat * math.exp(Z95 * se_log),
-        se=n_hat * se_log, interval_method="delta method, log scale, Poisson counts",
-        assumptions=ASSUMPTIONS, warnings=warnings,
-        inputs={"pupils": pupils, "registered_children": registered_children,
-                "registered_group": registered_group, "ratio": r},
+        method="ratio_school",
+        quantity="residents",
+        point=n_hat,
+        lower=n_hat * math.exp(-Z95 * se_log),
+        upper=n_hat * math.exp(Z95 * se_log),
+        se=n_hat * se_log,
+        interval_method="delta method, log scale, Poisson counts",
+        assumptions=ASSUMPTIONS,
+        warnings=warnings,
+        inputs={
+            "pupils": pupils,
+            "registered_children": registered_children,
+            "registered_group": registered_group,
+            "ratio": r,
+        },
     )

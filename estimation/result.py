@@ -1,4 +1,5 @@
 """The one result type every method returns, so marts and validation treat all methods alike."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile
-NOT_ESTIMABLE = "not estimable"   # prefix of the warning that says why a result has no number
+NOT_ESTIMABLE = "not estimable"  # prefix of the warning that says why a result has no number
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Estimate:
     no longer living there). Inputs (e.g. n1, n2, m) stay in `inputs` so that a rate keeps its
     numerator and denominator beside it.
     """
+
     method: str
     quantity: str
     point: float
@@ -54,19 +56,35 @@ class Estimate:
         return row
 
 
-def not_estimable(method: str, quantity: str, reason: str, *, assumptions: str = "",
-                  inputs: dict | None = None, warnings: list[str] | tuple = ()) -> Estimate:
+def not_estimable(
+    method: str,
+    quantity: str,
+    reason: str,
+    *,
+    assumptions: str = "",
+    inputs: dict | None = None,
+    warnings: list[str] | tuple = (),
+) -> Estimate:
     """A result without a number: the method is not defined for this stratum's counts (zero
     overlap, no children, a single list, ...). Point and interval are NaN (NULL in the marts) and
     the first warning says why, so a stratum never ends a build and never looks estimated."""
-    return Estimate(method=method, quantity=quantity, point=math.nan, lower=math.nan, upper=math.nan,
-                    se=None, interval_method=NOT_ESTIMABLE, assumptions=assumptions,
-                    warnings=[f"{NOT_ESTIMABLE}: {reason}", *warnings], inputs=dict(inputs or {}),
-                    details={"not_estimable": reason})
+    return Estimate(
+        method=method,
+        quantity=quantity,
+        point=math.nan,
+        lower=math.nan,
+        upper=math.nan,
+        se=None,
+        interval_method=NOT_ESTIMABLE,
+        assumptions=assumptions,
+        warnings=[f"{NOT_ESTIMABLE}: {reason}", *warnings],
+        inputs=dict(inputs or {}),
+        details={"not_estimable": reason},
+    )
 
 
 def _json_default(obj):
-    if hasattr(obj, "item"):      # numpy scalars
+    if hasattr(obj, "item"):  # numpy scalars
         return obj.item()
     return str(obj)
 
@@ -86,7 +104,7 @@ def guarded(method: str, quantities: tuple[str, ...], fn, *args, **kwargs):
     """
     try:
         return fn(*args, **kwargs)
-    except (ArithmeticError, ValueError) as exc:   # ArithmeticError: ZeroDivision, Overflow, FloatingPoint
+    except (ArithmeticError, ValueError) as exc:  # ArithmeticError: ZeroDivision, Overflow, FloatingPoint
         reason = f"{method} failed on this stratum's counts ({type(exc).__name__}: {exc})"
         logging.getLogger("estimation").warning(reason)
         out = tuple(not_estimable(method, q, reason) for q in quantities)

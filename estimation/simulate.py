@@ -6,6 +6,7 @@ residents only), SGB II (registered residents only: structural zero register=0 &
 and counselling (finds unregistered people more often: list dependence). Individual
 catchability varies (log-normal frailty): heterogeneity.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,18 +16,26 @@ import numpy as np
 
 @dataclass
 class Stratum:
-    histories: np.ndarray      # persons x lists, 0/1, all-zero rows removed
+    histories: np.ndarray  # persons x lists, 0/1, all-zero rows removed
     lists: list[str]
-    residents: int             # truth
+    residents: int  # truth
     unregistered: int
     gone: int
-    registered: int            # register count (present + gone)
+    registered: int  # register count (present + gone)
 
 
-def simulate_stratum(rng: np.random.Generator, *, present: int = 800, unregistered: int = 200,
-                     gone: int = 100, p_school: float = 0.0, p_sgb2: float = 0.25,
-                     p_counsel_reg: float = 0.05, p_counsel_unreg: float = 0.3,
-                     frailty_sd: float = 0.0) -> Stratum:
+def simulate_stratum(
+    rng: np.random.Generator,
+    *,
+    present: int = 800,
+    unregistered: int = 200,
+    gone: int = 100,
+    p_school: float = 0.0,
+    p_sgb2: float = 0.25,
+    p_counsel_reg: float = 0.05,
+    p_counsel_unreg: float = 0.3,
+    frailty_sd: float = 0.0,
+) -> Stratum:
     n = present + unregistered + gone
     registered = np.r_[np.ones(present), np.zeros(unregistered), np.ones(gone)].astype(bool)
     living = np.r_[np.ones(present + unregistered), np.zeros(gone)].astype(bool)

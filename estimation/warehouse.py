@@ -13,6 +13,7 @@ gone.py, absent.py and components.py.
 Person-level data are read here and never leave: the result has one row per stratum x
 method x quantity with counts and estimates only.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,12 +27,14 @@ from estimation.components import components, unregistered_rate
 from estimation.districts import district_rows
 from estimation.dual_system import dual_system
 from estimation.gone import dwell_class, school_gone_dwell
-from estimation.loglinear import ASSUMPTIONS as MSE_ASSUMPTIONS, multiple_systems
+from estimation.loglinear import ASSUMPTIONS as MSE_ASSUMPTIONS
+from estimation.loglinear import multiple_systems
 from estimation.overcount import lag_overcount, school_gone, school_gone_share
 from estimation.problem_properties import inspection_rows
 from estimation.ratio import ratio_estimate
 from estimation.result import Z95, Estimate, guarded, not_estimable
-from estimation.rows import resident_rows as _resident_rows, row as _row
+from estimation.rows import resident_rows as _resident_rows
+from estimation.rows import row as _row
 
 DEFAULT_RELATIONS = {
     "bestand": "staging.stg_bestand__persons",
@@ -42,11 +45,11 @@ DEFAULT_RELATIONS = {
     "problem_properties": "staging.stg_wohnen__problem_properties",
 }
 OUTFLOWS_LATE = ("AVA", "FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")
-OUTFLOWS_SELF = ("FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")   # deregistered by the person
+OUTFLOWS_SELF = ("FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")  # deregistered by the person
 AGE_BAND_SQL = """case when {a} < 6 then '00-05' when {a} < 15 then '06-14' when {a} < 18 then '15-17'
  when {a} < 25 then '18-24' when {a} < 45 then '25-44' when {a} < 65 then '45-64' else '65+' end"""
-STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]   # SGB II requires registration
-MIN_STRATUM = 20   # fewer registered or listed persons: no estimate, only the counts
+STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]  # SGB II requires registration
+MIN_STRATUM = 20  # fewer registered or listed persons: no estimate, only the counts
 # Preference order per (age band kind, quantity); the first method present is recommended.
 # Chosen on the validation against the demo world's truth (METHODS.md); gone and unregistered come
 # from the same lists, so the recommended rows decompose: residents = registered - gone + unregistered.
@@ -61,16 +64,17 @@ RECOMMENDATION = {
 def reference_dates(con, rel: dict[str, str]) -> dict[str, tuple[date, date]]:
     """city -> (register reference date t, school census day) nearest the latest census."""
     rows = con.execute(f"""
-        with census as (select city, max(stichtag) as census from {rel['schule']} group by city),
-        dates as (select distinct city, stichtag from {rel['bestand']})
+        with census as (select city, max(stichtag) as census from {rel["schule"]} group by city),
+        dates as (select distinct city, stichtag from {rel["bestand"]})
         select d.city, arg_min(d.stichtag, abs(date_diff('day', d.stichtag, c.census))), c.census
         from dates d join census c using (city) group by d.city, c.census
     """).fetchall()
     return {city: (t, census) for city, t, census in rows}
 
 
-def capture_histories(con, rel: dict[str, str], city: str, t: date, census: date,
-                      window_days: int = 91) -> pl.DataFrame:
+def capture_histories(
+    con, rel: dict[str, str], city: str, t: date, census: date, window_days: int = 91
+) -> pl.DataFrame:
     """One row per person seen by any list: stratum, 0/1 per list (person-level; city layer).
 
     Besides the stratum: `district` (register district, else the pupil's district of residence),
@@ -85,37 +89,41 @@ def capture_histories(con, rel: dict[str, str], city: str, t: date, census: date
     has_beratung = _has_rows(con, rel.get("beratung"), city)
     # years registered in the city on t: since the last move in, or since birth (mid-year) for the city-born
     dwell = f"coalesce(date_diff('day', zuzug_datum, DATE '{t}'), date_diff('day', make_date(geburtsjahr, 7, 1), DATE '{t}')) / 365.25"
-    parts = [f"""select person_pseudonym as pid, nationality_group as grp, {band('geburtsjahr')} as age_band,
+    parts = [
+        f"""select person_pseudonym as pid, nationality_group as grp, {band("geburtsjahr")} as age_band,
                  year(DATE '{t}') - geburtsjahr as age, 'register' as list, 1 as prio,
                  bezirk as district, null::varchar as school_district, {dwell} as dwell,
                  adresse_pseudonym as address
-                 from {rel['bestand']} where city = '{city}' and stichtag = DATE '{t}'""",
-             f"""select schueler_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'school', 2,
+                 from {rel["bestand"]} where city = '{city}' and stichtag = DATE '{t}'""",
+        f"""select schueler_pseudonym, nationality_group, {band("geburtsjahr")}, year(DATE '{t}') - geburtsjahr, 'school', 2,
                  residence_district, residence_district, null, null
-                 from {rel['schule']} where city = '{city}' and stichtag = DATE '{census}'
-                 and coalesce(residence_district, '') <> 'AUSSERHALB'"""]
+                 from {rel["schule"]} where city = '{city}' and stichtag = DATE '{census}'
+                 and coalesce(residence_district, '') <> 'AUSSERHALB'""",
+    ]
     if has_sgb2:
-        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'sgb2', 3,
+        parts.append(f"""select person_pseudonym, nationality_group, {band("geburtsjahr")}, year(DATE '{t}') - geburtsjahr, 'sgb2', 3,
                  null, null, null, null
-                 from {rel['sgb2']} where city = '{city}' and monat = date_trunc('month', DATE '{t}')""")
+                 from {rel["sgb2"]} where city = '{city}' and monat = date_trunc('month', DATE '{t}')""")
     if has_beratung:
-        parts.append(f"""select person_pseudonym, nationality_group, {band('geburtsjahr')}, year(DATE '{t}') - geburtsjahr, 'counselling', 4,
+        parts.append(f"""select person_pseudonym, nationality_group, {band("geburtsjahr")}, year(DATE '{t}') - geburtsjahr, 'counselling', 4,
                  null, null, null, null
-                 from {rel['beratung']} where city = '{city}'
+                 from {rel["beratung"]} where city = '{city}'
                  and kontakt_datum between DATE '{t}' - {window_days} and DATE '{t}' + {window_days}""")
     lists = ["register", "school"] + (["sgb2"] if has_sgb2 else []) + (["counselling"] if has_beratung else [])
     flags = ", ".join(f"max((list = '{name}')::int) as {name}" for name in lists)
     kinds = ", ".join(f"'{k}'" for k in OUTFLOWS_SELF)
     # demonstrably living in the city around t (estimation.absent): benefits, counselling, a recent
     # arrival / move inside the city / birth
-    evidence = [f"""select person_pseudonym from {rel['meldewesen']} where city = '{city}'
+    evidence = [
+        f"""select person_pseudonym from {rel["meldewesen"]} where city = '{city}'
                     and ereignis_art in ({", ".join(f"'{k}'" for k in EVIDENCE_EVENTS)})
-                    and ereignis_datum between DATE '{t}' - {EVIDENCE_DAYS} and DATE '{t}'"""]
+                    and ereignis_datum between DATE '{t}' - {EVIDENCE_DAYS} and DATE '{t}'"""
+    ]
     evidence += [f"select pid from seen where list = '{name}'" for name in ("sgb2", "counselling") if name in lists]
     ch = con.execute(f"""
-        with seen as ({' union all '.join(parts)}),
-        evidence as ({' union '.join(evidence)}),
-        left_early as (select distinct person_pseudonym as pid from {rel['meldewesen']}
+        with seen as ({" union all ".join(parts)}),
+        evidence as ({" union ".join(evidence)}),
+        left_early as (select distinct person_pseudonym as pid from {rel["meldewesen"]}
                        where city = '{city}' and ereignis_art in ({kinds})
                        and ereignis_datum > DATE '{t}' and ereignis_datum <= DATE '{census}')
         select pid, arg_min(grp, prio) as nationality_group, arg_min(age_band, prio) as age_band,
@@ -126,10 +134,15 @@ def capture_histories(con, rel: dict[str, str], city: str, t: date, census: date
                pid in (select * from evidence) as present_evidence
         from seen group by pid
         order by pid
-    """).pl()   # ordered: sums over the rows below must not depend on DuckDB's hash order
+    """).pl()  # ordered: sums over the rows below must not depend on DuckDB's hash order
     # unlinked pupils of unknown residence cannot be told apart from pupils living outside
-    return ch.filter(~((pl.col("register") == 0) & (pl.col("school") == 1)
-                       & (pl.col("school_district").fill_null("UNBEKANNT") == "UNBEKANNT")))
+    return ch.filter(
+        ~(
+            (pl.col("register") == 0)
+            & (pl.col("school") == 1)
+            & (pl.col("school_district").fill_null("UNBEKANNT") == "UNBEKANNT")
+        )
+    )
 
 
 def _has_rows(con, relation: str | None, city: str) -> bool:
@@ -137,7 +150,7 @@ def _has_rows(con, relation: str | None, city: str) -> bool:
         return False
     try:
         return con.execute(f"select count(*) from {relation} where city = '{city}'").fetchone()[0] > 0
-    except Exception:   # relation absent (source not built): the list is simply not used
+    except Exception:  # relation absent (source not built): the list is simply not used
         return False
 
 
@@ -146,7 +159,7 @@ def outflow_events(con, rel: dict[str, str], city: str, t: date) -> pl.DataFrame
     kinds = ", ".join(f"'{k}'" for k in OUTFLOWS_LATE)
     return con.execute(f"""
         select ereignis_datum, meldedatum, nationality_group, {band} as age_band
-        from {rel['meldewesen']} where city = '{city}' and ereignis_art in ({kinds})
+        from {rel["meldewesen"]} where city = '{city}' and ereignis_art in ({kinds})
     """).pl()
 
 
@@ -160,9 +173,15 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     # Coverage of the register for children, per group: the school ratio.
     # Children surely of school age on the census day: age 7-14 in birth-year steps (a "6" born
     # late in the year is still 5 and not yet at school).
-    kids = (ch.filter(pl.col("age").is_between(7, 14)).group_by("nationality_group")
-            .agg(pl.col("register").sum().alias("reg_kids"), pl.col("school").sum().alias("pupils"),
-                 (pl.col("register") * pl.col("school")).sum().alias("reg_pupils")))
+    kids = (
+        ch.filter(pl.col("age").is_between(7, 14))
+        .group_by("nationality_group")
+        .agg(
+            pl.col("register").sum().alias("reg_kids"),
+            pl.col("school").sum().alias("pupils"),
+            (pl.col("register") * pl.col("school")).sum().alias("reg_pupils"),
+        )
+    )
     kid_counts = {r["nationality_group"]: r for r in kids.iter_rows(named=True)}
     ch = ch.with_columns(dwell_class=dwell_class(pl.col("dwell")))
     registered = ch.filter(pl.col("register") == 1)
@@ -177,37 +196,53 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         ev = events.filter((pl.col("nationality_group") == grp) & (pl.col("age_band") == band))
         # Each method is guarded: a stratum where one is not defined gets a not-estimable row with
         # the reason, and the other methods and strata go on (METHODS.md, "Degenerate strata").
-        lag = guarded("lag_projection", ("registered_gone",), lag_overcount, ev, t, as_of=as_of,
-                      reference_events=events)
+        lag = guarded(
+            "lag_projection", ("registered_gone",), lag_overcount, ev, t, as_of=as_of, reference_events=events
+        )
         rows.append(_row(stratum, lag, n_reg))
         gone = lag
         kc = kid_counts.get(grp)
         if kc and kc["reg_kids"] > 0:
             flat = guarded("school_gone_share", ("registered_gone",), _flat_gone, n_reg, kc, absent)
             rows.append(_row(stratum, flat, n_reg))
-            dwell = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell,
-                            registered.filter(nationality_group=grp, age_band=band),
-                            children.filter(nationality_group=grp), absent)
+            dwell = guarded(
+                "school_gone_dwell",
+                ("registered_gone",),
+                school_gone_dwell,
+                registered.filter(nationality_group=grp, age_band=band),
+                children.filter(nationality_group=grp),
+                absent,
+            )
             rows.append(_row(stratum, dwell, n_reg))
             gone = dwell if dwell.estimable else flat if flat.estimable else lag
             if grp in rates and dwell.estimable:
-                unreg, total = guarded("components_school", ("unregistered", "residents"),
-                                       components, n_reg, dwell, rates[grp])
+                unreg, total = guarded(
+                    "components_school", ("unregistered", "residents"), components, n_reg, dwell, rates[grp]
+                )
                 rows += [_row(stratum, total, n_reg), _row(stratum, unreg, n_reg)]
         lists = [c for c in lists_all if part[c].sum() > 0 and (c != "school" or band == "06-14")]
         for other, method in (("school", "dse_register_school"), ("counselling", "dse_register_counselling")):
-            if other in lists:   # the school list only for 06-14 (see `lists`)
+            if other in lists:  # the school list only for 06-14 (see `lists`)
                 n2, m = float(part[other].sum()), float((part["register"] * part[other]).sum())
-                dse = guarded(method, ("residents",), dual_system, n_reg, n2, m, n1_gone=gone.point,
-                              n1_gone_var=(gone.se or 0) ** 2)
+                dse = guarded(
+                    method,
+                    ("residents",),
+                    dual_system,
+                    n_reg,
+                    n2,
+                    m,
+                    n1_gone=gone.point,
+                    n1_gone_var=(gone.se or 0) ** 2,
+                )
                 dse.method = method
                 rows += _resident_rows(stratum, dse, n_reg, gone)
         if len(lists) >= 2 and len(part) >= MIN_STRATUM:
             mse = guarded("mse_loglinear", ("residents",), _mse_gone_corrected, part, lists, gone)
             rows += _resident_rows(stratum, mse, n_reg, gone)
         if kc and n_reg > 0:
-            ratio = guarded("ratio_school", ("residents",), ratio_estimate,
-                            float(kc["pupils"]), float(kc["reg_kids"]), n_reg)
+            ratio = guarded(
+                "ratio_school", ("residents",), ratio_estimate, float(kc["pupils"]), float(kc["reg_kids"]), n_reg
+            )
             rows += _resident_rows(stratum, ratio, n_reg, gone, net=True)
     rows += district_rows(ch, city, t, absent, rates)
     return rows
@@ -229,8 +264,15 @@ def _unregistered_rates(ch: pl.DataFrame, children: pl.DataFrame, absent) -> dic
         gone_kids = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell, kids, kids, absent)
         p = pupils.filter(nationality_group=grp)
         # kept when not estimable: the components rows then carry the reason
-        out[grp] = guarded("components_school", ("unregistered_rate",), unregistered_rate,
-                           float(kids.height), gone_kids, float(p.height), float(kids["school"].sum()))
+        out[grp] = guarded(
+            "components_school",
+            ("unregistered_rate",),
+            unregistered_rate,
+            float(kids.height),
+            gone_kids,
+            float(p.height),
+            float(kids["school"].sum()),
+        )
     return out
 
 
@@ -239,8 +281,12 @@ def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) ->
     the uncertainty of that correction is propagated through the chosen model. Not estimable
     (with the reason) when no model is identifiable or the gone correction has no number."""
     if not gone.estimable:
-        return not_estimable("mse_loglinear", "residents", "the register's gone correction is not estimable here",
-                             assumptions=MSE_ASSUMPTIONS)
+        return not_estimable(
+            "mse_loglinear",
+            "residents",
+            "the register's gone correction is not estimable here",
+            assumptions=MSE_ASSUMPTIONS,
+        )
     # persons of the stratum seen only on a list left out here (the school list outside 06-14) have
     # no history on these lists and are no capture at all for this model
     agg = part.filter(pl.any_horizontal(pl.col(c) == 1 for c in lists)).group_by(lists).len().sort(lists)
@@ -248,17 +294,28 @@ def _mse_gone_corrected(part: pl.DataFrame, lists: list[str], gone: Estimate) ->
     y = agg["len"].to_numpy().astype(float)
     reg_only = np.array([[1] + [0] * (len(lists) - 1)])
     try:
-        est = multiple_systems(np.vstack([H, reg_only]), np.r_[y, -gone.point], lists,
-                               structural_zeros=STRUCTURAL_ZEROS)
-    except ValueError as exc:      # no identifiable model with a finite estimate in this stratum
-        return not_estimable("mse_loglinear", "residents", str(exc), assumptions=MSE_ASSUMPTIONS,
-                             inputs={"lists": lists, "n_seen": float(y.sum())})
+        est = multiple_systems(
+            np.vstack([H, reg_only]), np.r_[y, -gone.point], lists, structural_zeros=STRUCTURAL_ZEROS
+        )
+    except ValueError as exc:  # no identifiable model with a finite estimate in this stratum
+        return not_estimable(
+            "mse_loglinear",
+            "residents",
+            str(exc),
+            assumptions=MSE_ASSUMPTIONS,
+            inputs={"lists": lists, "n_seen": float(y.sum())},
+        )
     se_g = gone.se or 0.0
     if se_g > 0:
         pairs = [tuple(p.split(":")) for p in est.details["model"]]
         try:
-            shifted = multiple_systems(np.vstack([H, reg_only]), np.r_[y, -(gone.point + se_g)], lists,
-                                       structural_zeros=STRUCTURAL_ZEROS, force_interactions=pairs)
+            shifted = multiple_systems(
+                np.vstack([H, reg_only]),
+                np.r_[y, -(gone.point + se_g)],
+                lists,
+                structural_zeros=STRUCTURAL_ZEROS,
+                force_interactions=pairs,
+            )
         except ValueError:
             est.warnings.append("uncertainty of the gone correction could not be propagated")
             return est
@@ -276,11 +333,28 @@ def estimate_all(con, rel: dict[str, str] | None = None) -> pl.DataFrame:
     for city, (t, census) in sorted(reference_dates(con, rel).items()):
         rows += estimate_city(con, rel, city, t, census)
         rows += inspection_rows(con, rel, city, t, _row)
-    schema = {"city": pl.String, "stichtag": pl.Date, "nationality_group": pl.String, "age_band": pl.String,
-              "district": pl.String, "method": pl.String, "quantity": pl.String, "registered": pl.Float64,
-              "point": pl.Float64, "lower": pl.Float64, "upper": pl.Float64, "se": pl.Float64,
-              "interval_method": pl.String, "assumptions": pl.String, "warnings": pl.String,
-              "valid": pl.Boolean, "status": pl.String, "model": pl.String, "inputs": pl.String, "alternatives": pl.String}
+    schema = {
+        "city": pl.String,
+        "stichtag": pl.Date,
+        "nationality_group": pl.String,
+        "age_band": pl.String,
+        "district": pl.String,
+        "method": pl.String,
+        "quantity": pl.String,
+        "registered": pl.Float64,
+        "point": pl.Float64,
+        "lower": pl.Float64,
+        "upper": pl.Float64,
+        "se": pl.Float64,
+        "interval_method": pl.String,
+        "assumptions": pl.String,
+        "warnings": pl.String,
+        "valid": pl.Boolean,
+        "status": pl.String,
+        "model": pl.String,
+        "inputs": pl.String,
+        "alternatives": pl.String,
+    }
     df = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
     return mark_recommended(df)
 
@@ -294,16 +368,22 @@ def mark_recommended(df: pl.DataFrame) -> pl.DataFrame:
     """
     stratum = ["city", "stichtag", "nationality_group", "age_band", "district"]
     kind = pl.when(pl.col("age_band") == "06-14").then(pl.lit("children")).otherwise(pl.lit("others"))
-    family = (pl.when(pl.col("quantity").is_in(["residents", "unregistered"])).then(pl.lit("residents"))
-              .otherwise(pl.col("quantity")))
+    family = (
+        pl.when(pl.col("quantity").is_in(["residents", "unregistered"]))
+        .then(pl.lit("residents"))
+        .otherwise(pl.col("quantity"))
+    )
     usable = pl.col("point").is_not_null() & pl.col("lower").is_not_null() & pl.col("upper").is_not_null()
     df = df.with_columns(family.alias("_family"), usable.alias("_usable"))
     df = df.with_columns(pl.col("_usable").all().over(stratum + ["method", "_family"]).alias("_usable"))
     rank_expr = pl.lit(99)
     for (k, q), methods in RECOMMENDATION.items():
         for i, m in enumerate(methods):
-            rank_expr = pl.when((kind == k) & (pl.col("_family") == q) & (pl.col("method") == m)
-                                & pl.col("_usable")).then(pl.lit(i)).otherwise(rank_expr)
+            rank_expr = (
+                pl.when((kind == k) & (pl.col("_family") == q) & (pl.col("method") == m) & pl.col("_usable"))
+                .then(pl.lit(i))
+                .otherwise(rank_expr)
+            )
     df = df.with_columns(rank_expr.alias("_rank"))
     best = pl.col("_rank") == pl.col("_rank").min().over(stratum + ["quantity"])
     return df.with_columns((best & (pl.col("_rank") < 99)).alias("recommended")).drop("_rank", "_family", "_usable")

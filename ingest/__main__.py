@@ -2,6 +2,7 @@
 
 Exit code 0 also when files were quarantined (they are reported); non-zero only on a crash.
 """
+
 from __future__ import annotations
 
 import argparse

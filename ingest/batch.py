@@ -11,10 +11,11 @@ delivery is either entirely in (new rows, registry `loaded`) or entirely out (ol
 registry state) - a database error or a crash rolls the batch back and the next run, being
 idempotent, picks the same files up again.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import polars as pl
 import pyarrow as pa
@@ -27,7 +28,7 @@ from ingest.schemas import RAW_SCHEMA
 MAX_BATCH_ROWS = 1_000_000
 
 
-ROW_GROUP_ROWS = 122_880   # DuckDB's row-group size
+ROW_GROUP_ROWS = 122_880  # DuckDB's row-group size
 
 
 def insert_frame(con, table: str, frame: pl.DataFrame, schema: str = RAW_SCHEMA) -> None:
@@ -35,8 +36,11 @@ def insert_frame(con, table: str, frame: pl.DataFrame, schema: str = RAW_SCHEMA)
     string views, which DuckDB's Arrow scan takes without conversion."""
     # The provenance strings repeat one value per delivery: as dictionary (Categorical) columns
     # DuckDB's Arrow scan takes them without materialising a million copies of the same string.
-    constant = [c for c in ("city", "delivery_file", "file_sha256", "delivery_period")
-                if c in frame.columns and frame.schema[c] == pl.String]
+    constant = [
+        c
+        for c in ("city", "delivery_file", "file_sha256", "delivery_period")
+        if c in frame.columns and frame.schema[c] == pl.String
+    ]
     if constant:
         frame = frame.with_columns(pl.col(constant).cast(pl.Categorical))
     arrow = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
@@ -55,9 +59,9 @@ class WriteBatch:
     max_rows: int = MAX_BATCH_ROWS
     frames: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
     replaced: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # table -> (city, period)
-    registry: dict[tuple[str, str], dict] = field(default_factory=dict)      # (file, sha) -> row
-    superseded: list[tuple[str, str, str]] = field(default_factory=list)     # old file, old sha, new file
-    ids: dict[str, list[pl.DataFrame]] = field(default_factory=dict)        # city -> ereignis_id, delivery_file
+    registry: dict[tuple[str, str], dict] = field(default_factory=dict)  # (file, sha) -> row
+    superseded: list[tuple[str, str, str]] = field(default_factory=list)  # old file, old sha, new file
+    ids: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # city -> ereignis_id, delivery_file
     rows: int = 0
 
     @property
@@ -80,7 +84,7 @@ class WriteBatch:
         frames = self.ids.get(city)
         if not frames:
             return None
-        if len(frames) > 1:   # concatenated once, kept: the next check reuses it
+        if len(frames) > 1:  # concatenated once, kept: the next check reuses it
             frames[:] = [pl.concat(frames, rechunk=True)]
         return frames[0]
 
@@ -93,7 +97,7 @@ class WriteBatch:
 
     def supersede(self, old_file: str, old_sha: str, new_file: str) -> None:
         row = self.registry.get((old_file, old_sha))
-        if row is not None:                      # registered in this batch: change it here
+        if row is not None:  # registered in this batch: change it here
             row.update(status="superseded", superseded_by=new_file)
         else:
             self.superseded.append((old_file, old_sha, new_file))
@@ -113,8 +117,11 @@ class WriteBatch:
                 insert(con, table, pl.concat(frames, how="vertical", rechunk=False))
             _write_registry(con, list(self.registry.values()))
             for old_file, old_sha, new_file in self.superseded:
-                con.execute(f"UPDATE {REGISTRY} SET status = 'superseded', superseded_by = ? "
-                            f"WHERE delivery_file = ? AND file_sha256 = ?", [new_file, old_file, old_sha])
+                con.execute(
+                    f"UPDATE {REGISTRY} SET status = 'superseded', superseded_by = ? "
+                    f"WHERE delivery_file = ? AND file_sha256 = ?",
+                    [new_file, old_file, old_sha],
+                )
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -124,12 +131,13 @@ class WriteBatch:
 
 
 def _delete_periods(con, table: str, periods: set[tuple[str, str]]) -> None:
-    keys = pl.DataFrame(sorted(periods), schema={"city": pl.String, "delivery_period": pl.String},
-                        orient="row")
+    keys = pl.DataFrame(sorted(periods), schema={"city": pl.String, "delivery_period": pl.String}, orient="row")
     con.register("_replaced", keys.to_arrow(compat_level=pl.CompatLevel.oldest()))
     try:
-        con.execute(f"DELETE FROM {RAW_SCHEMA}.{table} t USING _replaced r "
-                    f"WHERE t.city = r.city AND t.delivery_period = r.delivery_period")
+        con.execute(
+            f"DELETE FROM {RAW_SCHEMA}.{table} t USING _replaced r "
+            f"WHERE t.city = r.city AND t.delivery_period = r.delivery_period"
+        )
     finally:
         con.unregister("_replaced")
 
@@ -141,8 +149,10 @@ def _write_registry(con, rows: list[dict]) -> None:
     frame = pl.DataFrame(rows, schema=REGISTRY_SCHEMA)
     con.register("_registry", frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
     try:
-        con.execute(f"DELETE FROM {REGISTRY} t USING _registry r "
-                    f"WHERE t.delivery_file = r.delivery_file AND t.file_sha256 = r.file_sha256")
+        con.execute(
+            f"DELETE FROM {REGISTRY} t USING _registry r "
+            f"WHERE t.delivery_file = r.delivery_file AND t.file_sha256 = r.file_sha256"
+        )
         con.execute(f"INSERT INTO {REGISTRY} BY NAME SELECT * FROM _registry")
     finally:
         con.unregister("_registry")

@@ -3,6 +3,7 @@
 A city is one YAML file in `ingest/cities/` (or in CITY_CONFIG_DIR). A city that speaks an
 existing dialect is added by a new file and nothing else.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,15 +69,15 @@ def city_config_dirs() -> list[Path]:
 class CityConfig:
     slug: str
     name: str
-    country: str                 # DE or NL
-    official_key: str            # AGS (8 digits) or CBS gemeente code (GMxxxx)
-    key_type: str                # AGS or CBS
-    dialect: str                 # standard | ewo-legacy | xlsx-report | brp-export
-    file_format: str             # csv | parquet | xlsx
-    sources: tuple[str, ...]     # sources the city delivers
-    optionskommune: bool = False # delivers person-level SGB II
+    country: str  # DE or NL
+    official_key: str  # AGS (8 digits) or CBS gemeente code (GMxxxx)
+    key_type: str  # AGS or CBS
+    dialect: str  # standard | ewo-legacy | xlsx-report | brp-export
+    file_format: str  # csv | parquet | xlsx
+    sources: tuple[str, ...]  # sources the city delivers
+    optionskommune: bool = False  # delivers person-level SGB II
     alliances: tuple[str, ...] = ()
-    nationality_codes: str = "destatis"   # destatis | iso3 (code system of the deliveries)
+    nationality_codes: str = "destatis"  # destatis | iso3 (code system of the deliveries)
     # Days a snapshot's reference date may lie before the period in the file name
     # (Dutch school census day is 1 October, the file is named after 15 October).
     snapshot_tolerance_days: dict[str, int] = field(default_factory=dict)
@@ -116,6 +117,7 @@ def load_cities() -> dict[str, CityConfig]:
 @lru_cache(maxsize=1)
 def _nationality_rows() -> tuple[dict, ...]:
     import csv
+
     with NATIONALITIES_CSV.open(encoding="utf-8") as fh:
         return tuple(csv.DictReader(fh))
 

@@ -1,4 +1,5 @@
 """The one exception type for a bad delivery: the loader quarantines the whole file with it."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@
 Parsing a path gives the identity of a delivery (city, source, form, period, version). A path
 that does not fit is a `LayoutError`; the loader quarantines such files with that message.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,11 +31,11 @@ class LayoutError(ValueError):
 
 @dataclass(frozen=True)
 class DeliveryName:
-    rel_path: str          # path relative to the landing directory, with '/'
+    rel_path: str  # path relative to the landing directory, with '/'
     city: str
     source: str
-    form: str              # '' unless the source has two forms (sgb2, wohnen)
-    period: str            # YYYY-MM, YYYY-MM-DD or 'current'
+    form: str  # '' unless the source has two forms (sgb2, wohnen)
+    period: str  # YYYY-MM, YYYY-MM-DD or 'current'
     version: int
     ext: str
 

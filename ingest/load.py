@@ -8,6 +8,7 @@ committed in one DuckDB transaction, so a failure leaves every delivery in its p
 Unchanged files are recognised by (path, SHA-256) and skipped, which makes a second run over
 the same landing directory change nothing but the `meta.load_runs` log.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,17 +16,17 @@ import logging
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import duckdb
 import polars as pl
 
-from ingest import config
 from ingest import batch as write_batch
+from ingest import config
 from ingest.batch import WriteBatch, insert_frame
 from ingest.dialects import read_delivery
 from ingest.errors import DeliveryError, PendingDelivery
@@ -59,21 +60,30 @@ class LoadSummary:
     run_id: str
     synthetic: bool
     outcomes: list[FileOutcome] = field(default_factory=list)
-    unchanged: int = 0      # files already registered with the same bytes (nothing to do)
+    unchanged: int = 0  # files already registered with the same bytes (nothing to do)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
-    def loaded(self) -> int: return self.count("loaded")
+    def loaded(self) -> int:
+        return self.count("loaded")
+
     @property
-    def superseded(self) -> int: return self.count("superseded")
+    def superseded(self) -> int:
+        return self.count("superseded")
+
     @property
-    def duplicate(self) -> int: return self.count("duplicate")
+    def duplicate(self) -> int:
+        return self.count("duplicate")
+
     @property
-    def quarantined(self) -> int: return self.count("quarantined")
+    def quarantined(self) -> int:
+        return self.count("quarantined")
+
     @property
-    def pending(self) -> int: return self.count("pending")
+    def pending(self) -> int:
+        return self.count("pending")
 
 
 @dataclass
@@ -85,7 +95,7 @@ class Candidate:
     received_at: datetime
     name: DeliveryName | None = None
     layout_error: str | None = None
-    pending_row: bool = False     # registered as pending before: retried
+    pending_row: bool = False  # registered as pending before: retried
 
 
 def scan_landing(landing: Path) -> list[Path]:
@@ -98,7 +108,7 @@ def scan_landing(landing: Path) -> list[Path]:
         if rel.parts[0] in NON_CITY_ENTRIES or (len(rel.parts) == 1 and rel.name in MARKER_FILES):
             continue
         if len(rel.parts) == 1:
-            continue   # loose files in the root (README etc.) are not deliveries
+            continue  # loose files in the root (README etc.) are not deliveries
         files.append(path)
     return files
 
@@ -126,8 +136,8 @@ class _Loader:
         self.unchanged = 0
         self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
         self.batch = WriteBatch(max_rows=write_batch.MAX_BATCH_ROWS)
-        self.gebiete: dict[str, pl.DataFrame] = {}   # per city: bezirk_code, gueltig_ab, gueltig_bis
-        self.id_ranges: dict[str, tuple] = {}         # per city: (min, max) ereignis_id in the table
+        self.gebiete: dict[str, pl.DataFrame] = {}  # per city: bezirk_code, gueltig_ab, gueltig_bis
+        self.id_ranges: dict[str, tuple] = {}  # per city: (min, max) ereignis_id in the table
 
     # -- messages ---------------------------------------------------------------------------
     def say(self, msg: str, level: int = logging.INFO) -> None:
@@ -136,21 +146,55 @@ class _Loader:
             self.hook(msg)
 
     # -- bookkeeping ------------------------------------------------------------------------
-    def record(self, c: Candidate, status: str, reason=None, line=None, rows=None,
-               loaded_at=None, superseded_by=None, write=True) -> None:
+    def record(
+        self,
+        c: Candidate,
+        status: str,
+        reason=None,
+        line=None,
+        rows=None,
+        loaded_at=None,
+        superseded_by=None,
+        write=True,
+    ) -> None:
         n = c.name
-        fields = dict(city=n.city if n else (c.rel.split("/")[0]), source=n.source if n else None,
-                      form=n.form if n else None, period=n.period if n else None,
-                      version=n.version if n else None)
+        fields = dict(
+            city=n.city if n else (c.rel.split("/")[0]),
+            source=n.source if n else None,
+            form=n.form if n else None,
+            period=n.period if n else None,
+            version=n.version if n else None,
+        )
         if write:
-            self.batch.register(registry_row(
-                delivery_file=c.rel, file_sha256=c.sha, status=status, size_bytes=c.size,
-                received_at=c.received_at, reason=reason, line=line, rows=rows,
-                loaded_at=loaded_at, superseded_by=superseded_by, now=datetime.now(), **fields))
-        self.state.remember(Entry(c.rel, c.sha, status, fields["city"], fields["source"],
-                                  fields["form"], fields["period"], fields["version"]))
-        self.outcomes.append(FileOutcome(c.rel, status=status, reason=reason, line=line, rows=rows,
-                                         **fields))
+            self.batch.register(
+                registry_row(
+                    delivery_file=c.rel,
+                    file_sha256=c.sha,
+                    status=status,
+                    size_bytes=c.size,
+                    received_at=c.received_at,
+                    reason=reason,
+                    line=line,
+                    rows=rows,
+                    loaded_at=loaded_at,
+                    superseded_by=superseded_by,
+                    now=datetime.now(),
+                    **fields,
+                )
+            )
+        self.state.remember(
+            Entry(
+                c.rel,
+                c.sha,
+                status,
+                fields["city"],
+                fields["source"],
+                fields["form"],
+                fields["period"],
+                fields["version"],
+            )
+        )
+        self.outcomes.append(FileOutcome(c.rel, status=status, reason=reason, line=line, rows=rows, **fields))
         if status == "quarantined":
             where = f" line {line}" if line else ""
             self.say(f"quarantined {c.rel}{where}: {reason}", logging.WARNING)
@@ -169,8 +213,7 @@ class _Loader:
             if source_filter and name is not None and name.source not in source_filter:
                 continue
             stat = path.stat()
-            c = Candidate(rel, path, file_sha256(path), stat.st_size,
-                          datetime.fromtimestamp(stat.st_mtime), name, err)
+            c = Candidate(rel, path, file_sha256(path), stat.st_size, datetime.fromtimestamp(stat.st_mtime), name, err)
             known = self.state.by_file.get(rel, [])
             same = [e for e in known if e.file_sha256 == c.sha]
             if same:
@@ -181,8 +224,12 @@ class _Loader:
                     self.unchanged += 1
                 continue
             if known:
-                self.record(c, "quarantined", "file changed in place (same name, new bytes): "
-                            "deliveries are immutable, send a corrected _vN instead")
+                self.record(
+                    c,
+                    "quarantined",
+                    "file changed in place (same name, new bytes): "
+                    "deliveries are immutable, send a corrected _vN instead",
+                )
             elif err:
                 self.record(c, "quarantined", f"file name does not fit the layout: {err}")
             elif c.size == 0:
@@ -190,7 +237,7 @@ class _Loader:
             elif c.sha in self.state.by_sha:
                 self.record(c, "duplicate", f"same bytes as {self.state.by_sha[c.sha]}")
             else:
-                self.state.by_sha.setdefault(c.sha, rel)   # later identical files are duplicates
+                self.state.by_sha.setdefault(c.sha, rel)  # later identical files are duplicates
                 todo.append(c)
         return todo
 
@@ -215,11 +262,13 @@ class _Loader:
         # `_insert_frame` is looked up here, at call time, so a test can make it fail
         flushed = {city: self.batch.pending_ids(city) for city in self.batch.ids if city in self.id_ranges}
         self.batch.flush(self.con, _insert_frame)
-        for city, ids in flushed.items():   # widen the known range instead of a new query (slow at 10M rows)
+        for city, ids in flushed.items():  # widen the known range instead of a new query (slow at 10M rows)
             lo, hi = self.id_ranges[city]
             new_lo, new_hi = ids["ereignis_id"].min(), ids["ereignis_id"].max()
-            self.id_ranges[city] = (new_lo if lo is None else min(lo, new_lo),
-                                    new_hi if hi is None else max(hi, new_hi))
+            self.id_ranges[city] = (
+                new_lo if lo is None else min(lo, new_lo),
+                new_hi if hi is None else max(hi, new_hi),
+            )
 
     def loaded_id_range(self, city: str) -> tuple:
         """(min, max) of the city's ereignis_id in raw.meldewesen, (None, None) if none; read once
@@ -227,8 +276,8 @@ class _Loader:
         it only ever says "may overlap" too often, never too rarely."""
         if city not in self.id_ranges:
             self.id_ranges[city] = self.con.execute(
-                f"SELECT min(ereignis_id), max(ereignis_id) FROM {RAW_SCHEMA}.meldewesen WHERE city = ?",
-                [city]).fetchone()
+                f"SELECT min(ereignis_id), max(ereignis_id) FROM {RAW_SCHEMA}.meldewesen WHERE city = ?", [city]
+            ).fetchone()
         return self.id_ranges[city]
 
     def load_period(self, key: tuple, versions: list[Candidate]) -> None:
@@ -236,12 +285,20 @@ class _Loader:
         for c in versions:
             current = self.state.loaded.get(key)
             if current is not None and c.name.version < current.version:
-                self.record(c, "superseded", f"version {c.name.version} arrived after version "
-                            f"{current.version}", superseded_by=current.delivery_file)
+                self.record(
+                    c,
+                    "superseded",
+                    f"version {c.name.version} arrived after version {current.version}",
+                    superseded_by=current.delivery_file,
+                )
                 continue
             if current is not None and c.name.version == current.version:
-                self.record(c, "quarantined", f"version conflict: {current.delivery_file} is "
-                            f"already loaded as version {current.version} of this period")
+                self.record(
+                    c,
+                    "quarantined",
+                    f"version conflict: {current.delivery_file} is "
+                    f"already loaded as version {current.version} of this period",
+                )
                 continue
             t0 = time.perf_counter()
             try:
@@ -250,7 +307,7 @@ class _Loader:
                 self.record(c, "quarantined", exc.reason, exc.line)
                 continue
             except PendingDelivery as exc:
-                if c.pending_row:   # still waiting: leave the registry row as it is
+                if c.pending_row:  # still waiting: leave the registry row as it is
                     self.record(c, "pending", str(exc), write=False)
                 else:
                     self.record(c, "pending", str(exc))
@@ -283,11 +340,14 @@ class _Loader:
             check_ids_against_loaded(self.con, frame, n, self.batch, self.loaded_id_range(n.city))
         now = datetime.now()
         frame = frame.with_columns(
-            pl.lit(n.city).alias("city"), pl.lit(c.rel).alias("delivery_file"),
-            pl.lit(c.sha).alias("file_sha256"), pl.lit(n.period).alias("delivery_period"),
+            pl.lit(n.city).alias("city"),
+            pl.lit(c.rel).alias("delivery_file"),
+            pl.lit(c.sha).alias("file_sha256"),
+            pl.lit(n.period).alias("delivery_period"),
             pl.lit(n.version, pl.Int32).alias("delivery_version"),
             pl.lit(c.received_at, pl.Datetime("us")).alias("received_at"),
-            pl.lit(now, pl.Datetime("us")).alias("loaded_at"))
+            pl.lit(now, pl.Datetime("us")).alias("loaded_at"),
+        )
         self.write(c, frame, current, now)
         if n.table == "gebiete":
             self.gebiete[n.city] = frame.select("bezirk_code", "gueltig_ab", "gueltig_bis")
@@ -297,8 +357,8 @@ class _Loader:
         """The city's district reference, read once per run (or taken from this run's load)."""
         if city not in self.gebiete:
             self.gebiete[city] = self.con.execute(
-                f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?",
-                [city]).pl()
+                f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?", [city]
+            ).pl()
         return self.gebiete[city]
 
     def write(self, c: Candidate, frame: pl.DataFrame, current: Entry | None, now: datetime) -> None:
@@ -306,19 +366,19 @@ class _Loader:
         registry row, the supersession of the old version."""
         n = c.name
         if self.batch.holds(n.table, n.city, n.period):
-            self.flush()      # never two deliveries of one period in a batch
+            self.flush()  # never two deliveries of one period in a batch
         self.batch.add_delivery(n.table, n.city, n.period, frame)
         if current is not None:
             self.batch.supersede(current.delivery_file, current.file_sha256, c.rel)
         self.record(c, "loaded", rows=frame.height, loaded_at=now)
-        if current is not None:   # record() above already made the new file the loaded one
+        if current is not None:  # record() above already made the new file the loaded one
             current.status = "superseded"
             self.say(f"{c.rel} replaces {current.delivery_file}")
         if self.batch.full:
             self.flush()
 
 
-_insert_frame = insert_frame   # module attribute: the one place rows enter the raw tables
+_insert_frame = insert_frame  # module attribute: the one place rows enter the raw tables
 
 
 def _may_overlap(new_ids: pl.DataFrame, loaded_range: tuple | None) -> bool:
@@ -328,7 +388,7 @@ def _may_overlap(new_ids: pl.DataFrame, loaded_range: tuple | None) -> bool:
         return True
     lo, hi = loaded_range
     if lo is None:
-        return False            # nothing loaded for the city
+        return False  # nothing loaded for the city
     col = new_ids["ereignis_id"]
     return not (col.max() < lo or col.min() > hi)
 
@@ -342,14 +402,17 @@ def _ids_in_table(con, new_ids: pl.DataFrame, n: DeliveryName, batch: WriteBatch
             f"SELECT n.ereignis_id, n.source_line, m.delivery_file FROM _new_ids n "
             f"JOIN {RAW_SCHEMA}.meldewesen m ON m.ereignis_id = n.ereignis_id "
             f"WHERE m.city = ? AND NOT list_contains(?::VARCHAR[], m.delivery_period) "
-            f"ORDER BY n.source_line LIMIT 1", [n.city, skip]).fetchone()
+            f"ORDER BY n.source_line LIMIT 1",
+            [n.city, skip],
+        ).fetchone()
     finally:
         con.unregister("_new_ids")
     return [] if hit is None else [hit]
 
 
-def check_ids_against_loaded(con, frame: pl.DataFrame, n: DeliveryName, batch: WriteBatch | None = None,
-                             loaded_range: tuple | None = None) -> None:
+def check_ids_against_loaded(
+    con, frame: pl.DataFrame, n: DeliveryName, batch: WriteBatch | None = None, loaded_range: tuple | None = None
+) -> None:
     """`ereignis_id` is unique per city over all time, except in the period being replaced.
 
     Checked against the raw table and against the deliveries of the write batch not yet written.
@@ -373,8 +436,9 @@ def check_ids_against_loaded(con, frame: pl.DataFrame, n: DeliveryName, batch: W
         raise DeliveryError(f"duplicate ereignis_id {first[0]!r}: already loaded from {first[2]}", first[1])
 
 
-def load_landing(landing_dir=None, warehouse=None, cities=None, sources=None,
-                 log: Callable[[str], None] | None = None) -> LoadSummary:
+def load_landing(
+    landing_dir=None, warehouse=None, cities=None, sources=None, log: Callable[[str], None] | None = None
+) -> LoadSummary:
     """Register and load every delivery below `landing_dir` into `warehouse` (see module doc)."""
     landing = Path(landing_dir) if landing_dir else config.landing_dir()
     wh = Path(warehouse) if warehouse else config.warehouse_path()
@@ -400,8 +464,19 @@ def load_landing(landing_dir=None, warehouse=None, cities=None, sources=None,
         summary.outcomes, summary.unchanged = loader.outcomes, loader.unchanged
         con.execute(
             "INSERT INTO meta.load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [summary.run_id, started, datetime.now(), str(landing), synthetic, summary.loaded,
-             summary.superseded, summary.duplicate, summary.quarantined, summary.pending])
+            [
+                summary.run_id,
+                started,
+                datetime.now(),
+                str(landing),
+                synthetic,
+                summary.loaded,
+                summary.superseded,
+                summary.duplicate,
+                summary.quarantined,
+                summary.pending,
+            ],
+        )
     finally:
         con.close()
     loader.say(format_summary(summary))
@@ -409,9 +484,11 @@ def load_landing(landing_dir=None, warehouse=None, cities=None, sources=None,
 
 
 def format_summary(s: LoadSummary) -> str:
-    lines = [f"deliveries: {s.loaded} loaded, {s.superseded} superseded, {s.duplicate} duplicate, "
-             f"{s.quarantined} quarantined, {s.pending} pending, {s.unchanged} unchanged"
-             + (" (synthetic demo data)" if s.synthetic else "")]
+    lines = [
+        f"deliveries: {s.loaded} loaded, {s.superseded} superseded, {s.duplicate} duplicate, "
+        f"{s.quarantined} quarantined, {s.pending} pending, {s.unchanged} unchanged"
+        + (" (synthetic demo data)" if s.synthetic else "")
+    ]
     for o in s.outcomes:
         if o.status in ("quarantined", "pending"):
             where = f" (line {o.line})" if o.line else ""

@@ -3,6 +3,7 @@
 Every step is a vectorised Polars expression; a value that cannot be typed makes the whole
 delivery fail with the first offending line (`DeliveryError`).
 """
+
 from __future__ import annotations
 
 import polars as pl
@@ -12,7 +13,7 @@ from ingest.schemas import COLUMNS
 
 # SGB II aggregate counts: `*` marks a suppressed cell (NULL plus <col>_gesperrt, never 0).
 SUPPRESSIBLE = {"sgb2_aggregat": ("bg", "elb", "nef", "personen_in_bg")}
-MONTH_COLUMNS = {"monat"}   # delivered as YYYY-MM; stored as the first day of the month
+MONTH_COLUMNS = {"monat"}  # delivered as YYYY-MM; stored as the first day of the month
 
 
 def check_columns(df: pl.DataFrame, table: str) -> None:
@@ -67,12 +68,16 @@ def _numeric_checks(table: str) -> list[tuple[pl.Expr, str, str]]:
     for col, dtype in COLUMNS[table].items():
         if col in suppressible:
             star = pl.col(col).str.strip_chars() == "*"
-            checks += [(pl.col(col).is_not_null() & ~star & _int_expr(col, dtype).is_null(),
-                        col, "non-numeric count (only digits or '*' allowed)"),
-                       (_int_expr(col, dtype) < 0, col, "negative count")]
+            checks += [
+                (
+                    pl.col(col).is_not_null() & ~star & _int_expr(col, dtype).is_null(),
+                    col,
+                    "non-numeric count (only digits or '*' allowed)",
+                ),
+                (_int_expr(col, dtype) < 0, col, "negative count"),
+            ]
         elif dtype in (pl.Int32, pl.Float64) and not col.endswith("_gesperrt"):
-            checks.append((pl.col(col).is_not_null() & _int_expr(col, dtype).is_null(),
-                           col, "non-numeric value"))
+            checks.append((pl.col(col).is_not_null() & _int_expr(col, dtype).is_null(), col, "non-numeric value"))
     return checks
 
 
@@ -87,7 +92,7 @@ def _typed_expr(col: str, dtype: pl.DataType, table: str, iso_only: bool) -> pl.
         return _int_expr(col, dtype).alias(col)
     if dtype == pl.Date:
         return _date_expr(col, iso_only).alias(col)
-    return pl.col(col)   # codes are checked as delivered (no silent trimming)
+    return pl.col(col)  # codes are checked as delivered (no silent trimming)
 
 
 def to_canonical(df: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -102,13 +107,17 @@ def to_canonical(df: pl.DataFrame, table: str) -> pl.DataFrame:
     dates = [c for c, t in schema.items() if t == pl.Date]
     numeric = _numeric_checks(table)
     unparsed_iso = [pl.col(c).is_not_null() & _date_expr(c, True).is_null() for c in dates]
-    flags = df.select([e.any().alias(f"f{i}") for i, e in enumerate(unparsed_iso + [b for b, _, _ in numeric])]).row(0) \
-        if (dates or numeric) and df.height else ()
+    flags = (
+        df.select([e.any().alias(f"f{i}") for i, e in enumerate(unparsed_iso + [b for b, _, _ in numeric])]).row(0)
+        if (dates or numeric) and df.height
+        else ()
+    )
     retry = {c for c, flag in zip(dates, flags) if flag}
     if retry:
-        _first_of(df, [(pl.col(c).is_not_null() & _date_expr(c, c not in retry).is_null(), c,
-                        "unparseable date") for c in dates])
-    if any(flags[len(dates):]):
+        _first_of(
+            df,
+            [(pl.col(c).is_not_null() & _date_expr(c, c not in retry).is_null(), c, "unparseable date") for c in dates],
+        )
+    if any(flags[len(dates) :]):
         _first_of(df, numeric)
-    return df.select([*(_typed_expr(c, t, table, c not in retry) for c, t in schema.items()),
-                      pl.col("source_line")])
+    return df.select([*(_typed_expr(c, t, table, c not in retry) for c, t in schema.items()), pl.col("source_line")])

@@ -3,6 +3,7 @@
 Read once per run into memory (thousands of rows at most); rows are written inside the same
 transaction as the raw data they describe (see `ingest.batch`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,10 +14,21 @@ import polars as pl
 REGISTRY = "meta.delivery_registry"
 # Columns of a registry row as written by ingest (DDL: ingest.schemas.META_TABLES_SQL).
 REGISTRY_SCHEMA: dict[str, pl.DataType] = {
-    "delivery_file": pl.String, "city": pl.String, "source": pl.String, "form": pl.String,
-    "period": pl.String, "version": pl.Int32, "file_sha256": pl.String, "size_bytes": pl.Int64,
-    "received_at": pl.Datetime("us"), "registered_at": pl.Datetime("us"), "status": pl.String,
-    "reason": pl.String, "line": pl.Int32, "rows": pl.Int64, "loaded_at": pl.Datetime("us"),
+    "delivery_file": pl.String,
+    "city": pl.String,
+    "source": pl.String,
+    "form": pl.String,
+    "period": pl.String,
+    "version": pl.Int32,
+    "file_sha256": pl.String,
+    "size_bytes": pl.Int64,
+    "received_at": pl.Datetime("us"),
+    "registered_at": pl.Datetime("us"),
+    "status": pl.String,
+    "reason": pl.String,
+    "line": pl.Int32,
+    "rows": pl.Int64,
+    "loaded_at": pl.Datetime("us"),
     "superseded_by": pl.String,
 }
 
@@ -44,10 +56,11 @@ class RegistryState:
             self.remember(e)
 
     @classmethod
-    def read(cls, con) -> "RegistryState":
+    def read(cls, con) -> RegistryState:
         rows = con.execute(
             f"SELECT delivery_file, file_sha256, status, city, source, form, period, version "
-            f"FROM {REGISTRY} ORDER BY registered_at").fetchall()
+            f"FROM {REGISTRY} ORDER BY registered_at"
+        ).fetchall()
         return cls([Entry(*r) for r in rows])
 
     def remember(self, e: Entry) -> None:
@@ -58,12 +71,41 @@ class RegistryState:
             self.loaded[(e.city, e.source, e.form, e.period)] = e
 
 
-def registry_row(*, delivery_file: str, file_sha256: str, status: str, now: datetime, city=None,
-                 source=None, form=None, period=None, version=None, size_bytes=None,
-                 received_at=None, reason=None, line=None, rows=None, loaded_at=None,
-                 superseded_by=None) -> dict:
+def registry_row(
+    *,
+    delivery_file: str,
+    file_sha256: str,
+    status: str,
+    now: datetime,
+    city=None,
+    source=None,
+    form=None,
+    period=None,
+    version=None,
+    size_bytes=None,
+    received_at=None,
+    reason=None,
+    line=None,
+    rows=None,
+    loaded_at=None,
+    superseded_by=None,
+) -> dict:
     """One row of the registry (written by `ingest.batch.WriteBatch.flush`)."""
-    return dict(delivery_file=delivery_file, city=city, source=source, form=form, period=period,
-                version=version, file_sha256=file_sha256, size_bytes=size_bytes,
-                received_at=received_at, registered_at=now, status=status, reason=reason,
-                line=line, rows=rows, loaded_at=loaded_at, superseded_by=superseded_by)
+    return dict(
+        delivery_file=delivery_file,
+        city=city,
+        source=source,
+        form=form,
+        period=period,
+        version=version,
+        file_sha256=file_sha256,
+        size_bytes=size_bytes,
+        received_at=received_at,
+        registered_at=now,
+        status=status,
+        reason=reason,
+        line=line,
+        rows=rows,
+        loaded_at=loaded_at,
+        superseded_by=superseded_by,
+    )

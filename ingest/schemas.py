@@ -10,12 +10,13 @@ districts, nationality groups and age bands happens in dbt.
 
 This module is the contract between ingest, the demo generator and the dbt sources.
 """
+
 from __future__ import annotations
 
 import polars as pl
 
-RAW_SCHEMA = "raw"      # DuckDB schema of the raw tables (dbt source `raw`)
-META_SCHEMA = "meta"    # delivery registry, quality results, load log
+RAW_SCHEMA = "raw"  # DuckDB schema of the raw tables (dbt source `raw`)
+META_SCHEMA = "meta"  # delivery registry, quality results, load log
 
 # (source, form) -> raw table name. `form` distinguishes two files of one source.
 TABLES: dict[tuple[str, str], str] = {
@@ -35,69 +36,134 @@ S, D, I = pl.String, pl.Date, pl.Int32
 # Domain columns in the order of the standard dialect.
 COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "meldewesen": {
-        "ereignis_id": S, "ereignis_datum": D, "meldedatum": D, "ereignis_art": S,
-        "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
-        "staatsangehoerigkeit": S, "staatsangehoerigkeit_2": S,
-        "bezirk_alt": S, "bezirk_neu": S, "adresse_pseudonym": S, "herkunft_ziel": S,
+        "ereignis_id": S,
+        "ereignis_datum": D,
+        "meldedatum": D,
+        "ereignis_art": S,
+        "person_pseudonym": S,
+        "geburtsjahr": I,
+        "geschlecht": S,
+        "staatsangehoerigkeit": S,
+        "staatsangehoerigkeit_2": S,
+        "bezirk_alt": S,
+        "bezirk_neu": S,
+        "adresse_pseudonym": S,
+        "herkunft_ziel": S,
     },
     "bestand": {
-        "stichtag": D, "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
-        "staatsangehoerigkeit": S, "staatsangehoerigkeit_2": S, "bezirk": S,
-        "adresse_pseudonym": S, "zuzug_datum": D, "einzug_datum": D,
+        "stichtag": D,
+        "person_pseudonym": S,
+        "geburtsjahr": I,
+        "geschlecht": S,
+        "staatsangehoerigkeit": S,
+        "staatsangehoerigkeit_2": S,
+        "bezirk": S,
+        "adresse_pseudonym": S,
+        "zuzug_datum": D,
+        "einzug_datum": D,
     },
     "schule": {
-        "stichtag": D, "schueler_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
-        "staatsangehoerigkeit_iso3": S, "schulform": S, "klassenart": S,
-        "wohnbezirk": S, "schule_id": S,
+        "stichtag": D,
+        "schueler_pseudonym": S,
+        "geburtsjahr": I,
+        "geschlecht": S,
+        "staatsangehoerigkeit_iso3": S,
+        "schulform": S,
+        "klassenart": S,
+        "wohnbezirk": S,
+        "schule_id": S,
     },
     # Suppressed counts (`*`) are NULL with <col>_gesperrt = true; never 0.
     "sgb2_aggregat": {
-        "monat": D, "bezirk": S, "staatsangehoerigkeit_gruppe": S,
-        "bg": I, "elb": I, "nef": I, "personen_in_bg": I,
-        "bg_gesperrt": pl.Boolean, "elb_gesperrt": pl.Boolean,
-        "nef_gesperrt": pl.Boolean, "personen_in_bg_gesperrt": pl.Boolean,
+        "monat": D,
+        "bezirk": S,
+        "staatsangehoerigkeit_gruppe": S,
+        "bg": I,
+        "elb": I,
+        "nef": I,
+        "personen_in_bg": I,
+        "bg_gesperrt": pl.Boolean,
+        "elb_gesperrt": pl.Boolean,
+        "nef_gesperrt": pl.Boolean,
+        "personen_in_bg_gesperrt": pl.Boolean,
     },
     "sgb2_personen": {
-        "monat": D, "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
-        "staatsangehoerigkeit": S, "bezirk": S, "bg_pseudonym": S, "erwerbsfaehig": S,
+        "monat": D,
+        "person_pseudonym": S,
+        "geburtsjahr": I,
+        "geschlecht": S,
+        "staatsangehoerigkeit": S,
+        "bezirk": S,
+        "bg_pseudonym": S,
+        "erwerbsfaehig": S,
     },
     "beratung": {
-        "kontakt_datum": D, "person_pseudonym": S, "geburtsjahr": I, "geschlecht": S,
-        "staatsangehoerigkeit": S, "stelle": S, "gemeldet_angabe": S,
+        "kontakt_datum": D,
+        "person_pseudonym": S,
+        "geburtsjahr": I,
+        "geschlecht": S,
+        "staatsangehoerigkeit": S,
+        "stelle": S,
+        "gemeldet_angabe": S,
     },
     "wohnen_problemimmobilien": {
-        "stichtag": D, "objekt_id": S, "adresse_pseudonym": S, "bezirk": S, "status": S,
-        "wohneinheiten": I, "leerstand_we": I, "aufnahme_datum": D, "letzte_kontrolle": D,
-        "gemeldet_laut_register": I, "angetroffen_gemeldet": I, "angetroffen_nicht_gemeldet": I,
+        "stichtag": D,
+        "objekt_id": S,
+        "adresse_pseudonym": S,
+        "bezirk": S,
+        "status": S,
+        "wohneinheiten": I,
+        "leerstand_we": I,
+        "aufnahme_datum": D,
+        "letzte_kontrolle": D,
+        "gemeldet_laut_register": I,
+        "angetroffen_gemeldet": I,
+        "angetroffen_nicht_gemeldet": I,
     },
     "wohnen_wohnungsbestand": {
-        "stichtag": D, "bezirk": S, "wohneinheiten": I, "leerstand_we": I, "gefoerderte_we": I,
+        "stichtag": D,
+        "bezirk": S,
+        "wohneinheiten": I,
+        "leerstand_we": I,
+        "gefoerderte_we": I,
     },
     "gebiete": {
-        "bezirk_code": S, "bezirk_name": S, "ebene": S, "uebergeordnet_code": S,
-        "gueltig_ab": D, "gueltig_bis": D, "flaeche_ha": pl.Float64,
+        "bezirk_code": S,
+        "bezirk_name": S,
+        "ebene": S,
+        "uebergeordnet_code": S,
+        "gueltig_ab": D,
+        "gueltig_bis": D,
+        "flaeche_ha": pl.Float64,
     },
 }
 
 # Provenance carried by every raw row.
 PROVENANCE: dict[str, pl.DataType] = {
-    "city": S,                 # city slug, e.g. "dortmund"
-    "delivery_file": S,        # path relative to the landing directory
+    "city": S,  # city slug, e.g. "dortmund"
+    "delivery_file": S,  # path relative to the landing directory
     "file_sha256": S,
-    "delivery_period": S,      # YYYY-MM, YYYY-MM-DD or "current"
-    "delivery_version": I,     # 1 for a file without _vN
-    "source_line": I,          # line (CSV) or row (xlsx) of the record in the file; Parquet: row index + 1
-    "received_at": pl.Datetime("us"),   # file modification time as found in landing
+    "delivery_period": S,  # YYYY-MM, YYYY-MM-DD or "current"
+    "delivery_version": I,  # 1 for a file without _vN
+    "source_line": I,  # line (CSV) or row (xlsx) of the record in the file; Parquet: row index + 1
+    "received_at": pl.Datetime("us"),  # file modification time as found in landing
     "loaded_at": pl.Datetime("us"),
 }
 
 # Standard vocabularies (after dialect translation).
 EVENT_TYPES = {
-    "ZU_AUSLAND": "inflow", "ZU_INLAND": "inflow", "ZU_UNBEKANNT": "inflow",
+    "ZU_AUSLAND": "inflow",
+    "ZU_INLAND": "inflow",
+    "ZU_UNBEKANNT": "inflow",
     "STATUS_NW_HW": "inflow",
-    "FO_AUSLAND": "outflow", "FO_INLAND": "outflow", "FO_UNBEKANNT": "outflow",
-    "AVA": "outflow", "STATUS_HW_NW": "outflow",
-    "UMZUG": "move", "GEBURT": "natural", "TOD": "natural",
+    "FO_AUSLAND": "outflow",
+    "FO_INLAND": "outflow",
+    "FO_UNBEKANNT": "outflow",
+    "AVA": "outflow",
+    "STATUS_HW_NW": "outflow",
+    "UMZUG": "move",
+    "GEBURT": "natural",
+    "TOD": "natural",
 }
 SEXES = {"m", "w", "d", "x"}
 SGB2_GROUPS = {"DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST", "INSGESAMT"}
@@ -198,16 +264,29 @@ def create_meta_tables(con) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.{name} ({cols})")
 
 
-REGISTRATION_RULE = {"DE": "DE_2_WEEKS", "NL": "NL_4_MONTHS"}   # codes of seeds/registration_rules.csv
+REGISTRATION_RULE = {"DE": "DE_2_WEEKS", "NL": "NL_4_MONTHS"}  # codes of seeds/registration_rules.csv
 
 
 def write_city_configs(con) -> None:
     """Replace `meta.cities` with the cities configured now (one transaction-safe statement pair)."""
     from ingest.config import load_cities
 
-    rows = [(c.slug, c.name, c.country, c.official_key, c.key_type, c.dialect, c.optionskommune,
-             "|".join(c.alliances), "sgb2" in c.sources, REGISTRATION_RULE[c.country], c.notes)
-            for c in load_cities().values()]
+    rows = [
+        (
+            c.slug,
+            c.name,
+            c.country,
+            c.official_key,
+            c.key_type,
+            c.dialect,
+            c.optionskommune,
+            "|".join(c.alliances),
+            "sgb2" in c.sources,
+            REGISTRATION_RULE[c.country],
+            c.notes,
+        )
+        for c in load_cities().values()
+    ]
     con.execute(f"DELETE FROM {META_SCHEMA}.cities")
     if rows:
         con.executemany(f"INSERT INTO {META_SCHEMA}.cities VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

@@ -3,6 +3,7 @@
 `validate(frame, ctx)` raises `DeliveryError` with the first broken rule and the first line
 where it shows; rules run in a fixed order so the message is stable.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -11,15 +12,21 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from ingest import schemas as sc
 from ingest.config import CityConfig, iso3_codes, nationality_keys
 from ingest.errors import DeliveryError
 from ingest.layout import DeliveryName
-from ingest import schemas as sc
 
 PSEUDONYM_COLUMNS = ("person_pseudonym", "schueler_pseudonym", "adresse_pseudonym", "bg_pseudonym")
 REQUIRED = {
-    "meldewesen": ("ereignis_id", "ereignis_datum", "meldedatum", "ereignis_art", "person_pseudonym",
-                   "staatsangehoerigkeit"),
+    "meldewesen": (
+        "ereignis_id",
+        "ereignis_datum",
+        "meldedatum",
+        "ereignis_art",
+        "person_pseudonym",
+        "staatsangehoerigkeit",
+    ),
     "bestand": ("stichtag", "person_pseudonym", "staatsangehoerigkeit", "bezirk"),
     "schule": ("stichtag", "schueler_pseudonym", "schulform", "klassenart"),
     "sgb2_aggregat": ("monat", "bezirk", "staatsangehoerigkeit_gruppe"),
@@ -32,24 +39,30 @@ REQUIRED = {
 # Raw column -> the date on which its district code must be valid (either date suffices,
 # because register software may code a late-recorded event by either day).
 DISTRICT_COLUMNS = {
-    "meldewesen": {"bezirk_alt": ("ereignis_datum", "meldedatum"),
-                   "bezirk_neu": ("ereignis_datum", "meldedatum")},
+    "meldewesen": {"bezirk_alt": ("ereignis_datum", "meldedatum"), "bezirk_neu": ("ereignis_datum", "meldedatum")},
     "bestand": {"bezirk": ("stichtag", "stichtag")},
     "sgb2_aggregat": {"bezirk": ("monat", "__month_end")},
     "sgb2_personen": {"bezirk": ("monat", "__month_end")},
     "wohnen_problemimmobilien": {"bezirk": ("stichtag", "stichtag")},
     "wohnen_wohnungsbestand": {"bezirk": ("stichtag", "stichtag")},
-}   # schule.wohnbezirk is not checked: pupils may live outside the city
-PERIOD_COLUMN = {"meldewesen": "meldedatum", "sgb2_aggregat": "monat", "sgb2_personen": "monat",
-                 "beratung": "kontakt_datum", "bestand": "stichtag", "schule": "stichtag",
-                 "wohnen_problemimmobilien": "stichtag", "wohnen_wohnungsbestand": "stichtag"}
+}  # schule.wohnbezirk is not checked: pupils may live outside the city
+PERIOD_COLUMN = {
+    "meldewesen": "meldedatum",
+    "sgb2_aggregat": "monat",
+    "sgb2_personen": "monat",
+    "beratung": "kontakt_datum",
+    "bestand": "stichtag",
+    "schule": "stichtag",
+    "wohnen_problemimmobilien": "stichtag",
+    "wohnen_wohnungsbestand": "stichtag",
+}
 
 
 @dataclass
 class Context:
     name: DeliveryName
     city: CityConfig
-    gebiete: pl.DataFrame | None = None   # bezirk_code, gueltig_ab, gueltig_bis of the city
+    gebiete: pl.DataFrame | None = None  # bezirk_code, gueltig_ab, gueltig_bis of the city
 
 
 def needs_gebiete(table: str) -> bool:
@@ -78,6 +91,7 @@ def _vocabulary(df: pl.DataFrame, col: str, allowed, what: str) -> list[Rule]:
 @dataclass
 class Rule:
     """One row-wise rule: `bad` is true on a row that breaks it."""
+
     bad: pl.Expr
     col: str
     what: str
@@ -113,8 +127,11 @@ def _period_rules(ctx: Context, table: str) -> list[Rule]:
     if col is None:
         return []
     lo, hi = period_window(ctx.name, ctx.city)
-    what = (f"date outside the delivery period {ctx.name.period} ({lo}..{hi})"
-            if lo != hi else f"reference date differs from the file date {hi}")
+    what = (
+        f"date outside the delivery period {ctx.name.period} ({lo}..{hi})"
+        if lo != hi
+        else f"reference date differs from the file date {hi}"
+    )
     return [Rule(~pl.col(col).is_between(lo, hi), col, what)]
 
 
@@ -134,8 +151,11 @@ def _valid_throughout(df: pl.DataFrame, geb: pl.DataFrame, cols: dict) -> bool:
     lo, hi = stats.pop("__lo"), stats.pop("__hi")
     if lo is None or hi is None:
         return False
-    valid = {code for code, ab, bis in geb.select("bezirk_code", "gueltig_ab", "gueltig_bis").rows()
-             if (ab is None or ab <= lo) and (bis is None or hi <= bis)}
+    valid = {
+        code
+        for code, ab, bis in geb.select("bezirk_code", "gueltig_ab", "gueltig_bis").rows()
+        if (ab is None or ab <= lo) and (bis is None or hi <= bis)
+    }
     return all(set(codes) <= valid for codes in stats.values())
 
 
@@ -149,25 +169,38 @@ def _check_districts(df: pl.DataFrame, ctx: Context, table: str) -> None:
     if "monat" in df.columns:
         df = df.with_columns(pl.col("monat").dt.month_end().alias("__month_end"))
     for col, (d1, d2) in cols.items():
-        pairs = (df.select(pl.col(col).alias("code"), pl.col(d1).alias("d1"), pl.col(d2).alias("d2"))
-                 .drop_nulls("code").unique())
-        checked = pairs.join(geb.with_columns(pl.lit(True).alias("__known")),
-                             left_on="code", right_on="bezirk_code", how="left")
+        pairs = (
+            df.select(pl.col(col).alias("code"), pl.col(d1).alias("d1"), pl.col(d2).alias("d2"))
+            .drop_nulls("code")
+            .unique()
+        )
+        checked = pairs.join(
+            geb.with_columns(pl.lit(True).alias("__known")), left_on="code", right_on="bezirk_code", how="left"
+        )
 
-        def valid_on(d: str) -> pl.Expr:   # an unmatched code has no validity at all
-            return (pl.col("__known").fill_null(False)
-                    & (pl.col("gueltig_ab").is_null() | (pl.col("gueltig_ab") <= pl.col(d)))
-                    & (pl.col("gueltig_bis").is_null() | (pl.col(d) <= pl.col("gueltig_bis"))))
+        def valid_on(d: str) -> pl.Expr:  # an unmatched code has no validity at all
+            return (
+                pl.col("__known").fill_null(False)
+                & (pl.col("gueltig_ab").is_null() | (pl.col("gueltig_ab") <= pl.col(d)))
+                & (pl.col("gueltig_bis").is_null() | (pl.col(d) <= pl.col("gueltig_bis")))
+            )
+
         known = set(geb["bezirk_code"].to_list())
-        verdict = (checked.with_columns((valid_on("d1") | valid_on("d2")).fill_null(False).alias("ok"))
-                   .group_by("code", "d1", "d2").agg(pl.col("ok").any()).filter(~pl.col("ok")))
+        verdict = (
+            checked.with_columns((valid_on("d1") | valid_on("d2")).fill_null(False).alias("ok"))
+            .group_by("code", "d1", "d2")
+            .agg(pl.col("ok").any())
+            .filter(~pl.col("ok"))
+        )
         if verdict.height:
-            bad = df.join(verdict.select(pl.col("code").alias(col), pl.col("d1").alias(d1),
-                                         pl.col("d2").alias(d2)), on=[col, d1, d2], how="semi")
+            bad = df.join(
+                verdict.select(pl.col("code").alias(col), pl.col("d1").alias(d1), pl.col("d2").alias(d2)),
+                on=[col, d1, d2],
+                how="semi",
+            )
             row = bad.sort("source_line").row(0, named=True)
             code = row[col]
-            what = ("unknown district code" if code not in known
-                    else f"district code not valid on {row[d1]}")
+            what = "unknown district code" if code not in known else f"district code not valid on {row[d1]}"
             count = f" ({bad.height} rows)" if bad.height > 1 else ""
             raise DeliveryError(f"{what} in {col}: {show(code)}{count}", row["source_line"])
 
@@ -175,11 +208,16 @@ def _check_districts(df: pl.DataFrame, ctx: Context, table: str) -> None:
 def _origin_rules(keys: set[str]) -> list[Rule]:
     art, origin = pl.col("ereignis_art"), pl.col("herkunft_ziel")
     return [
-        Rule(art.str.ends_with("_AUSLAND") & origin.is_not_null() & ~origin.is_in(list(keys)),
-             "herkunft_ziel", "unknown nationality/country code for a movement abroad"),
-        Rule(art.str.ends_with("_INLAND") & origin.is_not_null()
-             & ~origin.str.contains(r"^(\d{8}|GM\d{4})$"), "herkunft_ziel",
-             "municipality key (8-digit AGS or GMxxxx) expected for a domestic movement"),
+        Rule(
+            art.str.ends_with("_AUSLAND") & origin.is_not_null() & ~origin.is_in(list(keys)),
+            "herkunft_ziel",
+            "unknown nationality/country code for a movement abroad",
+        ),
+        Rule(
+            art.str.ends_with("_INLAND") & origin.is_not_null() & ~origin.str.contains(r"^(\d{8}|GM\d{4})$"),
+            "herkunft_ziel",
+            "municipality key (8-digit AGS or GMxxxx) expected for a domestic movement",
+        ),
     ]
 
 
@@ -187,9 +225,15 @@ def rules_of(df: pl.DataFrame, ctx: Context) -> list[Rule]:
     """The row-wise rules of a delivery, in the order their messages take precedence."""
     table = ctx.name.table
     rules = [Rule(pl.col(col).is_null(), col, "missing value") for col in REQUIRED[table]]
-    rules += [Rule(pl.col(col).is_not_null() & ~pl.col(col).str.contains(r"^[0-9a-fA-F]{32}$"),
-                   col, "pseudonym is not 32 hex characters")
-              for col in PSEUDONYM_COLUMNS if col in df.columns]
+    rules += [
+        Rule(
+            pl.col(col).is_not_null() & ~pl.col(col).str.contains(r"^[0-9a-fA-F]{32}$"),
+            col,
+            "pseudonym is not 32 hex characters",
+        )
+        for col in PSEUDONYM_COLUMNS
+        if col in df.columns
+    ]
     keys = nationality_keys()
     forms = sc.SCHOOL_FORMS_NL if ctx.city.country == "NL" else sc.SCHOOL_FORMS_DE
     for col, allowed, what in (
@@ -210,13 +254,18 @@ def rules_of(df: pl.DataFrame, ctx: Context) -> list[Rule]:
         rules += _vocabulary(df, col, allowed, what)
     if table == "meldewesen":
         rules += _origin_rules(keys)
-        rules.append(Rule(pl.col("ereignis_id").is_duplicated(), "ereignis_id",
-                          "duplicate ereignis_id within the file"))
+        rules.append(
+            Rule(pl.col("ereignis_id").is_duplicated(), "ereignis_id", "duplicate ereignis_id within the file")
+        )
     if table == "gebiete":
-        rules.append(Rule(pl.struct("bezirk_code", "gueltig_ab").is_duplicated(), "bezirk_code",
-                          "district code listed twice with the same gueltig_ab"))
-        rules.append(Rule(pl.col("gueltig_bis") < pl.col("gueltig_ab"), "gueltig_bis",
-                          "gueltig_bis before gueltig_ab"))
+        rules.append(
+            Rule(
+                pl.struct("bezirk_code", "gueltig_ab").is_duplicated(),
+                "bezirk_code",
+                "district code listed twice with the same gueltig_ab",
+            )
+        )
+        rules.append(Rule(pl.col("gueltig_bis") < pl.col("gueltig_ab"), "gueltig_bis", "gueltig_bis before gueltig_ab"))
     return rules + _period_rules(ctx, table)
 
 

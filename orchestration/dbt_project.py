@@ -3,6 +3,7 @@
 `dagster-dbt project prepare-and-package --file orchestration/dbt_project.py` (run by the
 Makefile) parses the project so that the manifest exists before Dagster imports it.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,10 +48,10 @@ def dbt_executable() -> str:
 
 def run_dbt(args: list[str], *, log=print, check: bool = True) -> subprocess.CompletedProcess:
     """Run a dbt command against the warehouse, streaming its log lines."""
-    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR)]
-    proc = subprocess.Popen(cmd, env=dbt_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, cwd=DBT_PROJECT_DIR)
+    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    proc = subprocess.Popen(
+        cmd, env=dbt_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=DBT_PROJECT_DIR
+    )
     lines: list[str] = []
     assert proc.stdout is not None
     for line in proc.stdout:

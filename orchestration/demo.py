@@ -3,6 +3,7 @@
 Runs the same plain functions the Dagster assets wrap, in one process (DuckDB admits one
 writer), and prints progress per step and where the results are.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t = _step("1/8 demo world: generating deliveries of eight cities (synthetic)")
     from ingest.demo import generate
+
     if args.regenerate or not (landing / "DEMO_SYNTHETIC_DATA.txt").exists():
         kwargs = {"landing": landing, "truth": truth, "seed": args.seed, "overwrite": True}
         if args.scale is not None:
@@ -55,22 +57,26 @@ def main(argv: list[str] | None = None) -> int:
 
     t = _step("2/8 official tables: copying the real published files into landing/official")
     from ingest.official import load_official, seed_landing
+
     seed_landing(landing)
     _done(t)
 
     t = _step("3/8 ingest: loading every new delivery into the raw layer")
     from ingest.load import load_landing
+
     summary = load_landing(landing_dir=landing)
     load_official(landing, warehouse_path())
     _done(t)
 
     t = _step("4/8 quality: checks on the raw layer (errors block that city and period)")
     import quality
+
     quality.run_raw_checks(warehouse_path())
     _done(t)
 
     t = _step("5/8 dbt build: harmonisation, marts, estimates, exchange and alliance layers")
     from orchestration.dbt_project import run_dbt
+
     run_dbt(["build"], log=_dbt_log_filter)
     _done(t)
 
@@ -80,24 +86,28 @@ def main(argv: list[str] | None = None) -> int:
 
     t = _step("7/8 publish: read-only copy and Parquet for planners")
     from orchestration.publish import publish
+
     publish(warehouse_path(), published_path())
     _done(t)
 
     if not args.skip_report:
         t = _step(f"8/8 report: quarterly intercity comparison {REPORT_QUARTER}, German, HTML and PDF")
         from reports.render import render_report
+
         out = render_report(alliance="alle", quarter=REPORT_QUARTER, lang="de", formats=("html", "pdf"))
         print(f"   {out}")
         _done(t)
 
     total = time.perf_counter() - started
     print("\nDone (synthetic demo data).")
-    print(f"  deliveries: {summary.loaded} loaded, {summary.superseded} superseded, "
-          f"{summary.duplicate} duplicate, {summary.quarantined} quarantined, {summary.pending} pending")
+    print(
+        f"  deliveries: {summary.loaded} loaded, {summary.superseded} superseded, "
+        f"{summary.duplicate} duplicate, {summary.quarantined} quarantined, {summary.pending} pending"
+    )
     print(f"  warehouse:  {warehouse_path()}")
     print(f"  published:  {published_path()} (open read-only; Parquet beside it)")
     print(f"  reports:    {reports_output_dir()}")
-    print(f"  Dagster UI: make dev  (http://127.0.0.1:3000)")
+    print("  Dagster UI: make dev  (http://127.0.0.1:3000)")
     print(f"Demo took {total:.0f} s ({total / 60:.1f} min).")
     return 0
 

@@ -15,6 +15,7 @@ trust a package it did not build).
 
 Plain functions, no Dagster import (see docs/architecture.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -34,9 +35,19 @@ import polars as pl
 
 from ingest.config import landing_dir, published_path, warehouse_path
 from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exported for callers)
-    CELL_COLUMNS, DISTRICT_CELL_COLUMNS, DUNKELZIFFER_COLUMNS, FORBIDDEN_COLUMN_RE, GATE_COLUMNS,
-    POLARS_TYPES, REGISTER_VS_OFFICIAL_COLUMNS, RETENTION_COLUMNS, SUPPRESSION_GROUP, TABLES,
-    TABLES_BY_FILE, PackageTable, cell_problems,
+    CELL_COLUMNS,
+    DISTRICT_CELL_COLUMNS,
+    DUNKELZIFFER_COLUMNS,
+    FORBIDDEN_COLUMN_RE,
+    GATE_COLUMNS,
+    POLARS_TYPES,
+    REGISTER_VS_OFFICIAL_COLUMNS,
+    RETENTION_COLUMNS,
+    SUPPRESSION_GROUP,
+    TABLES,
+    TABLES_BY_FILE,
+    PackageTable,
+    cell_problems,
 )
 
 SCHEMA_VERSION = "2.0"
@@ -62,6 +73,7 @@ def disclosure_problems(cells: pl.DataFrame) -> list[str]:
 
 # --- export -------------------------------------------------------------------------------
 
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -86,11 +98,13 @@ def _select(con, table: PackageTable, city: str, quarter: str) -> pl.DataFrame:
     cols = ", ".join(f"cast({c} as {t}) as {c}" for c, t in table.columns.items())
     scope = f"{table.scope_column} = ?" + (f" or {table.scope_column} is null" if table.all_periods_rows else "")
     try:
-        return con.execute(f"select {cols} from {table.relation} where city = ? and ({scope}) order by all",
-                           [city, quarter]).pl()
+        return con.execute(
+            f"select {cols} from {table.relation} where city = ? and ({scope}) order by all", [city, quarter]
+        ).pl()
     except duckdb.CatalogException as exc:
-        raise ValueError(f"{table.relation} missing or not of schema {SCHEMA_VERSION} - build the "
-                         f"exchange layer (dbt) first: {exc}") from exc
+        raise ValueError(
+            f"{table.relation} missing or not of schema {SCHEMA_VERSION} - build the exchange layer (dbt) first: {exc}"
+        ) from exc
 
 
 def package_problems(frames: dict[str, pl.DataFrame]) -> list[str]:
@@ -98,8 +112,9 @@ def package_problems(frames: dict[str, pl.DataFrame]) -> list[str]:
     return [f"{name}: {p}" for name, frame in frames.items() for p in TABLES_BY_FILE[name].check(frame)]
 
 
-def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | None = None,
-                   *, created_at: datetime | None = None) -> Path:
+def export_package(
+    city: str, quarter: str, out_dir: Path, warehouse: Path | None = None, *, created_at: datetime | None = None
+) -> Path:
     """Write the package of one city and quarter to `out_dir/<city>_<quarter>/`; returns that folder.
 
     The folder appears complete or not at all (written beside it, then renamed).
@@ -107,7 +122,7 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
     if not QUARTER_RE.match(quarter):
         raise ValueError(f"quarter must look like 2026-Q3, got {quarter!r}")
     warehouse = Path(warehouse or warehouse_path())
-    created_at = created_at or datetime.now(timezone.utc)
+    created_at = created_at or datetime.now(UTC)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{city}_{quarter}"
@@ -127,14 +142,18 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
         raise PackageRejected(f"refusing to export {city} {quarter}: " + "; ".join(problems))
 
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out_dir))
-    staging.chmod(0o755)   # mkdtemp makes it private; the package is meant to be handed on
+    staging.chmod(0o755)  # mkdtemp makes it private; the package is meant to be handed on
     try:
         files = {}
         for name, frame in frames.items():
             path = staging / name
             frame.write_parquet(path)
-            files[name] = {"sha256": _sha256(path), "rows": frame.height, "bytes": path.stat().st_size,
-                           "scope": TABLES_BY_FILE[name].scope}
+            files[name] = {
+                "sha256": _sha256(path),
+                "rows": frame.height,
+                "bytes": path.stat().st_size,
+                "scope": TABLES_BY_FILE[name].scope,
+            }
         countries = sorted({c for c in cells.get_column("country").to_list() if c}) if cells.height else []
         manifest = {
             "package_id": f"{city}_{quarter}_{created_at.strftime('%Y%m%dT%H%M%S%fZ')}",
@@ -147,13 +166,13 @@ def export_package(city: str, quarter: str, out_dir: Path, warehouse: Path | Non
             "synthetic": synthetic,
             "files": files,
             "note": ("SYNTHETIC DEMO DATA - not real figures. " if synthetic else "")
-                    + "Aggregated, disclosure-controlled tables only (counts of 1 or 2 suppressed "
-                      "with their complements, estimates with intervals); no person-level data. "
-                      "Register vs official: the official values are as the statistical office published them.",
+            + "Aggregated, disclosure-controlled tables only (counts of 1 or 2 suppressed "
+            "with their complements, estimates with intervals); no person-level data. "
+            "Register vs official: the official values are as the statistical office published them.",
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         if target.exists():
-            shutil.rmtree(target)   # a re-export of the same quarter replaces the old folder
+            shutil.rmtree(target)  # a re-export of the same quarter replaces the old folder
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -170,19 +189,30 @@ def package_summary(package_dir: Path) -> dict:
     manifest_path = package_dir / MANIFEST
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     gate = pl.read_parquet(package_dir / "quality_gate.parquet")
-    blocked = sorted({f"{r['source']}{'/' + r['form'] if r['form'] else ''}"
-                      f"{' (all periods)' if r['applies_to_all_periods'] else ''}: {r['reason']}"
-                      for r in gate.iter_rows(named=True)})
+    blocked = sorted(
+        {
+            f"{r['source']}{'/' + r['form'] if r['form'] else ''}"
+            f"{' (all periods)' if r['applies_to_all_periods'] else ''}: {r['reason']}"
+            for r in gate.iter_rows(named=True)
+        }
+    )
     files = {name: info["rows"] for name, info in manifest["files"].items()}
     if files.get("cells.parquet", 0) == 0:
-        status = "gate only"          # every source blocked (or none delivered): no cells
+        status = "gate only"  # every source blocked (or none delivered): no cells
     elif blocked:
         status = "partly blocked"
     else:
         status = "complete"
-    return {"package_id": manifest["package_id"], "path": str(package_dir),
-            "manifest_sha256": _sha256(manifest_path), "files": files, "rows": sum(files.values()),
-            "synthetic": bool(manifest["synthetic"]), "blocked": blocked, "status": status}
+    return {
+        "package_id": manifest["package_id"],
+        "path": str(package_dir),
+        "manifest_sha256": _sha256(manifest_path),
+        "files": files,
+        "rows": sum(files.values()),
+        "synthetic": bool(manifest["synthetic"]),
+        "blocked": blocked,
+        "status": status,
+    }
 
 
 def published_package_quarters(quarter: str, published: Path | None = None) -> tuple[list[str], str | None]:
@@ -194,8 +224,12 @@ def published_package_quarters(quarter: str, published: Path | None = None) -> t
         return [], None
     con = duckdb.connect(str(published), read_only=True)
     try:
-        cities = [r[0] for r in con.execute("select distinct city from exchange.fct_exchange_packages "
-                                            "where period = ? order by city", [quarter]).fetchall()]
+        cities = [
+            r[0]
+            for r in con.execute(
+                "select distinct city from exchange.fct_exchange_packages where period = ? order by city", [quarter]
+            ).fetchall()
+        ]
         version = con.execute("select max(data_version) from publication.about").fetchone()[0]
     except duckdb.CatalogException:
         return [], None
@@ -205,6 +239,7 @@ def published_package_quarters(quarter: str, published: Path | None = None) -> t
 
 
 # --- verification and import --------------------------------------------------------------
+
 
 @dataclass
 class VerifiedPackage:
@@ -217,27 +252,36 @@ def _read_table(package_dir: Path, manifest: dict, table: PackageTable) -> pl.Da
     path = package_dir / name
     digest = _sha256(path)
     if digest != listed.get("sha256"):
-        raise PackageRejected(f"{name}: checksum mismatch (file changed after export): "
-                              f"manifest {listed.get('sha256')}, file {digest}")
+        raise PackageRejected(
+            f"{name}: checksum mismatch (file changed after export): manifest {listed.get('sha256')}, file {digest}"
+        )
     try:
         frame = pl.read_parquet(path)
-    except Exception as exc:   # noqa: BLE001 - any unreadable file is a rejected package
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a rejected package
         raise PackageRejected(f"{name}: not a readable Parquet file ({exc})") from exc
     if frame.columns != list(table.columns):
         raise PackageRejected(f"{name}: columns {frame.columns} differ from the contract {list(table.columns)}")
-    wrong = [f"{c} {frame.schema[c]} (contract {t})" for c, t in table.columns.items()
-             if frame.schema[c] != pl.Null and frame.schema[c].base_type() != POLARS_TYPES[t]]
+    wrong = [
+        f"{c} {frame.schema[c]} (contract {t})"
+        for c, t in table.columns.items()
+        if frame.schema[c] != pl.Null and frame.schema[c].base_type() != POLARS_TYPES[t]
+    ]
     if wrong:
         raise PackageRejected(f"{name}: column types differ from the contract: {', '.join(wrong)}")
     if frame.height != listed.get("rows"):
         raise PackageRejected(f"{name}: {frame.height} rows, manifest says {listed.get('rows')}")
     scope = pl.col(table.scope_column)
-    in_scope = (scope.is_null() | (scope == manifest["period"])) if table.all_periods_rows \
+    in_scope = (
+        (scope.is_null() | (scope == manifest["period"]))
+        if table.all_periods_rows
         else (scope == manifest["period"]).fill_null(False)
+    )
     foreign = frame.filter((pl.col("city") != manifest["city"]) | ~in_scope)
     if foreign.height:
-        raise PackageRejected(f"{name}: {foreign.height} row(s) of another city or period than "
-                              f"{manifest['city']} {manifest['period']} ({table.scope_column})")
+        raise PackageRejected(
+            f"{name}: {foreign.height} row(s) of another city or period than "
+            f"{manifest['city']} {manifest['period']} ({table.scope_column})"
+        )
     return frame
 
 
@@ -256,14 +300,17 @@ def verify_package(package_dir: Path) -> VerifiedPackage:
             raise PackageRejected(f"{manifest_path}: field {key!r} missing")
     expected = SCHEMA_FILES.get(manifest["schema_version"])
     if expected is None:
-        raise PackageRejected(f"schema version {manifest['schema_version']!r} not supported "
-                              f"(this hub reads {', '.join(sorted(SCHEMA_FILES))})")
+        raise PackageRejected(
+            f"schema version {manifest['schema_version']!r} not supported "
+            f"(this hub reads {', '.join(sorted(SCHEMA_FILES))})"
+        )
     if not QUARTER_RE.match(str(manifest["period"])):
         raise PackageRejected(f"period {manifest['period']!r} is not a quarter YYYY-Qn")
     listed = set(manifest["files"])
     if listed != set(expected):
-        raise PackageRejected(f"manifest lists {sorted(listed)}, schema {manifest['schema_version']} "
-                              f"expects {sorted(expected)}")
+        raise PackageRejected(
+            f"manifest lists {sorted(listed)}, schema {manifest['schema_version']} expects {sorted(expected)}"
+        )
     present = {p.name for p in package_dir.iterdir()} - {MANIFEST}
     if present != listed:
         raise PackageRejected(f"files on disk {sorted(present)} differ from the manifest {sorted(listed)}")
@@ -280,8 +327,10 @@ def create_import_tables(con) -> None:
     con.execute(f"create schema if not exists {IMPORT_SCHEMA}")
     for table in TABLES:
         cols = ", ".join(f"{c} {t}" for c, t in table.columns.items())
-        con.execute(f"create table if not exists {IMPORT_SCHEMA}.{table.import_table} "
-                    f"({cols}, package_id VARCHAR, imported_at TIMESTAMP)")
+        con.execute(
+            f"create table if not exists {IMPORT_SCHEMA}.{table.import_table} "
+            f"({cols}, package_id VARCHAR, imported_at TIMESTAMP)"
+        )
         # a hub created before a column joined the (unreleased) contract gets it added
         for c, t in table.columns.items():
             con.execute(f"alter table {IMPORT_SCHEMA}.{table.import_table} add column if not exists {c} {t}")
@@ -308,12 +357,14 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
         create_import_tables(con)
         current = con.execute(
             f"select package_id, created_at from {IMPORT_SCHEMA}.packages "
-            f"where city = ? and period = ? and status = 'current'", [m["city"], m["period"]]).fetchone()
+            f"where city = ? and period = ? and status = 'current'",
+            [m["city"], m["period"]],
+        ).fetchone()
         if current and current[0] == m["package_id"]:
             return {"package_id": m["package_id"], "status": "already imported", "rows": 0}
         if current and current[1] is not None and current[1] > created_at:
             raise PackageRejected(f"package {m['package_id']} is older than the imported {current[0]}")
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         rows = 0
         con.execute("begin transaction")
         try:
@@ -321,25 +372,43 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
                 target = f"{IMPORT_SCHEMA}.{table.import_table}"
                 # rows of earlier packages of this city-quarter (snapshot tables carry other
                 # periods in their rows, so by package, not by period)
-                con.execute(f"delete from {target} where package_id in (select package_id from "
-                            f"{IMPORT_SCHEMA}.packages where city = ? and period = ?)", [m["city"], m["period"]])
-                if table.all_periods_rows:   # all-period blocks of this city: the newest package says
+                con.execute(
+                    f"delete from {target} where package_id in (select package_id from "
+                    f"{IMPORT_SCHEMA}.packages where city = ? and period = ?)",
+                    [m["city"], m["period"]],
+                )
+                if table.all_periods_rows:  # all-period blocks of this city: the newest package says
                     con.execute(f"delete from {target} where city = ? and {table.scope_column} is null", [m["city"]])
                 frame = pkg.frames.get(table.file)
                 if frame is None or frame.is_empty():
                     continue
-                loaded = frame.with_columns(pl.lit(m["package_id"]).alias("package_id"),
-                                            pl.lit(now).alias("imported_at"))
+                loaded = frame.with_columns(
+                    pl.lit(m["package_id"]).alias("package_id"), pl.lit(now).alias("imported_at")
+                )
                 con.register("incoming", loaded.to_arrow())
                 con.execute(f"insert into {target} by name select * from incoming")
                 con.unregister("incoming")
                 rows += frame.height
-            con.execute(f"update {IMPORT_SCHEMA}.packages set status = 'replaced' "
-                        f"where city = ? and period = ? and status = 'current'", [m["city"], m["period"]])
-            con.execute(f"insert into {IMPORT_SCHEMA}.packages values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', ?)",
-                        [m["package_id"], m["city"], m["period"], m.get("country"), m["schema_version"],
-                         ",".join(m["basis"]), created_at, bool(m["synthetic"]),
-                         json.dumps(m, sort_keys=True), now])
+            con.execute(
+                f"update {IMPORT_SCHEMA}.packages set status = 'replaced' "
+                f"where city = ? and period = ? and status = 'current'",
+                [m["city"], m["period"]],
+            )
+            con.execute(
+                f"insert into {IMPORT_SCHEMA}.packages values (?, ?, ?, ?, ?, ?, ?, ?, ?, 'current', ?)",
+                [
+                    m["package_id"],
+                    m["city"],
+                    m["period"],
+                    m.get("country"),
+                    m["schema_version"],
+                    ",".join(m["basis"]),
+                    created_at,
+                    bool(m["synthetic"]),
+                    json.dumps(m, sort_keys=True),
+                    now,
+                ],
+            )
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -350,6 +419,7 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
 
 
 # --- command line -------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.exchange", description=__doc__.split("\n\n")[0])

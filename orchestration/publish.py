@@ -10,6 +10,7 @@ file untouched. Parquet files (one per table) are written beside it.
 
 Plain functions, no Dagster import (see docs/architecture.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ import re
 import shutil
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -39,7 +40,8 @@ PUBLISHED_EXTRA = (("reference", "indicator_catalogue"),)
 NOT_PERSON_COUNTS = re.compile(
     r"^(year|arrival_year|months|quarter|month|school_year_start|version|register_months|rank_among_cities|"
     r"n_cities_ranked|n_rows|loaded_files|n_files|n_results|n_cells|n_suppressed|n_indicators|n_blocked_sources|"
-    r"loaded|superseded|duplicate|quarantined|pending|n_tables)$")
+    r"loaded|superseded|duplicate|quarantined|pending|n_tables)$"
+)
 # Double-typed columns that hold counts of persons (integral values) or estimates of persons.
 PERSON_COUNT_DOUBLES = re.compile(r"^(numerator|denominator|register_value|register_status_changes|registered|point)$")
 # (doubles are rounded and taken by magnitude: an estimate of -1 is as precise as a count of 1)
@@ -58,9 +60,13 @@ class PublishError(Exception):
 def _tables_to_publish(con) -> list[tuple[str, str]]:
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "
-        "where table_catalog = 'publish_source' order by 1, 2").fetchall()
-    wanted = [(s, t) for s, t in rows
-              if (s in PUBLISHED_SCHEMAS and (s, t) not in PUBLISHED_EXCLUDE) or (s, t) in PUBLISHED_EXTRA]
+        "where table_catalog = 'publish_source' order by 1, 2"
+    ).fetchall()
+    wanted = [
+        (s, t)
+        for s, t in rows
+        if (s in PUBLISHED_SCHEMAS and (s, t) not in PUBLISHED_EXCLUDE) or (s, t) in PUBLISHED_EXTRA
+    ]
     missing = [f"{s}.{t}" for s, t in PUBLISHED_EXTRA if (s, t) not in rows]
     if missing:
         raise PublishError(f"missing in the warehouse: {', '.join(missing)} (run dbt seed/build first)")
@@ -71,7 +77,9 @@ def _forbidden_columns(con, catalog: str | None = None) -> list[str]:
     """Columns named like a pseudonym or address in `catalog` (default: the connection's own file)."""
     rows = con.execute(
         "select table_schema || '.' || table_name || '.' || column_name from information_schema.columns "
-        "where table_catalog = coalesce(?, current_database())", [catalog]).fetchall()
+        "where table_catalog = coalesce(?, current_database())",
+        [catalog],
+    ).fetchall()
     return [r[0] for r in rows if FORBIDDEN_COLUMN_RE.search(r[0].rsplit(".", 1)[1])]
 
 
@@ -85,7 +93,8 @@ def small_count_problems(con) -> list[str]:
     """
     cols = con.execute(
         "select table_schema, table_name, column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position").fetchall()
+        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
+    ).fetchall()
     tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for schema, table, column, dtype in cols:
         tables.setdefault((schema, table), []).append((column, dtype))
@@ -93,19 +102,37 @@ def small_count_problems(con) -> list[str]:
     for (schema, table), columns in tables.items():
         names = {c for c, _ in columns}
         if schema in OFFICIAL_SCHEMAS:
-            problems += [f"{schema}.{table}.{c}: register count in an official table"
-                         for c in names if c.startswith("register_")]
+            problems += [
+                f"{schema}.{table}.{c}: register count in an official table" for c in names if c.startswith("register_")
+            ]
             continue
-        checked = [c for c, t in columns
-                   if (t in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                             "UINTEGER", "UBIGINT") and not NOT_PERSON_COUNTS.match(c))
-                   or (t in ("DOUBLE", "FLOAT", "DECIMAL") and PERSON_COUNT_DOUBLES.match(c))]
+        checked = [
+            c
+            for c, t in columns
+            if (
+                t
+                in (
+                    "TINYINT",
+                    "SMALLINT",
+                    "INTEGER",
+                    "BIGINT",
+                    "HUGEINT",
+                    "UTINYINT",
+                    "USMALLINT",
+                    "UINTEGER",
+                    "UBIGINT",
+                )
+                and not NOT_PERSON_COUNTS.match(c)
+            )
+            or (t in ("DOUBLE", "FLOAT", "DECIMAL") and PERSON_COUNT_DOUBLES.match(c))
+        ]
         if not checked:
             continue
         unsuppressed = "not coalesce(is_suppressed, false)" if "is_suppressed" in names else "true"
         for c in checked:
-            n = con.execute(f'select count(*) from "{schema}"."{table}" where {unsuppressed} '
-                            f'and abs(round("{c}")) between 1 and 2').fetchone()[0]
+            n = con.execute(
+                f'select count(*) from "{schema}"."{table}" where {unsuppressed} and abs(round("{c}")) between 1 and 2'
+            ).fetchone()[0]
             if n:
                 problems.append(f"{schema}.{table}.{c}: {n} unsuppressed value(s) of 1 or 2")
     return problems
@@ -114,8 +141,12 @@ def small_count_problems(con) -> list[str]:
 def _operational_tables(con) -> dict[str, str]:
     """Bookkeeping the report's quality section needs, aggregated: no file names, hashes,
     row counts of files, check details or observed values (source: the attached warehouse `publish_source`)."""
-    present = {r[0] for r in con.execute(
-        "select table_schema || '.' || table_name from information_schema.tables where table_catalog = 'publish_source'").fetchall()}
+    present = {
+        r[0]
+        for r in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables where table_catalog = 'publish_source'"
+        ).fetchall()
+    }
     sql = {}
     if "meta.delivery_registry" in present:
         sql["delivery_counts"] = """
@@ -141,9 +172,12 @@ def _operational_tables(con) -> dict[str, str]:
 def _data_version(con) -> tuple[int | None, str | None]:
     """Number of loaded delivery files and a hash over their names and checksums (the data version)."""
     import hashlib
+
     try:
-        rows = con.execute("select delivery_file, file_sha256 from publish_source.meta.delivery_registry "
-                           "where status = 'loaded' order by delivery_file").fetchall()
+        rows = con.execute(
+            "select delivery_file, file_sha256 from publish_source.meta.delivery_registry "
+            "where status = 'loaded' order by delivery_file"
+        ).fetchall()
     except duckdb.CatalogException:
         return None, None
     return len(rows), hashlib.sha256("".join(f"{f}{h}" for f, h in rows).encode()).hexdigest()
@@ -178,13 +212,21 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
             con.execute(f"create table {ABOUT_SCHEMA}.{name} as {query}")
             counts[f"{ABOUT_SCHEMA}.{name}"] = con.execute(f"select count(*) from {ABOUT_SCHEMA}.{name}").fetchone()[0]
         con.execute("detach publish_source")
-        con.execute(f"""create table {ABOUT_SCHEMA}.about as select
+        con.execute(
+            f"""create table {ABOUT_SCHEMA}.about as select
             ?::timestamp as published_at, ?::varchar as source_warehouse, ?::boolean as synthetic,
             ?::varchar as note, ?::bigint as loaded_files, ?::varchar as data_version""",
-                    [published_at.replace(tzinfo=None), str(warehouse), synthetic,
-                     "SYNTHETIC DEMO DATA - not real figures." if synthetic else
-                     "Aggregated, disclosure-controlled figures; basis register or official per row.",
-                     loaded_files, data_version])
+            [
+                published_at.replace(tzinfo=None),
+                str(warehouse),
+                synthetic,
+                "SYNTHETIC DEMO DATA - not real figures."
+                if synthetic
+                else "Aggregated, disclosure-controlled figures; basis register or official per row.",
+                loaded_files,
+                data_version,
+            ],
+        )
         con.execute(f"create table {ABOUT_SCHEMA}.tables (table_name varchar, n_rows bigint)")
         con.executemany(f"insert into {ABOUT_SCHEMA}.tables values (?, ?)", list(counts.items()))
         # Check the copy itself, not only the source: nothing person-level may have slipped in.
@@ -203,7 +245,7 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
 def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:
     """One Parquet file per published table, swapped in as a folder (old folder removed after)."""
     staging = Path(tempfile.mkdtemp(prefix=".parquet.", dir=parquet_dir.parent))
-    staging.chmod(0o755)   # mkdtemp makes it private; planners must be able to read it
+    staging.chmod(0o755)  # mkdtemp makes it private; planners must be able to read it
     try:
         con = duckdb.connect(str(db_file), read_only=True)
         try:
@@ -233,25 +275,25 @@ def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
     if not warehouse.exists():
         raise PublishError(f"warehouse {warehouse} does not exist")
     target.parent.mkdir(parents=True, exist_ok=True)
-    published_at = datetime.now(timezone.utc)
+    published_at = datetime.now(UTC)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".duckdb.tmp", dir=target.parent)
     os.close(fd)
     new_file = Path(tmp_name)
-    new_file.unlink()   # DuckDB wants to create the file itself
+    new_file.unlink()  # DuckDB wants to create the file itself
     try:
         summary = _build_copy(warehouse, new_file, published_at)
-        os.replace(new_file, target)    # the atomic step: readers see old or new, never half
+        os.replace(new_file, target)  # the atomic step: readers see old or new, never half
     except BaseException:
         for leftover in (new_file, new_file.with_name(new_file.name + ".wal")):
             leftover.unlink(missing_ok=True)
         raise
     parquet_dir = target.parent / "parquet"
     _write_parquet(target, parquet_dir, summary["tables"])
-    return {"target": str(target), "published_at": published_at.isoformat(), "parquet_dir": str(parquet_dir),
-            **summary}
+    return {"target": str(target), "published_at": published_at.isoformat(), "parquet_dir": str(parquet_dir), **summary}
 
 
 # --- Excel extract for planners --------------------------------------------------------------
+
 
 def _sheet_name(text: str, used: set[str]) -> str:
     name = re.sub(r"[\[\]:*?/\\]", "_", text)[:31]
@@ -279,9 +321,14 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
         cities = {r[0] for r in con.execute("select distinct city from alliance.fct_intercity_indicators").fetchall()}
         if city not in cities:
             raise ValueError(f"city {city!r} not in the published intercity table (known: {sorted(cities)})")
-        sheets = {i: con.execute(
-            "select * from alliance.fct_intercity_indicators where city = ? and indicator_id = ? "
-            "order by period, breakdown, is_total desc, group_value", [city, i]).pl() for i in indicators}
+        sheets = {
+            i: con.execute(
+                "select * from alliance.fct_intercity_indicators where city = ? and indicator_id = ? "
+                "order by period, breakdown, is_total desc, group_value",
+                [city, i],
+            ).pl()
+            for i in indicators
+        }
         about = con.execute(f"select published_at, synthetic, note from {ABOUT_SCHEMA}.about").fetchone()
     finally:
         con.close()
@@ -298,11 +345,18 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
         if about[1]:
             front.write(row, 0, "SYNTHETISCHE DEMODATEN - keine realen Zahlen / SYNTHETIC DEMO DATA", warn)
             row += 2
-        for label, value in [("Stadt", city), ("Indikatoren", ", ".join(indicators)),
-                             ("Stand der Veröffentlichung", str(about[0])), ("Hinweis", about[2]),
-                             ("Lesehilfe", "Unterdrückte Zellen (1 oder 2 Personen und Komplementzellen) sind leer; "
-                                           "is_blocked = Qualitätsprüfung gesperrt; is_not_comparable = Indikator "
-                                           "für dieses Land nicht definiert.")]:
+        for label, value in [
+            ("Stadt", city),
+            ("Indikatoren", ", ".join(indicators)),
+            ("Stand der Veröffentlichung", str(about[0])),
+            ("Hinweis", about[2]),
+            (
+                "Lesehilfe",
+                "Unterdrückte Zellen (1 oder 2 Personen und Komplementzellen) sind leer; "
+                "is_blocked = Qualitätsprüfung gesperrt; is_not_comparable = Indikator "
+                "für dieses Land nicht definiert.",
+            ),
+        ]:
             front.write(row, 0, label, bold)
             front.write(row, 1, value)
             row += 1

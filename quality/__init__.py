@@ -7,21 +7,25 @@ Plain functions (no Dagster). Great Expectations is imported only when a check r
     bench_checks(warehouse) -> dict
     python -m quality status
 """
+
 from __future__ import annotations
 
 
 def run_raw_checks(warehouse=None, cities=None, **kwargs):
     from quality.runner import run_raw_checks as _run
+
     return _run(warehouse, cities, **kwargs)
 
 
 def run_mart_checks(warehouse=None, marts=None, **kwargs):
     from quality.runner import run_mart_checks as _run
+
     return _run(warehouse, marts, **kwargs)
 
 
 def bench_checks(warehouse=None, load_seconds=None):
     from quality.bench import bench_checks as _bench
+
     return _bench(warehouse, load_seconds)
 
 

@@ -1,4 +1,5 @@
 """Command line: `python -m quality status | raw [--full] | marts | bench [--warehouse PATH] [--city C ...]`."""
+
 from __future__ import annotations
 
 import argparse
@@ -11,8 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["status", "raw", "marts", "bench"])
     parser.add_argument("--warehouse", help="DuckDB file (default: WAREHOUSE_DUCKDB_PATH)")
     parser.add_argument("--city", action="append", help="limit raw checks to these cities")
-    parser.add_argument("--full", action="store_true",
-                        help="raw: check everything again, not only what changed since the last check")
+    parser.add_argument(
+        "--full", action="store_true", help="raw: check everything again, not only what changed since the last check"
+    )
     args = parser.parse_args(argv)
     # Our progress lines on stdout, whatever the root logger does; GX's own logging is held at
     # ERROR by quality.gx_engine.quiet().
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     if args.command == "status":
         from quality.status import format_status, status_rows
+
         try:
             rows, gate = status_rows(args.warehouse)
         except FileNotFoundError as exc:
@@ -42,28 +45,37 @@ def _run(args) -> int:
         return 1 if gate else 0
     if args.command == "bench":
         from quality.bench import bench_checks
+
         bench_checks(args.warehouse)
         return 0
     from quality import run_mart_checks, run_raw_checks
     from quality.results import summarise
-    results = (run_raw_checks(args.warehouse, args.city, full=args.full) if args.command == "raw"
-               else run_mart_checks(args.warehouse))
+
+    results = (
+        run_raw_checks(args.warehouse, args.city, full=args.full)
+        if args.command == "raw"
+        else run_mart_checks(args.warehouse)
+    )
     s = summarise(results)
     blocked = _blocked_in_gate(args.warehouse)
     # Unchanged deliveries are not checked again (raw without --full): their blocks stay in the
     # gate, so the total there is what says whether anything is held back.
-    print(f"{s['checks']} results: {s['passed']} passed, {s['failed_error']} failed (error), "
-          f"{s['failed_warning']} failed (warning), {s['could_not_run']} could not run; "
-          f"{s['blocked_city_periods']} blocked deliveries; {blocked} blocked in meta.quality_gate in total")
+    print(
+        f"{s['checks']} results: {s['passed']} passed, {s['failed_error']} failed (error), "
+        f"{s['failed_warning']} failed (warning), {s['could_not_run']} could not run; "
+        f"{s['blocked_city_periods']} blocked deliveries; {blocked} blocked in meta.quality_gate in total"
+    )
     return 1 if s["failed_error"] or s["could_not_run"] or blocked else 0
 
 
 def _blocked_in_gate(warehouse) -> int:
     from quality.runner import connect
+
     con = connect(warehouse, read_only=True)
     try:
-        return con.execute("SELECT count(*) FROM (SELECT DISTINCT city, source, form, period "
-                           "FROM meta.quality_gate)").fetchone()[0]
+        return con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT city, source, form, period FROM meta.quality_gate)"
+        ).fetchone()[0]
     finally:
         con.close()
 

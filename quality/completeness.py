@@ -8,6 +8,7 @@ delivers it); every quarter end for `bestand`; 15 October for `schule`; `current
 A missing period cannot be blocked (there is nothing to block): it is a warning, and the
 stock-flow reconciliation turns a missing movement month into an error for its quarter.
 """
+
 from __future__ import annotations
 
 import re
@@ -57,6 +58,7 @@ def expected_deliveries(cfg, first: str, last: str) -> list[tuple[str, str, str]
 
 def _delivered(con) -> dict[str, set[tuple[str, str, str]]]:
     from ingest.schemas import TABLES
+
     out: dict[str, set] = {}
     for (source, form), table in TABLES.items():
         for city, period in con.execute(f"SELECT DISTINCT city, delivery_period FROM raw.{table}").fetchall():
@@ -78,7 +80,8 @@ def completeness_frame(con, cities: list[str] | None) -> pd.DataFrame:
         # Only schule is dated later in the month than its file may say; compare like with like.
         for source, form, period in expected_deliveries(cfg, months[0], months[-1]):
             present = (source, form, period) in have or (
-                source == "schule" and any(s == "schule" and p[:4] == period[:4] for s, _, p in have))
+                source == "schule" and any(s == "schule" and p[:4] == period[:4] for s, _, p in have)
+            )
             rows.append((slug, source, form, period, present, True))
     return pd.DataFrame(rows, columns=[*INDEX, "present", "city_has_data"])
 
@@ -91,18 +94,35 @@ def run_completeness(con, cities: list[str] | None = None, suite_dir=None) -> li
         suite = load_suite("completeness", suite_dir)
         outcomes = gx_engine.validate(suite, frame, {}, INDEX)
     except (SuiteError, ImportError) as exc:
-        return [CheckResult(city=c, asset="completeness", period=None, check_name="completeness.suite_could_not_run",
-                            severity="error", outcome="error", details=f"{type(exc).__name__}: {exc}")
-                for c in sorted(frame["city"].unique())]
+        return [
+            CheckResult(
+                city=c,
+                asset="completeness",
+                period=None,
+                check_name="completeness.suite_could_not_run",
+                severity="error",
+                outcome="error",
+                details=f"{type(exc).__name__}: {exc}",
+            )
+            for c in sorted(frame["city"].unique())
+        ]
     results = []
     for o in outcomes:
         for city, group in frame.groupby("city"):
             missing = sorted(k for k in o.failures_by_key if k[0] == city) if o.outcome == "failed" else []
             failed = o.outcome == "error" or bool(missing)
-            results.append(CheckResult(
-                city=city, asset="completeness", period=None, check_name=f"completeness.{o.check}",
-                severity=o.severity, outcome="error" if o.outcome == "error" else "failed" if failed else "passed",
-                failed_rows=len(missing), observed=f"{len(missing)} of {len(group)} expected deliveries missing",
-                details=o.details if failed else None,
-                examples=[dict(zip(["source", "form", "period"], k[1:])) for k in missing[:10]]))
+            results.append(
+                CheckResult(
+                    city=city,
+                    asset="completeness",
+                    period=None,
+                    check_name=f"completeness.{o.check}",
+                    severity=o.severity,
+                    outcome="error" if o.outcome == "error" else "failed" if failed else "passed",
+                    failed_rows=len(missing),
+                    observed=f"{len(missing)} of {len(group)} expected deliveries missing",
+                    details=o.details if failed else None,
+                    examples=[dict(zip(["source", "form", "period"], k[1:])) for k in missing[:10]],
+                )
+            )
     return results

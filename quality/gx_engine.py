@@ -11,6 +11,7 @@ function ...", "Created temporary directory ... for ephemeral docs site", "Loadi
 INFO, and it warns about deprecations. `quiet()` keeps all of that out of our output; GX
 errors (level ERROR) still go through.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,13 +33,13 @@ class ExpectationOutcome:
     check: str
     severity: str
     expectation: str
-    outcome: str                     # passed | failed | error
+    outcome: str  # passed | failed | error
     failed_rows: int | None = None
     observed: str | None = None
     details: str | None = None
-    failures_by_key: Counter = field(default_factory=Counter)   # index tuple -> failing rows
+    failures_by_key: Counter = field(default_factory=Counter)  # index tuple -> failing rows
     examples: list[dict] = field(default_factory=list)
-    table_level: bool = False        # no per-row attribution (column set, row count, ...)
+    table_level: bool = False  # no per-row attribution (column set, row count, ...)
 
 
 GX_LOGGER = "great_expectations"
@@ -76,7 +77,7 @@ def _batch_definition():
             import great_expectations as gx
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
-            _hush_gx_loggers()       # the import just set some module loggers back to INFO
+            _hush_gx_loggers()  # the import just set some module loggers back to INFO
             context = gx.get_context(mode="ephemeral")
             context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
             asset = context.data_sources.add_pandas("quality").add_dataframe_asset("frame")
@@ -103,37 +104,38 @@ def with_parameters(suite: Suite, params: dict) -> Suite:
     """The suite with every `{"$PARAMETER": name}` kwarg that `params` knows replaced by its
     value - what GX would substitute itself, but GX parses each reference with pyparsing
     (~25 ms each, a fifth of a raw suite's GX time). Unknown names stay for GX to report."""
+
     def resolve(value):
         if isinstance(value, dict) and set(value) == {"$PARAMETER"} and value["$PARAMETER"] in params:
             return params[value["$PARAMETER"]]
         return value
 
-    if not any(isinstance(v, dict) and "$PARAMETER" in v for e in suite.expectations
-               for v in e.get("kwargs", {}).values()):
+    if not any(
+        isinstance(v, dict) and "$PARAMETER" in v for e in suite.expectations for v in e.get("kwargs", {}).values()
+    ):
         return suite
-    expectations = tuple({**e, "kwargs": {k: resolve(v) for k, v in e["kwargs"].items()}}
-                         for e in suite.expectations)
+    expectations = tuple({**e, "kwargs": {k: resolve(v) for k, v in e["kwargs"].items()}} for e in suite.expectations)
     return Suite(name=suite.name, path=suite.path, meta=suite.meta, expectations=expectations)
 
 
 def _masked(example: dict) -> dict:
     """Pseudonyms never leave the city layer, not even as a failing example."""
-    return {k: ("<masked>" if "pseudonym" in k or "pseudoniem" in k else _plain(v))
-            for k, v in example.items()}
+    return {k: ("<masked>" if "pseudonym" in k or "pseudoniem" in k else _plain(v)) for k, v in example.items()}
 
 
 def _plain(value):
     if value is None:
         return None
-    if hasattr(value, "item"):            # numpy scalar
+    if hasattr(value, "item"):  # numpy scalar
         value = value.item()
     if isinstance(value, float) and value != value:
         return None
     return value if isinstance(value, (int, float, bool, str)) else str(value)
 
 
-def validate(suite: Suite, frame, params: dict, index_columns: list[str],
-             total_rows: int | None = None) -> list[ExpectationOutcome]:
+def validate(
+    suite: Suite, frame, params: dict, index_columns: list[str], total_rows: int | None = None
+) -> list[ExpectationOutcome]:
     """Validate `frame` (pandas) against `suite`; one outcome per expectation.
 
     Two GX validation runs at most: the whole suite with verdicts only (cheap), then the
@@ -150,20 +152,33 @@ def validate(suite: Suite, frame, params: dict, index_columns: list[str],
     suite_obj = gx_suite(suite)
     with quiet():
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        first = batch.validate(suite_obj, expectation_parameters=params,
-                               result_format={"result_format": "BOOLEAN_ONLY"})
+        first = batch.validate(
+            suite_obj, expectation_parameters=params, result_format={"result_format": "BOOLEAN_ONLY"}
+        )
     verdicts = _by_check(suite, first.results, len(suite.expectations))
     not_passed = tuple(e for e in suite.expectations if not verdicts[e["meta"]["check"]].success)
     detailed = {}
     if not_passed:
         subset = Suite(name=suite.name, path=suite.path, meta=suite.meta, expectations=not_passed)
-        result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": index_columns,
-                         "return_unexpected_index_query": False, "partial_unexpected_count": MAX_EXAMPLES}
+        result_format = {
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": index_columns,
+            "return_unexpected_index_query": False,
+            "partial_unexpected_count": MAX_EXAMPLES,
+        }
         with quiet():
             second = batch.validate(gx_suite(subset), expectation_parameters=params, result_format=result_format)
         detailed = _by_check(subset, second.results, len(not_passed))
-    return [_outcome(e["meta"]["check"], e, detailed.get(e["meta"]["check"]) or verdicts[e["meta"]["check"]],
-                     index_columns, total_rows) for e in suite.expectations]
+    return [
+        _outcome(
+            e["meta"]["check"],
+            e,
+            detailed.get(e["meta"]["check"]) or verdicts[e["meta"]["check"]],
+            index_columns,
+            total_rows,
+        )
+        for e in suite.expectations
+    ]
 
 
 def _by_check(suite: Suite, results, expected: int) -> dict:
@@ -181,8 +196,12 @@ def _by_check(suite: Suite, results, expected: int) -> dict:
 
 
 def _outcome(check: str, spec: dict, res, index_columns: list[str], total_rows: int | None) -> ExpectationOutcome:
-    out = ExpectationOutcome(check=check, severity=spec["meta"]["severity"], expectation=spec["type"],
-                             outcome="passed" if res.success else "failed")
+    out = ExpectationOutcome(
+        check=check,
+        severity=spec["meta"]["severity"],
+        expectation=spec["type"],
+        outcome="passed" if res.success else "failed",
+    )
     info = res.exception_info or {}
     if info.get("raised_exception"):
         out.outcome = "error"
@@ -190,7 +209,7 @@ def _outcome(check: str, spec: dict, res, index_columns: list[str], total_rows: 
         out.table_level = True
         return out
     result = res.result or {}
-    if res.success and not result:      # verdict-only run: nothing more to report for a pass
+    if res.success and not result:  # verdict-only run: nothing more to report for a pass
         return out
     if "unexpected_count" in result:
         out.failed_rows = int(result["unexpected_count"] or 0)
@@ -200,7 +219,7 @@ def _outcome(check: str, spec: dict, res, index_columns: list[str], total_rows: 
             out.failures_by_key[tuple(_plain(row.get(c)) for c in index_columns)] += 1
         out.examples = [_masked(r) for r in (result.get("partial_unexpected_index_list") or [])[:MAX_EXAMPLES]]
         if out.outcome == "failed" and not out.failures_by_key:
-            out.table_level = True    # e.g. `mostly` not met without an index list
+            out.table_level = True  # e.g. `mostly` not met without an index list
     else:
         out.table_level = True
         out.observed = str(result.get("observed_value"))[:500]

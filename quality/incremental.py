@@ -16,6 +16,7 @@ the last check stay as they are (the record keeps them; `python -m quality statu
 latest check per city and asset). A unit whose check could not run is never marked as seen.
 `--full` (`full=True`) checks everything regardless.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,8 +36,9 @@ def data_fingerprints(con, tables: list[str]) -> dict[tuple[str, str], str]:
     """(city, table) -> 'rows:hash' of every raw table in `tables` (and gebiete)."""
     out = {}
     for table in sorted(set(tables) | {"gebiete"}):
-        for city, n, h in con.execute(f"SELECT city, count(*), sum(hash(t)::HUGEINT) FROM raw.{table} t "
-                                      "GROUP BY ALL").fetchall():
+        for city, n, h in con.execute(
+            f"SELECT city, count(*), sum(hash(t)::HUGEINT) FROM raw.{table} t GROUP BY ALL"
+        ).fetchall():
             out[(city, table)] = f"{n}:{h}"
     return out
 
@@ -58,8 +60,10 @@ def setup_fingerprint(suite_dir) -> str:
 
 def unit_fingerprints(data: dict[tuple[str, str], str], kind: str, setup: str) -> dict[tuple[str, str], str]:
     """(city, asset) -> fingerprint of one check unit of `kind` (asset '*' for per-city kinds)."""
+
     def digest(*parts: str) -> str:
         return hashlib.sha256("|".join((setup, *parts)).encode()).hexdigest()
+
     if kind in PER_TABLE:
         return {(c, t): digest(t, fp, data.get((c, "gebiete"), "-")) for (c, t), fp in data.items()}
     by_city: dict[str, list[str]] = {}
@@ -71,25 +75,39 @@ def unit_fingerprints(data: dict[tuple[str, str], str], kind: str, setup: str) -
 def load_state(con) -> dict[tuple[str, str, str], str]:
     create_meta_tables(con)
     con.execute(STATE_DDL)
-    return {(k, c, a): fp for k, c, a, fp in con.execute(
-        "SELECT kind, city, asset, fingerprint FROM meta.quality_checked").fetchall()}
+    return {
+        (k, c, a): fp
+        for k, c, a, fp in con.execute("SELECT kind, city, asset, fingerprint FROM meta.quality_checked").fetchall()
+    }
 
 
 def save_state(con, seen: dict[tuple[str, str, str], str | None], run_id: str) -> None:
     """Replace the fingerprints of the units checked (None: unit gone or not to be trusted),
     in one DELETE and one INSERT."""
     now = datetime.now()
-    rows = pl.DataFrame([(k, c, a, fp, now, run_id) for (k, c, a), fp in seen.items()],
-                        schema={"kind": pl.String, "city": pl.String, "asset": pl.String,
-                                "fingerprint": pl.String, "checked_at": pl.Datetime("us"), "run_id": pl.String},
-                        orient="row")
+    rows = pl.DataFrame(
+        [(k, c, a, fp, now, run_id) for (k, c, a), fp in seen.items()],
+        schema={
+            "kind": pl.String,
+            "city": pl.String,
+            "asset": pl.String,
+            "fingerprint": pl.String,
+            "checked_at": pl.Datetime("us"),
+            "run_id": pl.String,
+        },
+        orient="row",
+    )
     con.register("_seen_units", rows.to_arrow())
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM meta.quality_checked q WHERE EXISTS (SELECT 1 FROM _seen_units s "
-                    "WHERE s.kind = q.kind AND s.city = q.city AND s.asset = q.asset)")
-        con.execute("INSERT INTO meta.quality_checked (kind, city, asset, fingerprint, checked_at, run_id) "
-                    "SELECT * FROM _seen_units WHERE fingerprint IS NOT NULL")
+        con.execute(
+            "DELETE FROM meta.quality_checked q WHERE EXISTS (SELECT 1 FROM _seen_units s "
+            "WHERE s.kind = q.kind AND s.city = q.city AND s.asset = q.asset)"
+        )
+        con.execute(
+            "INSERT INTO meta.quality_checked (kind, city, asset, fingerprint, checked_at, run_id) "
+            "SELECT * FROM _seen_units WHERE fingerprint IS NOT NULL"
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

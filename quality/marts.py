@@ -6,6 +6,7 @@ source = the model name and the period of the failing rows (quarters `YYYY-Qn`, 
 exchange layer reads as they are); exchange, alliance and report show that city-period as
 blocked. A mart that is missing or unreadable fails its checks (it never passes unseen).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -17,8 +18,11 @@ from quality.suites import SuiteError, load_suite, suite_names
 
 def _relation_exists(con, relation: str) -> bool:
     schema, _, table = relation.partition(".")
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                            "AND table_name = ?", [schema, table]).fetchone()[0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
 
 
 def mart_names(suite_dir=None) -> list[str]:
@@ -37,8 +41,17 @@ def check_mart(con, model: str, suite_dir=None) -> list[CheckResult]:
         frame = con.execute(f"SELECT * FROM {relation}{where}").df()
         outcomes = gx_engine.validate(suite, frame, {}, [city_col, period_col])
     except (SuiteError, KeyError, ImportError) as exc:
-        return [CheckResult(city=None, asset=model, period=None, check_name=f"{name}.suite_could_not_run",
-                            severity="error", outcome="error", details=f"{type(exc).__name__}: {exc}")]
+        return [
+            CheckResult(
+                city=None,
+                asset=model,
+                period=None,
+                check_name=f"{name}.suite_could_not_run",
+                severity="error",
+                outcome="error",
+                details=f"{type(exc).__name__}: {exc}",
+            )
+        ]
     keys = sorted({(c, p) for c, p in zip(frame[city_col], frame[period_col])}, key=str)
     results = []
     for o in outcomes:
@@ -52,12 +65,21 @@ def check_mart(con, model: str, suite_dir=None) -> list[CheckResult]:
                 n = failing.get((city, period), 0) if o.outcome == "failed" else 0
                 outcome = "failed" if n else "passed"
             examples = [e for e in o.examples if e.get(city_col) == city and e.get(period_col) == period]
-            results.append(CheckResult(
-                city=city, asset=model, period=str(period), check_name=f"{name}.{o.check}",
-                severity=o.severity, outcome=outcome, failed_rows=n,
-                observed=f"{n} rows unexpected" if n else (o.observed if outcome != "passed" else None),
-                details=o.details if outcome != "passed" else None, examples=examples,
-                blocks=[(model, "", str(period))]))
+            results.append(
+                CheckResult(
+                    city=city,
+                    asset=model,
+                    period=str(period),
+                    check_name=f"{name}.{o.check}",
+                    severity=o.severity,
+                    outcome=outcome,
+                    failed_rows=n,
+                    observed=f"{n} rows unexpected" if n else (o.observed if outcome != "passed" else None),
+                    details=o.details if outcome != "passed" else None,
+                    examples=examples,
+                    blocks=[(model, "", str(period))],
+                )
+            )
     return results
 
 

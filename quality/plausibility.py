@@ -8,6 +8,7 @@
 - persons_per_dwelling: persons the register lists at a problem property / its occupied
   dwellings. Subjects are districts, never addresses or objects.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -21,7 +22,7 @@ from quality.suites import SuiteError, load_suite
 from quality.tolerances import tolerances
 
 INDEX = ["city", "period", "kind", "subject"]
-MIN_DENOMINATOR = 20   # smaller groups make ratios meaningless
+MIN_DENOMINATOR = 20  # smaller groups make ratios meaningless
 
 
 # One query per kind for every city checked (`_city_nat`: the cities, with their national group).
@@ -48,8 +49,8 @@ _SGB2_SQL = f"""
                FROM raw.sgb2_aggregat
                WHERE city IN (SELECT city FROM _city_nat) AND staatsangehoerigkeit_gruppe <> 'INSGESAMT'
                GROUP BY ALL),
-         b AS (SELECT t.city, t.stichtag, {GROUP_OF_ROW.format(t='t')} AS grp, count(*) AS n
-               FROM raw.bestand t {GROUP_JOINS.format(t='t')} GROUP BY ALL)
+         b AS (SELECT t.city, t.stichtag, {GROUP_OF_ROW.format(t="t")} AS grp, count(*) AS n
+               FROM raw.bestand t {GROUP_JOINS.format(t="t")} GROUP BY ALL)
     SELECT s.city, strftime(s.monat, '%Y-%m') AS period, 'sgb2_share_of_population' AS kind, s.grp AS subject,
            s.n AS numerator, b.n AS denominator
     FROM s JOIN b ON b.city = s.city AND b.stichtag = last_day(s.monat) AND b.grp = s.grp
@@ -65,11 +66,18 @@ _DWELL_SQL = """
 
 def plausibility_frame(con, cities: list[str] | None = None) -> pd.DataFrame:
     import csv
+
     from ingest.config import NATIONALITIES_CSV
+
     with NATIONALITIES_CSV.open(encoding="utf-8") as fh:
         iso = pd.DataFrame([(r["iso3"], r["group_de"]) for r in csv.DictReader(fh)], columns=["iso3", "group_de"])
-    found = sorted({r[0] for t in ("schule", "sgb2_aggregat", "wohnen_problemimmobilien")
-                    for r in con.execute(f"SELECT DISTINCT city FROM raw.{t}").fetchall()})
+    found = sorted(
+        {
+            r[0]
+            for t in ("schule", "sgb2_aggregat", "wohnen_problemimmobilien")
+            for r in con.execute(f"SELECT DISTINCT city FROM raw.{t}").fetchall()
+        }
+    )
     found = [c for c in found if cities is None or c in cities]
     if not found:
         return pd.DataFrame()
@@ -82,7 +90,7 @@ def plausibility_frame(con, cities: list[str] | None = None) -> pd.DataFrame:
         for name in ("_nat_groups", "_nat_iso", "_city_nat"):
             con.unregister(name)
     frames = []
-    for city in found:          # city by city, kind by kind: the order the record is written in
+    for city in found:  # city by city, kind by kind: the order the record is written in
         ranges = tolerances(city)["plausibility"]
         for k in kinds:
             f = k[k["city"] == city].drop(columns="city").reset_index(drop=True)
@@ -97,7 +105,9 @@ def plausibility_frame(con, cities: list[str] | None = None) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True)
     frame["numerator"] = frame["numerator"].astype("float64")
     frame["denominator"] = frame["denominator"].astype("float64")
-    usable = (frame["denominator"] >= MIN_DENOMINATOR) | ((frame["kind"] == "persons_per_dwelling") & (frame["denominator"] > 0))
+    usable = (frame["denominator"] >= MIN_DENOMINATOR) | (
+        (frame["kind"] == "persons_per_dwelling") & (frame["denominator"] > 0)
+    )
     frame["ratio"] = (frame["numerator"] / frame["denominator"]).where(usable)
     return frame
 
@@ -110,16 +120,28 @@ def run_plausibility(con, cities: list[str] | None = None, suite_dir=None) -> li
         suite = load_suite("plausibility", suite_dir)
         outcomes = gx_engine.validate(suite, frame, {}, INDEX)
     except (SuiteError, ImportError) as exc:
-        return [CheckResult(city=c, asset="plausibility", period=None, check_name="plausibility.suite_could_not_run",
-                            severity="warning", outcome="error", details=f"{type(exc).__name__}: {exc}")
-                for c in sorted(frame["city"].unique())]
+        return [
+            CheckResult(
+                city=c,
+                asset="plausibility",
+                period=None,
+                check_name="plausibility.suite_could_not_run",
+                severity="warning",
+                outcome="error",
+                details=f"{type(exc).__name__}: {exc}",
+            )
+            for c in sorted(frame["city"].unique())
+        ]
     # What each (city, period, kind) shows, computed once, not once per expectation.
     observed = {}
     for (city, period, kind), g in frame.groupby(["city", "period", "kind"]):
         ratios = g["ratio"].dropna()
         observed[(city, period, kind)] = (
             f"ratio {ratios.min():.2f}..{ratios.max():.2f} over {len(ratios)} subject(s), "
-            f"allowed {g['min_ratio'].iloc[0]}..{g['max_ratio'].iloc[0]}" if len(ratios) else "too few cases to judge")
+            f"allowed {g['min_ratio'].iloc[0]}..{g['max_ratio'].iloc[0]}"
+            if len(ratios)
+            else "too few cases to judge"
+        )
     results = []
     for o in outcomes:
         failing = defaultdict(list)
@@ -129,10 +151,18 @@ def run_plausibility(con, cities: list[str] | None = None, suite_dir=None) -> li
         for (city, period, kind), seen in observed.items():
             bad = failing.get((city, period, kind), [])
             failed = o.outcome == "error" or bool(bad)
-            results.append(CheckResult(
-                city=city, asset="plausibility", period=period, check_name=f"plausibility.{kind}.{o.check}",
-                severity=o.severity, outcome="error" if o.outcome == "error" else "failed" if failed else "passed",
-                failed_rows=sum(o.failures_by_key[k] for k in bad), observed=seen,
-                details=o.details if failed else None,
-                examples=[{"subject": k[3]} for k in bad[:5]]))
+            results.append(
+                CheckResult(
+                    city=city,
+                    asset="plausibility",
+                    period=period,
+                    check_name=f"plausibility.{kind}.{o.check}",
+                    severity=o.severity,
+                    outcome="error" if o.outcome == "error" else "failed" if failed else "passed",
+                    failed_rows=sum(o.failures_by_key[k] for k in bad),
+                    observed=seen,
+                    details=o.details if failed else None,
+                    examples=[{"subject": k[3]} for k in bad[:5]],
+                )
+            )
     return results

@@ -19,6 +19,7 @@ aggregate such as a column mean, a code list whose types do not match the column
 with Python-only syntax) returns None: the caller then hands GX the full frame. A predicate
 that DuckDB rejects falls back the same way. Never a check that silently did not run.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,7 @@ _KWARGS = {
     "expect_compound_columns_to_be_unique": {"column_list"},
     "expect_table_columns_to_match_set": {"column_set", "exact_match"},
 }
-_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT"}
+_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 _FLOAT = {"FLOAT", "DOUBLE", "REAL"}
 # Regexes whose meaning is the same in Python `re.search` and DuckDB's RE2 `regexp_matches`
 # (literals, classes, anchors, counted repeats); lookarounds and backreferences are not.
@@ -84,7 +84,7 @@ def _resolve(value, params: dict):
 def _column(kwargs: dict, key: str, types: dict[str, str]) -> tuple[str, str]:
     name = kwargs.get(key)
     if name not in types:
-        raise _Untranslatable          # GX reports the missing column on the full frame
+        raise _Untranslatable  # GX reports the missing column on the full frame
     return quote(name), types[name]
 
 
@@ -106,7 +106,7 @@ def _pair(kwargs: dict, types: dict[str, str], holds: str) -> str:
     a, ta = _column(kwargs, "column_A", types)
     b, tb = _column(kwargs, "column_B", types)
     if _family(ta) != _family(tb):
-        raise _Untranslatable    # DuckDB would cast where pandas may refuse: let GX see it all
+        raise _Untranslatable  # DuckDB would cast where pandas may refuse: let GX see it all
     suspect = f"NOT coalesce({holds.format(a=a, b=b)}, FALSE)"
     if kwargs.get("ignore_row_if") == "either_value_is_missing":
         suspect = f"(NOT {_missing(a, ta)} AND NOT {_missing(b, tb)} AND {suspect})"
@@ -125,8 +125,7 @@ class KeyRelation:
         return self.sql if self.sql and set(cols) <= self.columns else frame_sql
 
 
-def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str,
-               keys: KeyRelation) -> str:
+def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str, keys: KeyRelation) -> str:
     """The SQL suspect predicate of one expectation."""
     kind, kwargs = exp["type"], exp["kwargs"]
     if kind not in _KWARGS or set(kwargs) - _KWARGS[kind]:
@@ -142,8 +141,10 @@ def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str
         # (a hash table with one entry per row), and far cheaper than a window over full rows.
         key = f"hash({', '.join(quote(c) for c in cols)})"
         hashes = f"SELECT {key} AS _h FROM ({keys.relation_for(cols, relation_sql)}) AS _keys"
-        return (f"({key} IN (SELECT DISTINCT _h FROM (SELECT _h, lag(_h) OVER (ORDER BY _h) AS _prev "
-                f"FROM ({hashes})) WHERE _h = _prev))")
+        return (
+            f"({key} IN (SELECT DISTINCT _h FROM (SELECT _h, lag(_h) OVER (ORDER BY _h) AS _prev "
+            f"FROM ({hashes})) WHERE _h = _prev))"
+        )
     if kind == "expect_column_pair_values_a_to_be_greater_than_b":
         op = ">=" if kwargs.get("or_equal") else ">"
         return _pair(kwargs, types, "{a} " + op + " {b}")
@@ -152,7 +153,7 @@ def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str
     col, type_name = _column(kwargs, "column", types)
     if kind == "expect_column_values_to_not_be_null":
         return _missing(col, type_name)
-    present = f"{col} IS NOT NULL"       # GX leaves missing values out of every other map check
+    present = f"{col} IS NOT NULL"  # GX leaves missing values out of every other map check
     if kind in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
         values = _resolve(kwargs.get("value_set"), params)
         if not isinstance(values, (list, tuple, set)) or not values:
@@ -168,20 +169,32 @@ def _predicate(exp: dict, params: dict, types: dict[str, str], relation_sql: str
         # The same strictness as GX (pandas and DuckDB compare numbers alike).
         above = ">" if kwargs.get("strict_min") else ">="
         below = "<" if kwargs.get("strict_max") else "<="
-        inside = " AND ".join(([f"{col} {above} {_literal(lo, type_name)}"] if lo is not None else [])
-                              + ([f"{col} {below} {_literal(hi, type_name)}"] if hi is not None else []))
+        inside = " AND ".join(
+            ([f"{col} {above} {_literal(lo, type_name)}"] if lo is not None else [])
+            + ([f"{col} {below} {_literal(hi, type_name)}"] if hi is not None else [])
+        )
         return f"({present} AND NOT coalesce({inside}, FALSE))"
     if kind == "expect_column_values_to_match_regex":
         regex = kwargs.get("regex")
-        if (not isinstance(regex, str) or not _PORTABLE_REGEX.fullmatch(regex) or "(?" in regex
-                or type_name != "VARCHAR"):      # pandas' str() of a date or float differs from SQL's
+        if (
+            not isinstance(regex, str)
+            or not _PORTABLE_REGEX.fullmatch(regex)
+            or "(?" in regex
+            or type_name != "VARCHAR"
+        ):  # pandas' str() of a date or float differs from SQL's
             raise _Untranslatable
         return f"({present} AND NOT regexp_matches({col}, {_literal(regex, 'VARCHAR')}))"
     raise _Untranslatable
 
 
-def suspect_sql(relation_sql: str, expectations, params: dict, types: dict[str, str],
-                keys: KeyRelation | None = None, order_by: list[str] | None = None) -> str | None:
+def suspect_sql(
+    relation_sql: str,
+    expectations,
+    params: dict,
+    types: dict[str, str],
+    keys: KeyRelation | None = None,
+    order_by: list[str] | None = None,
+) -> str | None:
     """SELECT over `relation_sql` keeping only rows some expectation could fail on; None if
     any expectation cannot be translated exactly (then GX must see every row). `order_by`:
     columns that order the (few) rows kept, so that GX's examples are the first failing rows."""
@@ -190,8 +203,9 @@ def suspect_sql(relation_sql: str, expectations, params: dict, types: dict[str, 
     except (_Untranslatable, KeyError, TypeError):
         return None
     order = [c for c in order_by or [] if c in types]
-    return (f"SELECT * FROM ({relation_sql}) AS _frame WHERE {' OR '.join(parts) or 'FALSE'}"
-            + (f" ORDER BY {', '.join(quote(c) for c in order)}" if order else ""))
+    return f"SELECT * FROM ({relation_sql}) AS _frame WHERE {' OR '.join(parts) or 'FALSE'}" + (
+        f" ORDER BY {', '.join(quote(c) for c in order)}" if order else ""
+    )
 
 
 def column_types(con, relation_sql: str, sql_params: dict) -> dict[str, str]:
@@ -199,8 +213,15 @@ def column_types(con, relation_sql: str, sql_params: dict) -> dict[str, str]:
     return {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {relation_sql}", sql_params).fetchall()}
 
 
-def suspect_frame(con, relation_sql: str, sql_params: dict, expectations, params: dict,
-                  key_relation_sql: str | None = None, order_by: list[str] | None = None):
+def suspect_frame(
+    con,
+    relation_sql: str,
+    sql_params: dict,
+    expectations,
+    params: dict,
+    key_relation_sql: str | None = None,
+    order_by: list[str] | None = None,
+):
     """(pandas frame for GX, whether it was narrowed to the rows that could fail).
 
     `key_relation_sql`: a relation with exactly the rows of `relation_sql` (see KeyRelation)."""
@@ -210,11 +231,12 @@ def suspect_frame(con, relation_sql: str, sql_params: dict, expectations, params
     if key_relation_sql:
         used = {k: v for k, v in sql_params.items() if f"${k}" in key_relation_sql}
         keys = KeyRelation(key_relation_sql, column_types(con, key_relation_sql, used))
-    narrowed = suspect_sql(relation_sql, expectations, params, column_types(con, relation_sql, sql_params),
-                           keys, order_by)
+    narrowed = suspect_sql(
+        relation_sql, expectations, params, column_types(con, relation_sql, sql_params), keys, order_by
+    )
     if narrowed is not None:
         try:
             return con.execute(narrowed, sql_params).df(), True
         except duckdb.Error:
-            pass    # a predicate DuckDB cannot evaluate: GX sees every row instead
+            pass  # a predicate DuckDB cannot evaluate: GX sees every row instead
     return con.execute(relation_sql, sql_params).df(), False

@@ -1,5 +1,6 @@
 """Period profile of the raw layer: rows per (city, table, period) against the previous period
 of the same city, and the share of suppressed SGB II cells. Validated by `suites/raw_profile.json`."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -11,18 +12,22 @@ from quality.suites import SuiteError, load_suite
 from quality.tolerances import row_count_band, tolerances
 
 INDEX = ["city", "asset", "period"]
-_SUPPRESSED = ("(CAST(bg_gesperrt AS INT) + CAST(elb_gesperrt AS INT) + CAST(nef_gesperrt AS INT) "
-               "+ CAST(personen_in_bg_gesperrt AS INT)) / 4.0")
+_SUPPRESSED = (
+    "(CAST(bg_gesperrt AS INT) + CAST(elb_gesperrt AS INT) + CAST(nef_gesperrt AS INT) "
+    "+ CAST(personen_in_bg_gesperrt AS INT)) / 4.0"
+)
 
 
 def profile_frame(con, cities: list[str] | None, tables: list[str] | None = None) -> pd.DataFrame:
     parts = []
     for table in tables or list(COLUMNS):
         share = f"avg(coalesce({_SUPPRESSED}, 0))" if table == "sgb2_aggregat" else "CAST(NULL AS DOUBLE)"
-        parts.append(f"SELECT city, '{table}' AS asset, delivery_period AS period, count(*) AS row_count, "
-                     f"{share} AS suppressed_share FROM raw.{table} GROUP BY ALL")
+        parts.append(
+            f"SELECT city, '{table}' AS asset, delivery_period AS period, count(*) AS row_count, "
+            f"{share} AS suppressed_share FROM raw.{table} GROUP BY ALL"
+        )
     sql = f"""
-        WITH p AS ({' UNION ALL '.join(parts)})
+        WITH p AS ({" UNION ALL ".join(parts)})
         SELECT *, lag(row_count) OVER (PARTITION BY city, asset ORDER BY period) AS prev_row_count
         FROM p ORDER BY city, asset, period"""
     frame = con.execute(sql).df()
@@ -44,8 +49,9 @@ def profile_frame(con, cities: list[str] | None, tables: list[str] | None = None
     return frame
 
 
-def run_profile(con, cities: list[str] | None = None, tables: list[str] | None = None,
-                suite_dir=None) -> list[CheckResult]:
+def run_profile(
+    con, cities: list[str] | None = None, tables: list[str] | None = None, suite_dir=None
+) -> list[CheckResult]:
     frame = profile_frame(con, cities, tables)
     if frame.empty:
         return []
@@ -53,10 +59,19 @@ def run_profile(con, cities: list[str] | None = None, tables: list[str] | None =
         suite = load_suite("raw_profile", suite_dir)
         outcomes = gx_engine.validate(suite, frame, {}, INDEX)
     except (SuiteError, ImportError) as exc:
-        return [CheckResult(city=c, asset="profile", period=None, check_name="profile.suite_could_not_run",
-                            severity="error", outcome="error", details=f"{type(exc).__name__}: {exc}",
-                            blocks=[(*SOURCE_FORM_OF_TABLE[a], p) for a, p in zip(g["asset"], g["period"])])
-                for c, g in frame.groupby("city")]
+        return [
+            CheckResult(
+                city=c,
+                asset="profile",
+                period=None,
+                check_name="profile.suite_could_not_run",
+                severity="error",
+                outcome="error",
+                details=f"{type(exc).__name__}: {exc}",
+                blocks=[(*SOURCE_FORM_OF_TABLE[a], p) for a, p in zip(g["asset"], g["period"])],
+            )
+            for c, g in frame.groupby("city")
+        ]
     results = []
     rows = frame.to_dict("records")
     for o in outcomes:
@@ -65,16 +80,24 @@ def run_profile(con, cities: list[str] | None = None, tables: list[str] | None =
             key = (row["city"], row["asset"], row["period"])
             failed = o.outcome == "error" or (o.outcome == "failed" and (o.table_level or key in failing))
             observed = f"rows {row['row_count']}"
-            if row["prev_row_count"] == row["prev_row_count"]:      # not NaN
+            if row["prev_row_count"] == row["prev_row_count"]:  # not NaN
                 observed += f" vs previous {int(row['prev_row_count'])}"
                 if row["change_ratio"] == row["change_ratio"]:
                     observed += f" (ratio {row['change_ratio']:.2f})"
             if row["asset"] == "sgb2_aggregat":
                 observed += f"; suppressed share {row['suppressed_share']:.2f}"
-            results.append(CheckResult(
-                city=row["city"], asset=row["asset"], period=row["period"],
-                check_name=f"profile.{row['asset']}.{o.check}", severity=o.severity,
-                outcome=("error" if o.outcome == "error" else "failed" if failed else "passed"),
-                failed_rows=None, observed=observed, details=o.details if failed else None,
-                blocks=[(*SOURCE_FORM_OF_TABLE[row["asset"]], row["period"])]))
+            results.append(
+                CheckResult(
+                    city=row["city"],
+                    asset=row["asset"],
+                    period=row["period"],
+                    check_name=f"profile.{row['asset']}.{o.check}",
+                    severity=o.severity,
+                    outcome=("error" if o.outcome == "error" else "failed" if failed else "passed"),
+                    failed_rows=None,
+                    observed=observed,
+                    details=o.details if failed else None,
+                    blocks=[(*SOURCE_FORM_OF_TABLE[row["asset"]], row["period"])],
+                )
+            )
     return results

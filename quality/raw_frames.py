@@ -9,6 +9,7 @@ cities checked (`SELECT t.* ... FROM raw.<table> t`; joins match one row at most
 `quality.raw_suites` relies on to find duplicate keys on the raw table itself. Everything
 stays in the city layer.
 """
+
 from __future__ import annotations
 
 from ingest.schemas import EVENT_TYPES, SCHOOL_FORMS_DE, SCHOOL_FORMS_NL
@@ -42,7 +43,7 @@ def district_check(table: str, code: str, on: str, alias: str, finest_only: bool
     at most: the joined keys are distinct). A correlated subquery per row cost DuckDB a
     delimiter join that copied every column of the table; this join carries three."""
     join = f"""LEFT JOIN (
-        SELECT k.city, k.code, k.on_date, {_district_valid('k.code', 'k.on_date', finest_only)} AS ok
+        SELECT k.city, k.code, k.on_date, {_district_valid("k.code", "k.on_date", finest_only)} AS ok
         FROM (SELECT DISTINCT city, {code} AS code, {on} AS on_date FROM raw.{table}
               WHERE {code} IS NOT NULL AND list_contains($cities, city)) k) {alias}
           ON {alias}.city = t.city AND {alias}.code = t.{code} AND {alias}.on_date = t.{on}"""
@@ -123,7 +124,8 @@ RAW_INDEX_COLUMNS = ["city", "delivery_period", "delivery_file", "source_line"]
 
 def per_city_case(values: dict[str, object], default) -> str:
     """SQL CASE over t.city for a per-city setting (city configs are few; keeps one validation per table)."""
-    whens = " ".join(f"WHEN '{c}' THEN '{v}'" if isinstance(v, str) else f"WHEN '{c}' THEN {v}"
-                     for c, v in sorted(values.items()))
+    whens = " ".join(
+        f"WHEN '{c}' THEN '{v}'" if isinstance(v, str) else f"WHEN '{c}' THEN {v}" for c, v in sorted(values.items())
+    )
     dflt = f"'{default}'" if isinstance(default, str) else default
     return f"(CASE t.city {whens} ELSE {dflt} END)" if whens else f"({dflt})"

@@ -22,6 +22,7 @@ A break beyond the tolerance is explained where a known cause exists:
 An explained break is a warning; an unexplained one is an error and blocks the stock of t and
 the movement months of the quarter. Missing movement months are reported, never excused.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,7 +45,7 @@ def _nationality_groups() -> pd.DataFrame:
     with NATIONALITIES_CSV.open(encoding="utf-8") as fh:
         rows = {(r["destatis_key"], r["group_de"]) for r in csv.DictReader(fh)}
     frame = pd.DataFrame(sorted(rows), columns=["nat_key", "group_de"])
-    if not frame["nat_key"].is_unique:     # the group joins below rely on one group per key
+    if not frame["nat_key"].is_unique:  # the group joins below rely on one group per key
         raise ValueError(f"{NATIONALITIES_CSV}: a nationality key with more than one group_de")
     return frame
 
@@ -65,8 +66,7 @@ def city_nationals(cities: list[str]) -> pd.DataFrame:
     """(city, national_key, national_group): Dutch cities count Dutch nationals (148) as `NL`,
     every other city Germans (000) as `DE` (also a city without a configuration)."""
     configured = load_cities()
-    rows = [(c, "148", "NL") if c in configured and configured[c].country == "NL" else (c, "000", "DE")
-            for c in cities]
+    rows = [(c, "148", "NL") if c in configured and configured[c].country == "NL" else (c, "000", "DE") for c in cities]
     return pd.DataFrame(rows, columns=["city", "national_key", "national_group"], dtype="object")
 
 
@@ -76,8 +76,9 @@ def _quarter_end(d: str) -> str:
 
 def _kind_case() -> str:
     whens = " ".join(f"WHEN '{code}' THEN '{kind}'" for code, kind in EVENT_TYPES.items())
-    return (f"CASE ereignis_art WHEN 'GEBURT' THEN 'births' WHEN 'TOD' THEN 'deaths' "
-            f"ELSE CASE ereignis_art {whens} END END")
+    return (
+        f"CASE ereignis_art WHEN 'GEBURT' THEN 'births' WHEN 'TOD' THEN 'deaths' ELSE CASE ereignis_art {whens} END END"
+    )
 
 
 # Stock by quarter end and group, the consecutive quarter-end pairs (89-92 days apart; a missing
@@ -88,8 +89,8 @@ def _kind_case() -> str:
 # Timestamps cost more than the SQL.
 _STOCK_SQL = f"""
     WITH s AS MATERIALIZED (
-        SELECT b.city, b.stichtag, b.person_pseudonym, {GROUP_OF_ROW.format(t='b')} AS grp
-        FROM raw.bestand b {GROUP_JOINS.format(t='b')}),
+        SELECT b.city, b.stichtag, b.person_pseudonym, {GROUP_OF_ROW.format(t="b")} AS grp
+        FROM raw.bestand b {GROUP_JOINS.format(t="b")}),
     pairs AS (
         SELECT * FROM (SELECT city, stichtag AS t,
                               lag(stichtag) OVER (PARTITION BY city ORDER BY stichtag) AS t_prev
@@ -113,13 +114,13 @@ def _flows_sql() -> str:
     kind = _kind_case()
     return f"""
         WITH f AS (SELECT t.city, t.delivery_period, t.ereignis_datum, t.ereignis_art,
-                          {GROUP_OF_ROW.format(t='t')} AS grp
-                   FROM raw.meldewesen t {GROUP_JOINS.format(t='t')})
+                          {GROUP_OF_ROW.format(t="t")} AS grp
+                   FROM raw.meldewesen t {GROUP_JOINS.format(t="t")})
         SELECT city, CAST({_quarter_end("CAST(delivery_period || '-01' AS DATE)")} AS VARCHAR) AS t, grp, {kind} AS kind,
                count(*) AS n_recorded, 0 AS n_event
         FROM f GROUP BY ALL
         UNION ALL
-        SELECT city, CAST({_quarter_end('ereignis_datum')} AS VARCHAR) AS t, grp, {kind} AS kind, 0, count(*)
+        SELECT city, CAST({_quarter_end("ereignis_datum")} AS VARCHAR) AS t, grp, {kind} AS kind, 0, count(*)
         FROM f GROUP BY ALL"""
 
 
@@ -132,34 +133,53 @@ def _frames_by_city(con, cities: list[str]) -> dict[str, pd.DataFrame]:
     parts = con.execute(_STOCK_SQL).df()
     pairs = _by_city(parts[parts["part"] == "pair"].sort_values(["city", "t"]), ["t", "t_prev"])
     stocks = _by_city(parts[parts["part"] == "stock"], ["t", "grp", "n"])
-    changes = _by_city(parts[parts["part"] == "change"].rename(columns={"grp": "old_grp"}),
-                       ["t", "old_grp", "new_grp", "n"])
+    changes = _by_city(
+        parts[parts["part"] == "change"].rename(columns={"grp": "old_grp"}), ["t", "old_grp", "new_grp", "n"]
+    )
     flows = _by_city(con.execute(_flows_sql()).df(), ["t", "grp", "kind", "n_recorded", "n_event"])
     recorded_q = _quarter_end("CAST(delivery_period || '-01' AS DATE)")
-    months = _by_city(con.execute(f"""
+    months = _by_city(
+        con.execute(f"""
         SELECT city, CAST({recorded_q} AS VARCHAR) AS t, count(DISTINCT delivery_period) AS months,
                max(delivery_version) AS max_version
         FROM raw.meldewesen WHERE city IN (SELECT city FROM _city_nat) GROUP BY ALL""").df(),
-        ["t", "months", "max_version"])
-    stock_versions = _by_city(con.execute(
-        "SELECT DISTINCT city, CAST(stichtag AS VARCHAR) AS t, delivery_version FROM raw.bestand "
-        "WHERE city IN (SELECT city FROM _city_nat)").df(), ["t", "delivery_version"])
-    reforms = _by_city(con.execute(
-        "SELECT city, CAST(gueltig_ab AS VARCHAR) AS gueltig_ab, CAST(gueltig_bis AS VARCHAR) AS gueltig_bis "
-        "FROM raw.gebiete WHERE city IN (SELECT city FROM _city_nat)").df(), ["gueltig_ab", "gueltig_bis"])
-    empty = {"flows": pd.DataFrame(columns=["t", "grp", "kind", "n_recorded", "n_event"]),
-             "changes": pd.DataFrame(columns=["t", "old_grp", "new_grp", "n"]),
-             "months": pd.DataFrame(columns=["t", "months", "max_version"]),
-             "stock_versions": pd.DataFrame(columns=["t", "delivery_version"]),
-             "reforms": pd.DataFrame(columns=["gueltig_ab", "gueltig_bis"])}
+        ["t", "months", "max_version"],
+    )
+    stock_versions = _by_city(
+        con.execute(
+            "SELECT DISTINCT city, CAST(stichtag AS VARCHAR) AS t, delivery_version FROM raw.bestand "
+            "WHERE city IN (SELECT city FROM _city_nat)"
+        ).df(),
+        ["t", "delivery_version"],
+    )
+    reforms = _by_city(
+        con.execute(
+            "SELECT city, CAST(gueltig_ab AS VARCHAR) AS gueltig_ab, CAST(gueltig_bis AS VARCHAR) AS gueltig_bis "
+            "FROM raw.gebiete WHERE city IN (SELECT city FROM _city_nat)"
+        ).df(),
+        ["gueltig_ab", "gueltig_bis"],
+    )
+    empty = {
+        "flows": pd.DataFrame(columns=["t", "grp", "kind", "n_recorded", "n_event"]),
+        "changes": pd.DataFrame(columns=["t", "old_grp", "new_grp", "n"]),
+        "months": pd.DataFrame(columns=["t", "months", "max_version"]),
+        "stock_versions": pd.DataFrame(columns=["t", "delivery_version"]),
+        "reforms": pd.DataFrame(columns=["gueltig_ab", "gueltig_bis"]),
+    }
     out = {}
     for city in cities:
         if city not in stocks or city not in pairs:
             continue
-        out[city] = _assemble(city, pairs[city], stocks[city], flows.get(city, empty["flows"]),
-                              changes.get(city, empty["changes"]), months.get(city, empty["months"]),
-                              stock_versions.get(city, empty["stock_versions"]),
-                              reforms.get(city, empty["reforms"]))
+        out[city] = _assemble(
+            city,
+            pairs[city],
+            stocks[city],
+            flows.get(city, empty["flows"]),
+            changes.get(city, empty["changes"]),
+            months.get(city, empty["months"]),
+            stock_versions.get(city, empty["stock_versions"]),
+            reforms.get(city, empty["reforms"]),
+        )
     return out
 
 
@@ -186,8 +206,13 @@ def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reform
     changed_to = _sums(changes, ["t", "new_grp"], "n")
     changed_from = _sums(changes, ["t", "old_grp"], "n")
     month_info = {t: (int(n), int(v)) for t, n, v in zip(months["t"], months["months"], months["max_version"])}
-    stock_version = _sums(stock_versions.groupby("t", as_index=False)["delivery_version"].max()
-                          if not stock_versions.empty else stock_versions, ["t"], "delivery_version")
+    stock_version = _sums(
+        stock_versions.groupby("t", as_index=False)["delivery_version"].max()
+        if not stock_versions.empty
+        else stock_versions,
+        ["t"],
+        "delivery_version",
+    )
     reform_spans = list(zip(reforms["gueltig_ab"], reforms["gueltig_bis"]))
     rows = []
     for t, t_prev in zip(pairs["t"], pairs["t_prev"]):
@@ -198,8 +223,10 @@ def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reform
             causes.append(f"correction delivery of movements (_v{max_version})")
         if stock_version.get((t,), 0) > 1:
             causes.append(f"correction delivery of the stock (_v{stock_version[(t,)]})")
-        reform = any((isinstance(ab, str) and t_prev < ab <= t) or
-                     (isinstance(bis, str) and t_prev <= bis < t) for ab, bis in reform_spans)
+        reform = any(
+            (isinstance(ab, str) and t_prev < ab <= t) or (isinstance(bis, str) and t_prev <= bis < t)
+            for ab, bis in reform_spans
+        )
         for grp in [TOTAL, *groups]:
             if grp == TOTAL:
                 s_prev, s_now = stock_total.get((t_prev,), 0), stock_total.get((t,), 0)
@@ -223,24 +250,45 @@ def _assemble(city, pairs, stock, flows, changes, months, stock_versions, reform
                 known.append("district reform in the quarter")
             excusable = [c for c in known if not c.startswith("district reform")]
             missing = 3 - n_months
-            unexplained = abs(residual) - allowed if (grp == TOTAL and abs(residual) > allowed and
-                                                       (not excusable or missing)) else 0.0
-            rows.append({
-                "city": city, "quarter": q, "nationality_group": grp, "stichtag": t,
-                "stock_prev": s_prev, "inflows": rec["inflow"], "outflows": rec["outflow"],
-                "births": rec["births"], "deaths": rec["deaths"], "group_change_net": net,
-                "expected": expected, "stock": s_now, "residual": residual,
-                "residual_share": residual / s_now if s_now else None, "abs_residual": abs(residual),
-                "allowed_residual": allowed, "residual_by_event_date": residual_evt,
-                "movement_months": n_months, "missing_movement_months": missing if grp == TOTAL else 0,
-                "known_cause": "; ".join(known) or None, "unexplained_excess": unexplained,
-            })
+            unexplained = (
+                abs(residual) - allowed
+                if (grp == TOTAL and abs(residual) > allowed and (not excusable or missing))
+                else 0.0
+            )
+            rows.append(
+                {
+                    "city": city,
+                    "quarter": q,
+                    "nationality_group": grp,
+                    "stichtag": t,
+                    "stock_prev": s_prev,
+                    "inflows": rec["inflow"],
+                    "outflows": rec["outflow"],
+                    "births": rec["births"],
+                    "deaths": rec["deaths"],
+                    "group_change_net": net,
+                    "expected": expected,
+                    "stock": s_now,
+                    "residual": residual,
+                    "residual_share": residual / s_now if s_now else None,
+                    "abs_residual": abs(residual),
+                    "allowed_residual": allowed,
+                    "residual_by_event_date": residual_evt,
+                    "movement_months": n_months,
+                    "missing_movement_months": missing if grp == TOTAL else 0,
+                    "known_cause": "; ".join(known) or None,
+                    "unexplained_excess": unexplained,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def reconciliation_frame(con, cities: list[str] | None = None) -> pd.DataFrame:
-    found = [r[0] for r in con.execute("SELECT DISTINCT city FROM raw.bestand ORDER BY 1").fetchall()
-             if cities is None or r[0] in cities]
+    found = [
+        r[0]
+        for r in con.execute("SELECT DISTINCT city FROM raw.bestand ORDER BY 1").fetchall()
+        if cities is None or r[0] in cities
+    ]
     if not found:
         return pd.DataFrame()
     con.register("_nat_groups", _nationality_groups())
@@ -263,15 +311,28 @@ def run_reconciliation(con, cities: list[str] | None = None, suite_dir=None) -> 
     frame = reconciliation_frame(con, cities)
     if frame.empty:
         return []
-    blocks_of = {(r.city, r.quarter): [("bestand", "", r.stichtag)] + [("meldewesen", "", m) for m in _months_of_quarter(r.quarter)]
-                 for r in frame.itertuples()}
+    blocks_of = {
+        (r.city, r.quarter): [("bestand", "", r.stichtag)]
+        + [("meldewesen", "", m) for m in _months_of_quarter(r.quarter)]
+        for r in frame.itertuples()
+    }
     try:
         suite = load_suite("reconciliation", suite_dir)
         outcomes = gx_engine.validate(suite, frame, {}, INDEX)
     except (SuiteError, ImportError) as exc:
-        return [CheckResult(city=c, asset="reconciliation", period=q, check_name="reconciliation.suite_could_not_run",
-                            severity="error", outcome="error", details=f"{type(exc).__name__}: {exc}",
-                            blocks=b) for (c, q), b in blocks_of.items()]
+        return [
+            CheckResult(
+                city=c,
+                asset="reconciliation",
+                period=q,
+                check_name="reconciliation.suite_could_not_run",
+                severity="error",
+                outcome="error",
+                details=f"{type(exc).__name__}: {exc}",
+                blocks=b,
+            )
+            for (c, q), b in blocks_of.items()
+        ]
     results = []
     rows = frame.to_dict("records")
     for o in outcomes:
@@ -280,10 +341,12 @@ def run_reconciliation(con, cities: list[str] | None = None, suite_dir=None) -> 
             failed = o.outcome == "error" or (o.outcome == "failed" and (o.table_level or key in o.failures_by_key))
             if not failed and row["nationality_group"] != TOTAL and o.severity == "error":
                 continue  # error checks look at totals only; keep the record short
-            observed = (f"{row['nationality_group']}: stock {row['stock']} vs expected {row['expected']} "
-                        f"(prev {row['stock_prev']} +in {row['inflows']} -out {row['outflows']} "
-                        f"+births {row['births']} -deaths {row['deaths']} {row['group_change_net']:+d} group changes); "
-                        f"residual {row['residual']:+d} allowed ±{row['allowed_residual']:.0f}")
+            observed = (
+                f"{row['nationality_group']}: stock {row['stock']} vs expected {row['expected']} "
+                f"(prev {row['stock_prev']} +in {row['inflows']} -out {row['outflows']} "
+                f"+births {row['births']} -deaths {row['deaths']} {row['group_change_net']:+d} group changes); "
+                f"residual {row['residual']:+d} allowed ±{row['allowed_residual']:.0f}"
+            )
             details = None
             if failed:
                 details = o.details
@@ -291,10 +354,19 @@ def run_reconciliation(con, cities: list[str] | None = None, suite_dir=None) -> 
                     details += f"; {row['missing_movement_months']} movement month(s) missing"
                 if row["known_cause"]:
                     details += f"; known cause: {row['known_cause']}"
-            results.append(CheckResult(
-                city=row["city"], asset="reconciliation", period=row["quarter"],
-                check_name=f"reconciliation.{o.check}" + ("" if row["nationality_group"] == TOTAL else f".{row['nationality_group']}"),
-                severity=o.severity, outcome="error" if o.outcome == "error" else "failed" if failed else "passed",
-                failed_rows=abs(int(row["residual"])) if failed else 0, observed=observed, details=details,
-                blocks=blocks_of[(row["city"], row["quarter"])]))
+            results.append(
+                CheckResult(
+                    city=row["city"],
+                    asset="reconciliation",
+                    period=row["quarter"],
+                    check_name=f"reconciliation.{o.check}"
+                    + ("" if row["nationality_group"] == TOTAL else f".{row['nationality_group']}"),
+                    severity=o.severity,
+                    outcome="error" if o.outcome == "error" else "failed" if failed else "passed",
+                    failed_rows=abs(int(row["residual"])) if failed else 0,
+                    observed=observed,
+                    details=details,
+                    blocks=blocks_of[(row["city"], row["quarter"])],
+                )
+            )
     return results

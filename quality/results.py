@@ -1,4 +1,5 @@
 """The result of one check on one (city, asset, period): what goes into `meta.quality_results`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,11 +12,11 @@ SOURCE_FORM_OF_TABLE = {table: key for key, table in TABLES.items()}
 @dataclass
 class CheckResult:
     city: str | None
-    asset: str               # raw table (e.g. "meldewesen") or mart model; "reconciliation", ...
+    asset: str  # raw table (e.g. "meldewesen") or mart model; "reconciliation", ...
     period: str | None
-    check_name: str          # "<scope>.<asset>.<check>", e.g. "raw.meldewesen.ereignis_art_in_vocabulary"
-    severity: str            # error | warning
-    outcome: str             # passed | failed | error (could not run)
+    check_name: str  # "<scope>.<asset>.<check>", e.g. "raw.meldewesen.ereignis_art_in_vocabulary"
+    severity: str  # error | warning
+    outcome: str  # passed | failed | error (could not run)
     failed_rows: int | None = None
     observed: str | None = None
     details: str | None = None

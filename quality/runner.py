@@ -1,4 +1,5 @@
 """Plain entry points: run the checks, write the record and the gate, return the results."""
+
 from __future__ import annotations
 
 import logging
@@ -41,10 +42,17 @@ def _scope(cities, kinds, tables) -> list[tuple[str | None, str]]:
     return [(c, p) for c in (cities or [None]) for p in prefixes]
 
 
-def run_raw_checks(warehouse: str | Path | None = None, cities: list[str] | None = None, *,
-                   kinds: tuple[str, ...] = RAW_KINDS, tables: list[str] | None = None,
-                   suite_dir: Path | None = None, run_id: str | None = None,
-                   full: bool = False, timings: dict[str, float] | None = None) -> list[CheckResult]:
+def run_raw_checks(
+    warehouse: str | Path | None = None,
+    cities: list[str] | None = None,
+    *,
+    kinds: tuple[str, ...] = RAW_KINDS,
+    tables: list[str] | None = None,
+    suite_dir: Path | None = None,
+    run_id: str | None = None,
+    full: bool = False,
+    timings: dict[str, float] | None = None,
+) -> list[CheckResult]:
     """Check the raw layer of `cities` (default all), record every result in
     meta.quality_results and replace the gate rows of what was checked in meta.quality_gate.
 
@@ -61,7 +69,7 @@ def run_raw_checks(warehouse: str | Path | None = None, cities: list[str] | None
     try:
         timings = {} if timings is None else timings
         started = time.perf_counter()
-        create_raw_tables(con)   # idempotent: an empty warehouse is checked, not crashed on
+        create_raw_tables(con)  # idempotent: an empty warehouse is checked, not crashed on
         plan = _plan(con, cities, kinds, tables, suite_dir, full)
         timings["plan"] = time.perf_counter() - started
         results: list[CheckResult] = []
@@ -70,9 +78,14 @@ def run_raw_checks(warehouse: str | Path | None = None, cities: list[str] | None
             found = _run_kind(con, kind, plan.todo[kind], suite_dir)
             results += found
             timings[kind] = time.perf_counter() - started
-            log.info("%-15s %6d results, %d not passed, %.1f s%s", kind, len(found),
-                     sum(r.outcome != "passed" for r in found), timings[kind],
-                     f" ({plan.unchanged[kind]} unchanged, not checked again)" if plan.unchanged[kind] else "")
+            log.info(
+                "%-15s %6d results, %d not passed, %.1f s%s",
+                kind,
+                len(found),
+                sum(r.outcome != "passed" for r in found),
+                timings[kind],
+                f" ({plan.unchanged[kind]} unchanged, not checked again)" if plan.unchanged[kind] else "",
+            )
         started = time.perf_counter()
         record.write(con, results, run_id=run_id, scope=plan.scope)
         incremental.save_state(con, plan.seen(results), run_id)
@@ -99,13 +112,21 @@ class _Plan:
             if r.outcome != "error" or r.city is None:
                 continue
             kind = _KIND_OF_SCOPE.get(r.check_name.split(".")[0])
-            untrusted |= {u for u in self.units if u[0] == kind and u[1] == r.city
-                          and (u[2] in ("*", r.asset) or r.asset == "profile")}
+            untrusted |= {
+                u
+                for u in self.units
+                if u[0] == kind and u[1] == r.city and (u[2] in ("*", r.asset) or r.asset == "profile")
+            }
         return {u: (None if u in untrusted else fp) for u, fp in self.units.items()}
 
 
-_KIND_OF_SCOPE = {"raw": "suites", "profile": "profile", "completeness": "completeness",
-                  "reconciliation": "reconciliation", "plausibility": "plausibility"}
+_KIND_OF_SCOPE = {
+    "raw": "suites",
+    "profile": "profile",
+    "completeness": "completeness",
+    "reconciliation": "reconciliation",
+    "plausibility": "plausibility",
+}
 
 
 def _plan(con, cities, kinds, tables, suite_dir, full: bool) -> _Plan:
@@ -116,23 +137,26 @@ def _plan(con, cities, kinds, tables, suite_dir, full: bool) -> _Plan:
     data = incremental.data_fingerprints(con, tables if per_table_only else list(COLUMNS))
     setup = incremental.setup_fingerprint(suite_dir)
     stored = incremental.load_state(con)
-    wanted = (lambda c: cities is None or c in cities)  # noqa: E731
+    wanted = lambda c: cities is None or c in cities  # noqa: E731
     for kind in (k for k in RAW_KINDS if k in kinds):
         current = {u: fp for u, fp in incremental.unit_fingerprints(data, kind, setup).items() if wanted(u[0])}
         if kind in incremental.PER_TABLE:
             current = {u: fp for u, fp in current.items() if u[1] in tables}
-        else:   # a configured city without any delivery is checked too (completeness says so)
+        else:  # a configured city without any delivery is checked too (completeness says so)
             for c in load_cities():
                 if wanted(c) and (c, "*") not in current:
                     current[(c, "*")] = incremental.unit_fingerprints({(c, "-"): "none"}, kind, setup)[(c, "*")]
-        gone = {(c, a) for k, c, a in stored if k == kind and wanted(c) and (c, a) not in current
-                and (a == "*" or a in tables)}
+        gone = {
+            (c, a)
+            for k, c, a in stored
+            if k == kind and wanted(c) and (c, a) not in current and (a == "*" or a in tables)
+        }
         todo = {u for u, fp in current.items() if full or stored.get((kind, *u)) != fp}
         plan.unchanged[kind] = len(current) - len(todo)
         plan.units.update({(kind, *u): current[u] for u in todo})
         plan.units.update({(kind, *u): None for u in gone})
-        if full:   # the whole scope, as before incremental checks existed
-            plan.todo[kind] = ({t: cities for t in tables} if kind in incremental.PER_TABLE else cities)
+        if full:  # the whole scope, as before incremental checks existed
+            plan.todo[kind] = {t: cities for t in tables} if kind in incremental.PER_TABLE else cities
             plan.scope += _scope(cities, (kind,), tables)
             continue
         if kind in incremental.PER_TABLE:
@@ -155,23 +179,32 @@ def _run_kind(con, kind: str, todo, suite_dir) -> list[CheckResult]:
         groups: dict[tuple | None, list[str]] = {}
         for table, cs in todo.items():
             groups.setdefault(None if cs is None else tuple(cs), []).append(table)
-        return [r for cs, ts in groups.items() if cs != () for r in run(con, None if cs is None else list(cs),
-                                                                        ts, suite_dir)]
+        return [
+            r
+            for cs, ts in groups.items()
+            if cs != ()
+            for r in run(con, None if cs is None else list(cs), ts, suite_dir)
+        ]
     if todo is not None and not todo:
         return []
-    return {"completeness": run_completeness, "reconciliation": run_reconciliation,
-            "plausibility": run_plausibility}[kind](con, todo, suite_dir)
+    return {"completeness": run_completeness, "reconciliation": run_reconciliation, "plausibility": run_plausibility}[
+        kind
+    ](con, todo, suite_dir)
 
 
-def run_mart_checks(warehouse: str | Path | None = None, marts: list[str] | None = None, *,
-                    suite_dir: Path | None = None, run_id: str | None = None) -> list[CheckResult]:
+def run_mart_checks(
+    warehouse: str | Path | None = None,
+    marts: list[str] | None = None,
+    *,
+    suite_dir: Path | None = None,
+    run_id: str | None = None,
+) -> list[CheckResult]:
     """Check the published marts (suites `quality/suites/mart_<model>.json`); a failed
     error-check blocks that city and period downstream (gate source = the mart's name)."""
     con = connect(warehouse)
     try:
         results, names = run_mart_suites(con, marts, suite_dir)
-        record.write(con, results, run_id=run_id or uuid.uuid4().hex,
-                     scope=[(None, f"mart.{m}.") for m in names])
+        record.write(con, results, run_id=run_id or uuid.uuid4().hex, scope=[(None, f"mart.{m}.") for m in names])
     finally:
         con.close()
     return results

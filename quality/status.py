@@ -1,4 +1,5 @@
 """`python -m quality status`: the quality status of the last check per city and source."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,8 +35,12 @@ def status_rows(warehouse: str | Path | None = None) -> tuple[list[tuple], list[
         raise FileNotFoundError(f"no warehouse at {path}")
     con = duckdb.connect(str(path), read_only=True)
     try:
-        have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                          "WHERE table_schema = 'meta'").fetchall()}
+        have = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'meta'"
+            ).fetchall()
+        }
         if "quality_results" not in have:
             return [], []
         return con.execute(STATUS_SQL).fetchall(), con.execute(GATE_SQL).fetchall()
@@ -51,12 +56,16 @@ def _short(text: str | None, width: int = 70) -> str:
 def format_status(rows: list[tuple], gate: list[tuple]) -> str:
     if not rows:
         return "No quality results recorded yet (run quality.run_raw_checks or the Dagster checks)."
-    lines = [f"{'city':<12} {'source/check':<26} {'last checked':<19} {'state':<8} "
-             f"{'pass':>6} {'err':>5} {'warn':>5} {'n/run':>5}  failing error checks"]
+    lines = [
+        f"{'city':<12} {'source/check':<26} {'last checked':<19} {'state':<8} "
+        f"{'pass':>6} {'err':>5} {'warn':>5} {'n/run':>5}  failing error checks"
+    ]
     for city, asset, checked_at, passed, errors, warnings, not_run, failing in rows:
         state = "BLOCKED" if errors or not_run else "WARN" if warnings else "OK"
-        lines.append(f"{city:<12} {asset:<26} {checked_at:%Y-%m-%d %H:%M:%S} {state:<8} "
-                     f"{passed:>6} {errors:>5} {warnings:>5} {not_run:>5}  {_short(failing)}")
+        lines.append(
+            f"{city:<12} {asset:<26} {checked_at:%Y-%m-%d %H:%M:%S} {state:<8} "
+            f"{passed:>6} {errors:>5} {warnings:>5} {not_run:>5}  {_short(failing)}"
+        )
     if gate:
         lines += ["", "Blocked deliveries (meta.quality_gate; left out of staging, shown as blocked downstream):"]
         lines += [f"  {c:<12} {s}{'/' + f if f else ''}: {n} period(s): {_short(p, 90)}" for c, s, f, n, p in gate]

@@ -5,6 +5,7 @@ with two project rules checked here before GX sees it, so that a broken file fai
 every expectation carries `meta.check` (a stable name for the record and the gate) and
 `meta.severity` (`error` blocks the city and period, `warning` is recorded and shown).
 """
+
 from __future__ import annotations
 
 import json
@@ -62,8 +63,9 @@ def load_suite(name: str, suite_dir: Path | None = None) -> Suite:
         if meta["check"] in seen:
             raise SuiteError(f"{where}: duplicate check name {meta['check']!r}")
         seen.add(meta["check"])
-    return Suite(name=data.get("name") or name, path=path, meta=data.get("meta") or {},
-                 expectations=tuple(data["expectations"]))
+    return Suite(
+        name=data.get("name") or name, path=path, meta=data.get("meta") or {}, expectations=tuple(data["expectations"])
+    )
 
 
 def suite_names(prefix: str = "", suite_dir: Path | None = None) -> list[str]:

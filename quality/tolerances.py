@@ -1,4 +1,5 @@
 """Reads `quality/tolerances.yaml` with per-city overrides."""
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """Command line: `python -m reports render --alliance alle --quarter 2026-Q3 --lang de [--formats html,pdf]`."""
+
 from __future__ import annotations
 
 import argparse
@@ -27,11 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "bench":
         from reports.bench import bench_render
+
         bench_render(args.warehouse)
         return 0
-    result = render_report(args.alliance, args.quarter, args.lang, args.formats.split(","),
-                           document=args.document, city=args.city, warehouse=args.warehouse,
-                           output_dir=args.output_dir)
+    result = render_report(
+        args.alliance,
+        args.quarter,
+        args.lang,
+        args.formats.split(","),
+        document=args.document,
+        city=args.city,
+        warehouse=args.warehouse,
+        output_dir=args.output_dir,
+    )
     print(f"engine: {result.engine}; {result.seconds:.1f} s")
     for fmt, path in result.outputs.items():
         print(f"{fmt}: {path}")

@@ -25,6 +25,7 @@ layers"); `ALIASES` renames the producing models' names to the report's:
   `publication.load_runs`: bookkeeping aggregated by orchestration.publish.
 A missing table leaves its section saying so; it never stops the report.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,9 +67,18 @@ RETENTION_GROUPS = ("INSGESAMT", "EU2", "ASYL8")
 COUNT_UNITS = {"count", "persons", "cases", "anzahl"}
 # catalogue unit (its first word) -> how the report formats it; shares and probabilities are
 # shown in per cent (value and interval x 100, numerator and denominator unchanged)
-_UNIT_KINDS = {"persons": "count", "pupils": "count", "properties": "count", "contacts": "count",
-               "share": "percent", "probability": "percent", "per": "per_1000", "index": "index",
-               "ratio": "ratio", "balance": "balance"}
+_UNIT_KINDS = {
+    "persons": "count",
+    "pupils": "count",
+    "properties": "count",
+    "contacts": "count",
+    "share": "percent",
+    "probability": "percent",
+    "per": "per_1000",
+    "index": "index",
+    "ratio": "ratio",
+    "balance": "balance",
+}
 
 
 def report_unit(unit: str | None) -> str:
@@ -81,11 +91,11 @@ def report_unit(unit: str | None) -> str:
 class ReportData:
     alliance: str
     quarter: str
-    cities: dict[str, str]                       # slug -> display name, alliance members
+    cities: dict[str, str]  # slug -> display name, alliance members
     frames: dict[str, pl.DataFrame | None]
     synthetic: bool
     source_path: str
-    missing_cities: list[tuple[str, str]] = field(default_factory=list)   # (slug, reason)
+    missing_cities: list[tuple[str, str]] = field(default_factory=list)  # (slug, reason)
     notes: list[str] = field(default_factory=list)
 
     def frame(self, name: str) -> pl.DataFrame | None:
@@ -139,8 +149,9 @@ def _read_tables(db_path: Path) -> dict[str, pl.DataFrame | None]:
     frames: dict[str, pl.DataFrame | None] = {}
     # Read-only and closed at once: the writer (dbt/ingest) may need the file next.
     with duckdb.connect(str(db_path), read_only=True) as con:
-        present = {(s, t) for s, t in con.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        present = {
+            (s, t) for s, t in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+        }
         for name, (schema, table) in TABLES.items():
             if (schema, table) in present:
                 frames[name] = canonical(con.sql(f'SELECT * FROM "{schema}"."{table}"').pl())
@@ -162,12 +173,15 @@ def _missing_cities(cities: dict[str, str], quarter: str, frames) -> list[tuple[
     out: dict[str, str] = {}
     gate = frames.get("quality_gate")
     if gate is not None and not gate.is_empty():
-        hits = gate.filter(pl.col("city").is_in(list(cities))
-                           & pl.col("period").map_elements(lambda p: p[:7] in periods or p in periods,
-                                                           return_dtype=pl.Boolean))
+        hits = gate.filter(
+            pl.col("city").is_in(list(cities))
+            & pl.col("period").map_elements(lambda p: p[:7] in periods or p in periods, return_dtype=pl.Boolean)
+        )
         for row in hits.iter_rows(named=True):
-            reason = f"{row['source']}{'/' + row['form'] if row.get('form') else ''} {row['period']}: " \
-                     f"{row.get('reason') or row['check_name']}"
+            reason = (
+                f"{row['source']}{'/' + row['form'] if row.get('form') else ''} {row['period']}: "
+                f"{row.get('reason') or row['check_name']}"
+            )
             out[row["city"]] = f"{out[row['city']]}; {reason}" if row["city"] in out else reason
     ind = frames.get("indicators")
     have = set() if ind is None else set(ind.filter(pl.col("period") == quarter)["city"].unique().to_list())
@@ -186,8 +200,14 @@ def load_report_data(alliance: str, quarter: str, db_path: Path | str | None = N
     cities = alliance_cities(alliance)
     frames = _read_tables(path)
     _shape_frames(frames, cities, quarter)
-    data = ReportData(alliance=alliance, quarter=quarter, cities=cities, frames=frames,
-                      synthetic=is_synthetic(frames), source_path=str(path))
+    data = ReportData(
+        alliance=alliance,
+        quarter=quarter,
+        cities=cities,
+        frames=frames,
+        synthetic=is_synthetic(frames),
+        source_path=str(path),
+    )
     data.missing_cities = _missing_cities(cities, quarter, frames)
     return data
 
@@ -197,8 +217,9 @@ def _shape_frames(frames: dict, cities: dict[str, str], quarter: str) -> None:
     retention cohort and the Dunkelziffer reference date."""
     cat = frames.get("catalogue")
     if cat is not None and "unit" in cat.columns:
-        cat = cat.with_columns(source_unit=pl.col("unit"),
-                               unit=pl.col("unit").map_elements(report_unit, return_dtype=pl.String))
+        cat = cat.with_columns(
+            source_unit=pl.col("unit"), unit=pl.col("unit").map_elements(report_unit, return_dtype=pl.String)
+        )
         frames["catalogue"] = cat
     ind = frames.get("indicators")
     if ind is not None:
@@ -208,8 +229,13 @@ def _shape_frames(frames: dict, cities: dict[str, str], quarter: str) -> None:
         if cat is not None:
             pct = cat.filter(pl.col("unit") == "percent")["indicator_id"].to_list()
             scale = pl.col("indicator_id").is_in(pct)
-            ind = ind.with_columns([pl.when(scale).then(pl.col(c) * 100).otherwise(pl.col(c)).alias(c)
-                                    for c in ("value", "ci_lower", "ci_upper") if c in ind.columns])
+            ind = ind.with_columns(
+                [
+                    pl.when(scale).then(pl.col(c) * 100).otherwise(pl.col(c)).alias(c)
+                    for c in ("value", "ci_lower", "ci_upper")
+                    if c in ind.columns
+                ]
+            )
         frames["indicators"] = ind
     ret = frames.get("retention")
     if ret is not None and not ret.is_empty():
@@ -224,7 +250,9 @@ def _shape_frames(frames: dict, cities: dict[str, str], quarter: str) -> None:
     if dz is not None and not dz.is_empty() and "period" in dz.columns:
         dz = dz.filter(pl.col("city").is_in(list(cities)) & (pl.col("period") <= quarter))
         latest = dz.group_by("city").agg(pl.col("period").max().alias("_latest"))
-        frames["dunkelziffer"] = dz.join(latest, on="city").filter(pl.col("period") == pl.col("_latest")).drop("_latest")
+        frames["dunkelziffer"] = (
+            dz.join(latest, on="city").filter(pl.col("period") == pl.col("_latest")).drop("_latest")
+        )
 
 
 # Catalogue texts with a translation per language: English in the column without suffix,
@@ -253,8 +281,8 @@ def catalogue_entry(data: ReportData, indicator_id: str, lang: str) -> dict:
         return entry
     row = rows.row(0, named=True)
     entry["name"] = row.get(f"name_{lang}") or row.get("name_de") or indicator_id
-    for field in CATALOGUE_TEXTS:
-        entry[field] = _text_in(row, field, lang)
+    for text_field in CATALOGUE_TEXTS:
+        entry[text_field] = _text_in(row, text_field, lang)
     entry["unit"] = row.get("unit") or ""
     # _shape_frames keeps the catalogue's own English unit as source_unit
     entry["unit_text"] = (row.get(f"unit_{lang}") or "").strip() or row.get("source_unit") or entry["unit"]

@@ -6,6 +6,7 @@ the other cells of its row that would reveal it (value, numerator, denominator, 
 records each fix. `scan_*` look at the rendered output (tables in HTML, chart data CSVs) for
 counts of 1 or 2 and for pseudonyms (32 hex characters); the renderer refuses to publish on a hit.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,13 +50,12 @@ def guard_counts(df: pl.DataFrame, count_mask: pl.Expr) -> tuple[pl.DataFrame, i
     hide = pl.col("_leak") | pl.col("is_suppressed").fill_null(False)
     cols = [c for c in REVEALING_COLUMNS if c in flagged.columns]
     out = flagged.with_columns(
-        [pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in cols]
-        + [hide.alias("is_suppressed")]
+        [pl.when(hide).then(None).otherwise(pl.col(c)).alias(c) for c in cols] + [hide.alias("is_suppressed")]
     ).drop("_leak")
     return out, n_fixed
 
 
-OPERATIONAL_CLASS = "operational"   # div class of tables counting files/checks, not persons
+OPERATIONAL_CLASS = "operational"  # div class of tables counting files/checks, not persons
 # div class of tables of balances (net migration = inflow - outflow): a balance of 1 or 2 is the
 # difference of two published counts, not a count of persons, and reveals nothing beyond them
 BALANCE_CLASS = "balance"
@@ -69,7 +69,7 @@ class _TableCells(HTMLParser):
         super().__init__()
         self.cells: list[str] = []
         self._buf: list[str] | None = None
-        self._divs: list[bool] = []      # per open div: is it operational?
+        self._divs: list[bool] = []  # per open div: is it operational?
 
     def handle_starttag(self, tag, attrs):
         if tag == "div":

@@ -4,56 +4,81 @@ Indicator names and texts come from the indicator catalogue (columns `name_<lang
 `definition`, `unit`, `caveats`, `reading_aid` in English, `<column>_de` / `<column>_nl` in German
 and Dutch); this module only holds the report's own wording.
 """
+
 from __future__ import annotations
 
 import math
 
 LANGUAGES = ("de", "nl", "en")
 DEFAULT_LANGUAGE = "de"
-SUPPRESSED = "*"       # how the sources mark suppressed cells; shown unchanged
-MISSING = "–"          # no value (not delivered, not applicable)
+SUPPRESSED = "*"  # how the sources mark suppressed cells; shown unchanged
+MISSING = "–"  # no value (not delivered, not applicable)
 
 # Thousands and decimal separators per language (de 1.234,5 / nl 1.234,5 / en 1,234.5).
 _SEPARATORS = {"de": (".", ","), "nl": (".", ","), "en": (",", ".")}
 
 LABELS: dict[str, dict[str, str]] = {
-    "title": {"de": "Quartalsbericht Zuwanderung im Städtevergleich",
-              "nl": "Kwartaalrapport migratie: stedenvergelijking",
-              "en": "Quarterly report on migration: intercity comparison"},
+    "title": {
+        "de": "Quartalsbericht Zuwanderung im Städtevergleich",
+        "nl": "Kwartaalrapport migratie: stedenvergelijking",
+        "en": "Quarterly report on migration: intercity comparison",
+    },
     "profile_title": {"de": "Stadtprofil", "nl": "Stadsprofiel", "en": "City profile"},
     "alliance": {"de": "Verbund", "nl": "Samenwerkingsverband", "en": "Alliance"},
     "quarter": {"de": "Quartal", "nl": "Kwartaal", "en": "Quarter"},
     "synthetic_banner": {
         "de": "SYNTHETISCHE DATEN – dieser Bericht wurde aus der Demo-Welt erzeugt. Keine Zahl beschreibt eine reale Stadt.",
         "nl": "SYNTHETISCHE GEGEVENS – dit rapport is gemaakt met de demowereld. Geen enkel getal beschrijft een echte stad.",
-        "en": "SYNTHETIC DATA – this report was built from the demo world. No figure describes a real city."},
-    "synthetic_footer": {"de": "Synthetische Daten (Demo-Welt)", "nl": "Synthetische gegevens (demowereld)",
-                         "en": "Synthetic data (demo world)"},
+        "en": "SYNTHETIC DATA – this report was built from the demo world. No figure describes a real city.",
+    },
+    "synthetic_footer": {
+        "de": "Synthetische Daten (Demo-Welt)",
+        "nl": "Synthetische gegevens (demowereld)",
+        "en": "Synthetic data (demo world)",
+    },
     "footer": {"de": "Seite", "nl": "Pagina", "en": "Page"},
     "generated": {"de": "Erstellt am", "nl": "Gemaakt op", "en": "Generated on"},
-    "source_register": {"de": "Quelle: Melderegister der Städte (Basis: Register)",
-                        "nl": "Bron: BRP/registers van de gemeenten (basis: register)",
-                        "en": "Source: municipal population registers (basis: register)"},
-    "source_official": {"de": "Quelle: amtliche Statistik (Basis: amtlich)",
-                        "nl": "Bron: officiële statistiek (basis: officieel)",
-                        "en": "Source: official statistics (basis: official)"},
+    "source_register": {
+        "de": "Quelle: Melderegister der Städte (Basis: Register)",
+        "nl": "Bron: BRP/registers van de gemeenten (basis: register)",
+        "en": "Source: municipal population registers (basis: register)",
+    },
+    "source_official": {
+        "de": "Quelle: amtliche Statistik (Basis: amtlich)",
+        "nl": "Bron: officiële statistiek (basis: officieel)",
+        "en": "Source: official statistics (basis: official)",
+    },
     "basis": {"de": "Basis", "nl": "Basis", "en": "Basis"},
     "basis_register": {"de": "Register", "nl": "register", "en": "register"},
     "basis_official": {"de": "amtlich", "nl": "officieel", "en": "official"},
     # Section headings
     "sec_summary": {"de": "Zusammenfassung", "nl": "Samenvatting", "en": "Summary"},
-    "sec_flows": {"de": "Zuzüge, Fortzüge, Saldo und Fluktuation", "nl": "Vestiging, vertrek, saldo en verloop",
-                  "en": "Inflows, outflows, net migration and fluctuation"},
+    "sec_flows": {
+        "de": "Zuzüge, Fortzüge, Saldo und Fluktuation",
+        "nl": "Vestiging, vertrek, saldo en verloop",
+        "en": "Inflows, outflows, net migration and fluctuation",
+    },
     "sec_dwell": {"de": "Verweildauer", "nl": "Verblijfsduur", "en": "Dwell time"},
-    "sec_concentration": {"de": "Räumliche Konzentration", "nl": "Ruimtelijke concentratie",
-                          "en": "Spatial concentration"},
-    "sec_services": {"de": "Schule, SGB II und Wohnen", "nl": "Onderwijs, uitkeringen en wonen",
-                     "en": "Schools, SGB II and housing"},
-    "sec_dunkelziffer": {"de": "Dunkelziffer (nicht gemeldete Bevölkerung)",
-                         "nl": "Niet-geregistreerde bevolking (schatting)",
-                         "en": "Unregistered population (estimates)"},
-    "sec_official": {"de": "Register und amtliche Statistik", "nl": "Register en officiële statistiek",
-                     "en": "Register and official statistics"},
+    "sec_concentration": {
+        "de": "Räumliche Konzentration",
+        "nl": "Ruimtelijke concentratie",
+        "en": "Spatial concentration",
+    },
+    "sec_services": {
+        "de": "Schule, SGB II und Wohnen",
+        "nl": "Onderwijs, uitkeringen en wonen",
+        "en": "Schools, SGB II and housing",
+    },
+    "sec_dunkelziffer": {
+        "de": "Dunkelziffer (nicht gemeldete Bevölkerung)",
+        "nl": "Niet-geregistreerde bevolking (schatting)",
+        "en": "Unregistered population (estimates)",
+    },
+    "sec_official": {
+        "de": "Register und amtliche Statistik",
+        "nl": "Register en officiële statistiek",
+        "en": "Register and official statistics",
+    },
     "sec_quality": {"de": "Datenqualität", "nl": "Datakwaliteit", "en": "Data quality"},
     "sec_methods": {"de": "Methoden und Glossar", "nl": "Methoden en begrippen", "en": "Methods and glossary"},
     # Column headers
@@ -61,8 +86,11 @@ LABELS: dict[str, dict[str, str]] = {
     "group": {"de": "Gruppe", "nl": "Groep", "en": "Group"},
     "indicator": {"de": "Indikator", "nl": "Indicator", "en": "Indicator"},
     "value": {"de": "Wert", "nl": "Waarde", "en": "Value"},
-    "change": {"de": "Veränderung zum Vorquartal", "nl": "Verandering t.o.v. vorig kwartaal",
-               "en": "Change on previous quarter"},
+    "change": {
+        "de": "Veränderung zum Vorquartal",
+        "nl": "Verandering t.o.v. vorig kwartaal",
+        "en": "Change on previous quarter",
+    },
     "numerator": {"de": "Zähler", "nl": "Teller", "en": "Numerator"},
     "denominator": {"de": "Nenner", "nl": "Noemer", "en": "Denominator"},
     "interval": {"de": "95-%-Intervall", "nl": "95%-interval", "en": "95 % interval"},
@@ -96,89 +124,124 @@ LABELS: dict[str, dict[str, str]] = {
     "checks_passed": {"de": "Prüfungen bestanden", "nl": "controles geslaagd", "en": "checks passed"},
     "checks_failed": {"de": "Prüfungen fehlgeschlagen", "nl": "controles mislukt", "en": "checks failed"},
     "checks_error": {"de": "Prüfungen nicht gelaufen", "nl": "controles niet uitgevoerd", "en": "checks not run"},
-    "revisions": {"de": "Revisionen seit dem letzten Bericht", "nl": "Revisies sinds het vorige rapport",
-                  "en": "Revisions since the last report"},
-    "blocked": {"de": "Gesperrte bzw. fehlende Städte", "nl": "Geblokkeerde of ontbrekende steden",
-                "en": "Blocked or missing cities"},
+    "revisions": {
+        "de": "Revisionen seit dem letzten Bericht",
+        "nl": "Revisies sinds het vorige rapport",
+        "en": "Revisions since the last report",
+    },
+    "blocked": {
+        "de": "Gesperrte bzw. fehlende Städte",
+        "nl": "Geblokkeerde of ontbrekende steden",
+        "en": "Blocked or missing cities",
+    },
     "reason": {"de": "Grund", "nl": "Reden", "en": "Reason"},
-    "missing_city": {"de": "fehlt in diesem Bericht", "nl": "ontbreekt in dit rapport",
-                     "en": "missing from this report"},
-    "no_data": {"de": "Für diesen Abschnitt liegen im Warehouse noch keine Daten vor.",
-                "nl": "Voor deze paragraaf zijn in het warehouse nog geen gegevens beschikbaar.",
-                "en": "The warehouse holds no data for this section yet."},
+    "missing_city": {
+        "de": "fehlt in diesem Bericht",
+        "nl": "ontbreekt in dit rapport",
+        "en": "missing from this report",
+    },
+    "no_data": {
+        "de": "Für diesen Abschnitt liegen im Warehouse noch keine Daten vor.",
+        "nl": "Voor deze paragraaf zijn in het warehouse nog geen gegevens beschikbaar.",
+        "en": "The warehouse holds no data for this section yet.",
+    },
     "none": {"de": "keine", "nl": "geen", "en": "none"},
     # Flags
-    "flag_suppressed": {"de": "* gesperrt (Geheimhaltung)", "nl": "* geblokkeerd (geheimhouding)",
-                        "en": "* suppressed (disclosure control)"},
+    "flag_suppressed": {
+        "de": "* gesperrt (Geheimhaltung)",
+        "nl": "* geblokkeerd (geheimhouding)",
+        "en": "* suppressed (disclosure control)",
+    },
     "flag_provisional": {"de": "vorläufig", "nl": "voorlopig", "en": "provisional"},
     "flag_break": {"de": "Zeitreihenbruch", "nl": "trendbreuk", "en": "series break"},
     "flag_not_comparable": {"de": "nicht vergleichbar", "nl": "niet vergelijkbaar", "en": "not comparable"},
     "legend": {"de": "Zeichen", "nl": "Tekens", "en": "Symbols"},
     "legend_text": {
         "de": "* gesperrt (Geheimhaltung, Fallzahl 1 oder 2 bzw. rückrechenbar); – kein Wert; "
-              "v vorläufig; b Zeitreihenbruch; n nicht vergleichbar; g durch Qualitätsprüfung zurückgehalten.",
+        "v vorläufig; b Zeitreihenbruch; n nicht vergleichbar; g durch Qualitätsprüfung zurückgehalten.",
         "nl": "* geblokkeerd (geheimhouding, aantal 1 of 2 of terug te rekenen); – geen waarde; "
-              "v voorlopig; b trendbreuk; n niet vergelijkbaar; g tegengehouden door kwaliteitscontrole.",
+        "v voorlopig; b trendbreuk; n niet vergelijkbaar; g tegengehouden door kwaliteitscontrole.",
         "en": "* suppressed (disclosure control, count of 1 or 2 or derivable); – no value; "
-              "v provisional; b series break; n not comparable; g withheld by a quality check."},
+        "v provisional; b series break; n not comparable; g withheld by a quality check.",
+    },
     "not_summed": {
         "de": "Gerundete oder gesperrte Werte werden nicht zu Summen zusammengezählt.",
         "nl": "Afgeronde of geblokkeerde waarden worden niet opgeteld.",
-        "en": "Rounded or suppressed values are not added up into totals."},
+        "en": "Rounded or suppressed values are not added up into totals.",
+    },
     "no_sgb2_nl": {
         "de": "Enschede: keine SGB-II-Daten (in den Niederlanden gilt die Participatiewet; die Lücke wird nicht aufgefüllt).",
         "nl": "Enschede: geen SGB II-gegevens (in Nederland geldt de Participatiewet; het gat wordt niet opgevuld).",
-        "en": "Enschede: no SGB II data (the Netherlands have the Participatiewet; the gap is not filled)."},
+        "en": "Enschede: no SGB II data (the Netherlands have the Participatiewet; the gap is not filled).",
+    },
     "registration_rules": {
         "de": "Meldepflicht: in Deutschland binnen zwei Wochen nach Einzug; in den Niederlanden bei "
-              "erwartetem Aufenthalt von mindestens vier Monaten im nächsten Halbjahr.",
+        "erwartetem Aufenthalt von mindestens vier Monaten im nächsten Halbjahr.",
         "nl": "Inschrijving: in Duitsland binnen twee weken na verhuizing; in Nederland bij een verwacht "
-              "verblijf van ten minste vier maanden in het komende halfjaar.",
+        "verblijf van ten minste vier maanden in het komende halfjaar.",
         "en": "Registration: in Germany within two weeks of moving in; in the Netherlands when expecting "
-              "to stay at least four months within the next half-year."},
+        "to stay at least four months within the next half-year.",
+    },
     "dz_can": {
         "de": "Die Schätzungen geben eine Größenordnung der nicht gemeldeten Bevölkerung mit Unsicherheitsbereich an.",
         "nl": "De schattingen geven een orde van grootte van de niet-geregistreerde bevolking met een onzekerheidsmarge.",
-        "en": "The estimates give an order of magnitude of the unregistered population with an uncertainty range."},
+        "en": "The estimates give an order of magnitude of the unregistered population with an uncertainty range.",
+    },
     "dz_cannot": {
         "de": "Sie zählen keine Personen, identifizieren niemanden und gelten nur, solange die genannten Annahmen "
-              "(z. B. unabhängige Erfassung in den Quellen) zutreffen.",
+        "(z. B. unabhängige Erfassung in den Quellen) zutreffen.",
         "nl": "Ze tellen geen personen, identificeren niemand en gelden alleen zolang de genoemde aannames "
-              "(bijv. onafhankelijke registratie in de bronnen) kloppen.",
+        "(bijv. onafhankelijke registratie in de bronnen) kloppen.",
         "en": "They do not count persons, identify nobody and hold only as long as the stated assumptions "
-              "(e.g. independent capture in the sources) hold."},
+        "(e.g. independent capture in the sources) hold.",
+    },
     "pp": {"de": "Prozentpunkte", "nl": "procentpunt", "en": "percentage points"},
     "movement_up": {"de": "stieg", "nl": "steeg", "en": "rose"},
     "movement_down": {"de": "sank", "nl": "daalde", "en": "fell"},
     "movement_sentence": {
         "de": "{city}: {indicator} ({group}) {verb} um {delta} auf {value}.",
         "nl": "{city}: {indicator} ({group}) {verb} met {delta} tot {value}.",
-        "en": "{city}: {indicator} ({group}) {verb} by {delta} to {value}."},
-    "no_movements": {"de": "Keine auffälligen Veränderungen.", "nl": "Geen opvallende veranderingen.",
-                     "en": "No notable movements."},
-    "notable": {"de": "Auffälligste Veränderungen", "nl": "Opvallendste veranderingen",
-                "en": "Most notable movements"},
-    "dz_withheld": {"de": "{n} weitere Schätzungen sind geheim gehalten (Fallzahl 1 oder 2 bzw. rückrechenbar).",
-                    "nl": "{n} andere schattingen zijn geheimgehouden (aantal 1 of 2 of terug te rekenen).",
-                    "en": "{n} further estimates are withheld (disclosure control)."},
+        "en": "{city}: {indicator} ({group}) {verb} by {delta} to {value}.",
+    },
+    "no_movements": {
+        "de": "Keine auffälligen Veränderungen.",
+        "nl": "Geen opvallende veranderingen.",
+        "en": "No notable movements.",
+    },
+    "notable": {"de": "Auffälligste Veränderungen", "nl": "Opvallendste veranderingen", "en": "Most notable movements"},
+    "dz_withheld": {
+        "de": "{n} weitere Schätzungen sind geheim gehalten (Fallzahl 1 oder 2 bzw. rückrechenbar).",
+        "nl": "{n} andere schattingen zijn geheimgehouden (aantal 1 of 2 of terug te rekenen).",
+        "en": "{n} further estimates are withheld (disclosure control).",
+    },
     "dz_stratum": {"de": "Schicht", "nl": "Stratum", "en": "Stratum"},
     "reference_date": {"de": "Stichtag", "nl": "peildatum", "en": "reference date"},
     "registered": {"de": "Gemeldet", "nl": "Ingeschreven", "en": "Registered"},
     "recommended": {"de": "empfohlene Methode", "nl": "aanbevolen methode", "en": "recommended method"},
-    "with_warnings": {"de": "mit Warnhinweis (siehe Methoden)", "nl": "met waarschuwing (zie methoden)",
-                      "en": "with a warning (see methods)"},
+    "with_warnings": {
+        "de": "mit Warnhinweis (siehe Methoden)",
+        "nl": "met waarschuwing (zie methoden)",
+        "en": "with a warning (see methods)",
+    },
     "arrival_cohort": {"de": "Zuzugsjahrgang", "nl": "vestigingscohort", "en": "arrival cohort"},
-    "no_overlap": {"de": "Keine Jahre, für die beide Grundlagen vorliegen",
-                   "nl": "Geen jaren waarvoor beide bronnen bestaan",
-                   "en": "No year for which both bases exist"},
+    "no_overlap": {
+        "de": "Keine Jahre, für die beide Grundlagen vorliegen",
+        "nl": "Geen jaren waarvoor beide bronnen bestaan",
+        "en": "No year for which both bases exist",
+    },
     "flow_in": {"de": "Zuzüge", "nl": "Vestigingen", "en": "Inflows"},
     "flow_out": {"de": "Fortzüge", "nl": "Vertrekken", "en": "Outflows"},
-    "flow_in_abroad": {"de": "Zuzüge aus dem Ausland", "nl": "Vestigingen uit het buitenland",
-                       "en": "Inflows from abroad"},
-    "flow_out_abroad": {"de": "Fortzüge ins Ausland", "nl": "Vertrekken naar het buitenland",
-                        "en": "Outflows abroad"},
-    "target_groups": {"de": "Gemeldete Zielgruppen", "nl": "Ingeschreven doelgroepen",
-                      "en": "Registered target groups"},
+    "flow_in_abroad": {
+        "de": "Zuzüge aus dem Ausland",
+        "nl": "Vestigingen uit het buitenland",
+        "en": "Inflows from abroad",
+    },
+    "flow_out_abroad": {"de": "Fortzüge ins Ausland", "nl": "Vertrekken naar het buitenland", "en": "Outflows abroad"},
+    "target_groups": {
+        "de": "Gemeldete Zielgruppen",
+        "nl": "Ingeschreven doelgroepen",
+        "en": "Registered target groups",
+    },
 }
 
 GROUP_LABELS: dict[str, dict[str, str]] = {

@@ -6,6 +6,7 @@ Markdown -> pandoc (HTML with embedded resources; Typst markup) -> typst (PDF).
 The choice is logged and recorded in the manifest JSON written beside the outputs, together
 with what the report was built from. Output that fails the disclosure scan is not published.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,7 +44,7 @@ _OPTION = re.compile(r"^#\|\s*([\w-]+):\s*(.*)$")
 @dataclass
 class RenderResult:
     engine: str
-    outputs: dict[str, Path]                 # format -> file
+    outputs: dict[str, Path]  # format -> file
     manifest: Path
     seconds: float
     build_info: dict = field(default_factory=dict)
@@ -57,7 +58,7 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
     m = re.match(r"^---\n(.*?)\n---\n", text, re.S)
     if not m:
         return {}, text
-    return yaml.safe_load(m.group(1)) or {}, text[m.end():]
+    return yaml.safe_load(m.group(1)) or {}, text[m.end() :]
 
 
 def _cell_options(source: str) -> tuple[dict, str]:
@@ -99,9 +100,10 @@ def _execute(nb, build_dir: Path) -> None:
     from nbclient import NotebookClient
 
     env_path = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
-    os.environ["PYTHONPATH"] = env_path   # the kernel inherits it and imports `reports`
-    NotebookClient(nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S,
-                   resources={"metadata": {"path": str(build_dir)}}).execute()
+    os.environ["PYTHONPATH"] = env_path  # the kernel inherits it and imports `reports`
+    NotebookClient(
+        nb, kernel_name=KERNEL, timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(build_dir)}}
+    ).execute()
 
 
 def _to_markdown(nb, build_dir: Path) -> str:
@@ -153,45 +155,80 @@ def _typst_escape(text: str) -> str:
 
 def _typst_footer(text: str, lang: str) -> str:
     """Footer on every PDF page (the synthetic-data mark included), set before the first page."""
-    return (f"#set page(footer: context [#text(size: 8pt)[{_typst_escape(text)} #h(1fr) "
-            f"{i18n.t('footer', lang)} #counter(page).display()]])\n"
-            # long tables continue on the next page instead of running into the footer
-            "#show figure: set block(breakable: true)\n")
+    return (
+        f"#set page(footer: context [#text(size: 8pt)[{_typst_escape(text)} #h(1fr) "
+        f"{i18n.t('footer', lang)} #counter(page).display()]])\n"
+        # long tables continue on the next page instead of running into the footer
+        "#show figure: set block(breakable: true)\n"
+    )
 
 
-def _render_fallback(qmd: Path, params: dict, build_dir: Path, stem: str, formats: list[str],
-                     title: str, lang: str) -> dict[str, Path]:
+def _render_fallback(
+    qmd: Path, params: dict, build_dir: Path, stem: str, formats: list[str], title: str, lang: str
+) -> dict[str, Path]:
     meta, nb = _notebook(qmd, params)
     _execute(nb, build_dir)
     md = build_dir / f"{stem}.md"
     md.write_text(_to_markdown(nb, build_dir), encoding="utf-8")
-    common = ["--from", "markdown", "--metadata", f"title={title}", "--metadata", f"lang={lang}",
-              "--toc", "--toc-depth=1"]
+    common = [
+        "--from",
+        "markdown",
+        "--metadata",
+        f"title={title}",
+        "--metadata",
+        f"lang={lang}",
+        "--toc",
+        "--toc-depth=1",
+    ]
     synthetic = _build_info(build_dir).get("synthetic", False)
     if synthetic:
         common += ["--metadata", f"subtitle={i18n.t('synthetic_footer', lang)}"]
     outputs: dict[str, Path] = {}
     if "html" in formats:
         outputs["html"] = build_dir / f"{stem}.html"
-        _pandoc([md.name, *common, "--standalone", "--embed-resources", "--css", str(CSS),
-                 "-o", outputs["html"].name], build_dir)
+        _pandoc(
+            [md.name, *common, "--standalone", "--embed-resources", "--css", str(CSS), "-o", outputs["html"].name],
+            build_dir,
+        )
     if "pdf" in formats:
         import typst
 
         typ = build_dir / f"{stem}.typ"
         header = build_dir / "page_footer.typ"
-        header.write_text(_typst_footer(page_footer_text(title, params["alliance"], params["quarter"],
-                                                         lang, synthetic), lang), encoding="utf-8")
-        _pandoc([md.name, *common, "--standalone", "-t", "typst", "-V", "papersize=a4",
-                 "-V", "fontsize=10pt", "-V", "margin.x=2cm", "-V", "margin.y=2.2cm",
-                 "-H", header.name, "-o", typ.name], build_dir)
+        header.write_text(
+            _typst_footer(page_footer_text(title, params["alliance"], params["quarter"], lang, synthetic), lang),
+            encoding="utf-8",
+        )
+        _pandoc(
+            [
+                md.name,
+                *common,
+                "--standalone",
+                "-t",
+                "typst",
+                "-V",
+                "papersize=a4",
+                "-V",
+                "fontsize=10pt",
+                "-V",
+                "margin.x=2cm",
+                "-V",
+                "margin.y=2.2cm",
+                "-H",
+                header.name,
+                "-o",
+                typ.name,
+            ],
+            build_dir,
+        )
         outputs["pdf"] = build_dir / f"{stem}.pdf"
         typst.compile(str(typ), output=str(outputs["pdf"]), root=str(build_dir))
     return outputs
 
 
-def _render_quarto(qmd: Path, params: dict, build_dir: Path, stem: str, formats: list[str],
-                   title: str, lang: str) -> dict[str, Path]:
+def _render_quarto(
+    qmd: Path, params: dict, build_dir: Path, stem: str, formats: list[str], title: str, lang: str
+) -> dict[str, Path]:
     doc = build_dir / f"{stem}.qmd"
     shutil.copy(qmd, doc)
     outputs = {}
@@ -224,30 +261,48 @@ def _quality_summary(db_path: Path) -> dict:
     import duckdb
 
     with duckdb.connect(str(db_path), read_only=True) as con:
-        tables = {r[0] for r in con.execute(
-            "SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()
+        }
         out: dict = {}
-        about_cols = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'publication' "
-            "AND table_name = 'about'").fetchall()}
+        about_cols = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'publication' "
+                "AND table_name = 'about'"
+            ).fetchall()
+        }
         if {"loaded_files", "data_version"} <= about_cols:
             out["loaded_files"], out["data_version"] = con.execute(
-                "SELECT loaded_files, data_version FROM publication.about").fetchone()
+                "SELECT loaded_files, data_version FROM publication.about"
+            ).fetchone()
             out["published_at"] = str(con.execute("SELECT published_at FROM publication.about").fetchone()[0])
         if "publication.quality_check_counts" in tables:
-            out["check_outcomes"] = dict(con.execute(
-                "SELECT outcome, sum(n_results)::bigint FROM publication.quality_check_counts GROUP BY outcome").fetchall())
+            out["check_outcomes"] = dict(
+                con.execute(
+                    "SELECT outcome, sum(n_results)::bigint FROM publication.quality_check_counts GROUP BY outcome"
+                ).fetchall()
+            )
         if "publication.load_runs" in tables:
-            last = con.execute("SELECT run_id, finished_at FROM publication.load_runs "
-                               "ORDER BY finished_at DESC NULLS LAST LIMIT 1").fetchone()
+            last = con.execute(
+                "SELECT run_id, finished_at FROM publication.load_runs ORDER BY finished_at DESC NULLS LAST LIMIT 1"
+            ).fetchone()
             out["last_load_run"] = list(last) if last else None
     return out
 
 
-def render_report(alliance: str = "alle", quarter: str = "2026-Q3", lang: str = i18n.DEFAULT_LANGUAGE,
-                  formats: tuple[str, ...] | list[str] = ("html", "pdf"), *, document: str = "quarterly",
-                  city: str = "", warehouse: Path | str | None = None,
-                  output_dir: Path | str | None = None) -> RenderResult:
+def render_report(
+    alliance: str = "alle",
+    quarter: str = "2026-Q3",
+    lang: str = i18n.DEFAULT_LANGUAGE,
+    formats: tuple[str, ...] | list[str] = ("html", "pdf"),
+    *,
+    document: str = "quarterly",
+    city: str = "",
+    warehouse: Path | str | None = None,
+    output_dir: Path | str | None = None,
+) -> RenderResult:
     """Render one document for an alliance, quarter and language into `<out>/<alliance>/<quarter>/`."""
     i18n.check_language(lang)
     formats = [f for f in formats]
@@ -264,16 +319,34 @@ def render_report(alliance: str = "alle", quarter: str = "2026-Q3", lang: str = 
     # Build in a private temporary folder: a failed or refused render leaves nothing in the
     # publication folder.
     with tempfile.TemporaryDirectory(prefix=f"report_{stem}_") as tmp:
-        return _render_into(Path(tmp), qmd, db_path, base, out_dir, stem, alliance, quarter, lang,
-                            formats, document, city)
+        return _render_into(
+            Path(tmp), qmd, db_path, base, out_dir, stem, alliance, quarter, lang, formats, document, city
+        )
 
 
-def _render_into(build_dir: Path, qmd: Path, db_path: Path, base: Path, out_dir: Path, stem: str,
-                 alliance: str, quarter: str, lang: str, formats: list[str], document: str,
-                 city: str) -> RenderResult:
-    params = {"alliance": alliance, "quarter": quarter, "lang": lang, "city": city,
-              "warehouse": str(db_path), "build_dir": str(build_dir),
-              "since": _previous_build_time(base / alliance, quarter, document, lang) or ""}
+def _render_into(
+    build_dir: Path,
+    qmd: Path,
+    db_path: Path,
+    base: Path,
+    out_dir: Path,
+    stem: str,
+    alliance: str,
+    quarter: str,
+    lang: str,
+    formats: list[str],
+    document: str,
+    city: str,
+) -> RenderResult:
+    params = {
+        "alliance": alliance,
+        "quarter": quarter,
+        "lang": lang,
+        "city": city,
+        "warehouse": str(db_path),
+        "build_dir": str(build_dir),
+        "since": _previous_build_time(base / alliance, quarter, document, lang) or "",
+    }
     title = i18n.t("profile_title" if document == "city_profile" else "title", lang) + f" – {quarter}"
     engine = engine_name()
     log.info("report %s %s %s: rendering with %s", alliance, quarter, lang, engine)
@@ -305,14 +378,23 @@ def _render_into(build_dir: Path, qmd: Path, db_path: Path, base: Path, out_dir:
             shutil.copyfile(p, chart_dir / p.name)
     manifest = out_dir / f"{stem}.json"
     record = {
-        "document": document, "alliance": alliance, "quarter": quarter, "lang": lang, "city": city or None,
-        "engine": engine, "built_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "render_seconds": round(seconds, 2), "warehouse": str(db_path),
+        "document": document,
+        "alliance": alliance,
+        "quarter": quarter,
+        "lang": lang,
+        "city": city or None,
+        "engine": engine,
+        "built_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "render_seconds": round(seconds, 2),
+        "warehouse": str(db_path),
         "outputs": {f: {"file": p.name, "sha256": _sha256(p)} for f, p in outputs.items()},
-        "synthetic": build_info.get("synthetic"), "missing_cities": build_info.get("missing_cities", []),
+        "synthetic": build_info.get("synthetic"),
+        "missing_cities": build_info.get("missing_cities", []),
         "report_suppressed_cells": build_info.get("report_suppressed_cells"),
-        "tables_present": build_info.get("tables_present"), "charts": build_info.get("charts", []),
-        "sources": _quality_summary(db_path), "disclosure_scan": "passed",
+        "tables_present": build_info.get("tables_present"),
+        "charts": build_info.get("charts", []),
+        "sources": _quality_summary(db_path),
+        "disclosure_scan": "passed",
         "python": sys.version.split()[0],
     }
     tmp = manifest.with_suffix(".json.tmp")

@@ -2,6 +2,7 @@
 
 Working days are Monday to Friday; public holidays are not modelled (the delay absorbs them).
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -4,6 +4,7 @@ Every number goes through `format_value`: counts with the language's thousands s
 suppressed cells as `*` (as the sources show them), rates and shares always with decimals so
 that they cannot be mistaken for small counts. Totals are only formed where every part is exact.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,11 +13,18 @@ import math
 import polars as pl
 
 from reports import i18n
-from reports.data import (SUMMARY_GROUPS, ReportData, catalogue_entry, is_count_unit,
-                          parse_quarter, previous_quarter, quarter_months)
+from reports.data import (
+    SUMMARY_GROUPS,
+    ReportData,
+    catalogue_entry,
+    is_count_unit,
+    parse_quarter,
+    previous_quarter,
+    quarter_months,
+)
 from reports.disclosure import BALANCE_CLASS, OPERATIONAL_CLASS, guard_counts
 
-LATE_AFTER_DAYS = 30   # a delivery received later than this after the end of its period is "late"
+LATE_AFTER_DAYS = 30  # a delivery received later than this after the end of its period is "late"
 _DECIMALS = {"percent": 1, "per_1000": 1, "index": 2, "years": 1, "ratio": 2}
 
 
@@ -24,8 +32,7 @@ def _esc(cell: str) -> str:
     return str(cell).replace("|", "\\|").replace("*", "\\*")
 
 
-def md_table(headers: list[str], rows: list[list[str]], align: str | None = None,
-             caption: str | None = None) -> str:
+def md_table(headers: list[str], rows: list[list[str]], align: str | None = None, caption: str | None = None) -> str:
     """A pipe table; `align` is one of l/r per column (default: first left, rest right)."""
     align = align or "l" + "r" * (len(headers) - 1)
     rule = ["---:" if a == "r" else ":---" for a in align]
@@ -71,9 +78,11 @@ def safe_total(values: list, *, suppressed: list[bool] | None = None, rounded: b
 
 
 def flag_marks(row: dict) -> str:
-    marks = [m for key, m in (("is_provisional", "v"), ("is_break", "b"), ("is_not_comparable", "n"),
-                              ("is_blocked", "g"))
-             if row.get(key)]
+    marks = [
+        m
+        for key, m in (("is_provisional", "v"), ("is_break", "b"), ("is_not_comparable", "n"), ("is_blocked", "g"))
+        if row.get(key)
+    ]
     return " ".join(marks)
 
 
@@ -82,14 +91,21 @@ def guarded_indicators(data: ReportData) -> tuple[pl.DataFrame | None, int]:
     ind = data.frame("indicators")
     if ind is None:
         return None, 0
-    count_ids = [i for i in ind["indicator_id"].unique().to_list()
-                 if is_count_unit(catalogue_entry(data, i, "de")["unit"])]
+    count_ids = [
+        i for i in ind["indicator_id"].unique().to_list() if is_count_unit(catalogue_entry(data, i, "de")["unit"])
+    ]
     return guard_counts(ind, pl.col("indicator_id").is_in(count_ids))
 
 
-def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lang: str,
-                     group: str | None = None, groups: list[str] | None = None,
-                     period: str | None = None) -> str:
+def comparison_table(
+    ind: pl.DataFrame,
+    data: ReportData,
+    indicator_id: str,
+    lang: str,
+    group: str | None = None,
+    groups: list[str] | None = None,
+    period: str | None = None,
+) -> str:
     """Intercity comparison of one indicator for one quarter (default: the report quarter), one
     row per city x group; interval, numerator and denominator columns only where they hold values."""
     entry = catalogue_entry(data, indicator_id, lang)
@@ -100,31 +116,41 @@ def comparison_table(ind: pl.DataFrame, data: ReportData, indicator_id: str, lan
     if groups:
         order = {g: i for i, g in enumerate(groups)}
         rows_df = rows_df.filter(pl.col("group_code").is_in(groups)).with_columns(
-            _order=pl.col("group_code").replace_strict(order, default=len(order)))
+            _order=pl.col("group_code").replace_strict(order, default=len(order))
+        )
     else:
         rows_df = rows_df.with_columns(_order=pl.lit(0))
     if rows_df.is_empty():
         return f"*{i18n.t('no_data', lang)}*\n"
     has = {c: c in rows_df.columns and rows_df[c].is_not_null().any() for c in ("ci_lower", "numerator", "denominator")}
     if is_count_unit(entry["unit"]):
-        has["numerator"] = False     # the value is the count itself
+        has["numerator"] = False  # the value is the count itself
     rows = []
     for r in rows_df.sort(["_order", "group_code", "city"]).iter_rows(named=True):
         sup = bool(r.get("is_suppressed"))
         interval = i18n.MISSING
         if not sup and r.get("ci_lower") is not None and r.get("ci_upper") is not None:
-            interval = (f"{format_value(r['ci_lower'], entry['unit'], lang)} – "
-                        f"{format_value(r['ci_upper'], entry['unit'], lang)}")
-        row = [data.cities.get(r["city"], r["city"]), i18n.group_short(r.get("group_code"), lang),
-               format_value(r.get("value"), entry["unit"], lang, suppressed=sup)]
+            interval = (
+                f"{format_value(r['ci_lower'], entry['unit'], lang)} – "
+                f"{format_value(r['ci_upper'], entry['unit'], lang)}"
+            )
+        row = [
+            data.cities.get(r["city"], r["city"]),
+            i18n.group_short(r.get("group_code"), lang),
+            format_value(r.get("value"), entry["unit"], lang, suppressed=sup),
+        ]
         row += [interval] if has["ci_lower"] else []
         row += [i18n.fmt_count(r.get("numerator"), lang, suppressed=sup)] if has["numerator"] else []
         row += [i18n.fmt_count(r.get("denominator"), lang, suppressed=sup)] if has["denominator"] else []
-        row += [i18n.MISSING if sup else i18n.fmt_rank(r.get("rank"), r.get("n_cities_ranked"), lang),
-                i18n.t(f"basis_{r.get('basis') or 'register'}", lang), flag_marks(r)]
+        row += [
+            i18n.MISSING if sup else i18n.fmt_rank(r.get("rank"), r.get("n_cities_ranked"), lang),
+            i18n.t(f"basis_{r.get('basis') or 'register'}", lang),
+            flag_marks(r),
+        ]
         rows.append(row)
-    keys = ["city", "group", "value"] + [k for k, c in (("interval", "ci_lower"), ("numerator", "numerator"),
-                                                        ("denominator", "denominator")) if has[c]]
+    keys = ["city", "group", "value"] + [
+        k for k, c in (("interval", "ci_lower"), ("numerator", "numerator"), ("denominator", "denominator")) if has[c]
+    ]
     keys += ["rank", "basis", "flags"]
     align = "llr" + "r" * (len(keys) - 6) + "rll"
     return md_table([i18n.t(k, lang) for k in keys], rows, align=align, caption=f"{entry['name']}, {period}")
@@ -149,8 +175,9 @@ def summary_table(ind: pl.DataFrame, data: ReportData, lang: str, indicator_id: 
         row = [name]
         for g in SUMMARY_GROUPS:
             cur, prev = lookup.get((slug, g, data.quarter)), lookup.get((slug, g, prev_q))
-            row.append(format_value(cur and cur.get("value"), unit, lang,
-                                    suppressed=bool(cur and cur.get("is_suppressed"))))
+            row.append(
+                format_value(cur and cur.get("value"), unit, lang, suppressed=bool(cur and cur.get("is_suppressed")))
+            )
             # counts change as a relative figure: a bare difference of 1 or 2 would read as a count
             # of persons (and the output scan refuses it), although both counts are published
             change = _change(cur, prev)
@@ -165,8 +192,9 @@ def summary_table(ind: pl.DataFrame, data: ReportData, lang: str, indicator_id: 
     for g in SUMMARY_GROUPS:
         headers += [i18n.group_short(g, lang), "± %" if is_count_unit(unit) else "±"]
     groups = "; ".join(f"{i18n.group_short(g, lang)} = {i18n.group_label(g, lang)}" for g in SUMMARY_GROUPS)
-    return md_table(headers, rows, caption=f"{i18n.t('target_groups', lang)}, {data.quarter}; "
-                                           f"± {i18n.t('change', lang)}. {groups}")
+    return md_table(
+        headers, rows, caption=f"{i18n.t('target_groups', lang)}, {data.quarter}; ± {i18n.t('change', lang)}. {groups}"
+    )
 
 
 def notable_movements(ind: pl.DataFrame, data: ReportData, lang: str, per_city: int = 3) -> dict[str, list[str]]:
@@ -183,20 +211,32 @@ def notable_movements(ind: pl.DataFrame, data: ReportData, lang: str, per_city: 
     keys = ["city", "indicator_id", "group_code"]
     cur = usable.filter(pl.col("period") == data.quarter).select(*keys, "value")
     prev = usable.filter(pl.col("period") == prev_q).select(*keys, pl.col("value").alias("prev"))
-    joined = cur.join(prev, on=keys).filter(pl.col("prev").abs() > 0).with_columns(
-        rel=((pl.col("value") - pl.col("prev")) / pl.col("prev").abs()))
+    joined = (
+        cur.join(prev, on=keys)
+        .filter(pl.col("prev").abs() > 0)
+        .with_columns(rel=((pl.col("value") - pl.col("prev")) / pl.col("prev").abs()))
+    )
     out: dict[str, list[str]] = {}
     for slug in data.cities:
-        top = joined.filter((pl.col("city") == slug) & (pl.col("rel") != 0)).sort(
-            pl.col("rel").abs(), descending=True).head(per_city)
+        top = (
+            joined.filter((pl.col("city") == slug) & (pl.col("rel") != 0))
+            .sort(pl.col("rel").abs(), descending=True)
+            .head(per_city)
+        )
         sentences = []
         for r in top.iter_rows(named=True):
             entry = catalogue_entry(data, r["indicator_id"], lang)
             delta = r["value"] - r["prev"]
-            sentences.append(i18n.t("movement_sentence", lang).format(
-                city=data.cities[slug], indicator=entry["name"], group=i18n.group_label(r["group_code"], lang),
-                verb=i18n.t("movement_up" if delta > 0 else "movement_down", lang),
-                delta=_delta_text(abs(delta), entry["unit"], lang), value=format_value(r["value"], entry["unit"], lang)))
+            sentences.append(
+                i18n.t("movement_sentence", lang).format(
+                    city=data.cities[slug],
+                    indicator=entry["name"],
+                    group=i18n.group_label(r["group_code"], lang),
+                    verb=i18n.t("movement_up" if delta > 0 else "movement_down", lang),
+                    delta=_delta_text(abs(delta), entry["unit"], lang),
+                    value=format_value(r["value"], entry["unit"], lang),
+                )
+            )
         out[slug] = sentences
     return out
 
@@ -229,8 +269,15 @@ def quality_table(data: ReportData, lang: str) -> str:
     res = data.frame("quality_results")
     rows = []
     for slug, name in data.cities.items():
-        groups = [] if reg is None else [r for r in reg.filter(pl.col("city") == slug).iter_rows(named=True)
-                                         if _period_in_quarter(r["period"], data.quarter)]
+        groups = (
+            []
+            if reg is None
+            else [
+                r
+                for r in reg.filter(pl.col("city") == slug).iter_rows(named=True)
+                if _period_in_quarter(r["period"], data.quarter)
+            ]
+        )
         files = sum(r["n_files"] for r in groups)
         late = 0
         for r in groups:
@@ -242,12 +289,22 @@ def quality_table(data: ReportData, lang: str) -> str:
             for r in res.filter(pl.col("city") == slug).iter_rows(named=True):
                 if _period_in_quarter(r.get("period"), data.quarter) and r["outcome"] in outcomes:
                     outcomes[r["outcome"]] += r["n_results"]
-        rows.append([name, str(files), str(late),
-                     str(sum(r["n_files"] for r in groups if (r.get("version") or 1) > 1)),
-                     str(sum(r["n_files"] for r in groups if r["status"] == "quarantined")),
-                     str(outcomes["passed"]), str(outcomes["failed"]), str(outcomes["error"])])
-    headers = [i18n.t("city", lang)] + [i18n.t(k, lang) for k in (
-        "received", "late", "corrected", "quarantined", "checks_passed", "checks_failed", "checks_error")]
+        rows.append(
+            [
+                name,
+                str(files),
+                str(late),
+                str(sum(r["n_files"] for r in groups if (r.get("version") or 1) > 1)),
+                str(sum(r["n_files"] for r in groups if r["status"] == "quarantined")),
+                str(outcomes["passed"]),
+                str(outcomes["failed"]),
+                str(outcomes["error"]),
+            ]
+        )
+    headers = [i18n.t("city", lang)] + [
+        i18n.t(k, lang)
+        for k in ("received", "late", "corrected", "quarantined", "checks_passed", "checks_failed", "checks_error")
+    ]
     return operational(md_table(headers, rows, caption=f"{i18n.t('deliveries', lang)}, {data.quarter}"))
 
 
@@ -258,18 +315,35 @@ def revisions_table(data: ReportData, lang: str, since: dt.datetime | None) -> s
         return None
     year, q = parse_quarter(data.quarter)
     start = f"{year}-{3 * q - 2:02d}"
-    sel = reg.filter((pl.col("version").fill_null(1) > 1) & (pl.col("period").str.slice(0, 7) < start)
-                     & pl.col("city").is_in(list(data.cities)))
+    sel = reg.filter(
+        (pl.col("version").fill_null(1) > 1)
+        & (pl.col("period").str.slice(0, 7) < start)
+        & pl.col("city").is_in(list(data.cities))
+    )
     if since is not None:
         sel = sel.filter(pl.col("last_registered_at") >= since)
     if sel.is_empty():
         return None
     # one line per city and source: how many earlier periods were corrected, which, latest version
-    agg = sel.group_by("city", "source").agg(
-        pl.col("period").n_unique().alias("n_periods"), pl.col("period").min().alias("first"),
-        pl.col("period").max().alias("last"), pl.col("version").max().alias("version")).sort("city", "source")
-    rows = [[data.cities[r["city"]], r["source"], str(r["n_periods"]),
-             r["first"] if r["first"] == r["last"] else f"{r['first']} – {r['last']}", f"v{r['version']}"]
-            for r in agg.iter_rows(named=True)]
+    agg = (
+        sel.group_by("city", "source")
+        .agg(
+            pl.col("period").n_unique().alias("n_periods"),
+            pl.col("period").min().alias("first"),
+            pl.col("period").max().alias("last"),
+            pl.col("version").max().alias("version"),
+        )
+        .sort("city", "source")
+    )
+    rows = [
+        [
+            data.cities[r["city"]],
+            r["source"],
+            str(r["n_periods"]),
+            r["first"] if r["first"] == r["last"] else f"{r['first']} – {r['last']}",
+            f"v{r['version']}",
+        ]
+        for r in agg.iter_rows(named=True)
+    ]
     headers = [i18n.t("city", lang), "", i18n.t("corrected", lang), i18n.t("period", lang), "Version"]
     return operational(md_table(headers, rows, align="llrll", caption=i18n.t("revisions", lang)))

@@ -3,6 +3,7 @@
 Session fixtures build the small demo world once (per xdist worker) for the parts that need
 realistic data; each test that writes gets a private copy.
 """
+
 from __future__ import annotations
 
 import os

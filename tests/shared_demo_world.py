@@ -1,6 +1,7 @@
 """A small real demo warehouse, built once per test session (and shared by the xdist workers) for
 tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005) -> ingest load -> official tables ->
 dbt (city layer run, exchange/alliance built with their tests) -> publish."""
+
 from __future__ import annotations
 
 import os
@@ -10,16 +11,33 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
-DEMO_CITIES = ["muenster", "enschede"]       # the euregio alliance: one German, one Dutch city
+DEMO_CITIES = ["muenster", "enschede"]  # the euregio alliance: one German, one Dutch city
 DEMO_SCALE, DEMO_SEED = 0.005, 20190101
 
 
 def _dbt(args: list[str], warehouse: Path, work: Path) -> None:
-    env = dict(os.environ, WAREHOUSE_DUCKDB_PATH=str(warehouse), DBT_TARGET_PATH=str(work / "dbt_target"),
-               DBT_LOG_PATH=str(work / "dbt_logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
-    proc = subprocess.run([str(DBT), *args, "--project-dir", str(REPO_ROOT / "dbt_project"),
-                           "--profiles-dir", str(REPO_ROOT / "dbt_project")],
-                          env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    env = dict(
+        os.environ,
+        WAREHOUSE_DUCKDB_PATH=str(warehouse),
+        DBT_TARGET_PATH=str(work / "dbt_target"),
+        DBT_LOG_PATH=str(work / "dbt_logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    proc = subprocess.run(
+        [
+            str(DBT),
+            *args,
+            "--project-dir",
+            str(REPO_ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(REPO_ROOT / "dbt_project"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n" + "\n".join(proc.stdout.splitlines()[-40:]))
 
@@ -37,14 +55,26 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
 
     root.mkdir(parents=True, exist_ok=True)
     landing = root / "landing"
-    generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES, overwrite=True)
+    generate(
+        scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES, overwrite=True
+    )
     load_landing(landing, warehouse, log=lambda _msg: None)
     seed_landing(landing)
     load_official(landing, warehouse)
     # one dbt call (each costs seconds to start): seeds and every model, plus the data and unit
     # tests of the disclosure layers - a failing disclosure test fails the fixture
-    _dbt(["build", "--select", "resource_type:seed", "resource_type:model", "path:models/exchange",
-          "path:models/alliance"], warehouse, root)
+    _dbt(
+        [
+            "build",
+            "--select",
+            "resource_type:seed",
+            "resource_type:model",
+            "path:models/exchange",
+            "path:models/alliance",
+        ],
+        warehouse,
+        root,
+    )
     publish(warehouse, published)
     return warehouse, published
 

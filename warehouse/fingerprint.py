@@ -5,6 +5,7 @@ A table's fingerprint is its column names and types, its row count and the sum o
 of every row (as a struct), so two tables with the same rows in any order have the same print,
 and one changed value, one missing or one extra row changes it (up to hash collisions).
 """
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,20 @@ from pathlib import Path
 DEFAULT_SCHEMAS = ("marts", "exchange", "alliance", "official")
 # Columns that say when something ran, not what it holds: left out of every print, so a rebuild
 # of the same deliveries at another time has the same print.
-VOLATILE_COLUMNS = ("loaded_at", "registered_at", "checked_at", "blocked_at", "last_blocked_at",
-                    "published_at", "started_at", "finished_at", "last_checked_at",
-                    "last_registered_at", "source_warehouse", "run_id")
+VOLATILE_COLUMNS = (
+    "loaded_at",
+    "registered_at",
+    "checked_at",
+    "blocked_at",
+    "last_blocked_at",
+    "published_at",
+    "started_at",
+    "finished_at",
+    "last_checked_at",
+    "last_registered_at",
+    "source_warehouse",
+    "run_id",
+)
 
 
 def _quote(name: str) -> str:
@@ -31,23 +43,25 @@ def table_fingerprints(con, schemas=DEFAULT_SCHEMAS, exclude_columns: dict | Non
     placeholders = ", ".join("?" for _ in schemas)
     tables = con.execute(
         f"""select table_schema, table_name from information_schema.tables
-            where table_schema in ({placeholders}) order by 1, 2""", list(schemas)).fetchall()
+            where table_schema in ({placeholders}) order by 1, 2""",
+        list(schemas),
+    ).fetchall()
     out: dict[str, dict] = {}
     for schema, table in tables:
         name = f"{schema}.{table}"
-        skip = (set(VOLATILE_COLUMNS) | set(exclude_columns.get(name, ()))
-                | set(exclude_columns.get("*", ())))
+        skip = set(VOLATILE_COLUMNS) | set(exclude_columns.get(name, ())) | set(exclude_columns.get("*", ()))
         cols = con.execute(
             """select column_name, data_type from information_schema.columns
                where table_schema = ? and table_name = ? order by ordinal_position""",
-            [schema, table]).fetchall()
+            [schema, table],
+        ).fetchall()
         kept = [(c, t) for c, t in cols if c not in skip]
         if not kept:
             continue
         struct = "struct_pack(" + ", ".join(f"{_quote(c)} := {_quote(c)}" for c, _ in kept) + ")"
         rows, digest = con.execute(
-            f"select count(*), coalesce(sum(hash({struct})::hugeint), 0)::varchar "
-            f"from {_quote(schema)}.{_quote(table)}").fetchone()
+            f"select count(*), coalesce(sum(hash({struct})::hugeint), 0)::varchar from {_quote(schema)}.{_quote(table)}"
+        ).fetchone()
         out[name] = {"rows": rows, "hash": digest, "columns": [f"{c} {t}" for c, t in kept]}
     return out
 

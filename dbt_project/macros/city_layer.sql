@@ -13,13 +13,13 @@ not exists (
 
 {# Destatis key of the city's own nationals: 000 in a German city, 148 (NLD) in a Dutch one. #}
 {% macro national_key(country) -%}
-(case when {{ country }} = 'NL' then '148' else '000' end)
+    (case when {{ country }} = 'NL' then '148' else '000' end)
 {%- endmacro %}
 
 {# A person with the country's own nationality as first or second nationality counts as a national
    (official statistics of both countries do so). #}
 {% macro effective_nationality_key(key_1, key_2, country) -%}
-(case when {{ key_2 }} = {{ national_key(country) }} then {{ key_2 }} else {{ key_1 }} end)
+    (case when {{ key_2 }} = {{ national_key(country) }} then {{ key_2 }} else {{ key_1 }} end)
 {%- endmacro %}
 
 {# Nationality group of an effective key: nationals -> DE/NL; Germans in a Dutch city -> EU_SONST;
@@ -35,7 +35,7 @@ not exists (
 {# Age in birth-year steps: only the birth year is delivered, so age = year(reference) - birth year
    (the age reached in the reference year). #}
 {% macro age_at(reference_date, birth_year) -%}
-(year({{ reference_date }}) - {{ birth_year }})
+    (year({{ reference_date }}) - {{ birth_year }})
 {%- endmacro %}
 
 {% macro standard_age_band(age) -%}
@@ -53,16 +53,16 @@ not exists (
 
 {# Sum of counts where a suppressed part suppresses the sum (BA rule: a total containing `*` is `*`). #}
 {% macro suppressed_sum(value, flag) -%}
-(case when bool_or(coalesce({{ flag }}, false) or {{ value }} is null) then null else sum({{ value }}) end)
+    (case when bool_or(coalesce({{ flag }}, false) or {{ value }} is null) then null else sum({{ value }}) end)
 {%- endmacro %}
 
 {% macro suppressed_flag(value, flag) -%}
-bool_or(coalesce({{ flag }}, false) or {{ value }} is null)
+    bool_or(coalesce({{ flag }}, false) or {{ value }} is null)
 {%- endmacro %}
 
 {# Ratio that is NULL instead of failing or dividing by zero. #}
 {% macro safe_ratio(numerator, denominator, factor=1) -%}
-(case when {{ denominator }} is null or {{ denominator }} = 0 then null
+    (case when {{ denominator }} is null or {{ denominator }} = 0 then null
       else {{ factor }} * ({{ numerator }})::double / ({{ denominator }}) end)
 {%- endmacro %}
 
@@ -83,4 +83,11 @@ group by grouping sets (
         ({{ keys }}, nationality_group),
         ({{ keys }})
     )
+{%- endmacro %}
+
+{# `sum(<prefix><col>)::bigint as <col>` for each column, comma-separated (one select list item each). #}
+{% macro bigint_sums(columns, prefix='') -%}
+    {%- set items = [] %}
+    {%- for c in columns %}{% do items.append('sum(' ~ prefix ~ c ~ ')::bigint as ' ~ c) %}{% endfor %}
+    {{- items | join(', ') }}
 {%- endmacro %}

@@ -31,19 +31,21 @@
    even (Polars) - an average stock of 2.5 beside a published stock of 3 reveals a stock of 2).
    orchestration/exchange_tables.py (_small) applies the same bounds to the package. #}
 {% macro disclosure_is_small(expr) -%}
-coalesce(abs({{ expr }}) between 0.5 and 2.5, false)
+    coalesce(abs({{ expr }}) between 0.5 and 2.5, false)
 {%- endmacro %}
 
-{% macro disclosure_suppress(relation, group_cols, family_cols, total_scope_cols, cell_col='group_value', total_published_elsewhere=false) -%}
+{% macro disclosure_suppress(
+    relation, group_cols, family_cols, total_scope_cols, cell_col='group_value', total_published_elsewhere=false
+) -%}
 {#- group_cols: one breakdown of one indicator (a linear relation: cells add up to the total);
     family_cols: the same cell across the members of a suppression family;
     total_scope_cols: every total of a family (all breakdowns);
     total_published_elsewhere: the group's total (or the total of its denominators, e.g. the
     registered population beside Dunkelziffer estimates) is published in another table, so the
     group counts as having an open total even when its own total row is primary or hidden -#}
-{%- set g = group_cols | join(', ') -%}
-{%- set f = family_cols | join(', ') -%}
-{%- set t = total_scope_cols | join(', ') -%}
+    {%- set g = group_cols | join(', ') -%}
+    {%- set f = family_cols | join(', ') -%}
+    {%- set t = total_scope_cols | join(', ') -%}
 with dc_cells as (
     select
         *,
@@ -63,7 +65,7 @@ dc_groups as (
         1::bigint as dc_n_open_totals,
         {%- else -%}
         count(*) filter (where is_total and not dc_primary) over (partition by {{ g }}) as dc_n_open_totals,
-        {%- endif %}
+    {%- endif %}
         row_number() over (
             partition by {{ g }}
             order by

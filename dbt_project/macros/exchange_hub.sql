@@ -5,7 +5,8 @@
   the local rows only.
 #}
 {% macro exchange_import_relation(identifier) %}
-  {{ return(adapter.get_relation(database=target.database, schema='exchange_import', identifier=identifier) if execute else none) }}
+    {%- if not execute %}{{ return(none) }}{% endif %}
+    {{ return(adapter.get_relation(database=target.database, schema='exchange_import', identifier=identifier)) }}
 {% endmacro %}
 
 {# Local rows, then the imported package rows (`imp`) if there are any: a filter on the imported
@@ -13,11 +14,11 @@
 {% macro exchange_local_and_imported(local_model, imported) -%}
 select *, 'local' as package_origin, cast(null as varchar) as package_id
 from {{ ref(local_model) }}
-{%- if imported is not none %}
+    {%- if imported is not none %}
 union all by name
 select imp.* exclude (imported_at), 'imported' as package_origin
 from {{ imported }} as imp
-{%- endif %}
+    {%- endif %}
 {%- endmacro %}
 
 {#
@@ -26,16 +27,16 @@ from {{ imported }} as imp
   city-quarters the warehouse does not compute - the precedence of fct_exchange_hub_cells.
 #}
 {% macro exchange_hub_by_quarter(local_model, import_identifier) %}
-{#- ref outside the conditional, so dbt knows the dependency at parse time #}
-{%- set local_quarters = ref('fct_exchange_packages') %}
-{%- set imported = exchange_import_relation(import_identifier) %}
-{{ exchange_local_and_imported(local_model, imported) }}
-{%- if imported is not none %}
+    {#- ref outside the conditional, so dbt knows the dependency at parse time #}
+    {%- set local_quarters = ref('fct_exchange_packages') %}
+    {%- set imported = exchange_import_relation(import_identifier) %}
+    {{ exchange_local_and_imported(local_model, imported) }}
+    {%- if imported is not none %}
 where not exists (
     select 1 from {{ local_quarters }} as loc
     where loc.city = imp.city and loc.period = imp.period
 )
-{%- endif %}
+    {%- endif %}
 {% endmacro %}
 
 {#

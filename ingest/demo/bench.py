@@ -2,26 +2,42 @@
 
 python -m ingest.demo.bench [--scale 0.02] [--cities dortmund] [--sources meldewesen]
 """
+
 from __future__ import annotations
 
 import argparse
 import tempfile
 import time
 
-from ingest.demo.generate import DEFAULT_SCALE, peak_rss_mb, generate
+from ingest.demo.generate import DEFAULT_SCALE, generate, peak_rss_mb
 
 
 def bench(scale: float = DEFAULT_SCALE, cities=None, sources=None, start="2019-01", end="2026-09") -> dict:
     with tempfile.TemporaryDirectory(prefix="demo-bench-") as tmp:
         t = time.perf_counter()
-        s = generate(scale=scale, landing=f"{tmp}/landing", truth=f"{tmp}/truth", cities=cities,
-                     sources=sources, start=start, end=end, progress=lambda m: None)
+        s = generate(
+            scale=scale,
+            landing=f"{tmp}/landing",
+            truth=f"{tmp}/truth",
+            cities=cities,
+            sources=sources,
+            start=start,
+            end=end,
+            progress=lambda m: None,
+        )
         dt = time.perf_counter() - t
-    figures = {"scale": scale, "files": s.files, "rows": s.rows, "events": s.events, "mb": round(s.bytes / 1e6, 1),
-               "seconds": round(dt, 1), "events_per_second": round(s.events / dt),
-               "per_city_seconds": {c: v["seconds"] for c, v in s.per_city.items()},
-               "persons_held_of_ever": {c: (v["persons_held"], v["persons_ever"]) for c, v in s.per_city.items()},
-               "peak_rss_mb": peak_rss_mb()}
+    figures = {
+        "scale": scale,
+        "files": s.files,
+        "rows": s.rows,
+        "events": s.events,
+        "mb": round(s.bytes / 1e6, 1),
+        "seconds": round(dt, 1),
+        "events_per_second": round(s.events / dt),
+        "per_city_seconds": {c: v["seconds"] for c, v in s.per_city.items()},
+        "persons_held_of_ever": {c: (v["persons_held"], v["persons_ever"]) for c, v in s.per_city.items()},
+        "peak_rss_mb": peak_rss_mb(),
+    }
     print(figures)
     return figures
 

@@ -5,35 +5,71 @@ INTESO 2019, EUREGIO 2004, IT.NRW 2015), rounded official population figures (ab
 and plain assumptions (marked `assumption`). `TARGETS` states the published figures the
 generated world is checked against (tests/demo/test_calibration.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GROUPS = ("DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST")   # index = group id in the world
+GROUPS = ("DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST")  # index = group id in the world
 DE, EU2, EU_SONST, ASYL8, DRITT = range(5)
 # In a Dutch city the national group is the Dutch (`NL`); Germans fall into EU_SONST.
 GROUP_LABELS_NL = ("NL", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST")
 
 AGE_BANDS = ("00-05", "06-14", "15-17", "18-24", "25-44", "45-64", "65+")
-AGE_BAND_EDGES = (0, 6, 15, 18, 25, 45, 65, 91)   # lower edges; 91 = oldest age drawn + 1
+AGE_BAND_EDGES = (0, 6, 15, 18, 25, 45, 65, 91)  # lower edges; 91 = oldest age drawn + 1
 
 # Nationalities inside each group: Destatis key -> weight (assumption, shaped on NRW registers).
 NATIONALITIES = {
-    EU2: {"125": 0.5, "154": 0.5},                                         # replaced per city
-    EU_SONST: {"152": 0.30, "137": 0.18, "134": 0.17, "161": 0.07, "130": 0.08, "148": 0.05,
-               "153": 0.04, "129": 0.03, "151": 0.03, "165": 0.05},
-    ASYL8: {"475": 0.45, "438": 0.15, "423": 0.15, "224": 0.07, "439": 0.07, "232": 0.04,
-            "273": 0.04, "461": 0.03},
-    DRITT: {"163": 0.38, "166": 0.08, "150": 0.07, "170": 0.06, "160": 0.05, "252": 0.05,
-            "122": 0.04, "144": 0.04, "479": 0.03, "436": 0.03, "368": 0.02, "167": 0.02,
-            "432": 0.02, "442": 0.02, "121": 0.02, "997": 0.01, "998": 0.01, "999": 0.01,
-            "132": 0.005, "133": 0.005},
+    EU2: {"125": 0.5, "154": 0.5},  # replaced per city
+    EU_SONST: {
+        "152": 0.30,
+        "137": 0.18,
+        "134": 0.17,
+        "161": 0.07,
+        "130": 0.08,
+        "148": 0.05,
+        "153": 0.04,
+        "129": 0.03,
+        "151": 0.03,
+        "165": 0.05,
+    },
+    ASYL8: {"475": 0.45, "438": 0.15, "423": 0.15, "224": 0.07, "439": 0.07, "232": 0.04, "273": 0.04, "461": 0.03},
+    DRITT: {
+        "163": 0.38,
+        "166": 0.08,
+        "150": 0.07,
+        "170": 0.06,
+        "160": 0.05,
+        "252": 0.05,
+        "122": 0.04,
+        "144": 0.04,
+        "479": 0.03,
+        "436": 0.03,
+        "368": 0.02,
+        "167": 0.02,
+        "432": 0.02,
+        "442": 0.02,
+        "121": 0.02,
+        "997": 0.01,
+        "998": 0.01,
+        "999": 0.01,
+        "132": 0.005,
+        "133": 0.005,
+    },
 }
 # Enschede: other EU citizens are mostly Germans and Poles; no Dutch among foreigners.
-NATIONALITIES_NL_EU = {"000": 0.45, "152": 0.25, "137": 0.05, "161": 0.05, "134": 0.05,
-                       "153": 0.05, "129": 0.05, "165": 0.05}
-SECOND_NATIONALITY_DE = {"163": 0.4, "152": 0.3, "160": 0.2, "137": 0.1}   # of Germans with two
-SHARE_SECOND_NATIONALITY = 0.08   # assumption
+NATIONALITIES_NL_EU = {
+    "000": 0.45,
+    "152": 0.25,
+    "137": 0.05,
+    "161": 0.05,
+    "134": 0.05,
+    "153": 0.05,
+    "129": 0.05,
+    "165": 0.05,
+}
+SECOND_NATIONALITY_DE = {"163": 0.4, "152": 0.3, "160": 0.2, "137": 0.1}  # of Germans with two
+SHARE_SECOND_NATIONALITY = 0.08  # assumption
 
 # Age shares by standard band (assumption; EU-2 shapes from KOMM-IN: Dortmund > 70 % aged
 # 15-44, children 12-15 %; Duisburg a little over 60 % aged 15-44, under 15 about 26 %).
@@ -51,20 +87,21 @@ AGE_SHARES_DE_ARRIVALS = (0.050, 0.050, 0.020, 0.250, 0.450, 0.130, 0.050)
 @dataclass(frozen=True)
 class Behaviour:
     """Yearly hazards and probabilities of one nationality group in one city."""
-    leave: float            # true departures per person-year
-    growth: float           # yearly growth of the group's true stock through migration
-    register: float         # probability to register on arrival (the rest may register later)
-    late_register: float    # yearly hazard of a late registration for the unregistered
-    deregister: float       # probability to deregister when leaving
-    ava: float              # probability the office removes a gone, non-deregistered person
-    ava_delay_months: float # mean delay of that removal (at least 3 months)
-    move: float             # moves inside the city per person-year
-    report_move: float      # probability a move inside the city is registered
-    sgb2: float             # share of registered households on SGB II (steady state)
-    counselling: float      # contacts per registered person-month (x3 when unregistered)
-    school_unregistered: float   # school attendance of unregistered children 6-15
-    abroad_in: float        # share of arrivals coming from abroad (rest inland/unknown)
-    abroad_out: float       # share of deregistrations going abroad
+
+    leave: float  # true departures per person-year
+    growth: float  # yearly growth of the group's true stock through migration
+    register: float  # probability to register on arrival (the rest may register later)
+    late_register: float  # yearly hazard of a late registration for the unregistered
+    deregister: float  # probability to deregister when leaving
+    ava: float  # probability the office removes a gone, non-deregistered person
+    ava_delay_months: float  # mean delay of that removal (at least 3 months)
+    move: float  # moves inside the city per person-year
+    report_move: float  # probability a move inside the city is registered
+    sgb2: float  # share of registered households on SGB II (steady state)
+    counselling: float  # contacts per registered person-month (x3 when unregistered)
+    school_unregistered: float  # school attendance of unregistered children 6-15
+    abroad_in: float  # share of arrivals coming from abroad (rest inland/unknown)
+    abroad_out: float  # share of deregistrations going abroad
 
 
 # assumption, tuned to the targets below
@@ -79,14 +116,14 @@ BEHAVIOUR = {
 
 @dataclass(frozen=True)
 class CityProfile:
-    population: int                       # real population about 2019 (rounded)
-    shares: tuple[float, ...]             # nationality group shares of the register (GROUPS order)
-    bg_share_eu2: float = 0.5             # Bulgarians among EU-2
-    problem_properties: int = 20          # problem properties at real scale
-    problem_cells: dict[str, float] = field(default_factory=dict)   # cell code -> weight
-    problem_share_eu2: float = 0.25       # share of EU-2 arrivals housed at problem properties
-    behaviour: dict[int, dict] = field(default_factory=dict)        # overrides per group
-    counselling_from: str = "2019-01"     # first month of the optional counselling source
+    population: int  # real population about 2019 (rounded)
+    shares: tuple[float, ...]  # nationality group shares of the register (GROUPS order)
+    bg_share_eu2: float = 0.5  # Bulgarians among EU-2
+    problem_properties: int = 20  # problem properties at real scale
+    problem_cells: dict[str, float] = field(default_factory=dict)  # cell code -> weight
+    problem_share_eu2: float = 0.25  # share of EU-2 arrivals housed at problem properties
+    behaviour: dict[int, dict] = field(default_factory=dict)  # overrides per group
+    counselling_from: str = "2019-01"  # first month of the optional counselling source
 
 
 PROFILES: dict[str, CityProfile] = {
@@ -98,30 +135,60 @@ PROFILES: dict[str, CityProfile] = {
     # of 1,088; with two months 350 of 1,021) and Zuzüge/stock came out at 0.61-0.78 over seeds
     # (target 1.0 +- 0.35); with two 0.84-0.92 (seven seeds), pupils/registered 6-14 0.86-1.10,
     # registered 3 years or more 5-7 %.
-    "dortmund": CityProfile(588_000, (0.80, 0.020, 0.045, 0.035, 0.100), 0.5, 108,
-                            {"02": 73, "01": 10, "03": 9, "04": 8, "05": 8}, 0.35,
-                            {EU2: dict(leave=1.1, ava_delay_months=2)}),
+    "dortmund": CityProfile(
+        588_000,
+        (0.80, 0.020, 0.045, 0.035, 0.100),
+        0.5,
+        108,
+        {"02": 73, "01": 10, "03": 9, "04": 8, "05": 8},
+        0.35,
+        {EU2: dict(leave=1.1, ava_delay_months=2)},
+    ),
     # KOMM-IN: registered > 3 years > 16 % (Dortmund 6 %): slower turnover; BG twice RO;
     # inspections: 58 % of registered not found, 27 % of found not registered.
-    "duisburg": CityProfile(498_000, (0.77, 0.045, 0.040, 0.030, 0.115), 0.67, 90,
-                            {"508": 40, "202": 10, "301": 2, "203": 6, "205": 5, "601": 2}, 0.25,
-                            {EU2: dict(leave=0.5, deregister=0.45)}),
-    "duesseldorf": CityProfile(620_000, (0.79, 0.010, 0.080, 0.020, 0.100), 0.4, 25,
-                               {"03": 10, "06": 8, "08": 7}, 0.15, counselling_from="2021-01"),
-    "muenster": CityProfile(315_000, (0.90, 0.004, 0.030, 0.015, 0.051), 0.4, 6,
-                            {"01": 6}, 0.1, counselling_from="2021-01"),
+    "duisburg": CityProfile(
+        498_000,
+        (0.77, 0.045, 0.040, 0.030, 0.115),
+        0.67,
+        90,
+        {"508": 40, "202": 10, "301": 2, "203": 6, "205": 5, "601": 2},
+        0.25,
+        {EU2: dict(leave=0.5, deregister=0.45)},
+    ),
+    "duesseldorf": CityProfile(
+        620_000,
+        (0.79, 0.010, 0.080, 0.020, 0.100),
+        0.4,
+        25,
+        {"03": 10, "06": 8, "08": 7},
+        0.15,
+        counselling_from="2021-01",
+    ),
+    "muenster": CityProfile(
+        315_000, (0.90, 0.004, 0.030, 0.015, 0.051), 0.4, 6, {"01": 6}, 0.1, counselling_from="2021-01"
+    ),
     # G.I.B. 2016: Wuppertal about 10,000 refugees, 4,000 in SGB II.
-    "wuppertal": CityProfile(355_000, (0.79, 0.015, 0.050, 0.040, 0.105), 0.4, 30,
-                             {"01": 15, "07": 15}, 0.25, counselling_from="2020-01"),
-    "solingen": CityProfile(160_000, (0.82, 0.012, 0.050, 0.020, 0.098), 0.4, 8,
-                            {"03": 8}, 0.15, counselling_from="2021-01"),
-    "muelheim": CityProfile(171_000, (0.85, 0.015, 0.035, 0.030, 0.070), 0.4, 10,
-                            {"02": 10}, 0.2, counselling_from="2021-01"),
+    "wuppertal": CityProfile(
+        355_000, (0.79, 0.015, 0.050, 0.040, 0.105), 0.4, 30, {"01": 15, "07": 15}, 0.25, counselling_from="2020-01"
+    ),
+    "solingen": CityProfile(
+        160_000, (0.82, 0.012, 0.050, 0.020, 0.098), 0.4, 8, {"03": 8}, 0.15, counselling_from="2021-01"
+    ),
+    "muelheim": CityProfile(
+        171_000, (0.85, 0.015, 0.035, 0.030, 0.070), 0.4, 10, {"02": 10}, 0.2, counselling_from="2021-01"
+    ),
     # EUREGIO: about 150,000 inhabitants. NL registers only stays of 4 months or more, so more
     # short-stay EU workers stay unregistered. No SGB II, no problem-property file.
-    "enschede": CityProfile(159_000, (0.86, 0.005, 0.050, 0.030, 0.055), 0.4, 0, {}, 0.0,
-                            {EU2: dict(register=0.6), EU_SONST: dict(register=0.8)},
-                            counselling_from="2022-01"),
+    "enschede": CityProfile(
+        159_000,
+        (0.86, 0.005, 0.050, 0.030, 0.055),
+        0.4,
+        0,
+        {},
+        0.0,
+        {EU2: dict(register=0.6), EU_SONST: dict(register=0.8)},
+        counselling_from="2022-01",
+    ),
 }
 
 # Residence status changes (assumption). Only Germans and other EU citizens are given a
@@ -144,10 +211,12 @@ TARGETS = {
     "duisburg_eu2_share_bruckhausen": dict(value=0.076, tol=0.05, source="KOMM-IN: about 7.6 %"),
     "dortmund_eu2_registered_3y": dict(value=0.06, tol=0.05, source="KOMM-IN: only about 6 %"),
     "duisburg_eu2_registered_3y": dict(value=0.16, op=">", source="KOMM-IN: more than 16 %"),
-    "dortmund_nordstadt_eu2_inflow_to_stock": dict(value=1.0, tol=0.35,
-                                                   source="KOMM-IN: Zuzüge about equal to year-end stock"),
-    "dortmund_eu2_pupils_to_registered_6_14": dict(value=1.0, tol=0.3,
-                                                   source="KOMM-IN: pupils about equal to registered 6-14"),
+    "dortmund_nordstadt_eu2_inflow_to_stock": dict(
+        value=1.0, tol=0.35, source="KOMM-IN: Zuzüge about equal to year-end stock"
+    ),
+    "dortmund_eu2_pupils_to_registered_6_14": dict(
+        value=1.0, tol=0.3, source="KOMM-IN: pupils about equal to registered 6-14"
+    ),
     "dortmund_problem_properties": dict(value=108, per_scale=True, tol=0.2, source="KOMM-IN: 108"),
     "dortmund_problem_properties_nordstadt_share": dict(value=73 / 108, tol=0.15, source="KOMM-IN: 73 of 108"),
     "duisburg_inspection_registered_not_found": dict(value=0.58, tol=0.15, source="Duisburg inspections: 58 %"),
@@ -164,6 +233,7 @@ def behaviour(city: str, group: int) -> Behaviour:
     if not over:
         return base
     from dataclasses import replace
+
     return replace(base, **over)
 
 

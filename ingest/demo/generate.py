@@ -4,16 +4,18 @@ Nothing is kept across months except the people of the city being simulated, and
 only the ones who can still matter (the world compacts its person store, see
 `CityWorld.compact`), so the number of movement events written is bounded by disk, not memory.
 """
+
 from __future__ import annotations
 
 import json
 import os
-import sys
 import shutil
+import sys
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +30,22 @@ from ingest.demo.pseudonyms import city_keys
 from ingest.demo.world import CityWorld, days, month_bounds, to_date
 from ingest.demo.writers import delivery_path, write_delivery
 
-DEFAULT_SCALE = 0.02      # persons per real inhabitant: ~57,000 people in the eight cities
+DEFAULT_SCALE = 0.02  # persons per real inhabitant: ~57,000 people in the eight cities
 DEFAULT_SEED = 20190101
 DEFAULT_START, DEFAULT_END = "2019-01", "2026-09"
-BURN_IN_MONTHS = 36       # the world runs three years before the first delivery (steady state)
+BURN_IN_MONTHS = 36  # the world runs three years before the first delivery (steady state)
 MARKER = "DEMO_SYNTHETIC_DATA.txt"
-PREFIXES = {"dortmund": "DOR", "duisburg": "DUI", "muenster": "MUE", "enschede": "ENS",
-            "wuppertal": "WUP", "duesseldorf": "DUS", "solingen": "SOL", "muelheim": "MUH"}
-SGB2_LATE_SHARE = 0.03    # cases missing from provisional SGB II figures
+PREFIXES = {
+    "dortmund": "DOR",
+    "duisburg": "DUI",
+    "muenster": "MUE",
+    "enschede": "ENS",
+    "wuppertal": "WUP",
+    "duesseldorf": "DUS",
+    "solingen": "SOL",
+    "muelheim": "MUH",
+}
+SGB2_LATE_SHARE = 0.03  # cases missing from provisional SGB II figures
 CENSUS = {"DE": (10, 15), "NL": (10, 1)}
 
 
@@ -71,8 +81,18 @@ def _shift(ym: str, k: int) -> str:
 class CityRun:
     """Deliveries of one city: file naming, versions, delivery times."""
 
-    def __init__(self, cfg: CityConfig, landing: Path, sources: set[str], start: str, end: str,
-                 now: datetime, summary: Summary, rng: np.random.Generator, seed: int):
+    def __init__(
+        self,
+        cfg: CityConfig,
+        landing: Path,
+        sources: set[str],
+        start: str,
+        end: str,
+        now: datetime,
+        summary: Summary,
+        rng: np.random.Generator,
+        seed: int,
+    ):
         self.cfg, self.landing, self.sources, self.end, self.now = cfg, landing, sources, end, now
         self.summary, self.rng = summary, rng
         self.keys = {k: city_keys(seed, cfg.slug, k) for k in ("person", "address", "bg")}
@@ -80,7 +100,7 @@ class CityRun:
         # one corrected movement month (v1 lacks the last batch) and one delivered months late,
         # both in the middle of the delivered period
         months = list(_months(start, end))
-        middle = months[len(months) // 4: max(len(months) // 4 + 1, len(months) - 2)]
+        middle = months[len(months) // 4 : max(len(months) // 4 + 1, len(months) - 2)]
         self.corrected_month = middle[int(rng.integers(0, len(middle)))]
         self.late_month = middle[int(rng.integers(0, len(middle)))]
 
@@ -91,9 +111,17 @@ class CityRun:
         t = datetime.combine(period_end + timedelta(days=delay_days), dtime(7, 30))
         return min(t, self.now)
 
-    def write(self, source: str, table: str, period: str, df: pl.DataFrame, received: datetime,
-              form: str = "", version: int = 1) -> None:
-        if df.height == 0:     # nothing to report: the city sends no file for the period
+    def write(
+        self,
+        source: str,
+        table: str,
+        period: str,
+        df: pl.DataFrame,
+        received: datetime,
+        form: str = "",
+        version: int = 1,
+    ) -> None:
+        if df.height == 0:  # nothing to report: the city sends no file for the period
             return
         path = delivery_path(self.landing, self.cfg.slug, source, period, form, version, self.cfg.extension)
         size = write_delivery(self.cfg, table, df, path, received, received - timedelta(days=1))
@@ -104,10 +132,19 @@ class CityRun:
         self.stats["rows"] += df.height
 
 
-def generate(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, landing: Path | str | None = None,
-             truth: Path | str | None = None, cities: list[str] | None = None,
-             start: str = DEFAULT_START, end: str = DEFAULT_END, sources: list[str] | None = None,
-             overwrite: bool = False, progress=print, now: datetime | None = None) -> Summary:
+def generate(
+    scale: float = DEFAULT_SCALE,
+    seed: int = DEFAULT_SEED,
+    landing: Path | str | None = None,
+    truth: Path | str | None = None,
+    cities: list[str] | None = None,
+    start: str = DEFAULT_START,
+    end: str = DEFAULT_END,
+    sources: list[str] | None = None,
+    overwrite: bool = False,
+    progress=print,
+    now: datetime | None = None,
+) -> Summary:
     """Simulate the cities and write deliveries into `landing` and truth tables into `truth`."""
     t0 = time.perf_counter()
     landing = Path(landing) if landing else landing_dir()
@@ -129,23 +166,38 @@ def generate(scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, landing: Pa
     for slug in slugs:
         t_city = time.perf_counter()
         before = (summary.files, summary.rows)
-        run, world = _run_city(configs[slug], scale, seed, landing, start, end, wanted, now, summary,
-                               truth_parts, flows)
+        run, world = _run_city(
+            configs[slug], scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows
+        )
         dt = time.perf_counter() - t_city
-        summary.per_city[slug] = {"files": summary.files - before[0], "rows": summary.rows - before[1],
-                                  "events": run, "seconds": round(dt, 2), "persons_held": world.p.n,
-                                  "persons_ever": world.p.total, "peak_rss_mb_so_far": peak_rss_mb()}
-        progress(f"  {slug:<12} {summary.files - before[0]:>5} files {summary.rows - before[1]:>10,} rows "
-                 f"{run:>9,} events  {dt:6.1f} s  persons held {world.p.n:,} of {world.p.total:,} "
-                 f"simulated, peak RSS so far {summary.per_city[slug]['peak_rss_mb_so_far']} MB")
+        summary.per_city[slug] = {
+            "files": summary.files - before[0],
+            "rows": summary.rows - before[1],
+            "events": run,
+            "seconds": round(dt, 2),
+            "persons_held": world.p.n,
+            "persons_ever": world.p.total,
+            "peak_rss_mb_so_far": peak_rss_mb(),
+        }
+        progress(
+            f"  {slug:<12} {summary.files - before[0]:>5} files {summary.rows - before[1]:>10,} rows "
+            f"{run:>9,} events  {dt:6.1f} s  persons held {world.p.n:,} of {world.p.total:,} "
+            f"simulated, peak RSS so far {summary.per_city[slug]['peak_rss_mb_so_far']} MB"
+        )
         del world
     _write_marker(landing, scale, seed, start, end)
-    _write_truth(truth_dir, truth_parts, flows, dict(scale=scale, seed=seed, start=start, end=end,
-                                                     cities=slugs, sources=sorted(wanted)))
+    _write_truth(
+        truth_dir,
+        truth_parts,
+        flows,
+        dict(scale=scale, seed=seed, start=start, end=end, cities=slugs, sources=sorted(wanted)),
+    )
     summary.seconds = time.perf_counter() - t0
-    progress(f"demo world: {summary.files:,} files, {summary.rows:,} rows "
-             f"({summary.bytes / 1e6:.1f} MB), {summary.events:,} movement events, "
-             f"{summary.seconds:.1f} s  -> {landing}  (truth: {truth_dir})")
+    progress(
+        f"demo world: {summary.files:,} files, {summary.rows:,} rows "
+        f"({summary.bytes / 1e6:.1f} MB), {summary.events:,} movement events, "
+        f"{summary.seconds:.1f} s  -> {landing}  (truth: {truth_dir})"
+    )
     return summary
 
 
@@ -162,26 +214,46 @@ def peak_rss_mb() -> int | None:
 def _prepare(landing: Path, truth_dir: Path, slugs: list[str], overwrite: bool) -> None:
     taken = [landing / s for s in slugs if (landing / s).exists() and any((landing / s).iterdir())]
     if taken and not overwrite:
-        raise FileExistsError(f"landing already holds deliveries of {[p.name for p in taken]}; "
-                              "deliveries are immutable - use a fresh folder or overwrite=True")
+        raise FileExistsError(
+            f"landing already holds deliveries of {[p.name for p in taken]}; "
+            "deliveries are immutable - use a fresh folder or overwrite=True"
+        )
     for p in taken:
         shutil.rmtree(p)
     landing.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
 
 
-def _run_city(cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts,
-              flows) -> tuple[int, CityWorld]:
+def _run_city(
+    cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows
+) -> tuple[int, CityWorld]:
     slug = cfg.slug
     rng = np.random.default_rng([seed, zlib.crc32(slug.encode())])
     burn = _shift(start, -BURN_IN_MONTHS)
-    world = CityWorld(slug, cfg.country, cfg.official_key, scale, rng, date.fromisoformat(burn + "-01"),
-                      frozenset(wanted & set(cfg.sources)))
-    run = CityRun(cfg, landing, wanted, start, end, now, summary, np.random.default_rng([seed, 7, zlib.crc32(slug.encode())]), seed)
+    world = CityWorld(
+        slug,
+        cfg.country,
+        cfg.official_key,
+        scale,
+        rng,
+        date.fromisoformat(burn + "-01"),
+        frozenset(wanted & set(cfg.sources)),
+    )
+    run = CityRun(
+        cfg,
+        landing,
+        wanted,
+        start,
+        end,
+        now,
+        summary,
+        np.random.default_rng([seed, 7, zlib.crc32(slug.encode())]),
+        seed,
+    )
     prefix = PREFIXES.get(slug, slug[:3].upper())
     next_id = 0
     counselling_from = PROFILES[slug].counselling_from
-    last_final = _shift(end, -3)     # SGB II months whose final figures exist by the end
+    last_final = _shift(end, -3)  # SGB II months whose final figures exist by the end
     for y, m in _months(burn, end):
         ym = f"{y}-{m:02d}"
         out = world.step_month(y, m)
@@ -213,19 +285,31 @@ def _run_city(cfg: CityConfig, scale, seed, landing, start, end, wanted, now, su
                 rec = run.received(end_day, delay)
                 run.write("sgb2", "sgb2_aggregat", ym, src.sgb2_aggregate(world, u, ym, d1), rec, version=version)
                 if cfg.optionskommune:
-                    run.write("sgb2", "sgb2_personen", ym, src.sgb2_persons(world, u, ym, d1, run.keys), rec,
-                              form="personen", version=version)
+                    run.write(
+                        "sgb2",
+                        "sgb2_personen",
+                        ym,
+                        src.sgb2_persons(world, u, ym, d1, run.keys),
+                        rec,
+                        form="personen",
+                        version=version,
+                    )
         if run.wants("beratung") and ym >= counselling_from and not (slug == "wuppertal" and ym == "2023-08"):
             df = src.beratung(world, out["contacts"], run.keys)
             run.write("beratung", "beratung", ym, df, run.received(end_day, int(run.rng.integers(5, 20))))
-            if slug == "wuppertal" and ym == "2021-06":   # sent twice: the same bytes again as _v2
+            if slug == "wuppertal" and ym == "2021-06":  # sent twice: the same bytes again as _v2
                 run.write("beratung", "beratung", ym, df, run.received(end_day, 40), version=2)
         if m in (3, 6, 9, 12):
             quarter = f"{y}-Q{m // 3}"
             truth_parts["stock"].append(tr.stock_snapshot(world, d1, quarter))
             if run.wants("bestand"):
-                run.write("bestand", "bestand", end_day.isoformat(), src.bestand(world, d1, run.keys),
-                          run.received(end_day, int(run.rng.integers(5, 25))))
+                run.write(
+                    "bestand",
+                    "bestand",
+                    end_day.isoformat(),
+                    src.bestand(world, d1, run.keys),
+                    run.received(end_day, int(run.rng.integers(5, 25))),
+                )
         if m == 10:
             cm, cd = CENSUS[cfg.country]
             stichtag = date(y, cm, cd)
@@ -236,15 +320,30 @@ def _run_city(cfg: CityConfig, scale, seed, landing, start, end, wanted, now, su
         if m == 12:
             if run.wants("wohnen"):
                 rec = run.received(end_day, 30)
-                run.write("wohnen", "wohnen_problemimmobilien", end_day.isoformat(),
-                          src.problem_properties(world, d1, run.keys), rec, form="problemimmobilien")
-                run.write("wohnen", "wohnen_wohnungsbestand", end_day.isoformat(),
-                          src.dwelling_stock(world, d1, y - 2019), rec, form="wohnungsbestand")
+                run.write(
+                    "wohnen",
+                    "wohnen_problemimmobilien",
+                    end_day.isoformat(),
+                    src.problem_properties(world, d1, run.keys),
+                    rec,
+                    form="problemimmobilien",
+                )
+                run.write(
+                    "wohnen",
+                    "wohnen_wohnungsbestand",
+                    end_day.isoformat(),
+                    src.dwelling_stock(world, d1, y - 2019),
+                    rec,
+                    form="wohnungsbestand",
+                )
     if run.wants("gebiete"):
         _write_gebiete(run, world, start)
     if world.inspections:
-        truth_parts["inspections"].append(pl.DataFrame(world.inspections).with_columns(
-            pl.lit(slug).alias("city"), pl.col("date").cast(pl.Int32).cast(pl.Date)))
+        truth_parts["inspections"].append(
+            pl.DataFrame(world.inspections).with_columns(
+                pl.lit(slug).alias("city"), pl.col("date").cast(pl.Int32).cast(pl.Date)
+            )
+        )
     return next_id, world
 
 
@@ -260,6 +359,7 @@ def _write_gebiete(run: CityRun, world: CityWorld, start: str) -> None:
 
 def _iso3() -> dict[str, str]:
     from ingest.demo.writers import destatis_to_iso3
+
     return destatis_to_iso3()
 
 
@@ -272,12 +372,14 @@ def _write_marker(landing: Path, scale, seed, start, end) -> None:
         "shares are only calibrated to published figures (ingest/demo/calibration.py).\n"
         "Nothing built from these files may be presented as a statement about a real city.\n\n"
         f"scale={scale} seed={seed} period={start}..{end} generated={datetime.now():%Y-%m-%d %H:%M}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
 
 
 def _write_truth(truth_dir: Path, parts: dict, flows: list[dict], params: dict) -> None:
     files = {
-        "truth.parquet": parts["stock"], "truth_school.parquet": parts["school"],
+        "truth.parquet": parts["stock"],
+        "truth_school.parquet": parts["school"],
         "truth_inspections.parquet": parts["inspections"],
     }
     for name, frames in files.items():

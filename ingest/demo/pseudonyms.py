@@ -7,6 +7,7 @@ collisions inside a city) at the speed of 100 million rows. So it uses a keyed, 
 vectorised in numpy. The keys come from the seed and the city slug; nothing of them is
 written anywhere.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,7 +30,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def city_keys(seed: int, city: str, kind: str) -> tuple[np.uint64, ...]:
     digest = hashlib.blake2b(f"demo-world:{seed}:{city}:{kind}".encode(), digest_size=32).digest()
-    return tuple(np.uint64(int.from_bytes(digest[i:i + 8], "little")) for i in range(0, 32, 8))
+    return tuple(np.uint64(int.from_bytes(digest[i : i + 8], "little")) for i in range(0, 32, 8))
 
 
 def pseudonymise(ids: np.ndarray, keys: tuple[np.uint64, ...]) -> np.ndarray:
@@ -37,7 +38,7 @@ def pseudonymise(ids: np.ndarray, keys: tuple[np.uint64, ...]) -> np.ndarray:
     x = np.asarray(ids).astype(np.uint64)
     k1, k2, k3, k4 = keys
     with np.errstate(over="ignore"):
-        hi = _mix(_mix(x ^ k1) + k2)   # bijective in x: no collisions inside a city
+        hi = _mix(_mix(x ^ k1) + k2)  # bijective in x: no collisions inside a city
         lo = _mix(_mix(x ^ k3) + k4)
     words = np.empty((x.size, 2), dtype=">u8")
     words[:, 0] = hi

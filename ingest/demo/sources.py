@@ -4,6 +4,7 @@ Every function returns a Polars frame with the standard column names of
 shared/spec/deliveries.md (dates as Date, counts as integers, SGB II aggregate counts as text
 so that `*` can stand in a cell). The dialect writers only change the shape.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -62,23 +63,26 @@ def meldewesen(w: CityWorld, ev: dict, first_id: int, prefix: str, keys: dict) -
     et = ev["etype"].astype(np.int64)
     herk = ev["herkunft"].astype(np.int64)
     herk_s = np.where(herk >= 0, w.herkunft_codes[np.maximum(herk, 0)], None)
-    ids = pl.select((pl.lit(prefix) + pl.int_range(first_id, first_id + n, dtype=pl.Int64)
-                     .cast(pl.String).str.zfill(9)).alias("x"))["x"]
-    return pl.DataFrame({
-        "ereignis_id": ids,
-        "ereignis_datum": _dates(ev["edate"]),
-        "meldedatum": _dates(ev["mdate"]),
-        "ereignis_art": _str(np.array(EVENT_TYPES, dtype=object)[et]),
-        "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
-        "geburtsjahr": _birth_year(w, person),
-        "geschlecht": _str(SEXES[w.p.sex[person]]),
-        "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
-        "staatsangehoerigkeit_2": _str(_nat(w, w.p.nat2[person].astype(np.int64))),
-        "bezirk_alt": _str(_codes_on(w, ev["cell_alt"].astype(np.int64), ev["edate"])),
-        "bezirk_neu": _str(_codes_on(w, ev["cell_neu"].astype(np.int64), ev["edate"])),
-        "adresse_pseudonym": _pseudo(np.maximum(ev["addr"], 0), keys["address"]),
-        "herkunft_ziel": _str(herk_s),
-    })
+    ids = pl.select(
+        (pl.lit(prefix) + pl.int_range(first_id, first_id + n, dtype=pl.Int64).cast(pl.String).str.zfill(9)).alias("x")
+    )["x"]
+    return pl.DataFrame(
+        {
+            "ereignis_id": ids,
+            "ereignis_datum": _dates(ev["edate"]),
+            "meldedatum": _dates(ev["mdate"]),
+            "ereignis_art": _str(np.array(EVENT_TYPES, dtype=object)[et]),
+            "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
+            "geburtsjahr": _birth_year(w, person),
+            "geschlecht": _str(SEXES[w.p.sex[person]]),
+            "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
+            "staatsangehoerigkeit_2": _str(_nat(w, w.p.nat2[person].astype(np.int64))),
+            "bezirk_alt": _str(_codes_on(w, ev["cell_alt"].astype(np.int64), ev["edate"])),
+            "bezirk_neu": _str(_codes_on(w, ev["cell_neu"].astype(np.int64), ev["edate"])),
+            "adresse_pseudonym": _pseudo(np.maximum(ev["addr"], 0), keys["address"]),
+            "herkunft_ziel": _str(herk_s),
+        }
+    )
 
 
 def bestand(w: CityWorld, d: int, keys: dict) -> pl.DataFrame:
@@ -86,19 +90,21 @@ def bestand(w: CityWorld, d: int, keys: dict) -> pl.DataFrame:
     r = np.flatnonzero(p.reg)
     zuzug = p.reg_zuzug[r].astype(np.int64)
     censored = days(date(1990, 1, 1))
-    zuzug = np.where((zuzug >= 0) & (zuzug < censored), censored, zuzug)   # left-censored
-    return pl.DataFrame({
-        "stichtag": _dates(np.full(r.size, d)),
-        "person_pseudonym": _pseudo(p.id[r], keys["person"]),
-        "geburtsjahr": _birth_year(w, r),
-        "geschlecht": _str(SEXES[p.sex[r]]),
-        "staatsangehoerigkeit": _str(_nat(w, p.nat[r].astype(np.int64))),
-        "staatsangehoerigkeit_2": _str(_nat(w, p.nat2[r].astype(np.int64))),
-        "bezirk": _str(_codes_on(w, p.reg_cell[r].astype(np.int64), np.full(r.size, d))),
-        "adresse_pseudonym": _pseudo(p.reg_addr[r], keys["address"]),
-        "zuzug_datum": _dates(zuzug),
-        "einzug_datum": _dates(p.reg_einzug[r]),
-    })
+    zuzug = np.where((zuzug >= 0) & (zuzug < censored), censored, zuzug)  # left-censored
+    return pl.DataFrame(
+        {
+            "stichtag": _dates(np.full(r.size, d)),
+            "person_pseudonym": _pseudo(p.id[r], keys["person"]),
+            "geburtsjahr": _birth_year(w, r),
+            "geschlecht": _str(SEXES[p.sex[r]]),
+            "staatsangehoerigkeit": _str(_nat(w, p.nat[r].astype(np.int64))),
+            "staatsangehoerigkeit_2": _str(_nat(w, p.nat2[r].astype(np.int64))),
+            "bezirk": _str(_codes_on(w, p.reg_cell[r].astype(np.int64), np.full(r.size, d))),
+            "adresse_pseudonym": _pseudo(p.reg_addr[r], keys["address"]),
+            "zuzug_datum": _dates(zuzug),
+            "einzug_datum": _dates(p.reg_einzug[r]),
+        }
+    )
 
 
 def _school_form(age: np.ndarray, rng, dutch: bool) -> np.ndarray:
@@ -109,7 +115,8 @@ def _school_form(age: np.ndarray, rng, dutch: bool) -> np.ndarray:
         form = np.where(u < 0.03, "SO", form)
         return form.astype(object)
     sec = np.array(["HS", "RS", "GY", "GE", "SK"], dtype=object)[
-        np.searchsorted([0.1, 0.3, 0.65, 0.9], u, side="right")]
+        np.searchsorted([0.1, 0.3, 0.65, 0.9], u, side="right")
+    ]
     upper = np.where(u < 0.45, "GY", np.where(u < 0.65, "GE", "BK"))
     form = np.where(age < 10, "GS", np.where(age < 16, sec, upper)).astype(object)
     form[rng.random(n) < 0.04] = "FS"
@@ -128,15 +135,14 @@ def schule(w: CityWorld, stichtag: date, keys: dict, iso3: dict[str, str]) -> tu
     registered = p.reg[kids]
     compulsory = age < 16
     attend_unreg = np.array([b.school_unregistered for b in w.behaviour])[p.group[kids]]
-    prob = np.where(registered, np.where(compulsory, 0.985, 0.75),
-                    np.where(compulsory, attend_unreg, 0.3))
+    prob = np.where(registered, np.where(compulsory, 0.985, 0.75), np.where(compulsory, attend_unreg, 0.3))
     recent = (p.arrival[kids] >= 0) & (d - p.arrival[kids] < 183)
-    if w.city == "duisburg":   # not every newly arrived child gets a school place
+    if w.city == "duisburg":  # not every newly arrived child gets a school place
         prob = np.where(recent, prob * 0.6, prob)
     attends = rng.random(kids.size) < prob
     pupils = kids[attends]
     page = age[attends]
-    n_out = rng.binomial(pupils.size, 0.015)       # pupils living outside the city
+    n_out = rng.binomial(pupils.size, 0.015)  # pupils living outside the city
     dutch = w.country == "NL"
     nat_keys = w.nat_keys[p.nat[pupils]]
     iso = np.array([iso3.get(k, "XXC") for k in nat_keys], dtype=object)
@@ -151,21 +157,25 @@ def schule(w: CityWorld, stichtag: date, keys: dict, iso3: dict[str, str]) -> tu
     school = np.array([f"S{c:03d}" for c in range(len(w.cells) * 3)], dtype=object)
     sid = school[cell * 3 + rng.integers(0, 3, cell.size)]
     out_age = rng.integers(6, 19, n_out)
-    out_ids = (np.int64(1) << 50) + np.arange(n_out) + d * 10_000   # non-residents: own id range
-    frame = pl.DataFrame({
-        "stichtag": _dates(np.full(pupils.size + n_out, d)),
-        "schueler_pseudonym": pl.concat([_pseudo(p.id[pupils], keys["person"]), _pseudo(out_ids, keys["person"])]),
-        "geburtsjahr": np.concatenate([_birth_year(w, pupils), stichtag.year - out_age - 1]),
-        "geschlecht": _str(np.concatenate([SEXES[p.sex[pupils]], SEXES[rng.integers(0, 2, n_out)]])),
-        "staatsangehoerigkeit_iso3": _str(np.concatenate([iso, np.full(n_out, "NLD" if dutch else "DEU", object)])),
-        "schulform": _str(np.concatenate([_school_form(page, rng, dutch), _school_form(out_age, rng, dutch)])),
-        "klassenart": _str(np.concatenate([klass, np.full(n_out, "REGEL", object)])),
-        "wohnbezirk": _str(np.concatenate([wb, np.full(n_out, None, object)])),
-        "schule_id": _str(np.concatenate([sid, school[rng.integers(0, school.size, n_out)]]) if not dutch
-                          else np.full(pupils.size + n_out, None, object)),
-    })
-    truth = {"children": kids, "age": age, "attends": attends, "registered": registered,
-             "non_resident_pupils": n_out}
+    out_ids = (np.int64(1) << 50) + np.arange(n_out) + d * 10_000  # non-residents: own id range
+    frame = pl.DataFrame(
+        {
+            "stichtag": _dates(np.full(pupils.size + n_out, d)),
+            "schueler_pseudonym": pl.concat([_pseudo(p.id[pupils], keys["person"]), _pseudo(out_ids, keys["person"])]),
+            "geburtsjahr": np.concatenate([_birth_year(w, pupils), stichtag.year - out_age - 1]),
+            "geschlecht": _str(np.concatenate([SEXES[p.sex[pupils]], SEXES[rng.integers(0, 2, n_out)]])),
+            "staatsangehoerigkeit_iso3": _str(np.concatenate([iso, np.full(n_out, "NLD" if dutch else "DEU", object)])),
+            "schulform": _str(np.concatenate([_school_form(page, rng, dutch), _school_form(out_age, rng, dutch)])),
+            "klassenart": _str(np.concatenate([klass, np.full(n_out, "REGEL", object)])),
+            "wohnbezirk": _str(np.concatenate([wb, np.full(n_out, None, object)])),
+            "schule_id": _str(
+                np.concatenate([sid, school[rng.integers(0, school.size, n_out)]])
+                if not dutch
+                else np.full(pupils.size + n_out, None, object)
+            ),
+        }
+    )
+    truth = {"children": kids, "age": age, "attends": attends, "registered": registered, "non_resident_pupils": n_out}
     return frame, truth
 
 
@@ -208,8 +218,7 @@ def sgb2_aggregate(w: CityWorld, units: dict, month: str, d: int) -> pl.DataFram
     for i, code in enumerate(districts):
         for j, grp in enumerate(SGB2_GROUP_ROWS):
             rows.append([month, code, grp, *shown[i, j]])
-    return pl.DataFrame(rows, schema=["monat", "bezirk", "staatsangehoerigkeit_gruppe", *SGB2_MEASURES],
-                        orient="row")
+    return pl.DataFrame(rows, schema=["monat", "bezirk", "staatsangehoerigkeit_gruppe", *SGB2_MEASURES], orient="row")
 
 
 def suppress(counts: np.ndarray) -> np.ndarray:
@@ -246,31 +255,38 @@ def suppress(counts: np.ndarray) -> np.ndarray:
 def sgb2_persons(w: CityWorld, units: dict, month: str, d: int, keys: dict) -> pl.DataFrame:
     person = units["person"]
     cell = w.p.reg_cell_f[person].astype(np.int64)
-    return pl.DataFrame({
-        "monat": [month] * person.size,
-        "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
-        "geburtsjahr": _birth_year(w, person),
-        "geschlecht": _str(SEXES[w.p.sex[person]]),
-        "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
-        "bezirk": _str(_codes_on(w, cell, np.full(person.size, d))),
-        "bg_pseudonym": _pseudo(w.h.id[units["hh"]], keys["bg"]),
-        "erwerbsfaehig": _str(np.where(units["able"], "J", "N").astype(object)),
-    }, schema_overrides={"monat": pl.String})
+    return pl.DataFrame(
+        {
+            "monat": [month] * person.size,
+            "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
+            "geburtsjahr": _birth_year(w, person),
+            "geschlecht": _str(SEXES[w.p.sex[person]]),
+            "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
+            "bezirk": _str(_codes_on(w, cell, np.full(person.size, d))),
+            "bg_pseudonym": _pseudo(w.h.id[units["hh"]], keys["bg"]),
+            "erwerbsfaehig": _str(np.where(units["able"], "J", "N").astype(object)),
+        },
+        schema_overrides={"monat": pl.String},
+    )
 
 
 def beratung(w: CityWorld, contacts: dict, keys: dict) -> pl.DataFrame:
     person = contacts["person"]
     order = np.argsort(contacts["date"], kind="stable")
     person = person[order]
-    return pl.DataFrame({
-        "kontakt_datum": _dates(contacts["date"][order]),
-        "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
-        "geburtsjahr": _birth_year(w, person),
-        "geschlecht": _str(SEXES[w.p.sex[person]]),
-        "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
-        "stelle": _str(np.array(["ORIENTIERUNG", "AUFSUCHEND", "GESUNDHEIT"], dtype=object)[contacts["stelle"][order]]),
-        "gemeldet_angabe": _str(np.array(["ja", "nein", "unbekannt"], dtype=object)[contacts["said"][order]]),
-    })
+    return pl.DataFrame(
+        {
+            "kontakt_datum": _dates(contacts["date"][order]),
+            "person_pseudonym": _pseudo(w.p.id[person], keys["person"]),
+            "geburtsjahr": _birth_year(w, person),
+            "geschlecht": _str(SEXES[w.p.sex[person]]),
+            "staatsangehoerigkeit": _str(_nat(w, w.p.nat[person].astype(np.int64))),
+            "stelle": _str(
+                np.array(["ORIENTIERUNG", "AUFSUCHEND", "GESUNDHEIT"], dtype=object)[contacts["stelle"][order]]
+            ),
+            "gemeldet_angabe": _str(np.array(["ja", "nein", "unbekannt"], dtype=object)[contacts["said"][order]]),
+        }
+    )
 
 
 def problem_properties(w: CityWorld, d: int, keys: dict) -> pl.DataFrame:
@@ -281,20 +297,22 @@ def problem_properties(w: CityWorld, d: int, keys: dict) -> pl.DataFrame:
     def col(attr):
         return pl.Series([getattr(pr, attr) if pr.last_check >= 0 else None for pr in props], dtype=pl.Int64)
 
-    return pl.DataFrame({
-        "stichtag": _dates(np.full(len(props), d)),
-        "objekt_id": [f"OBJ{i:05d}" for i in idx],
-        "adresse_pseudonym": _pseudo(w._problem_addr(idx), keys["address"]),
-        "bezirk": _str(_codes_on(w, np.array([pr.cell for pr in props], dtype=np.int64), np.full(len(props), d))),
-        "status": [PROBLEM_STATUS[pr.status] for pr in props],
-        "wohneinheiten": pl.Series([pr.units for pr in props], dtype=pl.Int64),
-        "leerstand_we": pl.Series([pr.vacancy for pr in props], dtype=pl.Int64),
-        "aufnahme_datum": _dates(np.array([pr.since for pr in props])),
-        "letzte_kontrolle": _dates(np.where(checked, [pr.last_check for pr in props], -1)),
-        "gemeldet_laut_register": col("registered"),
-        "angetroffen_gemeldet": col("found_registered"),
-        "angetroffen_nicht_gemeldet": col("found_unregistered"),
-    })
+    return pl.DataFrame(
+        {
+            "stichtag": _dates(np.full(len(props), d)),
+            "objekt_id": [f"OBJ{i:05d}" for i in idx],
+            "adresse_pseudonym": _pseudo(w._problem_addr(idx), keys["address"]),
+            "bezirk": _str(_codes_on(w, np.array([pr.cell for pr in props], dtype=np.int64), np.full(len(props), d))),
+            "status": [PROBLEM_STATUS[pr.status] for pr in props],
+            "wohneinheiten": pl.Series([pr.units for pr in props], dtype=pl.Int64),
+            "leerstand_we": pl.Series([pr.vacancy for pr in props], dtype=pl.Int64),
+            "aufnahme_datum": _dates(np.array([pr.since for pr in props])),
+            "letzte_kontrolle": _dates(np.where(checked, [pr.last_check for pr in props], -1)),
+            "gemeldet_laut_register": col("registered"),
+            "angetroffen_gemeldet": col("found_registered"),
+            "angetroffen_nicht_gemeldet": col("found_unregistered"),
+        }
+    )
 
 
 def dwelling_stock(w: CityWorld, d: int, year_index: int) -> pl.DataFrame:
@@ -302,22 +320,28 @@ def dwelling_stock(w: CityWorld, d: int, year_index: int) -> pl.DataFrame:
     pop = np.bincount(w.h.cell[w.p.hh[w.p.present]], minlength=len(w.cells))
     rng = np.random.default_rng(zlib.crc32(f"{w.city}:{year_index}".encode()))
     units = np.maximum(5, np.round(pop / 1.9 * (1 + 0.004 * year_index))).astype(np.int64)
-    df = pl.DataFrame({
-        "stichtag": _dates(np.full(len(codes), d)), "bezirk": _str(codes),
-        "wohneinheiten": units,
-        "leerstand_we": np.round(units * rng.uniform(0.02, 0.08, len(codes))).astype(np.int64),
-        "gefoerderte_we": np.round(units * rng.uniform(0.03, 0.12, len(codes))).astype(np.int64),
-    })
+    df = pl.DataFrame(
+        {
+            "stichtag": _dates(np.full(len(codes), d)),
+            "bezirk": _str(codes),
+            "wohneinheiten": units,
+            "leerstand_we": np.round(units * rng.uniform(0.02, 0.08, len(codes))).astype(np.int64),
+            "gefoerderte_we": np.round(units * rng.uniform(0.03, 0.12, len(codes))).astype(np.int64),
+        }
+    )
     # merged districts (reform) appear once with their summed stock
     return df.group_by("stichtag", "bezirk", maintain_order=True).agg(pl.all().sum())
 
 
 def gebiete(areas: list[geo.Area]) -> pl.DataFrame:
-    return pl.DataFrame({
-        "bezirk_code": [a.code for a in areas], "bezirk_name": [a.name for a in areas],
-        "ebene": [a.level for a in areas],
-        "uebergeordnet_code": pl.Series([a.parent or None for a in areas], dtype=pl.String),
-        "gueltig_ab": pl.Series([a.valid_from for a in areas], dtype=pl.Date),
-        "gueltig_bis": pl.Series([a.valid_to for a in areas], dtype=pl.Date),
-        "flaeche_ha": pl.Series([a.area_ha for a in areas], dtype=pl.Int64),
-    })
+    return pl.DataFrame(
+        {
+            "bezirk_code": [a.code for a in areas],
+            "bezirk_name": [a.name for a in areas],
+            "ebene": [a.level for a in areas],
+            "uebergeordnet_code": pl.Series([a.parent or None for a in areas], dtype=pl.String),
+            "gueltig_ab": pl.Series([a.valid_from for a in areas], dtype=pl.Date),
+            "gueltig_bis": pl.Series([a.valid_to for a in areas], dtype=pl.Date),
+            "flaeche_ha": pl.Series([a.area_ha for a in areas], dtype=pl.Int64),
+        }
+    )

@@ -2,6 +2,7 @@
 
 Columns are described in ingest/demo/README.md. Counts are of persons on a date.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,13 +50,17 @@ def stock_snapshot(w: CityWorld, d: int, quarter: str) -> pl.DataFrame:
         "resident_unregistered": _count(w, d, unreg, h.cell[p.hh[unreg]], n, codes_idx),
     }
     k = np.arange(n * 35)
-    df = pl.DataFrame({
-        "city": w.city, "quarter": quarter, "stichtag": to_date(d),
-        "bezirk": [uniq[i] for i in k // 35],
-        "nationality_group": [_groups(w)[i] for i in (k // 7) % 5],
-        "age_band": [cal.AGE_BANDS[i] for i in k % 7],
-        **{c: v.astype(np.int64) for c, v in cols.items()},
-    })
+    df = pl.DataFrame(
+        {
+            "city": w.city,
+            "quarter": quarter,
+            "stichtag": to_date(d),
+            "bezirk": [uniq[i] for i in k // 35],
+            "nationality_group": [_groups(w)[i] for i in (k // 7) % 5],
+            "age_band": [cal.AGE_BANDS[i] for i in k % 7],
+            **{c: v.astype(np.int64) for c, v in cols.items()},
+        }
+    )
     return df.filter(pl.sum_horizontal(list(cols)) > 0)
 
 
@@ -75,16 +80,21 @@ def school_snapshot(w: CityWorld, d: int, truth: dict) -> pl.DataFrame:
     )
     labels = _groups(w)
     return out.select(
-        pl.lit(w.city).alias("city"), pl.lit(to_date(d)).alias("stichtag"), "bezirk",
+        pl.lit(w.city).alias("city"),
+        pl.lit(to_date(d)).alias("stichtag"),
+        "bezirk",
         pl.col("g").map_elements(lambda i: labels[i], return_dtype=pl.String).alias("nationality_group"),
         pl.col("b").map_elements(lambda i: cal.AGE_BANDS[i], return_dtype=pl.String).alias("age_band"),
-        pl.col("residents", "residents_registered", "attending", "attending_registered",
-               "attending_unregistered").cast(pl.Int64),
+        pl.col("residents", "residents_registered", "attending", "attending_registered", "attending_unregistered").cast(
+            pl.Int64
+        ),
         pl.lit(truth["non_resident_pupils"], dtype=pl.Int64).alias("non_resident_pupils_city"),
     ).sort("bezirk", "nationality_group", "age_band")
 
 
 def flow_rows(w: CityWorld, month: str) -> list[dict]:
     labels = _groups(w)
-    return [{"city": w.city, "month": month, "nationality_group": labels[g],
-             **{k: int(v[g]) for k, v in w.flows.items()}} for g in range(5)]
+    return [
+        {"city": w.city, "month": month, "nationality_group": labels[g], **{k: int(v[g]) for k, v in w.flows.items()}}
+        for g in range(5)
+    ]

@@ -15,6 +15,7 @@ Memory follows the people who can still matter: before a month the person store 
 who can produce no event, row or truth count any more (`compact`). Row positions change then;
 a person's `id` (pseudonym, draws) never does, so compaction changes no output.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,23 +28,51 @@ from ingest.demo import geography as geo
 
 EPOCH = date(1970, 1, 1)
 NEVER = np.int32(2**31 - 1)
-EVENT_TYPES = ("ZU_AUSLAND", "ZU_INLAND", "ZU_UNBEKANNT", "STATUS_NW_HW", "FO_AUSLAND",
-               "FO_INLAND", "FO_UNBEKANNT", "AVA", "STATUS_HW_NW", "UMZUG", "GEBURT", "TOD")
+EVENT_TYPES = (
+    "ZU_AUSLAND",
+    "ZU_INLAND",
+    "ZU_UNBEKANNT",
+    "STATUS_NW_HW",
+    "FO_AUSLAND",
+    "FO_INLAND",
+    "FO_UNBEKANNT",
+    "AVA",
+    "STATUS_HW_NW",
+    "UMZUG",
+    "GEBURT",
+    "TOD",
+)
 EV = {name: i for i, name in enumerate(EVENT_TYPES)}
-ZU_TYPES = np.array([EV["ZU_AUSLAND"], EV["ZU_INLAND"], EV["ZU_UNBEKANNT"], EV["STATUS_NW_HW"],
-                     EV["GEBURT"]])
+ZU_TYPES = np.array([EV["ZU_AUSLAND"], EV["ZU_INLAND"], EV["ZU_UNBEKANNT"], EV["STATUS_NW_HW"], EV["GEBURT"]])
 SEXES = np.array(["m", "w", "d", "x"], dtype=object)
 
 # Other municipalities as origins/destinations of *_INLAND moves.
-INLAND_DE = ("05111000", "05112000", "05113000", "05913000", "05911000", "05315000", "05124000",
-             "05122000", "05117000", "05515000", "05513000", "05915000", "11000000", "02000000",
-             "09162000", "06412000", "05334002", "05562014")
+INLAND_DE = (
+    "05111000",
+    "05112000",
+    "05113000",
+    "05913000",
+    "05911000",
+    "05315000",
+    "05124000",
+    "05122000",
+    "05117000",
+    "05515000",
+    "05513000",
+    "05915000",
+    "11000000",
+    "02000000",
+    "09162000",
+    "06412000",
+    "05334002",
+    "05562014",
+)
 INLAND_NL = ("GM0164", "GM0363", "GM0599", "GM0344", "GM0173", "GM0158", "GM0268", "GM0193")
 # Countries of origin of Germans/Dutch coming from abroad (Destatis keys).
 ABROAD_NATIONALS = ("129", "368", "158", "151", "148", "167", "161", "000")
 
 PROBLEM_STATUS = ("BEOBACHTET", "IN_BEARBEITUNG", "GERAEUMT", "SANIERT", "ABGESCHLOSSEN")
-HOUSES_PEOPLE = np.array([True, True, False, False, True])   # statuses in which people live there
+HOUSES_PEOPLE = np.array([True, True, False, False, True])  # statuses in which people live there
 
 
 def days(d: date) -> int:
@@ -69,15 +98,15 @@ class Columns:
 
     def __init__(self, spec: dict[str, tuple[np.dtype, object]]):
         self.spec = {**spec, "id": (np.int64, -1)}
-        self.n = 0          # rows held
-        self.total = 0      # rows ever appended (the next id)
+        self.n = 0  # rows held
+        self.total = 0  # rows ever appended (the next id)
         self.cap = 1024
         self.cols = {k: np.full(self.cap, fill, dtype=dt) for k, (dt, fill) in self.spec.items()}
 
     def _resize(self, cap: int) -> None:
         for k, (dt, fill) in self.spec.items():
             new = np.full(cap, fill, dtype=dt)
-            new[:self.n] = self.cols[k][:self.n]
+            new[: self.n] = self.cols[k][: self.n]
             self.cols[k] = new
         self.cap = cap
 
@@ -85,7 +114,7 @@ class Columns:
         if self.n + count > self.cap:
             cap = self.cap
             while self.n + count > cap:
-                cap = cap * 3 // 2          # not doubling: at national scale the slack is GBs
+                cap = cap * 3 // 2  # not doubling: at national scale the slack is GBs
             self._resize(cap)
         idx = np.arange(self.n, self.n + count)
         for k, v in values.items():
@@ -100,10 +129,10 @@ class Columns:
         kept = np.flatnonzero(mask)
         remap = np.full(self.n, -1, dtype=np.int64)
         remap[kept] = np.arange(kept.size)
-        cap = max(1024, int(kept.size * 1.5))     # room to grow before the next resize
+        cap = max(1024, int(kept.size * 1.5))  # room to grow before the next resize
         for k, (dt, fill) in self.spec.items():
             new = np.full(cap, fill, dtype=dt)
-            new[:kept.size] = self.cols[k][kept]
+            new[: kept.size] = self.cols[k][kept]
             self.cols[k] = new
         self.n, self.cap = kept.size, cap
         return remap
@@ -111,7 +140,7 @@ class Columns:
     def __getattr__(self, name):
         cols = self.__dict__.get("cols")
         if cols is not None and name in cols:
-            return cols[name][:self.n]
+            return cols[name][: self.n]
         raise AttributeError(name)
 
 
@@ -138,8 +167,9 @@ def uniform_by_id(rng: np.random.Generator, total: int, ids: np.ndarray, chunk: 
 _CAL_FIRST = days(date(1800, 1, 1))
 _CAL_DAYS = np.arange(_CAL_FIRST, days(date(2200, 1, 1)), dtype=np.int64)
 _CAL_YEAR = _CAL_DAYS.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-_CAL_DOY = (_CAL_DAYS - _CAL_DAYS.astype("datetime64[D]").astype("datetime64[Y]").astype("datetime64[D]")
-            .astype(np.int64)).astype(np.int16)
+_CAL_DOY = (
+    _CAL_DAYS - _CAL_DAYS.astype("datetime64[D]").astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+).astype(np.int16)
 _CAL_YEAR = _CAL_YEAR.astype(np.int16)
 
 
@@ -152,22 +182,38 @@ def age_on(birth: np.ndarray, d: int) -> np.ndarray:
 
 
 PERSON_SPEC = {
-    "hh": (np.int32, -1), "birth": (np.int32, 0), "sex": (np.int8, 0), "nat": (np.int16, 0),
-    "nat2": (np.int16, -1), "group": (np.int8, 0), "present": (np.bool_, False),
-    "alive": (np.bool_, True), "arrival": (np.int32, -1), "left": (np.int32, -1),
-    "busy": (np.int32, 0), "ava": (np.int32, NEVER),
+    "hh": (np.int32, -1),
+    "birth": (np.int32, 0),
+    "sex": (np.int8, 0),
+    "nat": (np.int16, 0),
+    "nat2": (np.int16, -1),
+    "group": (np.int8, 0),
+    "present": (np.bool_, False),
+    "alive": (np.bool_, True),
+    "arrival": (np.int32, -1),
+    "left": (np.int32, -1),
+    "busy": (np.int32, 0),
+    "ava": (np.int32, NEVER),
     # register as recorded so far
-    "reg": (np.bool_, False), "reg_cell": (np.int16, -1), "reg_addr": (np.int64, -1),
-    "reg_zuzug": (np.int32, -1), "reg_einzug": (np.int32, -1),
+    "reg": (np.bool_, False),
+    "reg_cell": (np.int16, -1),
+    "reg_addr": (np.int64, -1),
+    "reg_zuzug": (np.int32, -1),
+    "reg_einzug": (np.int32, -1),
     # register once all generated events are recorded
-    "reg_f": (np.bool_, False), "reg_cell_f": (np.int16, -1), "reg_addr_f": (np.int64, -1),
+    "reg_f": (np.bool_, False),
+    "reg_cell_f": (np.int16, -1),
+    "reg_addr_f": (np.int64, -1),
 }
 HH_SPEC = {
-    "cell": (np.int16, 0), "addr": (np.int64, 0), "group": (np.int8, 0), "sgb2": (np.bool_, False),
+    "cell": (np.int16, 0),
+    "addr": (np.int64, 0),
+    "group": (np.int8, 0),
+    "sgb2": (np.bool_, False),
     "sgb2_since": (np.int32, -1),
 }
 EVENT_FIELDS = ("person", "etype", "edate", "mdate", "cell_alt", "cell_neu", "addr", "herkunft")
-PROBLEM_ADDR = np.int64(1) << 40   # addresses from here on are problem properties
+PROBLEM_ADDR = np.int64(1) << 40  # addresses from here on are problem properties
 # Compact the person store when this share of its rows can no longer matter (None: never).
 COMPACT_SHARE: float | None = 0.2
 
@@ -176,8 +222,8 @@ COMPACT_SHARE: float | None = 0.2
 class Property:
     cell: int
     units: int
-    since: int            # aufnahme_datum
-    status: int           # index into PROBLEM_STATUS
+    since: int  # aufnahme_datum
+    status: int  # index into PROBLEM_STATUS
     vacancy: int
     last_check: int = -1
     registered: int = -1
@@ -188,19 +234,26 @@ class Property:
 class CityWorld:
     """One city. `step_month` advances the truth, returns recorded events and side records."""
 
-    def __init__(self, city: str, country: str, own_key: str, scale: float, rng: np.random.Generator,
-                 start: date, sources: frozenset[str] | None = None):
+    def __init__(
+        self,
+        city: str,
+        country: str,
+        own_key: str,
+        scale: float,
+        rng: np.random.Generator,
+        start: date,
+        sources: frozenset[str] | None = None,
+    ):
         self.city, self.country, self.scale, self.rng = city, country, scale, rng
         # processes only some sources need are skipped when those are not written (huge scales)
-        self.sources = sources if sources is not None else frozenset(
-            {"sgb2", "beratung", "wohnen", "schule"})
+        self.sources = sources if sources is not None else frozenset({"sgb2", "beratung", "wohnen", "schule"})
         self.profile = cal.PROFILES[city]
         self.cells = geo.cells(city)
-        n_cells = len(self.cells)
         pop_w = np.array([c.pop for c in self.cells], dtype=float)
         eu2_w = np.array([c.eu2 for c in self.cells], dtype=float)
         self.cell_weights = {
-            cal.DE: pop_w / pop_w.sum(), cal.EU_SONST: pop_w / pop_w.sum(),
+            cal.DE: pop_w / pop_w.sum(),
+            cal.EU_SONST: pop_w / pop_w.sum(),
             cal.EU2: eu2_w / eu2_w.sum(),
             cal.ASYL8: 0.5 * pop_w / pop_w.sum() + 0.5 * eu2_w / eu2_w.sum(),
             cal.DRITT: 0.6 * pop_w / pop_w.sum() + 0.4 * eu2_w / eu2_w.sum(),
@@ -244,7 +297,7 @@ class CityWorld:
         prof = self.profile
         if not prof.problem_properties or not prof.problem_cells:
             return []
-        n = max(1, int(round(prof.problem_properties * self.scale)))   # at least one to report
+        n = max(1, int(round(prof.problem_properties * self.scale)))  # at least one to report
         codes = [c.code for c in self.cells]
         weights = {codes.index(k): v for k, v in prof.problem_cells.items()}
         # deterministic allocation by largest remainder: the published split at any scale
@@ -284,16 +337,17 @@ class CityWorld:
             addr[take] = self._problem_addr(pick)
         return cells, addr
 
-    def _new_households(self, group: int, n_persons: float, day0: int, span: int,
-                        arrivals: bool, nat_override: int | None = None) -> np.ndarray:
+    def _new_households(
+        self, group: int, n_persons: float, day0: int, span: int, arrivals: bool, nat_override: int | None = None
+    ) -> np.ndarray:
         """Create households of about n_persons people; returns the new person indices."""
         rng = self.rng
         shares = np.array(cal.age_shares(self.city, group, arrivals))
         child = shares[:3].sum()
         p_couple = 0.5 if group == cal.DE else 0.6
-        lam = child * (1 + p_couple) / (1 - child) / 0.75   # only adults under 55 bring children
+        lam = child * (1 + p_couple) / (1 - child) / 0.75  # only adults under 55 bring children
         mean_size = 1 + p_couple + lam * 0.75
-        target = rng.poisson(max(n_persons, 0))     # persons; households are cut to fit
+        target = rng.poisson(max(n_persons, 0))  # persons; households are cut to fit
         if target == 0:
             return np.empty(0, dtype=np.int64)
         n_hh = int(target / mean_size * 1.5) + 5
@@ -347,11 +401,19 @@ class CityWorld:
             w = np.array(list(cal.SECOND_NATIONALITY_DE.values()))
             pick = rng.choice(len(keys), size=int(second.sum()), p=w / w.sum())
             nat2[second] = [list(self.nat_keys).index(keys[i]) for i in pick]
-        return self.p.append({
-            "hh": hh_idx, "birth": birth, "sex": sex, "nat": nat, "nat2": nat2,
-            "group": np.full(n, group, dtype=np.int8), "present": np.ones(n, bool),
-            "arrival": when_p,
-        }, n)
+        return self.p.append(
+            {
+                "hh": hh_idx,
+                "birth": birth,
+                "sex": sex,
+                "nat": nat,
+                "nat2": nat2,
+                "group": np.full(n, group, dtype=np.int8),
+                "present": np.ones(n, bool),
+                "arrival": when_p,
+            },
+            n,
+        )
 
     def _populate(self, start: date) -> None:
         """Stock on the start day: households with past arrival dates (steady-state dwell)."""
@@ -366,8 +428,7 @@ class CityWorld:
             b = self.behaviour[g]
             dwell = rng.exponential(365.25 / max(b.leave, 0.02), uniq.size)[inv]
             arrival = (s - dwell).astype(np.int32)
-            born_here = (arrival < self.p.birth[idx]) | (
-                (g == cal.DE) & (rng.random(uniq.size) < 0.4)[inv])
+            born_here = (arrival < self.p.birth[idx]) | ((g == cal.DE) & (rng.random(uniq.size) < 0.4)[inv])
             arrival = np.where(born_here, -1, arrival).astype(np.int32)
             self.p.cols["arrival"][idx] = arrival
             move_back = rng.exponential(365.25 / b.move, uniq.size)[inv]
@@ -414,14 +475,14 @@ class CityWorld:
         if n_drop == 0:
             return 0
         remap_p = p.keep(~drop)
-        for batch in self.pending:          # every waiting event belongs to a kept person
+        for batch in self.pending:  # every waiting event belongs to a kept person
             batch["person"] = remap_p[batch["person"]]
             if (batch["person"] < 0).any():
                 raise RuntimeError("compaction dropped a person with an event still to be recorded")
         keep_h = h.addr >= PROBLEM_ADDR
         keep_h[p.hh] = True
         remap_h = h.keep(keep_h)
-        p.cols["hh"][:p.n] = remap_h[p.hh]
+        p.cols["hh"][: p.n] = remap_h[p.hh]
         return n_drop
 
     def _maybe_compact(self) -> None:
@@ -441,16 +502,24 @@ class CityWorld:
         order = np.argsort(person, kind="stable")
         ps = person[order]
         dup = np.flatnonzero(ps[1:] == ps[:-1]) + 1
-        for i in dup:   # rare (a household generates one event per person)
+        for i in dup:  # rare (a household generates one event per person)
             mdate[order[i]] = max(mdate[order[i]], mdate[order[i - 1]] + 1)
         self.p.cols["busy"][person] = mdate
-        full = lambda v, dt, fill: (np.full(n, fill, dtype=dt) if v is None
-                                    else np.broadcast_to(np.asarray(v, dtype=dt), (n,)).copy())
-        self.pending.append({
-            "person": person, "etype": full(etype, np.int8, 0), "edate": full(edate, np.int32, 0),
-            "mdate": mdate, "cell_alt": full(cell_alt, np.int16, -1), "cell_neu": full(cell_neu, np.int16, -1),
-            "addr": full(addr, np.int64, -1), "herkunft": full(herkunft, np.int32, -1),
-        })
+        full = lambda v, dt, fill: (
+            np.full(n, fill, dtype=dt) if v is None else np.broadcast_to(np.asarray(v, dtype=dt), (n,)).copy()
+        )
+        self.pending.append(
+            {
+                "person": person,
+                "etype": full(etype, np.int8, 0),
+                "edate": full(edate, np.int32, 0),
+                "mdate": mdate,
+                "cell_alt": full(cell_alt, np.int16, -1),
+                "cell_neu": full(cell_neu, np.int16, -1),
+                "addr": full(addr, np.int64, -1),
+                "herkunft": full(herkunft, np.int32, -1),
+            }
+        )
         et = np.broadcast_to(np.asarray(etype), (n,))
         into = np.isin(et, ZU_TYPES)
         out = ~into & (et != EV["UMZUG"])
@@ -465,8 +534,9 @@ class CityWorld:
         rng = self.rng
         if kind == "zu":
             u = rng.random(n)
-            lag = np.where(u < 0.7, 1 + rng.exponential(7, n),
-                           np.where(u < 0.92, rng.uniform(14, 60, n), rng.uniform(60, 150, n)))
+            lag = np.where(
+                u < 0.7, 1 + rng.exponential(7, n), np.where(u < 0.92, rng.uniform(14, 60, n), rng.uniform(60, 150, n))
+            )
         elif kind == "move":
             lag = np.where(rng.random(n) < 0.9, 1 + rng.exponential(10, n), rng.uniform(30, 120, n))
         elif kind == "fo":
@@ -506,27 +576,35 @@ class CityWorld:
         national = np.isin(self.nat_keys[nat], ["000", "148"])
         own = nat + len(self.inland)
         other = rng.choice([list(self.nat_keys).index(k) for k in ABROAD_NATIONALS], size=n) + len(self.inland)
-        if self.country == "NL":    # a Dutch national comes from anywhere but the Netherlands
-            other = np.where(self.nat_keys[other - len(self.inland)] == "148",
-                             list(self.nat_keys).index("000") + len(self.inland), other)
+        if self.country == "NL":  # a Dutch national comes from anywhere but the Netherlands
+            other = np.where(
+                self.nat_keys[other - len(self.inland)] == "148",
+                list(self.nat_keys).index("000") + len(self.inland),
+                other,
+            )
         else:
-            other = np.where(self.nat_keys[other - len(self.inland)] == "000",
-                             list(self.nat_keys).index("129") + len(self.inland), other)
+            other = np.where(
+                self.nat_keys[other - len(self.inland)] == "000",
+                list(self.nat_keys).index("129") + len(self.inland),
+                other,
+            )
         pick = np.where(national | (rng.random(n) < 0.1), other, own)
         herk[abroad] = pick[abroad]
         return herk
 
     # ---------------------------------------------------------------- monthly step
     def step_month(self, year: int, month: int) -> dict:
-        self._maybe_compact()      # before the month: last month's events are consumed by now
+        self._maybe_compact()  # before the month: last month's events are consumed by now
         d0, d1 = month_bounds(year, month)
         ndays = d1 - d0 + 1
         self.today = d1
         self.month_start = d0
         rng = self.rng
         p, h = self.p, self.h
-        flows = {k: np.zeros(len(cal.GROUPS), dtype=np.int64) for k in
-                 ("arrivals", "departures", "births", "deaths", "registrations", "deregistrations")}
+        flows = {
+            k: np.zeros(len(cal.GROUPS), dtype=np.int64)
+            for k in ("arrivals", "departures", "births", "deaths", "registrations", "deregistrations")
+        }
 
         def day(n):
             return d0 + (rng.random(n) * ndays).astype(np.int32)
@@ -542,8 +620,14 @@ class CityWorld:
         p.cols["left"][dead] = when
         np.add.at(flows["deaths"], p.group[dead], 1)
         r = dead[p.reg_f[dead]]
-        self._emit(r, EV["TOD"], when[p.reg_f[dead]], when[p.reg_f[dead]] + self._lag(r.size, "tod"),
-                   cell_alt=p.reg_cell_f[r], addr=p.reg_addr_f[r])
+        self._emit(
+            r,
+            EV["TOD"],
+            when[p.reg_f[dead]],
+            when[p.reg_f[dead]] + self._lag(r.size, "tod"),
+            cell_alt=p.reg_cell_f[r],
+            addr=p.reg_addr_f[r],
+        )
 
         # departures (whole households)
         hh_present = np.zeros(h.n, dtype=bool)
@@ -583,7 +667,7 @@ class CityWorld:
         # removals by the office (AVA / vow) that fall due; a few present persons wrongly too
         reg_present = np.flatnonzero(p.reg_f & p.present & (p.group != cal.DE))
         wrong = reg_present[rng.random(reg_present.size) < 0.01 / 12]
-        p.cols["ava"][wrong] = np.maximum(day(wrong.size), p.birth[wrong])   # not before a birth this month
+        p.cols["ava"][wrong] = np.maximum(day(wrong.size), p.birth[wrong])  # not before a birth this month
         due = np.flatnonzero(p.reg_f & (p.ava <= d1))
         when = np.maximum(p.ava[due], d0)
         self._emit(due, EV["AVA"], when, when, cell_alt=p.reg_cell_f[due], addr=p.reg_addr_f[due])
@@ -631,15 +715,22 @@ class CityWorld:
             v = rng.random(d.size)
             et[v < 0.04] = EV["FO_UNBEKANNT"]
             et[(v > 1 - cal.STATUS_HW_NW_SHARE) & np.isin(p.group[d], [cal.DE, cal.EU_SONST])] = EV["STATUS_HW_NW"]
-        self._emit(d, et, when[dereg], when[dereg] + self._lag(d.size, "fo"), cell_alt=p.reg_cell_f[d],
-                   addr=p.reg_addr_f[d], herkunft=self._herkunft(d, et))
+        self._emit(
+            d,
+            et,
+            when[dereg],
+            when[dereg] + self._lag(d.size, "fo"),
+            cell_alt=p.reg_cell_f[d],
+            addr=p.reg_addr_f[d],
+            herkunft=self._herkunft(d, et),
+        )
         np.add.at(flows["deregistrations"], p.group[d], 1)
         # the rest: removed by the office after a delay, or never
         stay = who[~dereg]
         gs = p.group[stay]
         by_office = rng.random(stay.size) < np.array([b.ava for b in self.behaviour])[gs]
         months = np.array([b.ava_delay_months for b in self.behaviour])[gs]
-        months = np.where(problem[~dereg], months * 6, months)   # offices lag at problem houses
+        months = np.where(problem[~dereg], months * 6, months)  # offices lag at problem houses
         delay = np.maximum(90, rng.exponential(30.4 * months))
         p.cols["ava"][stay] = np.where(by_office, when[~dereg] + delay.astype(np.int32), NEVER)
 
@@ -664,28 +755,49 @@ class CityWorld:
         r = who[u_hh < report]
         hh_day = np.zeros(h.n, dtype=np.int32)
         hh_day[movers_hh] = d0 + (rng.random(movers_hh.size) * ndays).astype(np.int32)
-        when = np.maximum(hh_day[p.hh[r]], p.birth[r])     # as in _depart: not before birth
-        self._emit(r, EV["UMZUG"], when, when + self._lag(r.size, "move"), cell_alt=p.reg_cell_f[r],
-                   cell_neu=h.cell[p.hh[r]], addr=h.addr[p.hh[r]])
+        when = np.maximum(hh_day[p.hh[r]], p.birth[r])  # as in _depart: not before birth
+        self._emit(
+            r,
+            EV["UMZUG"],
+            when,
+            when + self._lag(r.size, "move"),
+            cell_alt=p.reg_cell_f[r],
+            cell_neu=h.cell[p.hh[r]],
+            addr=h.addr[p.hh[r]],
+        )
 
     def _births(self, mothers: np.ndarray, when: np.ndarray, flows) -> None:
         p, rng = self.p, self.rng
         n = mothers.size
         if n == 0:
             return
-        idx = p.append({
-            "hh": p.hh[mothers], "birth": when, "sex": np.where(rng.random(n) < 0.51, 0, 1).astype(np.int8),
-            "nat": p.nat[mothers], "nat2": p.nat2[mothers], "group": p.group[mothers],
-            "present": np.ones(n, bool), "arrival": np.full(n, -1, np.int32),
-        }, n)
+        idx = p.append(
+            {
+                "hh": p.hh[mothers],
+                "birth": when,
+                "sex": np.where(rng.random(n) < 0.51, 0, 1).astype(np.int8),
+                "nat": p.nat[mothers],
+                "nat2": p.nat2[mothers],
+                "group": p.group[mothers],
+                "present": np.ones(n, bool),
+                "arrival": np.full(n, -1, np.int32),
+            },
+            n,
+        )
         np.add.at(flows["births"], p.group[idx], 1)
         reg = p.reg_f[mothers]
         r = idx[reg]
-        self._emit(r, EV["GEBURT"], when[reg], when[reg] + self._lag(r.size, "birth"),
-                   cell_neu=p.reg_cell_f[mothers[reg]], addr=p.reg_addr_f[mothers[reg]])
+        self._emit(
+            r,
+            EV["GEBURT"],
+            when[reg],
+            when[reg] + self._lag(r.size, "birth"),
+            cell_neu=p.reg_cell_f[mothers[reg]],
+            addr=p.reg_addr_f[mothers[reg]],
+        )
 
     def _arrivals(self, year: int, month: int, d0: int, ndays: int, flows) -> None:
-        p, rng = self.p, self.rng
+        p = self.p
         stock = np.bincount(p.group[p.present], minlength=len(cal.GROUPS))
         new = []
         for g, b in enumerate(self.behaviour):
@@ -694,10 +806,15 @@ class CityWorld:
             expected = flows["departures"][g] + (stock[g] * b.growth / 12 if g != cal.DE else 0.0)
             new.append(self._new_households(g, expected, d0, ndays, True))
         if f"{year}-{month:02d}" in cal.UKRAINE_WAVE["months"]:
-            n = self.profile.population * self.scale * cal.UKRAINE_WAVE["share_of_population"] / len(
-                cal.UKRAINE_WAVE["months"])
-            new.append(self._new_households(cal.DRITT, n, d0, ndays, True,
-                                            nat_override=list(self.nat_keys).index("166")))
+            n = (
+                self.profile.population
+                * self.scale
+                * cal.UKRAINE_WAVE["share_of_population"]
+                / len(cal.UKRAINE_WAVE["months"])
+            )
+            new.append(
+                self._new_households(cal.DRITT, n, d0, ndays, True, nat_override=list(self.nat_keys).index("166"))
+            )
         idx = np.concatenate(new)
         if idx.size == 0:
             return
@@ -717,7 +834,7 @@ class CityWorld:
             return
         et, herk = self._inflow_types(persons, late)
         mdate = edate + self._lag(persons.size, "zu")
-        if late:   # a late registrant states the day of moving in, if it is not long ago
+        if late:  # a late registrant states the day of moving in, if it is not long ago
             # Someone who arrived (or a child born here to unregistered parents) this month can
             # register late in the same month, but the decision cannot precede the arrival or
             # birth, nor the date stated the birth (it did: a child born in early January got a
@@ -736,7 +853,7 @@ class CityWorld:
 
     def _check_sgb2(self, d0: int) -> None:
         """Households enter and leave SGB II (needs a registered member aged 15-64 present)."""
-        p, h, rng = self.p, self.h, self.rng
+        p, h = self.p, self.h
         eligible_p = p.present & p.reg_f
         age = (d0 - p.birth) / 365.25
         able = eligible_p & (age >= 15) & (age < 65)
@@ -770,13 +887,14 @@ class CityWorld:
         n = person.size
         registered = p.reg_f[person]
         u = rng.random(n)
-        stelle = np.where(registered, np.where(u < 0.6, 0, np.where(u < 0.8, 1, 2)),
-                          np.where(u < 0.25, 0, np.where(u < 0.7, 1, 2))).astype(np.int8)
+        stelle = np.where(
+            registered, np.where(u < 0.6, 0, np.where(u < 0.8, 1, 2)), np.where(u < 0.25, 0, np.where(u < 0.7, 1, 2))
+        ).astype(np.int8)
         v = rng.random(n)
-        said = np.where(v < 0.25, 2, np.where(v < 0.95, np.where(registered, 0, 1),
-                                              np.where(registered, 1, 0))).astype(np.int8)
-        return {"person": person, "date": d0 + (rng.random(n) * ndays).astype(np.int32),
-                "stelle": stelle, "said": said}
+        said = np.where(v < 0.25, 2, np.where(v < 0.95, np.where(registered, 0, 1), np.where(registered, 1, 0))).astype(
+            np.int8
+        )
+        return {"person": person, "date": d0 + (rng.random(n) * ndays).astype(np.int32), "stelle": stelle, "said": said}
 
     def _inspections(self, d0: int, ndays: int) -> None:
         """Each inhabited problem property is inspected about once a year."""
@@ -795,10 +913,17 @@ class CityWorld:
             found_unreg = found[~reg_here[found]]
             pr.last_check, pr.registered = when, int(registered.size)
             pr.found_registered, pr.found_unregistered = int(found_reg.size), int(found_unreg.size)
-            self.inspections.append({"property": i, "date": when, "registered": registered.size,
-                                     "found_registered": found_reg.size, "found_unregistered": found_unreg.size,
-                                     "residents": living.size,
-                                     "registered_present": int(p.present[registered].sum())})
+            self.inspections.append(
+                {
+                    "property": i,
+                    "date": when,
+                    "registered": registered.size,
+                    "found_registered": found_reg.size,
+                    "found_unregistered": found_unreg.size,
+                    "residents": living.size,
+                    "registered_present": int(p.present[registered].sum()),
+                }
+            )
             # registered but not found: the office starts a removal (AVA) within 1-4 months
             missing = registered[~np.isin(registered, found)]
             missing = missing[p.reg_f[missing] & (rng.random(missing.size) < 0.35)]
@@ -824,7 +949,9 @@ class CityWorld:
         addr = self._problem_addr(np.array([i]))[0]
         hh = np.flatnonzero(self.h.addr == addr)
         stays = hh[self.rng.random(hh.size) < 0.5]
-        self._depart(hh[~np.isin(hh, stays)], d - 27, 28, {k: np.zeros(5, np.int64) for k in ("departures", "deregistrations")})
+        self._depart(
+            hh[~np.isin(hh, stays)], d - 27, 28, {k: np.zeros(5, np.int64) for k in ("departures", "deregistrations")}
+        )
         self._move(stays, d - 27, 28)
 
     # ---------------------------------------------------------------- recording
@@ -844,7 +971,7 @@ class CityWorld:
         into = np.isin(et, ZU_TYPES)
         moved = et == EV["UMZUG"]
         last = np.full(p.n, -1, dtype=np.int64)
-        last[person] = np.arange(person.size)          # numpy keeps the last occurrence
+        last[person] = np.arange(person.size)  # numpy keeps the last occurrence
         lp = np.flatnonzero(last >= 0)
         p.cols["reg"][lp] = into[last[lp]] | moved[last[lp]]
         for mask, fields in ((into | moved, False), (into, True)):

@@ -5,6 +5,7 @@ The shapes follow shared/spec/deliveries.md and copy the style of shared/spec/ex
 other date is TT.MM.JJJJ, exactly as the example files do). Files are written to a temporary
 name and renamed, then get their delivery time as modification time.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,45 +19,94 @@ import polars as pl
 
 from ingest.config import NATIONALITIES_CSV, CityConfig
 
-EWO_HEADERS = {   # other columns: the standard name in upper case
-    "ereignis_id": "EREIGNIS_NR", "ereignis_datum": "DATUM_EREIGNIS", "meldedatum": "DATUM_MELDUNG",
-    "ereignis_art": "ART", "person_pseudonym": "PERS_PSEUDO", "geburtsjahr": "GEBJ",
-    "geschlecht": "GESCHL", "staatsangehoerigkeit": "STAATSANG", "staatsangehoerigkeit_2": "STAATSANG2",
-    "bezirk_alt": "BEZ_ALT", "bezirk_neu": "BEZ_NEU", "adresse_pseudonym": "ADR_PSEUDO",
+EWO_HEADERS = {  # other columns: the standard name in upper case
+    "ereignis_id": "EREIGNIS_NR",
+    "ereignis_datum": "DATUM_EREIGNIS",
+    "meldedatum": "DATUM_MELDUNG",
+    "ereignis_art": "ART",
+    "person_pseudonym": "PERS_PSEUDO",
+    "geburtsjahr": "GEBJ",
+    "geschlecht": "GESCHL",
+    "staatsangehoerigkeit": "STAATSANG",
+    "staatsangehoerigkeit_2": "STAATSANG2",
+    "bezirk_alt": "BEZ_ALT",
+    "bezirk_neu": "BEZ_NEU",
+    "adresse_pseudonym": "ADR_PSEUDO",
     "herkunft_ziel": "HERK_ZIEL",
 }
-EWO_EVENTS = {"ZU_AUSLAND": "10", "ZU_INLAND": "11", "ZU_UNBEKANNT": "12", "STATUS_NW_HW": "13",
-              "FO_AUSLAND": "20", "FO_INLAND": "21", "FO_UNBEKANNT": "22", "AVA": "23",
-              "STATUS_HW_NW": "24", "UMZUG": "30", "GEBURT": "40", "TOD": "50"}
+EWO_EVENTS = {
+    "ZU_AUSLAND": "10",
+    "ZU_INLAND": "11",
+    "ZU_UNBEKANNT": "12",
+    "STATUS_NW_HW": "13",
+    "FO_AUSLAND": "20",
+    "FO_INLAND": "21",
+    "FO_UNBEKANNT": "22",
+    "AVA": "23",
+    "STATUS_HW_NW": "24",
+    "UMZUG": "30",
+    "GEBURT": "40",
+    "TOD": "50",
+}
 EWO_SEXES = {"m": "1", "w": "2", "d": "3", "x": "4"}
-EWO_ISO_DATES = {"zuzug_datum", "gueltig_ab", "gueltig_bis"}   # as in the example export
+EWO_ISO_DATES = {"zuzug_datum", "gueltig_ab", "gueltig_bis"}  # as in the example export
 
 BRP_HEADERS = {
-    "meldewesen": {"ereignis_id": "mutatie_id", "ereignis_datum": "datum_mutatie",
-                   "meldedatum": "datum_verwerking", "ereignis_art": "soort_mutatie",
-                   "person_pseudonym": "persoon_pseudoniem", "geburtsjahr": "geboortejaar",
-                   "geschlecht": "geslacht", "staatsangehoerigkeit": "nationaliteit",
-                   "bezirk_alt": "wijk_oud", "bezirk_neu": "wijk_nieuw",
-                   "adresse_pseudonym": "adres_pseudoniem", "herkunft_ziel": "land_of_gemeente"},
-    "bestand": {"stichtag": "peildatum", "person_pseudonym": "persoon_pseudoniem",
-                "geburtsjahr": "geboortejaar", "geschlecht": "geslacht",
-                "staatsangehoerigkeit": "nationaliteit", "bezirk": "wijk",
-                "adresse_pseudonym": "adres_pseudoniem", "zuzug_datum": "datum_vestiging_gemeente",
-                "einzug_datum": "datum_adres"},
-    "schule": {"stichtag": "peildatum", "schueler_pseudonym": "leerling_pseudoniem",
-               "geburtsjahr": "geboortejaar", "geschlecht": "geslacht",
-               "staatsangehoerigkeit_iso3": "nationaliteit", "schulform": "onderwijssoort",
-               "klassenart": "nieuwkomersklas", "wohnbezirk": "wijk"},
+    "meldewesen": {
+        "ereignis_id": "mutatie_id",
+        "ereignis_datum": "datum_mutatie",
+        "meldedatum": "datum_verwerking",
+        "ereignis_art": "soort_mutatie",
+        "person_pseudonym": "persoon_pseudoniem",
+        "geburtsjahr": "geboortejaar",
+        "geschlecht": "geslacht",
+        "staatsangehoerigkeit": "nationaliteit",
+        "bezirk_alt": "wijk_oud",
+        "bezirk_neu": "wijk_nieuw",
+        "adresse_pseudonym": "adres_pseudoniem",
+        "herkunft_ziel": "land_of_gemeente",
+    },
+    "bestand": {
+        "stichtag": "peildatum",
+        "person_pseudonym": "persoon_pseudoniem",
+        "geburtsjahr": "geboortejaar",
+        "geschlecht": "geslacht",
+        "staatsangehoerigkeit": "nationaliteit",
+        "bezirk": "wijk",
+        "adresse_pseudonym": "adres_pseudoniem",
+        "zuzug_datum": "datum_vestiging_gemeente",
+        "einzug_datum": "datum_adres",
+    },
+    "schule": {
+        "stichtag": "peildatum",
+        "schueler_pseudonym": "leerling_pseudoniem",
+        "geburtsjahr": "geboortejaar",
+        "geschlecht": "geslacht",
+        "staatsangehoerigkeit_iso3": "nationaliteit",
+        "schulform": "onderwijssoort",
+        "klassenart": "nieuwkomersklas",
+        "wohnbezirk": "wijk",
+    },
     # not fixed by the spec: Dutch names where the BRP has them (as the ingest reader expects)
-    "beratung": {"kontakt_datum": "datum_contact", "person_pseudonym": "persoon_pseudoniem",
-                 "geburtsjahr": "geboortejaar", "geschlecht": "geslacht",
-                 "staatsangehoerigkeit": "nationaliteit"},
+    "beratung": {
+        "kontakt_datum": "datum_contact",
+        "person_pseudonym": "persoon_pseudoniem",
+        "geburtsjahr": "geboortejaar",
+        "geschlecht": "geslacht",
+        "staatsangehoerigkeit": "nationaliteit",
+    },
 }
-BRP_DROPPED = {"meldewesen": ["staatsangehoerigkeit_2"], "bestand": ["staatsangehoerigkeit_2"],
-               "schule": ["schule_id"]}
-BRP_EVENTS = {"ZU_AUSLAND": "vestiging_buitenland", "ZU_INLAND": "vestiging_binnenland",
-              "FO_AUSLAND": "vertrek_buitenland", "FO_INLAND": "vertrek_binnenland", "AVA": "vow",
-              "UMZUG": "verhuizing", "GEBURT": "geboorte", "TOD": "overlijden"}
+BRP_DROPPED = {"meldewesen": ["staatsangehoerigkeit_2"], "bestand": ["staatsangehoerigkeit_2"], "schule": ["schule_id"]}
+BRP_EVENTS = {
+    "ZU_AUSLAND": "vestiging_buitenland",
+    "ZU_INLAND": "vestiging_binnenland",
+    "FO_AUSLAND": "vertrek_buitenland",
+    "FO_INLAND": "vertrek_binnenland",
+    "AVA": "vow",
+    "UMZUG": "verhuizing",
+    "GEBURT": "geboorte",
+    "TOD": "overlijden",
+}
 BRP_SEXES = {"m": "M", "w": "V", "d": "O", "x": "O"}
 XLSX_TITLE = "Stadt Duisburg - Amt für Statistik, Stadtforschung und Europaangelegenheiten"
 
@@ -86,8 +136,9 @@ def _iso(df: pl.DataFrame, cols) -> pl.DataFrame:
 
 
 def _csv(df: pl.DataFrame, sep: str, eol: str) -> str:
-    return df.write_csv(separator=sep, line_terminator=eol, null_value="", date_format="%Y-%m-%d",
-                        quote_style="necessary")
+    return df.write_csv(
+        separator=sep, line_terminator=eol, null_value="", date_format="%Y-%m-%d", quote_style="necessary"
+    )
 
 
 def standard_csv(df: pl.DataFrame, table: str) -> bytes:
@@ -95,7 +146,7 @@ def standard_csv(df: pl.DataFrame, table: str) -> bytes:
 
 
 def standard_parquet(df: pl.DataFrame, table: str) -> bytes:
-    df = _iso(df, ["zuzug_datum", "gueltig_ab", "gueltig_bis"])   # text, as in the example files
+    df = _iso(df, ["zuzug_datum", "gueltig_ab", "gueltig_bis"])  # text, as in the example files
     buf = io.BytesIO()
     df.write_parquet(buf)
     return buf.getvalue()
@@ -111,7 +162,7 @@ def ewo_legacy(df: pl.DataFrame, table: str) -> bytes:
         fixes.append(pl.col("ereignis_art").replace_strict(EWO_EVENTS))
     if "geschlecht" in df.columns:
         fixes.append(pl.col("geschlecht").replace_strict(EWO_SEXES))
-    for col in ("staatsangehoerigkeit", "staatsangehoerigkeit_2"):   # the export drops leading zeros
+    for col in ("staatsangehoerigkeit", "staatsangehoerigkeit_2"):  # the export drops leading zeros
         if col in df.columns:
             fixes.append(pl.col(col).str.strip_chars_start("0").replace("", "0"))
     out = df.with_columns(fixes).rename(lambda c: EWO_HEADERS.get(c, c.upper()))
@@ -124,9 +175,13 @@ def brp_export(df: pl.DataFrame, table: str) -> bytes:
     fixes = []
     if "ereignis_art" in df.columns:
         abroad = pl.col("ereignis_art").str.ends_with("_AUSLAND")
-        fixes += [pl.col("ereignis_art").replace_strict(BRP_EVENTS),
-                  pl.when(abroad).then(pl.col("herkunft_ziel").replace_strict(iso, default=None))
-                  .otherwise(pl.col("herkunft_ziel")).alias("herkunft_ziel")]
+        fixes += [
+            pl.col("ereignis_art").replace_strict(BRP_EVENTS),
+            pl.when(abroad)
+            .then(pl.col("herkunft_ziel").replace_strict(iso, default=None))
+            .otherwise(pl.col("herkunft_ziel"))
+            .alias("herkunft_ziel"),
+        ]
     if "geschlecht" in df.columns:
         fixes.append(pl.col("geschlecht").replace_strict(BRP_SEXES))
     if "staatsangehoerigkeit" in df.columns:
@@ -141,13 +196,14 @@ def brp_export(df: pl.DataFrame, table: str) -> bytes:
 def xlsx_report(df: pl.DataFrame, table: str, extracted_at: datetime, path: Path) -> None:
     from ingest.demo.xlsx import write_xlsx
 
-    df = _iso(df, ["zuzug_datum", "gueltig_ab", "gueltig_bis"])   # text, as in the example files
+    df = _iso(df, ["zuzug_datum", "gueltig_ab", "gueltig_bis"])  # text, as in the example files
     counts = {"bg", "elb", "nef", "personen_in_bg"} if table == "sgb2_aggregat" else set()
     write_xlsx(df, path, [XLSX_TITLE, f"Abzug vom {extracted_at:%d.%m.%Y %H:%M}"], counts)
 
 
-def write_delivery(cfg: CityConfig, table: str, df: pl.DataFrame, path: Path, received: datetime,
-                   extracted_at: datetime | None = None) -> int:
+def write_delivery(
+    cfg: CityConfig, table: str, df: pl.DataFrame, path: Path, received: datetime, extracted_at: datetime | None = None
+) -> int:
     """Write one delivery in the city's dialect; returns the size in bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if cfg.dialect == "xlsx-report":

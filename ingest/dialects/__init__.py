@@ -5,9 +5,10 @@ standard column names, standard code vocabulary, all values still text (typing a
 follow in `ingest.normalise` and `ingest.validate`), plus `source_line` (the line or row of
 the record in the file, for messages and provenance). Problems of form raise `DeliveryError`.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import polars as pl
 

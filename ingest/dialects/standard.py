@@ -1,4 +1,5 @@
 """`standard` dialect: UTF-8 `;` CSV with standard column names, or Parquet with the same names."""
+
 from __future__ import annotations
 
 import io
@@ -16,7 +17,7 @@ def read(data: bytes, name: DeliveryName, city: CityConfig) -> pl.DataFrame:
     check_not_empty(data)
     if name.ext == "parquet":
         return read_parquet(data)
-    if data.startswith(b"\xef\xbb\xbf"):   # tolerated: some exports add a BOM
+    if data.startswith(b"\xef\xbb\xbf"):  # tolerated: some exports add a BOM
         data = data[3:]
     return parse_csv(data, ";", set(COLUMNS[name.table]))
 
@@ -38,5 +39,4 @@ def read_parquet(data: bytes) -> pl.DataFrame:
             as_text.append(pl.col(col).dt.strftime("%Y-%m-%d %H:%M:%S"))
         else:
             as_text.append(pl.col(col).cast(pl.String))
-    return df.select(as_text).with_row_index("source_line", offset=1).with_columns(
-        pl.col("source_line").cast(pl.Int32))
+    return df.select(as_text).with_row_index("source_line", offset=1).with_columns(pl.col("source_line").cast(pl.Int32))

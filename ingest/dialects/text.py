@@ -1,4 +1,5 @@
 """Shared handling of delimited text deliveries: decoding, empty files, parsing to text columns."""
+
 from __future__ import annotations
 
 import polars as pl
@@ -35,8 +36,7 @@ def parse_csv(data: bytes, separator: str, expected_any: set[str]) -> pl.DataFra
     `expected_any` are column names of the dialect, used to tell a wrong separator apart.
     """
     try:
-        df = pl.read_csv(data, separator=separator, infer_schema=False, has_header=True,
-                         raise_if_empty=False)
+        df = pl.read_csv(data, separator=separator, infer_schema=False, has_header=True, raise_if_empty=False)
     except pl.exceptions.ComputeError as exc:
         msg = str(exc).splitlines()[0]
         if "utf-8" in msg.lower():

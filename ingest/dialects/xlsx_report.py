@@ -1,5 +1,6 @@
 """`xlsx-report` dialect (Duisburg): first sheet, rows 1-2 title and extraction time, row 3
 empty, row 4 the standard column names, data from row 5; dates are Excel dates."""
+
 from __future__ import annotations
 
 import polars as pl
@@ -9,7 +10,7 @@ from ingest.errors import DeliveryError
 from ingest.layout import DeliveryName
 from ingest.schemas import COLUMNS
 
-HEADER_ROW = 4          # 1-based sheet row of the column names
+HEADER_ROW = 4  # 1-based sheet row of the column names
 FIRST_DATA_ROW = HEADER_ROW + 1
 
 
@@ -24,8 +25,7 @@ def read(data: bytes, name: DeliveryName, city: CityConfig) -> pl.DataFrame:
     except Exception as exc:  # fastexcel raises its own error types for broken workbooks
         raise DeliveryError(f"not a readable xlsx workbook: {str(exc).splitlines()[0]}") from None
     df = df.rename({c: str(c).strip() for c in df.columns})
-    df = df.with_row_index("source_line", offset=FIRST_DATA_ROW).with_columns(
-        pl.col("source_line").cast(pl.Int32))
+    df = df.with_row_index("source_line", offset=FIRST_DATA_ROW).with_columns(pl.col("source_line").cast(pl.Int32))
     values = [c for c in df.columns if c != "source_line"]
     if values:
         df = df.filter(pl.any_horizontal(pl.col(values).is_not_null()))  # trailing blank rows

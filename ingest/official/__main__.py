@@ -2,6 +2,7 @@
 python -m ingest.official seed-landing [--landing DIR]
 python -m ingest.official download-genesis --table CODE [--token T] [--landing DIR]
 python -m ingest.official download-cbs --table ID [--landing DIR]"""
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "seed-landing":
         from ingest.official.seed import seed_landing
+
         written = seed_landing(landing)
         print(f"copied {len(written)} files into {landing / 'official'}")
         return 0
     if args.cmd == "load":
         from ingest.official.load import load_official
+
         results = load_official(landing, args.warehouse or warehouse_path(), force=args.force)
         for r in results:
             if r.status == "failed":
@@ -49,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if any(r.status == "failed" for r in results) else 0
     if args.cmd == "download-genesis":
         from ingest.official.download import GENESIS_URL, download_genesis_table
+
         if not args.token:
             print("a GENESIS token is needed (--token or GENESIS_TOKEN)", file=sys.stderr)
             return 2
@@ -57,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.cmd == "download-cbs":
         from ingest.official.download import download_cbs_table
+
         path = download_cbs_table(args.table, landing, odata_filter=args.filter)
         print(f"wrote {path}")
         return 0

@@ -7,6 +7,7 @@ Two shapes occur:
 - StatLine download passed through a spreadsheet: `Regio's,Onderwerp,<period>,...`, one row per
   region and subject, no region keys (resolved by name through the city configurations), `Bron:` footer.
 """
+
 from __future__ import annotations
 
 import csv
@@ -115,15 +116,31 @@ def _parse_typed(header, rows, table, file, encoding) -> ParsedFile:
                 cell = parse_cell(r[j], decimal_comma=False)
             except ValueError_ as exc:
                 raise ParseError(f"line {lineno}, column {key}: {exc}") from None
-            values.append(value_row(
-                table_code=table, statistic_code=table, source="cbs", file=file, source_line=lineno,
-                region_code=region_code, region_level=level,
-                region_name=r[i_reg_label].strip() if i_reg_label is not None else None,
-                period_type=ptype, period_date=pdate, period_year=pyear, measure=measure,
-                measure_code=key, sex=SEX_CODES[sex_code], value=cell.value, value_symbol=cell.symbol,
-                missing_reason=cell.missing_reason, quality_flag=cell.quality_flag, rounded=False,
-                unit=_unit(measure), basis_note="CBS Bevolkingsstatistiek (BRP)",
-            ))
+            values.append(
+                value_row(
+                    table_code=table,
+                    statistic_code=table,
+                    source="cbs",
+                    file=file,
+                    source_line=lineno,
+                    region_code=region_code,
+                    region_level=level,
+                    region_name=r[i_reg_label].strip() if i_reg_label is not None else None,
+                    period_type=ptype,
+                    period_date=pdate,
+                    period_year=pyear,
+                    measure=measure,
+                    measure_code=key,
+                    sex=SEX_CODES[sex_code],
+                    value=cell.value,
+                    value_symbol=cell.symbol,
+                    missing_reason=cell.missing_reason,
+                    quality_flag=cell.quality_flag,
+                    rounded=False,
+                    unit=_unit(measure),
+                    basis_note="CBS Bevolkingsstatistiek (BRP)",
+                )
+            )
     return ParsedFile("cbs", table, encoding, values, [])
 
 
@@ -135,26 +152,49 @@ def _parse_wide(header, rows, table, file, encoding) -> ParsedFile:
         if not any(c.strip() for c in r):
             continue
         if r[0].startswith("Bron:"):
-            notes.append({"table_code": table, "file": file, "note_no": len(notes) + 1, "kind": "footnote",
-                          "scope": "gesamte Tabelle", "subject": "Bron",
-                          "note_text": ",".join(c for c in r if c).strip()})
+            notes.append(
+                {
+                    "table_code": table,
+                    "file": file,
+                    "note_no": len(notes) + 1,
+                    "kind": "footnote",
+                    "scope": "gesamte Tabelle",
+                    "subject": "Bron",
+                    "note_text": ",".join(c for c in r if c).strip(),
+                }
+            )
             continue
         name, subject = r[0].strip(), r[1].strip()
-        code = by_name.get(name)   # the download carries names only; unknown names keep a NULL code
+        code = by_name.get(name)  # the download carries names only; unknown names keep a NULL code
         for (ptype, pdate, pyear), raw in zip(periods, r[2:]):
             try:
                 cell = parse_cell(raw, decimal_comma=False)
             except ValueError_ as exc:
                 raise ParseError(f"line {lineno}: {exc}") from None
             if subject.lower().startswith("bevolking aan het einde"):
-                ptype = "reference_date"   # population at the end of the (yearly) period
-            values.append(value_row(
-                table_code=table, statistic_code=table, source="cbs", file=file, source_line=lineno,
-                region_code=code, region_level="gemeinde", region_name=name, period_type=ptype,
-                period_date=pdate, period_year=pyear, measure=subject, value=cell.value,
-                value_symbol=cell.symbol, missing_reason=cell.missing_reason, rounded=False,
-                unit="aantal", basis_note="CBS Bevolkingsstatistiek (BRP); region key resolved by name",
-            ))
+                ptype = "reference_date"  # population at the end of the (yearly) period
+            values.append(
+                value_row(
+                    table_code=table,
+                    statistic_code=table,
+                    source="cbs",
+                    file=file,
+                    source_line=lineno,
+                    region_code=code,
+                    region_level="gemeinde",
+                    region_name=name,
+                    period_type=ptype,
+                    period_date=pdate,
+                    period_year=pyear,
+                    measure=subject,
+                    value=cell.value,
+                    value_symbol=cell.symbol,
+                    missing_reason=cell.missing_reason,
+                    rounded=False,
+                    unit="aantal",
+                    basis_note="CBS Bevolkingsstatistiek (BRP); region key resolved by name",
+                )
+            )
     if not values:
         raise ParseError("no data rows")
     return ParsedFile("cbs", table, encoding, values, notes)

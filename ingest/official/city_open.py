@@ -3,6 +3,7 @@
 These are published small-area register figures of the city, not official statistics of the
 statistical offices; `basis_note` says so. Köln's "Einwohner" counts main *and* secondary residences.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,14 +38,28 @@ def parse_city(data: bytes, file: str) -> ParsedFile:
         except (ValueError_, ValueError) as exc:
             raise ParseError(f"line {lineno}: {exc}") from None
         raum = r["raum_id"].strip()
-        values.append(value_row(
-            table_code=table, statistic_code=table, source="city", file=file, source_line=lineno,
-            region_code=ags if raum == "000" else f"{ags}-{raum}",
-            region_level="gemeinde" if raum == "000" else "stadtbezirk", region_name=r["raum"].strip(),
-            period_type="year", period_date=date(year, 12, 31), period_year=year,
-            measure=r["tabelle"].strip(), measure_code=f"{r['tab_id']}.{r['zei_id']}",
-            dims=dims_json({"zeile": r["zeile"].strip()}), value=cell.value, value_symbol=cell.symbol,
-            missing_reason=cell.missing_reason, rounded=False, unit="Anzahl",
-            basis_note="Melderegister der Stadt (Haupt- und Nebenwohnsitz), not official statistics",
-        ))
+        values.append(
+            value_row(
+                table_code=table,
+                statistic_code=table,
+                source="city",
+                file=file,
+                source_line=lineno,
+                region_code=ags if raum == "000" else f"{ags}-{raum}",
+                region_level="gemeinde" if raum == "000" else "stadtbezirk",
+                region_name=r["raum"].strip(),
+                period_type="year",
+                period_date=date(year, 12, 31),
+                period_year=year,
+                measure=r["tabelle"].strip(),
+                measure_code=f"{r['tab_id']}.{r['zei_id']}",
+                dims=dims_json({"zeile": r["zeile"].strip()}),
+                value=cell.value,
+                value_symbol=cell.symbol,
+                missing_reason=cell.missing_reason,
+                rounded=False,
+                unit="Anzahl",
+                basis_note="Melderegister der Stadt (Haupt- und Nebenwohnsitz), not official statistics",
+            )
+        )
     return ParsedFile("city", table, encoding, values, [])

@@ -3,6 +3,7 @@
 Nothing is guessed silently: the encoding that succeeded is returned and recorded in the registry.
 A file that is neither valid UTF-8 nor valid Windows-1252 is refused.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -16,7 +17,7 @@ def decode(data: bytes) -> tuple[str, str]:
     """Return (text, encoding) with encoding one of utf-8-sig, utf-8, cp1252."""
     if data.startswith(codecs.BOM_UTF8):
         try:
-            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
             raise EncodingError(f"UTF-8 BOM but invalid UTF-8 at byte {exc.start}") from exc
     try:

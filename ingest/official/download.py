@@ -7,6 +7,7 @@ the flat file; an error comes back as JSON with a `Status`.
 CBS OData v3: `GET https://opendata.cbs.nl/ODataApi/odata/<table>/TypedDataSet` (JSON, paged via
 `odata.nextLink`), written as CSV with the typed keys, i.e. the shape `cbs.parse_cbs` reads.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,13 +33,20 @@ def _atomic_write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
-    tmp.replace(path)   # a half-written file never appears under its final name
+    tmp.replace(path)  # a half-written file never appears under its final name
     return path
 
 
-def download_genesis_table(table: str, token: str, landing: Path, *, base_url: str = GENESIS_URL,
-                           language: str = "de", session: requests.Session | None = None,
-                           **params: str) -> Path:
+def download_genesis_table(
+    table: str,
+    token: str,
+    landing: Path,
+    *,
+    base_url: str = GENESIS_URL,
+    language: str = "de",
+    session: requests.Session | None = None,
+    **params: str,
+) -> Path:
     """Fetch one table as flat ZIP into landing/official/genesis/<table>_<date>_<lang>_flat.zip."""
     if not re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z-]+", table):
         raise DownloadError(f"not a GENESIS table code: {table!r}")
@@ -46,8 +54,7 @@ def download_genesis_table(table: str, token: str, landing: Path, *, base_url: s
     resp = http.post(
         f"{base_url}/data/tablefile",
         headers={"username": token, "password": "", "Content-Type": "application/x-www-form-urlencoded"},
-        data={"name": table, "area": "all", "format": "ffcsv", "compress": "false",
-              "language": language, **params},
+        data={"name": table, "area": "all", "format": "ffcsv", "compress": "false", "language": language, **params},
         timeout=TIMEOUT,
     )
     if resp.status_code != 200:
@@ -64,8 +71,14 @@ def download_genesis_table(table: str, token: str, landing: Path, *, base_url: s
     return _atomic_write(landing / "official" / "genesis" / f"{table}_{stamp}_{language}_flat.zip", body)
 
 
-def download_cbs_table(table: str, landing: Path, *, odata_filter: str | None = None,
-                       base_url: str = CBS_ODATA_URL, session: requests.Session | None = None) -> Path:
+def download_cbs_table(
+    table: str,
+    landing: Path,
+    *,
+    odata_filter: str | None = None,
+    base_url: str = CBS_ODATA_URL,
+    session: requests.Session | None = None,
+) -> Path:
     """Fetch a CBS TypedDataSet (all pages) and write it as CSV into landing/official/cbs/."""
     if not re.fullmatch(r"\d{5}[a-z]{3}", table, re.I):
         raise DownloadError(f"not a CBS table id: {table!r}")

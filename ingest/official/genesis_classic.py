@@ -5,6 +5,7 @@ Layout: `GENESIS-Tabelle: <code>`, title lines, an optional year line, 1-4 colum
 code, indented region name, optional row dimension, values) and a footer from the `__________`
 line on: quoted notes, a copyright block and `Stand: <date>`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,9 +13,20 @@ import re
 from datetime import date
 
 from ingest.official.records import (
-    DIMENSION_NAMES, FILLER_LABELS, SEX_LABELS, NATIONALITY_LABELS, TOTAL_LABELS, UNITS,
-    ParsedFile, ParseError, basis_note, classify_label, dims_json, is_rounded,
-    normalise_region, value_row,
+    DIMENSION_NAMES,
+    FILLER_LABELS,
+    NATIONALITY_LABELS,
+    SEX_LABELS,
+    TOTAL_LABELS,
+    UNITS,
+    ParsedFile,
+    ParseError,
+    basis_note,
+    classify_label,
+    dims_json,
+    is_rounded,
+    normalise_region,
+    value_row,
 )
 from ingest.official.symbols import ValueError_, parse_cell
 
@@ -100,11 +112,17 @@ def _parse_footer(lines: list[str], table_code: str) -> tuple[list[dict], str | 
         if not text:
             continue
         if text.startswith("Stand:"):
-            stand = text[len("Stand:"):].strip()
+            stand = text[len("Stand:") :].strip()
             notes.append({"kind": "stand", "scope": None, "subject": None, "note_text": text})
         elif text.startswith("©"):
-            notes.append({"kind": "copyright", "scope": None, "subject": None,
-                          "note_text": " ".join(t.strip() for t in text.splitlines())})
+            notes.append(
+                {
+                    "kind": "copyright",
+                    "scope": None,
+                    "subject": None,
+                    "note_text": " ".join(t.strip() for t in text.splitlines()),
+                }
+            )
         else:
             notes.extend(_split_notes(text))
     for i, n in enumerate(notes, 1):
@@ -127,14 +145,15 @@ def _split_notes(block: str) -> list[dict]:
             text = current[0]
             for nxt in current[1:]:
                 if text.endswith("-") and nxt[:1].islower():
-                    text = text[:-1] + nxt          # hyphenated word wrapped at line end
+                    text = text[:-1] + nxt  # hyphenated word wrapped at line end
                 elif text.endswith("-"):
                     text += nxt
                 else:
                     text += " " + nxt
             m = _NOTE_START.match(text)
-            out.append({"kind": "footnote", "scope": scope,
-                        "subject": m["subject"].strip() if m else None, "note_text": text})
+            out.append(
+                {"kind": "footnote", "scope": scope, "subject": m["subject"].strip() if m else None, "note_text": text}
+            )
             current.clear()
 
     prev = ""
@@ -244,21 +263,39 @@ def parse_classic(text: str, file: str, encoding: str) -> ParsedFile:
 
             def pick(a, b):
                 return b if a == "insgesamt" else a
-            values.append(value_row(
-                table_code=table_code, statistic_code=statistic, source="genesis-classic", file=file,
-                source_line=lineno, region_code=region_code, region_level=level,
-                region_name=region_name, period_type=ptype, period_date=pdate, period_year=pyear,
-                measure=col.measure, sex=pick(col.sex, row_dim.sex),
-                nationality=pick(col.nationality, row_dim.nationality),
-                age_group=pick(col.age, row_dim.age), dims=dims_json({**col.dims, **row_dim.dims}),
-                column_label=col.label, value=cell.value, value_symbol=cell.symbol,
-                missing_reason=cell.missing_reason, quality_flag=cell.quality_flag,
-                rounded=is_rounded(statistic, pyear, region_code), unit=col.unit,
-                basis_note=basis_note(statistic, pyear, ptype),
-            ))
-    notes, stand = _parse_footer(lines[footer_at + 1:], table_code)
-    notes.insert(0, {"table_code": table_code, "note_no": 0, "kind": "title", "scope": None,
-                     "subject": None, "note_text": title})
+
+            values.append(
+                value_row(
+                    table_code=table_code,
+                    statistic_code=statistic,
+                    source="genesis-classic",
+                    file=file,
+                    source_line=lineno,
+                    region_code=region_code,
+                    region_level=level,
+                    region_name=region_name,
+                    period_type=ptype,
+                    period_date=pdate,
+                    period_year=pyear,
+                    measure=col.measure,
+                    sex=pick(col.sex, row_dim.sex),
+                    nationality=pick(col.nationality, row_dim.nationality),
+                    age_group=pick(col.age, row_dim.age),
+                    dims=dims_json({**col.dims, **row_dim.dims}),
+                    column_label=col.label,
+                    value=cell.value,
+                    value_symbol=cell.symbol,
+                    missing_reason=cell.missing_reason,
+                    quality_flag=cell.quality_flag,
+                    rounded=is_rounded(statistic, pyear, region_code),
+                    unit=col.unit,
+                    basis_note=basis_note(statistic, pyear, ptype),
+                )
+            )
+    notes, stand = _parse_footer(lines[footer_at + 1 :], table_code)
+    notes.insert(
+        0, {"table_code": table_code, "note_no": 0, "kind": "title", "scope": None, "subject": None, "note_text": title}
+    )
     for n in notes:
         n["file"] = file
     return ParsedFile("genesis-classic", table_code, encoding, values, notes, stand)

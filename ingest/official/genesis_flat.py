@@ -1,6 +1,7 @@
 """GENESIS REST API 2020 flat files ("ffcsv"): a ZIP holding `<table>_<ts>_<lang>_flat.csv`
 (UTF-8 with BOM, `;`, one value per row), or that CSV on its own; plus the table's metadata
 JSON (`<table>_metadata_table_<lang>.json`) which is kept as notes."""
+
 from __future__ import annotations
 
 import csv
@@ -12,13 +13,26 @@ from datetime import date
 
 from ingest.official.decoding import decode
 from ingest.official.records import (
-    NATIONALITY_LABELS, ParsedFile, ParseError, basis_note, dims_json, is_rounded,
-    normalise_region, value_row,
+    NATIONALITY_LABELS,
+    ParsedFile,
+    ParseError,
+    basis_note,
+    dims_json,
+    is_rounded,
+    normalise_region,
+    value_row,
 )
 from ingest.official.symbols import ValueError_, parse_cell
 
-REQUIRED = ["statistics_code", "time_code", "time", "value", "value_unit", "value_variable_code",
-            "value_variable_label"]
+REQUIRED = [
+    "statistics_code",
+    "time_code",
+    "time",
+    "value",
+    "value_unit",
+    "value_variable_code",
+    "value_variable_label",
+]
 # Variables that hold the region (GENESIS Merkmal codes).
 _REGION_VAR = re.compile(r"^(DINSG|DLAND|KREISE|GEMEIN|REGBEZ|GEO[A-Z]{2}\d)$")
 _SEX_CODES = {"GESM": "maennlich", "GESW": "weiblich", "": "insgesamt"}
@@ -54,7 +68,7 @@ def _period(time_code: str, time: str) -> tuple[str, date | None, int]:
         if time_code.startswith("SCHJ"):
             return "school_year", None, int(t)
         return "year", date(int(t), 12, 31), int(t)
-    if re.fullmatch(r"\d{4}/\d{2}", t):   # school year 2019/20
+    if re.fullmatch(r"\d{4}/\d{2}", t):  # school year 2019/20
         return "school_year", None, int(t[:4])
     raise ParseError(f"unknown time {time!r} ({time_code})")
 
@@ -111,20 +125,47 @@ def parse_flat(data: bytes, file: str) -> ParsedFile:
         except (ParseError, ValueError_) as exc:
             raise ParseError(f"line {lineno}: {exc}") from None
         flag = (rec.get("value_q") or "").strip() or None if has_q else None
-        values.append(value_row(
-            table_code=table_code, statistic_code=statistic, source="genesis-flat", file=file,
-            source_line=lineno, region_code=region_code, region_level=level, region_name=region[1],
-            period_type=ptype, period_date=pdate, period_year=pyear,
-            measure=rec["value_variable_label"].strip(), measure_code=rec["value_variable_code"].strip(),
-            sex=sex, nationality=nat, age_group=age, dims=dims_json(dims),
-            value=cell.value, value_symbol=cell.symbol, missing_reason=cell.missing_reason,
-            quality_flag=cell.quality_flag or flag, rounded=is_rounded(statistic, pyear, region_code),
-            unit=rec["value_unit"].strip() or None, basis_note=basis_note(statistic, pyear, ptype),
-        ))
+        values.append(
+            value_row(
+                table_code=table_code,
+                statistic_code=statistic,
+                source="genesis-flat",
+                file=file,
+                source_line=lineno,
+                region_code=region_code,
+                region_level=level,
+                region_name=region[1],
+                period_type=ptype,
+                period_date=pdate,
+                period_year=pyear,
+                measure=rec["value_variable_label"].strip(),
+                measure_code=rec["value_variable_code"].strip(),
+                sex=sex,
+                nationality=nat,
+                age_group=age,
+                dims=dims_json(dims),
+                value=cell.value,
+                value_symbol=cell.symbol,
+                missing_reason=cell.missing_reason,
+                quality_flag=cell.quality_flag or flag,
+                rounded=is_rounded(statistic, pyear, region_code),
+                unit=rec["value_unit"].strip() or None,
+                basis_note=basis_note(statistic, pyear, ptype),
+            )
+        )
     if not values:
         raise ParseError("flat file has a header but no values")
-    notes = [{"table_code": table_code, "file": file, "note_no": 1, "kind": "source_line",
-              "scope": None, "subject": "member", "note_text": f"ZIP member {member}"}]
+    notes = [
+        {
+            "table_code": table_code,
+            "file": file,
+            "note_no": 1,
+            "kind": "source_line",
+            "scope": None,
+            "subject": "member",
+            "note_text": f"ZIP member {member}",
+        }
+    ]
     return ParsedFile("genesis-flat", table_code, encoding, values, notes)
 
 
@@ -137,11 +178,23 @@ def parse_metadata(data: bytes, file: str) -> ParsedFile:
         table_code = obj["Code"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ParseError(f"not a GENESIS table metadata JSON: {exc}") from None
-    items = [("title", obj.get("Content")),
-             ("time_range", f"{(obj.get('Time') or {}).get('From')} - {(obj.get('Time') or {}).get('To')}"),
-             ("updated", obj.get("Updated")),
-             ("copyright", doc.get("Copyright"))]
-    notes = [{"table_code": table_code, "file": file, "note_no": i, "kind": "metadata", "scope": None,
-              "subject": key, "note_text": " ".join(str(val).split())}
-             for i, (key, val) in enumerate(items, 1) if val]
+    items = [
+        ("title", obj.get("Content")),
+        ("time_range", f"{(obj.get('Time') or {}).get('From')} - {(obj.get('Time') or {}).get('To')}"),
+        ("updated", obj.get("Updated")),
+        ("copyright", doc.get("Copyright")),
+    ]
+    notes = [
+        {
+            "table_code": table_code,
+            "file": file,
+            "note_no": i,
+            "kind": "metadata",
+            "scope": None,
+            "subject": key,
+            "note_text": " ".join(str(val).split()),
+        }
+        for i, (key, val) in enumerate(items, 1)
+        if val
+    ]
     return ParsedFile("genesis-metadata", table_code, encoding, [], notes, obj.get("Updated"))

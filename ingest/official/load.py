@@ -4,6 +4,7 @@ Idempotent and atomic per file: the same bytes twice change nothing; changed byt
 name replace that file's rows in one transaction; a file that fails to parse loads nothing and is
 registered as `failed` with the reason.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,14 +24,20 @@ from ingest.official.records import ParsedFile, ParseError
 from ingest.official.schema import NOTE_COLUMNS, SCHEMA, VALUE_COLUMNS, create_official_tables
 
 PROVIDERS = ("genesis", "cbs", "city")
-_PL_TYPES = {"VARCHAR": pl.String, "INTEGER": pl.Int32, "DOUBLE": pl.Float64, "DATE": pl.Date,
-             "BOOLEAN": pl.Boolean, "TIMESTAMP": pl.Datetime("us")}
+_PL_TYPES = {
+    "VARCHAR": pl.String,
+    "INTEGER": pl.Int32,
+    "DOUBLE": pl.Float64,
+    "DATE": pl.Date,
+    "BOOLEAN": pl.Boolean,
+    "TIMESTAMP": pl.Datetime("us"),
+}
 
 
 @dataclass(frozen=True)
 class FileResult:
     file: str
-    status: str          # loaded | replaced | unchanged | failed
+    status: str  # loaded | replaced | unchanged | failed
     value_rows: int = 0
     reason: str | None = None
 
@@ -68,20 +75,37 @@ def official_files(landing: Path) -> list[tuple[str, Path]]:
     return out
 
 
-def _register(con, rel, provider, source, table, sha, size, encoding, stand, status, reason,
-              n_values, n_notes, now) -> None:
+def _register(
+    con, rel, provider, source, table, sha, size, encoding, stand, status, reason, n_values, n_notes, now
+) -> None:
     con.execute(
         f"INSERT INTO {SCHEMA}.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [rel, provider, source, table, sha, size, encoding, stand, status, reason, n_values, n_notes,
-         now, now if status == "loaded" else None])
+        [
+            rel,
+            provider,
+            source,
+            table,
+            sha,
+            size,
+            encoding,
+            stand,
+            status,
+            reason,
+            n_values,
+            n_notes,
+            now,
+            now if status == "loaded" else None,
+        ],
+    )
 
 
 def load_file(con, landing: Path, provider: str, path: Path, force: bool = False) -> FileResult:
     rel = path.relative_to(landing).as_posix()
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    seen = con.execute(f"SELECT status, reason, value_rows FROM {SCHEMA}.files WHERE file = ? AND sha256 = ?",
-                       [rel, sha]).fetchone()
+    seen = con.execute(
+        f"SELECT status, reason, value_rows FROM {SCHEMA}.files WHERE file = ? AND sha256 = ?", [rel, sha]
+    ).fetchone()
     if seen and not force:
         status, reason, n = seen
         # same bytes again: nothing to do (a failed file fails again, so it is reported again)
@@ -90,17 +114,19 @@ def load_file(con, landing: Path, provider: str, path: Path, force: bool = False
     try:
         parsed = parse_file(provider, path.name, data, rel)
     except (ParseError, EncodingError) as exc:
-        if not seen:   # a forced re-parse that fails keeps the earlier load and its registry row
+        if not seen:  # a forced re-parse that fails keeps the earlier load and its registry row
             _register(con, rel, provider, None, None, sha, len(data), None, None, "failed", str(exc), 0, 0, now)
         return FileResult(rel, "failed", 0, str(exc))
     values = _frame(parsed.values, VALUE_COLUMNS, now)
     notes = _frame(parsed.notes, NOTE_COLUMNS, now)
-    replaced = con.execute(f"SELECT count(*) FROM {SCHEMA}.files WHERE file = ? AND status = 'loaded'",
-                           [rel]).fetchone()[0] > 0
+    replaced = (
+        con.execute(f"SELECT count(*) FROM {SCHEMA}.files WHERE file = ? AND status = 'loaded'", [rel]).fetchone()[0]
+        > 0
+    )
     replaced = replaced or bool(seen)
     con.execute("BEGIN TRANSACTION")
     try:
-        if seen:   # force: the same bytes parsed again (a parser fix); the new registry row replaces the old
+        if seen:  # force: the same bytes parsed again (a parser fix); the new registry row replaces the old
             con.execute(f"DELETE FROM {SCHEMA}.files WHERE file = ? AND sha256 = ?", [rel, sha])
         con.execute(f"DELETE FROM {SCHEMA}.values WHERE file = ?", [rel])
         con.execute(f"DELETE FROM {SCHEMA}.notes WHERE file = ?", [rel])
@@ -109,8 +135,22 @@ def load_file(con, landing: Path, provider: str, path: Path, force: bool = False
         con.register("_official_notes", notes.to_arrow())
         con.execute(f"INSERT INTO {SCHEMA}.values BY NAME SELECT * FROM _official_values")
         con.execute(f"INSERT INTO {SCHEMA}.notes BY NAME SELECT * FROM _official_notes")
-        _register(con, rel, provider, parsed.source, parsed.table_code, sha, len(data), parsed.encoding,
-                  parsed.stand, "loaded", None, values.height, notes.height, now)
+        _register(
+            con,
+            rel,
+            provider,
+            parsed.source,
+            parsed.table_code,
+            sha,
+            len(data),
+            parsed.encoding,
+            parsed.stand,
+            "loaded",
+            None,
+            values.height,
+            notes.height,
+            now,
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

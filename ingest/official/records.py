@@ -1,5 +1,6 @@
 """Shared pieces of the parsers: the parsed-file container, region codes, dimension vocabulary,
 and the series/rounding rules that are attached to values at load time."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ class ParseError(ValueError):
 
 @dataclass
 class ParsedFile:
-    source: str                      # genesis-flat | genesis-classic | genesis-metadata | cbs | city
+    source: str  # genesis-flat | genesis-classic | genesis-metadata | cbs | city
     table_code: str
     encoding: str
     values: list[dict] = field(default_factory=list)
@@ -47,13 +48,20 @@ def normalise_region(code: str) -> tuple[str, str]:
 # --- dimensions ----------------------------------------------------------------------------
 SEX_LABELS = {"männlich": "maennlich", "weiblich": "weiblich", "male": "maennlich", "female": "weiblich"}
 NATIONALITY_LABELS = {
-    "deutsche": "deutsch", "deutsch": "deutsch", "ausländer(innen)": "auslaendisch",
-    "ausländer": "auslaendisch", "ausländisch": "auslaendisch", "german": "deutsch", "foreign": "auslaendisch",
+    "deutsche": "deutsch",
+    "deutsch": "deutsch",
+    "ausländer(innen)": "auslaendisch",
+    "ausländer": "auslaendisch",
+    "ausländisch": "auslaendisch",
+    "german": "deutsch",
+    "foreign": "auslaendisch",
 }
 TOTAL_LABELS = {"insgesamt", "zusammen", "total"}
 # Header cells that only name a dimension (the next header row holds its category).
 DIMENSION_NAMES = {
-    "geschlecht": "sex", "nationalität": "nationality", "altersgruppen": "age",
+    "geschlecht": "sex",
+    "nationalität": "nationality",
+    "altersgruppen": "age",
     "kontinente (einschl. staatenlos etc.)": "Kontinent",
     "klassenstufe / jahrgangsstufe / schulbesuchsjahr": "Klassenstufe",
 }
@@ -100,7 +108,7 @@ def basis_note(statistic: str, year: int | None, period_type: str) -> str | None
 
 def is_rounded(statistic: str, year: int | None, region_code: str) -> bool:
     """Sources rounded to multiples of 5 (0-2 -> 0, 3-7 -> 5, ...): their sums are not exact."""
-    if statistic == "12531":   # protection seekers: always
+    if statistic == "12531":  # protection seekers: always
         return True
     if statistic == "21111" and year is not None and year >= 2019 and region_code[:2] in ("05", "DG"):
         # IT.NRW school counts from school year 2019/20 on (DG sums include rounded NRW parts)
@@ -111,9 +119,16 @@ def is_rounded(statistic: str, year: int | None, region_code: str) -> bool:
 def value_row(**kw) -> dict:
     """A values row with defaults for the optional dimensions."""
     row = {
-        "sex": "insgesamt", "nationality": "insgesamt", "age_group": "insgesamt", "dims": "{}",
-        "column_label": None, "measure_code": None, "value_symbol": None, "missing_reason": None,
-        "quality_flag": None, "unit": None,
+        "sex": "insgesamt",
+        "nationality": "insgesamt",
+        "age_group": "insgesamt",
+        "dims": "{}",
+        "column_label": None,
+        "measure_code": None,
+        "value_symbol": None,
+        "missing_reason": None,
+        "quality_flag": None,
+        "unit": None,
     }
     row.update(kw)
     return row

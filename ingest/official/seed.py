@@ -1,4 +1,5 @@
 """Copy the real published files (shared/data/official) into the landing layout for offline runs."""
+
 from __future__ import annotations
 
 import os
@@ -33,6 +34,6 @@ def seed_landing(landing_dir: Path | str, source_dir: Path | str | None = None) 
             if p.is_file() and not p.name.startswith("."):
                 dst = target / p.name
                 shutil.copyfile(p, dst)
-                dst.chmod(0o644)   # the shared files are read-only; landing copies need not be
+                dst.chmod(0o644)  # the shared files are read-only; landing copies need not be
                 written.append(dst)
     return written

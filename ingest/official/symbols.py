@@ -4,6 +4,7 @@ GENESIS symbols: `-` exactly zero (the only symbol that is a number); `.` unknow
 `...` comes later; `/` not reliable enough; `x` blocked. Flags `p` (provisional), `r` (revised),
 `s` (estimated), `e` and parentheses `(..)` (limited reliability) stay beside the number.
 """
+
 from __future__ import annotations
 
 import re

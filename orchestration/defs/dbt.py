@@ -31,8 +31,12 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return NIGHTLY
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project,
-            dagster_dbt_translator=WarehouseTranslator(), pool=WRITER_POOL)
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=WarehouseTranslator(),
+    pool=WRITER_POOL,
+)
 def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     yield from dbt.cli(["build"], context=context).stream()
 

@@ -30,21 +30,27 @@ def latest_complete_quarter(today: dt.date | None = None) -> str:
     return previous_quarter(today or dt.date.today())
 
 
-EXCHANGE_PARTITIONS = dg.MultiPartitionsDefinition({
-    "city": CITY_PARTITIONS,
-    # as far ahead as the report partitions (a demo world or a provisional quarter may lie ahead)
-    "quarter": dg.StaticPartitionsDefinition(
-        quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))),
-})
+EXCHANGE_PARTITIONS = dg.MultiPartitionsDefinition(
+    {
+        "city": CITY_PARTITIONS,
+        # as far ahead as the report partitions (a demo world or a provisional quarter may lie ahead)
+        "quarter": dg.StaticPartitionsDefinition(
+            quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))
+        ),
+    }
+)
 
 
 @dg.asset(
-    partitions_def=EXCHANGE_PARTITIONS, deps=[warehouse_dbt_models], group_name="exchange",
-    pool=WRITER_POOL, kinds={"duckdb", "parquet"},
+    partitions_def=EXCHANGE_PARTITIONS,
+    deps=[warehouse_dbt_models],
+    group_name="exchange",
+    pool=WRITER_POOL,
+    kinds={"duckdb", "parquet"},
     description="Exchange package of one city and quarter (schema "
-                "orchestration.exchange.SCHEMA_VERSION): the disclosure-controlled exchange tables as "
-                "Parquet plus manifest.json, written to EXCHANGE_OUTBOX_DIR/<city>_<quarter>/. Blocked "
-                "sources travel as quality-gate rows without cells.",
+    "orchestration.exchange.SCHEMA_VERSION): the disclosure-controlled exchange tables as "
+    "Parquet plus manifest.json, written to EXCHANGE_OUTBOX_DIR/<city>_<quarter>/. Blocked "
+    "sources travel as quality-gate rows without cells.",
 )
 def exchange_package(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     from orchestration.exchange import PackageRejected, export_package, package_summary
@@ -53,26 +59,27 @@ def exchange_package(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     city, quarter = keys["city"], keys["quarter"]
     try:
         folder = export_package(city, quarter, exchange_outbox_dir())
-    except (ValueError, PackageRejected) as exc:   # nothing to export, or a disclosure violation
+    except (ValueError, PackageRejected) as exc:  # nothing to export, or a disclosure violation
         raise dg.Failure(description=f"no exchange package for {city} {quarter}: {exc}") from exc
     summary = package_summary(folder)
     for block in summary["blocked"]:
         context.log.warning(f"{city} {quarter} blocked by the quality gate - {block}")
     context.log.info(f"{city} {quarter}: {summary['status']}, {summary['rows']} rows -> {folder}")
-    return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(summary["path"]),
-        "package_id": summary["package_id"],
-        "status": summary["status"],
-        "files": dg.MetadataValue.json(summary["files"]),
-        "rows": summary["rows"],
-        "manifest_sha256": summary["manifest_sha256"],
-        "blocked": dg.MetadataValue.json(summary["blocked"]),
-        "synthetic": summary["synthetic"],
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(summary["path"]),
+            "package_id": summary["package_id"],
+            "status": summary["status"],
+            "files": dg.MetadataValue.json(summary["files"]),
+            "rows": summary["rows"],
+            "manifest_sha256": summary["manifest_sha256"],
+            "blocked": dg.MetadataValue.json(summary["blocked"]),
+            "synthetic": summary["synthetic"],
+        }
+    )
 
 
 exchange_export_job = dg.define_asset_job("exchange_export_job", selection=[exchange_package])
-
 
 
 @dg.schedule(job=exchange_export_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Berlin")
@@ -88,10 +95,13 @@ def exchange_export_schedule(context: dg.ScheduleEvaluationContext):
     cities = [c for c in cities if c in known]
     if not cities:
         return dg.SkipReason(f"no city has an exchange package for {quarter} in the published copy")
-    return [dg.RunRequest(run_key=f"{city}|{quarter}|{version}",
-                          partition_key=dg.MultiPartitionKey({"city": city, "quarter": quarter}))
-            for city in cities]
+    return [
+        dg.RunRequest(
+            run_key=f"{city}|{quarter}|{version}",
+            partition_key=dg.MultiPartitionKey({"city": city, "quarter": quarter}),
+        )
+        for city in cities
+    ]
 
 
-defs = dg.Definitions(assets=[exchange_package], jobs=[exchange_export_job],
-                      schedules=[exchange_export_schedule])
+defs = dg.Definitions(assets=[exchange_package], jobs=[exchange_export_job], schedules=[exchange_export_schedule])

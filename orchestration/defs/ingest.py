@@ -47,9 +47,11 @@ def _quarantine_table(outcomes) -> str:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            key, group_name="raw", kinds={"duckdb", "polars"},
+            key,
+            group_name="raw",
+            kinds={"duckdb", "polars"},
             description=f"Raw `{table}` deliveries of every city (source `{SOURCE_OF_TABLE[table]}`), "
-                        "normalised to the standard dialect, with provenance per row.",
+            "normalised to the standard dialect, with provenance per row.",
         )
         for table, key in RAW_KEYS.items()
     ],
@@ -97,7 +99,8 @@ def _table_of(outcome) -> str | None:
 
 
 raw_load_job = dg.define_asset_job(
-    "load_city_deliveries", selection=dg.AssetSelection.assets(raw_city_deliveries),
+    "load_city_deliveries",
+    selection=dg.AssetSelection.assets(raw_city_deliveries),
     description="Load the new deliveries of one city (partition) into the raw layer.",
 )
 
@@ -118,8 +121,12 @@ def landing_fingerprints() -> dict[str, str]:
     return prints
 
 
-@dg.sensor(job=raw_load_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Notices new or changed files under the landing folder and loads that city.")
+@dg.sensor(
+    job=raw_load_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Notices new or changed files under the landing folder and loads that city.",
+)
 def new_deliveries_sensor(context: dg.SensorEvaluationContext):
     previous = json.loads(context.cursor) if context.cursor else {}
     current = landing_fingerprints()
@@ -129,9 +136,13 @@ def new_deliveries_sensor(context: dg.SensorEvaluationContext):
     context.update_cursor(json.dumps(current, sort_keys=True))
 
 
-@dg.schedule(job=raw_load_job, cron_schedule="0 2 * * *", execution_timezone="Europe/Berlin",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="Nightly at 02:00 Berlin time: load everything new, city by city.")
+@dg.schedule(
+    job=raw_load_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Europe/Berlin",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Nightly at 02:00 Berlin time: load everything new, city by city.",
+)
 def nightly_load_schedule(context: dg.ScheduleEvaluationContext):
     stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
     for city in CITY_PARTITIONS.get_partition_keys():

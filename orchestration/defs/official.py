@@ -17,15 +17,17 @@ OFFICIAL_KEYS = {
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(["raw_official", name], group_name="raw_official", kinds={"duckdb"}, description=desc)
-           for name, desc in OFFICIAL_KEYS.items()],
+    specs=[
+        dg.AssetSpec(["raw_official", name], group_name="raw_official", kinds={"duckdb"}, description=desc)
+        for name, desc in OFFICIAL_KEYS.items()
+    ],
     pool=WRITER_POOL,
     can_subset=False,
     name="raw_official_tables",
 )
 def raw_official_tables(context: dg.AssetExecutionContext):
     """Load new or changed files from LANDING_DIR/official/<provider>/ (unchanged files are skipped)."""
-    from ingest.official import load_official   # keeps definition loading light
+    from ingest.official import load_official  # keeps definition loading light
 
     results = load_official(landing_dir(), warehouse_path())
     failed = [r for r in results if r.status == "failed"]
@@ -35,17 +37,21 @@ def raw_official_tables(context: dg.AssetExecutionContext):
     for name in OFFICIAL_KEYS:
         yield dg.MaterializeResult(
             asset_key=["raw_official", name],
-            metadata={**{f"files_{k}": v for k, v in counts.items()},
-                      "value_rows_loaded": sum(r.value_rows for r in results if r.status in ("loaded", "replaced"))},
+            metadata={
+                **{f"files_{k}": v for k, v in counts.items()},
+                "value_rows_loaded": sum(r.value_rows for r in results if r.status in ("loaded", "replaced")),
+            },
         )
     if failed:
         # the good files are loaded; the run still fails so nobody mistakes a partial load for a full one
-        raise dg.Failure(f"{len(failed)} official file(s) failed to parse: "
-                         + "; ".join(f"{r.file}: {r.reason}" for r in failed[:5]))
+        raise dg.Failure(
+            f"{len(failed)} official file(s) failed to parse: " + "; ".join(f"{r.file}: {r.reason}" for r in failed[:5])
+        )
 
 
 official_load_job = dg.define_asset_job(
-    "load_official_tables", selection=dg.AssetSelection.assets(raw_official_tables),
+    "load_official_tables",
+    selection=dg.AssetSelection.assets(raw_official_tables),
     description="Load the official published tables from the landing folder into raw_official.",
 )
 

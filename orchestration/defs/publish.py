@@ -7,22 +7,27 @@ from orchestration.defs.ingest import WRITER_POOL
 
 
 @dg.asset(
-    deps=[warehouse_dbt_models], group_name="publish", pool=WRITER_POOL, kinds={"duckdb", "parquet"},
+    deps=[warehouse_dbt_models],
+    group_name="publish",
+    pool=WRITER_POOL,
+    kinds={"duckdb", "parquet"},
     automation_condition=dg.AutomationCondition.eager(),
     description="Read-only DuckDB file and Parquet for planners: disclosure-controlled tables and the "
-                "indicator catalogue only. Built next to the old one and swapped in with os.replace, so "
-                "readers never see a half state and never block the nightly load.",
+    "indicator catalogue only. Built next to the old one and swapped in with os.replace, so "
+    "readers never see a half state and never block the nightly load.",
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     from orchestration.publish import publish
 
     summary = publish()
     context.log.info(f"published {len(summary.get('tables', {}))} tables to {summary.get('target')}")
-    return dg.MaterializeResult(metadata={
-        "target": str(summary.get("target")),
-        "tables": dg.MetadataValue.json(summary.get("tables", {})),
-        "synthetic": bool(summary.get("synthetic")),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "target": str(summary.get("target")),
+            "tables": dg.MetadataValue.json(summary.get("tables", {})),
+            "synthetic": bool(summary.get("synthetic")),
+        }
+    )
 
 
 defs = dg.Definitions(assets=[published_warehouse])

@@ -23,11 +23,15 @@ def _nothing_to_check(city: str, table: str | None) -> dg.AssetCheckResult:
 
     cfg = load_cities().get(city)
     source, form = SOURCE_FORM_OF_TABLE[table] if table else (None, "")
-    delivers = cfg is not None and (source is None or source in cfg.sources) and (
-        form != "personen" or cfg.optionskommune)
+    delivers = (
+        cfg is not None and (source is None or source in cfg.sources) and (form != "personen" or cfg.optionskommune)
+    )
     if delivers:
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata={"reason": "no rows to check although the city delivers this source"})
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"reason": "no rows to check although the city delivers this source"},
+        )
     return dg.AssetCheckResult(passed=True, metadata={"reason": "the city does not deliver this source"})
 
 
@@ -40,26 +44,41 @@ def _check_result(results) -> dg.AssetCheckResult:
     lines = ["| check | period | outcome | failed rows | observed |", "|---|---|---|---|---|"]
     for r in (blocking + [r for r in failed if not r.blocking])[:MAX_ROWS_SHOWN]:
         observed = (r.observed or r.details or "").replace("|", "/")[:120]
-        lines.append(f"| {r.check_name} | {r.period or ''} | {r.outcome} ({r.severity}) | {r.failed_rows or ''} | {observed} |")
+        lines.append(
+            f"| {r.check_name} | {r.period or ''} | {r.outcome} ({r.severity}) | {r.failed_rows or ''} | {observed} |"
+        )
     examples = [{"check": r.check_name, "period": r.period, **e} for r in failed for e in r.examples][:10]
     metadata = {
         **{k: dg.MetadataValue.int(v) for k, v in summary.items()},
         "failed_rows": dg.MetadataValue.int(sum(r.failed_rows or 0 for r in failed)),
-        "blocked_periods": dg.MetadataValue.text(", ".join(sorted({f"{s}{'/' + f if f else ''}:{p}" for r in blocking for s, f, p in r.blocks}))[:2000] or "none"),
+        "blocked_periods": dg.MetadataValue.text(
+            ", ".join(sorted({f"{s}{'/' + f if f else ''}:{p}" for r in blocking for s, f, p in r.blocks}))[:2000]
+            or "none"
+        ),
         "failures": dg.MetadataValue.md("\n".join(lines) if failed else "all checks passed"),
         # Examples are masked in quality.gx_engine: no pseudonym ever reaches the metadata.
         "examples": dg.MetadataValue.json(json.loads(json.dumps(examples, default=str))),
     }
-    if not results:   # e.g. a mart without rows: not a silent pass
-        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                   metadata={"reason": "no rows to check"})
-    return dg.AssetCheckResult(passed=not failed, metadata=metadata,
-                               severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN)
+    if not results:  # e.g. a mart without rows: not a silent pass
+        return dg.AssetCheckResult(
+            passed=False, severity=dg.AssetCheckSeverity.WARN, metadata={"reason": "no rows to check"}
+        )
+    return dg.AssetCheckResult(
+        passed=not failed,
+        metadata=metadata,
+        severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+    )
 
 
 def _raw_check(table: str, name: str, kinds: tuple[str, ...], blocking: bool, description: str):
-    @dg.asset_check(asset=RAW_KEYS[table], name=name, blocking=blocking, description=description,
-                    partitions_def=CITY_PARTITIONS, pool=WRITER_POOL)
+    @dg.asset_check(
+        asset=RAW_KEYS[table],
+        name=name,
+        blocking=blocking,
+        description=description,
+        partitions_def=CITY_PARTITIONS,
+        pool=WRITER_POOL,
+    )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         from quality.runner import run_raw_checks
 
@@ -74,17 +93,37 @@ def _raw_check(table: str, name: str, kinds: tuple[str, ...], blocking: bool, de
 
 
 RAW_CHECKS = [
-    _raw_check(t, "gx_suite", ("suites", "profile"), True,
-               f"Great Expectations suite quality/suites/raw_{t}.json and the period profile "
-               "(row count against the previous period, suppressed share).")
+    _raw_check(
+        t,
+        "gx_suite",
+        ("suites", "profile"),
+        True,
+        f"Great Expectations suite quality/suites/raw_{t}.json and the period profile "
+        "(row count against the previous period, suppressed share).",
+    )
     for t in RAW_KEYS
 ] + [
-    _raw_check("bestand", "stock_flow_reconciliation", ("reconciliation",), True,
-               "stock(t) = stock(t-1) + inflows - outflows + births - deaths per quarter (quality/reconciliation.py)."),
-    _raw_check("meldewesen", "completeness", ("completeness",), False,
-               "Every expected source and period of the city delivered (warning)."),
-    _raw_check("schule", "cross_source_plausibility", ("plausibility",), False,
-               "Pupils vs registered children, SGB II vs population, persons per dwelling (warnings)."),
+    _raw_check(
+        "bestand",
+        "stock_flow_reconciliation",
+        ("reconciliation",),
+        True,
+        "stock(t) = stock(t-1) + inflows - outflows + births - deaths per quarter (quality/reconciliation.py).",
+    ),
+    _raw_check(
+        "meldewesen",
+        "completeness",
+        ("completeness",),
+        False,
+        "Every expected source and period of the city delivered (warning).",
+    ),
+    _raw_check(
+        "schule",
+        "cross_source_plausibility",
+        ("plausibility",),
+        False,
+        "Pupils vs registered children, SGB II vs population, persons per dwelling (warnings).",
+    ),
 ]
 
 
@@ -92,6 +131,7 @@ def _dbt_models() -> set[str]:
     """Model names in the dbt manifest (mart checks only for marts Dagster knows)."""
     try:
         from orchestration.dbt_project import dbt_project
+
         manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError, ImportError):
         return set()
@@ -99,8 +139,13 @@ def _dbt_models() -> set[str]:
 
 
 def _mart_check(model: str):
-    @dg.asset_check(asset=dg.AssetKey([model]), name="gx_suite", blocking=True, pool=WRITER_POOL,
-                    description=f"Great Expectations suite quality/suites/mart_{model}.json")
+    @dg.asset_check(
+        asset=dg.AssetKey([model]),
+        name="gx_suite",
+        blocking=True,
+        pool=WRITER_POOL,
+        description=f"Great Expectations suite quality/suites/mart_{model}.json",
+    )
     def _check() -> dg.AssetCheckResult:
         from quality.runner import run_mart_checks
 

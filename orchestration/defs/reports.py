@@ -15,18 +15,25 @@ from reports.schedule import quarter_due_on, quarter_of, quarters_between
 
 ALLIANCES = sorted({a for c in load_cities().values() for a in c.alliances})
 FIRST_QUARTER = "2019-Q1"
-REPORT_PARTITIONS = dg.MultiPartitionsDefinition({
-    "alliance": dg.StaticPartitionsDefinition(ALLIANCES),
-    "quarter": dg.StaticPartitionsDefinition(
-        quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))),
-})
+REPORT_PARTITIONS = dg.MultiPartitionsDefinition(
+    {
+        "alliance": dg.StaticPartitionsDefinition(ALLIANCES),
+        "quarter": dg.StaticPartitionsDefinition(
+            quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))
+        ),
+    }
+)
 # The report reads the published copy only.
 UPSTREAM = [dg.AssetKey("published_warehouse")]
 
 
-@dg.asset(partitions_def=REPORT_PARTITIONS, deps=UPSTREAM, group_name="reports",
-          kinds={"python", "html", "pdf"},
-          description="Quarterly intercity report (de/nl/en, HTML + PDF) with a JSON of what it was built from.")
+@dg.asset(
+    partitions_def=REPORT_PARTITIONS,
+    deps=UPSTREAM,
+    group_name="reports",
+    kinds={"python", "html", "pdf"},
+    description="Quarterly intercity report (de/nl/en, HTML + PDF) with a JSON of what it was built from.",
+)
 def quarterly_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     from reports.render import render_report
 
@@ -39,7 +46,7 @@ def quarterly_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         context.log.info(f"{lang}: {result.engine}, {result.seconds:.1f} s -> {result.manifest}")
         meta[f"manifest_{lang}"] = dg.MetadataValue.path(str(result.manifest))
         missing = result.build_info.get("missing_cities", [])
-    for city, reason in missing:   # shown in the report too; repeated here so the run says it
+    for city, reason in missing:  # shown in the report too; repeated here so the run says it
         context.log.warning(f"{alliance} {quarter}: {city} missing from the report: {reason}")
     meta["missing_cities"] = dg.MetadataValue.json(missing)
     return dg.MaterializeResult(metadata=meta)
@@ -54,10 +61,13 @@ def quarterly_report_schedule(context: dg.ScheduleEvaluationContext):
     quarter = quarter_due_on(day)
     if quarter is None:
         return dg.SkipReason(f"{day}: no quarterly report due")
-    return [dg.RunRequest(run_key=f"{alliance}|{quarter}",
-                          partition_key=dg.MultiPartitionKey({"alliance": alliance, "quarter": quarter}))
-            for alliance in ALLIANCES]
+    return [
+        dg.RunRequest(
+            run_key=f"{alliance}|{quarter}",
+            partition_key=dg.MultiPartitionKey({"alliance": alliance, "quarter": quarter}),
+        )
+        for alliance in ALLIANCES
+    ]
 
 
-defs = dg.Definitions(assets=[quarterly_report], jobs=[quarterly_report_job],
-                      schedules=[quarterly_report_schedule])
+defs = dg.Definitions(assets=[quarterly_report], jobs=[quarterly_report_job], schedules=[quarterly_report_schedule])

@@ -1,5 +1,6 @@
 """The dbt graph: alliance models see person-level data only through the exchange layer,
 every published model and column is described, and model names follow stg_/int_/fct_/dim_."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from ingest.config import REPO_ROOT
 
 DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
 PROJECT = REPO_ROOT / "dbt_project"
-PUBLISHED_FOLDERS = ("marts", "exchange", "alliance")      # marts/ includes marts/official
+PUBLISHED_FOLDERS = ("marts", "exchange", "alliance")  # marts/ includes marts/official
 EXCHANGE_BOUNDARY_SCHEMA = "exchange"
 # The alliance reads what the hub knows (local rows plus imported exchange packages), never a
 # local exchange table directly - otherwise an imported city would be missing from it.
@@ -21,10 +22,22 @@ HUB_PREFIX = "fct_exchange_hub_"
 
 
 def run_dbt(args, tmp: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, WAREHOUSE_DUCKDB_PATH=str(warehouse), DBT_TARGET_PATH=str(tmp / "target"),
-               DBT_LOG_PATH=str(tmp / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
-    return subprocess.run([str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-                          env=env, capture_output=True, text=True, cwd=PROJECT, timeout=600)
+    env = dict(
+        os.environ,
+        WAREHOUSE_DUCKDB_PATH=str(warehouse),
+        DBT_TARGET_PATH=str(tmp / "target"),
+        DBT_LOG_PATH=str(tmp / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +62,18 @@ def alliance_leaks(manifest: dict) -> list[str]:
         for parent in parents.get(uid, []):
             node = nodes.get(parent)
             chain = path + [parent]
-            if node is None:                                   # a source: raw or meta tables
+            if node is None:  # a source: raw or meta tables
                 leaks.append(" <- ".join(chain))
             elif node["resource_type"] == "seed":
                 continue
-            elif node["resource_type"] == "model" and _folder(node) == "exchange" \
-                    and node["config"].get("schema") == EXCHANGE_BOUNDARY_SCHEMA:
-                if not node["name"].startswith(HUB_PREFIX):    # disclosure-controlled, but local only
+            elif (
+                node["resource_type"] == "model"
+                and _folder(node) == "exchange"
+                and node["config"].get("schema") == EXCHANGE_BOUNDARY_SCHEMA
+            ):
+                if not node["name"].startswith(HUB_PREFIX):  # disclosure-controlled, but local only
                     leaks.append(" <- ".join(chain) + " (not a hub model)")
-                continue                                       # the boundary: the hub models
+                continue  # the boundary: the hub models
             elif node["resource_type"] == "model" and _folder(node) == "alliance":
                 walk(parent, chain)
             else:
@@ -80,6 +96,7 @@ def test_alliance_depends_on_person_level_only_through_exchange(manifest):
 def test_every_exchange_table_of_a_package_has_a_hub_model(manifest):
     """Each table an exchange package carries reaches the alliance through a hub model."""
     from orchestration.exchange_tables import TABLES
+
     names = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     locals_ = {t.relation.split(".")[1] for t in TABLES}
     assert locals_ <= names
@@ -89,9 +106,15 @@ def test_every_exchange_table_of_a_package_has_a_hub_model(manifest):
 def test_leak_detector_catches_a_bad_graph():
     """The check above can fail: an alliance model reading a staging model, directly or via
     another alliance model, and one reading a source."""
+
     def model(name, folder, schema):
-        return {"resource_type": "model", "name": name, "original_file_path": f"models/{folder}/{name}.sql",
-                "config": {"schema": schema}}
+        return {
+            "resource_type": "model",
+            "name": name,
+            "original_file_path": f"models/{folder}/{name}.sql",
+            "config": {"schema": schema},
+        }
+
     nodes = {
         "model.p.fct_intercity": model("fct_intercity", "alliance", "alliance"),
         "model.p.fct_helper": model("fct_helper", "alliance", "alliance"),
@@ -119,8 +142,11 @@ def test_leak_detector_catches_a_bad_graph():
 
 
 def _published_models(manifest):
-    return {uid: n for uid, n in manifest["nodes"].items()
-            if n["resource_type"] == "model" and _folder(n) in PUBLISHED_FOLDERS}
+    return {
+        uid: n
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "model" and _folder(n) in PUBLISHED_FOLDERS
+    }
 
 
 def test_published_models_and_columns_are_described(manifest):
@@ -130,14 +156,15 @@ def test_published_models_and_columns_are_described(manifest):
             problems.append(f"{uid}: no description")
         if not node["columns"]:
             problems.append(f"{uid}: no documented columns")
-        problems += [f"{uid}.{c}: no description" for c, col in node["columns"].items()
-                     if not col.get("description", "").strip()]
+        problems += [
+            f"{uid}.{c}: no description" for c, col in node["columns"].items() if not col.get("description", "").strip()
+        ]
     assert problems == []
 
 
 def test_model_names_follow_conventions(manifest):
     problems = []
-    for uid, node in manifest["nodes"].items():
+    for node in manifest["nodes"].values():
         if node["resource_type"] != "model":
             continue
         name, folder, schema = node["name"], _folder(node), node["config"].get("schema")
@@ -156,10 +183,22 @@ def test_model_names_follow_conventions(manifest):
 
 def test_catalogue_seed_is_complete():
     import csv
+
     with (PROJECT / "seeds" / "indicator_catalogue.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    required = ["indicator_id", "name_de", "name_en", "name_nl", "definition", "formula", "unit", "source",
-                "basis", "caveats", "reading_aid"]
+    required = [
+        "indicator_id",
+        "name_de",
+        "name_en",
+        "name_nl",
+        "definition",
+        "formula",
+        "unit",
+        "source",
+        "basis",
+        "caveats",
+        "reading_aid",
+    ]
     assert rows and all(k in rows[0] for k in required)
     empty = [(r["indicator_id"], k) for r in rows for k in required if not (r[k] or "").strip()]
     assert empty == []

@@ -1,6 +1,7 @@
 """Exchange packages end to end on the small real demo warehouse: export Münster's packages,
 import them into a fresh hub that computes nothing itself, build the hub and alliance models
 there with dbt, and get the same alliance tables as the city's own warehouse built locally."""
+
 from __future__ import annotations
 
 import os
@@ -31,12 +32,31 @@ COMPARED = {
 
 
 def _dbt_build_hub(warehouse: Path, work: Path) -> None:
-    env = dict(os.environ, WAREHOUSE_DUCKDB_PATH=str(warehouse), DBT_TARGET_PATH=str(work / "target"),
-               DBT_LOG_PATH=str(work / "logs"), DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
-    proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--select", "fct_exchange_hub_*",
-                           "path:models/alliance", "--project-dir", str(REPO_ROOT / "dbt_project"),
-                           "--profiles-dir", str(REPO_ROOT / "dbt_project")],
-                          env=env, capture_output=True, text=True, cwd=REPO_ROOT)
+    env = dict(
+        os.environ,
+        WAREHOUSE_DUCKDB_PATH=str(warehouse),
+        DBT_TARGET_PATH=str(work / "target"),
+        DBT_LOG_PATH=str(work / "logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "build",
+            "--select",
+            "fct_exchange_hub_*",
+            "path:models/alliance",
+            "--project-dir",
+            str(REPO_ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(REPO_ROOT / "dbt_project"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
     assert proc.returncode == 0, "\n".join(proc.stdout.splitlines()[-30:])
 
 
@@ -74,15 +94,17 @@ def test_alliance_table_from_packages_equals_local(hub, table):
         n_imported, n_local = (con.execute(f"select count(*) from ({q})").fetchone()[0] for q in (imported, local))
         only_imported = con.execute(f"select count(*) from ({imported} except all {local})").fetchone()[0]
         only_local = con.execute(f"select count(*) from ({local} except all {imported})").fetchone()[0]
-    assert n_local > 0                       # a comparison of nothing would pass as well
+    assert n_local > 0  # a comparison of nothing would pass as well
     assert (n_imported, only_imported, only_local) == (n_local, 0, 0)
 
 
 def test_hub_rows_come_from_packages_only(hub):
     with duckdb.connect(str(hub[1]), read_only=True) as con:
         origins = con.execute("select distinct package_origin from alliance.fct_intercity_indicators").fetchall()
-        hub_origins = {r[0] for t in ("district_cells", "retention_curves", "dunkelziffer_estimates",
-                                      "register_vs_official")
-                       for r in con.execute(f"select distinct package_origin from exchange.fct_exchange_hub_{t}").fetchall()}
+        hub_origins = {
+            r[0]
+            for t in ("district_cells", "retention_curves", "dunkelziffer_estimates", "register_vs_official")
+            for r in con.execute(f"select distinct package_origin from exchange.fct_exchange_hub_{t}").fetchall()
+        }
         cities = con.execute("select distinct city from alliance.fct_district_indicators").fetchall()
     assert origins == [("imported",)] and hub_origins == {"imported"} and cities == [(CITY,)]

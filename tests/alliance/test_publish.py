@@ -1,4 +1,5 @@
 """Publishing the planners' copy: only published schemas, no pseudonyms, atomic swap, Excel."""
+
 from __future__ import annotations
 
 import threading
@@ -46,11 +47,13 @@ def make_warehouse(path, *, dortmund_value=0.3, leak=False):
         create table official.fct_register_vs_official_migration (city_key varchar, year integer, register_value bigint);
         insert into official.fct_register_vs_official_migration values ('05913000', 2015, 2);
     """)
-    con.execute("""create table alliance.fct_intercity_indicators as
+    con.execute(
+        """create table alliance.fct_intercity_indicators as
         select * from (values ('dortmund', '2026-Q3', 'ava_share', 'total', 'INSGESAMT', true, ?::double, 1),
                               ('duisburg', '2026-Q3', 'ava_share', 'total', 'INSGESAMT', true, 0.5, 2))
         t(city, period, indicator_id, breakdown, group_value, is_total, value, rank_among_cities)""",
-                [dortmund_value])
+        [dortmund_value],
+    )
     if leak:
         con.execute("alter table alliance.fct_intercity_indicators add column person_pseudonym varchar")
     con.close()
@@ -66,16 +69,22 @@ def test_publish_copies_only_published_schemas(tmp_path, warehouse):
     target = tmp_path / "published" / "warehouse.duckdb"
     summary = publish(warehouse, target)
     assert set(summary["tables"]) == {
-        "alliance.fct_intercity_indicators", "exchange.fct_exchange_cells", "official.fct_official_migration",
-        "reference.indicator_catalogue", "publication.load_runs", "publication.delivery_counts"}
+        "alliance.fct_intercity_indicators",
+        "exchange.fct_exchange_cells",
+        "official.fct_official_migration",
+        "reference.indicator_catalogue",
+        "publication.load_runs",
+        "publication.delivery_counts",
+    }
     assert summary["synthetic"] is True
     con = duckdb.connect(str(target), read_only=True)
     schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
     columns = [r[0] for r in con.execute("select column_name from information_schema.columns").fetchall()]
     assert con.execute("select synthetic, loaded_files from publication.about").fetchone() == (True, 1)
     # bookkeeping aggregated: counts per city/source/period/status, no file names or hashes
-    assert con.execute("select city, source, period, status, n_files from publication.delivery_counts").fetchall() \
-        == [("dortmund", "meldewesen", "2026-07", "loaded", 1)]
+    assert con.execute("select city, source, period, status, n_files from publication.delivery_counts").fetchall() == [
+        ("dortmund", "meldewesen", "2026-07", "loaded", 1)
+    ]
     con.close()
     # the city marts (unsuppressed counts) and the official comparison (raw register counts) stay private
     assert schemas == {"alliance", "exchange", "official", "reference", "publication"}
@@ -83,7 +92,7 @@ def test_publish_copies_only_published_schemas(tmp_path, warehouse):
     assert not [c for c in columns if "pseudonym" in c.lower()]
     parquet = sorted(p.name for p in (target.parent / "parquet").iterdir())
     assert parquet == sorted(f"{t}.parquet" for t in summary["tables"])
-    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]   # no temp files left
+    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
 def test_publish_refuses_pseudonym_column_and_keeps_old_file(tmp_path, warehouse):
@@ -104,6 +113,7 @@ def test_failed_publish_leaves_old_file(tmp_path, warehouse, monkeypatch):
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr(pub, "_forbidden_columns", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         publish(warehouse, target)
@@ -129,22 +139,23 @@ def test_reader_of_old_file_keeps_reading_during_swap(tmp_path):
 
     # publish v2 from another thread while the reader holds the old file open
     errors = []
-    t = threading.Thread(target=lambda: _try(errors, publish, make_warehouse(tmp_path / "v2.duckdb",
-                                                                              dortmund_value=0.7), target))
+    t = threading.Thread(
+        target=lambda: _try(errors, publish, make_warehouse(tmp_path / "v2.duckdb", dortmund_value=0.7), target)
+    )
     t.start()
     t.join(60)
     assert not errors
-    assert reader.execute(query).fetchone() == (0.3,)        # the old snapshot, still whole
+    assert reader.execute(query).fetchone() == (0.3,)  # the old snapshot, still whole
     reader.close()
     fresh = duckdb.connect(str(target), read_only=True)
-    assert fresh.execute(query).fetchone() == (0.7,)         # new readers see the new file
+    assert fresh.execute(query).fetchone() == (0.7,)  # new readers see the new file
     fresh.close()
 
 
 def _try(errors, fn, *args):
     try:
         fn(*args)
-    except Exception as exc:   # pragma: no cover - reported by the assertion
+    except Exception as exc:  # pragma: no cover - reported by the assertion
         errors.append(exc)
 
 
@@ -157,7 +168,7 @@ def test_excel_extract(tmp_path, warehouse):
     assert "SYNTHETISCHE DEMODATEN" in wb["Hinweise"]["A1"].value
     rows = list(wb["ava_share"].values)
     assert rows[0][:3] == ("city", "period", "indicator_id") and rows[1][6] == 0.3 and len(rows) == 2
-    assert len(list(wb["inflow"].values)) == 1                 # header only: no rows for this indicator
+    assert len(list(wb["inflow"].values)) == 1  # header only: no rows for this indicator
     catalogue = list(wb["Katalog"].values)
     assert {r[0] for r in catalogue[1:]} == {"ava_share", "inflow"} and "name_nl" in catalogue[0]
 
@@ -177,8 +188,12 @@ def test_publish_refuses_unsuppressed_small_count_and_keeps_old_file(tmp_path, w
     before = target.read_bytes()
     small = make_warehouse(tmp_path / "small.duckdb")
     con = duckdb.connect(str(small))
-    con.execute("create table exchange.fct_exchange_district_cells (city varchar, numerator double, is_suppressed boolean)")
-    con.execute("insert into exchange.fct_exchange_district_cells values ('dortmund', 2, false), ('dortmund', null, true)")
+    con.execute(
+        "create table exchange.fct_exchange_district_cells (city varchar, numerator double, is_suppressed boolean)"
+    )
+    con.execute(
+        "insert into exchange.fct_exchange_district_cells values ('dortmund', 2, false), ('dortmund', null, true)"
+    )
     con.close()
     with pytest.raises(PublishError, match="fct_exchange_district_cells.numerator"):
         publish(small, target)
@@ -197,8 +212,10 @@ def test_publish_refuses_register_counts_in_official_schema(tmp_path):
 def test_small_count_scan_exempts_suppressed_rows_and_operational_counts(tmp_path):
     con = duckdb.connect(str(tmp_path / "x.duckdb"))
     con.execute("create schema alliance; create schema publication")
-    con.execute("create table alliance.t (numerator double, value double, n_cities_ranked bigint, is_suppressed boolean)")
-    con.execute("insert into alliance.t values (null, null, 2, true), (5, 1.0, 2, false)")   # share 1.0 is no count
+    con.execute(
+        "create table alliance.t (numerator double, value double, n_cities_ranked bigint, is_suppressed boolean)"
+    )
+    con.execute("insert into alliance.t values (null, null, 2, true), (5, 1.0, 2, false)")  # share 1.0 is no count
     con.execute("create table publication.delivery_counts (version integer, n_files bigint)")
     con.execute("insert into publication.delivery_counts values (2, 1)")
     assert pub.small_count_problems(con) == []

@@ -1,5 +1,6 @@
 """Calibration figures measured on a generated demo world: from the delivery FILES as a city
 would send them (read with plain polars, not with the pipeline) and from the truth tables."""
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,7 @@ def read_ewo(path: Path) -> pl.DataFrame:
 
 
 def read_xlsx(path: Path) -> pl.DataFrame:
-    return pl.read_excel(path, engine="calamine", read_options={"header_row": 3},
-                         infer_schema_length=0)
+    return pl.read_excel(path, engine="calamine", read_options={"header_row": 3}, infer_schema_length=0)
 
 
 def _year(s: str) -> int:
@@ -38,11 +38,14 @@ def dortmund(landing: Path, year: int) -> dict[str, float]:
     long = sum(1 for s in since if s and (stichtag - date.fromisoformat(s)).days >= 3 * 365)
     ages = eu2.select((year - pl.col("GEBJ").cast(pl.Int32)).alias("a"))["a"]
     events = pl.concat([read_ewo(d / "meldewesen" / f"{year}-{m:02d}.csv") for m in range(1, 13)])
-    inflow = events.filter(pl.col("ART").is_in(["10", "11", "12", "13"]) & pl.col("STAATSANG").is_in(EU2)
-                           & (pl.col("BEZ_NEU") == "02"))
+    inflow = events.filter(
+        pl.col("ART").is_in(["10", "11", "12", "13"]) & pl.col("STAATSANG").is_in(EU2) & (pl.col("BEZ_NEU") == "02")
+    )
     pupils = read_ewo(d / "schule" / f"{year}-10-15.csv")
     autumn = read_ewo(d / "bestand" / f"{year}-09-30.csv").filter(pl.col("STAATSANG").is_in(EU2))
-    reg_6_14 = autumn.filter(((year - pl.col("GEBJ").cast(pl.Int32)) >= 6) & ((year - pl.col("GEBJ").cast(pl.Int32)) <= 14))
+    reg_6_14 = autumn.filter(
+        ((year - pl.col("GEBJ").cast(pl.Int32)) >= 6) & ((year - pl.col("GEBJ").cast(pl.Int32)) <= 14)
+    )
     eu2_pupils = pupils.filter(pl.col("STAATSANGEHOERIGKEIT_ISO3").is_in(["BGR", "ROU"]))
     props = read_ewo(d / "wohnen" / f"{year}-12-31_problemimmobilien.csv")
     return {

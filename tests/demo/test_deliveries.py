@@ -1,10 +1,10 @@
 """The demo world's files follow shared/spec/deliveries.md and the example files, and the world
 behind them is consistent (register = stock + recorded events, truth identities)."""
+
 from __future__ import annotations
 
 import io
 import re
-from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
@@ -25,8 +25,16 @@ LAYOUT = re.compile(r"^(?P<period>\d{4}-\d{2}(-\d{2})?|current)(_(?P<form>[a-z]+
 def world(tmp_path_factory):
     """All eight cities, small, October 2023 - March 2024: census, year end, district reform."""
     root = tmp_path_factory.mktemp("demo")
-    summary = generate(scale=0.01, seed=7, landing=root / "landing", truth=root / "truth",
-                       start="2023-10", end="2024-03", progress=lambda m: None, now=NOW)
+    summary = generate(
+        scale=0.01,
+        seed=7,
+        landing=root / "landing",
+        truth=root / "truth",
+        start="2023-10",
+        end="2024-03",
+        progress=lambda m: None,
+        now=NOW,
+    )
     return root / "landing", root / "truth", summary
 
 
@@ -73,7 +81,7 @@ def test_layout_marker_and_summary(world):
                     assert cfg.optionskommune
                 n += 1
     assert n == summary.files > 0
-    assert not (landing / "enschede" / "sgb2").exists()        # NL: no SGB II
+    assert not (landing / "enschede" / "sgb2").exists()  # NL: no SGB II
     assert not (landing / "enschede" / "wohnen").exists()
     for name in ("truth.parquet", "truth_school.parquet", "truth_flows.parquet", "manifest.json"):
         assert (truth / name).exists()
@@ -81,8 +89,11 @@ def test_layout_marker_and_summary(world):
 
 def _header(path: Path) -> list[str]:
     if path.suffix == ".parquet":
-        return pl.read_parquet_schema(path).names() if hasattr(pl, "read_parquet_schema") else list(
-            pl.read_parquet(path).columns)
+        return (
+            pl.read_parquet_schema(path).names()
+            if hasattr(pl, "read_parquet_schema")
+            else list(pl.read_parquet(path).columns)
+        )
     if path.suffix == ".xlsx":
         ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
         return [c for c in next(ws.iter_rows(min_row=4, max_row=4, values_only=True)) if c is not None]
@@ -99,8 +110,7 @@ def test_headers_equal_the_example_files(world, city):
     for example in (EXAMPLES / city).rglob("*.*"):
         m = LAYOUT.match(example.name)
         source = example.parent.name
-        ours = [p for p in (landing / city / source).iterdir()
-                if LAYOUT.match(p.name)["form"] == m["form"]]
+        ours = [p for p in (landing / city / source).iterdir() if LAYOUT.match(p.name)["form"] == m["form"]]
         assert ours, f"no {source} {m['form']} delivery for {city}"
         assert _header(ours[0]) == _header(example), (city, source, m["form"])
         checked += 1
@@ -135,10 +145,14 @@ def test_xlsx_report_layout(world):
     assert all(c.value is None for c in rows[2])
     assert rows[3][0].value == "ereignis_id"
     assert isinstance(rows[4][1].value, datetime) and rows[4][1].number_format == "yyyy-mm-dd"
-    assert isinstance(rows[4][5].value, int)                 # geburtsjahr as a number
-    sgb2 = pl.read_excel(landing / "duisburg" / "sgb2" / "2024-01.xlsx", engine="calamine",
-                         read_options={"header_row": 3}, infer_schema_length=0)
-    assert set(sgb2["bezirk"]) == {f"0{i}" for i in range(1, 8)}   # SGB II by Stadtbezirk
+    assert isinstance(rows[4][5].value, int)  # geburtsjahr as a number
+    sgb2 = pl.read_excel(
+        landing / "duisburg" / "sgb2" / "2024-01.xlsx",
+        engine="calamine",
+        read_options={"header_row": 3},
+        infer_schema_length=0,
+    )
+    assert set(sgb2["bezirk"]) == {f"0{i}" for i in range(1, 8)}  # SGB II by Stadtbezirk
 
 
 def test_parquet_types(world):
@@ -153,11 +167,23 @@ def test_brp_export(world):
     for f in files(landing, "enschede", "meldewesen"):
         raw = f.read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw
-    ev = pl.concat([pl.read_csv(f, separator=",", infer_schema=False, encoding="utf8")
-                    for f in files(landing, "enschede", "meldewesen")])
+    ev = pl.concat(
+        [
+            pl.read_csv(f, separator=",", infer_schema=False, encoding="utf8")
+            for f in files(landing, "enschede", "meldewesen")
+        ]
+    )
     ev = ev.rename({ev.columns[0]: ev.columns[0].lstrip("\ufeff")})
-    assert set(ev["soort_mutatie"]) <= {"vestiging_buitenland", "vestiging_binnenland", "vertrek_buitenland",
-                                        "vertrek_binnenland", "vow", "verhuizing", "geboorte", "overlijden"}
+    assert set(ev["soort_mutatie"]) <= {
+        "vestiging_buitenland",
+        "vestiging_binnenland",
+        "vertrek_buitenland",
+        "vertrek_binnenland",
+        "vow",
+        "verhuizing",
+        "geboorte",
+        "overlijden",
+    }
     assert "vow" in set(ev["soort_mutatie"])
     assert set(ev["geslacht"]) <= {"M", "V", "O"}
     assert set(ev["nationaliteit"]) <= iso3_codes() and "NLD" in set(ev["nationaliteit"])
@@ -165,9 +191,8 @@ def test_brp_export(world):
     assert binnen.str.contains(r"^GM\d{4}$").all()
     wijk = pl.concat([ev["wijk_oud"], ev["wijk_nieuw"]]).drop_nulls()
     assert wijk.str.contains(r"^WK0153\d\d$").all()
-    pupils = pl.read_csv(landing / "enschede" / "schule" / "2023-10-15.csv", infer_schema=False,
-                         encoding="utf8-lossy")
-    assert set(pupils[pupils.columns[0]]) == {"2023-10-01"}    # census day 1 October
+    pupils = pl.read_csv(landing / "enschede" / "schule" / "2023-10-15.csv", infer_schema=False, encoding="utf8-lossy")
+    assert set(pupils[pupils.columns[0]]) == {"2023-10-01"}  # census day 1 October
     assert set(pupils["nieuwkomersklas"]) <= {"J", "N"} and set(pupils["onderwijssoort"]) <= {"PO", "VO", "SO", "MBO"}
 
 
@@ -185,7 +210,7 @@ def test_pseudonyms_link_within_a_city_and_never_across(world):
     assert stock_w["person_pseudonym"].str.contains(r"^[0-9a-f]{32}$").all()
     assert stock_w["person_pseudonym"].is_unique().all()
     linked = pupils_w["schueler_pseudonym"].is_in(stock_w["person_pseudonym"].implode()).mean()
-    assert 0.7 < linked < 1.0          # most pupils are registered, not all
+    assert 0.7 < linked < 1.0  # most pupils are registered, not all
     assert not set(stock_w["person_pseudonym"]) & set(stock_s["person_pseudonym"])
     assert not set(stock_w["adresse_pseudonym"]) & set(stock_s["adresse_pseudonym"])
 
@@ -230,12 +255,15 @@ def test_truth_matches_the_register(world):
     t = pl.read_parquet(truth / "truth.parquet")
     assert (t["registered"] == t["registered_present"] + t["registered_gone"]).all()
     for city in ("wuppertal", "enschede"):
-        stock = (landing / city / "bestand" / "2024-03-31.csv")
+        stock = landing / city / "bestand" / "2024-03-31.csv"
         n = stock.read_bytes().count(b"\n") - 1
         reg = t.filter(pl.col("city") == city, pl.col("quarter") == "2024-Q1")["registered"].sum()
         assert reg == n
-    q = t.filter(pl.col("quarter") == "2024-Q1").group_by("city").agg(pl.col("*").exclude(
-        "city", "quarter", "stichtag", "bezirk", "nationality_group", "age_band").sum())
+    q = (
+        t.filter(pl.col("quarter") == "2024-Q1")
+        .group_by("city")
+        .agg(pl.col("*").exclude("city", "quarter", "stichtag", "bezirk", "nationality_group", "age_band").sum())
+    )
     assert (q["residents"] == q["registered_present"] + q["resident_unregistered"]).all()
     assert (q["registered_gone"] > 0).all() and (q["resident_unregistered"] > 0).all()
     assert set(t.filter(pl.col("city") == "enschede")["nationality_group"]) >= {"NL", "EU_SONST"}
@@ -258,14 +286,17 @@ def test_sgb2_suppression_reveals_no_small_count(world):
                     assert hidden != 1, (f, col)
                     if hidden == 0:
                         total = block.filter(pl.col("staatsangehoerigkeit_gruppe") == "INSGESAMT")[col].cast(int)[0]
-                        assert total == block.filter(pl.col("staatsangehoerigkeit_gruppe") != "INSGESAMT")[col].cast(int).sum()
+                        assert (
+                            total
+                            == block.filter(pl.col("staatsangehoerigkeit_gruppe") != "INSGESAMT")[col].cast(int).sum()
+                        )
             row_hidden = df.select(sum((pl.col(c) == "*").cast(int) for c in ("elb", "nef", "personen_in_bg")))
             assert not (row_hidden.to_series() == 1).any(), f
             n += 1
     assert n > 10
     names = {p.name for p in files(landing, "wuppertal", "sgb2")}
-    assert {"2023-10_v2.csv", "2023-10_personen_v2.csv"} <= names      # final figures
-    assert "2024-03_v2.csv" not in names                                 # not final yet
+    assert {"2023-10_v2.csv", "2023-10_personen_v2.csv"} <= names  # final figures
+    assert "2024-03_v2.csv" not in names  # not final yet
 
 
 def test_sgb2_persons_match_the_aggregate(world):
@@ -283,8 +314,7 @@ def test_sgb2_persons_match_the_aggregate(world):
 
 def test_duesseldorf_district_reform(world):
     landing = world[0]
-    g = read_std(landing / "duesseldorf" / "gebiete" / "current_v2.csv").with_columns(
-        pl.col("flaeche_ha").cast(int))
+    g = read_std(landing / "duesseldorf" / "gebiete" / "current_v2.csv").with_columns(pl.col("flaeche_ha").cast(int))
     area = dict(zip(g["bezirk_code"], g["flaeche_ha"]))
     ended = set(g.filter(pl.col("gueltig_bis") == "2023-12-31")["bezirk_code"])
     new = set(g.filter(pl.col("gueltig_ab") == "2024-01-01")["bezirk_code"])
@@ -299,7 +329,7 @@ def test_duesseldorf_district_reform(world):
     used = set(after["bezirk_alt"].drop_nulls()) | set(after["bezirk_neu"].drop_nulls())
     assert used and not used & ended
     first = read_std(landing / "duesseldorf" / "gebiete" / "current.csv")
-    assert first["gueltig_bis"].is_null().all()                            # before the reform
+    assert first["gueltig_bis"].is_null().all()  # before the reform
 
 
 def test_delivery_times(world):
@@ -313,8 +343,17 @@ def test_delivery_times(world):
 
 def test_same_seed_same_bytes_other_seed_other_world(tmp_path):
     def run(seed, name):
-        generate(scale=0.005, seed=seed, landing=tmp_path / name, truth=tmp_path / f"t{name}",
-                 cities=["solingen"], start="2024-01", end="2024-03", progress=lambda m: None, now=NOW)
+        generate(
+            scale=0.005,
+            seed=seed,
+            landing=tmp_path / name,
+            truth=tmp_path / f"t{name}",
+            cities=["solingen"],
+            start="2024-01",
+            end="2024-03",
+            progress=lambda m: None,
+            now=NOW,
+        )
         return (tmp_path / name / "solingen" / "bestand" / "2024-03-31.csv").read_bytes()
 
     assert run(1, "a") == run(1, "b")
@@ -322,11 +361,19 @@ def test_same_seed_same_bytes_other_seed_other_world(tmp_path):
 
 
 def test_guards(tmp_path):
-    kw = dict(scale=0.002, landing=tmp_path / "l", truth=tmp_path / "t", cities=["muelheim"],
-              start="2024-01", end="2024-01", progress=lambda m: None, now=NOW)
+    kw = dict(
+        scale=0.002,
+        landing=tmp_path / "l",
+        truth=tmp_path / "t",
+        cities=["muelheim"],
+        start="2024-01",
+        end="2024-01",
+        progress=lambda m: None,
+        now=NOW,
+    )
     generate(**kw)
     with pytest.raises(FileExistsError):
-        generate(**kw)                       # deliveries are immutable
+        generate(**kw)  # deliveries are immutable
     generate(**kw, overwrite=True)
     with pytest.raises(ValueError):
         generate(**{**kw, "cities": ["koeln"]})
@@ -335,8 +382,24 @@ def test_guards(tmp_path):
 
 
 def test_cli_and_sources_filter(tmp_path, capsys):
-    code = main(["--scale", "0.002", "--cities", "muelheim", "--sources", "meldewesen", "--start", "2024-01",
-                 "--end", "2024-02", "--landing", str(tmp_path / "l"), "--truth", str(tmp_path / "t")])
+    code = main(
+        [
+            "--scale",
+            "0.002",
+            "--cities",
+            "muelheim",
+            "--sources",
+            "meldewesen",
+            "--start",
+            "2024-01",
+            "--end",
+            "2024-02",
+            "--landing",
+            str(tmp_path / "l"),
+            "--truth",
+            str(tmp_path / "t"),
+        ]
+    )
     assert code == 0
     assert "files" in capsys.readouterr().out
     assert [p.name for p in (tmp_path / "l" / "muelheim").iterdir()] == ["meldewesen"]

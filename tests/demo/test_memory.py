@@ -1,4 +1,5 @@
 """Bounded memory of the demo world: the person store is compacted without changing any output."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,7 @@ NOW = datetime(2026, 11, 1, 12, 0)
 def test_uniform_by_id_is_the_same_stream_as_one_draw():
     for buffered in (False, True):
         a, b = np.random.default_rng(11), np.random.default_rng(11)
-        if buffered:        # a pending 32-bit half in the generator must survive as well
+        if buffered:  # a pending 32-bit half in the generator must survive as well
             a.integers(0, 10), b.integers(0, 10)
         ids = np.sort(np.random.default_rng(3).choice(1000, 137, replace=False))
         got = uniform_by_id(a, 1000, ids, chunk=64)
@@ -30,11 +31,13 @@ def test_uniform_by_id_is_the_same_stream_as_one_draw():
 
 def test_uniform_by_id_edge_cases():
     a, b = np.random.default_rng(5), np.random.default_rng(5)
-    assert uniform_by_id(a, 300, np.array([], dtype=np.int64), chunk=64).size == 0   # nobody held
-    assert a.random() == b.random(301)[-1]                                          # still 300 drawn
+    assert uniform_by_id(a, 300, np.array([], dtype=np.int64), chunk=64).size == 0  # nobody held
+    assert a.random() == b.random(301)[-1]  # still 300 drawn
     a = np.random.default_rng(5)
-    assert np.array_equal(uniform_by_id(a, 300, np.array([0, 63, 64, 299]), chunk=64),
-                          np.random.default_rng(5).random(300)[[0, 63, 64, 299]])
+    assert np.array_equal(
+        uniform_by_id(a, 300, np.array([0, 63, 64, 299]), chunk=64),
+        np.random.default_rng(5).random(300)[[0, 63, 64, 299]],
+    )
 
 
 def test_columns_keep_renumbers_rows_and_keeps_ids():
@@ -50,10 +53,17 @@ def test_columns_keep_renumbers_rows_and_keeps_ids():
 @pytest.fixture(scope="module")
 def stepped_world():
     cfg = load_cities()["dortmund"]
-    w = CityWorld("dortmund", cfg.country, cfg.official_key, 0.004, np.random.default_rng([9, 9]),
-                  date(2016, 1, 1), frozenset({"meldewesen"}))
+    w = CityWorld(
+        "dortmund",
+        cfg.country,
+        cfg.official_key,
+        0.004,
+        np.random.default_rng([9, 9]),
+        date(2016, 1, 1),
+        frozenset({"meldewesen"}),
+    )
     saved = world_mod.COMPACT_SHARE
-    world_mod.COMPACT_SHARE = None          # no compaction while stepping: we call it ourselves
+    world_mod.COMPACT_SHARE = None  # no compaction while stepping: we call it ourselves
     try:
         for y in (2016, 2017, 2018):
             for m in range(1, 13):
@@ -68,10 +78,10 @@ def test_droppable_rule_keeps_everyone_who_can_still_matter(stepped_world):
     p = w.p
     drop = w.droppable()
     assert drop.any() and not drop.all()
-    assert not (drop & p.present).any()                 # residents stay
-    assert not (drop & (p.reg | p.reg_f)).any()          # registered (now or once recorded) stay
+    assert not (drop & p.present).any()  # residents stay
+    assert not (drop & (p.reg | p.reg_f)).any()  # registered (now or once recorded) stay
     pending = np.concatenate([b["person"] for b in w.pending]) if w.pending else np.empty(0, np.int64)
-    assert pending.size and not drop[pending].any()      # an event still to be recorded keeps its person
+    assert pending.size and not drop[pending].any()  # an event still to be recorded keeps its person
     # the bad cases one by one: a gone, unregistered person is kept while an event is pending
     gone = np.flatnonzero(drop)[0]
     p.cols["busy"][gone] = w.today + 5
@@ -90,7 +100,7 @@ def test_compact_keeps_identity_links_and_pending_events(stepped_world):
     dropped = w.compact()
     assert dropped > 0 and p.n == kept_ids.size and p.n + dropped == ever
     assert np.array_equal(p.id, kept_ids) and (np.diff(p.id) > 0).all() and (np.diff(h.id) > 0).all()
-    assert all(hh_of[i] == j for i, j in zip(p.id.tolist(), h.id[p.hh].tolist()))   # same household
+    assert all(hh_of[i] == j for i, j in zip(p.id.tolist(), h.id[p.hh].tolist()))  # same household
     assert sorted(p.id[np.concatenate([b["person"] for b in w.pending])].tolist()) == pending_ids
     assert h.n < hh_ever and p.total == ever and h.total == hh_ever
     assert not w.droppable().any() and w.compact() == 0
@@ -109,11 +119,20 @@ def test_compaction_changes_no_byte_of_the_output(tmp_path, monkeypatch):
     """Every source and the truth, with compaction before every month vs never: same bytes
     (Duisburg: xlsx, whose zip entries carry a fixed time, SGB II, problem properties;
     Duesseldorf: the reform)."""
+
     def run(share, name):
         monkeypatch.setattr(world_mod, "COMPACT_SHARE", share)
-        s = generate(scale=0.003, seed=5, landing=tmp_path / name / "l", truth=tmp_path / name / "t",
-                     cities=["duisburg", "duesseldorf"], start="2023-09", end="2024-02",
-                     progress=lambda m: None, now=NOW)
+        s = generate(
+            scale=0.003,
+            seed=5,
+            landing=tmp_path / name / "l",
+            truth=tmp_path / name / "t",
+            cities=["duisburg", "duesseldorf"],
+            start="2023-09",
+            end="2024-02",
+            progress=lambda m: None,
+            now=NOW,
+        )
         return _digest(tmp_path / name), s
 
     never, s_never = run(None, "never")
@@ -146,9 +165,15 @@ def test_bench_phase_runs_apart_and_reports_memory_and_failures(tmp_path):
 
     fig: dict = {}
     out = run_phase(fig, "probe", "ingest.demo.world:age_on", birth=np.array([0, 59]), d=365 + 58)
-    assert out.tolist() == [1, 0]          # 1970-01-01 and 1970-03-01, on 1971-02-28
+    assert out.tolist() == [1, 0]  # 1970-01-01 and 1970-03-01, on 1971-02-28
     assert fig["probe_peak_rss_mb"] > 0 and fig["probe_s"] >= 0
     with pytest.raises(RuntimeError, match="phase bad failed: ValueError"):
-        run_phase(fig, "bad", "ingest.demo.generate:generate", cities=["koeln"],
-                  landing=str(tmp_path / "l"), truth=str(tmp_path / "t"))
+        run_phase(
+            fig,
+            "bad",
+            "ingest.demo.generate:generate",
+            cities=["koeln"],
+            landing=str(tmp_path / "l"),
+            truth=str(tmp_path / "t"),
+        )
     assert not (tmp_path / "l").exists()

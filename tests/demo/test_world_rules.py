@@ -1,10 +1,10 @@
 """Rules every simulated person and event must keep (regression tests for generator bugs):
 status changes only where a secondary residence can exist, no event before a person's birth,
 and tiny worlds (a handful of people per month and city) generate without error."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -23,8 +23,7 @@ START = date(2016, 1, 1)
 
 def make_world(city: str, scale: float, seed: int = 3, sources=("meldewesen",)) -> CityWorld:
     cfg = load_cities()[city]
-    return CityWorld(city, cfg.country, cfg.official_key, scale, np.random.default_rng(seed), START,
-                     frozenset(sources))
+    return CityWorld(city, cfg.country, cfg.official_key, scale, np.random.default_rng(seed), START, frozenset(sources))
 
 
 # ------------------------------------------------------------------ status changes (bug 1)
@@ -32,7 +31,7 @@ def test_single_registrations_never_crash_and_status_changes_keep_their_share():
     """A batch of one used to index `et[1]` (the mask was integers: `... & ~late` with a bool)."""
     w = make_world("solingen", 0.003)
     de = np.flatnonzero(w.p.group == cal.DE)
-    types = [int(w._inflow_types(de[i % de.size: i % de.size + 1], late=False)[0][0]) for i in range(400)]
+    types = [int(w._inflow_types(de[i % de.size : i % de.size + 1], late=False)[0][0]) for i in range(400)]
     assert len(types) == 400
     # a large batch of Germans: the documented share, not one or two people per batch
     persons = np.resize(de, 40_000)
@@ -42,13 +41,12 @@ def test_single_registrations_never_crash_and_status_changes_keep_their_share():
     assert abs(share - cal.STATUS_NW_HW_SHARE) < 5 * sigma, share
 
 
-@pytest.mark.parametrize("group, late", [(cal.EU2, False), (cal.ASYL8, False), (cal.DE, True),
-                                         (cal.EU_SONST, True)])
+@pytest.mark.parametrize("group, late", [(cal.EU2, False), (cal.ASYL8, False), (cal.DE, True), (cal.EU_SONST, True)])
 def test_no_status_change_without_a_secondary_residence(group, late):
     """EU-2/asylum arrivals had no secondary residence; late registrants had no registration."""
     w = make_world("dortmund", 0.01)
     persons = np.resize(np.flatnonzero(w.p.group == group), 5_000)
-    for batch in (persons[:1], persons[:2], persons):      # the old bug hit the first of a batch
+    for batch in (persons[:1], persons[:2], persons):  # the old bug hit the first of a batch
         et, _ = w._inflow_types(batch, late=late)
         assert not (et == EV["STATUS_NW_HW"]).any()
 
@@ -69,7 +67,7 @@ def test_late_registration_of_a_child_born_here_is_not_dated_before_birth():
     d0 = days(date(2024, 1, 1))
     kids = np.flatnonzero(~w.p.reg_f & w.p.present)[:40]
     assert kids.size == 40
-    w.p.cols["birth"][kids] = d0 + 2                       # born on 3 January here
+    w.p.cols["birth"][kids] = d0 + 2  # born on 3 January here
     w.p.cols["arrival"][kids] = -1
     w.month_start = d0
     w._register(kids, np.full(kids.size, d0 + 4, dtype=np.int32), late=True)
@@ -92,7 +90,7 @@ def test_no_event_before_the_birth_of_its_person():
             assert not bad.any(), (y, m, ev["etype"][bad], ev["edate"][bad] - birth[bad])
             assert (ev["mdate"] >= ev["edate"]).all()
             n += ev["person"].size
-    assert n > 50_000                                      # the world did produce events
+    assert n > 50_000  # the world did produce events
 
 
 # ------------------------------------------------------------------ tiny world, all sources
@@ -100,8 +98,13 @@ def test_no_event_before_the_birth_of_its_person():
 def tiny_world(tmp_path_factory):
     """Scale 0.003 (Solingen: about 480 people): single-person batches occur every month."""
     root = tmp_path_factory.mktemp("tiny")
-    summary = generate(scale=0.003, landing=root / "landing", truth=root / "truth",
-                       progress=lambda m: None, now=datetime(2026, 11, 1, 12, 0))
+    summary = generate(
+        scale=0.003,
+        landing=root / "landing",
+        truth=root / "truth",
+        progress=lambda m: None,
+        now=datetime(2026, 11, 1, 12, 0),
+    )
     return root / "landing", summary
 
 
@@ -130,4 +133,3 @@ def test_movement_rows_never_have_a_birth_year_after_the_event(tiny_world):
     assert len(frames) > 500 and rows.height > 10_000
     bad = rows.filter(pl.col("geburtsjahr") > pl.col("ereignis_datum").dt.year())
     assert bad.height == 0, bad.head(5)
-

@@ -1,4 +1,5 @@
 """A tiny synthetic city layer (staging tables with the columns estimation reads) with known truth."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -20,7 +21,9 @@ def build(path, seed: int = 1, sizes=(("DE", 3000, 30, 60), ("EU2", 1500, 400, 3
             for _ in range(n):
                 pid += 1
                 p = f"{pid:032x}"
-                born = 2025 - int(rng.choice([3, 10, 12, 20, 30, 40, 50, 70], p=[.1, .15, .1, .1, .2, .2, .1, .05]))
+                born = 2025 - int(
+                    rng.choice([3, 10, 12, 20, 30, 40, 50, 70], p=[0.1, 0.15, 0.1, 0.1, 0.2, 0.2, 0.1, 0.05])
+                )
                 band = _band(2025 - born)
                 key = (grp, band)
                 t_ = truth.setdefault(key, {"residents": 0, "unregistered": 0, "registered_gone": 0})
@@ -39,10 +42,10 @@ def build(path, seed: int = 1, sizes=(("DE", 3000, 30, 60), ("EU2", 1500, 400, 3
                     sgb2.append(("c", date(2025, 9, 1), p, born, grp))
                 if status != "gone" and rng.random() < (0.05 if status == "present" else 0.3):
                     beratung.append(("c", T - timedelta(int(rng.integers(0, 80))), p, born, grp))
-                if status == "gone":     # left before T, removed ex officio after T
+                if status == "gone":  # left before T, removed ex officio after T
                     left = T - timedelta(int(rng.integers(1, 200)))
                     events.append(("c", left, T + timedelta(int(rng.integers(1, 150))), "AVA", born, grp, p))
-    for _ in range(3000):                  # older, complete outflows teach the lag distribution
+    for _ in range(3000):  # older, complete outflows teach the lag distribution
         left = date(2021, 1, 1) + timedelta(int(rng.integers(0, 900)))
         events.append(("c", left, left + timedelta(int(rng.integers(90, 350))), "AVA", 1990, "DE", "x"))
     # The deliveries run a year past T, so every removal of a person gone by T is recorded.
@@ -50,11 +53,46 @@ def build(path, seed: int = 1, sizes=(("DE", 3000, 30, 60), ("EU2", 1500, 400, 3
     con = duckdb.connect(str(path))
     con.execute("create schema staging")
     frames = {
-        "stg_bestand__persons": pl.DataFrame(bestand, schema=["city", "stichtag", "person_pseudonym", "geburtsjahr", "nationality_group", "bezirk", "zuzug_datum", "adresse_pseudonym"], orient="row"),
-        "stg_schule__pupils": pl.DataFrame(schule, schema=["city", "stichtag", "schueler_pseudonym", "geburtsjahr", "nationality_group", "residence_district"], orient="row"),
-        "stg_sgb2__persons": pl.DataFrame(sgb2, schema=["city", "monat", "person_pseudonym", "geburtsjahr", "nationality_group"], orient="row"),
-        "stg_beratung__contacts": pl.DataFrame(beratung, schema=["city", "kontakt_datum", "person_pseudonym", "geburtsjahr", "nationality_group"], orient="row"),
-        "stg_meldewesen__events": pl.DataFrame(events, schema=["city", "ereignis_datum", "meldedatum", "ereignis_art", "geburtsjahr", "nationality_group", "person_pseudonym"], orient="row"),
+        "stg_bestand__persons": pl.DataFrame(
+            bestand,
+            schema=[
+                "city",
+                "stichtag",
+                "person_pseudonym",
+                "geburtsjahr",
+                "nationality_group",
+                "bezirk",
+                "zuzug_datum",
+                "adresse_pseudonym",
+            ],
+            orient="row",
+        ),
+        "stg_schule__pupils": pl.DataFrame(
+            schule,
+            schema=["city", "stichtag", "schueler_pseudonym", "geburtsjahr", "nationality_group", "residence_district"],
+            orient="row",
+        ),
+        "stg_sgb2__persons": pl.DataFrame(
+            sgb2, schema=["city", "monat", "person_pseudonym", "geburtsjahr", "nationality_group"], orient="row"
+        ),
+        "stg_beratung__contacts": pl.DataFrame(
+            beratung,
+            schema=["city", "kontakt_datum", "person_pseudonym", "geburtsjahr", "nationality_group"],
+            orient="row",
+        ),
+        "stg_meldewesen__events": pl.DataFrame(
+            events,
+            schema=[
+                "city",
+                "ereignis_datum",
+                "meldedatum",
+                "ereignis_art",
+                "geburtsjahr",
+                "nationality_group",
+                "person_pseudonym",
+            ],
+            orient="row",
+        ),
     }
     for name, df in frames.items():
         con.register("tmp_df", df.to_arrow())

@@ -1,4 +1,5 @@
 """Absent share (Beta update), the components method and the variance pieces of school_gone_dwell."""
+
 import math
 from datetime import date
 
@@ -19,18 +20,18 @@ def test_prior_has_the_stated_mean_and_sd_and_evidence_moves_it():
     assert math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))) == pytest.approx(PRIOR_SD)
     none = absent_share(0, 0)
     assert none[0] == pytest.approx(PRIOR_MEAN)
-    much = absent_share(2000, 100)                  # 5 % of 2,000 demonstrably present children missing
+    much = absent_share(2000, 100)  # 5 % of 2,000 demonstrably present children missing
     assert 0.04 < much[0] < 0.05 and much[1] < PRIOR_SD
-    assert absent_share(50, 0)[0] < PRIOR_MEAN      # no one missing: the share goes down
+    assert absent_share(50, 0)[0] < PRIOR_MEAN  # no one missing: the share goes down
     with pytest.raises(ValueError):
         absent_share(5, 6)
 
 
 def test_cluster_sizes_and_design_effect():
     df = pl.DataFrame({"address": ["a", "a", "a", "b", None, None]})
-    assert sum_squared_cluster_sizes(df) == 9 + 1 + 2      # persons without address count alone
+    assert sum_squared_cluster_sizes(df) == 9 + 1 + 2  # persons without address count alone
     assert design_effect(df) == pytest.approx(12 / 6)
-    assert sum_squared_cluster_sizes(pl.DataFrame({"x": [1, 2]})) == 2   # no address column: independent
+    assert sum_squared_cluster_sizes(pl.DataFrame({"x": [1, 2]})) == 2  # no address column: independent
 
 
 def test_households_widen_the_gone_interval():
@@ -40,7 +41,7 @@ def test_households_widen_the_gone_interval():
     families = pl.DataFrame({"dwell_class": ["1-3"] * 300, "address": [f"a{i // 6}" for i in range(300)]})
     e1, e2 = school_gone_dwell(alone, kids), school_gone_dwell(families, kids)
     assert e1.point == pytest.approx(e2.point)
-    assert e2.se > e1.se * 1.2                       # whole households are gone or not together
+    assert e2.se > e1.se * 1.2  # whole households are gone or not together
 
 
 def test_components_add_up_and_carry_intervals():
@@ -58,8 +59,18 @@ def test_components_add_up_and_carry_intervals():
 
 def test_consistency_detects_a_broken_decomposition():
     def row(q, point):
-        return {"city": "c", "stichtag": date(2025, 9, 30), "nationality_group": "EU2", "age_band": "25-44",
-                "district": "ALLE", "registered": 100.0, "quantity": q, "point": point, "recommended": True}
+        return {
+            "city": "c",
+            "stichtag": date(2025, 9, 30),
+            "nationality_group": "EU2",
+            "age_band": "25-44",
+            "district": "ALLE",
+            "registered": 100.0,
+            "quantity": q,
+            "point": point,
+            "recommended": True,
+        }
+
     good = pl.DataFrame([row("residents", 95.0), row("registered_gone", 10.0), row("unregistered", 5.0)])
     assert consistency(good) == {"strata": 1, "complete": 1, "max_abs_deviation": 0.0}
     bad = pl.DataFrame([row("residents", 99.0), row("registered_gone", 10.0), row("unregistered", 5.0)])

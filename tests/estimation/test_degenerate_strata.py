@@ -1,12 +1,14 @@
 """Small and odd strata never end the estimation: a method that is not defined for the counts
 gives a not-estimable result (NaN here, NULL in the mart) with the reason, and everything else
 goes on (METHODS.md, "Degenerate strata")."""
+
 import math
 
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from synthetic_staging import build
 
 import estimation.warehouse as wh
 from estimation.components import components, unregistered_rate
@@ -16,16 +18,22 @@ from estimation.loglinear import _log_normal_fallback, multiple_systems
 from estimation.overcount import inspection_ratio
 from estimation.ratio import ratio_estimate
 from estimation.result import Estimate, guarded, not_estimable
-from synthetic_staging import build
 
 
 def _is_not_estimable(e: Estimate, reason_part: str) -> bool:
-    return (not e.estimable and not e.valid and math.isnan(e.point) and math.isnan(e.lower)
-            and math.isnan(e.upper) and e.warnings[0].startswith("not estimable:")
-            and reason_part in e.warnings[0])
+    return (
+        not e.estimable
+        and not e.valid
+        and math.isnan(e.point)
+        and math.isnan(e.lower)
+        and math.isnan(e.upper)
+        and e.warnings[0].startswith("not estimable:")
+        and reason_part in e.warnings[0]
+    )
 
 
 # --- single methods -------------------------------------------------------------------------
+
 
 def test_dual_system_with_an_empty_list_is_not_estimable():
     assert _is_not_estimable(dual_system(40, 0, 0), "one list is empty")
@@ -37,7 +45,7 @@ def test_dual_system_with_a_gone_correction_without_number_is_not_estimable():
 
 
 def test_dual_system_still_rejects_contradicting_counts():
-    with pytest.raises(ValueError):     # broken linkage is an error, not a small stratum
+    with pytest.raises(ValueError):  # broken linkage is an error, not a small stratum
         dual_system(10, 5, 6)
 
 
@@ -47,15 +55,17 @@ def test_one_inspected_address_with_more_unregistered_than_registered():
     out = inspection_ratio(p, registered_at_problem_properties=10)
     unreg = out["unregistered"]
     assert unreg.estimable and unreg.inputs["share"] == pytest.approx(2.5)
-    assert unreg.inputs["share_se"] == pytest.approx(math.sqrt(5) / 2)     # Poisson: sqrt(U)/R
+    assert unreg.inputs["share_se"] == pytest.approx(math.sqrt(5) / 2)  # Poisson: sqrt(U)/R
     assert unreg.lower <= unreg.point <= unreg.upper
     assert any("one inspected address" in w for w in unreg.warnings)
     gone = out["registered_gone"]
-    assert gone.inputs["share_se"] == pytest.approx(math.sqrt(0.5 * 0.5 / 2))   # binomial
+    assert gone.inputs["share_se"] == pytest.approx(math.sqrt(0.5 * 0.5 / 2))  # binomial
 
 
 def test_inspection_without_registered_persons_is_not_estimable():
-    p = pl.DataFrame({"gemeldet_laut_register": [0, 0], "angetroffen_gemeldet": [0, 0], "angetroffen_nicht_gemeldet": [3, 1]})
+    p = pl.DataFrame(
+        {"gemeldet_laut_register": [0, 0], "angetroffen_gemeldet": [0, 0], "angetroffen_nicht_gemeldet": [3, 1]}
+    )
     for e in inspection_ratio(p).values():
         assert _is_not_estimable(e, "nobody registered")
 
@@ -66,8 +76,9 @@ def test_ratio_with_zero_counts_is_not_estimable(pupils, children):
 
 
 def _children(n: int, at_school: int) -> pl.DataFrame:
-    return pl.DataFrame({"dwell": [2.0] * n, "school": [1] * at_school + [0] * (n - at_school),
-                         "address": [f"a{i}" for i in range(n)]}).with_columns(dwell_class=dwell_class(pl.col("dwell")))
+    return pl.DataFrame(
+        {"dwell": [2.0] * n, "school": [1] * at_school + [0] * (n - at_school), "address": [f"a{i}" for i in range(n)]}
+    ).with_columns(dwell_class=dwell_class(pl.col("dwell")))
 
 
 def test_gone_without_children_is_not_estimable():
@@ -89,7 +100,7 @@ def test_unregistered_rate_without_any_child_at_school_is_not_estimable_and_comp
 def test_multiple_systems_on_a_single_list_or_a_single_cell_raises_a_clear_error():
     with pytest.raises(ValueError, match="at least two lists"):
         multiple_systems(np.array([[1]]), np.array([10.0]), ["register"])
-    with pytest.raises(ValueError, match="nobody"):      # everybody in one cell: register only
+    with pytest.raises(ValueError, match="nobody"):  # everybody in one cell: register only
         multiple_systems(np.array([[1, 0]]), np.array([50.0]), ["register", "school"])
 
 
@@ -97,7 +108,7 @@ def test_mse_in_the_warehouse_turns_those_into_a_not_estimable_row():
     part = pl.DataFrame({"register": [1] * 30, "counselling": [0] * 29 + [1]})
     gone = Estimate("school_gone_dwell", "registered_gone", 2.0, 1.0, 3.0, se=0.5)
     e = wh._mse_gone_corrected(part, ["register", "counselling"], gone)
-    assert _is_not_estimable(e, "log-linear model") or e.estimable   # never an exception
+    assert _is_not_estimable(e, "log-linear model") or e.estimable  # never an exception
     one_cell = pl.DataFrame({"register": [1] * 30, "counselling": [0] * 30})
     assert _is_not_estimable(wh._mse_gone_corrected(one_cell, ["register", "counselling"], gone), "nobody")
     no_gone = not_estimable("school_gone_dwell", "registered_gone", "no children")
@@ -113,6 +124,7 @@ def test_log_normal_fallback_interval():
 def test_guarded_turns_a_domain_error_into_reasons_per_quantity():
     def broken(*_):
         return math.sqrt(-1.0)
+
     unreg, total = guarded("components_school", ("unregistered", "residents"), broken, 1)
     assert _is_not_estimable(unreg, "math domain error") and total.quantity == "residents"
     ok = guarded("ratio_school", ("residents",), ratio_estimate, 50, 50, 100)
@@ -143,11 +155,11 @@ def test_tiny_strata_give_numbers_or_reasons_never_nan(tiny):
     df = _estimate(tiny)
     assert df.height > 0
     for c in ("point", "lower", "upper", "se", "registered"):
-        assert df[c].is_nan().sum() == 0, c            # NaN became NULL, never a NaN in the mart
+        assert df[c].is_nan().sum() == 0, c  # NaN became NULL, never a NaN in the mart
     estimated = df["status"] == "estimated"
     assert (estimated == df["point"].is_not_null()).all()
     reasons = df.filter(~estimated)
-    assert reasons.height > 0                           # the tiny groups do produce degenerate strata
+    assert reasons.height > 0  # the tiny groups do produce degenerate strata
     assert reasons["warnings"].str.starts_with("not estimable:").all()
     assert reasons["lower"].is_null().all() and reasons["upper"].is_null().all() and (~reasons["valid"]).all()
     rec = df.filter("recommended")
@@ -184,8 +196,10 @@ def test_one_failing_call_does_not_touch_other_strata_or_methods(tiny, monkeypat
     joined = before.join(after, on=keys, suffix="_after")
     assert joined.height == before.height == after.height
     # (polars' group order makes the last bits of some sums vary between runs: compare to 1e-9)
-    differs = lambda c: (pl.col(c).is_null() != pl.col(f"{c}_after").is_null()) | (
-        (pl.col(c) - pl.col(f"{c}_after")).abs() > 1e-9 * (1 + pl.col(c).abs()))
+    differs = lambda c: (
+        (pl.col(c).is_null() != pl.col(f"{c}_after").is_null())
+        | ((pl.col(c) - pl.col(f"{c}_after")).abs() > 1e-9 * (1 + pl.col(c).abs()))
+    )
     changed = joined.filter(differs("point") | differs("upper"))
     # one stratum moved: its lag row lost its number (with the reason), and where the lag was that
     # stratum's gone correction, the rows built on it; every other stratum is as before
@@ -204,7 +218,7 @@ def test_command_on_lists_without_overlap_and_on_a_single_list(tmp_path, capsys)
     assert "not estimable: no overlap" in capsys.readouterr().out
     single = tmp_path / "single.csv"
     single.write_text("a,count\n1,30\n")
-    assert main(["capture-history", str(single)]) == 2      # a clear error, no traceback
+    assert main(["capture-history", str(single)]) == 2  # a clear error, no traceback
     assert "at least two lists" in capsys.readouterr().err
 
 

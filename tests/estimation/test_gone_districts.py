@@ -1,4 +1,5 @@
 """school_gone_dwell, district strata and inspection rows (small synthetic frames)."""
+
 import math
 from datetime import date
 
@@ -19,8 +20,14 @@ def _people(rng, n, dwell_years, gone_share, kids=True):
     """Registered persons of one dwell profile; children are at school unless gone (or absent)."""
     gone = rng.random(n) < gone_share
     at_school = ~gone & (rng.random(n) < 0.985)
-    return pl.DataFrame({"dwell": np.full(n, dwell_years, float), "school": at_school.astype(int),
-                         "gone": gone, "age": np.full(n, 10 if kids else 40)})
+    return pl.DataFrame(
+        {
+            "dwell": np.full(n, dwell_years, float),
+            "school": at_school.astype(int),
+            "gone": gone,
+            "age": np.full(n, 10 if kids else 40),
+        }
+    )
 
 
 def test_dwell_classes_cover_born_and_edges():
@@ -37,25 +44,27 @@ def test_gone_dwell_follows_the_dwell_mix_where_the_flat_share_cannot():
     for seed in range(40):
         rng = np.random.default_rng(seed)
         kids = pl.concat([_people(rng, 400, 0.5, 0.30), _people(rng, 400, 8.0, 0.02)]).with_columns(
-            dwell_class=dwell_class(pl.col("dwell")))
+            dwell_class=dwell_class(pl.col("dwell"))
+        )
         adults = pl.concat([_people(rng, 900, 0.5, 0.30, False), _people(rng, 100, 8.0, 0.02, False)]).with_columns(
-            dwell_class=dwell_class(pl.col("dwell")))
+            dwell_class=dwell_class(pl.col("dwell"))
+        )
         e = school_gone_dwell(adults, kids)
         truth = adults["gone"].sum()
         covered += e.lower <= truth <= e.upper
         rel_dwell.append(e.point / truth - 1)
         rel_flat.append(adults.height * (1 - kids["school"].mean() / 0.985) / truth - 1)
         assert e.valid and e.se > 0
-    assert covered >= 34                                  # 95 % nominal; >= 85 % of 40
+    assert covered >= 34  # 95 % nominal; >= 85 % of 40
     assert abs(np.mean(rel_dwell)) < 0.05
-    assert np.mean(rel_flat) < -0.3                       # the flat share misses by far
+    assert np.mean(rel_flat) < -0.3  # the flat share misses by far
 
 
 def test_sparse_dwell_class_borrows_the_pooled_share_and_no_children_is_not_estimable():
     kids = pl.DataFrame({"dwell_class": ["<1"] * 3 + ["6+"] * 100, "school": [0, 0, 0] + [1] * 90 + [0] * 10})
     shares = class_shares(kids)
     pooled = 1 - (90 / 103) / 0.985
-    assert shares["<1"][0] == pytest.approx(pooled)          # 3 children: too few for their own share
+    assert shares["<1"][0] == pytest.approx(pooled)  # 3 children: too few for their own share
     assert shares["6+"][0] == pytest.approx(1 - 0.9 / 0.985)
     empty = school_gone_dwell(pl.DataFrame({"dwell_class": ["6+"]}), kids.clear())
     assert math.isnan(empty.point) and not empty.valid
@@ -68,12 +77,31 @@ def _histories(rng):
         for i in range(n_kids + n_adults):
             kid = i < n_kids
             gone = rng.random() < 0.1
-            rows.append({"nationality_group": "EU2", "district": district, "age": 10 if kid else 35,
-                         "register": 1, "school": int(kid and not gone), "school_district": district if kid and not gone else None,
-                         "dwell": 2.0, "left_before_census": False})
-    for i in range(20):      # unregistered pupils living in 01
-        rows.append({"nationality_group": "EU2", "district": "01", "age": 9, "register": 0, "school": 1,
-                     "school_district": "01", "dwell": None, "left_before_census": False})
+            rows.append(
+                {
+                    "nationality_group": "EU2",
+                    "district": district,
+                    "age": 10 if kid else 35,
+                    "register": 1,
+                    "school": int(kid and not gone),
+                    "school_district": district if kid and not gone else None,
+                    "dwell": 2.0,
+                    "left_before_census": False,
+                }
+            )
+    for _ in range(20):  # unregistered pupils living in 01
+        rows.append(
+            {
+                "nationality_group": "EU2",
+                "district": "01",
+                "age": 9,
+                "register": 0,
+                "school": 1,
+                "school_district": "01",
+                "dwell": None,
+                "left_before_census": False,
+            }
+        )
     return pl.DataFrame(rows).with_columns(dwell_class=dwell_class(pl.col("dwell")))
 
 
@@ -84,13 +112,14 @@ def test_district_rows_flag_districts_with_too_few_children():
     d1 = out.filter(district="01")
     d2 = out.filter(district="02")
     assert d1["valid"].all()
-    assert not d2["valid"].any()                                   # 5 children < MIN_DISTRICT_CHILDREN
+    assert not d2["valid"].any()  # 5 children < MIN_DISTRICT_CHILDREN
     assert MIN_DISTRICT_CHILDREN > 5
     assert any("registered children in the district" in w for w in d2["warnings"])
     res = {r["quantity"]: r for r in d1.iter_rows(named=True)}
     # identity inside the district: residents = registered - gone + unregistered
     assert res["residents"]["point"] == pytest.approx(
-        res["residents"]["registered"] - res["registered_gone"]["point"] + res["unregistered"]["point"])
+        res["residents"]["registered"] - res["registered_gone"]["point"] + res["unregistered"]["point"]
+    )
     assert res["unregistered"]["point"] > 0
 
 
@@ -112,8 +141,8 @@ def test_inspection_rows_scale_the_not_found_share_to_everybody_registered_there
     con.close()
     gone = out["registered_gone"]
     assert gone["district"] == SCOPE and gone["nationality_group"] == "INSGESAMT"
-    assert gone["registered"] == 30                          # 12 + 12 + 6 registered at the three addresses on t
-    assert gone["point"] == pytest.approx(30 * 10 / 20)      # not-found share 10/20 of the 2025 file
+    assert gone["registered"] == 30  # 12 + 12 + 6 registered at the three addresses on t
+    assert gone["point"] == pytest.approx(30 * 10 / 20)  # not-found share 10/20 of the 2025 file
     assert gone["lower"] < gone["point"] < gone["upper"] <= 30
     assert out["unregistered"]["point"] == pytest.approx(30 * 2 / 20)
     assert "leans high" in gone["assumptions"]

@@ -39,8 +39,9 @@ def test_dependence_is_carried_by_an_interaction():
     """Counselling finds unregistered people far more often: register:counselling must be chosen,
     and the estimate must stay close to the truth (independence would be far off)."""
     rng = np.random.default_rng(7)
-    s = simulate_stratum(rng, present=3000, unregistered=600, gone=0, p_school=0.7, p_sgb2=0.3,
-                         p_counsel_reg=0.05, p_counsel_unreg=0.4)
+    s = simulate_stratum(
+        rng, present=3000, unregistered=600, gone=0, p_school=0.7, p_sgb2=0.3, p_counsel_reg=0.05, p_counsel_unreg=0.4
+    )
     e = multiple_systems(s.histories, np.ones(len(s.histories)), s.lists, structural_zeros=SZ)
     assert "register:counselling" in e.details["model"]
     assert abs(e.point / s.residents - 1) < 0.05
@@ -54,8 +55,9 @@ def test_mse_coverage_in_seeded_simulation():
     rng = np.random.default_rng(11)
     reps, hits, rel = 40, 0, []
     for _ in range(reps):
-        s = simulate_stratum(rng, present=800, unregistered=200, gone=0, p_school=0.8,
-                             p_counsel_reg=0.05, p_counsel_unreg=0.3)
+        s = simulate_stratum(
+            rng, present=800, unregistered=200, gone=0, p_school=0.8, p_counsel_reg=0.05, p_counsel_unreg=0.3
+        )
         e = multiple_systems(s.histories, np.ones(len(s.histories)), s.lists, structural_zeros=SZ)
         hits += e.covers(s.residents)
         rel.append(e.point / s.residents - 1)

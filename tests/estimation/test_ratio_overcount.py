@@ -22,19 +22,24 @@ def test_ratio_worked_values():
 
 def test_ratio_not_estimable_and_flags():
     assert math.isnan(ratio_estimate(0, 0, 100).point)
-    assert not ratio_estimate(10, 15, 100).valid          # small and below 0.9
+    assert not ratio_estimate(10, 15, 100).valid  # small and below 0.9
     with pytest.raises(ValueError):
         ratio_estimate(-1, 5, 10)
 
 
 def test_inspection_ratio_duisburg_example():
     """Three Duisburg addresses: 570 registered, 239 found and registered, 89 found unregistered."""
-    df = pl.DataFrame({"gemeldet_laut_register": [300, 200, 70], "angetroffen_gemeldet": [120, 90, 29],
-                       "angetroffen_nicht_gemeldet": [50, 30, 9]})
+    df = pl.DataFrame(
+        {
+            "gemeldet_laut_register": [300, 200, 70],
+            "angetroffen_gemeldet": [120, 90, 29],
+            "angetroffen_nicht_gemeldet": [50, 30, 9],
+        }
+    )
     out = inspection_ratio(df)
     gone = out["registered_gone"]
-    assert gone.point == pytest.approx(570 - 239)            # no extrapolation: exact
-    assert gone.inputs["share"] == pytest.approx(331 / 570)   # the published 58 %
+    assert gone.point == pytest.approx(570 - 239)  # no extrapolation: exact
+    assert gone.inputs["share"] == pytest.approx(331 / 570)  # the published 58 %
     assert out["unregistered"].point == pytest.approx(89)
     assert any("only 3" in w for w in gone.warnings)
     # extrapolated to 1,140 registered at all problem properties: half is inspected
@@ -63,7 +68,7 @@ def test_lag_projection_recovers_truth_for_a_recent_reference_date():
     truth = full.filter((pl.col("ereignis_datum") <= t) & (pl.col("meldedatum") > t)).height
     seen = full.filter(pl.col("meldedatum") <= as_of)
     e = lag_overcount(seen, t, as_of=as_of, max_lag_days=730)
-    assert e.inputs["known_pending_at_stichtag"] < truth           # what is recorded so far is too few
+    assert e.inputs["known_pending_at_stichtag"] < truth  # what is recorded so far is too few
     assert e.lower <= truth <= e.upper
     assert abs(e.point / truth - 1) < 0.1
 
@@ -78,8 +83,12 @@ def test_lag_projection_is_exact_for_old_reference_dates():
 
 
 def test_quarter_ends():
-    assert quarter_ends(date(2024, 2, 1), date(2024, 12, 31)) == [date(2024, 3, 31), date(2024, 6, 30),
-                                                                  date(2024, 9, 30), date(2024, 12, 31)]
+    assert quarter_ends(date(2024, 2, 1), date(2024, 12, 31)) == [
+        date(2024, 3, 31),
+        date(2024, 6, 30),
+        date(2024, 9, 30),
+        date(2024, 12, 31),
+    ]
 
 
 def test_residents_from_parts():

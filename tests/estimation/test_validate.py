@@ -6,22 +6,47 @@ from estimation.validate import score, summarise
 
 
 def _est(method, quantity, point, lower, upper, band="06-14"):
-    return {"city": "c", "stichtag": date(2025, 9, 30), "nationality_group": "EU2", "age_band": band,
-            "district": "ALLE", "method": method, "quantity": quantity, "registered": 100.0,
-            "point": point, "lower": lower, "upper": upper, "valid": True, "recommended": method == "ratio_school"}
+    return {
+        "city": "c",
+        "stichtag": date(2025, 9, 30),
+        "nationality_group": "EU2",
+        "age_band": band,
+        "district": "ALLE",
+        "method": method,
+        "quantity": quantity,
+        "registered": 100.0,
+        "point": point,
+        "lower": lower,
+        "upper": upper,
+        "valid": True,
+        "recommended": method == "ratio_school",
+    }
 
 
 def test_score_counts_coverage_and_errors_against_truth():
-    est = pl.DataFrame([_est("ratio_school", "residents", 110, 100, 120),
-                        _est("mse_loglinear", "residents", 150, 140, 160),
-                        _est("ratio_school", "unregistered", 8, 2, 9)])
-    truth = pl.DataFrame({"city": ["c"], "stichtag": [date(2025, 9, 30)], "nationality_group": ["EU2"],
-                          "age_band": ["06-14"], "residents": [115], "registered": [100],
-                          "registered_gone": [5], "resident_unregistered": [10]})
+    est = pl.DataFrame(
+        [
+            _est("ratio_school", "residents", 110, 100, 120),
+            _est("mse_loglinear", "residents", 150, 140, 160),
+            _est("ratio_school", "unregistered", 8, 2, 9),
+        ]
+    )
+    truth = pl.DataFrame(
+        {
+            "city": ["c"],
+            "stichtag": [date(2025, 9, 30)],
+            "nationality_group": ["EU2"],
+            "age_band": ["06-14"],
+            "residents": [115],
+            "registered": [100],
+            "registered_gone": [5],
+            "resident_unregistered": [10],
+        }
+    )
     s = summarise(score(est, truth))
     by = {(r["quantity"], r["method"]): r for r in s.to_dicts()}
     assert by[("residents", "ratio_school")]["coverage"] == 1.0
-    assert by[("residents", "mse_loglinear")]["coverage"] == 0.0        # a miss must count as a miss
+    assert by[("residents", "mse_loglinear")]["coverage"] == 0.0  # a miss must count as a miss
     assert by[("residents", "mse_loglinear")]["mean_error"] == 35
     assert by[("unregistered", "ratio_school")]["coverage"] == 0.0
     assert abs(by[("unregistered", "ratio_school")]["mean_rel_error"] + 0.2) < 1e-12
@@ -29,21 +54,45 @@ def test_score_counts_coverage_and_errors_against_truth():
 
 def test_strata_with_too_few_registered_are_not_scored():
     est = pl.DataFrame([_est("ratio_school", "residents", 10, 9, 11)])
-    truth = pl.DataFrame({"city": ["c"], "stichtag": [date(2025, 9, 30)], "nationality_group": ["EU2"],
-                          "age_band": ["06-14"], "residents": [12], "registered": [10],
-                          "registered_gone": [0], "resident_unregistered": [2]})
+    truth = pl.DataFrame(
+        {
+            "city": ["c"],
+            "stichtag": [date(2025, 9, 30)],
+            "nationality_group": ["EU2"],
+            "age_band": ["06-14"],
+            "residents": [12],
+            "registered": [10],
+            "registered_gone": [0],
+            "resident_unregistered": [2],
+        }
+    )
     assert summarise(score(est, truth)).height == 0
 
 
 def test_district_strata_are_scored_against_district_truth_only():
-    est = pl.DataFrame([
-        {**_est("components_school", "unregistered", 6, 2, 9, band="INSGESAMT"), "district": "02"},
-        {**_est("components_school", "unregistered", 60, 50, 70, band="INSGESAMT"), "district": "PROBLEMIMMOBILIEN"},
-        _est("components_school", "unregistered", 1, 0, 2),            # city-wide: not a district row
-    ])
-    truth = pl.DataFrame({"city": ["c"] * 2, "stichtag": [date(2025, 9, 30)] * 2, "district": ["02", "03"],
-                          "nationality_group": ["EU2"] * 2, "age_band": ["INSGESAMT"] * 2, "residents": [150, 90],
-                          "registered": [140, 85], "registered_gone": [4, 1], "resident_unregistered": [10, 3]})
+    est = pl.DataFrame(
+        [
+            {**_est("components_school", "unregistered", 6, 2, 9, band="INSGESAMT"), "district": "02"},
+            {
+                **_est("components_school", "unregistered", 60, 50, 70, band="INSGESAMT"),
+                "district": "PROBLEMIMMOBILIEN",
+            },
+            _est("components_school", "unregistered", 1, 0, 2),  # city-wide: not a district row
+        ]
+    )
+    truth = pl.DataFrame(
+        {
+            "city": ["c"] * 2,
+            "stichtag": [date(2025, 9, 30)] * 2,
+            "district": ["02", "03"],
+            "nationality_group": ["EU2"] * 2,
+            "age_band": ["INSGESAMT"] * 2,
+            "residents": [150, 90],
+            "registered": [140, 85],
+            "registered_gone": [4, 1],
+            "resident_unregistered": [10, 3],
+        }
+    )
     s = score(est, truth)
     assert s.height == 1 and s["district"][0] == "02"
     assert not s["covered"][0] and s["error"][0] == -4
@@ -54,14 +103,26 @@ def test_inspection_check_compares_the_not_found_share_with_the_truly_gone(tmp_p
 
     from estimation.validate import inspection_check
 
-    pl.DataFrame({"city": ["c", "c", "c"], "property": [1, 1, 2],
-                  "date": [date(2024, 5, 1), date(2025, 5, 1), date(2025, 7, 1)],
-                  "registered": [10, 10, 20], "registered_present": [10, 4, 12]}).write_parquet(
-        tmp_path / "truth_inspections.parquet")
-    est = pl.DataFrame([{**_est("inspection_ratio", "registered_gone", 30, 20, 40), "district": "PROBLEMIMMOBILIEN",
-                         "inputs": json.dumps({"inspection_file": "2025-12-31", "share": 0.5, "share_se": 0.1})}])
+    pl.DataFrame(
+        {
+            "city": ["c", "c", "c"],
+            "property": [1, 1, 2],
+            "date": [date(2024, 5, 1), date(2025, 5, 1), date(2025, 7, 1)],
+            "registered": [10, 10, 20],
+            "registered_present": [10, 4, 12],
+        }
+    ).write_parquet(tmp_path / "truth_inspections.parquet")
+    est = pl.DataFrame(
+        [
+            {
+                **_est("inspection_ratio", "registered_gone", 30, 20, 40),
+                "district": "PROBLEMIMMOBILIEN",
+                "inputs": json.dumps({"inspection_file": "2025-12-31", "share": 0.5, "share_se": 0.1}),
+            }
+        ]
+    )
     (row,) = inspection_check(est, tmp_path)
-    assert row["inspected_registered"] == 30                  # latest inspection per property up to 2025
+    assert row["inspected_registered"] == 30  # latest inspection per property up to 2025
     assert abs(row["true_gone_share"] - (6 + 8) / 30) < 1e-12
     assert inspection_check(est, tmp_path / "missing") == []
 
@@ -69,18 +130,38 @@ def test_inspection_check_compares_the_not_found_share_with_the_truly_gone(tmp_p
 def test_valid_share_counts_valid_rows_and_is_left_out_where_rows_are_split_by_it(capsys):
     from estimation.validate import print_report
 
-    est = pl.DataFrame([_est("ratio_school", "residents", 110, 100, 120),
-                        {**_est("ratio_school", "residents", 110, 100, 120, band="15-44"), "valid": False}])
-    truth = pl.DataFrame({"city": ["c", "c"], "stichtag": [date(2025, 9, 30)] * 2,
-                          "nationality_group": ["EU2", "EU2"], "age_band": ["06-14", "15-44"],
-                          "residents": [115, 115], "registered": [100, 100],
-                          "registered_gone": [5, 5], "resident_unregistered": [10, 10]})
+    est = pl.DataFrame(
+        [
+            _est("ratio_school", "residents", 110, 100, 120),
+            {**_est("ratio_school", "residents", 110, 100, 120, band="15-44"), "valid": False},
+        ]
+    )
+    truth = pl.DataFrame(
+        {
+            "city": ["c", "c"],
+            "stichtag": [date(2025, 9, 30)] * 2,
+            "nationality_group": ["EU2", "EU2"],
+            "age_band": ["06-14", "15-44"],
+            "residents": [115, 115],
+            "registered": [100, 100],
+            "registered_gone": [5, 5],
+            "resident_unregistered": [10, 10],
+        }
+    )
     summary = summarise(score(est, truth)).to_dicts()
     assert summary[0]["valid_share"] == 0.5
     flagged = summarise(score(est, truth).filter(~pl.col("valid"))).to_dicts()
-    print_report({"strata_scored": 2, "reference_dates": [], "by_method": summary, "recommended": summary,
-                  "districts_flagged": flagged, "consistency": {}})
+    print_report(
+        {
+            "strata_scored": 2,
+            "reference_dates": [],
+            "by_method": summary,
+            "recommended": summary,
+            "districts_flagged": flagged,
+            "consistency": {},
+        }
+    )
     out = capsys.readouterr().out
     flagged_table = out.split("flagged (too few children):")[1]
-    assert "valid_share" in out.split("flagged (too few children):")[0]   # the city-wide tables keep it
-    assert "valid_share" not in flagged_table                             # 0 by construction: not shown
+    assert "valid_share" in out.split("flagged (too few children):")[0]  # the city-wide tables keep it
+    assert "valid_share" not in flagged_table  # 0 by construction: not shown

@@ -1,8 +1,8 @@
 import duckdb
 import polars as pl
+from synthetic_staging import T, build
 
 from estimation.warehouse import estimate_all
-from synthetic_staging import T, build
 
 
 def test_estimates_from_staging_tables(tmp_path):
@@ -12,7 +12,10 @@ def test_estimates_from_staging_tables(tmp_path):
     est = estimate_all(con)
     con.close()
     assert set(est["city"]) == {"c"} and set(est["stichtag"]) == {T}
-    gone = {(r["nationality_group"], r["age_band"]): r for r in est.filter(quantity="registered_gone", method="lag_projection").iter_rows(named=True)}
+    gone = {
+        (r["nationality_group"], r["age_band"]): r
+        for r in est.filter(quantity="registered_gone", method="lag_projection").iter_rows(named=True)
+    }
     # every gone person has a pending AVA recorded after T: the lag method sees them all
     for key, t in truth.items():
         assert gone[key]["point"] == t["registered_gone"], key
@@ -28,6 +31,7 @@ def test_estimates_from_staging_tables(tmp_path):
     assert est.filter(recommended=True, quantity="residents").height > 0
     # every recommended stratum decomposes: residents = registered - gone + unregistered
     from estimation.validate import consistency
+
     c = consistency(est)
     assert c["strata"] > 0 and c["complete"] == c["strata"] and c["max_abs_deviation"] < 1e-9
     assert {"components_school", "school_gone_dwell"} <= set(est["method"])

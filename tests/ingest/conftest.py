@@ -1,11 +1,11 @@
 """Fixtures of the ingest tests: example landing copies and warehouses, all in tmp_path."""
+
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
 import pytest
-
 from ingest_helpers import EXAMPLES, copy_tree
 
 

@@ -1,4 +1,5 @@
 """Helpers of the ingest tests: example landing copies and warehouse snapshots."""
+
 from __future__ import annotations
 
 import shutil
@@ -13,7 +14,7 @@ if not EXAMPLES.is_dir():  # same tree relative to the repository
 
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
-    for p in dst.rglob("*"):          # the shared examples are read-only
+    for p in dst.rglob("*"):  # the shared examples are read-only
         p.chmod(0o755 if p.is_dir() else 0o644)
     return dst
 
@@ -25,7 +26,8 @@ def snapshot(warehouse: Path, ignore_files: set[str] = frozenset()) -> dict[str,
     try:
         tables = con.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('raw', 'meta') AND table_name <> 'load_runs' ORDER BY 1").fetchall()
+            "WHERE table_schema IN ('raw', 'meta') AND table_name <> 'load_runs' ORDER BY 1"
+        ).fetchall()
         out = {}
         for (t,) in tables:
             where = ""
@@ -37,5 +39,3 @@ def snapshot(warehouse: Path, ignore_files: set[str] = frozenset()) -> dict[str,
         return out
     finally:
         con.close()
-
-

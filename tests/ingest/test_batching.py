@@ -1,16 +1,16 @@
 """Write batches and the duplicate-id check: results do not depend on how deliveries are
 grouped into transactions; a failure rolls back whole deliveries; the loaded-id range prunes
 the table lookup only when no duplicate is possible."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import duckdb
 import pytest
+from ingest_helpers import EXAMPLES, copy_tree
 
 import ingest.batch as batch_module
 import ingest.load as load_module
 from ingest.load import load_landing
-from ingest_helpers import EXAMPLES, copy_tree
 
 W10, W11 = "wuppertal/meldewesen/2024-10.csv", "wuppertal/meldewesen/2024-11.csv"
 
@@ -34,8 +34,13 @@ def content(wh):
     out = {}
     for (table,) in q(wh, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"):
         out[table] = sorted(q(wh, f"SELECT * EXCLUDE (loaded_at) FROM raw.{table}"), key=repr)
-    out["registry"] = sorted(q(wh, "SELECT delivery_file, file_sha256, status, reason, line, rows, "
-                                   "superseded_by FROM meta.delivery_registry"), key=repr)
+    out["registry"] = sorted(
+        q(
+            wh,
+            "SELECT delivery_file, file_sha256, status, reason, line, rows, superseded_by FROM meta.delivery_registry",
+        ),
+        key=repr,
+    )
     return out
 
 
@@ -57,7 +62,8 @@ def test_duplicate_id_across_files_of_one_run(tmp_path, monkeypatch, max_rows):
 def test_batch_size_does_not_change_the_result(tmp_path, monkeypatch):
     landing = copy_tree(EXAMPLES, tmp_path / "landing")
     (landing / "wuppertal/meldewesen/2024-10_v2.csv").write_text(
-        (landing / W10).read_text().replace(";2011;w;", ";2011;m;"))
+        (landing / W10).read_text().replace(";2011;w;", ";2011;m;")
+    )
     big = load_landing(landing, tmp_path / "big.duckdb")
     monkeypatch.setattr(batch_module, "MAX_BATCH_ROWS", 1)
     small = load_landing(landing, tmp_path / "small.duckdb")
@@ -99,7 +105,7 @@ def _next_month(landing, ids_from: str) -> str:
 
 def test_new_ids_beyond_the_loaded_range_skip_the_table_lookup(world, monkeypatch):
     landing, wh = world
-    rel = _next_month(landing, "WUP0000001")          # WUP00000001xx > every loaded id
+    rel = _next_month(landing, "WUP0000001")  # WUP00000001xx > every loaded id
 
     def must_not_run(*args):
         raise AssertionError("table lookup although the id ranges cannot overlap")
@@ -112,7 +118,7 @@ def test_new_ids_beyond_the_loaded_range_skip_the_table_lookup(world, monkeypatc
 def test_overlapping_id_range_looks_into_the_table(world, monkeypatch):
     """Ids inside the loaded range: the table is read, and a new id there is no duplicate."""
     landing, wh = world
-    rel = _next_month(landing, "WUP00000000A")        # sorts between loaded ids, none equal
+    rel = _next_month(landing, "WUP00000000A")  # sorts between loaded ids, none equal
     real, calls = load_module._ids_in_table, []
     monkeypatch.setattr(load_module, "_ids_in_table", lambda *a: calls.append(1) or real(*a))
     summary = load_landing(landing, wh)

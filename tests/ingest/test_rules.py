@@ -1,5 +1,6 @@
 """Delivery rules: idempotence, versions, duplicates, in-place changes, pending, atomicity,
 configuration-only cities, the command line."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,10 +9,10 @@ import sys
 
 import duckdb
 import pytest
+from ingest_helpers import EXAMPLES, snapshot
 
 import ingest.load as load_module
 from ingest.load import load_landing
-from ingest_helpers import EXAMPLES, snapshot
 
 MONTH = "wuppertal/meldewesen/2024-10.csv"
 
@@ -44,7 +45,7 @@ def test_second_run_changes_nothing(world):
     summary = load_landing(landing, wh)
     assert summary.unchanged == 54 and summary.outcomes == []
     assert snapshot(wh) == before
-    assert q(wh, "SELECT count(*) FROM meta.load_runs") == [(2,)]   # the run itself is logged
+    assert q(wh, "SELECT count(*) FROM meta.load_runs") == [(2,)]  # the run itself is logged
 
 
 def test_v2_replaces_the_period(world):
@@ -52,8 +53,11 @@ def test_v2_replaces_the_period(world):
     v2, records = corrected_v2(landing)
     summary = load_landing(landing, wh)
     assert [(o.file, o.status) for o in summary.outcomes] == [("wuppertal/meldewesen/2024-10_v2.csv", "loaded")]
-    assert q(wh, "SELECT count(*), min(delivery_version), max(delivery_version) FROM raw.meldewesen "
-                 "WHERE city='wuppertal' AND delivery_period='2024-10'") == [(records, 2, 2)]
+    assert q(
+        wh,
+        "SELECT count(*), min(delivery_version), max(delivery_version) FROM raw.meldewesen "
+        "WHERE city='wuppertal' AND delivery_period='2024-10'",
+    ) == [(records, 2, 2)]
     assert q(wh, "SELECT geschlecht FROM raw.meldewesen WHERE ereignis_id='WUP000000000'") == [("m",)]
     assert status_of(wh, MONTH) == [("superseded", "wuppertal/meldewesen/2024-10_v2.csv")]
     assert status_of(wh, "wuppertal/meldewesen/2024-10_v2.csv") == [("loaded", None)]
@@ -68,10 +72,10 @@ def test_older_version_arriving_later_is_superseded(tmp_path):
     shutil.copy(EXAMPLES / "wuppertal/gebiete/current.csv", landing / "wuppertal/gebiete/current.csv")
     shutil.copy(EXAMPLES / MONTH, landing / MONTH)
     v2, records = corrected_v2(landing)
-    (landing / MONTH).unlink()                       # v2 arrives first
+    (landing / MONTH).unlink()  # v2 arrives first
     wh = tmp_path / "wh.duckdb"
     load_landing(landing, wh)
-    shutil.copy(EXAMPLES / MONTH, landing / MONTH)   # then v1
+    shutil.copy(EXAMPLES / MONTH, landing / MONTH)  # then v1
     summary = load_landing(landing, wh)
     assert [(o.file, o.status) for o in summary.outcomes] == [(MONTH, "superseded")]
     assert status_of(wh, MONTH) == [("superseded", "wuppertal/meldewesen/2024-10_v2.csv")]
@@ -118,7 +122,9 @@ def test_waits_for_gebiete_then_loads(tmp_path):
     shutil.copy(EXAMPLES / MONTH, landing / MONTH)
     wh = tmp_path / "wh.duckdb"
     first = load_landing(landing, wh)
-    assert [(o.status, o.reason) for o in first.outcomes] == [("pending", "waiting for the gebiete reference of wuppertal")]
+    assert [(o.status, o.reason) for o in first.outcomes] == [
+        ("pending", "waiting for the gebiete reference of wuppertal")
+    ]
     before = snapshot(wh)
     again = load_landing(landing, wh)
     assert again.pending == 1 and snapshot(wh) == before
@@ -136,15 +142,15 @@ def test_failure_mid_load_leaves_previous_state(world, monkeypatch):
     real_insert = load_module._insert_frame
 
     def insert_then_fail(con, table, frame):
-        real_insert(con, table, frame)               # rows are in, old ones deleted ...
-        raise RuntimeError("disk full (injected)")   # ... then the load breaks
+        real_insert(con, table, frame)  # rows are in, old ones deleted ...
+        raise RuntimeError("disk full (injected)")  # ... then the load breaks
 
     monkeypatch.setattr(load_module, "_insert_frame", insert_then_fail)
     with pytest.raises(RuntimeError, match="injected"):
         load_landing(landing, wh)
-    assert snapshot(wh) == before                    # nothing half-done, nothing registered
+    assert snapshot(wh) == before  # nothing half-done, nothing registered
     monkeypatch.setattr(load_module, "_insert_frame", real_insert)
-    assert load_landing(landing, wh).loaded == 1     # the next run picks it up
+    assert load_landing(landing, wh).loaded == 1  # the next run picks it up
 
 
 def test_ninth_city_by_configuration_only(tmp_path, monkeypatch):
@@ -152,7 +158,8 @@ def test_ninth_city_by_configuration_only(tmp_path, monkeypatch):
     cfg_dir.mkdir()
     (cfg_dir / "essen.yaml").write_text(
         "slug: essen\nname: Essen\ncountry: DE\nofficial_key: '05113000'\nkey_type: AGS\n"
-        "dialect: standard\nfile_format: csv\nsources: [meldewesen, gebiete]\nalliances: [alle]\n")
+        "dialect: standard\nfile_format: csv\nsources: [meldewesen, gebiete]\nalliances: [alle]\n"
+    )
     monkeypatch.setenv("CITY_CONFIG_DIR", str(cfg_dir))
     landing = tmp_path / "landing"
     (landing / "essen/gebiete").mkdir(parents=True)
@@ -163,23 +170,31 @@ def test_ninth_city_by_configuration_only(tmp_path, monkeypatch):
         "01;Alt;stadtbezirk;;2000-01-01;2023-12-31;500\n"
         "02;Bleibt;stadtbezirk;;2000-01-01;;300\n"
         "11;Neu-Nord;stadtbezirk;;2024-01-01;;200\n"
-        "12;Neu-Sued;stadtbezirk;;2024-01-01;;300\n")
-    header = ("ereignis_id;ereignis_datum;meldedatum;ereignis_art;person_pseudonym;geburtsjahr;geschlecht;"
-              "staatsangehoerigkeit;staatsangehoerigkeit_2;bezirk_alt;bezirk_neu;adresse_pseudonym;herkunft_ziel\n")
+        "12;Neu-Sued;stadtbezirk;;2024-01-01;;300\n"
+    )
+    header = (
+        "ereignis_id;ereignis_datum;meldedatum;ereignis_art;person_pseudonym;geburtsjahr;geschlecht;"
+        "staatsangehoerigkeit;staatsangehoerigkeit_2;bezirk_alt;bezirk_neu;adresse_pseudonym;herkunft_ziel\n"
+    )
     p = "0123456789abcdef0123456789abcdef"
     (landing / "essen/meldewesen/2024-01.csv").write_text(
         header
-        + f"ESS1;2023-12-20;2024-01-03;UMZUG;{p};1980;w;000;;01;02;{p};\n"      # old code, old date
-        + f"ESS2;2024-01-05;2024-01-08;ZU_AUSLAND;{p};1990;m;475;;;11;{p};475\n")
+        + f"ESS1;2023-12-20;2024-01-03;UMZUG;{p};1980;w;000;;01;02;{p};\n"  # old code, old date
+        + f"ESS2;2024-01-05;2024-01-08;ZU_AUSLAND;{p};1990;m;475;;;11;{p};475\n"
+    )
     (landing / "essen/meldewesen/2024-02.csv").write_text(
-        header + f"ESS3;2024-02-05;2024-02-08;UMZUG;{p};1980;w;000;;02;01;{p};\n")  # 01 has ended
+        header + f"ESS3;2024-02-05;2024-02-08;UMZUG;{p};1980;w;000;;02;01;{p};\n"
+    )  # 01 has ended
     wh = tmp_path / "wh.duckdb"
     summary = load_landing(landing, wh)
     got = {o.file: (o.status, o.reason, o.line) for o in summary.outcomes}
     assert got["essen/gebiete/current.csv"][0] == "loaded"
     assert got["essen/meldewesen/2024-01.csv"][0] == "loaded"
     assert got["essen/meldewesen/2024-02.csv"] == (
-        "quarantined", "district code not valid on 2024-02-05 in bezirk_neu: '01'", 2)
+        "quarantined",
+        "district code not valid on 2024-02-05 in bezirk_neu: '01'",
+        2,
+    )
     assert q(wh, "SELECT city, count(*) FROM raw.meldewesen GROUP BY city") == [("essen", 2)]
 
 
@@ -207,8 +222,12 @@ def test_city_filter_and_log_hook(world):
 def test_command_line_exit_code_and_report(world):
     landing, wh = world
     (landing / "wuppertal/meldewesen/2025-01.csv").write_text("ereignis_id,ereignis_datum\nX,2025-01-01\n")
-    res = subprocess.run([sys.executable, "-m", "ingest", "load", "--landing", str(landing),
-                          "--warehouse", str(wh)], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "ingest", "load", "--landing", str(landing), "--warehouse", str(wh)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert "0 loaded, 0 superseded, 0 duplicate, 1 quarantined, 0 pending" in res.stdout
     assert "wuppertal/meldewesen/2025-01.csv (line 1): wrong separator" in res.stdout

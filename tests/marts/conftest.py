@@ -1,7 +1,7 @@
 """Session fixtures of the marts tests: a small demo world built once through ingest and dbt."""
+
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -17,18 +17,17 @@ DEMO_SCALE, DEMO_SEED = 0.02, 20190101
 def demo_marts(tmp_path_factory) -> Path:
     """Warehouse with Dortmund and Düsseldorf of the demo world loaded and the city layer built
     (`dbt build`: seeds, models, data tests and unit tests - a failing dbt test fails the fixture)."""
+    from shared_demo_world import shared_session_dir
+
     from ingest.demo.generate import generate
     from ingest.load import load_landing
-
-    from shared_demo_world import shared_session_dir
 
     root, lock = shared_session_dir(tmp_path_factory, "marts_demo")
     landing, truth, warehouse = root / "landing", root / "truth", root / "warehouse.duckdb"
     done = root / "BUILT"
     with lock:  # built by the first xdist worker that needs it, reused by the other
         if not done.exists():
-            generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=truth, cities=DEMO_CITIES,
-                     overwrite=True)
+            generate(scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=truth, cities=DEMO_CITIES, overwrite=True)
             load_landing(landing, warehouse, log=lambda _msg: None)
             run_dbt("build", warehouse, root, select=CITY_LAYER)
             done.touch()
@@ -45,6 +44,7 @@ def compiled_model(demo_marts):
         hits = list(compiled.rglob(f"{name}.sql"))
         assert len(hits) == 1, f"compiled SQL of {name}: {hits}"
         return hits[0].read_text(encoding="utf-8")
+
     return read
 
 

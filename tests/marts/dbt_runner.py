@@ -1,4 +1,5 @@
 """Run the project's dbt against a private warehouse (subprocess, own target and log folders)."""
+
 from __future__ import annotations
 
 import os
@@ -12,16 +13,21 @@ DBT = Path(sys.executable).parent / "dbt"
 
 # Everything the city layer consists of (seeds are cheap and needed by staging).
 CITY_SEEDS = ["nationalities", "cities", "registration_rules", "age_bands", "sexes", "event_types"]
-CITY_LAYER = [*CITY_SEEDS, "path:models/staging/city", "path:models/intermediate",
-              "path:models/marts/city"]
+CITY_LAYER = [*CITY_SEEDS, "path:models/staging/city", "path:models/intermediate", "path:models/marts/city"]
 
 
-def run_dbt(command: str, warehouse: Path, work_dir: Path, select: list[str] | None = None,
-            extra: list[str] | None = None) -> subprocess.CompletedProcess:
+def run_dbt(
+    command: str, warehouse: Path, work_dir: Path, select: list[str] | None = None, extra: list[str] | None = None
+) -> subprocess.CompletedProcess:
     """`dbt <command>` with WAREHOUSE_DUCKDB_PATH=warehouse; raises with dbt's output on failure."""
-    env = dict(os.environ, WAREHOUSE_DUCKDB_PATH=str(warehouse),
-               DBT_TARGET_PATH=str(work_dir / "dbt_target"), DBT_LOG_PATH=str(work_dir / "dbt_logs"),
-               DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
+    env = dict(
+        os.environ,
+        WAREHOUSE_DUCKDB_PATH=str(warehouse),
+        DBT_TARGET_PATH=str(work_dir / "dbt_target"),
+        DBT_LOG_PATH=str(work_dir / "dbt_logs"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DO_NOT_TRACK="1",
+    )
     args = [str(DBT), command, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)]
     if select:
         args += ["--select", *select]

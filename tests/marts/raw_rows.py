@@ -3,6 +3,7 @@
 Keeps the marts tests independent of the ingest code: the raw-layer contract
 (ingest.schemas) is all they rely on.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,24 +14,34 @@ import duckdb
 from ingest.schemas import RAW_SCHEMA, create_raw_tables, table_schema
 
 STANDARD_SOURCES = {  # raw table -> (source folder, file-name suffix)
-    "meldewesen": ("meldewesen", ""), "bestand": ("bestand", ""), "schule": ("schule", ""),
-    "sgb2_aggregat": ("sgb2", ""), "sgb2_personen": ("sgb2", "_personen"),
-    "beratung": ("beratung", ""), "wohnen_problemimmobilien": ("wohnen", "_problemimmobilien"),
-    "wohnen_wohnungsbestand": ("wohnen", "_wohnungsbestand"), "gebiete": ("gebiete", ""),
+    "meldewesen": ("meldewesen", ""),
+    "bestand": ("bestand", ""),
+    "schule": ("schule", ""),
+    "sgb2_aggregat": ("sgb2", ""),
+    "sgb2_personen": ("sgb2", "_personen"),
+    "beratung": ("beratung", ""),
+    "wohnen_problemimmobilien": ("wohnen", "_problemimmobilien"),
+    "wohnen_wohnungsbestand": ("wohnen", "_wohnungsbestand"),
+    "gebiete": ("gebiete", ""),
 }
 
 
-def insert_rows(con: duckdb.DuckDBPyConnection, table: str, city: str, rows: list[dict],
-                period: str = "current", version: int = 1) -> None:
+def insert_rows(
+    con: duckdb.DuckDBPyConnection, table: str, city: str, rows: list[dict], period: str = "current", version: int = 1
+) -> None:
     """Insert domain rows (missing columns NULL) with provenance for one delivery."""
     schema = table_schema(table)
     now = dt.datetime(2026, 1, 1)
     folder, suffix = STANDARD_SOURCES[table]
     vsuffix = f"_v{version}" if version > 1 else ""
     prov = {
-        "city": city, "delivery_file": f"{city}/{folder}/{period}{suffix}{vsuffix}.csv",
-        "file_sha256": "0" * 64, "delivery_period": period, "delivery_version": version,
-        "received_at": now, "loaded_at": now,
+        "city": city,
+        "delivery_file": f"{city}/{folder}/{period}{suffix}{vsuffix}.csv",
+        "file_sha256": "0" * 64,
+        "delivery_period": period,
+        "delivery_version": version,
+        "received_at": now,
+        "loaded_at": now,
     }
     cols = list(schema)
     placeholders = ", ".join("?" for _ in cols)
@@ -53,7 +64,7 @@ def load_standard_csv_examples(con: duckdb.DuckDBPyConnection, city_dir: Path) -
                 continue
             period = stem[: len(stem) - len(suffix)] if suffix else stem
             domain = [c for c in table_schema(table) if c in _header(path)]
-            rel = con.read_csv(str(path), sep=";", header=True, all_varchar=True)
+            rel = con.read_csv(str(path), sep=";", header=True, all_varchar=True)  # noqa: F841 - read by name in the SQL below
             types = table_schema(table)
             select = ", ".join(_cast(c, types[c]) for c in domain)
             rows = con.execute(f"SELECT {select} FROM rel").fetchall()
@@ -66,6 +77,7 @@ def _header(path: Path) -> list[str]:
 
 def _cast(col: str, dtype) -> str:
     import polars as pl
+
     if dtype == pl.Date and col == "monat":
         return f"strptime({col}, '%Y-%m')::DATE AS {col}"
     if dtype == pl.Boolean:

@@ -1,4 +1,5 @@
 """dim_cities comes from the city configuration files alone (meta.cities, written by ingest)."""
+
 from __future__ import annotations
 
 import duckdb
@@ -10,16 +11,27 @@ from ingest.schemas import create_raw_tables
 def test_meta_cities_mirrors_every_configuration_file():
     con = duckdb.connect()
     create_raw_tables(con)
-    rows = {r[0]: r for r in con.execute(
-        "select slug, name, country, official_key, dialect, optionskommune, alliances, delivers_sgb2, "
-        "registration_rule from meta.cities").fetchall()}
+    rows = {
+        r[0]: r
+        for r in con.execute(
+            "select slug, name, country, official_key, dialect, optionskommune, alliances, delivers_sgb2, "
+            "registration_rule from meta.cities"
+        ).fetchall()
+    }
     configs = load_cities()
     assert set(rows) == set(configs)
     for slug, c in configs.items():
-        assert rows[slug][1:8] == (c.name, c.country, c.official_key, c.dialect, c.optionskommune,
-                                  "|".join(c.alliances), "sgb2" in c.sources)
+        assert rows[slug][1:8] == (
+            c.name,
+            c.country,
+            c.official_key,
+            c.dialect,
+            c.optionskommune,
+            "|".join(c.alliances),
+            "sgb2" in c.sources,
+        )
     assert rows["enschede"][8] == "NL_4_MONTHS" and rows["dortmund"][8] == "DE_2_WEEKS"
-    assert rows["enschede"][7] is False   # no SGB II in the Netherlands
+    assert rows["enschede"][7] is False  # no SGB II in the Netherlands
 
 
 def test_a_ninth_city_is_one_configuration_file(tmp_path, monkeypatch):
@@ -28,12 +40,16 @@ def test_a_ninth_city_is_one_configuration_file(tmp_path, monkeypatch):
     (extra / "essen.yaml").write_text(
         "slug: essen\nname: Essen\ncountry: DE\nofficial_key: '05113000'\nkey_type: AGS\n"
         "dialect: standard\nfile_format: csv\nsources: [meldewesen, bestand, gebiete]\nalliances: [alle]\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     monkeypatch.setenv("CITY_CONFIG_DIR", str(extra))
     con = duckdb.connect()
     create_raw_tables(con)
-    assert con.execute("select name, official_key, delivers_sgb2 from meta.cities where slug = 'essen'"
-                       ).fetchone() == ("Essen", "05113000", False)
+    assert con.execute("select name, official_key, delivers_sgb2 from meta.cities where slug = 'essen'").fetchone() == (
+        "Essen",
+        "05113000",
+        False,
+    )
     # rewritten, not appended: without the file the city is gone again
     monkeypatch.delenv("CITY_CONFIG_DIR")
     create_raw_tables(con)

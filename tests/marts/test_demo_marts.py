@@ -4,13 +4,12 @@ Calibration targets come from the generator's own list (ingest.demo.calibration.
 published KOMM-IN figures are stated once. At scale 0.02 Dortmund has only ~100 EU-2 nationals,
 so the checks use the generator's tolerances over several years.
 """
-from __future__ import annotations
 
-import pytest
+from __future__ import annotations
 
 from ingest.demo.calibration import TARGETS
 
-NORDSTADT = "02"   # Dortmund Innenstadt-Nord in the demo geography
+NORDSTADT = "02"  # Dortmund Innenstadt-Nord in the demo geography
 
 
 def _within(name: str, observed: float) -> None:
@@ -18,8 +17,9 @@ def _within(name: str, observed: float) -> None:
     if t.get("op") == ">":
         assert observed > t["value"], f"{name}: {observed:.3f} not > {t['value']} ({t['source']})"
     else:
-        assert abs(observed - t["value"]) <= t["tol"], \
+        assert abs(observed - t["value"]) <= t["tol"], (
             f"{name}: {observed:.3f} not within {t['value']} ± {t['tol']} ({t['source']})"
+        )
 
 
 def test_dortmund_eu2_registered_three_years(demo_con):
@@ -54,9 +54,11 @@ def test_dortmund_eu2_pupils_about_registered_6_14(demo_con):
 
 
 def test_duesseldorf_reform_merge_mapped_split_flagged(demo_con):
-    rows = dict(demo_con.execute("""
+    rows = dict(
+        demo_con.execute("""
         select district_code, coalesce(reform_mapping, 'current') || ':' || coalesce(harmonised_code, '-')
-        from marts.dim_districts where city = 'duesseldorf' and valid_to is not null""").fetchall())
+        from marts.dim_districts where city = 'duesseldorf' and valid_to is not null""").fetchall()
+    )
     merged = {c for c, v in rows.items() if v.startswith("merged:")}
     split = {c for c, v in rows.items() if v.startswith("split:")}
     assert merged and split, f"the demo reform merges and splits: {rows}"
@@ -71,9 +73,12 @@ def test_first_quarter_after_reform_has_rates_for_merged_district(demo_con):
         join marts.dim_districts as d on d.city = f.city and d.district_code = f.district_code
         where f.city = 'duesseldorf' and f.period_type = 'quarter' and f.period_key = '2024-Q1'
           and f.nationality_group = 'INSGESAMT' and d.valid_from = date '2024-01-01'""").fetchall()
-    merged_targets = {r[0] for r in demo_con.execute("""
+    merged_targets = {
+        r[0]
+        for r in demo_con.execute("""
         select distinct harmonised_code from marts.dim_districts
-        where city = 'duesseldorf' and reform_mapping = 'merged'""").fetchall()}
+        where city = 'duesseldorf' and reform_mapping = 'merged'""").fetchall()
+    }
     assert rows
     for code, _, stock_start, rate in rows:
         if code in merged_targets:

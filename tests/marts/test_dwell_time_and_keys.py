@@ -3,6 +3,7 @@ hash-first unique_combination test still finds every duplicate (and nothing else
 
 Both run the SQL as dbt compiled it for the demo build on tables written here; the compiled SQL
 names the database "warehouse", so the files are called warehouse.duckdb."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -26,17 +27,30 @@ def _random_counts(seed: int) -> pd.DataFrame:
                     persons = int(rng.integers(1, 6))
                     kind = rng.choice(["exact", "born", "censored"], p=[0.8, 0.15, 0.05])
                     since = date(1990, 1, 1) if kind == "censored" else stichtag - timedelta(days=int(d))
-                    rows.append({"city": "testcity", "stichtag": stichtag, "district_code": district,
-                                 "nationality_group": group, "in_city_since_lower_bound": since,
-                                 "kind": kind, "persons": persons})
+                    rows.append(
+                        {
+                            "city": "testcity",
+                            "stichtag": stichtag,
+                            "district_code": district,
+                            "nationality_group": group,
+                            "in_city_since_lower_bound": since,
+                            "kind": kind,
+                            "persons": persons,
+                        }
+                    )
     df = pd.DataFrame(rows)
     # one row per date and cell, as int_dwell_time_counts has them
-    return (df.assign(persons_born_in_city=np.where(df.kind == "born", df.persons, 0),
-                      persons_left_censored=np.where(df.kind == "censored", df.persons, 0),
-                      persons_exact=np.where(df.kind == "exact", df.persons, 0))
-              .groupby(["city", "stichtag", "district_code", "nationality_group", "in_city_since_lower_bound"],
-                       as_index=False)[["persons", "persons_born_in_city", "persons_left_censored", "persons_exact"]]
-              .sum())
+    return (
+        df.assign(
+            persons_born_in_city=np.where(df.kind == "born", df.persons, 0),
+            persons_left_censored=np.where(df.kind == "censored", df.persons, 0),
+            persons_exact=np.where(df.kind == "exact", df.persons, 0),
+        )
+        .groupby(
+            ["city", "stichtag", "district_code", "nationality_group", "in_city_since_lower_bound"], as_index=False
+        )[["persons", "persons_born_in_city", "persons_left_censored", "persons_exact"]]
+        .sum()
+    )
 
 
 def test_dwell_time_median_equals_quantile_cont_over_persons(tmp_path, compiled_model):
@@ -71,19 +85,23 @@ def test_dwell_time_median_equals_quantile_cont_over_persons(tmp_path, compiled_
     con.close()
     keys = ["city", "stichtag", "district_code", "nationality_group"]
     both = mart.merge(reference, on=keys, suffixes=("", "_ref"), validate="one_to_one")
-    assert len(both) == len(reference) == len(mart) == 2 * (9 + 3 + 3 + 1)   # cells and totals, 2 dates
+    assert len(both) == len(reference) == len(mart) == 2 * (9 + 3 + 3 + 1)  # cells and totals, 2 dates
     assert (both.persons == both.persons_ref).all()
-    assert (both.median_years == both.median_years_ref).all(), \
-        both.loc[both.median_years != both.median_years_ref, keys + ["median_years", "median_years_ref"]]
+    assert (both.median_years == both.median_years_ref).all(), both.loc[
+        both.median_years != both.median_years_ref, keys + ["median_years", "median_years_ref"]
+    ]
     assert (both.median_is_lower_bound == both.median_is_lower_bound_ref).all()
     assert both.median_is_lower_bound.any() and (~both.median_is_lower_bound).any()
 
 
 def test_unique_combination_finds_every_duplicate_and_nothing_else(tmp_path, demo_marts):
-    compiled = (demo_marts.parent / "dbt_target" / "compiled" / "migration_warehouse" / "models")
+    compiled = demo_marts.parent / "dbt_target" / "compiled" / "migration_warehouse" / "models"
     # dbt shortens long test names to a hash: find the test by what it groups
-    hits = [p for p in compiled.rglob("unique_combination_stg_bestand*.sql")
-            if "hash(city, stichtag, person_pseudonym)" in p.read_text(encoding="utf-8")]
+    hits = [
+        p
+        for p in compiled.rglob("unique_combination_stg_bestand*.sql")
+        if "hash(city, stichtag, person_pseudonym)" in p.read_text(encoding="utf-8")
+    ]
     assert len(hits) == 1, hits
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     con.execute("create schema staging")

@@ -4,6 +4,7 @@ Two data sets: random spells with ties, censoring and delayed entry written stra
 intermediate.int_registration_spells (the model's SQL as dbt compiled it for the demo build is
 run on them), and the spells the demo world produces through ingest and dbt.
 """
+
 from __future__ import annotations
 
 import duckdb
@@ -11,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
-
 
 TOL = 1e-9
 
@@ -25,9 +25,16 @@ def _random_spells(seed: int, n: int = 400) -> pd.DataFrame:
     # coarse durations so that many exit times are tied; some equal to entry times of others
     duration = entry + rng.integers(0, 60, size=n) * 10
     left = rng.random(n) < 0.6
-    return pd.DataFrame(dict(city="testcity", nationality_group=group, arrival_year=year,
-                             entry_days=entry.astype(int), duration_days=duration.astype(int),
-                             left_register=left))
+    return pd.DataFrame(
+        dict(
+            city="testcity",
+            nationality_group=group,
+            arrival_year=year,
+            entry_days=entry.astype(int),
+            duration_days=duration.astype(int),
+            left_register=left,
+        )
+    )
 
 
 def _write_spells(path, spells: pd.DataFrame) -> None:
@@ -45,15 +52,16 @@ def _write_spells(path, spells: pd.DataFrame) -> None:
 def _compare(spells: pd.DataFrame, km: pd.DataFrame) -> int:
     """Compare every stratum; returns the number of compared time points."""
     compared = 0
-    strata = [(g, y) for g, y in spells[["nationality_group", "arrival_year"]].drop_duplicates()
-              .itertuples(index=False)]
+    strata = [
+        (g, y) for g, y in spells[["nationality_group", "arrival_year"]].drop_duplicates().itertuples(index=False)
+    ]
     strata += [("INSGESAMT", y) for y in spells["arrival_year"].unique()]
     for group, year in strata:
-        part = spells[(spells.arrival_year == year)
-                      & ((spells.nationality_group == group) | (group == "INSGESAMT"))]
+        part = spells[(spells.arrival_year == year) & ((spells.nationality_group == group) | (group == "INSGESAMT"))]
         kmf = KaplanMeierFitter().fit(part.duration_days, part.left_register, entry=part.entry_days)
-        mine = (km[(km.nationality_group == group) & (km.arrival_year == year)]
-                .set_index("days_since_arrival").sort_index())
+        mine = (
+            km[(km.nationality_group == group) & (km.arrival_year == year)].set_index("days_since_arrival").sort_index()
+        )
         expected_times = sorted(part.duration_days.unique())
         assert list(mine.index) == expected_times, f"{group} {year}: exit times differ"
         sf = kmf.survival_function_.iloc[:, 0]
@@ -69,15 +77,16 @@ def _compare(spells: pd.DataFrame, km: pd.DataFrame) -> int:
             assert row.n_left == table.loc[t, "observed"], f"{group} {year} t={t}: events"
             lo, hi = ci.loc[t].iloc[0], ci.loc[t].iloc[1]
             if 0 < row.survival < 1:
-                assert abs(row.ci_lower - lo) <= TOL and abs(row.ci_upper - hi) <= TOL, \
+                assert abs(row.ci_lower - lo) <= TOL and abs(row.ci_upper - hi) <= TOL, (
                     f"{group} {year} t={t}: CI ({row.ci_lower}, {row.ci_upper}) vs ({lo}, {hi})"
+                )
             compared += 1
     return compared
 
 
 def test_km_equals_lifelines_on_random_spells_with_delayed_entry(tmp_path, compiled_model):
     spells = _random_spells(seed=7)
-    warehouse = tmp_path / "warehouse.duckdb"     # the compiled SQL names the database "warehouse"
+    warehouse = tmp_path / "warehouse.duckdb"  # the compiled SQL names the database "warehouse"
     _write_spells(warehouse, spells)
     con = duckdb.connect(str(warehouse))
     km = con.execute(compiled_model("fct_retention_km")).df()
@@ -90,8 +99,9 @@ def test_km_equals_lifelines_on_demo_world(demo_con):
                                  where city = 'dortmund' and arrival_year between 2015 and 2022""").df()
     km = demo_con.execute("""select * from marts.fct_retention_km
                              where city = 'dortmund' and arrival_year between 2015 and 2022""").df()
-    assert spells.left_register.sum() > 50 and (spells.entry_days > 0).sum() > 50, \
+    assert spells.left_register.sum() > 50 and (spells.entry_days > 0).sum() > 50, (
         "demo world should give events and delayed entries"
+    )
     assert _compare(spells, km) > 100
 
 
@@ -101,12 +111,18 @@ def test_comparison_detects_a_wrong_survival(tmp_path):
     part = spells.assign(nationality_group="EU2", arrival_year=2020)
     kmf = KaplanMeierFitter().fit(part.duration_days, part.left_register, entry=part.entry_days)
     times = sorted(part.duration_days.unique())
-    fake = pd.DataFrame(dict(nationality_group="EU2", arrival_year=2020, days_since_arrival=times,
-                             survival=kmf.survival_function_.iloc[:, 0].loc[times].to_numpy() + 1e-6,
-                             n_at_risk=(kmf.event_table.loc[times, "at_risk"]
-                                        - kmf.event_table.loc[times, "entrance"]).to_numpy(),
-                             n_left=kmf.event_table.loc[times, "observed"].to_numpy(),
-                             ci_lower=0.0, ci_upper=1.0))
+    fake = pd.DataFrame(
+        dict(
+            nationality_group="EU2",
+            arrival_year=2020,
+            days_since_arrival=times,
+            survival=kmf.survival_function_.iloc[:, 0].loc[times].to_numpy() + 1e-6,
+            n_at_risk=(kmf.event_table.loc[times, "at_risk"] - kmf.event_table.loc[times, "entrance"]).to_numpy(),
+            n_left=kmf.event_table.loc[times, "observed"].to_numpy(),
+            ci_lower=0.0,
+            ci_upper=1.0,
+        )
+    )
     fake = pd.concat([fake, fake.assign(nationality_group="INSGESAMT")])
     with pytest.raises(AssertionError, match="S"):
         _compare(part, fake)

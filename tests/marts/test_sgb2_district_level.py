@@ -1,6 +1,7 @@
 """SGB II quotas per district at the level the Agency delivers (issue #4): Duisburg's SGB II comes
 by Stadtbezirk while its register stock comes by Ortsteil; the quota is computed per Stadtbezirk
 from the stock rolled up the district hierarchy, never by spreading SGB II counts down."""
+
 from __future__ import annotations
 
 
@@ -13,7 +14,7 @@ def test_duisburg_sgb2_rows_are_stadtbezirke_with_quotas(demo_con):
                count(sgb2_quota_pct) as with_quota
         from marts.fct_sgb2 where city = 'duisburg' group by 1 order by 1""").fetchall()
     by_level = {r[0]: r[1:] for r in rows}
-    assert set(by_level) == {"stadt", "stadtbezirk"}          # no Ortsteil rows: nothing spread down
+    assert set(by_level) == {"stadt", "stadtbezirk"}  # no Ortsteil rows: nothing spread down
     n_rows, quota_missing, no_denominator, with_quota = by_level["stadtbezirk"]
     assert quota_missing == 0 and no_denominator == 0
     assert with_quota > n_rows / 4, f"only {with_quota} of {n_rows} Stadtbezirk rows have a quota"

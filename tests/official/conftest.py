@@ -1,4 +1,5 @@
 """Fixtures of the official-statistics tests: the real published files, loaded once per session."""
+
 from __future__ import annotations
 
 from pathlib import Path

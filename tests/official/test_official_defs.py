@@ -11,6 +11,7 @@ def test_definitions_load_and_expose_the_raw_official_keys():
 
 def test_asset_loads_into_the_configured_warehouse(tmp_path, monkeypatch):
     from ingest.official.seed import official_source_dir
+
     landing = tmp_path / "landing" / "official" / "cbs"
     landing.mkdir(parents=True)
     src = official_source_dir() / "cbs" / "37259eng_2012-2023_NL01_PV23_GM0153.csv"

@@ -1,4 +1,5 @@
 """Loader behaviour: idempotent, atomic per file, failures registered with a reason."""
+
 import shutil
 import subprocess
 import sys
@@ -27,8 +28,9 @@ def _landing(tmp_path: Path, files=SMALL) -> Path:
 
 def _counts(wh: Path) -> tuple:
     with duckdb.connect(str(wh), read_only=True) as c:
-        return tuple(c.execute(f"select count(*) from raw_official.{t}").fetchone()[0]
-                     for t in ("values", "notes", "files"))
+        return tuple(
+            c.execute(f"select count(*) from raw_official.{t}").fetchone()[0] for t in ("values", "notes", "files")
+        )
 
 
 def test_same_bytes_twice_change_nothing(tmp_path):
@@ -54,12 +56,16 @@ def test_changed_bytes_replace_the_file_rows(tmp_path):
     load_official(landing, wh)
     path = landing / "official/cbs/37259eng_2012-2023_NL01_PV23_GM0153.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.write_text("".join(lines[:2]), encoding="utf-8")   # a corrected, shorter publication
+    path.write_text("".join(lines[:2]), encoding="utf-8")  # a corrected, shorter publication
     results = {r.file: r for r in load_official(landing, wh)}
     assert results["official/cbs/37259eng_2012-2023_NL01_PV23_GM0153.csv"].status == "replaced"
     with duckdb.connect(str(wh), read_only=True) as c:
-        n = c.execute("select count(distinct source_line) from raw_official.values where table_code = '37259eng'").fetchone()[0]
-        statuses = sorted(r[0] for r in c.execute("select status from raw_official.files where file like '%37259eng%'").fetchall())
+        n = c.execute(
+            "select count(distinct source_line) from raw_official.values where table_code = '37259eng'"
+        ).fetchone()[0]
+        statuses = sorted(
+            r[0] for r in c.execute("select status from raw_official.files where file like '%37259eng%'").fetchall()
+        )
     assert n == 1
     assert statuses == ["loaded", "superseded"]
 
@@ -68,16 +74,23 @@ def test_broken_file_loads_nothing_and_says_why(tmp_path):
     landing, wh = _landing(tmp_path), tmp_path / "w.duckdb"
     broken = landing / "official/genesis/12711-03-02-4_1995-2015.csv"
     text = (SRC / "genesis-classic/12711-03-02-4_1995-2015.csv").read_text(encoding="utf-8")
-    broken.write_text(text.replace(";35514;", ";35.514,0x;"), encoding="utf-8")   # a corrupt cell
+    broken.write_text(text.replace(";35514;", ";35.514,0x;"), encoding="utf-8")  # a corrupt cell
     truncated = landing / "official/genesis/12613-01-01-4_1995-2015.csv"
-    truncated.write_text(text.split("__________")[0][:5000], encoding="utf-8")      # footer missing
+    truncated.write_text(text.split("__________")[0][:5000], encoding="utf-8")  # footer missing
     results = {r.file.rsplit("/", 1)[1]: r for r in load_official(landing, wh)}
     assert results["12711-03-02-4_1995-2015.csv"].status == "failed"
     assert "line 48" in results["12711-03-02-4_1995-2015.csv"].reason
     assert "footer" in results["12613-01-01-4_1995-2015.csv"].reason
     with duckdb.connect(str(wh), read_only=True) as c:
-        assert c.execute("select count(*) from raw_official.values where table_code in ('12711-03-02-4', '12613-01-01-4')").fetchone()[0] == 0
-        reasons = c.execute("select count(*) from raw_official.files where status = 'failed' and reason is not null").fetchone()[0]
+        assert (
+            c.execute(
+                "select count(*) from raw_official.values where table_code in ('12711-03-02-4', '12613-01-01-4')"
+            ).fetchone()[0]
+            == 0
+        )
+        reasons = c.execute(
+            "select count(*) from raw_official.files where status = 'failed' and reason is not null"
+        ).fetchone()[0]
     assert reasons == 2
     # the good files were loaded all the same
     assert results["12612-01-01-4_1995-2015.cp1252.csv"].status == "loaded"
@@ -102,11 +115,16 @@ def test_seed_landing_and_cli(tmp_path):
     assert len(written) == 49
     assert {p.parent.name for p in written} == {"genesis", "cbs", "city"}
     # byte-exact copies (BOMs, encodings)
-    assert (landing / "official/genesis/12411-01-01-4_2015.cp1252.csv").read_bytes() == \
-        (SRC / "genesis-classic/12411-01-01-4_2015.cp1252.csv").read_bytes()
-    for p in written:   # keep the CLI run small: only the CBS files
+    assert (landing / "official/genesis/12411-01-01-4_2015.cp1252.csv").read_bytes() == (
+        SRC / "genesis-classic/12411-01-01-4_2015.cp1252.csv"
+    ).read_bytes()
+    for p in written:  # keep the CLI run small: only the CBS files
         if p.parent.name != "cbs":
             p.unlink()
-    out = subprocess.run([sys.executable, "-m", "ingest.official", "load", "--landing", str(landing),
-                          "--warehouse", str(wh)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "ingest.official", "load", "--landing", str(landing), "--warehouse", str(wh)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "{'loaded': 2}" in out

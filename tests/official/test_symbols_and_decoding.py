@@ -5,19 +5,22 @@ from ingest.official.records import ParseError, normalise_region
 from ingest.official.symbols import ValueError_, parse_cell
 
 
-@pytest.mark.parametrize("raw, value, symbol, reason, flag", [
-    ("586181", 586181.0, None, None, None),
-    ("-", 0.0, "-", None, None),
-    (".", None, ".", "unknown_or_secret", None),
-    ("...", None, "...", "later", None),
-    ("/", None, "/", "not_reliable", None),
-    ("x", None, "x", "blocked", None),
-    ("12,5", 12.5, None, None, None),
-    ("1234p", 1234.0, "1234p", None, "p"),
-    ("17 r", 17.0, "17 r", None, "r"),
-    ("(25)", 25.0, "(25)", None, "()"),
-    ("", None, None, "empty", None),
-])
+@pytest.mark.parametrize(
+    "raw, value, symbol, reason, flag",
+    [
+        ("586181", 586181.0, None, None, None),
+        ("-", 0.0, "-", None, None),
+        (".", None, ".", "unknown_or_secret", None),
+        ("...", None, "...", "later", None),
+        ("/", None, "/", "not_reliable", None),
+        ("x", None, "x", "blocked", None),
+        ("12,5", 12.5, None, None, None),
+        ("1234p", 1234.0, "1234p", None, "p"),
+        ("17 r", 17.0, "17 r", None, "r"),
+        ("(25)", 25.0, "(25)", None, "()"),
+        ("", None, None, "empty", None),
+    ],
+)
 def test_cells(raw, value, symbol, reason, flag):
     cell = parse_cell(raw)
     assert (cell.value, cell.symbol, cell.missing_reason, cell.quality_flag) == (value, symbol, reason, flag)
@@ -47,11 +50,19 @@ def test_decode_refuses_bytes_undefined_in_cp1252():
         decode(b"abc \x81\x8d not text")
 
 
-@pytest.mark.parametrize("code, norm, level", [
-    ("DG", "DG", "country"), ("05", "05", "land"), ("05913", "05913", "kreis"),
-    ("059130000000", "05913000", "gemeinde"), ("GM0153    ", "GM0153", "gemeinde"),
-    ("NL01  ", "NL01", "country"), ("PV23  ", "PV23", "province"), ("05334002", "05334002", "gemeinde"),
-])
+@pytest.mark.parametrize(
+    "code, norm, level",
+    [
+        ("DG", "DG", "country"),
+        ("05", "05", "land"),
+        ("05913", "05913", "kreis"),
+        ("059130000000", "05913000", "gemeinde"),
+        ("GM0153    ", "GM0153", "gemeinde"),
+        ("NL01  ", "NL01", "country"),
+        ("PV23  ", "PV23", "province"),
+        ("05334002", "05334002", "gemeinde"),
+    ],
+)
 def test_region_codes_are_normalised(code, norm, level):
     assert normalise_region(code) == (norm, level)
 

@@ -1,5 +1,6 @@
 """The published catalogue and the planners' Excel extract carry the German and Dutch catalogue
 texts (definition_de/_nl, unit_de/_nl, caveats_de/_nl, reading_aid_de/_nl)."""
+
 from __future__ import annotations
 
 import csv
@@ -11,8 +12,16 @@ import openpyxl
 from orchestration.publish import publish, write_excel
 
 SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "indicator_catalogue.csv"
-NEW_COLUMNS = ["definition_de", "definition_nl", "unit_de", "unit_nl", "caveats_de", "caveats_nl",
-               "reading_aid_de", "reading_aid_nl"]
+NEW_COLUMNS = [
+    "definition_de",
+    "definition_nl",
+    "unit_de",
+    "unit_nl",
+    "caveats_de",
+    "caveats_nl",
+    "reading_aid_de",
+    "reading_aid_nl",
+]
 
 
 def _warehouse(path: Path) -> Path:
@@ -32,8 +41,9 @@ def test_published_catalogue_and_excel_sheet_carry_the_translations(tmp_path):
     publish(_warehouse(tmp_path / "warehouse.duckdb"), published)
     with duckdb.connect(str(published), read_only=True) as con:
         columns = [r[0] for r in con.execute("describe reference.indicator_catalogue").fetchall()]
-        caveat_nl = con.execute("select caveats_nl from reference.indicator_catalogue "
-                                "where indicator_id = 'sgb2_elb_rate'").fetchone()[0]
+        caveat_nl = con.execute(
+            "select caveats_nl from reference.indicator_catalogue where indicator_id = 'sgb2_elb_rate'"
+        ).fetchone()[0]
     assert [c for c in NEW_COLUMNS if c not in columns] == []
     assert "Participatiewet" in caveat_nl
 

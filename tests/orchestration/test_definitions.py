@@ -1,4 +1,5 @@
 """The Dagster code location loads, and its raw assets, sensor and schedule do their jobs."""
+
 from __future__ import annotations
 
 import shutil
@@ -11,6 +12,7 @@ import pytest
 @pytest.fixture
 def defs(dagster_home, dbt_manifest):
     from orchestration.definitions import defs
+
     return defs
 
 
@@ -26,6 +28,7 @@ def test_definitions_load_with_every_domain(defs):
 
 def test_every_warehouse_writer_is_in_the_single_writer_pool(defs):
     from orchestration.defs.ingest import WRITER_POOL
+
     for assets_def in defs.resolve_asset_graph().assets_defs:
         if assets_def.is_executable and any(k.path[0] in {"raw", "raw_official"} for k in assets_def.keys):
             assert assets_def.op.pool == WRITER_POOL, assets_def.keys
@@ -49,6 +52,7 @@ def test_sensor_requests_a_run_for_a_city_with_new_files(defs, examples_landing)
 def test_nightly_schedule_loads_every_city(defs):
     schedule = defs.resolve_schedule_def("nightly_load_schedule")
     from ingest.config import load_cities
+
     ctx = dg.build_schedule_context(scheduled_execution_time=__import__("datetime").datetime(2026, 11, 21, 2, 0))
     requests = list(schedule(ctx))
     assert sorted(r.partition_key for r in requests) == sorted(load_cities())
@@ -58,9 +62,11 @@ def test_raw_asset_materialises_one_city_and_reports_quarantine(defs, examples_l
     # A cut-off Dortmund file: trailer count does not match the rows.
     bad = examples_landing / "dortmund" / "meldewesen" / "2024-09.csv"
     good = (examples_landing / "dortmund" / "meldewesen" / "2024-10.csv").read_bytes()
-    bad.write_bytes(good.replace(b"Summe Datensaetze: 8", b"Summe Datensaetze: 9")
-                    .replace(b"01.10.2024", b"01.09.2024"))
+    bad.write_bytes(
+        good.replace(b"Summe Datensaetze: 8", b"Summe Datensaetze: 9").replace(b"01.10.2024", b"01.09.2024")
+    )
     from orchestration.defs.ingest import raw_city_deliveries
+
     result = dg.materialize([raw_city_deliveries], partition_key="dortmund")
     assert result.success
     mats = {m.asset_key.path[-1]: m for m in result.asset_materializations_for_node("raw_city_deliveries")}

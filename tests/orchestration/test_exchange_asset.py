@@ -1,6 +1,7 @@
 """The Dagster asset for exchange packages: one city x quarter into the outbox, metadata that
 matches the manifest, blocked sources exported as gate rows, nothing to export fails the run;
 and the schedule that asks for the latest complete quarter."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,14 +12,15 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-
 from alliance.conftest import make_exchange_warehouse
 
 
 def _materialise(city: str, quarter: str, **kwargs):
     from orchestration.defs.exchange import exchange_package
-    return dg.materialize([exchange_package], partition_key=dg.MultiPartitionKey({"city": city, "quarter": quarter}),
-                          **kwargs)
+
+    return dg.materialize(
+        [exchange_package], partition_key=dg.MultiPartitionKey({"city": city, "quarter": quarter}), **kwargs
+    )
 
 
 def _metadata(result) -> dict:
@@ -27,10 +29,12 @@ def _metadata(result) -> dict:
 
 
 @pytest.mark.slow
-def test_asset_exports_one_city_quarter_of_the_demo_world(published_demo, dagster_home, dbt_manifest, tmp_path, monkeypatch):
+def test_asset_exports_one_city_quarter_of_the_demo_world(
+    published_demo, dagster_home, dbt_manifest, tmp_path, monkeypatch
+):
     from orchestration.exchange import SCHEMA_VERSION, TABLES, verify_package
 
-    monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(published_demo[0]))   # read only by the export
+    monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(published_demo[0]))  # read only by the export
     monkeypatch.setenv("EXCHANGE_OUTBOX_DIR", str(tmp_path / "outbox"))
     result = _materialise("muenster", "2026-Q3")
     assert result.success
@@ -46,10 +50,10 @@ def test_asset_exports_one_city_quarter_of_the_demo_world(published_demo, dagste
     assert meta["files"] == {name: f["rows"] for name, f in manifest["files"].items()}
     assert meta["rows"] == sum(f["rows"] for f in manifest["files"].values())
     assert meta["package_id"] == manifest["package_id"]
-    verify_package(package)                          # what a hub would check on arrival
+    verify_package(package)  # what a hub would check on arrival
     districts = pl.read_parquet(package / "district_cells.parquet")
     assert districts.height > 0
-    assert set(districts["district_level"].unique()) == {"stadt", "stadtbezirk"}   # Münster: Stadtbezirke only
+    assert set(districts["district_level"].unique()) == {"stadt", "stadtbezirk"}  # Münster: Stadtbezirke only
     sgb2 = districts.filter(pl.col("indicator_id") == "sgb2_elb_rate")
     assert sgb2.height > 0
 
@@ -73,20 +77,30 @@ def test_nothing_to_export_fails_the_run(dagster_home, dbt_manifest, tmp_path, m
     warehouse = make_exchange_warehouse(tmp_path / "city.duckdb")
     monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(warehouse))
     monkeypatch.setenv("EXCHANGE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    result = _materialise("muenster", "2026-Q3", raise_on_error=False)   # no rows for Münster
+    result = _materialise("muenster", "2026-Q3", raise_on_error=False)  # no rows for Münster
     assert not result.success
     assert not (tmp_path / "outbox" / "muenster_2026-Q3").exists()
 
 
-@pytest.mark.parametrize("day, quarter", [(dt.date(2026, 11, 21), "2026-Q3"), (dt.date(2026, 10, 1), "2026-Q3"),
-                                          (dt.date(2026, 9, 30), "2026-Q2"), (dt.date(2027, 1, 2), "2026-Q4")])
+@pytest.mark.parametrize(
+    "day, quarter",
+    [
+        (dt.date(2026, 11, 21), "2026-Q3"),
+        (dt.date(2026, 10, 1), "2026-Q3"),
+        (dt.date(2026, 9, 30), "2026-Q2"),
+        (dt.date(2027, 1, 2), "2026-Q4"),
+    ],
+)
 def test_latest_complete_quarter(day, quarter):
     from orchestration.defs.exchange import latest_complete_quarter
+
     assert latest_complete_quarter(day) == quarter
 
 
 @pytest.mark.slow
-def test_schedule_requests_the_latest_complete_quarter_per_published_city(published_demo, dagster_home, dbt_manifest, monkeypatch):
+def test_schedule_requests_the_latest_complete_quarter_per_published_city(
+    published_demo, dagster_home, dbt_manifest, monkeypatch
+):
     from orchestration.defs.exchange import exchange_export_schedule
 
     monkeypatch.setenv("PUBLISHED_DUCKDB_PATH", str(published_demo[1]))

@@ -3,12 +3,12 @@
 The world is built and written once per session; each test gets a copy of that file (a copy
 is milliseconds, a fresh write is not). Great Expectations is imported once per session
 (quality.gx_engine keeps one context and the built suites)."""
+
 from __future__ import annotations
 
 import shutil
 
 import pytest
-
 import qworld
 
 

@@ -1,5 +1,6 @@
 """On a consistent world every error-check passes, nothing is blocked, the record is written,
 and the command line shows only our own lines (no GX chatter, even with INFO logging on)."""
+
 from __future__ import annotations
 
 import logging
@@ -9,12 +10,15 @@ import sys
 from qworld import CITIES, gate_rows, sql
 
 # Lines `python -m quality raw` may print: one progress line per kind and the summary.
-OUR_LINES = re.compile(r"(suites|profile|completeness|reconciliation|plausibility)\s+\d+ results, .*|"
-                       r"\d+ results: \d+ passed, .* blocked deliveries; 0 blocked in meta.quality_gate in total")
+OUR_LINES = re.compile(
+    r"(suites|profile|completeness|reconciliation|plausibility)\s+\d+ results, .*|"
+    r"\d+ results: \d+ passed, .* blocked deliveries; 0 blocked in meta.quality_gate in total"
+)
 
 
 def test_clean_world_passes_is_recorded_and_the_command_line_is_quiet(warehouse, capsys):
     from quality.__main__ import main
+
     # As orchestration/demo.py and ingest's command line do: everything at INFO to stdout.
     root = logging.getLogger()
     handler, level = logging.StreamHandler(sys.stdout), root.level
@@ -39,15 +43,17 @@ def test_clean_world_passes_is_recorded_and_the_command_line_is_quiet(warehouse,
 
 
 def test_reconciliation_closes_exactly_on_the_clean_world(warehouse):
-    from quality.reconciliation import reconciliation_frame
     import duckdb
+
+    from quality.reconciliation import reconciliation_frame
+
     con = duckdb.connect(str(warehouse))
     try:
         frame = reconciliation_frame(con)
     finally:
         con.close()
     assert set(frame["city"]) == set(CITIES)
-    assert len(frame[frame["nationality_group"] == "INSGESAMT"]) == 2 * 3   # 2 cities x 3 quarters
+    assert len(frame[frame["nationality_group"] == "INSGESAMT"]) == 2 * 3  # 2 cities x 3 quarters
     totals = frame[frame["nationality_group"] == "INSGESAMT"]
     groups = frame[frame["nationality_group"] != "INSGESAMT"]
     assert (totals["residual"] == 0).all()
@@ -63,9 +69,17 @@ def test_gx_import_and_context_print_nothing_at_info():
     # GX logs hundreds of lines at import and context creation ("Skipping registering function
     # ...", "Created temporary directory ..."); a fresh process is the only place to see them.
     import subprocess
-    code = ("import logging, sys; logging.basicConfig(level=logging.INFO, stream=sys.stdout); "
-            "from quality import gx_engine; gx_engine._batch_definition(); print('done')")
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+
+    code = (
+        "import logging, sys; logging.basicConfig(level=logging.INFO, stream=sys.stdout); "
+        "from quality import gx_engine; gx_engine._batch_definition(); print('done')"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.splitlines() == ["done"], run.stdout[:2000]

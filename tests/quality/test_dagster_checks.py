@@ -1,8 +1,8 @@
 """The Dagster asset checks: thin wrappers that run the plain checks and write gate and record."""
+
 from __future__ import annotations
 
 import dagster as dg
-
 from qworld import gate_rows, sql
 
 
@@ -28,8 +28,11 @@ def test_failing_check_blocks_its_city_partition_only(warehouse, monkeypatch):
 
     monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(warehouse))
     sql(warehouse, "UPDATE raw.gebiete SET ebene = 'quartier' WHERE city = 'wuppertal' AND bezirk_code = '01'")
-    check = next(c for c in qdefs.RAW_CHECKS
-                 if any(s.asset_key == RAW_KEYS["gebiete"] and s.name == "gx_suite" for s in c.check_specs))
+    check = next(
+        c
+        for c in qdefs.RAW_CHECKS
+        if any(s.asset_key == RAW_KEYS["gebiete"] and s.name == "gx_suite" for s in c.check_specs)
+    )
     body = check.node_def.compute_fn.decorated_fn
     outcome = {city: body(SimpleNamespace(partition_key=city)) for city in ("wuppertal", "enschede")}
     assert not outcome["wuppertal"].passed

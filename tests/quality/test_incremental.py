@@ -1,8 +1,10 @@
 """Only what changed is checked again; what did not change keeps its results and gate rows."""
+
 from __future__ import annotations
 
-import quality
 from qworld import gate_rows, sql
+
+import quality
 
 BREAK = "UPDATE raw.meldewesen SET geschlecht = 'q' WHERE city = 'enschede' AND delivery_period = '2024-02' AND source_line = 3"
 MEND = "UPDATE raw.meldewesen SET geschlecht = 'w' WHERE city = 'enschede' AND delivery_period = '2024-02' AND source_line = 3"
@@ -13,7 +15,10 @@ def _checked(results) -> set[tuple[str, str]]:
 
 
 def test_unchanged_world_is_not_checked_again_and_keeps_its_gate(warehouse):
-    sql(warehouse, "UPDATE raw.bestand SET bezirk = '99' WHERE city = 'wuppertal' AND stichtag = DATE '2024-06-30' AND source_line = 2")
+    sql(
+        warehouse,
+        "UPDATE raw.bestand SET bezirk = '99' WHERE city = 'wuppertal' AND stichtag = DATE '2024-06-30' AND source_line = 2",
+    )
     first = quality.run_raw_checks(warehouse, kinds=("suites", "profile"))
     blocked = gate_rows(warehouse)
     assert first and ("wuppertal", "bestand", "", "2024-06-30") in {g[:4] for g in blocked}
@@ -40,7 +45,7 @@ def test_a_changed_delivery_is_checked_blocked_and_released(warehouse):
 
 def test_an_edited_row_changes_the_fingerprint_even_with_the_same_count(warehouse):
     quality.run_raw_checks(warehouse, kinds=("suites",), tables=["meldewesen"])
-    sql(warehouse, BREAK)   # same row count, same loaded_at: only the content differs
+    sql(warehouse, BREAK)  # same row count, same loaded_at: only the content differs
     results = quality.run_raw_checks(warehouse, kinds=("suites",), tables=["meldewesen"])
     assert _checked(results) == {("enschede", "meldewesen")}
     assert any(r.outcome == "failed" for r in results)
@@ -49,9 +54,14 @@ def test_an_edited_row_changes_the_fingerprint_even_with_the_same_count(warehous
 def test_a_reloaded_period_changes_the_fingerprint(warehouse):
     quality.run_raw_checks(warehouse, kinds=("suites",), tables=["meldewesen"])
     # A new version re-stamps every row of the period with one value (an even number of rows).
-    n = sql(warehouse, "SELECT count(*) FROM raw.meldewesen WHERE city = 'wuppertal' AND delivery_period = '2024-03'")[0][0]
-    sql(warehouse, "UPDATE raw.meldewesen SET loaded_at = loaded_at + INTERVAL 1 DAY, delivery_version = 2 "
-                   "WHERE city = 'wuppertal' AND delivery_period = '2024-03'")
+    n = sql(warehouse, "SELECT count(*) FROM raw.meldewesen WHERE city = 'wuppertal' AND delivery_period = '2024-03'")[
+        0
+    ][0]
+    sql(
+        warehouse,
+        "UPDATE raw.meldewesen SET loaded_at = loaded_at + INTERVAL 1 DAY, delivery_version = 2 "
+        "WHERE city = 'wuppertal' AND delivery_period = '2024-03'",
+    )
     results = quality.run_raw_checks(warehouse, kinds=("suites",), tables=["meldewesen"])
     assert n % 2 == 0 and _checked(results) == {("wuppertal", "meldewesen")}
 
@@ -61,6 +71,7 @@ def test_a_suite_that_could_not_run_is_retried(warehouse, monkeypatch):
 
     def no_gx():
         raise ImportError("No module named 'great_expectations'")
+
     with monkeypatch.context() as m:
         m.setattr(gx_engine, "_batch_definition", no_gx)
         failed = quality.run_raw_checks(warehouse, cities=["enschede"], kinds=("suites",), tables=["gebiete"])

@@ -4,23 +4,34 @@ One broken row per expectation (each in its own row, so that one break cannot hi
 one validation per table. The clean world (test_clean_world.py) shows the same checks pass,
 so none of them fails always. A new expectation without a case here fails the coverage test.
 """
+
 from __future__ import annotations
 
 import pytest
+from qworld import CITIES, gate_rows, sql
 
 import quality
-from qworld import CITIES, gate_rows, sql
 from quality.results import SOURCE_FORM_OF_TABLE
 from quality.suites import load_suite, suite_names
 
-DUP = "DUPLICATE"   # insert a copy of the row instead of updating it
+DUP = "DUPLICATE"  # insert a copy of the row instead of updating it
 NN = "{col} IS NOT NULL"
 
 # "table.check": (SET clause or DUP, condition choosing the row)
 VIOLATIONS: dict[str, tuple[str, str]] = {
-    **{f"meldewesen.{c}_present": (f"{c} = NULL", "TRUE") for c in
-       ["ereignis_id", "ereignis_datum", "meldedatum", "ereignis_art", "person_pseudonym", "geburtsjahr",
-        "geschlecht", "staatsangehoerigkeit"]},
+    **{
+        f"meldewesen.{c}_present": (f"{c} = NULL", "TRUE")
+        for c in [
+            "ereignis_id",
+            "ereignis_datum",
+            "meldedatum",
+            "ereignis_art",
+            "person_pseudonym",
+            "geburtsjahr",
+            "geschlecht",
+            "staatsangehoerigkeit",
+        ]
+    },
     "meldewesen.ereignis_id_unique": (DUP, "TRUE"),
     "meldewesen.ereignis_art_in_vocabulary": ("ereignis_art = 'ZUZUG'", "TRUE"),
     "meldewesen.geschlecht_in_vocabulary": ("geschlecht = 'q'", "TRUE"),
@@ -29,15 +40,22 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
     "meldewesen.person_pseudonym_is_32_hex": ("person_pseudonym = 'Erika Mustermann'", "TRUE"),
     "meldewesen.geburtsjahr_plausible": ("geburtsjahr = 1700", "TRUE"),
     "meldewesen.geburtsjahr_not_in_future": ("geburtsjahr = 2031", "TRUE"),
-    "meldewesen.meldedatum_not_before_period": ("meldedatum = meldedatum - INTERVAL 40 DAY, ereignis_datum = meldedatum - INTERVAL 41 DAY", "TRUE"),
+    "meldewesen.meldedatum_not_before_period": (
+        "meldedatum = meldedatum - INTERVAL 40 DAY, ereignis_datum = meldedatum - INTERVAL 41 DAY",
+        "TRUE",
+    ),
     "meldewesen.meldedatum_not_after_period": ("meldedatum = meldedatum + INTERVAL 40 DAY", "TRUE"),
     "meldewesen.recorded_after_event": ("ereignis_datum = meldedatum + INTERVAL 2 DAY", "TRUE"),
     "meldewesen.bezirk_neu_valid_on_event_date": ("bezirk_neu = '99'", "bezirk_neu IS NOT NULL"),
-    "meldewesen.bezirk_alt_valid_on_event_date": ("bezirk_alt = NULL", "ereignis_art IN ('FO_INLAND', 'FO_AUSLAND', 'AVA', 'TOD')"),
+    "meldewesen.bezirk_alt_valid_on_event_date": (
+        "bezirk_alt = NULL",
+        "ereignis_art IN ('FO_INLAND', 'FO_AUSLAND', 'AVA', 'TOD')",
+    ),
     "meldewesen.herkunft_ziel_matches_event_type": ("herkunft_ziel = '05315000'", "ereignis_art = 'ZU_AUSLAND'"),
-
-    **{f"bestand.{c}_present": (f"{c} = NULL", "TRUE") for c in
-       ["stichtag", "person_pseudonym", "geburtsjahr", "geschlecht", "staatsangehoerigkeit", "bezirk"]},
+    **{
+        f"bestand.{c}_present": (f"{c} = NULL", "TRUE")
+        for c in ["stichtag", "person_pseudonym", "geburtsjahr", "geschlecht", "staatsangehoerigkeit", "bezirk"]
+    },
     "bestand.person_once_per_stichtag": (DUP, "TRUE"),
     "bestand.stichtag_is_delivery_period": ("stichtag = stichtag - INTERVAL 1 DAY", "TRUE"),
     "bestand.geschlecht_in_vocabulary": ("geschlecht = 'M'", "TRUE"),
@@ -49,9 +67,10 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
     "bestand.bezirk_valid_on_stichtag": ("bezirk = '77'", "TRUE"),
     "bestand.zuzug_not_after_stichtag": ("zuzug_datum = stichtag + INTERVAL 3 DAY", "TRUE"),
     "bestand.einzug_not_after_stichtag": ("einzug_datum = stichtag + INTERVAL 3 DAY", "TRUE"),
-
-    **{f"schule.{c}_present": (f"{c} = NULL", "TRUE") for c in
-       ["stichtag", "schueler_pseudonym", "geburtsjahr", "schulform", "klassenart"]},
+    **{
+        f"schule.{c}_present": (f"{c} = NULL", "TRUE")
+        for c in ["stichtag", "schueler_pseudonym", "geburtsjahr", "schulform", "klassenart"]
+    },
     "schule.pupil_once_per_stichtag": (DUP, "TRUE"),
     "schule.stichtag_not_after_period": ("stichtag = DATE '2023-10-20'", "TRUE"),
     "schule.stichtag_within_tolerance": ("stichtag = DATE '2023-09-01'", "city = 'wuppertal'"),
@@ -63,8 +82,10 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
     "schule.geburtsjahr_plausible": ("geburtsjahr = 1800", "TRUE"),
     "schule.geburtsjahr_not_in_future": ("geburtsjahr = 2024", "TRUE"),
     "schule.pupil_age_plausible": ("geburtsjahr = 1960", "TRUE"),
-
-    **{f"sgb2_aggregat.{c}_present": (f"{c} = NULL", "TRUE") for c in ["monat", "bezirk", "staatsangehoerigkeit_gruppe"]},
+    **{
+        f"sgb2_aggregat.{c}_present": (f"{c} = NULL", "TRUE")
+        for c in ["monat", "bezirk", "staatsangehoerigkeit_gruppe"]
+    },
     "sgb2_aggregat.one_row_per_month_district_group": (DUP, "TRUE"),
     "sgb2_aggregat.monat_is_delivery_period": ("monat = monat + INTERVAL 14 DAY", "TRUE"),
     "sgb2_aggregat.staatsangehoerigkeit_gruppe_in_vocabulary": ("staatsangehoerigkeit_gruppe = 'ALLE'", "TRUE"),
@@ -79,8 +100,10 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
     "sgb2_aggregat.nef_small_counts_suppressed": ("nef = 2, nef_gesperrt = FALSE", "TRUE"),
     "sgb2_aggregat.personen_in_bg_small_counts_suppressed": ("personen_in_bg = 1", "TRUE"),
     "sgb2_aggregat.persons_at_least_elb": ("elb = 9, personen_in_bg = 5", "TRUE"),
-
-    **{f"sgb2_personen.{c}_present": (f"{c} = NULL", "TRUE") for c in ["monat", "person_pseudonym", "bg_pseudonym", "erwerbsfaehig"]},
+    **{
+        f"sgb2_personen.{c}_present": (f"{c} = NULL", "TRUE")
+        for c in ["monat", "person_pseudonym", "bg_pseudonym", "erwerbsfaehig"]
+    },
     "sgb2_personen.person_once_per_month": (DUP, "TRUE"),
     "sgb2_personen.monat_is_delivery_period": ("monat = monat + INTERVAL 1 MONTH", "TRUE"),
     "sgb2_personen.erwerbsfaehig_in_vocabulary": ("erwerbsfaehig = 'ja'", "TRUE"),
@@ -91,8 +114,10 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
     "sgb2_personen.geburtsjahr_plausible": ("geburtsjahr = 1066", "TRUE"),
     "sgb2_personen.geburtsjahr_not_in_future": ("geburtsjahr = 2050", "TRUE"),
     "sgb2_personen.bezirk_valid_in_month": ("bezirk = 'Nord'", "TRUE"),
-
-    **{f"beratung.{c}_present": (f"{c} = NULL", "TRUE") for c in ["kontakt_datum", "person_pseudonym", "stelle", "gemeldet_angabe"]},
+    **{
+        f"beratung.{c}_present": (f"{c} = NULL", "TRUE")
+        for c in ["kontakt_datum", "person_pseudonym", "stelle", "gemeldet_angabe"]
+    },
     "beratung.kontakt_not_before_period": ("kontakt_datum = kontakt_datum - INTERVAL 45 DAY", "TRUE"),
     "beratung.kontakt_not_after_period": ("kontakt_datum = kontakt_datum + INTERVAL 45 DAY", "TRUE"),
     "beratung.stelle_in_vocabulary": ("stelle = 'SOZIALAMT'", "TRUE"),
@@ -102,26 +127,40 @@ VIOLATIONS: dict[str, tuple[str, str]] = {
     "beratung.person_pseudonym_is_32_hex": ("person_pseudonym = 'Klient 12'", "TRUE"),
     "beratung.geburtsjahr_plausible": ("geburtsjahr = 1200", "TRUE"),
     "beratung.geburtsjahr_not_in_future": ("geburtsjahr = 2040", "TRUE"),
-
-    **{f"wohnen_problemimmobilien.{c}_present": (f"{c} = NULL", "TRUE") for c in ["stichtag", "objekt_id", "status", "wohneinheiten"]},
+    **{
+        f"wohnen_problemimmobilien.{c}_present": (f"{c} = NULL", "TRUE")
+        for c in ["stichtag", "objekt_id", "status", "wohneinheiten"]
+    },
     "wohnen_problemimmobilien.object_once_per_stichtag": (DUP, "TRUE"),
     "wohnen_problemimmobilien.stichtag_is_delivery_period": ("stichtag = stichtag + INTERVAL 1 DAY", "TRUE"),
     "wohnen_problemimmobilien.status_in_vocabulary": ("status = 'ABGERISSEN'", "TRUE"),
     "wohnen_problemimmobilien.bezirk_valid_on_stichtag": ("bezirk = 'X1'", "TRUE"),
-    **{f"wohnen_problemimmobilien.{c}_not_negative": (f"{c} = -1", "TRUE") for c in
-       ["wohneinheiten", "leerstand_we", "gemeldet_laut_register", "angetroffen_gemeldet", "angetroffen_nicht_gemeldet"]},
+    **{
+        f"wohnen_problemimmobilien.{c}_not_negative": (f"{c} = -1", "TRUE")
+        for c in [
+            "wohneinheiten",
+            "leerstand_we",
+            "gemeldet_laut_register",
+            "angetroffen_gemeldet",
+            "angetroffen_nicht_gemeldet",
+        ]
+    },
     "wohnen_problemimmobilien.vacant_not_above_dwellings": ("leerstand_we = wohneinheiten + 1", "TRUE"),
-    "wohnen_problemimmobilien.found_registered_not_above_registered": ("angetroffen_gemeldet = gemeldet_laut_register + 5", "TRUE"),
+    "wohnen_problemimmobilien.found_registered_not_above_registered": (
+        "angetroffen_gemeldet = gemeldet_laut_register + 5",
+        "TRUE",
+    ),
     "wohnen_problemimmobilien.inspection_not_after_stichtag": ("letzte_kontrolle = stichtag + INTERVAL 10 DAY", "TRUE"),
-
     **{f"wohnen_wohnungsbestand.{c}_present": (f"{c} = NULL", "TRUE") for c in ["stichtag", "bezirk", "wohneinheiten"]},
     "wohnen_wohnungsbestand.district_once_per_stichtag": (DUP, "TRUE"),
     "wohnen_wohnungsbestand.stichtag_is_delivery_period": ("stichtag = stichtag - INTERVAL 2 DAY", "TRUE"),
     "wohnen_wohnungsbestand.bezirk_valid_on_stichtag": ("bezirk = '99'", "TRUE"),
-    **{f"wohnen_wohnungsbestand.{c}_not_negative": (f"{c} = -5", "TRUE") for c in ["wohneinheiten", "leerstand_we", "gefoerderte_we"]},
+    **{
+        f"wohnen_wohnungsbestand.{c}_not_negative": (f"{c} = -5", "TRUE")
+        for c in ["wohneinheiten", "leerstand_we", "gefoerderte_we"]
+    },
     "wohnen_wohnungsbestand.vacant_not_above_dwellings": ("leerstand_we = wohneinheiten + 1", "TRUE"),
     "wohnen_wohnungsbestand.subsidised_not_above_dwellings": ("gefoerderte_we = wohneinheiten * 2", "TRUE"),
-
     **{f"gebiete.{c}_present": (f"{c} = NULL", "TRUE") for c in ["bezirk_code", "bezirk_name", "ebene", "gueltig_ab"]},
     "gebiete.code_once_per_validity_start": (DUP, "TRUE"),
     "gebiete.ebene_in_vocabulary": ("ebene = 'quartier'", "TRUE"),
@@ -132,12 +171,16 @@ TABLES = sorted(SOURCE_FORM_OF_TABLE)
 
 
 def _all_checks() -> set[str]:
-    return {f"{n.removeprefix('raw_')}.{c}" for n in suite_names("raw_") if n != "raw_profile"
-            for c in load_suite(n).check_names()}
+    return {
+        f"{n.removeprefix('raw_')}.{c}"
+        for n in suite_names("raw_")
+        if n != "raw_profile"
+        for c in load_suite(n).check_names()
+    }
 
 
 def test_every_raw_expectation_has_a_violating_case():
-    table_level = {f"{t}.columns_match_contract" for t in TABLES}   # see test_extra_column_*
+    table_level = {f"{t}.columns_match_contract" for t in TABLES}  # see test_extra_column_*
     assert _all_checks() - table_level == set(VIOLATIONS)
 
 
@@ -149,8 +192,11 @@ def _break_rows(path, table: str) -> dict[str, tuple[str, str]]:
         t, check = key.split(".", 1)
         if t != table:
             continue
-        candidates = sql(path, f"SELECT city, delivery_period, source_line FROM raw.{table} WHERE {cond} "
-                               "ORDER BY city DESC, delivery_period DESC, source_line")
+        candidates = sql(
+            path,
+            f"SELECT city, delivery_period, source_line FROM raw.{table} WHERE {cond} "
+            "ORDER BY city DESC, delivery_period DESC, source_line",
+        )
         city, period, line = next(c for c in candidates if c not in used)
         used.add((city, period, line))
         row = "city = ? AND delivery_period = ? AND source_line = ?"
@@ -171,7 +217,7 @@ def test_each_violation_fails_its_check_and_blocks_only_its_period(warehouse, ta
         r = by_key[(f"raw.{table}.{check}", city, period)]
         assert r.outcome == "failed", (check, r)
         assert r.failed_rows >= 1
-        for example in r.examples:   # pseudonyms never shown
+        for example in r.examples:  # pseudonyms never shown
             assert all(v == "<masked>" for k, v in example.items() if "pseudonym" in k)
     source, form = SOURCE_FORM_OF_TABLE[table]
     gate = gate_rows(warehouse)

@@ -1,6 +1,7 @@
 """The indicator catalogue in German, English and Dutch (issue #4): every text filled in every
 language, numbers written as in the language, the seed's YAML describing every column, and the
 reports' glossary showing the text of its own language (built from the seed, no warehouse)."""
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,7 @@ from reports import sections
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED = REPO_ROOT / "dbt_project" / "seeds" / "indicator_catalogue.csv"
 SEED_YAML = REPO_ROOT / "dbt_project" / "seeds" / "indicator_catalogue.yml"
-TRANSLATED = ("definition", "unit", "caveats", "reading_aid")       # English without suffix
+TRANSLATED = ("definition", "unit", "caveats", "reading_aid")  # English without suffix
 PROSE = ("definition", "caveats", "reading_aid")
 OTHER = {"de": "nl", "nl": "de"}
 
@@ -31,12 +32,13 @@ def report_with_catalogue(frame: pl.DataFrame) -> report_data.ReportData:
     """ReportData holding only the catalogue, shaped as load_report_data shapes it."""
     frames = {"catalogue": frame}
     report_data._shape_frames(frames, {}, "2026-Q3")
-    return report_data.ReportData(alliance="test", quarter="2026-Q3", cities={}, frames=frames,
-                                  synthetic=False, source_path="test")
+    return report_data.ReportData(
+        alliance="test", quarter="2026-Q3", cities={}, frames=frames, synthetic=False, source_path="test"
+    )
 
 
 def seed_frame() -> pl.DataFrame:
-    return pl.read_csv(SEED, infer_schema=False)          # every column as text, as the seed's content
+    return pl.read_csv(SEED, infer_schema=False)  # every column as text, as the seed's content
 
 
 def glossary(frame: pl.DataFrame, lang: str, tmp_path: Path) -> str:
@@ -47,17 +49,23 @@ def glossary(frame: pl.DataFrame, lang: str, tmp_path: Path) -> str:
 def test_every_indicator_has_every_text_in_de_en_nl():
     rows = catalogue_rows()
     assert len(rows) >= 26
-    missing = [(r["indicator_id"], col)
-               for r in rows
-               for col in ["name_de", "name_en", "name_nl"]
-               + [f + sfx for f in TRANSLATED for sfx in ("", "_de", "_nl")]
-               if not (r.get(col) or "").strip()]
+    missing = [
+        (r["indicator_id"], col)
+        for r in rows
+        for col in ["name_de", "name_en", "name_nl"] + [f + sfx for f in TRANSLATED for sfx in ("", "_de", "_nl")]
+        if not (r.get(col) or "").strip()
+    ]
     assert missing == []
 
 
 def test_translations_are_not_copies_of_the_english_text():
-    same = [(r["indicator_id"], f, lang) for r in catalogue_rows() for f in PROSE for lang in ("de", "nl")
-            if r[f"{f}_{lang}"].strip() in (r[f].strip(), r[f"{f}_{OTHER[lang]}"].strip())]
+    same = [
+        (r["indicator_id"], f, lang)
+        for r in catalogue_rows()
+        for f in PROSE
+        for lang in ("de", "nl")
+        if r[f"{f}_{lang}"].strip() in (r[f].strip(), r[f"{f}_{OTHER[lang]}"].strip())
+    ]
     assert same == []
 
 
@@ -78,10 +86,14 @@ def test_numbers_in_texts_follow_the_language():
         for f in TRANSLATED:
             for lang in ("de", "nl"):
                 text = r[f"{f}_{lang}"]
-                problems += [(r["indicator_id"], f"{f}_{lang}", n, "missing")
-                             for n in ENGLISH_NUMBER.findall(r[f]) if _localise(n) not in text]
-                problems += [(r["indicator_id"], f"{f}_{lang}", n, "English format")
-                             for n in ENGLISH_FORMAT.findall(text)]
+                problems += [
+                    (r["indicator_id"], f"{f}_{lang}", n, "missing")
+                    for n in ENGLISH_NUMBER.findall(r[f])
+                    if _localise(n) not in text
+                ]
+                problems += [
+                    (r["indicator_id"], f"{f}_{lang}", n, "English format") for n in ENGLISH_FORMAT.findall(text)
+                ]
     assert problems == []
 
 
@@ -123,7 +135,8 @@ def test_english_glossary_keeps_the_english_texts(tmp_path):
 def test_empty_translation_falls_back_to_english_cell_by_cell(tmp_path):
     frame = seed_frame().with_columns(
         definition_de=pl.when(pl.col("indicator_id") == "inflow").then(pl.lit("")).otherwise(pl.col("definition_de")),
-        caveats_de=pl.when(pl.col("indicator_id") == "inflow").then(None).otherwise(pl.col("caveats_de")))
+        caveats_de=pl.when(pl.col("indicator_id") == "inflow").then(None).otherwise(pl.col("caveats_de")),
+    )
     entry = report_data.catalogue_entry(report_with_catalogue(frame), "inflow", "de")
     row = next(r for r in catalogue_rows() if r["indicator_id"] == "inflow")
     assert entry["definition"] == row["definition"] and entry["caveats"] == row["caveats"]
@@ -135,7 +148,7 @@ def test_entry_keeps_the_unit_kind_for_formatting_and_the_translated_unit_for_di
     assert entry["unit"] == "percent" and entry["unit_text"] == "aandeel (0-1)"
     old_catalogue = seed_frame().select("indicator_id", "name_de", "name_en", "name_nl", "definition", "unit", "topic")
     entry = report_data.catalogue_entry(report_with_catalogue(old_catalogue), "ava_share", "de")
-    assert entry["unit_text"] == "share (0-1)" and entry["caveats"] == ""      # a catalogue without translations
+    assert entry["unit_text"] == "share (0-1)" and entry["caveats"] == ""  # a catalogue without translations
     unknown = report_data.catalogue_entry(report_with_catalogue(seed_frame()), "no_such_indicator", "de")
     assert unknown["name"] == "no_such_indicator" and unknown["definition"] == ""
 
@@ -143,10 +156,19 @@ def test_entry_keeps_the_unit_kind_for_formatting_and_the_translated_unit_for_di
 def test_indicator_section_shows_the_translated_definition(tmp_path):
     """The topic sections print the definition above each indicator's chart and table."""
     data = report_with_catalogue(seed_frame())
-    data.frames["indicators"] = pl.DataFrame({
-        "city": ["x"], "period": ["2026-Q3"], "indicator_id": ["net_migration"], "breakdown": ["total"],
-        "group_code": ["INSGESAMT"], "value": [40.0], "numerator": [None], "denominator": [None],
-        "is_suppressed": [False]})
+    data.frames["indicators"] = pl.DataFrame(
+        {
+            "city": ["x"],
+            "period": ["2026-Q3"],
+            "indicator_id": ["net_migration"],
+            "breakdown": ["total"],
+            "group_code": ["INSGESAMT"],
+            "value": [40.0],
+            "numerator": [None],
+            "denominator": [None],
+            "is_suppressed": [False],
+        }
+    )
     row = next(r for r in catalogue_rows() if r["indicator_id"] == "net_migration")
     ctx = sections.ReportContext(data=data, lang="nl", fig_dir=tmp_path, ind=data.frames["indicators"])
     block = "\n".join(sections._indicator_block(ctx, "net_migration", ["INSGESAMT"], series=False))

@@ -1,6 +1,7 @@
 """End to end through the fallback engine (Jupyter kernel + pandoc + typst) on the published
 copy of a small real demo world (Münster + Enschede = alliance euregio): HTML and PDF, three
 languages, the disclosure scan, blocked cities and leaks upstream."""
+
 import json
 import re
 import shutil
@@ -22,8 +23,10 @@ def euregio(tmp_path_factory, published_demo):
     the city profile below; every label's translations: test_formatting_and_disclosure)."""
     root = tmp_path_factory.mktemp("euregio")
     db = published_demo[1]
-    results = {"de": render_report("euregio", "2026-Q3", "de", ("html", "pdf"), warehouse=db, output_dir=root / "out"),
-               "en": render_report("euregio", "2026-Q3", "en", ("html",), warehouse=db, output_dir=root / "out")}
+    results = {
+        "de": render_report("euregio", "2026-Q3", "de", ("html", "pdf"), warehouse=db, output_dir=root / "out"),
+        "en": render_report("euregio", "2026-Q3", "en", ("html",), warehouse=db, output_dir=root / "out"),
+    }
     return root, results
 
 
@@ -35,18 +38,19 @@ def published_copy(tmp_path, published_demo):
     return copy
 
 
-@pytest.mark.parametrize("lang, banner, thousands", [
-    ("de", "SYNTHETISCHE DATEN", r"\d\.\d{3}\b"), ("en", "SYNTHETIC DATA", r"\d,\d{3}\b")])
+@pytest.mark.parametrize(
+    "lang, banner, thousands", [("de", "SYNTHETISCHE DATEN", r"\d\.\d{3}\b"), ("en", "SYNTHETIC DATA", r"\d,\d{3}\b")]
+)
 def test_html_is_self_contained_translated_and_marked_synthetic(euregio, lang, banner, thousands):
     _root, results = euregio
     result = results[lang]
     html = result.outputs["html"].read_text(encoding="utf-8")
     assert result.engine == engine_name()
     assert not EXTERNAL.search(html), "HTML must open offline (no external URLs)"
-    assert "data:image/png;base64," in html                    # charts embedded
+    assert "data:image/png;base64," in html  # charts embedded
     assert banner in html and 'class="report-footer"' in html  # cover and footer
     assert re.search(thousands, html)
-    assert "<td>*</td>" in html or ">*<" in html                # suppressed cells shown as the source does
+    assert "<td>*</td>" in html or ">*<" in html  # suppressed cells shown as the source does
     assert f'lang="{lang}"' in html
 
 
@@ -57,13 +61,16 @@ def test_every_section_has_data_from_the_real_tables(euregio):
     assert {"km_retention", "dunkelziffer"} <= set(record["charts"])
     html = results["de"].outputs["html"].read_text(encoding="utf-8")
 
-    def section(anchor: str, next_anchor: str) -> str:    # by the headings' ids (titles may wrap)
-        return html[html.index(f'<h1 id="{anchor}"'):html.index(f'<h1 id="{next_anchor}"')]
+    def section(anchor: str, next_anchor: str) -> str:  # by the headings' ids (titles may wrap)
+        return html[html.index(f'<h1 id="{anchor}"') : html.index(f'<h1 id="{next_anchor}"')]
+
     # the summary's "all foreigners" group, the estimates and the two bases are filled from the real tables
     assert "Ausländer" in section("zusammenfassung", "zuzüge-fortzüge-saldo-und-fluktuation")
-    for anchor, next_anchor in (("dunkelziffer-nicht-gemeldete-bevölkerung", "register-und-amtliche-statistik"),
-                                ("register-und-amtliche-statistik", "datenqualität"),
-                                ("verweildauer", "räumliche-konzentration")):
+    for anchor, next_anchor in (
+        ("dunkelziffer-nicht-gemeldete-bevölkerung", "register-und-amtliche-statistik"),
+        ("register-und-amtliche-statistik", "datenqualität"),
+        ("verweildauer", "räumliche-konzentration"),
+    ):
         text = section(anchor, next_anchor)
         assert "<table" in text or "<img" in text, anchor
         assert "noch keine Daten" not in text, anchor
@@ -86,7 +93,7 @@ def test_manifest_records_sources_and_scan(euregio):
     assert record["synthetic"] is True and record["disclosure_scan"] == "passed"
     assert record["sources"]["loaded_files"] > 0 and len(record["sources"]["data_version"]) == 64
     assert record["outputs"]["pdf"]["sha256"] and record["missing_cities"] == []
-    assert record["report_suppressed_cells"] == 0        # the alliance layer left nothing to fix
+    assert record["report_suppressed_cells"] == 0  # the alliance layer left nothing to fix
 
 
 def test_rendered_tables_and_chart_data_pass_disclosure_scan(euregio):
@@ -102,7 +109,7 @@ def test_pseudonym_in_output_stops_publication(tmp_path, published_copy):
         con.execute("UPDATE alliance.fct_dunkelziffer_estimates SET assumptions = '0123456789abcdef0123456789abcdef'")
     with pytest.raises(DisclosureError, match="pseudonym"):
         render_report("euregio", "2026-Q3", "en", ("html",), warehouse=published_copy, output_dir=tmp_path / "out")
-    assert not list((tmp_path / "out").glob("**/*.json"))   # nothing published
+    assert not list((tmp_path / "out").glob("**/*.json"))  # nothing published
 
 
 def test_city_profile_blocked_city_and_upstream_small_count_guarded(tmp_path, published_copy):
@@ -112,11 +119,21 @@ def test_city_profile_blocked_city_and_upstream_small_count_guarded(tmp_path, pu
         leaked = con.execute("""UPDATE alliance.fct_intercity_indicators SET value = 2, numerator = 2, is_suppressed = false
                                 WHERE city = 'enschede' AND indicator_id = 'inflow' AND group_value = 'EU2'
                                   AND period = '2026-Q3'""").fetchone()[0]
-        con.execute("INSERT INTO publication.quality_gate VALUES ('enschede', 'meldewesen', '', '2026-08', "
-                    "'event_types_known', 'unknown event type codes in 12 % of rows', now())")
+        con.execute(
+            "INSERT INTO publication.quality_gate VALUES ('enschede', 'meldewesen', '', '2026-08', "
+            "'event_types_known', 'unknown event type codes in 12 % of rows', now())"
+        )
     assert leaked == 1
-    result = render_report("euregio", "2026-Q3", "nl", ("html",), document="city_profile", city="enschede",
-                           warehouse=published_copy, output_dir=tmp_path / "out")
+    result = render_report(
+        "euregio",
+        "2026-Q3",
+        "nl",
+        ("html",),
+        document="city_profile",
+        city="enschede",
+        warehouse=published_copy,
+        output_dir=tmp_path / "out",
+    )
     html = result.outputs["html"].read_text(encoding="utf-8")
     assert "Stadsprofiel" in html and "Enschede" in html and "Münster</td>" not in html
     record = json.loads(result.manifest.read_text())
@@ -124,5 +141,6 @@ def test_city_profile_blocked_city_and_upstream_small_count_guarded(tmp_path, pu
     assert [c for c, _ in record["missing_cities"]] == ["enschede"]
     assert "unknown event type codes" in html and "SYNTHETISCHE GEGEVENS" in html
     with pytest.raises(FileNotFoundError):
-        render_report("euregio", "2026-Q3", "de", ("html",), warehouse=tmp_path / "nope.duckdb",
-                      output_dir=tmp_path / "out")
+        render_report(
+            "euregio", "2026-Q3", "de", ("html",), warehouse=tmp_path / "nope.duckdb", output_dir=tmp_path / "out"
+        )

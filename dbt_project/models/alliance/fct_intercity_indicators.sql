@@ -41,11 +41,15 @@ city_periods as (
     select city, period, cast(null as varchar) as country
     from gate
     where period is not null
-      and not exists (select 1 from cells where cells.city = gate.city and cells.period = gate.period)
+        and not exists (
+            select 1 from cells
+            where cells.city = gate.city and cells.period = gate.period
+        )
 ),
 
 city_country as (
-    select city, max(country) as country from cells group by city
+    select city, max(country) as country from cells
+    group by city
 ),
 
 -- every (city, quarter, indicator) whose source was blocked, with the reasons
@@ -58,7 +62,7 @@ blocked as (
     from city_periods as cp
     inner join gate as g
         on g.city = cp.city
-        and (g.period = cp.period or g.applies_to_all_periods)
+            and (g.period = cp.period or g.applies_to_all_periods)
     inner join catalogue as cat
         on list_contains(cat.sources, g.source)
     group by cp.city, cp.period, cat.indicator_id
@@ -71,13 +75,19 @@ not_comparable as (
         cp.period,
         cat.indicator_id,
         'not defined for ' || coalesce(cp.country, cc.country) || ': ' || cat.caveats as not_comparable_reason,
-        'nicht definiert für ' || coalesce(cp.country, cc.country) || ': ' || cat.caveats_de as not_comparable_reason_de,
-        'niet gedefinieerd voor ' || coalesce(cp.country, cc.country) || ': ' || cat.caveats_nl as not_comparable_reason_nl
+        'nicht definiert für '
+        || coalesce(cp.country, cc.country)
+        || ': '
+        || cat.caveats_de as not_comparable_reason_de,
+        'niet gedefinieerd voor '
+        || coalesce(cp.country, cc.country)
+        || ': '
+        || cat.caveats_nl as not_comparable_reason_nl
     from city_periods as cp
     left join city_country as cc on cc.city = cp.city
     cross join catalogue as cat
     where coalesce(cp.country, cc.country) is not null
-      and not list_contains(cat.countries, coalesce(cp.country, cc.country))
+        and not list_contains(cat.countries, coalesce(cp.country, cc.country))
 ),
 
 -- rows that must exist even without a cell: the total of a blocked or non-comparable indicator
@@ -102,9 +112,9 @@ placeholders as (
     left join city_periods as cp on cp.city = k.city and cp.period = k.period
     left join city_country as cc on cc.city = k.city
     where not exists (
-        select 1 from cells as c
-        where c.city = k.city and c.period = k.period and c.indicator_id = k.indicator_id
-    )
+            select 1 from cells as c
+            where c.city = k.city and c.period = k.period and c.indicator_id = k.indicator_id
+        )
 ),
 
 all_rows as (
@@ -179,12 +189,18 @@ ranked as (
 select
     * exclude (rank_order, is_rankable),
     case
-        when is_rankable and rank_order = 'desc' then
-            rank() over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable order by value desc)
+        when is_rankable and rank_order = 'desc'
+            then
+                rank()
+                    over (
+                        partition by indicator_id, period, breakdown, group_value, basis, is_rankable
+                        order by value desc
+                    )
         when is_rankable and rank_order = 'asc' then
-            rank() over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable order by value asc)
+            rank()
+                over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable order by value asc)
     end as rank_among_cities,
     case when is_rankable then
-        count(*) over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable)
+            count(*) over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable)
     end as n_cities_ranked
 from ranked

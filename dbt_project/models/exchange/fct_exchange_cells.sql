@@ -16,21 +16,23 @@ with controlled as (
 ),
 
 margins as (
-    select city, period, basis, indicator_id,
-           bool_or(is_suppressed) filter (where is_total or group_value in ('DE', 'NL')) as margin_hidden,
-           count(*) filter (where is_total or group_value in ('DE', 'NL')) as n_margins
+    select
+        city, period, basis, indicator_id,
+        bool_or(is_suppressed) filter (where is_total or group_value in ('DE', 'NL')) as margin_hidden,
+        count(*) filter (where is_total or group_value in ('DE', 'NL')) as n_margins
     from controlled
     where breakdown = 'nationality_group'
     group by all
 ),
 
 summary_hidden as (
-    select c.*,
-           c.breakdown = 'nationality_summary' and not c.is_suppressed
-               and (m.indicator_id is null or m.margin_hidden or m.n_margins < 2) as hide_summary
+    select
+        c.*,
+        c.breakdown = 'nationality_summary' and not c.is_suppressed
+        and (m.indicator_id is null or m.margin_hidden or m.n_margins < 2) as hide_summary
     from controlled as c
     left join margins as m
-      on m.city = c.city and m.period = c.period and m.basis = c.basis and m.indicator_id = c.indicator_id
+        on m.city = c.city and m.period = c.period and m.basis = c.basis and m.indicator_id = c.indicator_id
 )
 
 select

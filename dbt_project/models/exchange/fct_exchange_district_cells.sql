@@ -27,16 +27,18 @@
 #}
 {%- set rounds = 4 -%}
 with fluctuation as (
-    select city, period_key as period, district_code, nationality_group as group_value,
-           not is_complete as is_provisional,
-           inflows, outflows, net_migration, moves_in, moves_out
+    select
+        city, period_key as period, district_code, nationality_group as group_value,
+        not is_complete as is_provisional,
+        inflows, outflows, net_migration, moves_in, moves_out
     from {{ ref('fct_fluctuation') }}
     where period_type = 'quarter'
 ),
 
 stock as (
-    select city, year(stichtag) || '-Q' || quarter(stichtag) as period, district_code,
-           nationality_group as group_value, persons, persons_ge_3y, share_ge_3y
+    select
+        city, year(stichtag) || '-Q' || quarter(stichtag) as period, district_code,
+        nationality_group as group_value, persons, persons_ge_3y, share_ge_3y
     from {{ ref('fct_dwell_time_stock') }}
     where stichtag = last_day(stichtag) and month(stichtag) in (3, 6, 9, 12)
 ),
@@ -48,61 +50,74 @@ sgb2 as (
 ),
 
 cells as (
-    select city, period, district_code, 'inflow' as indicator_id, group_value, is_provisional,
-           inflows::double as numerator, null::double as denominator, inflows::double as value,
-           'fluctuation' as suppression_family, null::varchar as delivered_level
+    select
+        city, period, district_code, 'inflow' as indicator_id, group_value, is_provisional,
+        inflows::double as numerator, null::double as denominator, inflows::double as value,
+        'fluctuation' as suppression_family, null::varchar as delivered_level
     from fluctuation
     union all
-    select city, period, district_code, 'outflow', group_value, is_provisional,
-           outflows, null, outflows, 'fluctuation', null
+    select
+        city, period, district_code, 'outflow', group_value, is_provisional,
+        outflows, null, outflows, 'fluctuation', null
     from fluctuation
     union all
     -- a balance is not a count of persons: hidden with its family, no primary rule of its own
-    select city, period, district_code, 'net_migration', group_value, is_provisional,
-           null, null, net_migration, 'fluctuation', null
+    select
+        city, period, district_code, 'net_migration', group_value, is_provisional,
+        null, null, net_migration, 'fluctuation', null
     from fluctuation
     union all
-    select city, period, district_code, 'moves_in', group_value, is_provisional,
-           moves_in, null, moves_in, 'moves', null
+    select
+        city, period, district_code, 'moves_in', group_value, is_provisional,
+        moves_in, null, moves_in, 'moves', null
     from fluctuation
     union all
-    select city, period, district_code, 'moves_out', group_value, is_provisional,
-           moves_out, null, moves_out, 'moves', null
+    select
+        city, period, district_code, 'moves_out', group_value, is_provisional,
+        moves_out, null, moves_out, 'moves', null
     from fluctuation
     union all
-    select city, period, district_code, 'population', group_value, false,
-           persons, null, persons, 'stock', null
+    select
+        city, period, district_code, 'population', group_value, false,
+        persons, null, persons, 'stock', null
     from stock
     union all
-    select city, period, district_code, 'dwell_3y_share', group_value, false,
-           persons_ge_3y, persons, share_ge_3y, 'stock', null
+    select
+        city, period, district_code, 'dwell_3y_share', group_value, false,
+        persons_ge_3y, persons, share_ge_3y, 'stock', null
     from stock
     union all
     -- the Agency's suppression stays: a suppressed elb enters as 1 so the primary rule hides it
-    select city, year(month) || '-Q' || quarter(month), district_code, 'sgb2_elb_rate',
-           nationality_group, is_provisional,
-           case when elb_suppressed then 1 else elb end, registered_15_64,
-           case when elb_suppressed then null else sgb2_quota_pct / 100.0 end, 'sgb2', district_level
+    select
+        city, year(month) || '-Q' || quarter(month), district_code, 'sgb2_elb_rate',
+        nationality_group, is_provisional,
+        case when elb_suppressed then 1 else elb end, registered_15_64,
+        case when elb_suppressed then null else sgb2_quota_pct / 100.0 end, 'sgb2', district_level
     from sgb2
 ),
 
 hierarchy as (
-    select city, district_code, nullif(parent_code, '') as parent_code, level,
-           coalesce(valid_from, date '1900-01-01') as valid_from,
-           coalesce(valid_to, date '9999-12-31') as valid_to
+    select
+        city, district_code, nullif(parent_code, '') as parent_code, level,
+        coalesce(valid_from, date '1900-01-01') as valid_from,
+        coalesce(valid_to, date '9999-12-31') as valid_to
     from {{ ref('dim_districts') }}
 ),
 
 -- the level of every row, from the gebiete file valid on the quarter's end
 leveled as (
-    select c.* exclude (delivered_level),
-           case when c.district_code = 'INSGESAMT' then 'stadt'
-                else coalesce(c.delivered_level, h.level, 'unbekannt') end as district_level,
-           last_day(make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)) as quarter_end
+    select
+        c.* exclude (delivered_level),
+        case when c.district_code = 'INSGESAMT' then 'stadt'
+            else coalesce(c.delivered_level, h.level, 'unbekannt')
+        end as district_level,
+        last_day(make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)) as quarter_end
     from cells as c
     left join hierarchy as h
-      on h.city = c.city and h.district_code = c.district_code
-     and last_day(make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)) between h.valid_from and h.valid_to
+        on h.city = c.city and h.district_code = c.district_code
+            and last_day(
+                make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)
+            ) between h.valid_from and h.valid_to
 ),
 
 -- every code with its ancestors valid on the quarter's end (three levels up cover
@@ -110,16 +125,16 @@ leveled as (
 ancestors as (
     select distinct l.city, l.period, l.district_code, a.ancestor_code
     from leveled as l
-    join hierarchy as p1
-      on p1.city = l.city and p1.district_code = l.district_code
-     and l.quarter_end between p1.valid_from and p1.valid_to
+    inner join hierarchy as p1
+        on p1.city = l.city and p1.district_code = l.district_code
+            and l.quarter_end between p1.valid_from and p1.valid_to
     left join hierarchy as p2
-      on p2.city = l.city and p2.district_code = p1.parent_code
-     and l.quarter_end between p2.valid_from and p2.valid_to
+        on p2.city = l.city and p2.district_code = p1.parent_code
+            and l.quarter_end between p2.valid_from and p2.valid_to
     left join hierarchy as p3
-      on p3.city = l.city and p3.district_code = p2.parent_code
-     and l.quarter_end between p3.valid_from and p3.valid_to
-    cross join unnest([p1.parent_code, p2.parent_code, p3.parent_code]) as a(ancestor_code)
+        on p3.city = l.city and p3.district_code = p2.parent_code
+            and l.quarter_end between p3.valid_from and p3.valid_to
+    cross join unnest([p1.parent_code, p2.parent_code, p3.parent_code]) as a (ancestor_code)
     where a.ancestor_code is not null
 ),
 
@@ -127,20 +142,24 @@ ancestors as (
 nested as (
     select distinct l.city, l.period, l.indicator_id, l.district_code
     from leveled as l
-    join ancestors as a
-      on a.city = l.city and a.period = l.period and a.district_code = l.district_code
-    where exists (select 1 from leveled as outer_cell
-                  where outer_cell.city = l.city and outer_cell.period = l.period
-                    and outer_cell.indicator_id = l.indicator_id
-                    and outer_cell.district_code = a.ancestor_code)
+    inner join ancestors as a
+        on a.city = l.city and a.period = l.period and a.district_code = l.district_code
+    where exists (
+            select 1 from leveled as outer_cell
+            where outer_cell.city = l.city and outer_cell.period = l.period
+                and outer_cell.indicator_id = l.indicator_id
+                and outer_cell.district_code = a.ancestor_code
+        )
 ),
 
 one_table_per_indicator as (
     select l.* exclude (quarter_end)
     from leveled as l
-    where not exists (select 1 from nested as n
-                      where n.city = l.city and n.period = l.period and n.indicator_id = l.indicator_id
-                        and n.district_code = l.district_code)
+    where not exists (
+            select 1 from nested as n
+            where n.city = l.city and n.period = l.period and n.indicator_id = l.indicator_id
+                and n.district_code = l.district_code
+        )
 ),
 
 city_level as (
@@ -155,61 +174,83 @@ r0 as (
         'register' as basis,
         {{ disclosure_is_small('c.numerator') }} or {{ disclosure_is_small('c.denominator') }} as is_primary,
         {{ disclosure_is_small('c.numerator') }} or {{ disclosure_is_small('c.denominator') }}
-            or (c.district_code = 'INSGESAMT' and coalesce(cl.is_suppressed, false)) as h,
+        or (c.district_code = 'INSGESAMT' and coalesce(cl.is_suppressed, false)) as h,
         -- a cell that is the only detail cell of its column (e.g. the one district with EU2
         -- persons) equals the published city figure: hiding it as a row's complement protects
         -- nothing and leaves the column with a lonely hidden cell - no candidate for rows;
         -- likewise the only group of a district is the last candidate for columns. Fixed by the
         -- cells present, so computed once (not per round: the window stack gets slow).
         count(*) filter (where c.district_code <> 'INSGESAMT')
-            over (partition by c.city, c.period, c.indicator_id, c.group_value) = 1 as row_cross_single,
+            over (partition by c.city, c.period, c.indicator_id, c.group_value)
+        = 1 as row_cross_single,
         count(*) filter (where c.group_value <> 'INSGESAMT')
-            over (partition by c.city, c.period, c.indicator_id, c.district_code) = 1 as col_cross_single
+            over (partition by c.city, c.period, c.indicator_id, c.district_code)
+        = 1 as col_cross_single
     from one_table_per_indicator as c
     left join city_level as cl
-      on cl.city = c.city and cl.period = c.period and cl.indicator_id = c.indicator_id
-     and cl.group_value = c.group_value
+        on cl.city = c.city and cl.period = c.period and cl.indicator_id = c.indicator_id
+            and cl.group_value = c.group_value
 ),
 {% for i in range(rounds) %}
-r{{ i }}_family as (
-    select * exclude (h),
-           bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
-    from r{{ i }}
-),
-{%- for dim, part, total in [('row', 'district_code', "group_value = 'INSGESAMT'"), ('col', 'group_value', "district_code = 'INSGESAMT'")] %}
-r{{ i }}_{{ dim }}_stats as (
-    select *,
-        count(*) filter (where h and not ({{ total }})) over w as n_hidden,
-        sum(numerator) filter (where h and not ({{ total }})) over w as sum_hidden,
-        coalesce(bool_or(not h and ({{ total }})) over w, false) as total_open,
-        count(*) filter (where not h and not ({{ total }})
-                         {%- if dim == 'row' %} and not row_cross_single{% endif %}) over w as n_open,
-        row_number() over (partition by city, period, indicator_id, {{ part }}
-                           order by (h or ({{ total }})), {{ dim }}_cross_single, coalesce(numerator, 0) = 0, numerator,
-                                    district_code, group_value) as open_rank
-    from {{ 'r' ~ i ~ '_family' if dim == 'row' else 'r' ~ i ~ '_row' }}
-    window w as (partition by city, period, indicator_id, {{ part }})
-),
+    r{{ i }}_family as (
+        select
+            * exclude (h),
+            bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
+        from r{{ i }}
+    ),
+    {%- set directions = [
+        ('row', 'district_code', "group_value = 'INSGESAMT'"),
+        ('col', 'group_value', "district_code = 'INSGESAMT'"),
+    ] %}
+    {%- for dim, part, total in directions %}
 
-r{{ i }}_{{ dim }} as (
-    select * exclude (h, n_hidden, sum_hidden, total_open, n_open, open_rank),
-        h or (total_open and (n_hidden = 1 or coalesce(sum_hidden between 1 and 2, false))
-              and ((not ({{ total }}) and n_open > 0 and open_rank = 1)
-                   {%- if dim == 'row' %}
-                   -- no usable complement in the district: its total goes (the column of
-                   -- district totals then pulls a complement of its own)
-                   or (({{ total }}) and n_open = 0)
-                   {%- endif %})) as h
-    from r{{ i }}_{{ dim }}_stats
-),
-{%- endfor %}
-r{{ i + 1 }} as (
-    select * from r{{ i }}_col
-),
+        r{{ i }}_{{ dim }}_stats as (
+            select
+                *,
+                count(*) filter (where h and not ({{ total }})) over w as n_hidden,
+                sum(numerator) filter (where h and not ({{ total }})) over w as sum_hidden,
+                coalesce(bool_or(not h and ({{ total }})) over w, false) as total_open,
+                count(
+                    *) filter (
+                    where not h and not ({{ total }})
+                    {%- if dim == 'row' %} and not row_cross_single{% endif %}
+                ) over w as n_open,
+                row_number() over (
+                    partition by city, period, indicator_id, {{ part }}
+                    order by
+                        (h or ({{ total }})), {{ dim }}_cross_single, coalesce(numerator, 0) = 0, numerator,
+                        district_code, group_value
+                ) as open_rank
+            from {{ 'r' ~ i ~ '_family' if dim == 'row' else 'r' ~ i ~ '_row' }}
+            window w as (partition by city, period, indicator_id, {{ part }})
+        ),
+
+        r{{ i }}_{{ dim }} as (
+            select
+                * exclude (h, n_hidden, sum_hidden, total_open, n_open, open_rank),
+                h or (
+                    total_open and (n_hidden = 1 or coalesce(sum_hidden between 1 and 2, false))
+                    and (
+                        (not ({{ total }}) and n_open > 0 and open_rank = 1)
+                        {%- if dim == 'row' %}
+                            -- no usable complement in the district: its total goes (the column of
+                            -- district totals then pulls a complement of its own)
+                            or (({{ total }}) and n_open = 0)
+                        {%- endif %}
+                    )
+                ) as h
+            from r{{ i }}_{{ dim }}_stats
+        ),
+    {%- endfor %}
+
+    r{{ i + 1 }} as (
+        select * from r{{ i }}_col
+    ),
 {% endfor %}
 final as (
-    select * exclude (h, row_cross_single, col_cross_single),
-           bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
+    select
+        * exclude (h, row_cross_single, col_cross_single),
+        bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
     from r{{ rounds }}
 )
 

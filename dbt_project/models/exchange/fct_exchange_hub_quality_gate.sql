@@ -3,7 +3,7 @@
   imported exchange packages (same precedence as fct_exchange_hub_cells).
 #}
 -- depends_on: {{ ref('fct_exchange_packages') }}  (the ref below sits in a conditional)
-{%- set imported = adapter.get_relation(database=target.database, schema='exchange_import', identifier='quality_gate') if execute else none %}
+{%- set imported = exchange_import_relation('quality_gate') %}
 
 with local_gate as (
     select *, 'local' as package_origin, cast(null as varchar) as package_id
@@ -12,11 +12,11 @@ with local_gate as (
 
 select * from local_gate
 {%- if imported is not none %}
-union all by name
-select imp.* exclude (imported_at), 'imported' as package_origin
-from {{ imported }} as imp
-where not exists (
-    select 1 from {{ ref('fct_exchange_packages') }} as loc
-    where loc.city = imp.city and (imp.period is null or loc.period = imp.period)
-)
+    union all by name
+    select imp.* exclude (imported_at), 'imported' as package_origin
+    from {{ imported }} as imp
+    where not exists (
+            select 1 from {{ ref('fct_exchange_packages') }} as loc
+            where loc.city = imp.city and (imp.period is null or loc.period = imp.period)
+        )
 {%- endif %}

@@ -12,8 +12,9 @@ with km as (
 ),
 
 curves as (
-    select city, nationality_group, arrival_year, max(months_since_arrival) as max_months,
-           min(days_since_arrival) as first_exit_day
+    select
+        city, nationality_group, arrival_year, max(months_since_arrival) as max_months,
+        min(days_since_arrival) as first_exit_day
     from km
     group by all
 ),
@@ -31,15 +32,19 @@ points as (
         coalesce(arg_max(k.ci_upper, k.days_since_arrival), 1.0) as ci_upper,
         coalesce(sum(k.n_left), 0) as left_cumulative,
         -- risk set behind the last step (before any step: the first one's)
-        coalesce(arg_max(k.n_at_risk, k.days_since_arrival),
-                 (select arg_min(f.n_at_risk, f.days_since_arrival) from km as f
-                  where f.city = c.city and f.nationality_group = c.nationality_group
-                    and f.arrival_year = c.arrival_year)) as n_at_risk
+        coalesce(
+            arg_max(k.n_at_risk, k.days_since_arrival),
+            (
+                select arg_min(f.n_at_risk, f.days_since_arrival) from km as f
+                where f.city = c.city and f.nationality_group = c.nationality_group
+                    and f.arrival_year = c.arrival_year
+            )
+        ) as n_at_risk
     from curves as c
     cross join grid as g
     left join km as k
-      on k.city = c.city and k.nationality_group = c.nationality_group
-     and k.arrival_year = c.arrival_year and k.months_since_arrival <= g.months
+        on k.city = c.city and k.nationality_group = c.nationality_group
+            and k.arrival_year = c.arrival_year and k.months_since_arrival <= g.months
     where g.months <= c.max_months
     group by c.city, c.nationality_group, c.arrival_year, g.months
 ),
@@ -50,22 +55,31 @@ walk as (
             p.*,
             p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3) as is_published,
             case when p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3)
-                 then p.left_cumulative else 0 end as left_at_last_published
+                    then p.left_cumulative
+                else 0
+            end as left_at_last_published
         from points as p
         where p.k = 1
         union all
         select
             p.*,
-            p.n_at_risk >= 3 and (p.left_cumulative - s.left_at_last_published = 0
-                                  or p.left_cumulative - s.left_at_last_published >= 3),
-            case when p.n_at_risk >= 3 and (p.left_cumulative - s.left_at_last_published = 0
-                                            or p.left_cumulative - s.left_at_last_published >= 3)
-                 then p.left_cumulative else s.left_at_last_published end
+            p.n_at_risk >= 3 and (
+                p.left_cumulative - s.left_at_last_published = 0
+                or p.left_cumulative - s.left_at_last_published >= 3
+            ),
+            case when p.n_at_risk >= 3 and (
+                        p.left_cumulative - s.left_at_last_published = 0
+                        or p.left_cumulative - s.left_at_last_published >= 3
+                    )
+                    then p.left_cumulative
+                else s.left_at_last_published
+            end
         from steps as s
         inner join points as p
-          on p.city = s.city and p.nationality_group = s.nationality_group
-         and p.arrival_year = s.arrival_year and p.k = s.k + 1
+            on p.city = s.city and p.nationality_group = s.nationality_group
+                and p.arrival_year = s.arrival_year and p.k = s.k + 1
     )
+
     select * from steps
 ),
 

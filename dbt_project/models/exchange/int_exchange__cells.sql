@@ -22,30 +22,36 @@ fluctuation as (
 ),
 
 fluctuation_cells as (
-    select city, period, 'inflow' as indicator_id, group_value, is_total, is_provisional,
-           inflows::double as numerator, null::double as denominator, inflows::double as value
+    select
+        city, period, 'inflow' as indicator_id, group_value, is_total, is_provisional,
+        inflows::double as numerator, null::double as denominator, inflows::double as value
     from fluctuation
     union all
-    select city, period, 'outflow', group_value, is_total, is_provisional,
-           outflows, null, outflows
+    select
+        city, period, 'outflow', group_value, is_total, is_provisional,
+        outflows, null, outflows
     from fluctuation
     union all
     -- a balance is not a count of persons: no primary rule of its own, hidden with its family
-    select city, period, 'net_migration', group_value, is_total, is_provisional,
-           null, null, net_migration
+    select
+        city, period, 'net_migration', group_value, is_total, is_provisional,
+        null, null, net_migration
     from fluctuation
     union all
-    select city, period, 'migration_volume_rate', group_value, is_total, is_provisional,
-           migration_volume, average_population, rate_gross_per_1000
+    select
+        city, period, 'migration_volume_rate', group_value, is_total, is_provisional,
+        migration_volume, average_population, rate_gross_per_1000
     from fluctuation
     union all
-    select city, period, 'net_migration_rate', group_value, is_total, is_provisional,
-           null, average_population, rate_net_per_1000
+    select
+        city, period, 'net_migration_rate', group_value, is_total, is_provisional,
+        null, average_population, rate_net_per_1000
     from fluctuation
     union all
-    select city, period, 'ava_share', group_value, is_total, is_provisional,
-           outflows_ex_officio, outflows,
-           case when outflows > 0 then outflows_ex_officio::double / outflows end
+    select
+        city, period, 'ava_share', group_value, is_total, is_provisional,
+        outflows_ex_officio, outflows,
+        case when outflows > 0 then outflows_ex_officio::double / outflows end
     from fluctuation
 ),
 
@@ -57,16 +63,18 @@ stock as (
         persons, persons_ge_3y, share_ge_3y
     from {{ ref('fct_dwell_time_stock') }}
     where district_code = 'INSGESAMT'
-      and stichtag = last_day(stichtag) and month(stichtag) in (3, 6, 9, 12)
+        and stichtag = last_day(stichtag) and month(stichtag) in (3, 6, 9, 12)
 ),
 
 stock_cells as (
-    select city, period, 'population' as indicator_id, group_value, is_total, false as is_provisional,
-           persons::double as numerator, null::double as denominator, persons::double as value
+    select
+        city, period, 'population' as indicator_id, group_value, is_total, false as is_provisional,
+        persons::double as numerator, null::double as denominator, persons::double as value
     from stock
     union all
-    select city, period, 'dwell_3y_share', group_value, is_total, false,
-           persons_ge_3y, persons, share_ge_3y
+    select
+        city, period, 'dwell_3y_share', group_value, is_total, false,
+        persons_ge_3y, persons, share_ge_3y
     from stock
 ),
 
@@ -144,7 +152,7 @@ retention_at_horizon as (
         arg_max(k.ci_lower, k.days_since_arrival) filter (where k.months_since_arrival <= h.horizon) as ci_lower,
         arg_max(k.ci_upper, k.days_since_arrival) filter (where k.months_since_arrival <= h.horizon) as ci_upper
     from {{ ref('fct_retention_km') }} as k
-    cross join (values (12), (36)) as h(horizon)
+    cross join (values (12), (36)) as h (horizon)
     group by all
 ),
 
@@ -160,33 +168,36 @@ retention_cells as (
         coalesce(r.ci_lower, 1.0) as ci_lower, coalesce(r.ci_upper, 1.0) as ci_upper,
         m.method
     from {{ ref('fct_retention_km_median') }} as m
-    cross join (values (12), (36)) as h(horizon)
+    cross join (values (12), (36)) as h (horizon)
     inner join retention_asof as a on a.city = m.city
     left join retention_at_horizon as r
-      on r.city = m.city and r.nationality_group = m.nationality_group
-     and r.arrival_year = m.arrival_year and r.horizon = h.horizon
+        on r.city = m.city and r.nationality_group = m.nationality_group
+            and r.arrival_year = m.arrival_year and r.horizon = h.horizon
     where case h.horizon when 12 then m.retention_12m else m.retention_36m end is not null
 ),
 
 -- fct_school_enrolment / fct_schools: school census day, city, by nationality group
 school_cells as (
-    select city, year(census_day) || '-Q' || quarter(census_day) as period,
-           'pupils_per_registered_6_14' as indicator_id, nationality_group as group_value,
-           nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
-           pupils_6_14::double as numerator, registered_6_14::double as denominator,
-           pupils_per_registered_6_14 as value
+    select
+        city, year(census_day) || '-Q' || quarter(census_day) as period,
+        'pupils_per_registered_6_14' as indicator_id, nationality_group as group_value,
+        nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
+        pupils_6_14::double as numerator, registered_6_14::double as denominator,
+        pupils_per_registered_6_14 as value
     from {{ ref('fct_school_enrolment') }}
     union all
-    select city, year(census_day) || '-Q' || quarter(census_day), 'pupils_not_in_register_share',
-           nationality_group, nationality_group = 'INSGESAMT', false,
-           pupils_not_in_register, pupils,
-           case when pupils > 0 then pupils_not_in_register::double / pupils end
+    select
+        city, year(census_day) || '-Q' || quarter(census_day), 'pupils_not_in_register_share',
+        nationality_group, nationality_group = 'INSGESAMT', false,
+        pupils_not_in_register, pupils,
+        case when pupils > 0 then pupils_not_in_register::double / pupils end
     from {{ ref('fct_school_enrolment') }}
     union all
-    select city, year(census_day) || '-Q' || quarter(census_day), 'pupils_newcomer_classes',
-           case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
-           grouping(nationality_group) = 1, false,
-           sum(pupils), null, sum(pupils)
+    select
+        city, year(census_day) || '-Q' || quarter(census_day), 'pupils_newcomer_classes',
+        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
+        grouping(nationality_group) = 1, false,
+        sum(pupils), null, sum(pupils)
     from {{ ref('fct_schools') }}
     where class_type = 'ERSTFOERDERUNG'
     group by grouping sets ((city, census_day, nationality_group), (city, census_day))
@@ -194,23 +205,26 @@ school_cells as (
 
 -- fct_counselling: months summed to quarters (contacts, not distinct persons)
 counselling as (
-    select city, year(month) || '-Q' || quarter(month) as period, nationality_group,
-           sum(contacts) as contacts,
-           sum(contacts) filter (where stated_registration = 'nein') as contacts_unregistered
+    select
+        city, year(month) || '-Q' || quarter(month) as period, nationality_group,
+        sum(contacts) as contacts,
+        sum(contacts) filter (where stated_registration = 'nein') as contacts_unregistered
     from {{ ref('fct_counselling') }}
     group by all
 ),
 
 counselling_cells as (
-    select city, period, 'counselling_contacts' as indicator_id, nationality_group as group_value,
-           nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
-           contacts::double as numerator, null::double as denominator, contacts::double as value
+    select
+        city, period, 'counselling_contacts' as indicator_id, nationality_group as group_value,
+        nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
+        contacts::double as numerator, null::double as denominator, contacts::double as value
     from counselling
     union all
-    select city, period, 'counselling_unregistered_share', nationality_group,
-           nationality_group = 'INSGESAMT', false,
-           coalesce(contacts_unregistered, 0), contacts,
-           coalesce(contacts_unregistered, 0)::double / nullif(contacts, 0)
+    select
+        city, period, 'counselling_unregistered_share', nationality_group,
+        nationality_group = 'INSGESAMT', false,
+        coalesce(contacts_unregistered, 0), contacts,
+        coalesce(contacts_unregistered, 0)::double / nullif(contacts, 0)
     from counselling
 ),
 
@@ -223,26 +237,29 @@ problem_properties as (
 ),
 
 problem_property_cells as (
-    select city, year(stichtag) || '-Q' || quarter(stichtag) as period, 'problem_properties' as indicator_id,
-           'INSGESAMT' as group_value, true as is_total, false as is_provisional,
-           sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG'))::double as numerator,
-           null::double as denominator,
-           coalesce(sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG')), 0)::double as value
+    select
+        city, year(stichtag) || '-Q' || quarter(stichtag) as period, 'problem_properties' as indicator_id,
+        'INSGESAMT' as group_value, true as is_total, false as is_provisional,
+        sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG'))::double as numerator,
+        null::double as denominator,
+        coalesce(sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG')), 0)::double as value
     from problem_properties
     where status <> 'INSGESAMT'
     group by all
     union all
-    select city, year(stichtag) || '-Q' || quarter(stichtag), 'found_not_registered_share',
-           'INSGESAMT', true, false,
-           inspection_found_not_registered,
-           inspection_found_registered + inspection_found_not_registered,
-           share_found_not_registered
+    select
+        city, year(stichtag) || '-Q' || quarter(stichtag), 'found_not_registered_share',
+        'INSGESAMT', true, false,
+        inspection_found_not_registered,
+        inspection_found_registered + inspection_found_not_registered,
+        share_found_not_registered
     from problem_properties
     where status = 'INSGESAMT' and properties_inspected > 0
     union all
-    select city, year(stichtag) || '-Q' || quarter(stichtag), 'registered_not_found_share',
-           'INSGESAMT', true, false,
-           inspection_registered_not_found, inspection_registered, share_registered_not_found
+    select
+        city, year(stichtag) || '-Q' || quarter(stichtag), 'registered_not_found_share',
+        'INSGESAMT', true, false,
+        inspection_registered_not_found, inspection_registered, share_registered_not_found
     from problem_properties
     where status = 'INSGESAMT' and properties_inspected > 0
 ),
@@ -261,20 +278,21 @@ breakdown_cells as (
         ('retention_cells', none, 'retention', none),
     ] %}
     {%- for cte, breakdown, family, method in parts %}
-    select
-        *,
-        {%- if breakdown is not none %}
-        '{{ breakdown }}' as breakdown,
-        {%- endif %}
-        {{ family if family.startswith('case') else "'" ~ family ~ "'" }} as suppression_family,
-        'register' as basis
-        {%- if method is not none %},
-        {{ method }}::varchar as method,
-        null::double as ci_lower,
-        null::double as ci_upper
-        {%- endif %}
-    from {{ cte }}
-    {% if not loop.last %}union all by name{% endif %}
+        select
+            *,
+            {%- if breakdown is not none %}
+                '{{ breakdown }}' as breakdown,
+            {%- endif %}
+            {{ family if family.startswith('case') else "'" ~ family ~ "'" }} as suppression_family,
+            'register' as basis
+            {%- if method is not none %}
+                ,
+                {{ method }}::varchar as method,
+                null::double as ci_lower,
+                null::double as ci_upper
+            {%- endif %}
+        from {{ cte }}
+        {% if not loop.last %}union all by name{% endif %}
     {%- endfor %}
 ),
 
@@ -289,7 +307,8 @@ summary_group_cells as (
         city, period, indicator_id, 'nationality_summary' as breakdown, 'AUSL' as group_value,
         false as is_total, bool_or(is_provisional) as is_provisional,
         case when bool_or(value is null and coalesce(denominator, 1) <> 0) then 1
-             else sum(numerator) end as numerator,
+            else sum(numerator)
+        end as numerator,
         sum(denominator) as denominator,
         case
             when bool_or(value is null and coalesce(denominator, 1) <> 0) then null
@@ -303,8 +322,8 @@ summary_group_cells as (
         basis, suppression_family
     from breakdown_cells
     where breakdown = 'nationality_group'
-      and group_value not in ('INSGESAMT', 'DE', 'NL')
-      and indicator_id not in ('segregation_dissimilarity')
+        and group_value not in ('INSGESAMT', 'DE', 'NL')
+        and indicator_id not in ('segregation_dissimilarity')
     group by city, period, indicator_id, basis, suppression_family
 ),
 

@@ -16,11 +16,12 @@ started as (
 
 -- splits first: an old code whose area equals the sum of >= 2 new codes starting the next day
 split_candidates as (
-    select e.city, e.bezirk_code as old_code, e.flaeche_ha as old_area,
-           s.bezirk_code as new_code, s.flaeche_ha as new_area
+    select
+        e.city, e.bezirk_code as old_code, e.flaeche_ha as old_area,
+        s.bezirk_code as new_code, s.flaeche_ha as new_area
     from ended as e
-    join started as s
-      on s.city = e.city and s.ebene = e.ebene and s.gueltig_ab = e.gueltig_bis + 1
+    inner join started as s
+        on s.city = e.city and s.ebene = e.ebene and s.gueltig_ab = e.gueltig_bis + 1
 ),
 
 split_subsets as (
@@ -29,8 +30,8 @@ split_subsets as (
     union all
     select s.city, s.old_code, s.old_area, s.n_parts + 1, c.new_code, s.area + c.new_area
     from split_subsets as s
-    join split_candidates as c
-      on c.city = s.city and c.old_code = s.old_code and c.new_code > s.last_code
+    inner join split_candidates as c
+        on c.city = s.city and c.old_code = s.old_code and c.new_code > s.last_code
     where s.n_parts < 4 and s.area + c.new_area <= s.old_area + 1e-6
 ),
 
@@ -43,14 +44,16 @@ split_sets as (
 -- candidate old codes for a new code: same city and level, ending the day before it starts,
 -- not recognised as split
 candidates as (
-    select s.city, s.bezirk_code as new_code, s.flaeche_ha as new_area,
-           e.bezirk_code as old_code, e.flaeche_ha as old_area
+    select
+        s.city, s.bezirk_code as new_code, s.flaeche_ha as new_area,
+        e.bezirk_code as old_code, e.flaeche_ha as old_area
     from started as s
-    join ended as e
-      on e.city = s.city and e.ebene = s.ebene and e.gueltig_bis + 1 = s.gueltig_ab
+    inner join ended as e
+        on e.city = s.city and e.ebene = s.ebene and e.gueltig_bis + 1 = s.gueltig_ab
     where not exists (
-        select 1 from split_sets as sp where sp.city = e.city and sp.old_code = e.bezirk_code
-    )
+            select 1 from split_sets as sp
+            where sp.city = e.city and sp.old_code = e.bezirk_code
+        )
 ),
 
 subsets as (
@@ -59,8 +62,8 @@ subsets as (
     union all
     select s.city, s.new_code, s.new_area, list_append(s.old_codes, c.old_code), c.old_code, s.area + c.old_area
     from subsets as s
-    join candidates as c
-      on c.city = s.city and c.new_code = s.new_code and c.old_code > s.last_code
+    inner join candidates as c
+        on c.city = s.city and c.new_code = s.new_code and c.old_code > s.last_code
     where len(s.old_codes) < 4 and s.area + c.old_area <= s.new_area + 1e-6
 ),
 
@@ -106,4 +109,4 @@ from ended as e
 left join split_sets as sp on sp.city = e.city and sp.old_code = e.bezirk_code
 left join claims as cl on cl.city = e.city and cl.old_code = e.bezirk_code
 left join merge_pairs as mp
-  on mp.city = e.city and mp.old_code = e.bezirk_code and cl.n_claims = 1
+    on mp.city = e.city and mp.old_code = e.bezirk_code and cl.n_claims = 1

@@ -14,7 +14,7 @@ sides as (
         case
             when flow_direction = 'inflow' then 'in_' || flow_kind
             when flow_kind = 'birth' then 'birth'
-            when bezirk_alt is not distinct from bezirk_neu then 'move_within'
+            when (bezirk_alt is not distinct from bezirk_neu) then 'move_within'
             else 'move_in'
         end as measure
     from events
@@ -29,7 +29,7 @@ sides as (
         end
     from events
     where flow_direction = 'outflow' or flow_kind = 'death'
-       or (flow_kind = 'move' and bezirk_alt is distinct from bezirk_neu)
+        or (flow_kind = 'move' and bezirk_alt is distinct from bezirk_neu)
 )
 
 select

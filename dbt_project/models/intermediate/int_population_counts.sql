@@ -29,9 +29,9 @@ projected as (
         sum(c.persons_6_14) as persons_6_14,
         sum(c.persons_15_64) as persons_15_64
     from counts as c
-    join {{ ref('int_district_reform_mapping') }} as m
-      on m.city = c.city and m.old_code = c.district_code and m.new_code is not null
-     and c.stichtag = m.old_valid_to
+    inner join {{ ref('int_district_reform_mapping') }} as m
+        on m.city = c.city and m.old_code = c.district_code and m.new_code is not null
+            and c.stichtag = m.old_valid_to
     group by all
 )
 

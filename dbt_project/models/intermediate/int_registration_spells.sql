@@ -39,21 +39,26 @@ from_events as (
         case
             when o.next_direction = 'outflow' or o.next_kind = 'death'
                 then date_diff('day', o.ereignis_datum, o.next_date)
-            when o.next_date is not null then date_diff('day', o.ereignis_datum, least(o.next_date, obs.observation_end))
+            when
+                o.next_date is not null
+                then date_diff('day', o.ereignis_datum, least(o.next_date, obs.observation_end))
             else date_diff('day', o.ereignis_datum, obs.observation_end)
         end as duration_days,
         coalesce(o.next_direction = 'outflow' or o.next_kind = 'death', false) as left_register,
         'event' as spell_source
     from ordered as o
-    join observation as obs on obs.city = o.city
+    inner join observation as obs on obs.city = o.city
     where o.flow_direction = 'inflow' and o.ereignis_datum <= obs.observation_end
 ),
 
 first_stock as (
     select p.*
     from {{ ref('stg_bestand__persons') }} as p
-    join (select city, min(stichtag) as s0 from {{ ref('stg_bestand__persons') }} group by city) as f
-      on f.city = p.city and f.s0 = p.stichtag
+    inner join (
+        select city, min(stichtag) as s0 from {{ ref('stg_bestand__persons') }}
+        group by city
+    ) as f
+        on f.city = p.city and f.s0 = p.stichtag
 ),
 
 first_exit_after_stock as (
@@ -62,8 +67,8 @@ first_exit_after_stock as (
         min(e.ereignis_datum) filter (where e.flow_direction = 'outflow' or e.flow_kind = 'death') as exit_date,
         min(e.meldedatum) filter (where e.flow_direction = 'outflow' or e.flow_kind = 'death') as exit_recorded
     from first_stock as s
-    join events as e
-      on e.city = s.city and e.person_pseudonym = s.person_pseudonym and e.meldedatum > s.stichtag
+    inner join events as e
+        on e.city = s.city and e.person_pseudonym = s.person_pseudonym and e.meldedatum > s.stichtag
     group by all
 ),
 
@@ -76,12 +81,12 @@ from_stock as (
         x.exit_date is not null as left_register,
         'stock' as spell_source
     from first_stock as s
-    join observation as obs on obs.city = s.city
+    inner join observation as obs on obs.city = s.city
     left join first_exit_after_stock as x on x.city = s.city and x.person_pseudonym = s.person_pseudonym
     where s.zuzug_datum is not null
-      and not s.zuzug_left_censored
-      and s.zuzug_datum < obs.observation_start
-      and s.stichtag <= obs.observation_end
+        and not s.zuzug_left_censored
+        and s.zuzug_datum < obs.observation_start
+        and s.stichtag <= obs.observation_end
 )
 
 select *, year(arrival_date) as arrival_year
@@ -89,5 +94,5 @@ from (
     select * from from_events
     union all
     select * from from_stock
-)
+) as spells
 where duration_days >= entry_days and not (spell_source = 'stock' and duration_days = entry_days and left_register)

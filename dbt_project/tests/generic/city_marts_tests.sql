@@ -38,12 +38,13 @@ where
 {% test value_between(model, column_name, min_value=none, max_value=none) %}
 select *
 from {{ model }}
-where {{ column_name }} is not null
-  and (
-      false
-      {% if min_value is not none %} or {{ column_name }} < {{ min_value }} {% endif %}
-      {% if max_value is not none %} or {{ column_name }} > {{ max_value }} {% endif %}
-  )
+where
+    {{ column_name }} is not null
+    and (
+        false
+        {% if min_value is not none %}or {{ column_name }} < {{ min_value }}{% endif %}
+        {% if max_value is not none %}or {{ column_name }} > {{ max_value }}{% endif %}
+    )
 {% endtest %}
 
 {# The expression holds on every row (e.g. a sum of parts equals its total). #}

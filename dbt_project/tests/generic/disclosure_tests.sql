@@ -17,12 +17,15 @@ where coalesce(basis = 'register', true)
 {# `total_published_elsewhere`: the group's total is published in another table (e.g. population), so
    the group counts as having a published total. #}
 {# `cell_expr`: what identifies a cell when one cell has several rows (e.g. one per method). #}
-{% test disclosure_no_lonely_suppression(model, group_cols, total_expr='is_total', total_published_elsewhere=false, cell_expr=none) %}
+{% test disclosure_no_lonely_suppression(
+    model, group_cols, total_expr='is_total', total_published_elsewhere=false, cell_expr=none
+) %}
 select {{ group_cols | join(', ') }}
 from {{ model }}
 group by {{ group_cols | join(', ') }}
 having {% if total_published_elsewhere %}true{% else %}count(*) filter (where ({{ total_expr }}) and not is_suppressed) > 0{% endif %}
    and count({% if cell_expr %}distinct {{ cell_expr }}{% else %}*{% endif %}) filter (where not ({{ total_expr }}) and is_suppressed) = 1
+
 {% endtest %}
 
 {# Values counting 1 or 2 persons (disclosure_is_small) in the named columns of rows that are not suppressed. #}

@@ -15,7 +15,7 @@ with parts as (
         max(case when quantity = 'unregistered' then point end) as unregistered,
         count(distinct quantity) as parts
     from {{ model }}
-    {% if only_recommended %} where recommended {% endif %}
+{% if only_recommended %} where recommended {% endif %}
     group by {{ strata | join(', ') }}
 )
 select *

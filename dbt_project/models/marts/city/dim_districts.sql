@@ -20,4 +20,4 @@ select
     case when d.gueltig_bis is null then d.bezirk_code else m.new_code end as harmonised_code
 from {{ ref('stg_gebiete__districts') }} as d
 left join {{ ref('int_district_reform_mapping') }} as m
-  on m.city = d.city and m.old_code = d.bezirk_code
+    on m.city = d.city and m.old_code = d.bezirk_code

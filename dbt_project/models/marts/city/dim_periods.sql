@@ -1,9 +1,11 @@
 -- Calendar periods (months, quarters, years) with first and last day. Months are keyed by their
 -- first day as in the raw layer, quarters as YYYY-Qn, years as YYYY.
 with months as (
-    select unnest(generate_series(date '{{ var("first_period", "2000-01-01") }}',
-                                  date '{{ var("last_period", "2035-12-01") }}',
-                                  interval 1 month))::date as month_start
+    select unnest(generate_series(
+        date '{{ var("first_period", "2000-01-01") }}',
+        date '{{ var("last_period", "2035-12-01") }}',
+        interval 1 month
+    ))::date as month_start
 )
 
 select

@@ -15,5 +15,7 @@ select
     count(distinct person_pseudonym) as persons,
     'register' as basis
 from contacts
-group by grouping sets ((city, contact_month, stelle, nationality_group, gemeldet_angabe),
-                       (city, contact_month, stelle, gemeldet_angabe))
+group by grouping sets (
+    (city, contact_month, stelle, nationality_group, gemeldet_angabe),
+    (city, contact_month, stelle, gemeldet_angabe)
+)

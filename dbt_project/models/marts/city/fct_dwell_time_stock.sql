@@ -30,9 +30,12 @@ cells as (
         sum(persons)::bigint as persons,
         sum(persons_born_in_city)::bigint as persons_born_in_city,
         sum(persons_left_censored)::bigint as persons_left_censored,
-        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 1 year), 0)::bigint as persons_ge_1y,
-        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 3 year), 0)::bigint as persons_ge_3y,
-        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 5 year), 0)::bigint as persons_ge_5y
+        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 1 year), 0)::bigint
+            as persons_ge_1y,
+        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 3 year), 0)::bigint
+            as persons_ge_3y,
+        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 5 year), 0)::bigint
+            as persons_ge_5y
     from counted
     {{ group_by_district_group_totals('city, stichtag') }}
 ),
@@ -90,21 +93,23 @@ median_years as (
 -- step 2: the dates of those years (the later year first: the years are adjacent in the order)
 in_median_years as (
     {%- for district_join, group_join in cell_joins %}
-    select t.city, t.stichtag, t.district_code, t.nationality_group,
-           c.in_city_since_lower_bound, c.persons, c.persons_exact
-    from counted as c
-    join median_years as t
-      on t.city = c.city and t.stichtag = c.stichtag and {{ district_join }} and {{ group_join }}
-     and year(c.in_city_since_lower_bound) in (t.year_low, t.year_high)
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            t.city, t.stichtag, t.district_code, t.nationality_group,
+            c.in_city_since_lower_bound, c.persons, c.persons_exact
+        from counted as c
+        inner join median_years as t
+            on t.city = c.city and t.stichtag = c.stichtag and {{ district_join }} and {{ group_join }}
+                and year(c.in_city_since_lower_bound) in (t.year_low, t.year_high)
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
 by_date as (
-    select city, stichtag, district_code, nationality_group, in_city_since_lower_bound,
-           sum(persons) as persons, sum(persons_exact) as persons_exact
+    select
+        city, stichtag, district_code, nationality_group, in_city_since_lower_bound,
+        sum(persons) as persons, sum(persons_exact) as persons_exact
     from in_median_years
     group by all
 ),
@@ -118,7 +123,7 @@ date_ranked as (
         t.ranks_before + sum(d.persons) over cell_by_date - 1 as rank_to,
         t.exact_before + sum(d.persons_exact) over cell_by_date as exact_up_to_here
     from by_date as d
-    join median_years as t using (city, stichtag, district_code, nationality_group)
+    inner join median_years as t using (city, stichtag, district_code, nationality_group)
     window cell_by_date as (
         partition by d.city, d.stichtag, d.district_code, d.nationality_group
         order by d.in_city_since_lower_bound desc

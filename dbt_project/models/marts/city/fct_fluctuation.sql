@@ -18,18 +18,17 @@ city_periods as (
         count(*) as months_delivered,
         case p.period_type when 'month' then 1 when 'quarter' then 3 else 12 end as months_in_period
     from delivered_months as d
-    join {{ ref('dim_periods') }} as p on d.month between p.period_start and p.period_end
+    inner join {{ ref('dim_periods') }} as p on d.month between p.period_start and p.period_end
     group by all
 ),
 
 flows_by_period as (
     select
         cp.city, cp.period_type, cp.period_key, m.district_code, m.nationality_group,
-        {% for c in flow_cols %}sum(m.{{ c }})::bigint as {{ c }}{{ ',' if not loop.last }}
-        {% endfor %}
+        {{ bigint_sums(flow_cols, 'm.') }}
     from city_periods as cp
-    join {{ ref('int_fluctuation_monthly') }} as m
-      on m.city = cp.city and m.month between cp.period_start and cp.period_end
+    inner join {{ ref('int_fluctuation_monthly') }} as m
+        on m.city = cp.city and m.month between cp.period_start and cp.period_end
     group by all
 ),
 
@@ -37,8 +36,7 @@ flows as (
     select
         city, period_type, period_key,
         {{ district_group_columns() }},
-        {% for c in flow_cols %}sum({{ c }})::bigint as {{ c }}{{ ',' if not loop.last }}
-        {% endfor %}
+        {{ bigint_sums(flow_cols, '') }}
     from flows_by_period
     {{ group_by_district_group_totals('city, period_type, period_key') }}
 ),
@@ -52,9 +50,10 @@ stocks as (
     where not is_projected
     {{ group_by_district_group_totals('city, stichtag') }}
     union all
-    select city, stichtag, district_code,
-           case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
-           sum(persons)::bigint
+    select
+        city, stichtag, district_code,
+        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
+        sum(persons)::bigint
     from {{ ref('int_population_counts') }}
     where is_projected
     group by grouping sets ((city, stichtag, district_code, nationality_group), (city, stichtag, district_code))
@@ -69,7 +68,7 @@ cells as (
 grid as (
     select cp.*, c.district_code, c.nationality_group
     from city_periods as cp
-    join cells as c on c.city = cp.city
+    inner join cells as c on c.city = cp.city
 ),
 
 joined as (
@@ -83,19 +82,19 @@ joined as (
         s1.persons as stock_end
     from grid as g
     left join flows as f
-      on f.city = g.city and f.period_type = g.period_type and f.period_key = g.period_key
-     and f.district_code = g.district_code and f.nationality_group = g.nationality_group
+        on f.city = g.city and f.period_type = g.period_type and f.period_key = g.period_key
+            and f.district_code = g.district_code and f.nationality_group = g.nationality_group
     left join stocks as s0
-      on s0.city = g.city and s0.stichtag = g.period_start - 1
-     and s0.district_code = g.district_code and s0.nationality_group = g.nationality_group
+        on s0.city = g.city and s0.stichtag = g.period_start - 1
+            and s0.district_code = g.district_code and s0.nationality_group = g.nationality_group
     left join stocks as s1
-      on s1.city = g.city and s1.stichtag = g.period_end
-     and s1.district_code = g.district_code and s1.nationality_group = g.nationality_group
+        on s1.city = g.city and s1.stichtag = g.period_end
+            and s1.district_code = g.district_code and s1.nationality_group = g.nationality_group
     left join {{ ref('dim_districts') }} as d
-      on d.city = g.city and d.district_code = g.district_code
+        on d.city = g.city and d.district_code = g.district_code
     -- keep a cell when something happened or the district existed in the period
     where f.city is not null or s0.persons is not null or s1.persons is not null
-       or (d.valid_from <= g.period_end and coalesce(d.valid_to, date '9999-12-31') >= g.period_start)
+        or (d.valid_from <= g.period_end and coalesce(d.valid_to, date '9999-12-31') >= g.period_start)
 ),
 
 measures as (
@@ -103,7 +102,7 @@ measures as (
         *,
         inflows_abroad + inflows_domestic + inflows_unknown + inflows_status_change as inflows,
         outflows_abroad + outflows_domestic + outflows_unknown + outflows_ex_officio
-            + outflows_status_change as outflows,
+        + outflows_status_change as outflows,
         (stock_start + stock_end) / 2.0 as average_population
     from joined
 )

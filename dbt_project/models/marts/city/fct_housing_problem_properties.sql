@@ -8,11 +8,12 @@ with properties as (
 ),
 
 registered_at_address as (
-    select p.city, p.stichtag, p.objekt_id, count(b.person_pseudonym) as registered_persons,
-           count(b.person_pseudonym) filter (where b.nationality_group = 'EU2') as registered_persons_eu2
+    select
+        p.city, p.stichtag, p.objekt_id, count(b.person_pseudonym) as registered_persons,
+        count(b.person_pseudonym) filter (where b.nationality_group = 'EU2') as registered_persons_eu2
     from properties as p
     left join {{ ref('stg_bestand__persons') }} as b
-      on b.city = p.city and b.stichtag = p.stichtag and b.adresse_pseudonym = p.adresse_pseudonym
+        on b.city = p.city and b.stichtag = p.stichtag and b.adresse_pseudonym = p.adresse_pseudonym
     group by all
 ),
 
@@ -23,8 +24,10 @@ stock_present as (
 city_average as (
     select
         d.city, d.stichtag,
-        (select count(*) from {{ ref('stg_bestand__persons') }} as b
-          where b.city = d.city and b.stichtag = d.stichtag) as registered_persons_city,
+        (
+            select count(*) from {{ ref('stg_bestand__persons') }} as b
+            where b.city = d.city and b.stichtag = d.stichtag
+        ) as registered_persons_city,
         sum(d.wohneinheiten) as dwellings_city
     from {{ ref('stg_wohnen__dwelling_stock') }} as d
     group by all
@@ -33,7 +36,7 @@ city_average as (
 per_property as (
     select p.*, r.registered_persons, r.registered_persons_eu2, sp.city is not null as stock_available
     from properties as p
-    join registered_at_address as r on r.city = p.city and r.stichtag = p.stichtag and r.objekt_id = p.objekt_id
+    inner join registered_at_address as r on r.city = p.city and r.stichtag = p.stichtag and r.objekt_id = p.objekt_id
     left join stock_present as sp on sp.city = p.city and sp.stichtag = p.stichtag
 ),
 
@@ -53,8 +56,10 @@ rolled as (
         sum(angetroffen_gemeldet) filter (where is_inspected)::bigint as inspection_found_registered,
         sum(angetroffen_nicht_gemeldet) filter (where is_inspected)::bigint as inspection_found_not_registered
     from per_property
-    group by grouping sets ((city, stichtag, bezirk, status), (city, stichtag, bezirk),
-                            (city, stichtag, status), (city, stichtag))
+    group by grouping sets (
+        (city, stichtag, bezirk, status), (city, stichtag, bezirk),
+        (city, stichtag, status), (city, stichtag)
+    )
 )
 
 select

@@ -14,8 +14,9 @@ with spells as (
 ),
 
 exits as (
-    select city, nationality_group, arrival_year, duration_days as t,
-           count_if(left_register) as d, count_if(not left_register) as c, count(*) as removed
+    select
+        city, nationality_group, arrival_year, duration_days as t,
+        count_if(left_register) as d, count_if(not left_register) as c, count(*) as removed
     from spells
     group by all
 ),
@@ -41,20 +42,24 @@ at_risk as (
         -- entrants at t join after the exits at t (left truncation: entry < t), except at the
         -- first time of the cohort, where entrants come first - the convention of lifelines
         coalesce(sum(coalesce(en.entered, 0)) over w_before, 0)
-            + case when row_number() over w_upto = 1 then coalesce(en.entered, 0) else 0 end
-            - coalesce(sum(coalesce(x.removed, 0)) over w_before, 0) as n
+        + case when row_number() over w_upto = 1 then coalesce(en.entered, 0) else 0 end
+        - coalesce(sum(coalesce(x.removed, 0)) over w_before, 0) as n
     from times as tm
     left join exits as x
-      on x.city = tm.city and x.nationality_group = tm.nationality_group
-     and x.arrival_year = tm.arrival_year and x.t = tm.t
+        on x.city = tm.city and x.nationality_group = tm.nationality_group
+            and x.arrival_year = tm.arrival_year and x.t = tm.t
     left join entries as en
-      on en.city = tm.city and en.nationality_group = tm.nationality_group
-     and en.arrival_year = tm.arrival_year and en.t = tm.t
+        on en.city = tm.city and en.nationality_group = tm.nationality_group
+            and en.arrival_year = tm.arrival_year and en.t = tm.t
     window
-        w_upto as (partition by tm.city, tm.nationality_group, tm.arrival_year order by tm.t
-                   rows between unbounded preceding and current row),
-        w_before as (partition by tm.city, tm.nationality_group, tm.arrival_year order by tm.t
-                     rows between unbounded preceding and 1 preceding)
+        w_upto as (
+            partition by tm.city, tm.nationality_group, tm.arrival_year order by tm.t
+            rows between unbounded preceding and current row
+        ),
+        w_before as (
+            partition by tm.city, tm.nationality_group, tm.arrival_year order by tm.t
+            rows between unbounded preceding and 1 preceding
+        )
 ),
 
 steps as (
@@ -65,8 +70,10 @@ steps as (
         sum(case when d > 0 and d < n then ln(1 - d / n) else 0 end) over w as log_s,
         sum(case when d > 0 and d < n then d / (n * (n - d)) else 0 end) over w as greenwood_sum
     from at_risk
-    window w as (partition by city, nationality_group, arrival_year order by t
-                 rows between unbounded preceding and current row)
+    window w as (
+        partition by city, nationality_group, arrival_year order by t
+        rows between unbounded preceding and current row
+    )
 ),
 
 estimates as (

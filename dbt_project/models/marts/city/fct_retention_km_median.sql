@@ -8,7 +8,12 @@ with km as (
 ),
 
 spells as (
-    select city, nationality_group, arrival_year, count(*)::bigint as spells, count_if(left_register)::bigint as spells_left
+    select
+        city,
+        nationality_group,
+        arrival_year,
+        count(*)::bigint as spells,
+        count_if(left_register)::bigint as spells_left
     from (
         select city, nationality_group, arrival_year, left_register from {{ ref('int_registration_spells') }}
         union all
@@ -28,18 +33,18 @@ select
     min(k.days_since_arrival) filter (where k.ci_lower <= 0.5) as median_days_ci_lower,
     min(k.days_since_arrival) filter (where k.ci_upper <= 0.5) as median_days_ci_upper,
     case when max(k.months_since_arrival) >= 3
-         then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 3), 1.0)
+            then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 3), 1.0)
     end as retention_3m,
     case when max(k.months_since_arrival) >= 12
-         then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 12), 1.0)
+            then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 12), 1.0)
     end as retention_12m,
     case when max(k.months_since_arrival) >= 36
-         then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 36), 1.0)
+            then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 36), 1.0)
     end as retention_36m,
     max(k.days_since_arrival) as max_followup_days,
     'kaplan-meier, greenwood log(-log) 95 %' as method,
     'register' as basis
 from spells as s
 left join km as k
-  on k.city = s.city and k.nationality_group = s.nationality_group and k.arrival_year = s.arrival_year
+    on k.city = s.city and k.nationality_group = s.nationality_group and k.arrival_year = s.arrival_year
 group by all

@@ -4,21 +4,23 @@
 -- Age = census year - birth year for both. Pupils living outside the city are left out of the
 -- numerator; pupils with unknown residence stay in it (they attend the city's schools).
 with pupils as (
-    select city, census_day, register_stock_date, nationality_group,
-           sum(pupils_6_14) as pupils_6_14,
-           sum(pupils_not_in_register) as pupils_not_in_register,
-           sum(pupils) as pupils
+    select
+        city, census_day, register_stock_date, nationality_group,
+        sum(pupils_6_14) as pupils_6_14,
+        sum(pupils_not_in_register) as pupils_not_in_register,
+        sum(pupils) as pupils
     from {{ ref('fct_schools') }}
     where residence_district <> 'AUSSERHALB'
     group by all
 ),
 
 pupils_rolled as (
-    select city, census_day, any_value(register_stock_date) as register_stock_date,
-           case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
-           sum(pupils_6_14)::bigint as pupils_6_14,
-           sum(pupils)::bigint as pupils,
-           sum(pupils_not_in_register)::bigint as pupils_not_in_register
+    select
+        city, census_day, any_value(register_stock_date) as register_stock_date,
+        case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
+        sum(pupils_6_14)::bigint as pupils_6_14,
+        sum(pupils)::bigint as pupils,
+        sum(pupils_not_in_register)::bigint as pupils_not_in_register
     from pupils
     group by grouping sets ((city, census_day, nationality_group), (city, census_day))
 )
@@ -39,14 +41,16 @@ select
     'register' as basis
 from pupils_rolled as p
 left join (
-    select b.city, b.stichtag,
-           case when grouping(b.nationality_group) = 1 then 'INSGESAMT' else b.nationality_group end as nationality_group,
-           s.census_year,
-           count_if(s.census_year - b.geburtsjahr between 6 and 14) as persons_6_14
+    select
+        b.city, b.stichtag,
+        case when grouping(b.nationality_group) = 1 then 'INSGESAMT' else b.nationality_group end as nationality_group,
+        s.census_year,
+        count_if(s.census_year - b.geburtsjahr between 6 and 14) as persons_6_14
     from {{ ref('stg_bestand__persons') }} as b
-    join (select distinct city, register_stock_date, year(census_day) as census_year from pupils_rolled) as s
-      on s.city = b.city and s.register_stock_date = b.stichtag
-    group by grouping sets ((b.city, b.stichtag, s.census_year, b.nationality_group), (b.city, b.stichtag, s.census_year))
+    inner join (select distinct city, register_stock_date, year(census_day) as census_year from pupils_rolled) as s
+        on s.city = b.city and s.register_stock_date = b.stichtag
+    group by
+        grouping sets ((b.city, b.stichtag, s.census_year, b.nationality_group), (b.city, b.stichtag, s.census_year))
 ) as r
-  on r.city = p.city and r.stichtag = p.register_stock_date and r.census_year = year(p.census_day)
- and r.nationality_group = p.nationality_group
+    on r.city = p.city and r.stichtag = p.register_stock_date and r.census_year = year(p.census_day)
+        and r.nationality_group = p.nationality_group

@@ -12,12 +12,15 @@ stock_dates as (
 
 -- the stock nearest to the census day, at most 92 days away (the earlier one on a tie)
 matched_stock as (
-    select p.city, p.stichtag as census_day,
-           arg_min(s.stichtag, abs(date_diff('day', s.stichtag, p.stichtag)) * 2
-                               + (s.stichtag > p.stichtag)::integer) as stock_date
+    select
+        p.city, p.stichtag as census_day,
+        arg_min(
+            s.stichtag, abs(date_diff('day', s.stichtag, p.stichtag)) * 2
+            + (s.stichtag > p.stichtag)::integer
+        ) as stock_date
     from (select distinct city, stichtag from pupils) as p
-    join stock_dates as s
-      on s.city = p.city and abs(date_diff('day', s.stichtag, p.stichtag)) <= 92
+    inner join stock_dates as s
+        on s.city = p.city and abs(date_diff('day', s.stichtag, p.stichtag)) <= 92
     group by all
 ),
 
@@ -25,7 +28,7 @@ linked as (
     select
         p.*,
         ms.stock_date,
-        exists (
+        exists(
             select 1 from {{ ref('stg_bestand__persons') }} as b
             where b.city = p.city and b.stichtag = ms.stock_date and b.person_pseudonym = p.schueler_pseudonym
         ) as in_register
@@ -44,9 +47,11 @@ select
     count(*)::bigint as pupils,
     count_if(age between 6 and 14)::bigint as pupils_6_14,
     -- NULL when no stock is near enough to link
-    case when any_value(stock_date) is null then null else count_if(not in_register)::bigint end as pupils_not_in_register,
+    case when any_value(stock_date) is null then null else count_if(not in_register)::bigint end
+        as pupils_not_in_register,
     case when any_value(stock_date) is null then null
-         else count_if(not in_register)::double / count(*) end as share_not_in_register,
+        else count_if(not in_register)::double / count(*)
+    end as share_not_in_register,
     'register' as basis
 from linked
 group by city, stichtag, nationality_group, schulform, klassenart, residence_district

@@ -22,13 +22,14 @@ groups as (
 ),
 
 grid as (
-    select g.city, g.stichtag, g.nationality_group, d.district_code, d.district_total,
-           coalesce(c.persons, 0) as group_persons
+    select
+        g.city, g.stichtag, g.nationality_group, d.district_code, d.district_total,
+        coalesce(c.persons, 0) as group_persons
     from groups as g
-    join districts as d on d.city = g.city and d.stichtag = g.stichtag
+    inner join districts as d on d.city = g.city and d.stichtag = g.stichtag
     left join counts as c
-      on c.city = g.city and c.stichtag = g.stichtag and c.district_code = d.district_code
-     and c.nationality_group = g.nationality_group
+        on c.city = g.city and c.stichtag = g.stichtag and c.district_code = d.district_code
+            and c.nationality_group = g.nationality_group
 ),
 
 with_totals as (
@@ -37,8 +38,10 @@ with_totals as (
         sum(group_persons) over w as group_total,
         sum(district_total) over w as city_total,
         count(*) over w as n_districts,
-        row_number() over (partition by city, stichtag, nationality_group
-                           order by group_persons desc, district_code) as rank_in_group
+        row_number() over (
+            partition by city, stichtag, nationality_group
+            order by group_persons desc, district_code asc
+        ) as rank_in_group
     from grid
     window w as (partition by city, stichtag, nationality_group)
 )
@@ -57,11 +60,17 @@ select
     {{ safe_ratio('sum(group_persons) filter (where rank_in_group <= ceil(n_districts / 3.0))',
                   'any_value(group_total)') }} as share_in_top_third,
     case when any_value(group_total) > 0 and any_value(city_total - group_total) > 0 then
-        0.5 * sum(abs(group_persons / group_total
-                      - (district_total - group_persons) / (city_total - group_total)))
+            0.5 * sum(abs(
+                group_persons / group_total
+                - (district_total - group_persons) / (city_total - group_total)
+            ))
     end as dissimilarity_index,
     case when any_value(group_total) > 0 then
-        sum(case when district_total > 0 then (group_persons / group_total) * (group_persons / district_total) else 0 end)
+            sum(
+                case
+                    when district_total > 0 then (group_persons / group_total) * (group_persons / district_total) else 0
+                end
+            )
     end as isolation_index,
     'register' as basis
 from with_totals

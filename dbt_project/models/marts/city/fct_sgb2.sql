@@ -46,8 +46,10 @@ district_population as (
     select p.city, p.stichtag, p.district_code, p.nationality_group, p.persons_15_64
     from {{ ref('int_population_counts') }} as p
     where p.is_projected
-      and not exists (select 1 from population as u
-                      where u.city = p.city and u.stichtag = p.stichtag and u.district_code = p.district_code)
+        and not exists (
+            select 1 from population as u
+            where u.city = p.city and u.stichtag = p.stichtag and u.district_code = p.district_code
+        )
 ),
 
 -- districts of the stock (on the stock date) and of the SGB II rows (on the month's end), each
@@ -58,17 +60,17 @@ anchors as (
     select distinct city, (month + interval 1 month - interval 1 day)::date, district_code from agg
 ),
 
-ancestors(city, on_date, district_code, ancestor_code, depth) as (
+ancestors (city, on_date, district_code, ancestor_code, depth) as (
     select city, on_date, district_code, district_code, 0
     from anchors
     union
     select a.city, a.on_date, a.district_code, h.parent_code, a.depth + 1
     from ancestors as a
-    join hierarchy as h
-      on h.city = a.city and h.district_code = a.ancestor_code
-     and a.on_date between h.valid_from and h.valid_to
+    inner join hierarchy as h
+        on h.city = a.city and h.district_code = a.ancestor_code
+            and a.on_date between h.valid_from and h.valid_to
     where h.parent_code is not null
-      and a.depth < 10                        -- guards against a cycle in a faulty gebiete file
+        and a.depth < 10                        -- guards against a cycle in a faulty gebiete file
 ),
 
 -- a delivered SGB II code that lies inside another delivered code of the same month and group
@@ -76,20 +78,22 @@ ancestors(city, on_date, district_code, ancestor_code, depth) as (
 nested_codes as (
     select distinct inner_cell.city, inner_cell.month, inner_cell.district_code, inner_cell.nationality_group
     from agg as inner_cell
-    join ancestors as a
-      on a.city = inner_cell.city and a.district_code = inner_cell.district_code and a.depth > 0
-     and a.on_date = (inner_cell.month + interval 1 month - interval 1 day)::date
-    join agg as outer_cell
-      on outer_cell.city = inner_cell.city and outer_cell.month = inner_cell.month
-     and outer_cell.nationality_group = inner_cell.nationality_group
-     and outer_cell.district_code = a.ancestor_code
+    inner join ancestors as a
+        on a.city = inner_cell.city and a.district_code = inner_cell.district_code and a.depth > 0
+            and a.on_date = (inner_cell.month + interval 1 month - interval 1 day)::date
+    inner join agg as outer_cell
+        on outer_cell.city = inner_cell.city and outer_cell.month = inner_cell.month
+            and outer_cell.nationality_group = inner_cell.nationality_group
+            and outer_cell.district_code = a.ancestor_code
 ),
 
 stock_ancestors as (
     select a.city, a.on_date as stichtag, a.district_code, a.ancestor_code
     from ancestors as a
-    where exists (select 1 from district_population as p
-                  where p.city = a.city and p.stichtag = a.on_date and p.district_code = a.district_code)
+    where exists (
+            select 1 from district_population as p
+            where p.city = a.city and p.stichtag = a.on_date and p.district_code = a.district_code
+        )
 ),
 
 city_totals as (
@@ -107,10 +111,10 @@ city_totals as (
         max(delivery_version) as delivery_version
     from agg
     where not exists (
-        select 1 from nested_codes as n
-        where n.city = agg.city and n.month = agg.month and n.district_code = agg.district_code
-          and n.nationality_group = agg.nationality_group
-    )
+            select 1 from nested_codes as n
+            where n.city = agg.city and n.month = agg.month and n.district_code = agg.district_code
+                and n.nationality_group = agg.nationality_group
+        )
     group by all
 ),
 
@@ -123,9 +127,9 @@ cells as (
 stock_for_month as (
     select c.city, c.month, max(s.stichtag) as stock_date
     from (select distinct city, month from cells) as c
-    join (select distinct city, stichtag from population) as s
-      on s.city = c.city and s.stichtag <= (c.month + interval 1 month - interval 1 day)::date
-     and s.stichtag > (c.month + interval 1 month - interval 1 day)::date - 92
+    inner join (select distinct city, stichtag from population) as s
+        on s.city = c.city and s.stichtag <= (c.month + interval 1 month - interval 1 day)::date
+            and s.stichtag > (c.month + interval 1 month - interval 1 day)::date - 92
     group by all
 ),
 
@@ -138,10 +142,12 @@ district_denominators as (
             as nationality_group,
         sum(p.persons_15_64)::bigint as registered_15_64
     from district_population as p
-    join stock_ancestors as a
-      on a.city = p.city and a.stichtag = p.stichtag and a.district_code = p.district_code
-    group by grouping sets ((p.city, p.stichtag, a.ancestor_code, p.nationality_group),
-                            (p.city, p.stichtag, a.ancestor_code))
+    inner join stock_ancestors as a
+        on a.city = p.city and a.stichtag = p.stichtag and a.district_code = p.district_code
+    group by grouping sets (
+        (p.city, p.stichtag, a.ancestor_code, p.nationality_group),
+        (p.city, p.stichtag, a.ancestor_code)
+    )
 ),
 
 city_denominators as (
@@ -184,7 +190,8 @@ select
     c.personen_in_bg_suppressed,
     sm.stock_date as register_stock_date,
     case when d.registered_15_64 is not null then d.registered_15_64
-         when cc.district_code is not null then 0 end as registered_15_64,
+        when cc.district_code is not null then 0
+    end as registered_15_64,
     {{ safe_ratio('c.elb', 'd.registered_15_64', 100) }} as sgb2_quota_pct,
     c.is_provisional,
     c.delivery_version,
@@ -192,10 +199,10 @@ select
 from cells as c
 left join stock_for_month as sm on sm.city = c.city and sm.month = c.month
 left join denominators as d
-  on d.city = c.city and d.stichtag = sm.stock_date
- and d.district_code = c.district_code and d.nationality_group = c.nationality_group
+    on d.city = c.city and d.stichtag = sm.stock_date
+        and d.district_code = c.district_code and d.nationality_group = c.nationality_group
 left join covered_codes as cc
-  on cc.city = c.city and cc.stichtag = sm.stock_date and cc.district_code = c.district_code
+    on cc.city = c.city and cc.stichtag = sm.stock_date and cc.district_code = c.district_code
 left join hierarchy as h
-  on h.city = c.city and h.district_code = c.district_code
- and (c.month + interval 1 month - interval 1 day)::date between h.valid_from and h.valid_to
+    on h.city = c.city and h.district_code = c.district_code
+        and (c.month + interval 1 month - interval 1 day)::date between h.valid_from and h.valid_to

@@ -31,8 +31,8 @@ issues as (
     from wide as w
     inner join {{ ref('stg_official__notes') }} as n
         on n.table_code like '12711%'
-        and n.subject_year = w.year
-        and n.note_text ilike '%' || split_part(w.region_name, ',', 1) || '%'
+            and n.subject_year = w.year
+            and n.note_text ilike '%' || split_part(w.region_name, ',', 1) || '%'
     group by all
 )
 

@@ -5,8 +5,9 @@
 -- A year whose two reference populations stand on different bases (2011: pre-Zensus -> Zensus
 -- 2011) is flagged; 2016/2017 carry the migration-statistics break. Nothing is bridged.
 with flows as (
-    select region_code, city_key, region_level, region_name, year, zuzuege, fortzuege,
-           known_issue_note, series_note, source
+    select
+        region_code, city_key, region_level, region_name, year, zuzuege, fortzuege,
+        known_issue_note, series_note, source
     from {{ ref('fct_official_migration') }}
     where nationality = 'insgesamt' and boundary = 'gemeinde'
 ),
@@ -15,8 +16,8 @@ pop as (
     select region_code, reference_date, population, basis
     from {{ ref('stg_official__population') }}
     where sex = 'insgesamt' and nationality = 'insgesamt'
-      and month(reference_date) = 12 and day(reference_date) = 31
-      and basis <> 'zensus_2022_count'
+        and month(reference_date) = 12 and day(reference_date) = 31
+        and basis <> 'zensus_2022_count'
 )
 
 select
@@ -35,13 +36,17 @@ select
     coalesce(p0.basis <> p1.basis, false) as population_basis_break,
     f.year in (2016, 2017) and f.region_code not like 'GM%' and f.region_code not in ('NL01')
         as migration_series_break,
-    concat_ws('; ',
+    concat_ws(
+        '; ',
         case when p0.basis <> p1.basis
-             then 'average population mixes two bases (' || p0.basis || ' -> ' || p1.basis || ')' end,
+                then 'average population mixes two bases (' || p0.basis || ' -> ' || p1.basis || ')'
+        end,
         case when f.year in (2016, 2017) and f.region_code not like 'GM%'
-             then 'migration statistics 2016/17: new processing of register messages, not comparable with earlier years' end,
+                then 'migration statistics 2016/17: new processing of register messages, not comparable with earlier years'  -- noqa: LT05
+        end,
         case when p0.population is null or p1.population is null
-             then 'population on 31.12. of the previous year or of the year not available: no rate' end,
+                then 'population on 31.12. of the previous year or of the year not available: no rate'
+        end,
         f.known_issue_note
     ) as rate_notes,
     f.source,

@@ -4,12 +4,21 @@
 with s as (
     select
         region_code, city_key, region_level, region_name, reference_date, year,
-        max(persons) filter (where measure_key = 'personen_in_bg' and sex = 'insgesamt'
-                             and nationality = 'insgesamt' and age_group = 'insgesamt') as personen_in_bg,
-        max(persons) filter (where measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
-                             and nationality = 'insgesamt' and age_group = 'insgesamt') as regelleistungsberechtigte,
-        max(persons) filter (where measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
-                             and nationality = 'auslaendisch') as regelleistungsberechtigte_auslaendisch,
+        max(
+            persons) filter (
+            where measure_key = 'personen_in_bg' and sex = 'insgesamt'
+            and nationality = 'insgesamt' and age_group = 'insgesamt'
+        ) as personen_in_bg,
+        max(
+            persons) filter (
+            where measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
+            and nationality = 'insgesamt' and age_group = 'insgesamt'
+        ) as regelleistungsberechtigte,
+        max(
+            persons) filter (
+            where measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
+            and nationality = 'auslaendisch'
+        ) as regelleistungsberechtigte_auslaendisch,
         string_agg(distinct table_code, ', ' order by table_code) as table_codes
     from {{ ref('stg_official__sgb2') }}
     group by all

@@ -29,8 +29,9 @@ register_long as (
 ),
 
 official as (
-    select city_key, year, zuzuege, fortzuege, zuzuege_ausland, fortzuege_ausland, known_issue_note,
-           definition_note
+    select
+        city_key, year, zuzuege, fortzuege, zuzuege_ausland, fortzuege_ausland, known_issue_note,
+        definition_note
     from {{ ref('fct_official_migration') }}
     where nationality = 'insgesamt' and boundary = 'gemeinde' and city_key is not null
 ),
@@ -55,7 +56,8 @@ select
     r.register_months,
     r.register_months = 12 as register_year_complete,
     case when coalesce(r.flow, o.flow) in ('zuzuege', 'zuzuege_ausland') then r.status_nw_hw
-         else r.status_hw_nw end as register_status_changes,
+        else r.status_hw_nw
+    end as register_status_changes,
     o.official_value,
     r.register_value - o.official_value as difference,
     r.register_value::double / nullif(o.official_value, 0) as ratio_register_to_official,
@@ -65,14 +67,16 @@ select
         else 'official_only'
     end as comparison_status,
     case
-        when r.register_value is not null and o.official_value is not null then
-            'Both bases exist. They differ because the register counts registration events as the city '
-            || 'records them (its own registration rules and deadlines, late and ex-officio entries, '
-            || 'dated by registration), while the official statistics count cases across the municipal '
-            || 'boundary after plausibility checks, without moves inside the city (Ortsumzüge), and '
-            || 'count cases, not persons. Status changes are shown beside, not added.'
-        when r.register_value is not null then
-            'Register basis only: no official figure for this year has been loaded (real files end in 2015).'
+        when r.register_value is not null and o.official_value is not null
+            then
+                'Both bases exist. They differ because the register counts registration events as the city '
+                || 'records them (its own registration rules and deadlines, late and ex-officio entries, '
+                || 'dated by registration), while the official statistics count cases across the municipal '
+                || 'boundary after plausibility checks, without moves inside the city (Ortsumzüge), and '
+                || 'count cases, not persons. Status changes are shown beside, not added.'
+        when r.register_value is not null
+            then
+                'Register basis only: no official figure for this year has been loaded (real files end in 2015).'
         else 'Official basis only: no register deliveries for this year.'
     end as explanation,
     o.known_issue_note as official_known_issue,

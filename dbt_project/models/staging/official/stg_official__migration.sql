@@ -18,16 +18,21 @@ cbs as (
         *,
         case when measure in ('TotalArrivals', 'DueToImmigration') then 'zuzug' else 'fortzug' end as flow,
         'gemeinde' as boundary,
-        case when measure in ('DueToImmigration', 'DueToEmigrationIncludingAdministr') then 'ausland' else 'all' end as scope,
+        case when measure in ('DueToImmigration', 'DueToEmigrationIncludingAdministr') then 'ausland' else 'all' end
+            as scope,
         'CBS 37259: ' || measure
-            || case when measure like '%Administr%'
-                    then ' (includes administrative removals from the register; NL definition)' else '' end
+        || case when measure like '%Administr%'
+                then ' (includes administrative removals from the register; NL definition)'
+            else ''
+        end
             as definition_note,
         1 as table_priority
     from {{ ref('stg_official__values') }}
     where table_code = '37259eng'
-      and measure in ('TotalArrivals', 'DueToImmigration', 'TotalDeparturesIncludingAdministra',
-                      'DueToEmigrationIncludingAdministr')
+        and measure in (
+            'TotalArrivals', 'DueToImmigration', 'TotalDeparturesIncludingAdministra',
+            'DueToEmigrationIncludingAdministr'
+        )
 ),
 
 unioned as (
@@ -43,6 +48,6 @@ select
 from unioned
 where flow is not null
 qualify row_number() over (
-    partition by region_code, period_year, flow, boundary, scope, sex, nationality, age_group
-    order by table_priority, table_code, file
-) = 1
+        partition by region_code, period_year, flow, boundary, scope, sex, nationality, age_group
+        order by table_priority, table_code, file
+    ) = 1

@@ -8,4 +8,4 @@ select
     value as events, value_symbol, missing_reason, table_code, file, source
 from {{ ref('stg_official__values') }}
 where statistic_code in ('12612', '12613')
-   or (table_code = '37259eng' and measure in ('LiveBornChildren', 'Deaths'))
+    or (table_code = '37259eng' and measure in ('LiveBornChildren', 'Deaths'))

@@ -23,18 +23,18 @@ with candidates as (
         end as table_priority
     from {{ ref('stg_official__values') }}
     where age_group = 'insgesamt'
-      and (
-          (statistic_code = '12411' and measure = 'Bevölkerungsstand')
-          or (statistic_code = '12411' and measure_code = 'BEVSTD')
-          or (table_code = '1000A-0000' and measure_code in ('PRS001', 'PRS018'))
-          or (table_code = '37230ned' and measure = 'Bevolking aan het einde van de periode')
-          or (table_code = '37259eng' and measure = 'PopulationOn31December')
-      )
+        and (
+            (statistic_code = '12411' and measure = 'Bevölkerungsstand')
+            or (statistic_code = '12411' and measure_code = 'BEVSTD')
+            or (table_code = '1000A-0000' and measure_code in ('PRS001', 'PRS018'))
+            or (table_code = '37230ned' and measure = 'Bevolking aan het einde van de periode')
+            or (table_code = '37259eng' and measure = 'PopulationOn31December')
+        )
 )
 
 select * exclude (table_priority)
 from candidates
 qualify row_number() over (
-    partition by coalesce(region_code, region_name), reference_date, sex, nationality, basis
-    order by table_priority, file
-) = 1
+        partition by coalesce(region_code, region_name), reference_date, sex, nationality, basis
+        order by table_priority, file
+    ) = 1

@@ -7,5 +7,5 @@ select
     value as pupils, value_symbol, missing_reason, rounded, table_code, file, source
 from {{ ref('stg_official__values') }}
 where statistic_code = '21111'
-  and measure = 'Schüler(innen) an allgemein bildenden Schulen'
-  and json_extract_string(dims, '$.Klassenstufe') is null
+    and measure = 'Schüler(innen) an allgemein bildenden Schulen'
+    and json_extract_string(dims, '$.Klassenstufe') is null

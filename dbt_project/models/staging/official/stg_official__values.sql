@@ -27,11 +27,13 @@ ranked as (
     from vals
     window
         cell_all as (
-            partition by table_code, region_key, period_type, period_year, period_date,
+            partition by
+                table_code, region_key, period_type, period_year, period_date,
                 coalesce(measure_code, measure), sex, nationality, age_group, dims
         ),
         cell_window as (
-            partition by table_code, region_key, period_type, period_year, period_date,
+            partition by
+                table_code, region_key, period_type, period_year, period_date,
                 coalesce(measure_code, measure), sex, nationality, age_group, dims
             order by
                 case source when 'genesis-flat' then 1 when 'genesis-classic' then 2 else 3 end,

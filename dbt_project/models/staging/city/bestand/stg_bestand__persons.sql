@@ -9,7 +9,8 @@ keyed as (
     select
         p.*,
         c.country,
-        {{ effective_nationality_key('p.staatsangehoerigkeit', 'p.staatsangehoerigkeit_2', 'c.country') }} as nationality_key
+        {{ effective_nationality_key('p.staatsangehoerigkeit', 'p.staatsangehoerigkeit_2', 'c.country') }}
+            as nationality_key
     from persons as p
     left join {{ ref('stg_meta__cities') }} as c on c.slug = p.city
 )

@@ -10,7 +10,8 @@ keyed as (
     select
         e.*,
         c.country,
-        {{ effective_nationality_key('e.staatsangehoerigkeit', 'e.staatsangehoerigkeit_2', 'c.country') }} as nationality_key
+        {{ effective_nationality_key('e.staatsangehoerigkeit', 'e.staatsangehoerigkeit_2', 'c.country') }}
+            as nationality_key
     from events as e
     left join {{ ref('stg_meta__cities') }} as c on c.slug = e.city
 )

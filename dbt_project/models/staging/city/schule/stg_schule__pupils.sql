@@ -21,9 +21,9 @@ select
     case
         when p.wohnbezirk is null then 'UNBEKANNT'
         when exists (
-            select 1 from {{ ref('stg_gebiete__districts') }} as g
-            where g.city = p.city and g.bezirk_code = p.wohnbezirk
-        ) then p.wohnbezirk
+                select 1 from {{ ref('stg_gebiete__districts') }} as g
+                where g.city = p.city and g.bezirk_code = p.wohnbezirk
+            ) then p.wohnbezirk
         else 'AUSSERHALB'
     end as residence_district
 from pupils as p
