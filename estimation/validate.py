@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ingest.config import REPO_ROOT
+from warehouse.settings import REPO_ROOT
 
 MIN_REGISTERED = 30  # strata with fewer registered persons are not scored ("enough data")
 MIN_TRUTH_FOR_RELATIVE = 5  # relative errors only where the true count is at least this

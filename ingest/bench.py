@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
-import duckdb
+from warehouse.db import connect
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples" / "landing"
 # dialect label -> (city, extension)
@@ -119,8 +119,7 @@ def _month(k: int) -> date:
 
 def write_movement_file(path: Path, dialect: str, first: int, n: int, month: date) -> None:
     """A valid monthly movement file of `n` events in the shape of `dialect`."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
+    con = connect(":memory:")
     query = _events_sql(first, n, month, dialect)
     path.parent.mkdir(parents=True, exist_ok=True)
     if dialect == "parquet":
@@ -221,8 +220,7 @@ def _ingest_child(landing: str, wh: str) -> dict:
 
 
 def _bare_child(path: str, wh: str) -> dict:
-    con = duckdb.connect(wh)
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
+    con = connect(wh)
     t0, c0 = time.perf_counter(), _cpu_s()
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{path}', delim=';', header=true)")
     secs, cpu = time.perf_counter() - t0, _cpu_s() - c0
@@ -239,8 +237,7 @@ def _id_check_child(wh: str, city: str) -> dict:
     from ingest.layout import DeliveryName
     from ingest.load import _ids_in_table
 
-    con = duckdb.connect(wh)
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
+    con = connect(wh)
     out: dict = {"loaded_rows": con.execute("SELECT count(*) FROM raw.meldewesen").fetchone()[0]}
     t0 = time.perf_counter()
     con.execute("SELECT min(ereignis_id), max(ereignis_id) FROM raw.meldewesen WHERE city = ?", [city]).fetchone()

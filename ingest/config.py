@@ -1,68 +1,23 @@
-"""Settings (paths from the environment) and the per-city configuration files.
+"""The per-city configuration files and the nationality code lists they are read with.
 
 A city is one YAML file in `ingest/cities/` (or in CITY_CONFIG_DIR). A city that speaks an
-existing dialect is added by a new file and nothing else.
+existing dialect is added by a new file and nothing else. Paths and other settings are in
+`warehouse.settings`.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CITY_DIR_DEFAULT = Path(__file__).resolve().parent / "cities"
-NATIONALITIES_CSV = REPO_ROOT / "dbt_project" / "seeds" / "nationalities.csv"
+from warehouse.settings import DBT_PROJECT_DIR, city_config_dirs
+
+NATIONALITIES_CSV = DBT_PROJECT_DIR / "seeds" / "nationalities.csv"
 
 DIALECTS = {"standard", "ewo-legacy", "xlsx-report", "brp-export"}
-
-
-def _path_from_env(var: str, default: Path) -> Path:
-    value = os.environ.get(var)
-    return Path(value).expanduser().resolve() if value else default
-
-
-def warehouse_path() -> Path:
-    """The writable warehouse (WAREHOUSE_DUCKDB_PATH, default data/warehouse.duckdb)."""
-    return _path_from_env("WAREHOUSE_DUCKDB_PATH", REPO_ROOT / "data" / "warehouse.duckdb")
-
-
-def landing_dir() -> Path:
-    """Where deliveries arrive (LANDING_DIR, default data/landing)."""
-    return _path_from_env("LANDING_DIR", REPO_ROOT / "data" / "landing")
-
-
-def published_path() -> Path:
-    """The planners' read-only copy (PUBLISHED_DUCKDB_PATH, default data/published/warehouse.duckdb)."""
-    return _path_from_env("PUBLISHED_DUCKDB_PATH", REPO_ROOT / "data" / "published" / "warehouse.duckdb")
-
-
-def reports_output_dir() -> Path:
-    return _path_from_env("REPORTS_OUTPUT_DIR", REPO_ROOT / "reports" / "output")
-
-
-def exchange_outbox_dir() -> Path:
-    """Where exchange packages for the alliance hub are written (EXCHANGE_OUTBOX_DIR, default data/exchange/outbox)."""
-    return _path_from_env("EXCHANGE_OUTBOX_DIR", REPO_ROOT / "data" / "exchange" / "outbox")
-
-
-def duckdb_memory_limit() -> str:
-    """DuckDB's memory limit for the load, the quality checks and dbt (env `DUCKDB_MEMORY_LIMIT`,
-    default 2GB). DuckDB's own default is 80 % of the machine; a nightly job beside planners and
-    other jobs should not hold its buffer pool that large (pages are evicted or spilled to disk)."""
-    return os.environ.get("DUCKDB_MEMORY_LIMIT", "2GB")
-
-
-def city_config_dirs() -> list[Path]:
-    """Built-in city files plus CITY_CONFIG_DIR (os.pathsep-separated) if set."""
-    dirs = [CITY_DIR_DEFAULT]
-    extra = os.environ.get("CITY_CONFIG_DIR")
-    if extra:
-        dirs += [Path(p).expanduser().resolve() for p in extra.split(os.pathsep) if p]
-    return dirs
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from ingest import batch as write_batch
@@ -35,6 +34,8 @@ from ingest.normalise import to_canonical
 from ingest.registry import Entry, RegistryState, registry_row
 from ingest.schemas import RAW_SCHEMA, create_raw_tables
 from ingest.validate import Context, needs_gebiete, validate
+from warehouse import settings
+from warehouse.db import connect
 
 logger = logging.getLogger("ingest")
 SYNTHETIC_MARKER = "DEMO_SYNTHETIC_DATA.txt"
@@ -440,8 +441,8 @@ def load_landing(
     landing_dir=None, warehouse=None, cities=None, sources=None, log: Callable[[str], None] | None = None
 ) -> LoadSummary:
     """Register and load every delivery below `landing_dir` into `warehouse` (see module doc)."""
-    landing = Path(landing_dir) if landing_dir else config.landing_dir()
-    wh = Path(warehouse) if warehouse else config.warehouse_path()
+    landing = Path(landing_dir) if landing_dir else settings.landing_dir()
+    wh = Path(warehouse) if warehouse else settings.warehouse_path()
     wh.parent.mkdir(parents=True, exist_ok=True)
     started = datetime.now()
     synthetic = (landing / SYNTHETIC_MARKER).exists()
@@ -450,9 +451,7 @@ def load_landing(
     unknown = set(cities or ()) - set(city_configs)
     if unknown:
         raise ValueError(f"unknown city/cities: {sorted(unknown)}")
-    con = duckdb.connect(str(wh))
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
-    con.execute("SET memory_limit = ?", [config.duckdb_memory_limit()])
+    con = connect(wh)
     try:
         create_raw_tables(con)
         loader = _Loader(con, landing, city_configs, log)

@@ -1,40 +1,72 @@
-"""The dbt project as Dagster sees it, and a plain runner for the command line.
+"""The dbt project as Dagster sees it, and the one way to call dbt outside Dagster (`run_dbt`).
 
 `dagster-dbt project prepare-and-package --file orchestration/dbt_project.py` (run by the
 Makefile) parses the project so that the manifest exists before Dagster imports it.
+
+dbt reads the warehouse, the memory limit, the threads and the spill folder from the
+environment (dbt_project/profiles.yml); `dbt_env()` puts the values of `warehouse.settings`
+there, for `run_dbt` and for the Dagster dbt asset alike. `python -m orchestration.dbt_project
+ARGS` runs dbt by hand the same way.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from ingest.config import REPO_ROOT, warehouse_path
+from warehouse import settings
+from warehouse.settings import DBT_PROJECT_DIR
 
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+ERROR_LINES_SHOWN = 40
 
 
-def dbt_env() -> dict[str, str]:
-    """Environment for dbt: absolute warehouse path, offline and quiet."""
+class DbtError(RuntimeError):
+    """A dbt command that did not succeed (its error lines are in the message)."""
+
+
+def dbt_env(warehouse: str | Path | None = None, target_path: str | Path | None = None) -> dict[str, str]:
+    """Environment for dbt: absolute warehouse path, DuckDB limits from the settings, offline and
+    quiet; with `target_path` dbt's artefacts and logs go there (`<target>/logs`)."""
     env = dict(os.environ)
-    env["WAREHOUSE_DUCKDB_PATH"] = str(warehouse_path())
+    env.update(dbt_settings_env(warehouse))
+    if target_path is not None:
+        env["DBT_TARGET_PATH"] = str(Path(target_path).resolve())
+        env["DBT_LOG_PATH"] = str(Path(target_path).resolve() / "logs")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.setdefault("DO_NOT_TRACK", "1")
     return env
 
 
-# dbt reads the warehouse path from the environment when Dagster invokes it.
-os.environ.setdefault("WAREHOUSE_DUCKDB_PATH", str(warehouse_path()))
+def dbt_settings_env(warehouse: str | Path | None = None) -> dict[str, str]:
+    """The variables profiles.yml reads, from `warehouse.settings` (warehouse given or the default)."""
+    path = Path(warehouse).resolve() if warehouse else settings.warehouse_path()
+    env = {
+        "WAREHOUSE_DUCKDB_PATH": str(path),
+        "DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit(),
+        "DUCKDB_THREADS": str(settings.duckdb_threads()),
+    }
+    spill = settings.duckdb_temp_directory(path)
+    if spill is not None:
+        env["DUCKDB_TEMP_DIRECTORY"] = str(spill)
+    return env
+
+
+# Defaults for a dbt started by Dagster's own machinery (the manifest's parse); the dbt asset sets
+# the variables of its warehouse resource for each run. The spill folder is not set here: the
+# profile derives it from the warehouse path unless DUCKDB_TEMP_DIRECTORY is set by the user.
+os.environ.setdefault("WAREHOUSE_DUCKDB_PATH", str(settings.warehouse_path()))
+os.environ.setdefault("DUCKDB_THREADS", str(settings.duckdb_threads()))
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
-    target_path=Path(os.environ.get("DBT_TARGET_PATH", DBT_PROJECT_DIR / "target")),
+    target_path=settings.dbt_target_path(),
 )
 # Under `dagster dev` the manifest is re-parsed on every code-location load.
 dbt_project.prepare_if_dev()
@@ -46,11 +78,30 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
-def run_dbt(args: list[str], *, log=print, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a dbt command against the warehouse, streaming its log lines."""
+def error_lines(output: str) -> list[str]:
+    """dbt's error and failure lines (without colour codes), or its last lines if none are marked."""
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()
+    marked = [ln for ln in lines if any(w in ln for w in ("ERROR", "FAIL ", "Error", "error:"))]
+    return (marked or lines)[-ERROR_LINES_SHOWN:]
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    warehouse: str | Path | None = None,
+    target_path: str | Path | None = None,
+    log=print,
+) -> subprocess.CompletedProcess:
+    """Run `dbt ARGS` against `warehouse` (default: the settings' warehouse), streaming its log
+    lines to `log`. A failing dbt always raises DbtError with dbt's error lines."""
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     proc = subprocess.Popen(
-        cmd, env=dbt_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=DBT_PROJECT_DIR
+        cmd,
+        env=dbt_env(warehouse, target_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=DBT_PROJECT_DIR,
     )
     lines: list[str] = []
     assert proc.stdout is not None
@@ -59,6 +110,12 @@ def run_dbt(args: list[str], *, log=print, check: bool = True) -> subprocess.Com
         log(line.rstrip())
     proc.wait()
     result = subprocess.CompletedProcess(cmd, proc.returncode, "\n".join(lines), "")
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {proc.returncode}); see the log above")
+    if proc.returncode != 0:
+        raise DbtError(
+            f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(error_lines(result.stdout))
+        )
     return result
+
+
+if __name__ == "__main__":
+    run_dbt(sys.argv[1:])

@@ -1,6 +1,7 @@
 """Root of the Dagster code location: the per-domain definitions merged into one.
 
-Open it with `make dev` (dagster dev on 127.0.0.1).
+Open it with `make dev` (dagster dev on 127.0.0.1). The same definitions are what `make demo`,
+`make bench`, the validation and the test worlds run (orchestration/pipeline.py).
 """
 
 import dagster as dg
@@ -12,6 +13,7 @@ from orchestration.defs import official as official_defs
 from orchestration.defs import publish as publish_defs
 from orchestration.defs import quality as quality_defs
 from orchestration.defs import reports as reports_defs
+from orchestration.resources import WarehouseResource
 
 defs = dg.Definitions.merge(
     ingest_defs.defs,
@@ -21,4 +23,5 @@ defs = dg.Definitions.merge(
     publish_defs.defs,
     exchange_defs.defs,
     reports_defs.defs,
+    dg.Definitions(resources={"warehouse": WarehouseResource()}),
 )

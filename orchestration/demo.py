@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from ingest.config import REPO_ROOT, landing_dir, published_path, reports_output_dir, warehouse_path
+from warehouse.settings import REPO_ROOT, landing_dir, published_path, reports_output_dir, warehouse_path
 
 DEMO_SCALE_DEFAULT = None  # None: the generator's documented default scale
 REPORT_QUARTER = "2026-Q3"

@@ -33,7 +33,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ingest.config import landing_dir, published_path, warehouse_path
 from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exported for callers)
     CELL_COLUMNS,
     DISTRICT_CELL_COLUMNS,
@@ -49,6 +48,8 @@ from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exp
     PackageTable,
     cell_problems,
 )
+from warehouse.db import connect
+from warehouse.settings import landing_dir, published_path, warehouse_path
 
 SCHEMA_VERSION = "2.0"
 # Files each readable schema version holds. 1.0 packages (cells and quality gate only) are still
@@ -127,7 +128,7 @@ def export_package(
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{city}_{quarter}"
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse, read_only=True)
     try:
         frames = {t.file: _select(con, t, city, quarter) for t in TABLES}
         synthetic = _synthetic(con)
@@ -222,7 +223,7 @@ def published_package_quarters(quarter: str, published: Path | None = None) -> t
     published = Path(published or published_path())
     if not published.exists():
         return [], None
-    con = duckdb.connect(str(published), read_only=True)
+    con = connect(published, read_only=True)
     try:
         cities = [
             r[0]
@@ -351,8 +352,7 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
     m = pkg.manifest
     created_at = datetime.fromisoformat(m["created_at"])
     warehouse = Path(warehouse or warehouse_path())
-    con = duckdb.connect(str(warehouse))
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
+    con = connect(warehouse)
     try:
         create_import_tables(con)
         current = con.execute(

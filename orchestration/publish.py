@@ -24,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.config import published_path, warehouse_path
+from warehouse.db import connect
+from warehouse.settings import published_path, warehouse_path
 
 # Whole schemas that are published; everything else (raw, meta, staging, intermediate, marts,
 # exchange_import, ...) stays in the warehouse. The city marts are NOT published: they hold
@@ -192,8 +193,7 @@ def _synthetic(con) -> bool | None:
 
 def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict:
     """Write every published table into `new_file` (a fresh DuckDB file); return the summary."""
-    con = duckdb.connect(str(new_file))
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
+    con = connect(new_file)
     try:
         con.execute(f"attach '{warehouse}' as publish_source (read_only)")
         tables = _tables_to_publish(con)
@@ -247,7 +247,7 @@ def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".parquet.", dir=parquet_dir.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; planners must be able to read it
     try:
-        con = duckdb.connect(str(db_file), read_only=True)
+        con = connect(db_file, read_only=True)
         try:
             for name in tables:
                 con.execute(f"copy (select * from {name}) to '{staging / (name + '.parquet')}' (format parquet)")
@@ -312,7 +312,7 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
     import xlsxwriter
 
     published = Path(published or published_path())
-    con = duckdb.connect(str(published), read_only=True)
+    con = connect(published, read_only=True)
     try:
         catalogue = con.execute(f"select * from {CATALOGUE} where indicator_id in ?", [indicators]).pl()
         unknown = sorted(set(indicators) - set(catalogue.get_column("indicator_id").to_list()))

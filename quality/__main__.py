@@ -69,7 +69,7 @@ def _run(args) -> int:
 
 
 def _blocked_in_gate(warehouse) -> int:
-    from quality.runner import connect
+    from warehouse.db import connect
 
     con = connect(warehouse, read_only=True)
     try:

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.config import warehouse_path
 from quality.results import summarise
+from warehouse.db import connect
+from warehouse.settings import warehouse_path
 
 
 def _last_load_seconds(warehouse: Path) -> float | None:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse, read_only=True)
     try:
         row = con.execute(
             "SELECT sum(epoch(finished_at) - epoch(started_at)) FROM meta.load_runs WHERE finished_at IS NOT NULL"

@@ -7,9 +7,6 @@ import time
 import uuid
 from pathlib import Path
 
-import duckdb
-
-from ingest.config import duckdb_memory_limit, warehouse_path
 from ingest.schemas import COLUMNS, create_raw_tables
 from quality import incremental, record
 from quality.completeness import run_completeness
@@ -19,17 +16,10 @@ from quality.profile import run_profile
 from quality.raw_suites import run_raw_suites
 from quality.reconciliation import run_reconciliation
 from quality.results import CheckResult
+from warehouse.db import connect
 
 RAW_KINDS = ("suites", "profile", "completeness", "reconciliation", "plausibility")
 log = logging.getLogger(__name__)
-
-
-def connect(warehouse: str | Path | None = None, read_only: bool = False):
-    """A warehouse connection without DuckDB's progress bar (it would print into our output)."""
-    con = duckdb.connect(str(warehouse or warehouse_path()), read_only=read_only)
-    con.execute("SET enable_progress_bar = false")
-    con.execute("SET memory_limit = ?", [duckdb_memory_limit()])
-    return con
 
 
 def _scope(cities, kinds, tables) -> list[tuple[str | None, str]]:

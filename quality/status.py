@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from ingest.config import warehouse_path
+from warehouse.db import connect
+from warehouse.settings import warehouse_path
 
 STATUS_SQL = """
 WITH last AS (
@@ -33,7 +32,7 @@ def status_rows(warehouse: str | Path | None = None) -> tuple[list[tuple], list[
     path = Path(warehouse or warehouse_path())
     if not path.exists():
         raise FileNotFoundError(f"no warehouse at {path}")
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
         have = {
             r[0]

@@ -7,8 +7,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.config import published_path
 from reports.data import alliance_cities
+from warehouse.settings import published_path
 
 TARGET_SECONDS = 60.0
 

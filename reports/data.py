@@ -32,10 +32,11 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
-from ingest.config import load_cities, published_path
+from ingest.config import load_cities
+from warehouse.db import connect
+from warehouse.settings import published_path
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ def canonical(df: pl.DataFrame) -> pl.DataFrame:
 def _read_tables(db_path: Path) -> dict[str, pl.DataFrame | None]:
     frames: dict[str, pl.DataFrame | None] = {}
     # Read-only and closed at once: the writer (dbt/ingest) may need the file next.
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path, read_only=True) as con:
         present = {
             (s, t) for s, t in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
         }

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import yaml
 
-from ingest.config import REPO_ROOT, published_path, reports_output_dir
 from reports import i18n
 from reports.disclosure import DisclosureError, scan_output
 from reports.sections import page_footer_text
+from warehouse.settings import REPO_ROOT, published_path, reports_output_dir
 
 log = logging.getLogger(__name__)
 
@@ -258,9 +258,9 @@ def _previous_build_time(alliance_dir: Path, quarter: str, document: str, lang: 
 def _quality_summary(db_path: Path) -> dict:
     """Data version (loaded files and a hash over them) and check outcomes at build time, from
     the published copy's aggregated bookkeeping (schema `publication`)."""
-    import duckdb
+    from warehouse.db import connect
 
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path, read_only=True) as con:
         tables = {
             r[0]
             for r in con.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()

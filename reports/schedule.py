@@ -6,16 +6,9 @@ Working days are Monday to Friday; public holidays are not modelled (the delay a
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from reports.data import parse_quarter
-
-DELAY_ENV = "REPORT_DELAY_WORKING_DAYS"
-
-
-def delay_working_days() -> int:
-    """Configurable delay (REPORT_DELAY_WORKING_DAYS, default 5) for late deliveries and checks."""
-    return int(os.environ.get(DELAY_ENV, "5"))
+from warehouse.settings import report_delay_working_days
 
 
 def _next_working_day(day: dt.date) -> dt.date:
@@ -36,7 +29,7 @@ def quarter_of(day: dt.date) -> str:
 
 def report_due_date(quarter: str, delay: int | None = None) -> dt.date:
     """First working day after the quarter, then `delay` further working days."""
-    delay = delay_working_days() if delay is None else delay
+    delay = report_delay_working_days() if delay is None else delay
     day = _next_working_day(quarter_end(quarter) + dt.timedelta(days=1))
     for _ in range(delay):
         day = _next_working_day(day + dt.timedelta(days=1))

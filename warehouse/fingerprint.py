@@ -88,9 +88,9 @@ def differences(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
 
 
 def warehouse_fingerprints(path: Path, schemas=DEFAULT_SCHEMAS, exclude_columns: dict | None = None) -> dict:
-    import duckdb
+    from warehouse.db import connect
 
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
         return table_fingerprints(con, schemas, exclude_columns)
     finally:

@@ -8,7 +8,6 @@ only the ones who can still matter (the world compacts its person store, see
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ingest.config import REPO_ROOT, CityConfig, landing_dir, load_cities
+from ingest.config import CityConfig, load_cities
 from ingest.demo import geography as geo
 from ingest.demo import sources as src
 from ingest.demo import truth as tr
@@ -29,6 +28,7 @@ from ingest.demo.calibration import PROFILES
 from ingest.demo.pseudonyms import city_keys
 from ingest.demo.world import CityWorld, days, month_bounds, to_date
 from ingest.demo.writers import delivery_path, write_delivery
+from warehouse.settings import demo_truth_dir, landing_dir
 
 DEFAULT_SCALE = 0.02  # persons per real inhabitant: ~57,000 people in the eight cities
 DEFAULT_SEED = 20190101
@@ -47,11 +47,6 @@ PREFIXES = {
 }
 SGB2_LATE_SHARE = 0.03  # cases missing from provisional SGB II figures
 CENSUS = {"DE": (10, 15), "NL": (10, 1)}
-
-
-def truth_dir_default() -> Path:
-    value = os.environ.get("DEMO_TRUTH_DIR")
-    return Path(value).expanduser().resolve() if value else REPO_ROOT / "data" / "demo_truth"
 
 
 @dataclass
@@ -148,7 +143,7 @@ def generate(
     """Simulate the cities and write deliveries into `landing` and truth tables into `truth`."""
     t0 = time.perf_counter()
     landing = Path(landing) if landing else landing_dir()
-    truth_dir = Path(truth) if truth else truth_dir_default()
+    truth_dir = Path(truth) if truth else demo_truth_dir()
     configs = load_cities()
     slugs = cities or [s for s in configs if s in geo.CELLS]
     unknown = [s for s in slugs if s not in configs or s not in geo.CELLS or s not in PROFILES]

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import sys
 from pathlib import Path
 
-from ingest.config import landing_dir, warehouse_path
+from warehouse.settings import genesis_token, landing_dir, warehouse_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     p_seed = sub.add_parser("seed-landing", help="copy the real published files into the landing layout")
     p_gen = sub.add_parser("download-genesis", help="download a GENESIS table (flat ZIP) into landing")
     p_gen.add_argument("--table", required=True)
-    p_gen.add_argument("--token", default=os.environ.get("GENESIS_TOKEN"))
+    p_gen.add_argument("--token", default=genesis_token())
     p_gen.add_argument("--base-url", default=None)
     p_cbs = sub.add_parser("download-cbs", help="download a CBS table (OData) as CSV into landing")
     p_cbs.add_argument("--table", required=True)

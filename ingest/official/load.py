@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from ingest.official.cbs import parse_cbs
@@ -22,6 +21,7 @@ from ingest.official.genesis_classic import parse_classic
 from ingest.official.genesis_flat import is_zip, parse_flat, parse_metadata
 from ingest.official.records import ParsedFile, ParseError
 from ingest.official.schema import NOTE_COLUMNS, SCHEMA, VALUE_COLUMNS, create_official_tables
+from warehouse.db import connect
 
 PROVIDERS = ("genesis", "cbs", "city")
 _PL_TYPES = {
@@ -168,8 +168,7 @@ def load_official(landing_dir: Path | str, warehouse: Path | str, force: bool = 
     landing = Path(landing_dir).resolve()
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(warehouse))
-    con.execute("SET enable_progress_bar = false")  # no progress bars in logs
+    con = connect(warehouse)
     try:
         create_official_tables(con)
         return [load_file(con, landing, provider, path, force) for provider, path in official_files(landing)]

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-from ingest.config import REPO_ROOT
+from warehouse.settings import official_source_dir
 
 # folder in the shared data set -> provider folder under landing/official/
 FOLDERS = {"genesis-classic": "genesis", "genesis-flat": "genesis", "cbs": "cbs", "city": "city"}
-
-
-def official_source_dir() -> Path:
-    """OFFICIAL_SOURCE_DIR, else <repo>/../shared/data/official."""
-    env = os.environ.get("OFFICIAL_SOURCE_DIR")
-    return Path(env).expanduser().resolve() if env else (REPO_ROOT.parent / "shared" / "data" / "official")
 
 
 def seed_landing(landing_dir: Path | str, source_dir: Path | str | None = None) -> list[Path]:

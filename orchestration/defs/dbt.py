@@ -2,17 +2,20 @@
 
 Sources map onto the assets that write them: `raw.X` -> ["raw", X] (city ingest),
 `raw_official.X` -> ["raw_official", X] (official tables). dbt runs in the writer pool and is
-materialised by the nightly cron condition once its upstream raw data were refreshed.
+materialised by the nightly cron condition once its upstream raw data were refreshed. It builds
+the warehouse of the `warehouse` resource (dbt reads it from the environment, see
+orchestration/dbt_project.py); a failing model or test fails the step.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, build_dbt_asset_selection, dbt_assets
 
 from orchestration.dbt_project import dbt_project
-from orchestration.defs.ingest import WRITER_POOL
+from orchestration.defs.partitions import WRITER_POOL
+from orchestration.resources import WarehouseResource, dbt_resource
 
 NIGHTLY = dg.AutomationCondition.on_cron("0 2 * * *", cron_timezone="Europe/Berlin")
 
@@ -37,11 +40,21 @@ class WarehouseTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=WarehouseTranslator(),
     pool=WRITER_POOL,
 )
-def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(["build"], context=context).stream()
+def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    with warehouse.dbt_environment():  # the subprocess takes its environment when it starts
+        invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
 
 
-defs = dg.Definitions(
-    assets=[warehouse_dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project)},
-)
+def dbt_models(select: str = "fqn:*") -> dg.AssetSelection:
+    """The dbt assets a dbt selection string picks (e.g. "path:models/marts/city"), without checks."""
+    return build_dbt_asset_selection([warehouse_dbt_models], dbt_select=select).without_checks()
+
+
+def dbt_tests(select: str = "fqn:*") -> dg.AssetSelection:
+    """The dbt tests (Dagster checks of the dbt op, not the GX suites) of the models `select` picks."""
+    models_with_checks = build_dbt_asset_selection([warehouse_dbt_models], dbt_select=select)
+    return models_with_checks & dg.AssetSelection.checks(*warehouse_dbt_models.check_keys)
+
+
+defs = dg.Definitions(assets=[warehouse_dbt_models], resources={"dbt": dbt_resource()})

@@ -1,8 +1,8 @@
 """Exchange packages for the alliance hub: one asset partitioned by city x quarter.
 
 Thin: the work is `orchestration.exchange.export_package` (disclosure re-check, Parquet files,
-manifest with checksums, atomic folder swap) into EXCHANGE_OUTBOX_DIR
-(`ingest.config.exchange_outbox_dir()`, default data/exchange/outbox). It reads the warehouse
+manifest with checksums, atomic folder swap) into the outbox of the `warehouse` resource
+(EXCHANGE_OUTBOX_DIR, default data/exchange/outbox). It reads the warehouse
 after the dbt build and runs in the writer pool, because DuckDB refuses even a read-only
 connection while another process writes.
 
@@ -17,28 +17,15 @@ import datetime as dt
 
 import dagster as dg
 
-from ingest.config import exchange_outbox_dir
 from orchestration.defs.dbt import warehouse_dbt_models
-from orchestration.defs.ingest import CITY_PARTITIONS, WRITER_POOL
-from reports.schedule import previous_quarter, quarter_of, quarters_between
-
-FIRST_QUARTER = "2019-Q1"
+from orchestration.defs.partitions import CITY_PARTITIONS, EXCHANGE_PARTITIONS, WRITER_POOL
+from orchestration.resources import WarehouseResource
+from reports.schedule import previous_quarter
 
 
 def latest_complete_quarter(today: dt.date | None = None) -> str:
     """The quarter that ended last before `today` (the one a nightly export hands on)."""
     return previous_quarter(today or dt.date.today())
-
-
-EXCHANGE_PARTITIONS = dg.MultiPartitionsDefinition(
-    {
-        "city": CITY_PARTITIONS,
-        # as far ahead as the report partitions (a demo world or a provisional quarter may lie ahead)
-        "quarter": dg.StaticPartitionsDefinition(
-            quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))
-        ),
-    }
-)
 
 
 @dg.asset(
@@ -52,13 +39,13 @@ EXCHANGE_PARTITIONS = dg.MultiPartitionsDefinition(
     "Parquet plus manifest.json, written to EXCHANGE_OUTBOX_DIR/<city>_<quarter>/. Blocked "
     "sources travel as quality-gate rows without cells.",
 )
-def exchange_package(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def exchange_package(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from orchestration.exchange import PackageRejected, export_package, package_summary
 
     keys = context.partition_key.keys_by_dimension
     city, quarter = keys["city"], keys["quarter"]
     try:
-        folder = export_package(city, quarter, exchange_outbox_dir())
+        folder = export_package(city, quarter, warehouse.outbox_path(), warehouse.warehouse_path())
     except (ValueError, PackageRejected) as exc:  # nothing to export, or a disclosure violation
         raise dg.Failure(description=f"no exchange package for {city} {quarter}: {exc}") from exc
     summary = package_summary(folder)
@@ -83,14 +70,14 @@ exchange_export_job = dg.define_asset_job("exchange_export_job", selection=[exch
 
 
 @dg.schedule(job=exchange_export_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Berlin")
-def exchange_export_schedule(context: dg.ScheduleEvaluationContext):
+def exchange_export_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
     """Every morning after the nightly build: the package of the latest complete quarter for every
     city that has one in the published copy. The run key carries the data version, so a city-quarter
     is exported again only when the data changed (e.g. a later _vN replaced a delivery)."""
     from orchestration.exchange import published_package_quarters
 
     quarter = latest_complete_quarter(context.scheduled_execution_time.date())
-    cities, version = published_package_quarters(quarter)
+    cities, version = published_package_quarters(quarter, warehouse.published_path())
     known = set(CITY_PARTITIONS.get_partition_keys())
     cities = [c for c in cities if c in known]
     if not cities:

@@ -7,14 +7,15 @@ the `duckdb_writer` pool (limit 1 in dagster.yaml), because DuckDB admits one wr
 import hashlib
 import json
 import logging
+from pathlib import Path
 
 import dagster as dg
 
-from ingest.config import landing_dir, load_cities
+from ingest.config import load_cities
 from ingest.schemas import COLUMNS, TABLES
+from orchestration.defs.partitions import CITY_PARTITIONS, WRITER_POOL
+from orchestration.resources import WarehouseResource
 
-WRITER_POOL = "duckdb_writer"
-CITY_PARTITIONS = dg.StaticPartitionsDefinition(sorted(load_cities()))
 RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in COLUMNS}
 SOURCE_OF_TABLE = {table: source for (source, _form), table in TABLES.items()}
 
@@ -56,20 +57,26 @@ def _quarantine_table(outcomes) -> str:
         for table, key in RAW_KEYS.items()
     ],
     partitions_def=CITY_PARTITIONS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WRITER_POOL,
     can_subset=False,
     name="raw_city_deliveries",
 )
-def raw_city_deliveries(context: dg.AssetExecutionContext):
-    """Load every new delivery of one city from the landing folder into the raw layer."""
+def raw_city_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Load every new delivery of the run's cities from the landing folder into the raw layer."""
     from ingest.load import load_landing  # keeps definition loading light
 
-    city = context.partition_key
+    cities = list(context.partition_keys)
     handler = _DagsterLogHandler(context)
     logger = logging.getLogger("ingest")
     logger.addHandler(handler)
     try:
-        summary = load_landing(cities=[city], log=lambda _msg: None)
+        summary = load_landing(
+            landing_dir=warehouse.landing_path(),
+            warehouse=warehouse.warehouse_path(),
+            cities=cities,
+            log=lambda _msg: None,
+        )
     finally:
         logger.removeHandler(handler)
 
@@ -81,7 +88,7 @@ def raw_city_deliveries(context: dg.AssetExecutionContext):
         loaded = [o for o in mine if o.status == "loaded"]
         bad = [o for o in mine if o.status == "quarantined"]
         metadata = {
-            "city": city,
+            "city": ", ".join(cities),
             "deliveries_loaded": len(loaded),
             "rows_loaded": sum(o.rows or 0 for o in loaded),
             "deliveries_superseded": sum(o.status == "superseded" for o in mine),
@@ -105,9 +112,8 @@ raw_load_job = dg.define_asset_job(
 )
 
 
-def landing_fingerprints() -> dict[str, str]:
+def landing_fingerprints(root: Path) -> dict[str, str]:
     """Per city, a hash of the names, sizes and modification times of its delivery files."""
-    root = landing_dir()
     prints: dict[str, str] = {}
     for city in load_cities():
         base = root / city
@@ -127,9 +133,9 @@ def landing_fingerprints() -> dict[str, str]:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Notices new or changed files under the landing folder and loads that city.",
 )
-def new_deliveries_sensor(context: dg.SensorEvaluationContext):
+def new_deliveries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     previous = json.loads(context.cursor) if context.cursor else {}
-    current = landing_fingerprints()
+    current = landing_fingerprints(warehouse.landing_path())
     for city, fp in sorted(current.items()):
         if previous.get(city) != fp:
             yield dg.RunRequest(run_key=f"{city}:{fp}", partition_key=city)

@@ -6,8 +6,8 @@ picked up by orchestration/defs/dbt.py (source raw_official.X -> asset key ["raw
 
 import dagster as dg
 
-from ingest.config import landing_dir, warehouse_path
-from orchestration.defs.ingest import WRITER_POOL
+from orchestration.defs.partitions import WRITER_POOL
+from orchestration.resources import WarehouseResource
 
 OFFICIAL_KEYS = {
     "values": "Every published cell of the loaded official tables (GENESIS, CBS, city open data).",
@@ -25,11 +25,11 @@ OFFICIAL_KEYS = {
     can_subset=False,
     name="raw_official_tables",
 )
-def raw_official_tables(context: dg.AssetExecutionContext):
+def raw_official_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Load new or changed files from LANDING_DIR/official/<provider>/ (unchanged files are skipped)."""
     from ingest.official import load_official  # keeps definition loading light
 
-    results = load_official(landing_dir(), warehouse_path())
+    results = load_official(warehouse.landing_path(), warehouse.warehouse_path())
     failed = [r for r in results if r.status == "failed"]
     for r in failed:
         context.log.error(f"official file {r.file} not loaded: {r.reason}")

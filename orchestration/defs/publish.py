@@ -3,7 +3,8 @@
 import dagster as dg
 
 from orchestration.defs.dbt import warehouse_dbt_models
-from orchestration.defs.ingest import WRITER_POOL
+from orchestration.defs.partitions import WRITER_POOL
+from orchestration.resources import WarehouseResource
 
 
 @dg.asset(
@@ -16,10 +17,10 @@ from orchestration.defs.ingest import WRITER_POOL
     "indicator catalogue only. Built next to the old one and swapped in with os.replace, so "
     "readers never see a half state and never block the nightly load.",
 )
-def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from orchestration.publish import publish
 
-    summary = publish()
+    summary = publish(warehouse.warehouse_path(), warehouse.published_path())
     context.log.info(f"published {len(summary.get('tables', {}))} tables to {summary.get('target')}")
     return dg.MaterializeResult(
         metadata={

@@ -3,6 +3,7 @@
 Raw checks are partitioned by city like the raw assets; an error-check that fails writes the
 gate rows (meta.quality_gate) that keep that city and period out of staging, and, being
 `blocking`, stops the downstream dbt assets of the same run. Other cities' partitions go on.
+A run over several cities (a partition range) checks them together, as `run_raw_checks` does.
 Warnings are recorded and shown (severity WARN). A check that cannot run fails.
 """
 
@@ -10,27 +11,32 @@ import json
 
 import dagster as dg
 
-from ingest.config import warehouse_path
-from orchestration.defs.ingest import CITY_PARTITIONS, RAW_KEYS, WRITER_POOL
+from orchestration.defs.ingest import RAW_KEYS
+from orchestration.defs.partitions import CITY_PARTITIONS, WRITER_POOL
+from orchestration.resources import WarehouseResource
 
 MAX_ROWS_SHOWN = 20
 
 
-def _nothing_to_check(city: str, table: str | None) -> dg.AssetCheckResult:
-    """No rows: fine for a source the city does not deliver, a warning otherwise (never a silent pass)."""
+def _nothing_to_check(cities: list[str], table: str | None) -> dg.AssetCheckResult:
+    """No rows: fine for a source the cities do not deliver, a warning otherwise (never a silent pass)."""
     from ingest.config import load_cities
     from quality.results import SOURCE_FORM_OF_TABLE
 
-    cfg = load_cities().get(city)
+    configs = load_cities()
     source, form = SOURCE_FORM_OF_TABLE[table] if table else (None, "")
-    delivers = (
-        cfg is not None and (source is None or source in cfg.sources) and (form != "personen" or cfg.optionskommune)
-    )
-    if delivers:
+
+    def delivers(cfg) -> bool:
+        return (
+            cfg is not None and (source is None or source in cfg.sources) and (form != "personen" or cfg.optionskommune)
+        )
+
+    missing = [c for c in cities if delivers(configs.get(c))]
+    if missing:
         return dg.AssetCheckResult(
             passed=False,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"reason": "no rows to check although the city delivers this source"},
+            metadata={"reason": f"no rows to check although {', '.join(missing)} deliver(s) this source"},
         )
     return dg.AssetCheckResult(passed=True, metadata={"reason": "the city does not deliver this source"})
 
@@ -79,14 +85,15 @@ def _raw_check(table: str, name: str, kinds: tuple[str, ...], blocking: bool, de
         partitions_def=CITY_PARTITIONS,
         pool=WRITER_POOL,
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         from quality.runner import run_raw_checks
 
+        cities = list(context.partition_keys)
         tables = [table] if "suites" in kinds or "profile" in kinds else None
         # full: a check runs because its asset was materialised; it must give a verdict every time.
-        results = run_raw_checks(warehouse_path(), [context.partition_key], kinds=kinds, tables=tables, full=True)
+        results = run_raw_checks(warehouse.warehouse_path(), cities, kinds=kinds, tables=tables, full=True)
         if not results:
-            return _nothing_to_check(context.partition_key, table if tables else None)
+            return _nothing_to_check(cities, table if tables else None)
         return _check_result(results)
 
     return _check
@@ -146,10 +153,10 @@ def _mart_check(model: str):
         pool=WRITER_POOL,
         description=f"Great Expectations suite quality/suites/mart_{model}.json",
     )
-    def _check() -> dg.AssetCheckResult:
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         from quality.runner import run_mart_checks
 
-        return _check_result(run_mart_checks(warehouse_path(), [model]))
+        return _check_result(run_mart_checks(warehouse.warehouse_path(), [model]))
 
     return _check
 

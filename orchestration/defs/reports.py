@@ -6,25 +6,19 @@ first working day after the quarter plus REPORT_DELAY_WORKING_DAYS) and requests
 alliance. The report reads the published warehouse read-only, so it needs no writer slot.
 """
 
-import datetime as dt
-
 import dagster as dg
 
-from ingest.config import load_cities
-from reports.schedule import quarter_due_on, quarter_of, quarters_between
+from orchestration.defs.partitions import ALLIANCES, REPORT_PARTITIONS
+from orchestration.resources import WarehouseResource
+from reports.schedule import quarter_due_on
 
-ALLIANCES = sorted({a for c in load_cities().values() for a in c.alliances})
-FIRST_QUARTER = "2019-Q1"
-REPORT_PARTITIONS = dg.MultiPartitionsDefinition(
-    {
-        "alliance": dg.StaticPartitionsDefinition(ALLIANCES),
-        "quarter": dg.StaticPartitionsDefinition(
-            quarters_between(FIRST_QUARTER, quarter_of(dt.date.today().replace(year=dt.date.today().year + 1)))
-        ),
-    }
-)
 # The report reads the published copy only.
 UPSTREAM = [dg.AssetKey("published_warehouse")]
+LANGUAGES = ["de", "nl", "en"]
+
+
+class ReportConfig(dg.Config):
+    languages: list[str] = LANGUAGES  # `make demo` renders German only
 
 
 @dg.asset(
@@ -34,15 +28,24 @@ UPSTREAM = [dg.AssetKey("published_warehouse")]
     kinds={"python", "html", "pdf"},
     description="Quarterly intercity report (de/nl/en, HTML + PDF) with a JSON of what it was built from.",
 )
-def quarterly_report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def quarterly_report(
+    context: dg.AssetExecutionContext, config: ReportConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     from reports.render import render_report
 
     keys = context.partition_key.keys_by_dimension
     alliance, quarter = keys["alliance"], keys["quarter"]
     meta: dict[str, dg.MetadataValue] = {}
     missing: list = []
-    for lang in ("de", "nl", "en"):
-        result = render_report(alliance, quarter, lang, ("html", "pdf"))
+    for lang in config.languages:
+        result = render_report(
+            alliance,
+            quarter,
+            lang,
+            ("html", "pdf"),
+            warehouse=warehouse.published_path(),
+            output_dir=warehouse.reports_path(),
+        )
         context.log.info(f"{lang}: {result.engine}, {result.seconds:.1f} s -> {result.manifest}")
         meta[f"manifest_{lang}"] = dg.MetadataValue.path(str(result.manifest))
         missing = result.build_info.get("missing_cities", [])

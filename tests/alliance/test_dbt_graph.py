@@ -4,16 +4,13 @@ every published model and column is described, and model names follow stg_/int_/
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from ingest.config import REPO_ROOT
+from orchestration.dbt_project import run_dbt
+from warehouse.settings import DBT_PROJECT_DIR as PROJECT
 
-DBT = REPO_ROOT / ".venv" / "bin" / "dbt"
-PROJECT = REPO_ROOT / "dbt_project"
 PUBLISHED_FOLDERS = ("marts", "exchange", "alliance")  # marts/ includes marts/official
 EXCHANGE_BOUNDARY_SCHEMA = "exchange"
 # The alliance reads what the hub knows (local rows plus imported exchange packages), never a
@@ -21,31 +18,15 @@ EXCHANGE_BOUNDARY_SCHEMA = "exchange"
 HUB_PREFIX = "fct_exchange_hub_"
 
 
-def run_dbt(args, tmp: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    env = dict(
-        os.environ,
-        WAREHOUSE_DUCKDB_PATH=str(warehouse),
-        DBT_TARGET_PATH=str(tmp / "target"),
-        DBT_LOG_PATH=str(tmp / "logs"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
-    )
-    return subprocess.run(
-        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> dict:
     tmp = tmp_path_factory.mktemp("dbt_parse")
-    proc = run_dbt(["parse", "--no-partial-parse"], tmp, tmp / "unused.duckdb")
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    run_dbt(["parse", "--no-partial-parse"], warehouse=tmp / "unused.duckdb", target_path=tmp / "target", log=_quiet)
     return json.loads((tmp / "target" / "manifest.json").read_text())
+
+
+def _quiet(_line: str) -> None:
+    pass
 
 
 def _folder(node: dict) -> str:

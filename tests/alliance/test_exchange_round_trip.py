@@ -4,15 +4,12 @@ there with dbt, and get the same alliance tables as the city's own warehouse bui
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingest.config import REPO_ROOT
+from orchestration.dbt_project import run_dbt
 from orchestration.exchange import TABLES, export_package, import_package
 
 pytestmark = pytest.mark.slow
@@ -32,32 +29,13 @@ COMPARED = {
 
 
 def _dbt_build_hub(warehouse: Path, work: Path) -> None:
-    env = dict(
-        os.environ,
-        WAREHOUSE_DUCKDB_PATH=str(warehouse),
-        DBT_TARGET_PATH=str(work / "target"),
-        DBT_LOG_PATH=str(work / "logs"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
+    # the hub builds only its own models (no pipeline: it has no deliveries)
+    run_dbt(
+        ["build", "--select", "fct_exchange_hub_*", "path:models/alliance"],
+        warehouse=warehouse,
+        target_path=work / "target",
+        log=lambda _line: None,
     )
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--select",
-            "fct_exchange_hub_*",
-            "path:models/alliance",
-            "--project-dir",
-            str(REPO_ROOT / "dbt_project"),
-            "--profiles-dir",
-            str(REPO_ROOT / "dbt_project"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-    )
-    assert proc.returncode == 0, "\n".join(proc.stdout.splitlines()[-30:])
 
 
 def _empty_hub(path: Path, city_warehouse: Path) -> Path:

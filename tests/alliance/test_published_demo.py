@@ -8,8 +8,8 @@ import re
 import duckdb
 import pytest
 
-from ingest.config import REPO_ROOT
 from orchestration.publish import small_count_problems
+from warehouse.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 PLANNER_QUERIES = REPO_ROOT / "docs" / "planner_queries.md"

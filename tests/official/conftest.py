@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from ingest.official import load_official, seed_landing
-from ingest.official.seed import official_source_dir
+from warehouse.settings import official_source_dir
 
 SOURCE = official_source_dir()
 

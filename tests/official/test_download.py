@@ -14,7 +14,7 @@ from ingest.official.download import (
     download_genesis_table,
 )
 from ingest.official.genesis_flat import parse_flat
-from ingest.official.seed import official_source_dir
+from warehouse.settings import official_source_dir
 
 ZIP = official_source_dir() / "genesis-flat" / "12411-01-01-4_2024_de_flat.zip"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.official import load_official, seed_landing
-from ingest.official.seed import official_source_dir
+from warehouse.settings import official_source_dir
 
 SRC = official_source_dir()
 SMALL = ["genesis-classic/12612-01-01-4_1995-2015.cp1252.csv", "cbs/37259eng_2012-2023_NL01_PV23_GM0153.csv"]

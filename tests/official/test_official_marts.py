@@ -1,18 +1,13 @@
 """Build the official dbt models on the real files and query the marts (rates are read from the
 marts, the expected values come from the published figures in shared/facts)."""
 
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from ingest.config import REPO_ROOT
 from ingest.schemas import create_raw_tables
-
-DBT = str(REPO_ROOT / ".venv" / "bin" / "dbt")
-PROJECT = ["--project-dir", str(REPO_ROOT / "dbt_project"), "--profiles-dir", str(REPO_ROOT / "dbt_project")]
+from orchestration.dbt_project import run_dbt
 
 # shared/facts/published_figures.md, 2015: population 31.12.2014 and 2015, Zuzüge, Fortzüge
 PUBLISHED_2015 = {
@@ -22,10 +17,8 @@ PUBLISHED_2015 = {
 }
 
 
-def _dbt(args, env):
-    proc = subprocess.run([DBT, *args, *PROJECT], env=env, capture_output=True, text=True, cwd=REPO_ROOT)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    return proc.stdout
+def _dbt(args, warehouse: Path, target: Path) -> str:
+    return run_dbt(args, warehouse=warehouse, target_path=target, log=lambda _line: None).stdout
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +50,10 @@ def marts(loaded, tmp_path_factory):
                     " 'dortmund', 'dortmund/meldewesen/2015-03.csv', '2015-03', 1)",
                     [f"e{i}", kind],
                 )
-    env = {
-        **os.environ,
-        "WAREHOUSE_DUCKDB_PATH": str(wh),
-        "DBT_TARGET_PATH": str(tmp / "target"),
-        "DBT_LOG_PATH": str(tmp / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
     # parents owned by the marts part (city register staging, dim_cities), on empty raw tables
-    _dbt(["seed", "--select", "+stg_meldewesen__events", "+dim_cities"], env)
-    _dbt(["run", "--select", "+stg_meldewesen__events", "+dim_cities"], env)
-    out = _dbt(["build", "--select", "staging.official", "marts.official"], env)
+    _dbt(["seed", "--select", "+stg_meldewesen__events", "+dim_cities"], wh, tmp / "target")
+    _dbt(["run", "--select", "+stg_meldewesen__events", "+dim_cities"], wh, tmp / "target")
+    out = _dbt(["build", "--select", "staging.official", "marts.official"], wh, tmp / "target")
     c = duckdb.connect(str(wh), read_only=True)
     yield c, out
     c.close()

@@ -3,43 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from orchestration.dbt_project import run_dbt
+
 DOCUMENTED_SCHEMAS = {"marts", "official", "exchange", "alliance"}
 
 
 def test_docs_generate_documents_every_mart_column(published_demo, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"  # a private copy: dbt opens it for writing
     shutil.copyfile(published_demo[0], warehouse)
-    env = dict(
-        os.environ,
-        WAREHOUSE_DUCKDB_PATH=str(warehouse),
-        DBT_TARGET_PATH=str(tmp_path / "target"),
-        DBT_LOG_PATH=str(tmp_path / "logs"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-    )
-    dbt = Path(sys.executable).parent / "dbt"
-    proc = subprocess.run(
-        [
-            str(dbt),
-            "docs",
-            "generate",
-            "--project-dir",
-            str(REPO_ROOT / "dbt_project"),
-            "--profiles-dir",
-            str(REPO_ROOT / "dbt_project"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    run_dbt(["docs", "generate"], warehouse=warehouse, target_path=tmp_path / "target", log=lambda _line: None)
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     assert (tmp_path / "target" / "index.html").exists()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 
 import dagster as dg
-import duckdb
 import pytest
+
+from warehouse.db import connect
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_definitions_load_with_every_domain(defs):
 
 
 def test_every_warehouse_writer_is_in_the_single_writer_pool(defs):
-    from orchestration.defs.ingest import WRITER_POOL
+    from orchestration.defs.partitions import WRITER_POOL
 
     for assets_def in defs.resolve_asset_graph().assets_defs:
         if assets_def.is_executable and any(k.path[0] in {"raw", "raw_official"} for k in assets_def.keys):
@@ -35,17 +36,20 @@ def test_every_warehouse_writer_is_in_the_single_writer_pool(defs):
 
 
 def test_sensor_requests_a_run_for_a_city_with_new_files(defs, examples_landing):
+    from orchestration.resources import WarehouseResource
+
     sensor = defs.resolve_sensor_def("new_deliveries_sensor")
-    ctx = dg.build_sensor_context(cursor=None)
+    resources = {"warehouse": WarehouseResource(landing_dir=str(examples_landing))}
+    ctx = dg.build_sensor_context(cursor=None, resources=resources)
     first = list(sensor(ctx))
     assert {r.partition_key for r in first} == {"dortmund", "duisburg", "muenster", "enschede", "wuppertal"}
     # nothing new: no run
-    ctx2 = dg.build_sensor_context(cursor=ctx.cursor)
+    ctx2 = dg.build_sensor_context(cursor=ctx.cursor, resources=resources)
     assert list(sensor(ctx2)) == []
     # one new file for Münster: a run for Münster only
     src = examples_landing / "muenster" / "meldewesen" / "2024-12.parquet"
     shutil.copy(src, src.with_name("2024-12_v2.parquet"))
-    ctx3 = dg.build_sensor_context(cursor=ctx2.cursor)
+    ctx3 = dg.build_sensor_context(cursor=ctx2.cursor, resources=resources)
     assert [r.partition_key for r in sensor(ctx3)] == ["muenster"]
 
 
@@ -66,12 +70,14 @@ def test_raw_asset_materialises_one_city_and_reports_quarantine(defs, examples_l
         good.replace(b"Summe Datensaetze: 8", b"Summe Datensaetze: 9").replace(b"01.10.2024", b"01.09.2024")
     )
     from orchestration.defs.ingest import raw_city_deliveries
+    from orchestration.resources import WarehouseResource
 
-    result = dg.materialize([raw_city_deliveries], partition_key="dortmund")
+    resource = WarehouseResource(database=str(tmp_path / "warehouse.duckdb"), landing_dir=str(examples_landing))
+    result = dg.materialize([raw_city_deliveries], partition_key="dortmund", resources={"warehouse": resource})
     assert result.success
     mats = {m.asset_key.path[-1]: m for m in result.asset_materializations_for_node("raw_city_deliveries")}
     assert mats["meldewesen"].metadata["deliveries_loaded"].value == 3
     assert mats["meldewesen"].metadata["deliveries_quarantined"].value == 1
     assert "2024-09.csv" in mats["meldewesen"].metadata["quarantine"].value
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    con = connect(tmp_path / "warehouse.duckdb", read_only=True)
     assert con.sql("select count(distinct city) from raw.meldewesen").fetchone()[0] == 1

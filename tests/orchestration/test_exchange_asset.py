@@ -15,11 +15,16 @@ import pytest
 from alliance.conftest import make_exchange_warehouse
 
 
-def _materialise(city: str, quarter: str, **kwargs):
+def _materialise(city: str, quarter: str, warehouse, outbox, **kwargs):
     from orchestration.defs.exchange import exchange_package
+    from orchestration.resources import WarehouseResource
 
+    resource = WarehouseResource(database=str(warehouse), exchange_outbox_dir=str(outbox))
     return dg.materialize(
-        [exchange_package], partition_key=dg.MultiPartitionKey({"city": city, "quarter": quarter}), **kwargs
+        [exchange_package],
+        partition_key=dg.MultiPartitionKey({"city": city, "quarter": quarter}),
+        resources={"warehouse": resource},
+        **kwargs,
     )
 
 
@@ -34,9 +39,7 @@ def test_asset_exports_one_city_quarter_of_the_demo_world(
 ):
     from orchestration.exchange import SCHEMA_VERSION, TABLES, verify_package
 
-    monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(published_demo[0]))  # read only by the export
-    monkeypatch.setenv("EXCHANGE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    result = _materialise("muenster", "2026-Q3")
+    result = _materialise("muenster", "2026-Q3", published_demo[0], tmp_path / "outbox")  # read only
     assert result.success
     package = tmp_path / "outbox" / "muenster_2026-Q3"
     manifest_path = package / "manifest.json"
@@ -61,9 +64,7 @@ def test_asset_exports_one_city_quarter_of_the_demo_world(
 def test_blocked_city_quarter_is_exported_with_its_gate_rows(dagster_home, dbt_manifest, tmp_path, monkeypatch):
     # Dortmund 2026-Q3: the school source is blocked; the other cells and the gate row travel
     warehouse = make_exchange_warehouse(tmp_path / "city.duckdb")
-    monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(warehouse))
-    monkeypatch.setenv("EXCHANGE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    result = _materialise("dortmund", "2026-Q3")
+    result = _materialise("dortmund", "2026-Q3", warehouse, tmp_path / "outbox")
     assert result.success
     meta = _metadata(result)
     assert meta["status"] == "partly blocked"
@@ -75,9 +76,9 @@ def test_blocked_city_quarter_is_exported_with_its_gate_rows(dagster_home, dbt_m
 
 def test_nothing_to_export_fails_the_run(dagster_home, dbt_manifest, tmp_path, monkeypatch):
     warehouse = make_exchange_warehouse(tmp_path / "city.duckdb")
-    monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(warehouse))
-    monkeypatch.setenv("EXCHANGE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    result = _materialise("muenster", "2026-Q3", raise_on_error=False)  # no rows for Münster
+    result = _materialise(
+        "muenster", "2026-Q3", warehouse, tmp_path / "outbox", raise_on_error=False
+    )  # no rows for Münster
     assert not result.success
     assert not (tmp_path / "outbox" / "muenster_2026-Q3").exists()
 
@@ -102,9 +103,10 @@ def test_schedule_requests_the_latest_complete_quarter_per_published_city(
     published_demo, dagster_home, dbt_manifest, monkeypatch
 ):
     from orchestration.defs.exchange import exchange_export_schedule
+    from orchestration.resources import WarehouseResource
 
-    monkeypatch.setenv("PUBLISHED_DUCKDB_PATH", str(published_demo[1]))
-    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 21, 6, 0))
+    resources = {"warehouse": WarehouseResource(published_database=str(published_demo[1]))}
+    ctx = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 21, 6, 0), resources=resources)
     requests = list(exchange_export_schedule(ctx))
     assert sorted(r.partition_key for r in requests) == ["enschede|2026-Q3", "muenster|2026-Q3"]
     with duckdb.connect(str(published_demo[1]), read_only=True) as con:
@@ -113,6 +115,6 @@ def test_schedule_requests_the_latest_complete_quarter_per_published_city(
     # the data version in the run key: the same data are not exported twice, new data are
     assert sorted(r.run_key for r in requests) == [f"enschede|2026-Q3|{version}", f"muenster|2026-Q3|{version}"]
     # a quarter nobody has: skipped with the reason
-    early = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2019, 2, 1, 6, 0))
+    early = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2019, 2, 1, 6, 0), resources=resources)
     skipped = exchange_export_schedule(early)
     assert isinstance(skipped, dg.SkipReason) and "2018-Q4" in skipped.skip_message
