@@ -9,14 +9,9 @@ never does.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
-
-from warehouse.settings import REPO_ROOT
 
 MIN_REGISTERED = 30  # strata with fewer registered persons are not scored ("enough data")
 MIN_TRUTH_FOR_RELATIVE = 5  # relative errors only where the true count is at least this
@@ -28,36 +23,29 @@ QUANTITY_TRUTH = {
 
 
 def build_warehouse(landing: Path, warehouse: Path) -> None:
-    """Load the landing folder and build the estimates (ingest + dbt), as the pipeline would."""
-    from ingest.load import load_landing
+    """Load the landing folder and build the estimates as the pipeline does, by running it: the
+    Dagster definitions (orchestration.pipeline) for everything upstream of the recommended
+    estimates (the raw assets with their checks, the dbt models with their tests) for the cities
+    of the landing folder. A failing step or dbt test fails the validation."""
+    import dagster as dg
 
-    load_landing(landing, warehouse)
-    env = {**os.environ, "WAREHOUSE_DUCKDB_PATH": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = Path(sys.executable).parent / "dbt"
-    project = REPO_ROOT / "dbt_project"
-    cmd = [
-        str(dbt),
-        "build",
-        "--project-dir",
-        str(project),
-        "--profiles-dir",
-        str(project),
-        "--select",
-        "+fct_dunkelziffer_recommended",
-        "--indirect-selection",
-        "cautious",
-    ]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        # Tests of upstream models may fail without touching the estimates; the mart must exist.
-        print(done.stdout[-3000:], file=sys.stderr)
+    from ingest.config import load_cities
+    from orchestration.pipeline import run_pipeline
+    from orchestration.resources import WarehouseResource
+
+    cities = [c for c in sorted(load_cities()) if (Path(landing) / c).is_dir()]
+    if not cities:
+        raise FileNotFoundError(f"no city deliveries in {landing}")
+    resource = WarehouseResource(database=str(warehouse), landing_dir=str(landing))
+    selection = dg.AssetSelection.assets(dg.AssetKey("fct_dunkelziffer_recommended")).upstream()
+    run_pipeline(selection, cities=cities, resources={"warehouse": resource})
 
 
 def read_estimates(warehouse: Path, recompute: bool = False) -> pl.DataFrame:
     """The mart's rows; with `recompute` (or without the mart) estimated afresh from staging."""
-    import duckdb
+    from warehouse.db import connect
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(warehouse, read_only=True)
     try:
         exists = con.execute("""select count(*) from information_schema.tables
                                 where table_schema = 'marts' and table_name = 'fct_dunkelziffer_estimates'""").fetchone()[

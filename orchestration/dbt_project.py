@@ -118,4 +118,8 @@ def run_dbt(
 
 
 if __name__ == "__main__":
-    run_dbt(sys.argv[1:])
+    try:
+        run_dbt(sys.argv[1:])
+    except DbtError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,22 +1,25 @@
-"""`make demo`: generate the synthetic demo world, load it, build, check, publish, report.
+"""`make demo`: generate the synthetic demo world, then run the pipeline on it end to end.
 
-Runs the same plain functions the Dagster assets wrap, in one process (DuckDB admits one
-writer), and prints progress per step and where the results are.
+The pipeline is the Dagster definitions, run in this process (orchestration.pipeline; DuckDB
+admits one writer): load, checks, dbt with the Dunkelziffer estimates, the exchange packages
+of the report quarter, the published copy and the German report of the quarter. It prints
+progress per stage and step, and at the end where the results are.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
-from pathlib import Path
+from datetime import datetime
 
-from warehouse.settings import REPO_ROOT, landing_dir, published_path, reports_output_dir, warehouse_path
+from warehouse.settings import demo_truth_dir, landing_dir, published_path, reports_output_dir, warehouse_path
 
 DEMO_SCALE_DEFAULT = None  # None: the generator's documented default scale
 REPORT_QUARTER = "2026-Q3"
+REPORT_ALLIANCE = "alle"
+REPORT_LANGUAGES = ["de"]
 
 
 def _step(title: str):
@@ -39,15 +42,14 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     landing = landing_dir()
-    truth = Path(os.environ.get("DEMO_TRUTH_DIR", REPO_ROOT / "data" / "demo_truth"))
     print("Demo of the migration statistics warehouse on SYNTHETIC data (no real person is in it).")
     print(f"landing: {landing}\nwarehouse: {warehouse_path()}")
 
-    t = _step("1/8 demo world: generating deliveries of eight cities (synthetic)")
+    t = _step("1/3 demo world: generating deliveries of eight cities (synthetic)")
     from ingest.demo import generate
 
     if args.regenerate or not (landing / "DEMO_SYNTHETIC_DATA.txt").exists():
-        kwargs = {"landing": landing, "truth": truth, "seed": args.seed, "overwrite": True}
+        kwargs = {"landing": landing, "truth": demo_truth_dir(), "seed": args.seed, "overwrite": True}
         if args.scale is not None:
             kwargs["scale"] = args.scale
         generate(**kwargs)
@@ -55,54 +57,39 @@ def main(argv: list[str] | None = None) -> int:
         print("   present already (use --regenerate to rewrite it)")
     _done(t)
 
-    t = _step("2/8 official tables: copying the real published files into landing/official")
-    from ingest.official import load_official, seed_landing
+    t = _step("2/3 official tables: copying the real published files into landing/official")
+    from ingest.official import seed_landing
 
     seed_landing(landing)
     _done(t)
 
-    t = _step("3/8 ingest: loading every new delivery into the raw layer")
-    from ingest.load import load_landing
+    t = _step(
+        "3/3 pipeline (the Dagster definitions): load, checks, dbt with marts, estimates, exchange and "
+        f"alliance layers, exchange packages {REPORT_QUARTER}, published copy"
+        + ("" if args.skip_report else f", report {REPORT_QUARTER} (German, HTML and PDF)")
+    )
+    import dagster as dg
 
-    summary = load_landing(landing_dir=landing)
-    load_official(landing, warehouse_path())
+    from orchestration.pipeline import run_pipeline
+
+    selection = dg.AssetSelection.all()
+    if args.skip_report:
+        selection = selection - dg.AssetSelection.groups("reports")
+    pipeline_started = datetime.now()
+    run_pipeline(
+        selection,
+        quarters=[REPORT_QUARTER],
+        alliances=[REPORT_ALLIANCE],
+        op_config={"quarterly_report": {"languages": REPORT_LANGUAGES}},
+    )
     _done(t)
-
-    t = _step("4/8 quality: checks on the raw layer (errors block that city and period)")
-    import quality
-
-    quality.run_raw_checks(warehouse_path())
-    _done(t)
-
-    t = _step("5/8 dbt build: harmonisation, marts, estimates, exchange and alliance layers")
-    from orchestration.dbt_project import run_dbt
-
-    run_dbt(["build"], log=_dbt_log_filter)
-    _done(t)
-
-    t = _step("6/8 quality: checks on the marts")
-    quality.run_mart_checks(warehouse_path())
-    _done(t)
-
-    t = _step("7/8 publish: read-only copy and Parquet for planners")
-    from orchestration.publish import publish
-
-    publish(warehouse_path(), published_path())
-    _done(t)
-
-    if not args.skip_report:
-        t = _step(f"8/8 report: quarterly intercity comparison {REPORT_QUARTER}, German, HTML and PDF")
-        from reports.render import render_report
-
-        out = render_report(alliance="alle", quarter=REPORT_QUARTER, lang="de", formats=("html", "pdf"))
-        print(f"   {out}")
-        _done(t)
 
     total = time.perf_counter() - started
+    loads = _load_counts(pipeline_started)
     print("\nDone (synthetic demo data).")
     print(
-        f"  deliveries: {summary.loaded} loaded, {summary.superseded} superseded, "
-        f"{summary.duplicate} duplicate, {summary.quarantined} quarantined, {summary.pending} pending"
+        f"  deliveries: {loads['loaded']} loaded, {loads['superseded']} superseded, "
+        f"{loads['duplicate']} duplicate, {loads['quarantined']} quarantined, {loads['pending']} pending"
     )
     print(f"  warehouse:  {warehouse_path()}")
     print(f"  published:  {published_path()} (open read-only; Parquet beside it)")
@@ -112,10 +99,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _dbt_log_filter(line: str) -> None:
-    # dbt prints one line per node; keep the progress readable.
-    if any(k in line for k in ("ERROR", "FAIL", "WARN", "Completed", "Done.", "Finished running")):
-        print("   " + line.split(" | ")[-1] if " | " in line else "   " + line)
+def _load_counts(since: datetime) -> dict[str, int]:
+    """Delivery counts of the load runs since `since` (meta.load_runs, written by ingest)."""
+    from warehouse.db import connect
+
+    columns = ("loaded", "superseded", "duplicate", "quarantined", "pending")
+    with connect(read_only=True) as con:
+        row = con.execute(
+            f"select {', '.join(f'coalesce(sum({c}), 0)' for c in columns)} from meta.load_runs where started_at >= ?",
+            [since],
+        ).fetchone()
+    return dict(zip(columns, row, strict=True))
 
 
 if __name__ == "__main__":

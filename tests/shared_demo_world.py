@@ -1,45 +1,46 @@
 """A small real demo warehouse, built once per test session (and shared by the xdist workers) for
-tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005) -> ingest load -> official tables ->
-dbt (city layer run, exchange/alliance built with their tests) -> publish."""
+tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005), then the
+pipeline (orchestration.pipeline, the Dagster definitions) without the steps these tests do not
+need: load, official tables, every dbt model with the dbt tests of the exchange and alliance
+layers (a failing disclosure test fails the fixture), publish."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DBT = Path(sys.executable).parent / "dbt"
 DEMO_CITIES = ["muenster", "enschede"]  # the euregio alliance: one German, one Dutch city
 DEMO_SCALE, DEMO_SEED = 0.005, 20190101
 
 
-def _dbt(args: list[str], warehouse: Path, work: Path) -> None:
-    env = dict(
-        os.environ,
-        WAREHOUSE_DUCKDB_PATH=str(warehouse),
-        DBT_TARGET_PATH=str(work / "dbt_target"),
-        DBT_LOG_PATH=str(work / "dbt_logs"),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
-        DO_NOT_TRACK="1",
-    )
-    proc = subprocess.run(
-        [
-            str(DBT),
-            *args,
-            "--project-dir",
-            str(REPO_ROOT / "dbt_project"),
-            "--profiles-dir",
-            str(REPO_ROOT / "dbt_project"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n" + "\n".join(proc.stdout.splitlines()[-40:]))
+def world_resources(root: Path, landing: Path | None = None) -> dict:
+    """The pipeline's resources for a world under `root` (warehouse, published copy, folders)."""
+    from orchestration.resources import WarehouseResource
+
+    return {
+        "warehouse": WarehouseResource(
+            database=str(root / "warehouse.duckdb"),
+            published_database=str(root / "published" / "warehouse.duckdb"),
+            landing_dir=str(landing or root / "landing"),
+            exchange_outbox_dir=str(root / "outbox"),
+            reports_output_dir=str(root / "reports"),
+            dbt_target_path=str(root / "dbt_target"),
+        )
+    }
+
+
+def published_world_selection():
+    """Everything but the GX checks, the dbt tests of the city layer (tests/marts runs those),
+    and the assets partitioned by quarter (their tests materialise them)."""
+    import dagster as dg
+
+    from orchestration.defs.dbt import dbt_tests
+    from orchestration.defs.exchange import exchange_package
+    from orchestration.defs.reports import quarterly_report
+
+    everything = dg.AssetSelection.all().without_checks()
+    by_quarter = dg.AssetSelection.assets(exchange_package, quarterly_report)
+    return (everything - by_quarter) | dbt_tests("path:models/exchange path:models/alliance")
 
 
 def build_published_demo(root: Path) -> tuple[Path, Path]:
@@ -48,34 +49,18 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
     if published.exists():
         return warehouse, published
     from ingest.demo.generate import generate
-    from ingest.load import load_landing
-    from ingest.official.load import load_official
     from ingest.official.seed import seed_landing
-    from orchestration.publish import publish
+    from orchestration.pipeline import run_pipeline
 
     root.mkdir(parents=True, exist_ok=True)
     landing = root / "landing"
     generate(
         scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES, overwrite=True
     )
-    load_landing(landing, warehouse, log=lambda _msg: None)
     seed_landing(landing)
-    load_official(landing, warehouse)
-    # one dbt call (each costs seconds to start): seeds and every model, plus the data and unit
-    # tests of the disclosure layers - a failing disclosure test fails the fixture
-    _dbt(
-        [
-            "build",
-            "--select",
-            "resource_type:seed",
-            "resource_type:model",
-            "path:models/exchange",
-            "path:models/alliance",
-        ],
-        warehouse,
-        root,
+    run_pipeline(
+        published_world_selection(), cities=DEMO_CITIES, resources=world_resources(root), log=lambda _msg: None
     )
-    publish(warehouse, published)
     return warehouse, published
 
 
