@@ -165,7 +165,12 @@ def _trouble(event, blocking: set) -> tuple[str, bool] | None:
     step, a failed blocking check (fatal) or a check that only warns (not fatal)."""
     kind = event.event_type_value
     if kind == "STEP_FAILURE":
-        return f"{event.step_key} failed: {event.event_specific_data.error.message.strip()}", True
+        error = event.event_specific_data.error
+        messages = [error.message.strip()]
+        while error.cause is not None:  # Dagster wraps the asset's own exception: show it too
+            error = error.cause
+            messages.append(error.message.strip())
+        return f"{event.step_key} failed: {' <- '.join(messages)}", True
     if kind == "STEP_SKIPPED":
         return f"{event.step_key} was skipped (something upstream failed)", True
     if kind == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:

@@ -33,7 +33,10 @@ def connect(
     database = str(settings.warehouse_path() if path is None else path)
     con = duckdb.connect(database, read_only=read_only)
     try:
-        con.execute("SET enable_progress_bar = false")
+        try:
+            con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass  # inside a Jupyter kernel (the report's notebook) DuckDB cannot switch it without ipywidgets
         con.execute("SET memory_limit = ?", [memory_limit or settings.duckdb_memory_limit()])
         con.execute("SET threads = ?", [threads or settings.duckdb_threads()])
         spill = Path(temp_directory) if temp_directory else settings.duckdb_temp_directory(database)
