@@ -34,7 +34,7 @@ from ingest.dialects import read_delivery
 from ingest.errors import DeliveryError, PendingDelivery
 from ingest.isolation import TransientError, describe, guarded
 from ingest.layout import MARKER_FILES, NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
-from ingest.limits import batch_rows, check_file_size, check_text_lines, limits_for
+from ingest.limits import batch_rows, check_file_size, check_row_count, check_text_lines, limits_for
 from ingest.normalise import to_canonical
 from ingest.registry import Entry, RegistryState, registry_row
 from ingest.schemas import META_SCHEMA, RAW_SCHEMA, create_raw_tables
@@ -133,18 +133,19 @@ def _registry_name(rel: str) -> str:
 
 
 def _link_problem(path: Path, landing: Path) -> str | None:
-    """Why a symbolic link is no delivery (None: a file link that stays inside the landing)."""
+    """Why a symbolic link is no delivery: a quarantine reason, or for a link to a file inside
+    the landing folder 'duplicate:<reason>' (the file itself is the delivery)."""
     target = os.readlink(path)
     if path.is_dir():
         return f"symbolic link to a folder ({target!r}): not followed, deliveries must be regular files"
     real = Path(os.path.realpath(path))
     try:
-        real.relative_to(os.path.realpath(landing))
+        inside = real.relative_to(os.path.realpath(landing)).as_posix()
     except ValueError:
         return f"symbolic link pointing outside the landing folder ({target!r}): not read"
     if not real.is_file():
         return f"symbolic link to no regular file ({target!r})"
-    return None
+    return f"duplicate:symbolic link to {inside} (the delivery is that file, not the link)"
 
 
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256")
@@ -259,7 +260,7 @@ class _Loader:
                 continue
             try:
                 link = _link_problem(path, self.landing) if path.is_symlink() else None
-                if link is not None:  # registered by the link's text, never by what it points to
+                if link is not None:  # registered by the link's text, never read through it
                     text = os.readlink(path)
                     c = Candidate(rel, path, _sha256_hex(f"symlink:{text}".encode()), 0, datetime.now(), name, err)
                 else:
@@ -278,7 +279,9 @@ class _Loader:
                 else:
                     self.unchanged += 1
                 continue
-            if link is not None:
+            if link is not None and link.startswith("duplicate:"):
+                self.record(c, "duplicate", link.removeprefix("duplicate:"))
+            elif link is not None:
                 self.record(c, "quarantined", link)
             elif known:
                 self.record(
@@ -445,6 +448,7 @@ def _read_and_check(c: Candidate, n: DeliveryName, city, lim, gebiete: pl.DataFr
         if n.ext == "csv":
             check_text_lines(data, lim)
         text = read_delivery(data, n, city)
+        check_row_count(text.height, lim)
         check_text_fields(text, lim)
         frame = to_canonical(text, n.table)
     finally:
