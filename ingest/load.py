@@ -31,7 +31,7 @@ from ingest import config
 from ingest.batch import WriteBatch, insert_frame
 from ingest.content_rules import check_content, check_text_fields
 from ingest.dialects import read_delivery
-from ingest.errors import DeliveryError, PendingDelivery
+from ingest.errors import DeliveryError, PendingDelivery, WarehouseFailure
 from ingest.isolation import TransientError, describe, guarded
 from ingest.layout import MARKER_FILES, NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
 from ingest.limits import batch_rows, check_file_size, check_row_count, check_text_lines, limits_for
@@ -323,7 +323,10 @@ class _Loader:
     def flush(self) -> None:
         # `_insert_frame` is looked up here, at call time, so a test can make it fail
         flushed = {city: self.batch.pending_ids(city) for city in self.batch.ids if city in self.id_ranges}
-        self.batch.flush(self.con, _insert_frame)
+        try:
+            self.batch.flush(self.con, _insert_frame)
+        except Exception as exc:  # rolled back: every delivery of the batch is as before
+            raise WarehouseFailure(f"writing a batch of {len(self.batch.registry)} deliveries failed: {describe(exc)}") from exc
         for city, ids in flushed.items():  # widen the known range instead of a new query (slow at 10M rows)
             lo, hi = self.id_ranges[city]
             new_lo, new_hi = ids["ereignis_id"].min(), ids["ereignis_id"].max()
@@ -371,7 +374,7 @@ class _Loader:
             except TransientError as exc:
                 self.record(c, "quarantined", f"file cannot be read now ({exc}); tried again next run", write=False)
                 continue
-            except duckdb.Error:
+            except (duckdb.Error, WarehouseFailure):
                 raise  # the warehouse itself failed: not this delivery's fault, the run stops
             except PendingDelivery as exc:
                 if c.pending_row:  # still waiting: leave the registry row as it is
