@@ -54,7 +54,12 @@ def limits_for(city: str, table: str) -> Limits:
     data = _settings(str(path), path.stat().st_mtime_ns)
     city_part = (data.get("cities") or {}).get(city) or {}
     merged: dict = {}
-    for part in (data["default"], (data.get("tables") or {}).get(table), city_part.get("default"), city_part.get(table)):
+    for part in (
+        data["default"],
+        (data.get("tables") or {}).get(table),
+        city_part.get("default"),
+        city_part.get(table),
+    ):
         merged.update(part or {})
     fields = Limits.__dataclass_fields__
     unknown = set(merged) - set(fields)

@@ -33,7 +33,7 @@ from ingest.content_rules import check_content, check_text_fields
 from ingest.dialects import read_delivery
 from ingest.errors import DeliveryError, PendingDelivery, WarehouseFailure
 from ingest.isolation import TransientError, describe, guarded
-from ingest.layout import MARKER_FILES, NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
+from ingest.layout import NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
 from ingest.limits import batch_rows, check_file_size, check_row_count, check_text_lines, limits_for
 from ingest.normalise import to_canonical
 from ingest.registry import Entry, RegistryState, registry_row
@@ -265,10 +265,14 @@ class _Loader:
                     c = Candidate(rel, path, _sha256_hex(f"symlink:{text}".encode()), 0, datetime.now(), name, err)
                 else:
                     stat = path.stat()
-                    c = Candidate(rel, path, file_sha256(path), stat.st_size, datetime.fromtimestamp(stat.st_mtime), name, err)
+                    c = Candidate(
+                        rel, path, file_sha256(path), stat.st_size, datetime.fromtimestamp(stat.st_mtime), name, err
+                    )
             except OSError as exc:  # vanished or unreadable since the scan: reported, tried again next run
                 c = Candidate(rel, path, "", 0, datetime.now(), name, err)
-                self.record(c, "quarantined", f"file cannot be read now ({describe(exc)}); tried again next run", write=False)
+                self.record(
+                    c, "quarantined", f"file cannot be read now ({describe(exc)}); tried again next run", write=False
+                )
                 continue
             known = self.state.by_file.get(rel, [])
             same = [e for e in known if e.file_sha256 == c.sha]
@@ -326,7 +330,9 @@ class _Loader:
         try:
             self.batch.flush(self.con, _insert_frame)
         except Exception as exc:  # rolled back: every delivery of the batch is as before
-            raise WarehouseFailure(f"writing a batch of {len(self.batch.registry)} deliveries failed: {describe(exc)}") from exc
+            raise WarehouseFailure(
+                f"writing a batch of {len(self.batch.registry)} deliveries failed: {describe(exc)}"
+            ) from exc
         for city, ids in flushed.items():  # widen the known range instead of a new query (slow at 10M rows)
             lo, hi = self.id_ranges[city]
             new_lo, new_hi = ids["ereignis_id"].min(), ids["ereignis_id"].max()

@@ -55,7 +55,9 @@ def _parquet_table(data: bytes, lim: Limits):
         pf = pq.ParquetFile(io.BytesIO(data))
         schema = pf.schema_arrow
     except Exception as exc:  # pyarrow raises several types for a corrupt file
-        raise DeliveryError(f"not a readable Parquet file: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
+        raise DeliveryError(
+            f"not a readable Parquet file: {(str(exc).splitlines() or [type(exc).__name__])[0]}"
+        ) from None
     nested = [f"{f.name} ({f.type})" for f in schema if not _flat(f.type)]
     if nested:
         raise DeliveryError(
@@ -76,7 +78,9 @@ def _parquet_table(data: bytes, lim: Limits):
     except DeliveryError:
         raise
     except Exception as exc:
-        raise DeliveryError(f"not a readable Parquet file: {(str(exc).splitlines() or [type(exc).__name__])[0]}") from None
+        raise DeliveryError(
+            f"not a readable Parquet file: {(str(exc).splitlines() or [type(exc).__name__])[0]}"
+        ) from None
     check_row_count(sum(b.num_rows for b in batches), lim)
     return pa.Table.from_batches(batches, schema=schema)
 

@@ -33,7 +33,9 @@ def check_no_wide_encoding(data: bytes) -> None:
     garbage column names and would be reported as missing columns."""
     for bom, name in _WIDE_BOMS.items():
         if data.startswith(bom):
-            raise DeliveryError(f"file is {name} (byte order mark {bom.hex(' ')}): wrong encoding, expected 8-bit text", 1)
+            raise DeliveryError(
+                f"file is {name} (byte order mark {bom.hex(' ')}): wrong encoding, expected 8-bit text", 1
+            )
     nul = data.find(b"\x00")
     if nul >= 0:
         head = data[:4096]

@@ -180,7 +180,10 @@ def _as_delivered(frame: pl.DataFrame, table: str) -> pl.DataFrame:
         return frame
     counts = ("bg", "elb", "nef", "personen_in_bg")
     return frame.with_columns(
-        [pl.when(pl.col(f"{c}_gesperrt")).then(pl.lit("*")).otherwise(pl.col(c).cast(pl.String)).alias(c) for c in counts]
+        [
+            pl.when(pl.col(f"{c}_gesperrt")).then(pl.lit("*")).otherwise(pl.col(c).cast(pl.String)).alias(c)
+            for c in counts
+        ]
     ).drop([f"{c}_gesperrt" for c in counts])
 
 
@@ -229,14 +232,8 @@ def set_csv_fields(data: bytes, dialect: str, table: str, values: dict[str, str]
 def set_frame_fields(frame: pl.DataFrame, values: dict[str, object], row: int = 0) -> pl.DataFrame:
     fixes = []
     for col, value in values.items():
-        text = (
-            pl.col(col).dt.strftime("%Y-%m-%d")
-            if frame.schema[col] == pl.Date
-            else pl.col(col).cast(pl.String)
-        )
-        fixes.append(
-            pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, pl.String)).otherwise(text).alias(col)
-        )
+        text = pl.col(col).dt.strftime("%Y-%m-%d") if frame.schema[col] == pl.Date else pl.col(col).cast(pl.String)
+        fixes.append(pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value, pl.String)).otherwise(text).alias(col))
     return frame.with_columns(fixes)
 
 
@@ -249,7 +246,10 @@ def build(case: Case, templates: dict, template_period: dict[tuple[str, str], st
         frame = case.frame(frame)
     if case.special == "loaded-id":  # an id of the template delivery, which is loaded
         frame = frame.with_columns(
-            pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(base["ereignis_id"][0])).otherwise(pl.col("ereignis_id")).alias("ereignis_id")
+            pl.when(pl.int_range(pl.len()) == 0)
+            .then(pl.lit(base["ereignis_id"][0]))
+            .otherwise(pl.col("ereignis_id"))
+            .alias("ereignis_id")
         )
     values = {c: (v[case.dialect] if isinstance(v, dict) else v) for c, v in case.fields.items()}
     if values and case.dialect in ("xlsx", "parquet"):
@@ -365,8 +365,22 @@ def _date(dialect: str, iso: str) -> str:
 def movement_cases(city: str) -> list[Case]:
     d = DIALECT_OF[city]
     return [
-        Case(f"{city}-unknown-event", city, "meldewesen", "quarantined", "unknown event type", fields={"ereignis_art": UNKNOWN["ereignis_art"]}),
-        Case(f"{city}-unknown-sex", city, "meldewesen", "quarantined", "unknown sex code", fields={"geschlecht": UNKNOWN["geschlecht"]}),
+        Case(
+            f"{city}-unknown-event",
+            city,
+            "meldewesen",
+            "quarantined",
+            "unknown event type",
+            fields={"ereignis_art": UNKNOWN["ereignis_art"]},
+        ),
+        Case(
+            f"{city}-unknown-sex",
+            city,
+            "meldewesen",
+            "quarantined",
+            "unknown sex code",
+            fields={"geschlecht": UNKNOWN["geschlecht"]},
+        ),
         Case(
             f"{city}-unknown-nationality",
             city,
@@ -375,8 +389,22 @@ def movement_cases(city: str) -> list[Case]:
             "unknown nationality code",
             fields={"staatsangehoerigkeit": UNKNOWN["staatsangehoerigkeit"]},
         ),
-        Case(f"{city}-unknown-district", city, "meldewesen", "quarantined", "unknown district code", fields={"bezirk_neu": UNKNOWN["bezirk_neu"]}),
-        Case(f"{city}-unparseable-date", city, "meldewesen", "quarantined", "unparseable date", fields={"meldedatum": _date(d, "2025-13-45")}),
+        Case(
+            f"{city}-unknown-district",
+            city,
+            "meldewesen",
+            "quarantined",
+            "unknown district code",
+            fields={"bezirk_neu": UNKNOWN["bezirk_neu"]},
+        ),
+        Case(
+            f"{city}-unparseable-date",
+            city,
+            "meldewesen",
+            "quarantined",
+            "unparseable date",
+            fields={"meldedatum": _date(d, "2025-13-45")},
+        ),
         Case(
             f"{city}-date-outside-period",
             city,
@@ -400,20 +428,51 @@ def movement_cases(city: str) -> list[Case]:
             "quarantined",
             "duplicate ereignis_id within the file",
             frame=lambda f: f.with_columns(
-                pl.when(pl.int_range(pl.len()) == 1).then(pl.col("ereignis_id").first()).otherwise(pl.col("ereignis_id")).alias("ereignis_id")
+                pl.when(pl.int_range(pl.len()) == 1)
+                .then(pl.col("ereignis_id").first())
+                .otherwise(pl.col("ereignis_id"))
+                .alias("ereignis_id")
             ),
         ),
-        Case(f"{city}-duplicate-id-loaded", city, "meldewesen", "quarantined", "already loaded from", frame=None, special="loaded-id"),
+        Case(
+            f"{city}-duplicate-id-loaded",
+            city,
+            "meldewesen",
+            "quarantined",
+            "already loaded from",
+            frame=None,
+            special="loaded-id",
+        ),
         Case(
             f"{city}-nul-byte-in-id",
             city,
             "meldewesen",
             "quarantined",
-            _per(standard="NUL byte", ewo="NUL byte", brp="NUL byte", xlsx="control character U+0000", parquet="control character U+0000"),
+            _per(
+                standard="NUL byte",
+                ewo="NUL byte",
+                brp="NUL byte",
+                xlsx="control character U+0000",
+                parquet="control character U+0000",
+            ),
             fields={"ereignis_id": "AB\x00CD"},
         ),
-        Case(f"{city}-5mib-id", city, "meldewesen", "quarantined", "field too long in ereignis_id", fields={"ereignis_id": "A" * (5 << 20)}),
-        Case(f"{city}-formula-id", city, "meldewesen", "quarantined", "formula-like text", fields={"ereignis_id": "=HYPERLINK(1)"}),
+        Case(
+            f"{city}-5mib-id",
+            city,
+            "meldewesen",
+            "quarantined",
+            "field too long in ereignis_id",
+            fields={"ereignis_id": "A" * (5 << 20)},
+        ),
+        Case(
+            f"{city}-formula-id",
+            city,
+            "meldewesen",
+            "quarantined",
+            "formula-like text",
+            fields={"ereignis_id": "=HYPERLINK(1)"},
+        ),
         Case(
             f"{city}-free-text-origin-of-internal-move",
             city,
@@ -422,7 +481,14 @@ def movement_cases(city: str) -> list[Case]:
             "origin/destination given for an event that has none",
             frame=lambda f: _row0("herkunft_ziel", pl.lit("bei Oma"))(_row0("ereignis_art", pl.lit("UMZUG"))(f)),
         ),
-        Case(f"{city}-non-numeric-year", city, "meldewesen", "quarantined", "non-numeric value in geburtsjahr", fields={"geburtsjahr": "19x0"}),
+        Case(
+            f"{city}-non-numeric-year",
+            city,
+            "meldewesen",
+            "quarantined",
+            "non-numeric value in geburtsjahr",
+            fields={"geburtsjahr": "19x0"},
+        ),
         Case(
             f"{city}-bad-pseudonym",
             city,
@@ -468,6 +534,7 @@ def text_cases(city: str) -> list[Case]:
     d = DIALECT_OF[city]
     sep = CSV_SEPARATOR[d].encode()
     trailer = d == "ewo"
+    city_no = CITIES.index(city)
     cut_reason = "trailer line 'Summe Datensaetze: <n>' missing" if trailer else "does not end with a line break"
     cases = [
         Case(f"{city}-cut-mid-line", city, "meldewesen", "quarantined", cut_reason, data=cut_mid_line),
@@ -493,7 +560,11 @@ def text_cases(city: str) -> list[Case]:
             "meldewesen",
             "quarantined",
             "UTF-16",
-            data=lambda b: (b[3:] if b.startswith(b"\xef\xbb\xbf") else b).decode("cp1252" if d == "ewo" else "utf-8").encode("utf-16"),
+            data=lambda b: (
+                (b[3:] if b.startswith(b"\xef\xbb\xbf") else b)
+                .decode("cp1252" if d == "ewo" else "utf-8")
+                .encode("utf-16")
+            ),
         ),
         Case(
             f"{city}-utf16-no-bom",
@@ -501,11 +572,29 @@ def text_cases(city: str) -> list[Case]:
             "meldewesen",
             "quarantined",
             "UTF-16",
-            data=lambda b: (b[3:] if b.startswith(b"\xef\xbb\xbf") else b).decode("cp1252" if d == "ewo" else "utf-8").encode("utf-16-le"),
+            data=lambda b: (
+                (b[3:] if b.startswith(b"\xef\xbb\xbf") else b)
+                .decode("cp1252" if d == "ewo" else "utf-8")
+                .encode("utf-16-le")
+            ),
         ),
-        Case(f"{city}-header-only", city, "meldewesen", "quarantined", "trailer" if trailer else "empty file", data=lambda b: _lines(b, 1)),
+        Case(
+            f"{city}-header-only",
+            city,
+            "meldewesen",
+            "quarantined",
+            "trailer" if trailer else "empty file",
+            data=lambda b: _lines(b, 1),
+        ),
         Case(f"{city}-empty", city, "meldewesen", "quarantined", "empty file (0 bytes)", data=lambda b: b""),
-        Case(f"{city}-blank-lines-only", city, "meldewesen", "quarantined", "empty file", data=lambda b, k=CITIES.index(city): b"\r\n" * (k + 1)),
+        Case(
+            f"{city}-blank-lines-only",
+            city,
+            "meldewesen",
+            "quarantined",
+            "empty file",
+            data=lambda b, k=city_no: b"\r\n" * (k + 1),
+        ),
         Case(
             f"{city}-unclosed-quote",
             city,
@@ -550,19 +639,30 @@ def text_cases(city: str) -> list[Case]:
     if d == "standard":
         cases += [
             Case(f"{city}-bom-tolerated", city, "schule", "loaded", data=lambda b: b"\xef\xbb\xbf" + b),
-            Case(f"{city}-double-bom-tolerated", city, "schule", "loaded", data=lambda b: b"\xef\xbb\xbf\xef\xbb\xbf" + b),
+            Case(
+                f"{city}-double-bom-tolerated", city, "schule", "loaded", data=lambda b: b"\xef\xbb\xbf\xef\xbb\xbf" + b
+            ),
             Case(
                 f"{city}-columns-reordered",
                 city,
                 "schule",
                 "loaded",
-                data=lambda b: pl.read_csv(b, separator=";", infer_schema=False)
-                .select(list(reversed(COLUMNS["schule"])))
-                .write_csv(separator=";", null_value="")
-                .encode(),
+                data=lambda b: (
+                    pl.read_csv(b, separator=";", infer_schema=False)
+                    .select(list(reversed(COLUMNS["schule"])))
+                    .write_csv(separator=";", null_value="")
+                    .encode()
+                ),
             ),
             Case(f"{city}-crlf", city, "schule", "loaded", data=lambda b: b.replace(b"\n", b"\r\n")),
-            Case(f"{city}-invalid-utf8", city, "schule", "quarantined", "not valid UTF-8", data=lambda b: b.replace(b"REGEL", b"REG\xffEL", 1)),
+            Case(
+                f"{city}-invalid-utf8",
+                city,
+                "schule",
+                "quarantined",
+                "not valid UTF-8",
+                data=lambda b: b.replace(b"REGEL", b"REG\xffEL", 1),
+            ),
             Case(
                 f"{city}-cp1252-instead-of-utf8",
                 city,
@@ -572,7 +672,14 @@ def text_cases(city: str) -> list[Case]:
                 version=3,
                 data=lambda b: b.decode("utf-8").encode("cp1252"),
             ),
-            Case(f"{city}-cut-bytes", city, "beratung", "quarantined", ("does not end with a line break", "too many records"), data=cut_bytes),
+            Case(
+                f"{city}-cut-bytes",
+                city,
+                "beratung",
+                "quarantined",
+                ("does not end with a line break", "too many records"),
+                data=cut_bytes,
+            ),
         ]
     return cases
 
@@ -580,10 +687,33 @@ def text_cases(city: str) -> list[Case]:
 def file_cases() -> list[Case]:
     """Faults of the binary formats (xlsx, Parquet)."""
     return [
-        Case("duisburg-xlsx-cut-mid-zip", "duisburg", "meldewesen", "quarantined", "not a readable xlsx workbook", data=cut_bytes),
-        Case("duisburg-xlsx-not-a-zip", "duisburg", "meldewesen", "quarantined", "not a readable xlsx workbook", data=lambda b: b"PK\x03\x04 garbage"),
-        Case("duisburg-xlsx-zip-bomb", "duisburg", "meldewesen", "quarantined", "decompression bomb", data=lambda b: zip_bomb(64)),
-        Case("duisburg-xlsx-empty", "duisburg", "meldewesen", "quarantined", "empty file (0 bytes)", data=lambda b: b""),
+        Case(
+            "duisburg-xlsx-cut-mid-zip",
+            "duisburg",
+            "meldewesen",
+            "quarantined",
+            "not a readable xlsx workbook",
+            data=cut_bytes,
+        ),
+        Case(
+            "duisburg-xlsx-not-a-zip",
+            "duisburg",
+            "meldewesen",
+            "quarantined",
+            "not a readable xlsx workbook",
+            data=lambda b: b"PK\x03\x04 garbage",
+        ),
+        Case(
+            "duisburg-xlsx-zip-bomb",
+            "duisburg",
+            "meldewesen",
+            "quarantined",
+            "decompression bomb",
+            data=lambda b: zip_bomb(64),
+        ),
+        Case(
+            "duisburg-xlsx-empty", "duisburg", "meldewesen", "quarantined", "empty file (0 bytes)", data=lambda b: b""
+        ),
         Case(
             "duisburg-xlsx-header-only",
             "duisburg",
@@ -592,8 +722,22 @@ def file_cases() -> list[Case]:
             "header but no records",
             frame=lambda f: f.head(0),
         ),
-        Case("muenster-parquet-cut", "muenster", "meldewesen", "quarantined", "not a readable Parquet file", data=cut_bytes),
-        Case("muenster-parquet-garbage", "muenster", "meldewesen", "quarantined", "not a readable Parquet file", data=lambda b: b"PAR1" + b"\x00" * 64),
+        Case(
+            "muenster-parquet-cut",
+            "muenster",
+            "meldewesen",
+            "quarantined",
+            "not a readable Parquet file",
+            data=cut_bytes,
+        ),
+        Case(
+            "muenster-parquet-garbage",
+            "muenster",
+            "meldewesen",
+            "quarantined",
+            "not a readable Parquet file",
+            data=lambda b: b"PAR1" + b"\x00" * 64,
+        ),
         Case(
             "muenster-parquet-list-column",
             "muenster",
@@ -650,30 +794,167 @@ def source_cases() -> list[Case]:
     c = []
     for city in CITIES:
         d = DIALECT_OF[city]
-        c.append(Case(f"{city}-bestand-reference-date", city, "bestand", "quarantined", "reference date differs", fields={"stichtag": _date(d, "2020-02-02")}))
-        c.append(Case(f"{city}-bestand-shorter-v2", city, "bestand", "quarantined", "replacement_min_ratio", version=2, prior=True, frame=lambda f: f.head(f.height // 3)))
-        c.append(Case(f"{city}-schule-unknown-form", city, "schule", "quarantined", "unknown school form", fields={"schulform": "XX"}))
-        c.append(Case(f"{city}-gebiete-formula-code", city, "gebiete", "quarantined", "formula-like text", version=4, fields={"bezirk_code": "=1+2"}))
-        c.append(Case(f"{city}-gebiete-reordered-v2", city, "gebiete", "loaded", version=2, frame=lambda f: f.reverse()))
-        c.append(Case(f"{city}-gebiete-code-twice", city, "gebiete", "quarantined", "listed twice", version=5, frame=lambda f: pl.concat([f, f.head(1)])))
-    c.append(Case("wuppertal-bestand-future-zuzug", "wuppertal", "bestand", "quarantined", "date in the future", frame=_row0("zuzug_datum", pl.lit(date(2099, 1, 1)))))
-    c.append(Case("wuppertal-bestand-broken-v2", "wuppertal", "meldewesen", "quarantined", "unknown event type", version=2, prior=True, fields={"ereignis_art": "KAPUTT"}))
+        c.append(
+            Case(
+                f"{city}-bestand-reference-date",
+                city,
+                "bestand",
+                "quarantined",
+                "reference date differs",
+                fields={"stichtag": _date(d, "2020-02-02")},
+            )
+        )
+        c.append(
+            Case(
+                f"{city}-bestand-shorter-v2",
+                city,
+                "bestand",
+                "quarantined",
+                "replacement_min_ratio",
+                version=2,
+                prior=True,
+                frame=lambda f: f.head(f.height // 3),
+            )
+        )
+        c.append(
+            Case(
+                f"{city}-schule-unknown-form",
+                city,
+                "schule",
+                "quarantined",
+                "unknown school form",
+                fields={"schulform": "XX"},
+            )
+        )
+        c.append(
+            Case(
+                f"{city}-gebiete-formula-code",
+                city,
+                "gebiete",
+                "quarantined",
+                "formula-like text",
+                version=4,
+                fields={"bezirk_code": "=1+2"},
+            )
+        )
+        c.append(
+            Case(f"{city}-gebiete-reordered-v2", city, "gebiete", "loaded", version=2, frame=lambda f: f.reverse())
+        )
+        c.append(
+            Case(
+                f"{city}-gebiete-code-twice",
+                city,
+                "gebiete",
+                "quarantined",
+                "listed twice",
+                version=5,
+                frame=lambda f: pl.concat([f, f.head(1)]),
+            )
+        )
+    c.append(
+        Case(
+            "wuppertal-bestand-future-zuzug",
+            "wuppertal",
+            "bestand",
+            "quarantined",
+            "date in the future",
+            frame=_row0("zuzug_datum", pl.lit(date(2099, 1, 1))),
+        )
+    )
+    c.append(
+        Case(
+            "wuppertal-bestand-broken-v2",
+            "wuppertal",
+            "meldewesen",
+            "quarantined",
+            "unknown event type",
+            version=2,
+            prior=True,
+            fields={"ereignis_art": "KAPUTT"},
+        )
+    )
     c.append(Case("dortmund-good-v2", "dortmund", "meldewesen", "loaded", version=2, prior=True))
     for city in ("wuppertal", "dortmund", "duisburg", "muenster"):
         d = DIALECT_OF[city]
-        c.append(Case(f"{city}-sgb2-non-numeric", city, "sgb2_aggregat", "quarantined", "non-numeric count", fields={"elb": "x"}))
-        c.append(Case(f"{city}-sgb2-negative", city, "sgb2_aggregat", "quarantined", "negative count", fields={"nef": "-5"}))
-        c.append(Case(f"{city}-sgb2-unknown-group", city, "sgb2_aggregat", "quarantined", "unknown nationality group", fields={"staatsangehoerigkeit_gruppe": "MARS"}))
-        c.append(Case(f"{city}-wohnen-unknown-status", city, "wohnen_problemimmobilien", "quarantined", "unknown housing status", fields={"status": "VERLASSEN"}))
-        c.append(Case(f"{city}-wohnen-non-numeric", city, "wohnen_wohnungsbestand", "quarantined", "non-numeric value", fields={"wohneinheiten": "viele"}))
-    c.append(Case("wuppertal-personen-erwerbsfaehig", "wuppertal", "sgb2_personen", "quarantined", "erwerbsfaehig must be J or N", fields={"erwerbsfaehig": "X"}))
-    c.append(Case("wuppertal-beratung-unknown-service", "wuppertal", "beratung", "quarantined", "unknown counselling service", fields={"stelle": "KIRCHE"}))
-    c.append(Case("enschede-schule-unknown-iso", "enschede", "schule", "quarantined", "unknown nationality code (ISO alpha-3)", fields={"staatsangehoerigkeit_iso3": "QQQ"}))
+        c.append(
+            Case(
+                f"{city}-sgb2-non-numeric",
+                city,
+                "sgb2_aggregat",
+                "quarantined",
+                "non-numeric count",
+                fields={"elb": "x"},
+            )
+        )
+        c.append(
+            Case(f"{city}-sgb2-negative", city, "sgb2_aggregat", "quarantined", "negative count", fields={"nef": "-5"})
+        )
+        c.append(
+            Case(
+                f"{city}-sgb2-unknown-group",
+                city,
+                "sgb2_aggregat",
+                "quarantined",
+                "unknown nationality group",
+                fields={"staatsangehoerigkeit_gruppe": "MARS"},
+            )
+        )
+        c.append(
+            Case(
+                f"{city}-wohnen-unknown-status",
+                city,
+                "wohnen_problemimmobilien",
+                "quarantined",
+                "unknown housing status",
+                fields={"status": "VERLASSEN"},
+            )
+        )
+        c.append(
+            Case(
+                f"{city}-wohnen-non-numeric",
+                city,
+                "wohnen_wohnungsbestand",
+                "quarantined",
+                "non-numeric value",
+                fields={"wohneinheiten": "viele"},
+            )
+        )
+    c.append(
+        Case(
+            "wuppertal-personen-erwerbsfaehig",
+            "wuppertal",
+            "sgb2_personen",
+            "quarantined",
+            "erwerbsfaehig must be J or N",
+            fields={"erwerbsfaehig": "X"},
+        )
+    )
+    c.append(
+        Case(
+            "wuppertal-beratung-unknown-service",
+            "wuppertal",
+            "beratung",
+            "quarantined",
+            "unknown counselling service",
+            fields={"stelle": "KIRCHE"},
+        )
+    )
+    c.append(
+        Case(
+            "enschede-schule-unknown-iso",
+            "enschede",
+            "schule",
+            "quarantined",
+            "unknown nationality code (ISO alpha-3)",
+            fields={"staatsangehoerigkeit_iso3": "QQQ"},
+        )
+    )
     return [x for x in c if (x.city, x.table) in TEMPLATES]
 
 
 def name_cases() -> list[Case]:
     """Odd file names: the content is a good delivery, the name decides."""
+
     def n(id_, name, reason, fate="quarantined", city="wuppertal", table="beratung"):
         return Case(id_, city, table, fate, reason, name=name, period="2026-02" if table == "beratung" else None)
 
@@ -699,12 +980,52 @@ def name_cases() -> list[Case]:
 
 def special_cases() -> list[Case]:
     return [
-        Case("symlink-out-of-landing", "wuppertal", "beratung", "quarantined", "outside the landing folder", period="2025-05", special="symlink-out"),
-        Case("symlink-to-folder", "wuppertal", "beratung", "quarantined", "symbolic link to a folder", name="2025-06", special="symlink-dir"),
-        Case("symlink-inside-landing", "wuppertal", "beratung", "duplicate", "symbolic link to wuppertal/beratung/2025-08.csv", period="2025-07", special="symlink-in"),
-        Case("same-bytes-twice", "wuppertal", "beratung", "duplicate", "same bytes as wuppertal/beratung/2025-08.csv", period="2025-09", special="same-bytes"),
+        Case(
+            "symlink-out-of-landing",
+            "wuppertal",
+            "beratung",
+            "quarantined",
+            "outside the landing folder",
+            period="2025-05",
+            special="symlink-out",
+        ),
+        Case(
+            "symlink-to-folder",
+            "wuppertal",
+            "beratung",
+            "quarantined",
+            "symbolic link to a folder",
+            name="2025-06",
+            special="symlink-dir",
+        ),
+        Case(
+            "symlink-inside-landing",
+            "wuppertal",
+            "beratung",
+            "duplicate",
+            "symbolic link to wuppertal/beratung/2025-08.csv",
+            period="2025-07",
+            special="symlink-in",
+        ),
+        Case(
+            "same-bytes-twice",
+            "wuppertal",
+            "beratung",
+            "duplicate",
+            "same bytes as wuppertal/beratung/2025-08.csv",
+            period="2025-09",
+            special="same-bytes",
+        ),
         Case("same-bytes-original", "wuppertal", "beratung", "loaded", period="2025-08"),
-        Case("changed-in-place", "wuppertal", "meldewesen", "quarantined", "file changed in place", name="2024-10.csv", special="changed-in-place"),
+        Case(
+            "changed-in-place",
+            "wuppertal",
+            "meldewesen",
+            "quarantined",
+            "file changed in place",
+            name="2024-10.csv",
+            special="changed-in-place",
+        ),
         Case(
             "version-conflict",
             "wuppertal",
@@ -720,7 +1041,13 @@ def special_cases() -> list[Case]:
         Case("too-large-file", "dortmund", "wohnen_problemimmobilien", "quarantined", "file too large"),
         Case("too-many-records", "wuppertal", "sgb2_personen", "quarantined", "too many records"),
         Case("xlsx-expands-beyond-limit", "duisburg", "wohnen_wohnungsbestand", "quarantined", "workbook expands to"),
-        Case("parquet-expands-beyond-limit", "muenster", "wohnen_wohnungsbestand", "quarantined", "Parquet data expand beyond"),
+        Case(
+            "parquet-expands-beyond-limit",
+            "muenster",
+            "wohnen_wohnungsbestand",
+            "quarantined",
+            "Parquet data expand beyond",
+        ),
         Case("timeout", "enschede", "bestand", "quarantined", "took longer than"),
     ]
 
@@ -752,7 +1079,7 @@ def _assign_periods(cases: list[Case]) -> None:
     """A period of its own for every case without one (monthly: months from 2023-01; snapshots:
     every third day from 2025-01-01; gebiete: `current`, told apart by the version)."""
     used: dict[tuple[str, str], set[str]] = {}
-    for (city, table), rel in TEMPLATES.items():  # the examples' own periods are loaded already
+    for city, table in TEMPLATES:  # the examples' own periods are loaded already
         taken = {"2024-10", "2024-11", "2024-12"} if table in MONTHLY else {"2024-10-15", "2024-12-31"}
         used.setdefault((city, table), set()).update(taken)
     for c in cases:

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import duckdb
@@ -48,7 +47,9 @@ def content(wh: Path) -> dict:
     con = duckdb.connect(str(wh), read_only=True)
     try:
         out = {}
-        for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall():
+        for (table,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchall():
             out[table] = sorted(con.execute(f"SELECT * EXCLUDE (loaded_at) FROM raw.{table}").fetchall(), key=repr)
         out["registry"] = sorted(
             con.execute(
@@ -68,7 +69,9 @@ def consistency_problems(wh: Path) -> list[str]:
     try:
         problems = []
         raw = {}
-        for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall():
+        for (table,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchall():
             for f, n in con.execute(f"SELECT delivery_file, count(*) FROM raw.{table} GROUP BY 1").fetchall():
                 raw[f] = raw.get(f, 0) + n
         registry = con.execute("SELECT delivery_file, status, reason, rows FROM meta.delivery_registry").fetchall()
@@ -77,7 +80,11 @@ def consistency_problems(wh: Path) -> list[str]:
             problems.append(f"raw rows {sorted(set(raw.items()) ^ set(loaded.items()))[:5]} differ from the registry")
         files = {f for f, *_ in registry}
         for f, s, reason, _ in registry:
-            if s == "duplicate" and reason.startswith("same bytes as ") and reason.removeprefix("same bytes as ") not in files:
+            if (
+                s == "duplicate"
+                and reason.startswith("same bytes as ")
+                and reason.removeprefix("same bytes as ") not in files
+            ):
                 problems.append(f"{f}: duplicate of an unregistered file ({reason})")
         return problems
     finally:
@@ -148,7 +155,9 @@ def test_kill_9_during_load_then_rerun_equals_uninterrupted(tmp_path, reference,
     script = tmp_path / "killer.py"
     script.write_text(KILLER.format(after=after))
     env = dict(os.environ, INGEST_BATCH_ROWS="1")
-    killed = subprocess.run([sys.executable, str(script), str(landing), str(wh)], cwd=REPO, env=env, capture_output=True)
+    killed = subprocess.run(
+        [sys.executable, str(script), str(landing), str(wh)], cwd=REPO, env=env, capture_output=True
+    )
     assert killed.returncode == -signal.SIGKILL
     assert consistency_problems(wh) == []  # the file opens; every delivery in or out
     rerun = subprocess.run(

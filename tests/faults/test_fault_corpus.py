@@ -68,9 +68,7 @@ def night(tmp_path_factory):
     copy_tree(EXAMPLES, landing)
     assert load_landing(landing, wh, log=lambda _m: None).quarantined == 0
     templates = fc.template_frames(wh)
-    periods = {
-        k: (rel.rsplit("/", 1)[1].split(".")[0].split("_")[0]) for k, rel in fc.TEMPLATES.items()
-    }
+    periods = {k: (rel.rsplit("/", 1)[1].split(".")[0].split("_")[0]) for k, rel in fc.TEMPLATES.items()}
     contents = {c.id: fc.build(c, templates, periods, i) for i, c in enumerate(CASES)}
 
     for i, c in enumerate(CASES):  # night 1: a good version 1 where a case is a later version

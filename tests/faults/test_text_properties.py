@@ -74,7 +74,9 @@ def mutate(data: bytes, ops: list[tuple[int, int, bytes]]) -> bytes:
     return bytes(out)
 
 
-NASTY = st.sampled_from([b"\x00", b'"', b";", b",", b"\n", b"\r\n", b"\xff", b"\xef\xbb\xbf", b"=1+2", b"\t", b" ", b"\xc3"])
+NASTY = st.sampled_from(
+    [b"\x00", b'"', b";", b",", b"\n", b"\r\n", b"\xff", b"\xef\xbb\xbf", b"=1+2", b"\t", b" ", b"\xc3"]
+)
 OPS = st.lists(
     st.tuples(st.integers(0, 3), st.integers(0, 10_000), st.one_of(NASTY, st.binary(min_size=1, max_size=8))),
     min_size=1,
