@@ -38,6 +38,7 @@
             'running' as status,
             {{ build_state_loaded(version) }} as data_version,
             {{ build_state_loaded('count(*)') }} as loaded_files;
+        commit;  -- the start hook runs in a transaction that dbt rolls back after it (the end hook does not)
     {%- endif -%}
 {% endmacro %}
 
