@@ -15,3 +15,8 @@ class DeliveryError(Exception):
 
 class PendingDelivery(Exception):
     """A delivery that cannot be checked yet (e.g. the city's `gebiete` is not loaded)."""
+
+
+class WarehouseFailure(Exception):
+    """Writing the warehouse failed (full disk, I/O error, a killed transaction): the run stops,
+    the batch being written is rolled back, and no delivery is blamed for it."""

@@ -18,11 +18,17 @@ from ingest.schemas import MONTHLY_SOURCES, REFERENCE_SOURCES, SNAPSHOT_SOURCES,
 NON_CITY_ENTRIES = {"official"}
 MARKER_FILES = {"DEMO_SYNTHETIC_DATA.txt"}
 
+# ASCII digits only: `\d` alone would also take Arabic-Indic or fullwidth digits, which int()
+# reads as numbers, so `٢٠٢٦-٠٩.csv` would load as a second September.
 _STEM = re.compile(
-    r"^(?P<period>\d{4}-\d{2}(?:-\d{2})?|current)"
+    r"^(?P<period>[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?|current)"
     r"(?:_(?P<form>[a-z]+))?"
-    r"(?:_v(?P<version>[1-9]\d*))?$"
+    r"(?:_v(?P<version>[1-9][0-9]*))?$",
+    re.ASCII,
 )
+# The version is stored as INTEGER (registry, raw provenance): a larger one is a naming error.
+MAX_VERSION = 2**31 - 1
+FIRST_YEAR = 1900  # no register delivery is older; year 0000 is no date at all
 
 
 class LayoutError(ValueError):
@@ -66,24 +72,33 @@ def _form_for(source: str, form: str | None, city: CityConfig) -> str:
     raise LayoutError(f"unknown file form {form!r} for source {source}")
 
 
-def _check_period(source: str, period: str) -> None:
+def _check_period(source: str, period: str, today: date) -> None:
     if source in MONTHLY_SOURCES:
-        m = re.fullmatch(r"(\d{4})-(\d{2})", period)
-        if not m or not 1 <= int(m.group(2)) <= 12:
+        m = re.fullmatch(r"([0-9]{4})-([0-9]{2})", period, re.ASCII)
+        if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < FIRST_YEAR:
             raise LayoutError(f"period {period!r} is no month YYYY-MM (source {source})")
+        first = date(int(m.group(1)), int(m.group(2)), 1)
     elif source in SNAPSHOT_SOURCES:
         try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", period, re.ASCII):
                 raise ValueError
-            date.fromisoformat(period)
+            first = date.fromisoformat(period)
+            if first.year < FIRST_YEAR:
+                raise ValueError
         except ValueError:
             raise LayoutError(f"period {period!r} is no date YYYY-MM-DD (source {source})") from None
-    elif source in REFERENCE_SOURCES and period != "current":
-        raise LayoutError(f"period of {source} must be 'current', not {period!r}")
+    else:
+        if source in REFERENCE_SOURCES and period != "current":
+            raise LayoutError(f"period of {source} must be 'current', not {period!r}")
+        return
+    # a month can be delivered once it has begun, a reference date once it has passed
+    if first > today:
+        raise LayoutError(f"period {period!r} lies in the future (today is {today.isoformat()})")
 
 
-def parse_delivery_path(rel_path: str, cities: dict[str, CityConfig]) -> DeliveryName:
-    """Identity of a delivery from its path relative to the landing directory."""
+def parse_delivery_path(rel_path: str, cities: dict[str, CityConfig], today: date | None = None) -> DeliveryName:
+    """Identity of a delivery from its path relative to the landing directory (`today`: the
+    day against which a period in the future is refused; default the current date)."""
     parts = PurePosixPath(rel_path).parts
     if len(parts) != 3:
         raise LayoutError("path must be <city>/<source>/<period>[_vN].<ext>")
@@ -104,7 +119,10 @@ def parse_delivery_path(rel_path: str, cities: dict[str, CityConfig]) -> Deliver
     if not m:
         raise LayoutError(f"file name {name!r} does not fit <period>[_form][_vN].{ext}")
     period = m.group("period")
-    _check_period(source, period)
+    _check_period(source, period, today or date.today())
     form = _form_for(source, m.group("form"), city)
-    version = int(m.group("version") or 1)
+    digits = m.group("version") or "1"
+    if len(digits) > len(str(MAX_VERSION)) or int(digits) > MAX_VERSION:
+        raise LayoutError(f"version _v{digits[:20]} out of range (1..{MAX_VERSION})")
+    version = int(digits)
     return DeliveryName(rel_path, city_slug, source, form, period, version, ext)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 import uuid
 from collections import defaultdict
@@ -22,17 +23,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from ingest import batch as write_batch
 from ingest import config
 from ingest.batch import WriteBatch, insert_frame
+from ingest.content_rules import check_content, check_text_fields
 from ingest.dialects import read_delivery
-from ingest.errors import DeliveryError, PendingDelivery
-from ingest.layout import MARKER_FILES, NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
+from ingest.errors import DeliveryError, PendingDelivery, WarehouseFailure
+from ingest.isolation import TransientError, describe, guarded
+from ingest.layout import NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
+from ingest.limits import batch_rows, check_file_size, check_row_count, check_text_lines, limits_for
 from ingest.normalise import to_canonical
 from ingest.registry import Entry, RegistryState, registry_row
-from ingest.schemas import RAW_SCHEMA, create_raw_tables
+from ingest.schemas import META_SCHEMA, RAW_SCHEMA, create_raw_tables
 from ingest.validate import Context, needs_gebiete, validate
 from warehouse import settings
 from warehouse.db import connect
@@ -100,18 +105,49 @@ class Candidate:
 
 
 def scan_landing(landing: Path) -> list[Path]:
-    """Delivery files below the landing directory (official tables and marker files excluded)."""
+    """Delivery files below the landing directory (official tables and marker files excluded).
+
+    Symbolic links are listed but never followed into a folder: the loader quarantines a link
+    that leads out of the landing folder (and every link to a folder) instead of reading
+    whatever it points to. FIFOs, sockets and devices are no deliveries and are not listed.
+    """
     files = []
-    for path in sorted(landing.rglob("*")):
-        rel = path.relative_to(landing)
-        if not path.is_file() or any(p.startswith(".") for p in rel.parts):
-            continue
-        if rel.parts[0] in NON_CITY_ENTRIES or (len(rel.parts) == 1 and rel.name in MARKER_FILES):
-            continue
-        if len(rel.parts) == 1:
-            continue  # loose files in the root (README etc.) are not deliveries
-        files.append(path)
-    return files
+    for root, dirs, names in os.walk(landing, followlinks=False):
+        here = Path(root)
+        top = here == landing
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not (top and d in NON_CITY_ENTRIES)]
+        linked = [d for d in dirs if (here / d).is_symlink()]
+        files += [here / d for d in linked]
+        dirs[:] = [d for d in dirs if d not in linked]
+        if top:
+            continue  # loose files in the root (README, marker files) are not deliveries
+        for name in names:
+            path = here / name
+            if not name.startswith(".") and (path.is_symlink() or path.is_file()):
+                files.append(path)
+    return sorted(files)
+
+
+def _registry_name(rel: str) -> str:
+    """The path as the registry can store it: a name that is not valid UTF-8 (kept by Python as
+    surrogates) is shown with backslash escapes."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _link_problem(path: Path, landing: Path) -> str | None:
+    """Why a symbolic link is no delivery: a quarantine reason, or for a link to a file inside
+    the landing folder 'duplicate:<reason>' (the file itself is the delivery)."""
+    target = os.readlink(path)
+    if path.is_dir():
+        return f"symbolic link to a folder ({target!r}): not followed, deliveries must be regular files"
+    real = Path(os.path.realpath(path))
+    try:
+        inside = real.relative_to(os.path.realpath(landing)).as_posix()
+    except ValueError:
+        return f"symbolic link pointing outside the landing folder ({target!r}): not read"
+    if not real.is_file():
+        return f"symbolic link to no regular file ({target!r})"
+    return f"duplicate:symbolic link to {inside} (the delivery is that file, not the link)"
 
 
 _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-sha256")
@@ -136,7 +172,10 @@ class _Loader:
         self.outcomes: list[FileOutcome] = []
         self.unchanged = 0
         self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
-        self.batch = WriteBatch(max_rows=write_batch.MAX_BATCH_ROWS)
+        self.batch = WriteBatch(max_rows=batch_rows(write_batch.MAX_BATCH_ROWS))
+        self.twins: dict[str, list[Candidate]] = defaultdict(list)  # original -> same bytes, this run
+        self.twin_of: dict[str, str] = {}  # sha -> the file of this run that is the original
+        self.releases = _releases(con)
         self.gebiete: dict[str, pl.DataFrame] = {}  # per city: bezirk_code, gueltig_ab, gueltig_bis
         self.id_ranges: dict[str, tuple] = {}  # per city: (min, max) ereignis_id in the table
 
@@ -193,28 +232,50 @@ class _Loader:
                 fields["form"],
                 fields["period"],
                 fields["version"],
+                rows,
             )
         )
         self.outcomes.append(FileOutcome(c.rel, status=status, reason=reason, line=line, rows=rows, **fields))
         if status == "quarantined":
             where = f" line {line}" if line else ""
             self.say(f"quarantined {c.rel}{where}: {reason}", logging.WARNING)
+        # Files with the same bytes are recorded as its duplicates only now, in the same write
+        # batch as the original's own row: a duplicate row committed before its original (a
+        # crash between two batches) would make the rerun take the original for the copy.
+        for twin in self.twins.pop(c.rel, []):
+            self.record(twin, "duplicate", f"same bytes as {c.rel}", write=write)
 
     # -- classification without reading the contents ------------------------------------------
     def classify(self, paths: Iterable[Path], city_filter, source_filter) -> list[Candidate]:
         todo: list[Candidate] = []
         for path in paths:
-            rel = path.relative_to(self.landing).as_posix()
+            rel = _registry_name(path.relative_to(self.landing).as_posix())
             if city_filter and rel.split("/")[0] not in city_filter:
                 continue
             try:
+                if rel != path.relative_to(self.landing).as_posix():
+                    raise LayoutError("file name is not valid UTF-8")
                 name, err = parse_delivery_path(rel, self.cities), None
             except LayoutError as exc:
                 name, err = None, str(exc)
             if source_filter and name is not None and name.source not in source_filter:
                 continue
-            stat = path.stat()
-            c = Candidate(rel, path, file_sha256(path), stat.st_size, datetime.fromtimestamp(stat.st_mtime), name, err)
+            try:
+                link = _link_problem(path, self.landing) if path.is_symlink() else None
+                if link is not None:  # registered by the link's text, never read through it
+                    text = os.readlink(path)
+                    c = Candidate(rel, path, _sha256_hex(f"symlink:{text}".encode()), 0, datetime.now(), name, err)
+                else:
+                    stat = path.stat()
+                    c = Candidate(
+                        rel, path, file_sha256(path), stat.st_size, datetime.fromtimestamp(stat.st_mtime), name, err
+                    )
+            except OSError as exc:  # vanished or unreadable since the scan: reported, tried again next run
+                c = Candidate(rel, path, "", 0, datetime.now(), name, err)
+                self.record(
+                    c, "quarantined", f"file cannot be read now ({describe(exc)}); tried again next run", write=False
+                )
+                continue
             known = self.state.by_file.get(rel, [])
             same = [e for e in known if e.file_sha256 == c.sha]
             if same:
@@ -224,7 +285,11 @@ class _Loader:
                 else:
                     self.unchanged += 1
                 continue
-            if known:
+            if link is not None and link.startswith("duplicate:"):
+                self.record(c, "duplicate", link.removeprefix("duplicate:"))
+            elif link is not None:
+                self.record(c, "quarantined", link)
+            elif known:
                 self.record(
                     c,
                     "quarantined",
@@ -237,8 +302,10 @@ class _Loader:
                 self.record(c, "quarantined", "empty file (0 bytes)")
             elif c.sha in self.state.by_sha:
                 self.record(c, "duplicate", f"same bytes as {self.state.by_sha[c.sha]}")
+            elif c.sha in self.twin_of:
+                self.twins[self.twin_of[c.sha]].append(c)  # recorded together with its original
             else:
-                self.state.by_sha.setdefault(c.sha, rel)  # later identical files are duplicates
+                self.twin_of[c.sha] = rel
                 todo.append(c)
         return todo
 
@@ -262,7 +329,12 @@ class _Loader:
     def flush(self) -> None:
         # `_insert_frame` is looked up here, at call time, so a test can make it fail
         flushed = {city: self.batch.pending_ids(city) for city in self.batch.ids if city in self.id_ranges}
-        self.batch.flush(self.con, _insert_frame)
+        try:
+            self.batch.flush(self.con, _insert_frame)
+        except Exception as exc:  # rolled back: every delivery of the batch is as before
+            raise WarehouseFailure(
+                f"writing a batch of {len(self.batch.registry)} deliveries failed: {describe(exc)}"
+            ) from exc
         for city, ids in flushed.items():  # widen the known range instead of a new query (slow at 10M rows)
             lo, hi = self.id_ranges[city]
             new_lo, new_hi = ids["ereignis_id"].min(), ids["ereignis_id"].max()
@@ -307,11 +379,19 @@ class _Loader:
             except DeliveryError as exc:
                 self.record(c, "quarantined", exc.reason, exc.line)
                 continue
+            except TransientError as exc:
+                self.record(c, "quarantined", f"file cannot be read now ({exc}); tried again next run", write=False)
+                continue
+            except (duckdb.Error, WarehouseFailure):
+                raise  # the warehouse itself failed: not this delivery's fault, the run stops
             except PendingDelivery as exc:
                 if c.pending_row:  # still waiting: leave the registry row as it is
                     self.record(c, "pending", str(exc), write=False)
                 else:
                     self.record(c, "pending", str(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - anything else a delivery raises is its quarantine
+                self.record(c, "quarantined", f"delivery could not be loaded: {describe(exc)}")
                 continue
             stat = self.stats[(c.name.city, c.name.table)]
             stat[0] += 1
@@ -320,23 +400,13 @@ class _Loader:
 
     def load_one(self, c: Candidate, current: Entry | None) -> int:
         n, city = c.name, self.cities[c.name.city]
-        data = c.path.read_bytes()
-        # the bytes read must be the bytes registered; hashlib releases the GIL, so a large
-        # file is hashed on a second core while Polars parses it
-        digest = _HASHER.submit(_sha256_hex, data) if len(data) > (4 << 20) else None
-        try:
-            frame = to_canonical(read_delivery(data, n, city), n.table)
-        finally:
-            sha = digest.result() if digest is not None else _sha256_hex(data)
-        if sha != c.sha:
-            raise DeliveryError("file changed while being loaded")
-        del data
-        ctx = Context(n, city)
-        if needs_gebiete(n.table):
-            ctx.gebiete = self.gebiete_of(n.city)
-            if ctx.gebiete.height == 0:
-                raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
-        validate(frame, ctx)
+        lim = limits_for(n.city, n.table)
+        check_file_size(c.size, lim)
+        # read from the warehouse here, never inside the guarded work (which may be given up)
+        gebiete = self.gebiete_of(n.city) if needs_gebiete(n.table) else None
+        frame = guarded(lambda: _read_and_check(c, n, city, lim, gebiete), lim.timeout_seconds)
+        if current is not None and (c.rel, c.sha) not in self.releases:
+            _check_replacement(frame.height, current, c, lim)
         if n.table == "meldewesen":
             check_ids_against_loaded(self.con, frame, n, self.batch, self.loaded_id_range(n.city))
         now = datetime.now()
@@ -377,6 +447,56 @@ class _Loader:
             self.say(f"{c.rel} replaces {current.delivery_file}")
         if self.batch.full:
             self.flush()
+
+
+def _read_and_check(c: Candidate, n: DeliveryName, city, lim, gebiete: pl.DataFrame | None) -> pl.DataFrame:
+    """Bytes -> checked, typed frame: the pure part of a delivery (run under `guarded`)."""
+    data = c.path.read_bytes()
+    # the bytes read must be the bytes registered; hashlib releases the GIL, so a large
+    # file is hashed on a second core while Polars parses it
+    digest = _HASHER.submit(_sha256_hex, data) if len(data) > (4 << 20) else None
+    try:
+        if n.ext == "csv":
+            check_text_lines(data, lim)
+        text = read_delivery(data, n, city)
+        check_row_count(text.height, lim)
+        check_text_fields(text, lim)
+        frame = to_canonical(text, n.table)
+    finally:
+        sha = digest.result() if digest is not None else _sha256_hex(data)
+    if sha != c.sha:
+        raise DeliveryError("file changed while being loaded")
+    del data
+    ctx = Context(n, city)
+    if gebiete is not None:
+        if gebiete.height == 0:
+            raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
+        ctx.gebiete = gebiete
+    validate(frame, ctx)
+    check_content(frame, ctx)
+    return frame
+
+
+def _check_replacement(rows: int, current: Entry, c: Candidate, lim) -> None:
+    """A corrected version far shorter than the one in force looks cut off: it is held back
+    (the old rows stay loaded) until someone releases it."""
+    if not current.rows or max(rows, current.rows) < lim.replacement_min_basis:
+        return
+    ratio = rows / current.rows
+    if ratio < lim.replacement_min_ratio:
+        raise DeliveryError(
+            f"{rows:,} records where version {current.version} in force has {current.rows:,} "
+            f"(ratio {ratio:.2f} < {lim.replacement_min_ratio:g}, replacement_min_ratio): cut off? "
+            f"{current.delivery_file} stays loaded; send a corrected version or release this file "
+            f"(python -m ingest release {c.rel})"
+        )
+
+
+def _releases(con) -> set[tuple[str, str]]:
+    return {
+        (f, h)
+        for f, h in con.execute(f"SELECT delivery_file, file_sha256 FROM {META_SCHEMA}.delivery_releases").fetchall()
+    }
 
 
 _insert_frame = insert_frame  # module attribute: the one place rows enter the raw tables
@@ -482,6 +602,11 @@ def load_landing(
     return summary
 
 
+def outcome_line(s: LoadSummary) -> str:
+    """What the run says in its last line (and the Dagster run in its metadata)."""
+    return f"finished with {s.quarantined} quarantined" if s.quarantined else "finished"
+
+
 def format_summary(s: LoadSummary) -> str:
     lines = [
         f"deliveries: {s.loaded} loaded, {s.superseded} superseded, {s.duplicate} duplicate, "
@@ -492,4 +617,5 @@ def format_summary(s: LoadSummary) -> str:
         if o.status in ("quarantined", "pending"):
             where = f" (line {o.line})" if o.line else ""
             lines.append(f"  {o.status}: {o.file}{where}: {o.reason}")
+    lines.append(outcome_line(s))
     return "\n".join(lines)

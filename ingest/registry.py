@@ -43,6 +43,7 @@ class Entry:
     form: str | None = None
     period: str | None = None
     version: int | None = None
+    rows: int | None = None
 
 
 class RegistryState:
@@ -58,7 +59,7 @@ class RegistryState:
     @classmethod
     def read(cls, con) -> RegistryState:
         rows = con.execute(
-            f"SELECT delivery_file, file_sha256, status, city, source, form, period, version "
+            f"SELECT delivery_file, file_sha256, status, city, source, form, period, version, rows "
             f"FROM {REGISTRY} ORDER BY registered_at"
         ).fetchall()
         return cls([Entry(*r) for r in rows])
@@ -66,7 +67,8 @@ class RegistryState:
     def remember(self, e: Entry) -> None:
         entries = self.by_file.setdefault(e.delivery_file, [])
         entries[:] = [x for x in entries if x.file_sha256 != e.file_sha256] + [e]
-        self.by_sha.setdefault(e.file_sha256, e.delivery_file)
+        if e.status != "duplicate":  # a duplicate is never the original of anything
+            self.by_sha.setdefault(e.file_sha256, e.delivery_file)
         if e.status == "loaded":
             self.loaded[(e.city, e.source, e.form, e.period)] = e
 

@@ -231,6 +231,11 @@ META_TABLES_SQL: dict[str, str] = {
         status VARCHAR NOT NULL,   -- loaded | superseded | duplicate | quarantined | pending
         reason VARCHAR, line INTEGER, rows BIGINT, loaded_at TIMESTAMP, superseded_by VARCHAR,
         PRIMARY KEY (delivery_file, file_sha256)""",
+    # Quarantined deliveries someone released (`python -m ingest release FILE`): the next load
+    # tries them again and accepts a corrected version much shorter than the one in force.
+    "delivery_releases": """
+        delivery_file VARCHAR NOT NULL, file_sha256 VARCHAR NOT NULL, released_at TIMESTAMP NOT NULL,
+        reason_released VARCHAR, note VARCHAR, PRIMARY KEY (delivery_file, file_sha256)""",
     # One row per load run (command line, Dagster, demo).
     "load_runs": """
         run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP,

@@ -5,7 +5,10 @@ Sections (each prints its own figures; a section that fails says so and the comm
   2. the demo world end to end: generate, load, checks, dbt rebuild, publish, report render
   3. Dunkelziffer validation against the demo truth (coverage, mean relative error)
   4. a large world (~10 million movement events): load, checks as share of load, dbt rebuild
-  5. generation only (`--generate-only-events N`, off by default): N movement events written
+  5. chaos (orchestration.chaos): kill -9 trials at random moments of load, checks, dbt,
+     publish and export with a reader loop; trials, inconsistencies, identical reruns, reader
+     queries and failures
+  6. generation only (`--generate-only-events N`, off by default): N movement events written
      (movements and districts only) with events, files, GB, seconds, events/s and the
      generator's peak RSS - how the national scale (100 million) is shown without loading it
 
@@ -324,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the files of --generate-only-events (default: removed after measuring)",
     )
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large,chaos")
+    parser.add_argument("--chaos-trials", type=int, default=20, help="kill -9 trials of the chaos section (default 20)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
         "--reuse-world",
@@ -373,6 +377,22 @@ def main(argv: list[str] | None = None) -> int:
         sources = None if args.large_sources == "all" else args.large_sources.split(",")
         world_pipeline(work, "large", scale, sources, False, fig, args.reuse_world)
 
+    def chaos_section(fig):
+        from orchestration.chaos import chaos, report
+
+        summary = chaos(args.chaos_trials, work / "chaos", 0.005, ["muenster", "enschede"], 19)
+        trials = summary["trials"]
+        fig.update(
+            trials=len(trials),
+            inconsistencies=sum(len(t["inconsistencies"]) for t in trials),
+            reruns_identical=sum(t["identical"] for t in trials),
+            reader_queries=summary["readers"]["duckdb"] + summary["readers"]["parquet"],
+            reader_failures=summary["readers"]["failures"],
+            failures=sum(bool(t["failed"]) for t in trials),
+        )
+        if report(summary):
+            raise RuntimeError("the chaos trials found a problem (see above)")
+
     skip = set(filter(None, args.skip.split(",")))
     if "ingest" not in skip:
         section("1 ingest throughput", ingest_section)
@@ -380,9 +400,11 @@ def main(argv: list[str] | None = None) -> int:
         section("2 demo world end to end", demo_section)
     if args.large_events > 0 and "large" not in skip:
         section(f"3 large world (~{args.large_events / 1e6:.0f} million events)", large_section)
+    if "chaos" not in skip:
+        section(f"4 chaos: kill -9 at random moments ({args.chaos_trials} trials) with readers", chaos_section)
     if args.generate_only_events > 0:
         section(
-            f"4 generation only (~{args.generate_only_events / 1e6:g} million events)",
+            f"5 generation only (~{args.generate_only_events / 1e6:g} million events)",
             lambda fig: generate_only(work, args.generate_only_events, args.keep_generated, fig),
         )
 

@@ -48,6 +48,7 @@ from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exp
     PackageTable,
     cell_problems,
 )
+from orchestration.publication_files import publication_lock
 from warehouse.db import connect
 from warehouse.settings import landing_dir, published_path, warehouse_path
 
@@ -142,6 +143,24 @@ def export_package(
     if problems:
         raise PackageRejected(f"refusing to export {city} {quarter}: " + "; ".join(problems))
 
+    with publication_lock(out_dir, EXPORT_LOCK):
+        _remove_unfinished(out_dir, target.name)
+        return _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir, target)
+
+
+EXPORT_LOCK = ".export.lock"
+
+
+def _remove_unfinished(out_dir: Path, name: str) -> None:
+    """Folders a killed export left (`.<package>.*`: being written, or the old one moved aside)."""
+    for p in out_dir.glob(f".{name}.*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir: Path, target: Path) -> Path:
+    """Write beside the outbox's packages under a hidden name, then rename: an importer only
+    ever sees a complete package or none (a re-export moves the old one aside first, so at no
+    moment is half a package under the real name)."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out_dir))
     staging.chmod(0o755)  # mkdtemp makes it private; the package is meant to be handed on
     try:
@@ -172,9 +191,13 @@ def export_package(
             "Register vs official: the official values are as the statistical office published them.",
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)  # a re-export of the same quarter replaces the old folder
+        old = None
+        if target.exists():  # a re-export of the same quarter replaces the old folder
+            old = out_dir / f".{target.name}.replaced.{os.getpid()}"
+            os.replace(target, old)
         os.replace(staging, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -290,6 +313,8 @@ def verify_package(package_dir: Path) -> VerifiedPackage:
     """Check a package completely; raise PackageRejected with the reason, else return its content."""
     package_dir = Path(package_dir)
     manifest_path = package_dir / MANIFEST
+    if package_dir.name.startswith("."):
+        raise PackageRejected(f"{package_dir}: a hidden folder is an unfinished export, not a package")
     if not manifest_path.is_file():
         raise PackageRejected(f"{package_dir}: no {MANIFEST}")
     try:

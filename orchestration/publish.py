@@ -1,9 +1,15 @@
 """The planners' copy: disclosure-controlled tables and the indicator catalogue in a separate DuckDB file.
 
-After every build the published schemas are copied into a NEW file next to the published one,
-checked, and swapped in with os.replace: a planner who has the old file open keeps reading it,
-a new reader sees the new file, nobody sees a half state, and a failed publish leaves the old
-file untouched. Parquet files (one per table) are written beside it.
+After every build the published schemas are copied into a NEW file in a new version folder,
+checked, written as Parquet (one file per table) beside it, and the version is swapped in with
+one atomic rename (orchestration/publication_files.py): a planner who has the old file open
+keeps reading it, a new reader sees the new file and Parquet, nobody sees a half state, and a
+failed or killed publish leaves the old copy current. Publishing refuses marts that a killed or
+failed dbt build left, or that are older than the loaded deliveries (orchestration/build_state.py).
+
+Text is published as delivered: DuckDB and Parquet are typed data and evaluate nothing, so
+formula-like text (which ingest refuses in codes and ids, and may occur in names) is kept as
+it is; only spreadsheet writers must keep it text (`write_excel` does).
 
     python -m orchestration.publish                      # warehouse -> published copy
     python -m orchestration.publish excel --city dortmund --indicators inflow,ava_share --out x.xlsx
@@ -14,16 +20,16 @@ Plain functions, no Dagster import (see docs/architecture.md).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from orchestration.build_state import stale_build_problem
+from orchestration.publication_files import activate, new_version, publication_lock, remove_leftovers
 from warehouse.db import connect
 from warehouse.settings import published_path, warehouse_path
 
@@ -196,6 +202,9 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
     con = connect(new_file)
     try:
         con.execute(f"attach '{warehouse}' as publish_source (read_only)")
+        stale = stale_build_problem(con, _data_version(con)[1])
+        if stale:
+            raise PublishError(f"refusing to publish: {stale}")
         tables = _tables_to_publish(con)
         leaky = [c for c in _forbidden_columns(con, "publish_source") if tuple(c.split(".")[:2]) in set(tables)]
         if leaky:
@@ -243,52 +252,41 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
 
 
 def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:
-    """One Parquet file per published table, swapped in as a folder (old folder removed after)."""
-    staging = Path(tempfile.mkdtemp(prefix=".parquet.", dir=parquet_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; planners must be able to read it
+    """One Parquet file per published table, into the version folder being built."""
+    parquet_dir.mkdir()
+    parquet_dir.chmod(0o755)
+    con = connect(db_file, read_only=True)
     try:
-        con = connect(db_file, read_only=True)
-        try:
-            for name in tables:
-                con.execute(f"copy (select * from {name}) to '{staging / (name + '.parquet')}' (format parquet)")
-        finally:
-            con.close()
-        old = None
-        if parquet_dir.exists():
-            old = parquet_dir.with_name(f".{parquet_dir.name}.old.{os.getpid()}")
-            os.replace(parquet_dir, old)
-        os.replace(staging, parquet_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        for name in tables:
+            con.execute(f"copy (select * from {name}) to '{parquet_dir / (name + '.parquet')}' (format parquet)")
+    finally:
+        con.close()
 
 
 def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
     """Copy the published schemas of `warehouse` into `target` atomically; return a summary.
 
-    Summary: target path, published_at, synthetic flag, {table: rows}, parquet folder.
+    Summary: target path, published_at, synthetic flag, {table: rows}, parquet folder. The
+    DuckDB file and the Parquet folder are built in a new version folder and swapped in
+    together (orchestration.publication_files); a killed publish leaves the old copy current
+    and its leftovers are removed by the next publish.
     """
     warehouse = Path(warehouse or warehouse_path())
     target = Path(target or published_path())
     if not warehouse.exists():
         raise PublishError(f"warehouse {warehouse} does not exist")
-    target.parent.mkdir(parents=True, exist_ok=True)
     published_at = datetime.now(UTC)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".duckdb.tmp", dir=target.parent)
-    os.close(fd)
-    new_file = Path(tmp_name)
-    new_file.unlink()  # DuckDB wants to create the file itself
-    try:
-        summary = _build_copy(warehouse, new_file, published_at)
-        os.replace(new_file, target)  # the atomic step: readers see old or new, never half
-    except BaseException:
-        for leftover in (new_file, new_file.with_name(new_file.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        raise
+    with publication_lock(target.parent):
+        remove_leftovers(target)
+        version = new_version(target)
+        try:
+            summary = _build_copy(warehouse, version / target.name, published_at)
+            _write_parquet(version / target.name, version / "parquet", summary["tables"])
+            activate(target, version)  # the atomic step: readers see old or new, never half
+        except BaseException:
+            shutil.rmtree(version, ignore_errors=True)
+            raise
     parquet_dir = target.parent / "parquet"
-    _write_parquet(target, parquet_dir, summary["tables"])
     return {"target": str(target), "published_at": published_at.isoformat(), "parquet_dir": str(parquet_dir), **summary}
 
 
@@ -335,7 +333,12 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out), {"remove_timezone": True})
+    # Formula-like text (a district code '=1+2', a name '@x') must stay text: xlsxwriter would
+    # otherwise write any string starting with '=' as a live formula, and numbers or URLs alike.
+    wb = xlsxwriter.Workbook(
+        str(out),
+        {"remove_timezone": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+    )
     try:
         bold = wb.add_format({"bold": True})
         warn = wb.add_format({"bold": True, "font_color": "#B00020", "font_size": 14})

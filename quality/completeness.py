@@ -21,13 +21,16 @@ from quality.results import CheckResult
 from quality.suites import SuiteError, load_suite
 
 INDEX = ["city", "source", "form", "period"]
-_MONTH = re.compile(r"\d{4}-\d{2}")
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)  # not \d: Arabic-Indic digits are digits too
+MAX_MONTHS = 1200  # a century of months: a span beyond it is a broken period, not a delivery gap
 
 
 def _months(first: str, last: str) -> list[str]:
+    """Months from `first` to `last` (ASCII YYYY-MM), at most MAX_MONTHS: the loop once ran
+    forever on a period written in other digits, which sorts after every ASCII month."""
     y, m = int(first[:4]), int(first[5:7])
     out = []
-    while f"{y:04d}-{m:02d}" <= last:
+    while f"{y:04d}-{m:02d}" <= last and len(out) < MAX_MONTHS:
         out.append(f"{y:04d}-{m:02d}")
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from ingest.config import CityConfig, iso3_to_destatis
-from ingest.dialects.text import check_not_empty, check_utf8, parse_csv
+from ingest.dialects.text import check_no_wide_encoding, check_not_empty, check_utf8, parse_csv
 from ingest.layout import DeliveryName
 from ingest.schemas import COLUMNS
 
@@ -77,6 +77,7 @@ ABSENT_COLUMNS = {
 
 def read(data: bytes, name: DeliveryName, city: CityConfig) -> pl.DataFrame:
     check_not_empty(data)
+    check_no_wide_encoding(data)
     check_utf8(data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]

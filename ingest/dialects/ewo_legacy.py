@@ -9,7 +9,7 @@ import re
 import polars as pl
 
 from ingest.config import CityConfig
-from ingest.dialects.text import check_not_empty, line_of_offset, parse_csv
+from ingest.dialects.text import check_no_wide_encoding, check_not_empty, line_of_offset, parse_csv
 from ingest.errors import DeliveryError
 from ingest.layout import DeliveryName
 from ingest.schemas import COLUMNS
@@ -90,6 +90,7 @@ def split_trailer(data: bytes) -> tuple[bytes, int]:
 
 def read(data: bytes, name: DeliveryName, city: CityConfig) -> pl.DataFrame:
     check_not_empty(data)
+    check_no_wide_encoding(data)
     body, announced = split_trailer(data)
     body = _decode_cp1252(body)
     expected = {k for k in HEADER_NAMES} | {c.upper() for c in COLUMNS[name.table]}

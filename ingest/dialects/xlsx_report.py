@@ -8,6 +8,7 @@ import polars as pl
 from ingest.config import CityConfig
 from ingest.errors import DeliveryError
 from ingest.layout import DeliveryName
+from ingest.limits import check_row_count, check_zip, limits_for
 from ingest.schemas import COLUMNS
 
 HEADER_ROW = 4  # 1-based sheet row of the column names
@@ -19,11 +20,14 @@ def read(data: bytes, name: DeliveryName, city: CityConfig) -> pl.DataFrame:
 
     if not data:
         raise DeliveryError("empty file (0 bytes)")
+    lim = limits_for(name.city, name.table)
+    check_zip(data, lim)  # before the workbook reader expands anything
     try:
         sheet = fastexcel.read_excel(data).load_sheet(0, header_row=HEADER_ROW - 1, dtypes="string")
         df = sheet.to_polars()
     except Exception as exc:  # fastexcel raises its own error types for broken workbooks
         raise DeliveryError(f"not a readable xlsx workbook: {str(exc).splitlines()[0]}") from None
+    check_row_count(df.height, lim)
     df = df.rename({c: str(c).strip() for c in df.columns})
     df = df.with_row_index("source_line", offset=FIRST_DATA_ROW).with_columns(pl.col("source_line").cast(pl.Int32))
     values = [c for c in df.columns if c != "source_line"]

@@ -80,15 +80,21 @@ def raw_city_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseR
     finally:
         logger.removeHandler(handler)
 
+    from ingest.load import outcome_line
+
     quarantined = [o for o in summary.outcomes if o.status == "quarantined"]
     for o in quarantined:
         context.log.error(f"quarantined {o.file} (line {o.line or '-'}): {o.reason}")
+    # the run succeeds (the warehouse is fine); a failure of the warehouse itself raises instead
+    outcome = outcome_line(summary)
+    (context.log.warning if quarantined else context.log.info)(f"{', '.join(cities)}: {outcome}")
     for table, key in RAW_KEYS.items():
         mine = [o for o in summary.outcomes if _table_of(o) == table]
         loaded = [o for o in mine if o.status == "loaded"]
         bad = [o for o in mine if o.status == "quarantined"]
         metadata = {
             "city": ", ".join(cities),
+            "outcome": outcome,
             "deliveries_loaded": len(loaded),
             "rows_loaded": sum(o.rows or 0 for o in loaded),
             "deliveries_superseded": sum(o.status == "superseded" for o in mine),

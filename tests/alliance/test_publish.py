@@ -92,7 +92,15 @@ def test_publish_copies_only_published_schemas(tmp_path, warehouse):
     assert not [c for c in columns if "pseudonym" in c.lower()]
     parquet = sorted(p.name for p in (target.parent / "parquet").iterdir())
     assert parquet == sorted(f"{t}.parquet" for t in summary["tables"])
-    assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert_no_leftovers(target)
+
+
+def assert_no_leftovers(target):
+    """No temp files: besides the published copy only its current version, the link to it and
+    the publish lock."""
+    hidden = {p.name for p in target.parent.iterdir() if p.name.startswith(".")}
+    assert hidden == {f".{target.name}.current", f".{target.name}.versions", ".publish.lock"}
+    assert len(list((target.parent / f".{target.name}.versions").iterdir())) == 1
 
 
 def test_publish_refuses_pseudonym_column_and_keeps_old_file(tmp_path, warehouse):
@@ -103,7 +111,7 @@ def test_publish_refuses_pseudonym_column_and_keeps_old_file(tmp_path, warehouse
     with pytest.raises(PublishError, match="pseudonym"):
         publish(leaky, target)
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert_no_leftovers(target)
 
 
 def test_failed_publish_leaves_old_file(tmp_path, warehouse, monkeypatch):
@@ -118,7 +126,7 @@ def test_failed_publish_leaves_old_file(tmp_path, warehouse, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         publish(warehouse, target)
     assert target.read_bytes() == before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pub")]
+    assert_no_leftovers(target)
 
 
 def test_missing_catalogue_is_an_error(tmp_path, warehouse):

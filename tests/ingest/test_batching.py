@@ -10,6 +10,7 @@ from ingest_helpers import EXAMPLES, copy_tree
 
 import ingest.batch as batch_module
 import ingest.load as load_module
+from ingest.errors import WarehouseFailure
 from ingest.load import load_landing
 
 W10, W11 = "wuppertal/meldewesen/2024-10.csv", "wuppertal/meldewesen/2024-11.csv"
@@ -84,7 +85,7 @@ def test_failure_in_a_batch_rolls_back_every_delivery_of_it(tmp_path, monkeypatc
             raise RuntimeError("disk full (injected)")
 
     monkeypatch.setattr(load_module, "_insert_frame", fail_on_third_table)
-    with pytest.raises(RuntimeError, match="injected"):
+    with pytest.raises(WarehouseFailure, match="injected"):
         load_landing(landing, wh)
     assert len(calls) == 3
     assert q(wh, "SELECT count(*) FROM meta.delivery_registry") == [(0,)]

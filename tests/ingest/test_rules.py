@@ -228,6 +228,7 @@ def test_command_line_exit_code_and_report(world):
         text=True,
         timeout=120,
     )
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 3, res.stderr  # finished with quarantines: not 0, not a failure (1)
     assert "0 loaded, 0 superseded, 0 duplicate, 1 quarantined, 0 pending" in res.stdout
+    assert res.stdout.rstrip().endswith("finished with 1 quarantined")
     assert "wuppertal/meldewesen/2025-01.csv (line 1): wrong separator" in res.stdout
