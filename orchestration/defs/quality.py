@@ -10,6 +10,7 @@ import json
 
 import dagster as dg
 
+from ingest import sources
 from ingest.config import warehouse_path
 from orchestration.defs.ingest import CITY_PARTITIONS, RAW_KEYS, WRITER_POOL
 
@@ -19,12 +20,11 @@ MAX_ROWS_SHOWN = 20
 def _nothing_to_check(city: str, table: str | None) -> dg.AssetCheckResult:
     """No rows: fine for a source the city does not deliver, a warning otherwise (never a silent pass)."""
     from ingest.config import load_cities
-    from quality.results import SOURCE_FORM_OF_TABLE
 
     cfg = load_cities().get(city)
-    source, form = SOURCE_FORM_OF_TABLE[table] if table else (None, "")
-    delivers = (
-        cfg is not None and (source is None or source in cfg.sources) and (form != "personen" or cfg.optionskommune)
+    raw = sources.table(table) if table else None
+    delivers = cfg is not None and (
+        raw is None or (raw.source in cfg.sources and (raw.requires is None or getattr(cfg, raw.requires)))
     )
     if delivers:
         return dg.AssetCheckResult(
@@ -98,7 +98,7 @@ RAW_CHECKS = [
         "gx_suite",
         ("suites", "profile"),
         True,
-        f"Great Expectations suite quality/suites/raw_{t}.json and the period profile "
+        f"Great Expectations suite quality/suites/{sources.table(t).suite}.json and the period profile "
         "(row count against the previous period, suppressed share).",
     )
     for t in RAW_KEYS
