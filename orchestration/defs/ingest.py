@@ -10,6 +10,7 @@ import logging
 
 import dagster as dg
 
+from ingest import sources
 from ingest.config import landing_dir, load_cities
 from ingest.schemas import COLUMNS, TABLES
 
@@ -50,8 +51,8 @@ def _quarantine_table(outcomes) -> str:
             key,
             group_name="raw",
             kinds={"duckdb", "polars"},
-            description=f"Raw `{table}` deliveries of every city (source `{SOURCE_OF_TABLE[table]}`), "
-            "normalised to the standard dialect, with provenance per row.",
+            description=f"{sources.table(table).description} Raw `{table}` deliveries of every city "
+            f"(source `{SOURCE_OF_TABLE[table]}`), normalised to the standard dialect, with provenance per row.",
         )
         for table, key in RAW_KEYS.items()
     ],
