@@ -302,13 +302,20 @@ def _expand(template: str) -> list[tuple[str, str]]:
 
 # -- a copy of the repository and a diff against it ---------------------------------------------
 def _tracked(folders) -> list[str]:
-    out = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", *folders],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout
-    return [p for p in out.decode().split("\0") if p and (REPO / p).is_file()]
+    """The repository's files below `folders` (git's view; without git: every file but caches and
+    build output)."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", *folders],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        ).stdout
+        return [p for p in out.decode().split("\0") if p and (REPO / p).is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        skip = {"__pycache__", "target", "logs", "dbt_packages"}
+        files = (p for f in folders for p in (REPO / f).rglob("*") if p.is_file())
+        return sorted(p.relative_to(REPO).as_posix() for p in files if not skip & set(p.relative_to(REPO).parts))
 
 
 def _copy_repo(dst: Path) -> list[str]:
