@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePosixPath
 
+from ingest import sources
 from ingest.config import CityConfig
-from ingest.schemas import MONTHLY_SOURCES, REFERENCE_SOURCES, SNAPSHOT_SOURCES, SOURCES, TABLES
 
 # Top-level entries of the landing directory that are not city deliveries.
 NON_CITY_ENTRIES = {"official"}
@@ -40,14 +40,14 @@ class DeliveryName:
     rel_path: str  # path relative to the landing directory, with '/'
     city: str
     source: str
-    form: str  # '' unless the source has two forms (sgb2, wohnen)
+    form: str  # '' unless the source has two forms (ingest.sources)
     period: str  # YYYY-MM, YYYY-MM-DD or 'current'
     version: int
     ext: str
 
     @property
     def table(self) -> str:
-        return TABLES[(self.source, self.form)]
+        return sources.table_of(self.source, self.form).name
 
     @property
     def period_key(self) -> tuple[str, str, str, str]:
@@ -56,29 +56,27 @@ class DeliveryName:
 
 
 def _form_for(source: str, form: str | None, city: CityConfig) -> str:
-    if source == "sgb2":
-        if form is None:
-            return "aggregat"
-        if form == "personen":
-            if not city.optionskommune:
-                raise LayoutError(f"{city.slug} is no Optionskommune and delivers no sgb2 personen files")
-            return "personen"
-    elif source == "wohnen":
-        if form in ("problemimmobilien", "wohnungsbestand"):
-            return form
-        raise LayoutError("wohnen files must be named <date>_problemimmobilien or <date>_wohnungsbestand")
-    elif form is None:
-        return ""
-    raise LayoutError(f"unknown file form {form!r} for source {source}")
+    """The form a file name says (`<period>_<form>`), as the source registry declares its forms."""
+    src = sources.source(source)
+    table = src.table_for_file_form(form)
+    if table is None:
+        if src.table_for_file_form(None) is None:  # every form of the source is named
+            names = " or ".join(f"<{sources.CADENCES[src.cadence]}>_{t.file_form}" for t in src.tables)
+            raise LayoutError(f"{source} files must be named {names}")
+        raise LayoutError(f"unknown file form {form!r} for source {source}")
+    if table.requires == "optionskommune" and not city.optionskommune:
+        raise LayoutError(f"{city.slug} is no Optionskommune and delivers no {source} {table.form} files")
+    return table.form
 
 
 def _check_period(source: str, period: str, today: date) -> None:
-    if source in MONTHLY_SOURCES:
+    cadence = sources.source(source).cadence
+    if cadence == "monthly":
         m = re.fullmatch(r"([0-9]{4})-([0-9]{2})", period, re.ASCII)
         if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < FIRST_YEAR:
             raise LayoutError(f"period {period!r} is no month YYYY-MM (source {source})")
         first = date(int(m.group(1)), int(m.group(2)), 1)
-    elif source in SNAPSHOT_SOURCES:
+    elif cadence == "snapshot":
         try:
             if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", period, re.ASCII):
                 raise ValueError
@@ -88,7 +86,7 @@ def _check_period(source: str, period: str, today: date) -> None:
         except ValueError:
             raise LayoutError(f"period {period!r} is no date YYYY-MM-DD (source {source})") from None
     else:
-        if source in REFERENCE_SOURCES and period != "current":
+        if cadence == "reference" and period != "current":
             raise LayoutError(f"period of {source} must be 'current', not {period!r}")
         return
     # a month can be delivered once it has begun, a reference date once it has passed
@@ -106,7 +104,7 @@ def parse_delivery_path(rel_path: str, cities: dict[str, CityConfig], today: dat
     city = cities.get(city_slug)
     if city is None:
         raise LayoutError(f"unknown city {city_slug!r} (no configuration file)")
-    if source not in SOURCES:
+    if source not in sources.source_names():
         raise LayoutError(f"unknown source {source!r}")
     if source not in city.sources:
         raise LayoutError(f"{city_slug} does not deliver source {source!r}")

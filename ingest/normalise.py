@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import polars as pl
 
+from ingest import sources
 from ingest.errors import DeliveryError
 from ingest.schemas import COLUMNS
 
-# SGB II aggregate counts: `*` marks a suppressed cell (NULL plus <col>_gesperrt, never 0).
-SUPPRESSIBLE = {"sgb2_aggregat": ("bg", "elb", "nef", "personen_in_bg")}
-MONTH_COLUMNS = {"monat"}  # delivered as YYYY-MM; stored as the first day of the month
+# Suppressed counts (`*`: NULL plus <col>_gesperrt, never 0) and month columns (delivered as
+# YYYY-MM, stored as the first day of the month) are declared per table in `ingest.sources`.
 
 
 def check_columns(df: pl.DataFrame, table: str) -> None:
-    expected = [c for c in COLUMNS[table] if not c.endswith("_gesperrt")]
+    expected = list(sources.table(table).columns)
     present = set(df.columns) - {"source_line"}
     missing = [c for c in expected if c not in present]
     extra = sorted(present - set(expected))
@@ -48,9 +48,9 @@ def _first_of(df: pl.DataFrame, checks: list[tuple[pl.Expr, str, str]]) -> None:
             _first_bad(df, bad, col, what)
 
 
-def _date_expr(col: str, iso_only: bool) -> pl.Expr:
+def _date_expr(col: str, iso_only: bool, table: str) -> pl.Expr:
     text = pl.col(col).str.strip_chars()
-    if col in MONTH_COLUMNS:
+    if col in sources.table(table).month_columns:
         text = pl.when(text.str.contains(r"^\d{4}-\d{2}$")).then(text + "-01").otherwise(text)
     iso = text.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
     if iso_only:
@@ -63,7 +63,7 @@ def _int_expr(col: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _numeric_checks(table: str) -> list[tuple[pl.Expr, str, str]]:
-    suppressible = SUPPRESSIBLE.get(table, ())
+    suppressible = sources.table(table).suppressed_counts
     checks = []
     for col, dtype in COLUMNS[table].items():
         if col in suppressible:
@@ -85,13 +85,13 @@ def _typed_expr(col: str, dtype: pl.DataType, table: str, iso_only: bool) -> pl.
     if col.endswith("_gesperrt"):
         base = col.removesuffix("_gesperrt")
         return (pl.col(base).str.strip_chars() == "*").fill_null(False).alias(col)
-    if col in SUPPRESSIBLE.get(table, ()):
+    if col in sources.table(table).suppressed_counts:
         star = pl.col(col).str.strip_chars() == "*"
         return pl.when(star).then(None).otherwise(_int_expr(col, dtype)).alias(col)
     if dtype in (pl.Int32, pl.Float64):
         return _int_expr(col, dtype).alias(col)
     if dtype == pl.Date:
-        return _date_expr(col, iso_only).alias(col)
+        return _date_expr(col, iso_only, table).alias(col)
     return pl.col(col)  # codes are checked as delivered (no silent trimming)
 
 
@@ -106,7 +106,7 @@ def to_canonical(df: pl.DataFrame, table: str) -> pl.DataFrame:
     schema = COLUMNS[table]
     dates = [c for c, t in schema.items() if t == pl.Date]
     numeric = _numeric_checks(table)
-    unparsed_iso = [pl.col(c).is_not_null() & _date_expr(c, True).is_null() for c in dates]
+    unparsed_iso = [pl.col(c).is_not_null() & _date_expr(c, True, table).is_null() for c in dates]
     flags = (
         df.select([e.any().alias(f"f{i}") for i, e in enumerate(unparsed_iso + [b for b, _, _ in numeric])]).row(0)
         if (dates or numeric) and df.height
@@ -116,7 +116,10 @@ def to_canonical(df: pl.DataFrame, table: str) -> pl.DataFrame:
     if retry:
         _first_of(
             df,
-            [(pl.col(c).is_not_null() & _date_expr(c, c not in retry).is_null(), c, "unparseable date") for c in dates],
+            [
+                (pl.col(c).is_not_null() & _date_expr(c, c not in retry, table).is_null(), c, "unparseable date")
+                for c in dates
+            ],
         )
     if any(flags[len(dates) :]):
         _first_of(df, numeric)

@@ -8,135 +8,28 @@ translated through `dbt_project/seeds/nationalities.csv`) while pupils keep ISO 
 as the standard school file does. Districts stay the city's own codes; harmonisation of
 districts, nationality groups and age bands happens in dbt.
 
-This module is the contract between ingest, the demo generator and the dbt sources.
+This module is the contract between ingest, the demo generator and the dbt sources; the tables
+and their columns come from the source registry (`ingest.sources`, one declaration per source).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
+from ingest import sources
+
 RAW_SCHEMA = "raw"  # DuckDB schema of the raw tables (dbt source `raw`)
 META_SCHEMA = "meta"  # delivery registry, quality results, load log
 
+# The sources and their raw tables are declared in `ingest.sources` (the source registry); these
+# are the views of it that the raw layer needs.
 # (source, form) -> raw table name. `form` distinguishes two files of one source.
-TABLES: dict[tuple[str, str], str] = {
-    ("meldewesen", ""): "meldewesen",
-    ("bestand", ""): "bestand",
-    ("schule", ""): "schule",
-    ("sgb2", "aggregat"): "sgb2_aggregat",
-    ("sgb2", "personen"): "sgb2_personen",
-    ("beratung", ""): "beratung",
-    ("wohnen", "problemimmobilien"): "wohnen_problemimmobilien",
-    ("wohnen", "wohnungsbestand"): "wohnen_wohnungsbestand",
-    ("gebiete", ""): "gebiete",
-}
+TABLES: dict[tuple[str, str], str] = {(t.source, t.form): t.name for t in sources.tables()}
 
-S, D, I = pl.String, pl.Date, pl.Int32
+# Domain columns in the order of the standard dialect (suppressed counts: then their flags).
+COLUMNS: dict[str, dict[str, pl.DataType]] = {t.name: t.schema for t in sources.tables()}
 
-# Domain columns in the order of the standard dialect.
-COLUMNS: dict[str, dict[str, pl.DataType]] = {
-    "meldewesen": {
-        "ereignis_id": S,
-        "ereignis_datum": D,
-        "meldedatum": D,
-        "ereignis_art": S,
-        "person_pseudonym": S,
-        "geburtsjahr": I,
-        "geschlecht": S,
-        "staatsangehoerigkeit": S,
-        "staatsangehoerigkeit_2": S,
-        "bezirk_alt": S,
-        "bezirk_neu": S,
-        "adresse_pseudonym": S,
-        "herkunft_ziel": S,
-    },
-    "bestand": {
-        "stichtag": D,
-        "person_pseudonym": S,
-        "geburtsjahr": I,
-        "geschlecht": S,
-        "staatsangehoerigkeit": S,
-        "staatsangehoerigkeit_2": S,
-        "bezirk": S,
-        "adresse_pseudonym": S,
-        "zuzug_datum": D,
-        "einzug_datum": D,
-    },
-    "schule": {
-        "stichtag": D,
-        "schueler_pseudonym": S,
-        "geburtsjahr": I,
-        "geschlecht": S,
-        "staatsangehoerigkeit_iso3": S,
-        "schulform": S,
-        "klassenart": S,
-        "wohnbezirk": S,
-        "schule_id": S,
-    },
-    # Suppressed counts (`*`) are NULL with <col>_gesperrt = true; never 0.
-    "sgb2_aggregat": {
-        "monat": D,
-        "bezirk": S,
-        "staatsangehoerigkeit_gruppe": S,
-        "bg": I,
-        "elb": I,
-        "nef": I,
-        "personen_in_bg": I,
-        "bg_gesperrt": pl.Boolean,
-        "elb_gesperrt": pl.Boolean,
-        "nef_gesperrt": pl.Boolean,
-        "personen_in_bg_gesperrt": pl.Boolean,
-    },
-    "sgb2_personen": {
-        "monat": D,
-        "person_pseudonym": S,
-        "geburtsjahr": I,
-        "geschlecht": S,
-        "staatsangehoerigkeit": S,
-        "bezirk": S,
-        "bg_pseudonym": S,
-        "erwerbsfaehig": S,
-    },
-    "beratung": {
-        "kontakt_datum": D,
-        "person_pseudonym": S,
-        "geburtsjahr": I,
-        "geschlecht": S,
-        "staatsangehoerigkeit": S,
-        "stelle": S,
-        "gemeldet_angabe": S,
-    },
-    "wohnen_problemimmobilien": {
-        "stichtag": D,
-        "objekt_id": S,
-        "adresse_pseudonym": S,
-        "bezirk": S,
-        "status": S,
-        "wohneinheiten": I,
-        "leerstand_we": I,
-        "aufnahme_datum": D,
-        "letzte_kontrolle": D,
-        "gemeldet_laut_register": I,
-        "angetroffen_gemeldet": I,
-        "angetroffen_nicht_gemeldet": I,
-    },
-    "wohnen_wohnungsbestand": {
-        "stichtag": D,
-        "bezirk": S,
-        "wohneinheiten": I,
-        "leerstand_we": I,
-        "gefoerderte_we": I,
-    },
-    "gebiete": {
-        "bezirk_code": S,
-        "bezirk_name": S,
-        "ebene": S,
-        "uebergeordnet_code": S,
-        "gueltig_ab": D,
-        "gueltig_bis": D,
-        "flaeche_ha": pl.Float64,
-    },
-}
+S, I = pl.String, pl.Int32
 
 # Provenance carried by every raw row.
 PROVENANCE: dict[str, pl.DataType] = {
@@ -149,37 +42,6 @@ PROVENANCE: dict[str, pl.DataType] = {
     "received_at": pl.Datetime("us"),  # file modification time as found in landing
     "loaded_at": pl.Datetime("us"),
 }
-
-# Standard vocabularies (after dialect translation).
-EVENT_TYPES = {
-    "ZU_AUSLAND": "inflow",
-    "ZU_INLAND": "inflow",
-    "ZU_UNBEKANNT": "inflow",
-    "STATUS_NW_HW": "inflow",
-    "FO_AUSLAND": "outflow",
-    "FO_INLAND": "outflow",
-    "FO_UNBEKANNT": "outflow",
-    "AVA": "outflow",
-    "STATUS_HW_NW": "outflow",
-    "UMZUG": "move",
-    "GEBURT": "natural",
-    "TOD": "natural",
-}
-SEXES = {"m", "w", "d", "x"}
-SGB2_GROUPS = {"DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST", "INSGESAMT"}
-SCHOOL_FORMS_DE = {"GS", "HS", "RS", "GY", "GE", "SK", "FS", "BK"}
-SCHOOL_FORMS_NL = {"PO", "VO", "SO", "MBO"}
-CLASS_TYPES = {"REGEL", "ERSTFOERDERUNG"}
-COUNSELLING_SERVICES = {"ORIENTIERUNG", "AUFSUCHEND", "GESUNDHEIT"}
-STATED_REGISTRATION = {"ja", "nein", "unbekannt"}
-HOUSING_STATUS = {"BEOBACHTET", "IN_BEARBEITUNG", "GERAEUMT", "SANIERT", "ABGESCHLOSSEN"}
-AREA_LEVELS = {"stadtbezirk", "ortsteil", "wijk"}
-
-# Sources whose period is a month, a reference date, or the single value "current".
-MONTHLY_SOURCES = {"meldewesen", "sgb2", "beratung"}
-SNAPSHOT_SOURCES = {"bestand", "schule", "wohnen"}
-REFERENCE_SOURCES = {"gebiete"}
-SOURCES = MONTHLY_SOURCES | SNAPSHOT_SOURCES | REFERENCE_SOURCES
 
 
 def table_schema(table: str) -> dict[str, pl.DataType]:

@@ -12,50 +12,10 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from ingest import schemas as sc
-from ingest.config import CityConfig, iso3_codes, nationality_keys
+from ingest import sources
+from ingest.config import CityConfig
 from ingest.errors import DeliveryError
 from ingest.layout import DeliveryName
-
-PSEUDONYM_COLUMNS = ("person_pseudonym", "schueler_pseudonym", "adresse_pseudonym", "bg_pseudonym")
-REQUIRED = {
-    "meldewesen": (
-        "ereignis_id",
-        "ereignis_datum",
-        "meldedatum",
-        "ereignis_art",
-        "person_pseudonym",
-        "staatsangehoerigkeit",
-    ),
-    "bestand": ("stichtag", "person_pseudonym", "staatsangehoerigkeit", "bezirk"),
-    "schule": ("stichtag", "schueler_pseudonym", "schulform", "klassenart"),
-    "sgb2_aggregat": ("monat", "bezirk", "staatsangehoerigkeit_gruppe"),
-    "sgb2_personen": ("monat", "person_pseudonym", "bezirk"),
-    "beratung": ("kontakt_datum", "person_pseudonym", "stelle"),
-    "wohnen_problemimmobilien": ("stichtag", "objekt_id", "bezirk", "status"),
-    "wohnen_wohnungsbestand": ("stichtag", "bezirk"),
-    "gebiete": ("bezirk_code", "ebene"),
-}
-# Raw column -> the date on which its district code must be valid (either date suffices,
-# because register software may code a late-recorded event by either day).
-DISTRICT_COLUMNS = {
-    "meldewesen": {"bezirk_alt": ("ereignis_datum", "meldedatum"), "bezirk_neu": ("ereignis_datum", "meldedatum")},
-    "bestand": {"bezirk": ("stichtag", "stichtag")},
-    "sgb2_aggregat": {"bezirk": ("monat", "__month_end")},
-    "sgb2_personen": {"bezirk": ("monat", "__month_end")},
-    "wohnen_problemimmobilien": {"bezirk": ("stichtag", "stichtag")},
-    "wohnen_wohnungsbestand": {"bezirk": ("stichtag", "stichtag")},
-}  # schule.wohnbezirk is not checked: pupils may live outside the city
-PERIOD_COLUMN = {
-    "meldewesen": "meldedatum",
-    "sgb2_aggregat": "monat",
-    "sgb2_personen": "monat",
-    "beratung": "kontakt_datum",
-    "bestand": "stichtag",
-    "schule": "stichtag",
-    "wohnen_problemimmobilien": "stichtag",
-    "wohnen_wohnungsbestand": "stichtag",
-}
 
 
 @dataclass
@@ -66,7 +26,8 @@ class Context:
 
 
 def needs_gebiete(table: str) -> bool:
-    return table in DISTRICT_COLUMNS
+    """Does the table carry district codes (checked against the city's `gebiete`)?"""
+    return bool(sources.table(table).districts)
 
 
 def _fail(df: pl.DataFrame, bad: pl.Expr, col: str, what: str) -> None:
@@ -114,7 +75,7 @@ def first_broken(df: pl.DataFrame, rules: list[Rule]) -> None:
 
 def period_window(name: DeliveryName, city: CityConfig) -> tuple[date, date]:
     """First and last allowed date of the period column."""
-    if name.source in sc.MONTHLY_SOURCES:
+    if sources.source(name.source).cadence == "monthly":
         y, m = map(int, name.period.split("-"))
         return date(y, m, 1), date(y, m, calendar.monthrange(y, m)[1])
     ref = date.fromisoformat(name.period)
@@ -123,7 +84,7 @@ def period_window(name: DeliveryName, city: CityConfig) -> tuple[date, date]:
 
 
 def _period_rules(ctx: Context, table: str) -> list[Rule]:
-    col = PERIOD_COLUMN.get(table)
+    col = sources.table(table).period_column
     if col is None:
         return []
     lo, hi = period_window(ctx.name, ctx.city)
@@ -135,18 +96,24 @@ def _period_rules(ctx: Context, table: str) -> list[Rule]:
     return [Rule(~pl.col(col).is_between(lo, hi), col, what)]
 
 
-def _date_of(name: str) -> pl.Expr:
-    return pl.col("monat").dt.month_end() if name == "__month_end" else pl.col(name)
+def _district_dates(table: str) -> dict[str, tuple[str, str]]:
+    """District column -> the two dates on either of which its code must be valid."""
+    return {d.column: d.dates for d in sources.table(table).districts}
 
 
-def _valid_throughout(df: pl.DataFrame, geb: pl.DataFrame, cols: dict) -> bool:
+def _date_of(name: str, month: str | None) -> pl.Expr:
+    """A date column, or the last day of the month column `month` (sources.MONTH_END)."""
+    return pl.col(month).dt.month_end() if name == sources.MONTH_END else pl.col(name)
+
+
+def _valid_throughout(df: pl.DataFrame, geb: pl.DataFrame, cols: dict, month: str | None) -> bool:
     """Fast path (one pass over the frame): is every code used valid over the whole date range
     of the file? Then every row passes; otherwise the exact check decides row by row."""
     dates = sorted({d for pair in cols.values() for d in pair})
     stats = df.select(
         *[pl.col(c).drop_nulls().unique().implode().alias(c) for c in cols],
-        pl.min_horizontal([_date_of(d).min() for d in dates]).alias("__lo"),
-        pl.max_horizontal([_date_of(d).max() for d in dates]).alias("__hi"),
+        pl.min_horizontal([_date_of(d, month).min() for d in dates]).alias("__lo"),
+        pl.max_horizontal([_date_of(d, month).max() for d in dates]).alias("__hi"),
     ).row(0, named=True)
     lo, hi = stats.pop("__lo"), stats.pop("__hi")
     if lo is None or hi is None:
@@ -160,14 +127,15 @@ def _valid_throughout(df: pl.DataFrame, geb: pl.DataFrame, cols: dict) -> bool:
 
 
 def _check_districts(df: pl.DataFrame, ctx: Context, table: str) -> None:
-    cols = DISTRICT_COLUMNS.get(table)
+    cols = _district_dates(table)
     if not cols:
         return
     geb = ctx.gebiete
-    if _valid_throughout(df, geb, cols):
+    month = sources.table(table).period_column
+    if _valid_throughout(df, geb, cols, month):
         return
-    if "monat" in df.columns:
-        df = df.with_columns(pl.col("monat").dt.month_end().alias("__month_end"))
+    if any(sources.MONTH_END in dates for dates in cols.values()):
+        df = df.with_columns(_date_of(sources.MONTH_END, month).alias(sources.MONTH_END))
     for col, (d1, d2) in cols.items():
         pairs = (
             df.select(pl.col(col).alias("code"), pl.col(d1).alias("d1"), pl.col(d2).alias("d2"))
@@ -221,52 +189,38 @@ def _origin_rules(keys: set[str]) -> list[Rule]:
     ]
 
 
+def _key_rules(t: sources.RawTable) -> list[Rule]:
+    """A key repeated within the file, where the registry says ingest rejects it."""
+    if not t.duplicate_keys_message:
+        return []
+    keys = t.keys
+    dup = pl.col(keys[0]).is_duplicated() if len(keys) == 1 else pl.struct(*keys).is_duplicated()
+    return [Rule(dup, keys[0], t.duplicate_keys_message)]
+
+
 def rules_of(df: pl.DataFrame, ctx: Context) -> list[Rule]:
     """The row-wise rules of a delivery, in the order their messages take precedence."""
-    table = ctx.name.table
-    rules = [Rule(pl.col(col).is_null(), col, "missing value") for col in REQUIRED[table]]
+    t = sources.table(ctx.name.table)
+    rules = [Rule(pl.col(col).is_null(), col, "missing value") for col in t.ordered(t.required)]
     rules += [
         Rule(
             pl.col(col).is_not_null() & ~pl.col(col).str.contains(r"^[0-9a-fA-F]{32}$"),
             col,
             "pseudonym is not 32 hex characters",
         )
-        for col in PSEUDONYM_COLUMNS
+        for col in t.pseudonym_columns
         if col in df.columns
     ]
-    keys = nationality_keys()
-    forms = sc.SCHOOL_FORMS_NL if ctx.city.country == "NL" else sc.SCHOOL_FORMS_DE
-    for col, allowed, what in (
-        ("ereignis_art", sc.EVENT_TYPES, "unknown event type"),
-        ("geschlecht", sc.SEXES, "unknown sex code"),
-        ("staatsangehoerigkeit", keys, "unknown nationality code"),
-        ("staatsangehoerigkeit_2", keys, "unknown nationality code"),
-        ("staatsangehoerigkeit_iso3", iso3_codes(), "unknown nationality code (ISO alpha-3)"),
-        ("schulform", forms, "unknown school form"),
-        ("klassenart", sc.CLASS_TYPES, "unknown class type"),
-        ("staatsangehoerigkeit_gruppe", sc.SGB2_GROUPS, "unknown nationality group"),
-        ("erwerbsfaehig", {"J", "N"}, "erwerbsfaehig must be J or N"),
-        ("stelle", sc.COUNSELLING_SERVICES, "unknown counselling service"),
-        ("gemeldet_angabe", sc.STATED_REGISTRATION, "unknown gemeldet_angabe"),
-        ("status", sc.HOUSING_STATUS, "unknown housing status"),
-        ("ebene", sc.AREA_LEVELS, "unknown area level"),
-    ):
-        rules += _vocabulary(df, col, allowed, what)
-    if table == "meldewesen":
-        rules += _origin_rules(keys)
-        rules.append(
-            Rule(pl.col("ereignis_id").is_duplicated(), "ereignis_id", "duplicate ereignis_id within the file")
-        )
-    if table == "gebiete":
-        rules.append(
-            Rule(
-                pl.struct("bezirk_code", "gueltig_ab").is_duplicated(),
-                "bezirk_code",
-                "district code listed twice with the same gueltig_ab",
-            )
-        )
+    lists = sources.code_lists()
+    for col in t.ordered(t.codes):
+        code_list = lists[t.codes[col]]
+        rules += _vocabulary(df, col, code_list.values(ctx.city.country), code_list.message)
+    if {"ereignis_art", "herkunft_ziel"} <= set(t.columns):
+        rules += _origin_rules(lists["nationality_keys"].values())
+    rules += _key_rules(t)
+    if {"gueltig_ab", "gueltig_bis"} <= set(t.columns):
         rules.append(Rule(pl.col("gueltig_bis") < pl.col("gueltig_ab"), "gueltig_bis", "gueltig_bis before gueltig_ab"))
-    return rules + _period_rules(ctx, table)
+    return rules + _period_rules(ctx, t.name)
 
 
 def validate(df: pl.DataFrame, ctx: Context) -> None:

@@ -1,10 +1,12 @@
 """Completeness: every expected (city, source, form, period) present in the raw layer.
 
-Expected periods follow the delivery rules of the spec, over the span the city has delivered
-so far (first to last month of any monthly source): every month for `meldewesen`, SGB II
-aggregates (German cities), person-level SGB II (Optionskommunen) and `beratung` (if the city
-delivers it); every quarter end for `bestand`; 15 October for `schule`; `current` for
-`gebiete`. Housing files have no fixed rhythm in the spec and are not expected here.
+Expected periods follow the delivery rules of the spec as the source registry declares them
+(`ingest.sources`: `Source.expected`, `countries`, a form's `requires`), over the span the city
+has delivered so far (first to last month of any monthly source), for every source the city's
+configuration lists: e.g. every month for `meldewesen`, SGB II aggregates (German cities),
+person-level SGB II (Optionskommunen) and `beratung`; every quarter end for `bestand`;
+15 October for `schule`; `current` for `gebiete`. Housing files have no fixed rhythm in the spec
+and are not expected.
 A missing period cannot be blocked (there is nothing to block): it is a warning, and the
 stock-flow reconciliation turns a missing movement month into an error for its quarter.
 """
@@ -15,6 +17,7 @@ import re
 
 import pandas as pd
 
+from ingest import sources
 from ingest.config import load_cities
 from quality import gx_engine
 from quality.results import CheckResult
@@ -36,37 +39,32 @@ def _months(first: str, last: str) -> list[str]:
     return out
 
 
-def _quarter_ends(months: list[str]) -> list[str]:
-    ends = {"03": "31", "06": "30", "09": "30", "12": "31"}
-    return [f"{m}-{ends[m[5:]]}" for m in months if m[5:] in ends]
-
-
 def expected_deliveries(cfg, first: str, last: str) -> list[tuple[str, str, str]]:
+    """(source, form, period) the city `cfg` should have delivered from month `first` to `last`."""
     months = _months(first, last)
-    exp = [("meldewesen", "", m) for m in months] if "meldewesen" in cfg.sources else []
-    if "sgb2" in cfg.sources and cfg.country == "DE":
-        exp += [("sgb2", "aggregat", m) for m in months]
-        if cfg.optionskommune:
-            exp += [("sgb2", "personen", m) for m in months]
-    if "beratung" in cfg.sources:
-        exp += [("beratung", "", m) for m in months]
-    if "bestand" in cfg.sources:
-        exp += [("bestand", "", d) for d in _quarter_ends(months)]
-    if "schule" in cfg.sources:
-        exp += [("schule", "", f"{m[:4]}-10-15") for m in months if m[5:] == "10"]
-    if "gebiete" in cfg.sources:
-        exp.append(("gebiete", "", "current"))
+    exp = []
+    for src in sources.all_sources():
+        if src.name not in cfg.sources or cfg.country not in src.countries:
+            continue
+        periods = src.expected_periods(months)
+        for t in src.tables:
+            if t.requires is None or getattr(cfg, t.requires):
+                exp += [(src.name, t.form, p) for p in periods]
     return exp
 
 
 def _delivered(con) -> dict[str, set[tuple[str, str, str]]]:
-    from ingest.schemas import TABLES
-
     out: dict[str, set] = {}
-    for (source, form), table in TABLES.items():
-        for city, period in con.execute(f"SELECT DISTINCT city, delivery_period FROM raw.{table}").fetchall():
-            out.setdefault(city, set()).add((source, form, period))
+    for t in sources.tables():
+        for city, period in con.execute(f"SELECT DISTINCT city, delivery_period FROM raw.{t.name}").fetchall():
+            out.setdefault(city, set()).add((t.source, t.form, period))
     return out
+
+
+def _same_year(source: str) -> bool:
+    """A yearly snapshot may be dated earlier than its file says (the Dutch school census day is
+    1 October, the file is named after 15 October): any delivery of the year counts."""
+    return sources.source(source).yearly_on is not None
 
 
 def completeness_frame(con, cities: list[str] | None) -> pd.DataFrame:
@@ -80,10 +78,9 @@ def completeness_frame(con, cities: list[str] | None) -> pd.DataFrame:
         if not months:
             rows.append((slug, "*", "", "*", False, bool(have)))
             continue
-        # Only schule is dated later in the month than its file may say; compare like with like.
         for source, form, period in expected_deliveries(cfg, months[0], months[-1]):
             present = (source, form, period) in have or (
-                source == "schule" and any(s == "schule" and p[:4] == period[:4] for s, _, p in have)
+                _same_year(source) and any(s == source and p[:4] == period[:4] for s, _, p in have)
             )
             rows.append((slug, source, form, period, present, True))
     return pd.DataFrame(rows, columns=[*INDEX, "present", "city_has_data"])

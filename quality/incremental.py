@@ -25,6 +25,7 @@ from datetime import datetime
 import polars as pl
 
 from ingest.schemas import create_meta_tables
+from ingest.sources import DISTRICT_REFERENCE
 
 STATE_DDL = """CREATE TABLE IF NOT EXISTS meta.quality_checked (
     kind VARCHAR NOT NULL, city VARCHAR NOT NULL, asset VARCHAR NOT NULL,
@@ -35,7 +36,7 @@ PER_TABLE = ("suites", "profile")
 def data_fingerprints(con, tables: list[str]) -> dict[tuple[str, str], str]:
     """(city, table) -> 'rows:hash' of every raw table in `tables` (and gebiete)."""
     out = {}
-    for table in sorted(set(tables) | {"gebiete"}):
+    for table in sorted(set(tables) | {DISTRICT_REFERENCE}):
         for city, n, h in con.execute(
             f"SELECT city, count(*), sum(hash(t)::HUGEINT) FROM raw.{table} t GROUP BY ALL"
         ).fetchall():
@@ -65,7 +66,7 @@ def unit_fingerprints(data: dict[tuple[str, str], str], kind: str, setup: str) -
         return hashlib.sha256("|".join((setup, *parts)).encode()).hexdigest()
 
     if kind in PER_TABLE:
-        return {(c, t): digest(t, fp, data.get((c, "gebiete"), "-")) for (c, t), fp in data.items()}
+        return {(c, t): digest(t, fp, data.get((c, DISTRICT_REFERENCE), "-")) for (c, t), fp in data.items()}
     by_city: dict[str, list[str]] = {}
     for (c, t), fp in sorted(data.items()):
         by_city.setdefault(c, []).append(f"{t} {fp}")

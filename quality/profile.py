@@ -1,10 +1,12 @@
 """Period profile of the raw layer: rows per (city, table, period) against the previous period
-of the same city, and the share of suppressed SGB II cells. Validated by `suites/raw_profile.json`."""
+of the same city, and the share of suppressed cells of the tables with suppressed counts (SGB II
+aggregates, see `ingest.sources`). Validated by `suites/raw_profile.json`."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from ingest import sources
 from ingest.schemas import COLUMNS
 from quality import gx_engine
 from quality.results import SOURCE_FORM_OF_TABLE, CheckResult
@@ -12,19 +14,23 @@ from quality.suites import SuiteError, load_suite
 from quality.tolerances import row_count_band, tolerances
 
 INDEX = ["city", "asset", "period"]
-_SUPPRESSED = (
-    "(CAST(bg_gesperrt AS INT) + CAST(elb_gesperrt AS INT) + CAST(nef_gesperrt AS INT) "
-    "+ CAST(personen_in_bg_gesperrt AS INT)) / 4.0"
-)
+
+
+def _suppressed_share(table: str) -> str:
+    """SQL: the share of a row's counts that are suppressed, averaged per period (NULL: none to suppress)."""
+    counts = sources.table(table).suppressed_counts
+    if not counts:
+        return "CAST(NULL AS DOUBLE)"
+    flags = " + ".join(f"CAST({c}_gesperrt AS INT)" for c in counts)
+    return f"avg(coalesce(({flags}) / {len(counts)}.0, 0))"
 
 
 def profile_frame(con, cities: list[str] | None, tables: list[str] | None = None) -> pd.DataFrame:
     parts = []
     for table in tables or list(COLUMNS):
-        share = f"avg(coalesce({_SUPPRESSED}, 0))" if table == "sgb2_aggregat" else "CAST(NULL AS DOUBLE)"
         parts.append(
             f"SELECT city, '{table}' AS asset, delivery_period AS period, count(*) AS row_count, "
-            f"{share} AS suppressed_share FROM raw.{table} GROUP BY ALL"
+            f"{_suppressed_share(table)} AS suppressed_share FROM raw.{table} GROUP BY ALL"
         )
     sql = f"""
         WITH p AS ({" UNION ALL ".join(parts)})
@@ -84,7 +90,7 @@ def run_profile(
                 observed += f" vs previous {int(row['prev_row_count'])}"
                 if row["change_ratio"] == row["change_ratio"]:
                     observed += f" (ratio {row['change_ratio']:.2f})"
-            if row["asset"] == "sgb2_aggregat":
+            if sources.table(row["asset"]).suppressed_counts:
                 observed += f"; suppressed share {row['suppressed_share']:.2f}"
             results.append(
                 CheckResult(

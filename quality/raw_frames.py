@@ -2,17 +2,23 @@
 
 The frame holds the raw columns (pseudonyms only where a uniqueness check needs them; they
 are masked in every example) plus derived helper columns starting with `_`, because a GX
-expectation compares columns of one row: the period a delivery covers (`_period_start`,
-`_period_end`), and whether a district code was valid on the row's date in the city's own
-`gebiete` file (`_bezirk_*_ok`). Every frame has exactly the rows of its raw table for the
-cities checked (`SELECT t.* ... FROM raw.<table> t`; joins match one row at most), which
+expectation compares columns of one row. The generic ones follow from the source registry
+(`ingest.sources`): the period a delivery covers (`_period_start`; `_period_end` where a monthly
+source dates its rows by day), whether a district code was valid on the row's date in the city's
+own `gebiete` file (`_<column>_ok`, at the finest level unless the registry allows any), and
+whether suppressed counts are NULL exactly where flagged (`_suppression_consistent`). A suite
+that needs more names them in `SUITE_COLUMNS`. Every frame has exactly the rows of its raw table
+for the cities checked (`SELECT t.* ... FROM raw.<table> t`; joins match one row at most), which
 `quality.raw_suites` relies on to find duplicate keys on the raw table itself. Everything
 stays in the city layer.
 """
 
 from __future__ import annotations
 
-from ingest.schemas import EVENT_TYPES, SCHOOL_FORMS_DE, SCHOOL_FORMS_NL
+import re
+
+from ingest import sources
+from ingest.sources import EVENT_TYPES, SCHOOL_FORMS_DE, SCHOOL_FORMS_NL
 
 PERIOD_START = """CASE WHEN regexp_full_match(t.delivery_period, '[0-9]{4}-[0-9]{2}') THEN CAST(t.delivery_period || '-01' AS DATE)
          WHEN regexp_full_match(t.delivery_period, '[0-9]{4}-[0-9]{2}-[0-9]{2}') THEN CAST(t.delivery_period AS DATE) END"""
@@ -27,10 +33,10 @@ def _district_valid(code: str, on: str, finest_only: bool) -> str:
     Employment Agency's SGB II tables may come by Stadtbezirk)."""
     finest = "" if finest_only else "TRUE OR "
     return f"""EXISTS (
-        SELECT 1 FROM raw.gebiete g
+        SELECT 1 FROM raw.{sources.DISTRICT_REFERENCE} g
         WHERE g.city = k.city AND g.bezirk_code = {code}
           AND g.gueltig_ab <= {on} AND (g.gueltig_bis IS NULL OR g.gueltig_bis >= {on})
-          AND ({finest}NOT EXISTS (SELECT 1 FROM raw.gebiete c
+          AND ({finest}NOT EXISTS (SELECT 1 FROM raw.{sources.DISTRICT_REFERENCE} c
                           WHERE c.city = g.city AND c.uebergeordnet_code = g.bezirk_code
                             AND c.gueltig_ab <= {on} AND (c.gueltig_bis IS NULL OR c.gueltig_bis >= {on}))))"""
 
@@ -62,61 +68,75 @@ def _codes(kind: str) -> str:
 _NEEDS_NEW = f"t.ereignis_art IN ({_codes('inflow')}, 'GEBURT', 'UMZUG')"
 _NEEDS_OLD = f"t.ereignis_art IN ({_codes('outflow')}, 'TOD', 'UMZUG')"
 
-_NEU_JOIN, _NEU_OK = district_check("meldewesen", "bezirk_neu", "ereignis_datum", "_neu")
-_ALT_JOIN, _ALT_OK = district_check("meldewesen", "bezirk_alt", "ereignis_datum", "_alt")
-_STOCK_JOIN, _STOCK_OK = district_check("bestand", "bezirk", "stichtag", "_d")
-_SGB2A_JOIN, _SGB2A_OK = district_check("sgb2_aggregat", "bezirk", "monat", "_d", finest_only=False)
-_SGB2P_JOIN, _SGB2P_OK = district_check("sgb2_personen", "bezirk", "monat", "_d")
-_PROBLEM_JOIN, _PROBLEM_OK = district_check("wohnen_problemimmobilien", "bezirk", "stichtag", "_d")
-_DWELLING_JOIN, _DWELLING_OK = district_check("wohnen_wohnungsbestand", "bezirk", "stichtag", "_d")
-
-RAW_FRAME_SQL: dict[str, str] = {
-    "meldewesen": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start, {PERIOD_END} AS _period_end,
-               year(t.ereignis_datum) AS _event_year,
-               {_NEU_OK} AND (t.bezirk_neu IS NOT NULL OR NOT {_NEEDS_NEW}) AS _bezirk_neu_ok,
-               {_ALT_OK} AND (t.bezirk_alt IS NOT NULL OR NOT {_NEEDS_OLD}) AS _bezirk_alt_ok,
-               CASE WHEN t.ereignis_art IN ('ZU_AUSLAND', 'FO_AUSLAND')
+# Helper columns particular to one suite, added to (or replacing) the generic ones: SQL over the
+# raw row `t`, where `{valid:<column>}` is the generic district check of that column and
+# `{period_start}` the first day of the delivery period. `{school_tolerance_days}` and `{country}`
+# are per-city settings filled in by quality.raw_suites.
+SUITE_COLUMNS: dict[str, dict[str, str]] = {
+    "meldewesen": {
+        "_event_year": "year(t.ereignis_datum)",
+        "_bezirk_neu_ok": f"{{valid:bezirk_neu}} AND (t.bezirk_neu IS NOT NULL OR NOT {_NEEDS_NEW})",
+        "_bezirk_alt_ok": f"{{valid:bezirk_alt}} AND (t.bezirk_alt IS NOT NULL OR NOT {_NEEDS_OLD})",
+        "_herkunft_ziel_ok": """CASE WHEN t.ereignis_art IN ('ZU_AUSLAND', 'FO_AUSLAND')
                       THEN t.herkunft_ziel IN (SELECT unnest($nationality_keys))
                     WHEN t.ereignis_art IN ('ZU_INLAND', 'FO_INLAND')
-                      THEN regexp_full_match(coalesce(t.herkunft_ziel, ''), '[0-9]{{8}}|GM[0-9]{{4}}')
-                    ELSE TRUE END AS _herkunft_ziel_ok
-        FROM raw.meldewesen t {_NEU_JOIN} {_ALT_JOIN} WHERE list_contains($cities, t.city)""",
-    "bestand": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start, year(t.stichtag) AS _stichtag_year,
-               {_STOCK_OK} AND t.bezirk IS NOT NULL AS _bezirk_ok
-        FROM raw.bestand t {_STOCK_JOIN} WHERE list_contains($cities, t.city)""",
-    "schule": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start,
-               {PERIOD_START} - CAST({{school_tolerance_days}} AS INTEGER) AS _period_earliest,
-               CASE WHEN {{country}} = 'NL' THEN t.schulform IN ({_in(SCHOOL_FORMS_NL)})
-                    ELSE t.schulform IN ({_in(SCHOOL_FORMS_DE)}) END AS _schulform_ok,
-               year(t.stichtag) AS _stichtag_year, year(t.stichtag) - t.geburtsjahr AS _age
-        FROM raw.schule t WHERE list_contains($cities, t.city)""",
-    "sgb2_aggregat": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start, {_SGB2A_OK} AS _bezirk_ok,
-               (t.bg IS NULL) = coalesce(t.bg_gesperrt, FALSE)
-                 AND (t.elb IS NULL) = coalesce(t.elb_gesperrt, FALSE)
-                 AND (t.nef IS NULL) = coalesce(t.nef_gesperrt, FALSE)
-                 AND (t.personen_in_bg IS NULL) = coalesce(t.personen_in_bg_gesperrt, FALSE)
-                 AS _suppression_consistent
-        FROM raw.sgb2_aggregat t {_SGB2A_JOIN} WHERE list_contains($cities, t.city)""",
-    "sgb2_personen": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start, year(t.monat) AS _month_year, {_SGB2P_OK} AS _bezirk_ok
-        FROM raw.sgb2_personen t {_SGB2P_JOIN} WHERE list_contains($cities, t.city)""",
-    "beratung": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start, {PERIOD_END} AS _period_end,
-               year(t.kontakt_datum) AS _contact_year
-        FROM raw.beratung t WHERE list_contains($cities, t.city)""",
-    "wohnen_problemimmobilien": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start, {_PROBLEM_OK} AS _bezirk_ok
-        FROM raw.wohnen_problemimmobilien t {_PROBLEM_JOIN} WHERE list_contains($cities, t.city)""",
-    "wohnen_wohnungsbestand": f"""
-        SELECT t.*, {PERIOD_START} AS _period_start, {_DWELLING_OK} AND t.bezirk IS NOT NULL AS _bezirk_ok
-        FROM raw.wohnen_wohnungsbestand t {_DWELLING_JOIN} WHERE list_contains($cities, t.city)""",
-    "gebiete": """
-        SELECT t.* FROM raw.gebiete t WHERE list_contains($cities, t.city)""",
+                      THEN regexp_full_match(coalesce(t.herkunft_ziel, ''), '[0-9]{8}|GM[0-9]{4}')
+                    ELSE TRUE END""",
+    },
+    "bestand": {
+        "_stichtag_year": "year(t.stichtag)",
+        "_bezirk_ok": "{valid:bezirk} AND t.bezirk IS NOT NULL",
+    },
+    "schule": {
+        "_period_earliest": "{period_start} - CAST({school_tolerance_days} AS INTEGER)",
+        "_schulform_ok": f"""CASE WHEN {{country}} = 'NL' THEN t.schulform IN ({_in(SCHOOL_FORMS_NL)})
+                    ELSE t.schulform IN ({_in(SCHOOL_FORMS_DE)}) END""",
+        "_stichtag_year": "year(t.stichtag)",
+        "_age": "year(t.stichtag) - t.geburtsjahr",
+    },
+    "sgb2_personen": {"_month_year": "year(t.monat)"},
+    "beratung": {"_contact_year": "year(t.kontakt_datum)"},
+    "wohnen_wohnungsbestand": {"_bezirk_ok": "{valid:bezirk} AND t.bezirk IS NOT NULL"},
 }
+
+
+def _generic_columns(table: sources.RawTable) -> dict[str, str]:
+    """Helper columns every frame of a table like this one has (see the module docstring)."""
+    src = sources.source(table.source)
+    cols = {}
+    if src.cadence != "reference":
+        cols["_period_start"] = "{period_start}"
+        if src.cadence == "monthly" and table.period_column not in table.month_columns:
+            cols["_period_end"] = PERIOD_END
+    for d in table.districts:
+        cols[f"_{d.column}_ok"] = f"{{valid:{d.column}}}"
+    if table.suppressed_counts:
+        cols["_suppression_consistent"] = "\n                 AND ".join(
+            f"(t.{c} IS NULL) = coalesce(t.{c}_gesperrt, FALSE)" for c in table.suppressed_counts
+        )
+    return cols
+
+
+def build_frame_sql(table: sources.RawTable, suite_columns: dict[str, str] | None = None) -> str:
+    """The frame of `table`: raw columns, generic helpers, then the suite's own (`SUITE_COLUMNS`)."""
+    cols = {**_generic_columns(table), **(suite_columns or {})}
+    joins = {}
+    for d in table.districts:
+        on = d.dates[0]
+        joins[d.column] = district_check(table.name, d.column, on, f"_{d.column}", finest_only=not d.any_level)
+
+    def fill(sql: str) -> str:
+        sql = sql.replace("{period_start}", PERIOD_START)
+        return re.sub(r"\{valid:(\w+)\}", lambda m: joins[m.group(1)][1], sql)
+
+    select = "".join(f", {fill(sql)} AS {name}" for name, sql in cols.items())
+    join_sql = "".join(f" {join}" for join, _ in joins.values())
+    return f"""
+        SELECT t.*{select}
+        FROM raw.{table.name} t{join_sql} WHERE list_contains($cities, t.city)"""
+
+
+RAW_FRAME_SQL: dict[str, str] = {t.name: build_frame_sql(t, SUITE_COLUMNS.get(t.name)) for t in sources.tables()}
 
 # Columns that name a failing row in the record: period to block, file and line to look at.
 RAW_INDEX_COLUMNS = ["city", "delivery_period", "delivery_file", "source_line"]

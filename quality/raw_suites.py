@@ -11,17 +11,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ingest.config import iso3_codes, load_cities, nationality_keys
-from ingest.schemas import (
-    AREA_LEVELS,
-    CLASS_TYPES,
-    COUNSELLING_SERVICES,
-    EVENT_TYPES,
-    HOUSING_STATUS,
-    SEXES,
-    SGB2_GROUPS,
-    STATED_REGISTRATION,
-)
+from ingest import sources
+from ingest.config import load_cities, nationality_keys
 from quality import gx_engine, prefilter
 from quality.raw_frames import RAW_FRAME_SQL, RAW_INDEX_COLUMNS, per_city_case
 from quality.results import SOURCE_FORM_OF_TABLE, CheckResult
@@ -34,20 +25,11 @@ KEY_RELATION_SQL = "SELECT * FROM raw.{table} t WHERE list_contains($cities, t.c
 
 
 def expectation_params() -> dict:
-    """Code lists the suites refer to as {"$PARAMETER": ...}; one source of truth: ingest."""
-    return {
-        "nationality_keys": sorted(nationality_keys()),
-        "iso3_codes": sorted(iso3_codes()),
-        "event_types": sorted(EVENT_TYPES),
-        "sexes": sorted(SEXES),
-        "sgb2_groups": sorted(SGB2_GROUPS),
-        "class_types": sorted(CLASS_TYPES),
-        "services": sorted(COUNSELLING_SERVICES),
-        "stated_registration": sorted(STATED_REGISTRATION),
-        "housing_status": sorted(HOUSING_STATUS),
-        "area_levels": sorted(AREA_LEVELS),
-        "min_birth_year": MIN_BIRTH_YEAR,
-    }
+    """Code lists the suites refer to as {"$PARAMETER": ...}; one source of truth: the source
+    registry (`ingest.sources`), which ingest checks deliveries against. Lists that differ by
+    country are checked through a helper column of the frame instead."""
+    lists = {name: sorted(c.values()) for name, c in sources.code_lists().items() if c.by_country is None}
+    return {**lists, "min_birth_year": MIN_BIRTH_YEAR}
 
 
 def frame_sql(table: str) -> str:
@@ -86,7 +68,7 @@ def check_table(con, table: str, cities: list[str], suite_dir=None) -> list[Chec
     if not keys:
         return []
     try:
-        suite = load_suite(f"raw_{table}", suite_dir)
+        suite = load_suite(sources.table(table).suite, suite_dir)
         sql = frame_sql(table)
         params = expectation_params()
         frame, _ = prefilter.suspect_frame(

@@ -5,7 +5,7 @@
 
 Flows are the events of the three monthly `meldewesen` files of the quarter (the register's
 view: an event counts when it was recorded). Inflows/outflows are the event types of
-`ingest.schemas.EVENT_TYPES` (incl. status changes and ex-officio deregistrations); moves
+`ingest.sources.EVENT_TYPES` (incl. status changes and ex-officio deregistrations); moves
 inside the city cancel out.
 
 Nationality changes (naturalisation, a second nationality) move people between groups with no
@@ -31,7 +31,7 @@ from collections import defaultdict
 import pandas as pd
 
 from ingest.config import NATIONALITIES_CSV, load_cities
-from ingest.schemas import EVENT_TYPES
+from ingest.sources import EVENT_TYPES
 from quality import gx_engine
 from quality.results import CheckResult
 from quality.suites import SuiteError, load_suite

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.schemas import TABLES
+from ingest import sources
 
-SOURCE_FORM_OF_TABLE = {table: key for key, table in TABLES.items()}
+# raw table -> the (source, form) a failed check of it blocks
+SOURCE_FORM_OF_TABLE = {t.name: (t.source, t.form) for t in sources.tables()}
 
 
 @dataclass

@@ -17,23 +17,12 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest import sources
 from ingest.config import NATIONALITIES_CSV, CityConfig
+from ingest.dialects import brp_export, ewo_legacy
 
-EWO_HEADERS = {  # other columns: the standard name in upper case
-    "ereignis_id": "EREIGNIS_NR",
-    "ereignis_datum": "DATUM_EREIGNIS",
-    "meldedatum": "DATUM_MELDUNG",
-    "ereignis_art": "ART",
-    "person_pseudonym": "PERS_PSEUDO",
-    "geburtsjahr": "GEBJ",
-    "geschlecht": "GESCHL",
-    "staatsangehoerigkeit": "STAATSANG",
-    "staatsangehoerigkeit_2": "STAATSANG2",
-    "bezirk_alt": "BEZ_ALT",
-    "bezirk_neu": "BEZ_NEU",
-    "adresse_pseudonym": "ADR_PSEUDO",
-    "herkunft_ziel": "HERK_ZIEL",
-}
+# ewo-legacy header names, the reader's map turned round; other columns: the standard name in upper case
+EWO_HEADERS = {standard: delivered for delivered, standard in ewo_legacy.HEADER_NAMES.items()}
 EWO_EVENTS = {
     "ZU_AUSLAND": "10",
     "ZU_INLAND": "11",
@@ -51,52 +40,17 @@ EWO_EVENTS = {
 EWO_SEXES = {"m": "1", "w": "2", "d": "3", "x": "4"}
 EWO_ISO_DATES = {"zuzug_datum", "gueltig_ab", "gueltig_bis"}  # as in the example export
 
+# brp-export column names and the columns it does not deliver, as the source registry declares them
 BRP_HEADERS = {
-    "meldewesen": {
-        "ereignis_id": "mutatie_id",
-        "ereignis_datum": "datum_mutatie",
-        "meldedatum": "datum_verwerking",
-        "ereignis_art": "soort_mutatie",
-        "person_pseudonym": "persoon_pseudoniem",
-        "geburtsjahr": "geboortejaar",
-        "geschlecht": "geslacht",
-        "staatsangehoerigkeit": "nationaliteit",
-        "bezirk_alt": "wijk_oud",
-        "bezirk_neu": "wijk_nieuw",
-        "adresse_pseudonym": "adres_pseudoniem",
-        "herkunft_ziel": "land_of_gemeente",
-    },
-    "bestand": {
-        "stichtag": "peildatum",
-        "person_pseudonym": "persoon_pseudoniem",
-        "geburtsjahr": "geboortejaar",
-        "geschlecht": "geslacht",
-        "staatsangehoerigkeit": "nationaliteit",
-        "bezirk": "wijk",
-        "adresse_pseudonym": "adres_pseudoniem",
-        "zuzug_datum": "datum_vestiging_gemeente",
-        "einzug_datum": "datum_adres",
-    },
-    "schule": {
-        "stichtag": "peildatum",
-        "schueler_pseudonym": "leerling_pseudoniem",
-        "geburtsjahr": "geboortejaar",
-        "geschlecht": "geslacht",
-        "staatsangehoerigkeit_iso3": "nationaliteit",
-        "schulform": "onderwijssoort",
-        "klassenart": "nieuwkomersklas",
-        "wohnbezirk": "wijk",
-    },
-    # not fixed by the spec: Dutch names where the BRP has them (as the ingest reader expects)
-    "beratung": {
-        "kontakt_datum": "datum_contact",
-        "person_pseudonym": "persoon_pseudoniem",
-        "geburtsjahr": "geboortejaar",
-        "geschlecht": "geslacht",
-        "staatsangehoerigkeit": "nationaliteit",
-    },
+    t.name: {standard: delivered for delivered, standard in t.dialect_columns[brp_export.DIALECT].items()}
+    for t in sources.tables()
+    if brp_export.DIALECT in t.dialect_columns
 }
-BRP_DROPPED = {"meldewesen": ["staatsangehoerigkeit_2"], "bestand": ["staatsangehoerigkeit_2"], "schule": ["schule_id"]}
+BRP_DROPPED = {
+    t.name: list(t.absent_columns[brp_export.DIALECT])
+    for t in sources.tables()
+    if brp_export.DIALECT in t.absent_columns
+}
 BRP_EVENTS = {
     "ZU_AUSLAND": "vestiging_buitenland",
     "ZU_INLAND": "vestiging_binnenland",

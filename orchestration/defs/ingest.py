@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ingest import sources
 from ingest.config import load_cities
 from ingest.schemas import COLUMNS, TABLES
 from orchestration.defs.partitions import CITY_PARTITIONS, WRITER_POOL
@@ -51,8 +52,8 @@ def _quarantine_table(outcomes) -> str:
             key,
             group_name="raw",
             kinds={"duckdb", "polars"},
-            description=f"Raw `{table}` deliveries of every city (source `{SOURCE_OF_TABLE[table]}`), "
-            "normalised to the standard dialect, with provenance per row.",
+            description=f"{sources.table(table).description} Raw `{table}` deliveries of every city "
+            f"(source `{SOURCE_OF_TABLE[table]}`), normalised to the standard dialect, with provenance per row.",
         )
         for table, key in RAW_KEYS.items()
     ],

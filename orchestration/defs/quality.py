@@ -12,6 +12,7 @@ import warnings
 
 import dagster as dg
 
+from ingest import sources
 from orchestration.defs.ingest import RAW_KEYS
 from orchestration.defs.partitions import CITY_PARTITIONS, WRITER_POOL
 from orchestration.resources import WarehouseResource
@@ -27,14 +28,13 @@ warnings.filterwarnings(
 def _nothing_to_check(cities: list[str], table: str | None) -> dg.AssetCheckResult:
     """No rows: fine for a source the cities do not deliver, a warning otherwise (never a silent pass)."""
     from ingest.config import load_cities
-    from quality.results import SOURCE_FORM_OF_TABLE
 
     configs = load_cities()
-    source, form = SOURCE_FORM_OF_TABLE[table] if table else (None, "")
+    raw = sources.table(table) if table else None
 
     def delivers(cfg) -> bool:
-        return (
-            cfg is not None and (source is None or source in cfg.sources) and (form != "personen" or cfg.optionskommune)
+        return cfg is not None and (
+            raw is None or (raw.source in cfg.sources and (raw.requires is None or getattr(cfg, raw.requires)))
         )
 
     missing = [c for c in cities if delivers(configs.get(c))]
@@ -111,7 +111,7 @@ RAW_CHECKS = [
         "gx_suite",
         ("suites", "profile"),
         True,
-        f"Great Expectations suite quality/suites/raw_{t}.json and the period profile "
+        f"Great Expectations suite quality/suites/{sources.table(t).suite}.json and the period profile "
         "(row count against the previous period, suppressed share).",
     )
     for t in RAW_KEYS
