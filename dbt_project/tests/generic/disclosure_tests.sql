@@ -45,14 +45,6 @@ where is_suppressed
        or ci_lower is not null or ci_upper is not null)
 {% endtest %}
 
-{# A combination of columns is unique (no dbt_utils offline). #}
-{% test alliance_unique_combination(model, columns) %}
-select {{ columns | join(', ') }}, count(*) as n_rows
-from {{ model }}
-group by {{ columns | join(', ') }}
-having count(*) > 1
-{% endtest %}
-
 {# District cells: no indicator is published at two nested levels (a Stadtbezirk beside one of
    its Ortsteile): the parent minus its open children would reveal a hidden child. Returns the
    inner codes; the hierarchy is dim_districts on the quarter's end. #}
