@@ -51,7 +51,7 @@ where is_suppressed
 {% test disclosure_no_nested_districts(model) %}
 with cells as (
     select distinct city, period, indicator_id, district_code,
-           last_day(make_date(left(period, 4)::int, right(period, 1)::int * 3, 1)) as quarter_end
+           {{ quarter_end('period') }} as quarter_end
     from {{ model }}
     where district_code <> 'INSGESAMT'
 ),
