@@ -112,13 +112,13 @@ vacancy_cells as (
 -- fct_segregation: one index per nationality group (not additive: no total row)
 segregation_cells as (
     select
-        city, quarter_key as period, 'segregation_dissimilarity' as indicator_id,
+        city, period, 'segregation_dissimilarity' as indicator_id,
         nationality_group as group_value, false as is_total, false as is_provisional,
         group_persons::double as numerator, total_persons::double as denominator,
         dissimilarity_index as value
     from {{ ref('fct_segregation') }}
     where nationality_group <> 'INSGESAMT'
-    qualify stichtag = max(stichtag) over (partition by city, quarter_key)
+    qualify stichtag = max(stichtag) over (partition by city, period)
 ),
 
 -- fct_dunkelziffer_recommended: unregistered residents, whole city, per nationality group x age
@@ -179,7 +179,7 @@ retention_cells as (
 -- fct_school_enrolment / fct_schools: school census day, city, by nationality group
 school_cells as (
     select
-        city, {{ quarter_key('census_day') }} as period,
+        city, {{ quarter_key('stichtag') }} as period,
         'pupils_per_registered_6_14' as indicator_id, nationality_group as group_value,
         nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
         pupils_6_14::double as numerator, registered_6_14::double as denominator,
@@ -187,20 +187,20 @@ school_cells as (
     from {{ ref('fct_school_enrolment') }}
     union all
     select
-        city, {{ quarter_key('census_day') }}, 'pupils_not_in_register_share',
+        city, {{ quarter_key('stichtag') }}, 'pupils_not_in_register_share',
         nationality_group, nationality_group = 'INSGESAMT', false,
         pupils_not_in_register, pupils,
         case when pupils > 0 then pupils_not_in_register::double / pupils end
     from {{ ref('fct_school_enrolment') }}
     union all
     select
-        city, {{ quarter_key('census_day') }}, 'pupils_newcomer_classes',
+        city, {{ quarter_key('stichtag') }}, 'pupils_newcomer_classes',
         case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
         grouping(nationality_group) = 1, false,
         sum(pupils), null, sum(pupils)
     from {{ ref('fct_schools') }}
     where class_type = 'ERSTFOERDERUNG'
-    group by grouping sets ((city, census_day, nationality_group), (city, census_day))
+    group by grouping sets ((city, stichtag, nationality_group), (city, stichtag))
 ),
 
 -- fct_counselling: months summed to quarters (contacts, not distinct persons)
