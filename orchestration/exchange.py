@@ -1,7 +1,7 @@
 """Exchange packages: what a city hands to the alliance hub, and how the hub takes it in.
 
 A package holds the disclosure-controlled tables of one city and one quarter as Parquet files
-(schema 2.0: cells, quality gate, district cells, retention curves, Dunkelziffer estimates,
+(schema 2.1: cells, quality gate, district cells, retention curves, Dunkelziffer estimates,
 register vs official; contracts in orchestration/exchange_tables.py) plus `manifest.json`
 (checksums and row counts of every file, city, period, schema version, basis, created_at,
 synthetic, and per file what "the quarter" means for that table).
@@ -39,6 +39,7 @@ from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exp
     DUNKELZIFFER_COLUMNS,
     FORBIDDEN_COLUMN_RE,
     GATE_COLUMNS,
+    LEGACY_READERS,
     POLARS_TYPES,
     REGISTER_VS_OFFICIAL_COLUMNS,
     RETENTION_COLUMNS,
@@ -52,12 +53,14 @@ from orchestration.publication_files import publication_lock
 from warehouse.db import connect
 from warehouse.settings import landing_dir, published_path, warehouse_path
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 # Files each readable schema version holds. 1.0 packages (cells and quality gate only) are still
 # imported: the hub then simply has no district cells, curves, estimates or comparison for them.
+# 2.0 differs from 2.1 in the columns of register_vs_official only (LEGACY_READERS).
 SCHEMA_FILES: dict[str, tuple[str, ...]] = {
     "1.0": ("cells.parquet", "quality_gate.parquet"),
     "2.0": tuple(t.file for t in TABLES),
+    "2.1": tuple(t.file for t in TABLES),
 }
 MANIFEST = "manifest.json"
 IMPORT_SCHEMA = "exchange_import"
@@ -283,6 +286,9 @@ def _read_table(package_dir: Path, manifest: dict, table: PackageTable) -> pl.Da
         frame = pl.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a rejected package
         raise PackageRejected(f"{name}: not a readable Parquet file ({exc})") from exc
+    legacy = LEGACY_READERS.get((manifest["schema_version"], name))
+    if legacy is not None:
+        frame = legacy(frame)
     if frame.columns != list(table.columns):
         raise PackageRejected(f"{name}: columns {frame.columns} differ from the contract {list(table.columns)}")
     wrong = [
@@ -360,10 +366,26 @@ def create_import_tables(con) -> None:
         # a hub created before a column joined the (unreleased) contract gets it added
         for c, t in table.columns.items():
             con.execute(f"alter table {IMPORT_SCHEMA}.{table.import_table} add column if not exists {c} {t}")
+    _migrate_register_vs_official_from_2_0(con)
     con.execute(f"""create table if not exists {IMPORT_SCHEMA}.packages (
         package_id VARCHAR PRIMARY KEY, city VARCHAR, period VARCHAR, country VARCHAR,
         schema_version VARCHAR, basis VARCHAR, created_at TIMESTAMPTZ, synthetic BOOLEAN,
         manifest_json VARCHAR, status VARCHAR, imported_at TIMESTAMP)""")
+
+
+def _migrate_register_vs_official_from_2_0(con) -> None:
+    """A hub that imported 2.0 packages kept the comparison's as-of quarter in `as_of_period`
+    (and the year as text in `period`): the quarter moves to `period`, as in 2.1."""
+    columns = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [IMPORT_SCHEMA, "register_vs_official"],
+        ).fetchall()
+    }
+    if "as_of_period" in columns:
+        con.execute(f"update {IMPORT_SCHEMA}.register_vs_official set period = as_of_period")
+        con.execute(f"alter table {IMPORT_SCHEMA}.register_vs_official drop column as_of_period")
 
 
 def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:

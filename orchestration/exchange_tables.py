@@ -119,7 +119,6 @@ REGISTER_VS_OFFICIAL_COLUMNS: dict[str, str] = {
     "city_key": "VARCHAR",
     "year": "BIGINT",
     "period": "VARCHAR",
-    "as_of_period": "VARCHAR",
     "flow": "VARCHAR",
     "register_value": "BIGINT",
     "register_months": "BIGINT",
@@ -316,7 +315,7 @@ class PackageTable:
     file: str  # file name in the package
     relation: str  # exchange-layer relation the exporter reads
     columns: dict[str, str]  # contract: column -> DuckDB type, in this order
-    scope_column: str  # equals the package's quarter in every row
+    scope_column: str  # equals the package's quarter in every row (`period` in every table)
     scope: str  # what "the quarter" means for this table (into the manifest)
     check: Callable[[pl.DataFrame], list[str]]
     all_periods_rows: bool = False  # rows with scope_column NULL apply to every quarter and travel along
@@ -375,11 +374,24 @@ TABLES: tuple[PackageTable, ...] = (
         "register_vs_official.parquet",
         "exchange.fct_exchange_register_vs_official",
         REGISTER_VS_OFFICIAL_COLUMNS,
-        "as_of_period",
-        "snapshot: every year (period = year) as known with the data up to the quarter "
-        "(as_of_period); register_months/register_year_complete say how much of a year the "
+        "period",
+        "snapshot: every year as known with the data up to the quarter (period = as-of "
+        "quarter); register_months/register_year_complete say how much of a year the "
         "register covers; only the package of the warehouse's latest quarter carries it",
         register_vs_official_problems,
     ),
 )
 TABLES_BY_FILE = {t.file: t for t in TABLES}
+
+
+def _register_vs_official_from_2_0(frame: pl.DataFrame) -> pl.DataFrame:
+    """Schema 2.0 named the as-of quarter `as_of_period` and repeated the year as text in `period`."""
+    if "as_of_period" not in frame.columns or "period" not in frame.columns:
+        return frame  # not the 2.0 layout: the contract check rejects it
+    return frame.drop("period").rename({"as_of_period": "period"})
+
+
+# Files of an older schema version whose columns differ from the contract: how they are read.
+LEGACY_READERS: dict[tuple[str, str], Callable[[pl.DataFrame], pl.DataFrame]] = {
+    ("2.0", "register_vs_official.parquet"): _register_vs_official_from_2_0,
+}

@@ -169,10 +169,17 @@ LABELS: dict[str, dict[str, str]] = {
         "nl": "Afgeronde of geblokkeerde waarden worden niet opgeteld.",
         "en": "Rounded or suppressed values are not added up into totals.",
     },
-    "no_sgb2_nl": {
-        "de": "Enschede: keine SGB-II-Daten (in den Niederlanden gilt die Participatiewet; die Lücke wird nicht aufgefüllt).",
-        "nl": "Enschede: geen SGB II-gegevens (in Nederland geldt de Participatiewet; het gat wordt niet opgevuld).",
-        "en": "Enschede: no SGB II data (the Netherlands have the Participatiewet; the gap is not filled).",
+    "no_sgb2": {
+        "de": "{cities}: keine SGB-II-Daten ({why}; die Lücke wird nicht aufgefüllt).",
+        "nl": "{cities}: geen SGB II-gegevens ({why}; het gat wordt niet opgevuld).",
+        "en": "{cities}: no SGB II data ({why}; the gap is not filled).",
+    },
+    # why a city of that country has no SGB II data (no_sgb2_why_<country>, else no_sgb2_why)
+    "no_sgb2_why": {"de": "nicht geliefert", "nl": "niet geleverd", "en": "not delivered"},
+    "no_sgb2_why_NL": {
+        "de": "in den Niederlanden gilt die Participatiewet",
+        "nl": "in Nederland geldt de Participatiewet",
+        "en": "the Netherlands have the Participatiewet",
     },
     "registration_rules": {
         "de": "Meldepflicht: in Deutschland binnen zwei Wochen nach Einzug; in den Niederlanden bei "
@@ -253,7 +260,6 @@ GROUP_LABELS: dict[str, dict[str, str]] = {
     "EU_SONST": {"de": "übrige EU", "nl": "overige EU", "en": "other EU"},
     "DRITT_SONST": {"de": "übrige Drittstaaten", "nl": "overige derde landen", "en": "other third countries"},
     "INSGESAMT": {"de": "insgesamt", "nl": "totaal", "en": "total"},
-    "ALL": {"de": "insgesamt", "nl": "totaal", "en": "total"},
     "AUSLAND": {"de": "Ausland", "nl": "buitenland", "en": "abroad"},
     "INLAND": {"de": "Inland", "nl": "binnenland", "en": "domestic"},
     "UNBEKANNT": {"de": "unbekannt", "nl": "onbekend", "en": "unknown"},
@@ -276,6 +282,12 @@ def t(key: str, lang: str) -> str:
     """The report's wording for `key` in `lang` (KeyError for an unknown key: no silent gaps)."""
     check_language(lang)
     return LABELS[key][lang]
+
+
+def no_sgb2_note(cities: list[str], country: str, lang: str) -> str:
+    """'Enschede: no SGB II data (the Netherlands have the Participatiewet; ...)' for cities of one country."""
+    why = LABELS.get(f"no_sgb2_why_{country}", LABELS["no_sgb2_why"])[check_language(lang)]
+    return t("no_sgb2", lang).format(cities=", ".join(cities), why=why)
 
 
 def group_label(group: str | None, lang: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ingest.config import load_cities
 from reports import figures, i18n, tables
 from reports.data import ReportData, catalogue_entry, indicators_for, load_report_data
 
@@ -240,10 +241,20 @@ def concentration(ctx):
 
 
 def services(ctx):
-    notes = [i18n.t("registration_rules", ctx.lang)]
-    if any(c == "enschede" for c in ctx.data.cities):
-        notes.append(i18n.t("no_sgb2_nl", ctx.lang))
+    notes = [i18n.t("registration_rules", ctx.lang), *no_sgb2_notes(ctx)]
     return topic_section(ctx, "services", "sec_services", series=False, notes=notes)
+
+
+def no_sgb2_notes(ctx) -> list[str]:
+    """One note per country for the report's cities whose city file lists no `sgb2` source (the
+    gap is marked, not filled); the reason is the country's (i18n `no_sgb2_why_<country>`)."""
+    configs = load_cities()
+    names: dict[str, list[str]] = {}
+    for slug, name in ctx.data.cities.items():
+        cfg = configs.get(slug)
+        if cfg is not None and "sgb2" not in cfg.sources:
+            names.setdefault(cfg.country, []).append(name)
+    return [i18n.no_sgb2_note(cities, country, ctx.lang) for country, cities in sorted(names.items())]
 
 
 DZ_GROUPS = ("EU2", "ASYL8")

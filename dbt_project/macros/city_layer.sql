@@ -38,16 +38,45 @@ not exists (
     (year({{ reference_date }}) - {{ birth_year }})
 {%- endmacro %}
 
+{# The standard age bands (band_set 'standard' of the seed age_bands, in sort order): the seed is
+   the one list (Python reads it through warehouse.vocabulary). The ref makes the seed a parent
+   of every model that calls this, so `dbt build` loads it first; at parse time (execute false,
+   also sqlfluff) there are no rows yet. The query reads the seed's table as dbt built it: in a
+   unit test `ref` names the input fixture (a CTE no query of its own can see) and the graph is
+   empty, so there the table is looked up in the seeds' schema (dbt_project.yml). #}
+{% macro standard_age_bands() -%}
+    {%- set _parent = ref('age_bands') %}
+    {%- if not execute %}{{ return([]) }}{% endif %}
+    {%- set seed = (graph.get('nodes') or {}).get('seed.' ~ project_name ~ '.age_bands') %}
+    {%- if seed %}
+        {%- set relation = adapter.get_relation(database=seed.database, schema=seed.schema, identifier=seed.alias) %}
+    {%- else %}
+        {%- set relation = adapter.get_relation(
+            database=target.database, schema=generate_schema_name('reference', none), identifier='age_bands'
+        ) %}
+    {%- endif %}
+    {%- if relation is none %}
+        {{ exceptions.raise_compiler_error("seed age_bands is not loaded: run `dbt seed` (or `dbt build`) first") }}
+    {%- endif %}
+    {%- set rows = run_query(
+        "select age_band, age_to from " ~ relation ~ " where band_set = 'standard' order by sort_order"
+    ).rows %}
+    {%- if rows | length == 0 %}
+        {{ exceptions.raise_compiler_error("seed age_bands has no band_set 'standard'") }}
+    {%- endif %}
+    {{- return(rows) }}
+{%- endmacro %}
+
+{# Standard age band of an integer age ('unbekannt' without one): a CASE rendered from the seed,
+   the same expression as warehouse.vocabulary.age_band_sql. #}
 {% macro standard_age_band(age) -%}
+    {%- set bands = standard_age_bands() -%}
 (case
     when {{ age }} is null then 'unbekannt'
-    when {{ age }} < 6 then '00-05'
-    when {{ age }} < 15 then '06-14'
-    when {{ age }} < 18 then '15-17'
-    when {{ age }} < 25 then '18-24'
-    when {{ age }} < 45 then '25-44'
-    when {{ age }} < 65 then '45-64'
-    else '65+'
+    {%- for band in bands[:-1] %}
+    when {{ age }} < {{ (band['age_to'] | int) + 1 }} then '{{ band['age_band'] }}'
+    {%- endfor %}
+    else {{ "'" ~ bands[-1]['age_band'] ~ "'" if bands else 'null' }}
  end)
 {%- endmacro %}
 

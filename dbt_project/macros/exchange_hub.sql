@@ -41,11 +41,11 @@ where not exists (
 
 {#
   Snapshot tables (retention curves, register vs official): each package carries the city's
-  state as of its quarter (`as_of_column`). Per city the latest snapshot wins; on the same
+  state as of its quarter (`period`, as in every exchange table). Per city the latest snapshot wins; on the same
   quarter the local one (as for the quarter tables). Local rows without an as-of quarter (a city
   with official figures only) give way to any package of that city.
 #}
-{% macro exchange_hub_snapshot(local_model, import_identifier, as_of_column) %}
+{% macro exchange_hub_snapshot(local_model, import_identifier) %}
 {%- set imported = exchange_import_relation(import_identifier) %}
 with candidates as (
     {{ exchange_local_and_imported(local_model, imported) }}
@@ -55,6 +55,6 @@ select *
 from candidates
 qualify dense_rank() over (
     partition by city
-    order by {{ as_of_column }} desc nulls last, package_origin = 'local' desc, package_id
+    order by period desc nulls last, package_origin = 'local' desc, package_id
 ) = 1
 {% endmacro %}

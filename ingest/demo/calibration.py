@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from warehouse.vocabulary import age_band_labels, standard_age_bands
+
 GROUPS = ("DE", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST")  # index = group id in the world
 DE, EU2, EU_SONST, ASYL8, DRITT = range(5)
 # In a Dutch city the national group is the Dutch (`NL`); Germans fall into EU_SONST.
 GROUP_LABELS_NL = ("NL", "EU2", "EU_SONST", "ASYL8", "DRITT_SONST")
 
-AGE_BANDS = ("00-05", "06-14", "15-17", "18-24", "25-44", "45-64", "65+")
-AGE_BAND_EDGES = (0, 6, 15, 18, 25, 45, 65, 91)  # lower edges; 91 = oldest age drawn + 1
+# The standard age bands of the seed (warehouse.vocabulary), so the world speaks the marts' bands.
+AGE_BANDS = age_band_labels()
+OLDEST_AGE_DRAWN = 90
+AGE_BAND_EDGES = (*(b.age_from for b in standard_age_bands()), OLDEST_AGE_DRAWN + 1)  # lower edges, then the end
 
 # Nationalities inside each group: Destatis key -> weight (assumption, shaped on NRW registers).
 NATIONALITIES = {

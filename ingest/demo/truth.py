@@ -13,6 +13,8 @@ from ingest.demo.sources import _codes_on
 from ingest.demo.world import CityWorld, to_date
 
 BAND_EDGES = np.array(cal.AGE_BAND_EDGES[1:-1])
+N_GROUPS, N_BANDS = len(cal.GROUPS), len(cal.AGE_BANDS)
+CELLS_PER_CODE = N_GROUPS * N_BANDS
 
 
 def age_band(age: np.ndarray) -> np.ndarray:
@@ -26,8 +28,8 @@ def _groups(w: CityWorld) -> tuple[str, ...]:
 def _count(w: CityWorld, d: int, persons: np.ndarray, cells: np.ndarray, n_codes: int, codes_idx) -> np.ndarray:
     g = w.p.group[persons].astype(np.int64)
     b = age_band(w.age_at(persons, d)).astype(np.int64)
-    key = (codes_idx[cells.astype(np.int64)] * 5 + g) * 7 + b
-    return np.bincount(key, minlength=n_codes * 35)
+    key = (codes_idx[cells.astype(np.int64)] * N_GROUPS + g) * N_BANDS + b
+    return np.bincount(key, minlength=n_codes * CELLS_PER_CODE)
 
 
 def stock_snapshot(w: CityWorld, d: int, quarter: str) -> pl.DataFrame:
@@ -49,15 +51,15 @@ def stock_snapshot(w: CityWorld, d: int, quarter: str) -> pl.DataFrame:
         "registered_gone": _count(w, d, reg_gone, p.reg_cell[reg_gone], n, codes_idx),
         "resident_unregistered": _count(w, d, unreg, h.cell[p.hh[unreg]], n, codes_idx),
     }
-    k = np.arange(n * 35)
+    k = np.arange(n * CELLS_PER_CODE)
     df = pl.DataFrame(
         {
             "city": w.city,
             "quarter": quarter,
             "stichtag": to_date(d),
-            "bezirk": [uniq[i] for i in k // 35],
-            "nationality_group": [_groups(w)[i] for i in (k // 7) % 5],
-            "age_band": [cal.AGE_BANDS[i] for i in k % 7],
+            "bezirk": [uniq[i] for i in k // CELLS_PER_CODE],
+            "nationality_group": [_groups(w)[i] for i in (k // N_BANDS) % N_GROUPS],
+            "age_band": [cal.AGE_BANDS[i] for i in k % N_BANDS],
             **{c: v.astype(np.int64) for c, v in cols.items()},
         }
     )

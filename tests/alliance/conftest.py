@@ -238,15 +238,14 @@ DUNKELZIFFER_ROWS = [
 
 
 def rvo_row(
-    year, flow, register_value=None, official_value=None, as_of_period="2026-Q3", is_suppressed=False, **extra
+    year, flow, register_value=None, official_value=None, period="2026-Q3", is_suppressed=False, **extra
 ) -> dict:
     row = dict(
         city="dortmund",
         city_name="Dortmund",
         city_key="05913000",
         year=year,
-        period=str(year),
-        as_of_period=as_of_period,
+        period=period,
         flow=flow,
         register_value=register_value,
         register_months=12,
@@ -270,7 +269,7 @@ RVO_ROWS = [
     rvo_row(2025, "zuzuege", 500, 480.0),
     rvo_row(2025, "zuzuege_ausland", None, 2.0, is_suppressed=True),  # official value of 2 stays
     rvo_row(2010, "zuzuege", None, 700.0, comparison_status="official_only"),
-    rvo_row(2024, "zuzuege", 490, 470.0, as_of_period="2026-Q2"),  # an older snapshot: not exported
+    rvo_row(2024, "zuzuege", 490, 470.0, period="2026-Q2"),  # an older snapshot: not exported
 ]
 
 

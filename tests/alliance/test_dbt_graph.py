@@ -1,5 +1,6 @@
 """The dbt graph: alliance models see person-level data only through the exchange layer,
-every published model and column is described, and model names follow stg_/int_/fct_/dim_."""
+every published model and column is described, every model states its grain, and model names
+follow stg_/int_/fct_/dim_."""
 
 from __future__ import annotations
 
@@ -141,6 +142,13 @@ def test_published_models_and_columns_are_described(manifest):
             f"{uid}.{c}: no description" for c, col in node["columns"].items() if not col.get("description", "").strip()
         ]
     assert problems == []
+
+
+def test_every_model_states_its_grain(manifest):
+    """Each model's description says what one row is ("Grain: one row per ..."), as in jaffle-shop."""
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert len(models) > 60
+    assert [n["name"] for n in models if "Grain: one row per " not in n["description"]] == []
 
 
 def test_model_names_follow_conventions(manifest):

@@ -10,7 +10,14 @@ import polars as pl
 import pytest
 
 from orchestration import exchange
-from orchestration.exchange import PackageRejected, disclosure_problems, export_package, import_package, verify_package
+from orchestration.exchange import (
+    REGISTER_VS_OFFICIAL_COLUMNS,
+    PackageRejected,
+    disclosure_problems,
+    export_package,
+    import_package,
+    verify_package,
+)
 
 from .conftest import (
     CLEAN_CELLS,
@@ -95,7 +102,7 @@ def test_round_trip(tmp_path, exchange_warehouse):
     manifest = json.loads((pkg / "manifest.json").read_text())
     assert manifest["city"] == "dortmund" and manifest["period"] == "2026-Q3"
     assert manifest["synthetic"] is True and manifest["basis"] == ["register"]
-    assert manifest["schema_version"] == "2.0"
+    assert manifest["schema_version"] == "2.1"
     assert set(manifest["files"]) == ALL_FILES == {p.name for p in pkg.iterdir()} - {"manifest.json"}
     rows = {name: f["rows"] for name, f in manifest["files"].items()}
     # only the city and quarter (snapshots: as of the quarter) travel
@@ -125,7 +132,7 @@ def test_round_trip(tmp_path, exchange_warehouse):
         "district_cells": [r for r in CLEAN_DISTRICT_CELLS if r["period"] == "2026-Q3"],
         "retention_curves": [r for r in RETENTION_ROWS if r["city"] == "dortmund"],
         "dunkelziffer_estimates": [r for r in DUNKELZIFFER_ROWS if r["period"] == "2026-Q3"],
-        "register_vs_official": [r for r in RVO_ROWS if r["as_of_period"] == "2026-Q3"],
+        "register_vs_official": [r for r in RVO_ROWS if r["period"] == "2026-Q3"],
     }
     con = duckdb.connect(str(hub), read_only=True)
     for table, rows in expected_rows.items():
@@ -381,7 +388,7 @@ def test_district_level_check_passes_the_clean_table():
         ),
         (
             "register_vs_official.parquet",
-            lambda f: f.with_columns(pl.lit(2026, pl.Int64).alias("year"), pl.lit("2026-Q2").alias("as_of_period")),
+            lambda f: f.with_columns(pl.lit(2026, pl.Int64).alias("year"), pl.lit("2026-Q2").alias("period")),
             "another city or period",
         ),
         ("retention_curves.parquet", lambda f: f.with_columns(pl.col("months").cast(pl.Float64)), "column types"),
@@ -431,6 +438,67 @@ def test_v1_package_is_imported_with_its_two_tables(package, tmp_path):
     assert counts == [6, 1, 0, 0] and version == "1.0"
 
 
+def _as_v2_0(package):
+    """The same package as a schema 2.0 exporter wrote it: register_vs_official with the as-of
+    quarter in `as_of_period` and the year as text in `period`."""
+    rvo = pl.read_parquet(package / "register_vs_official.parquet")
+    old = rvo.rename({"period": "as_of_period"}).with_columns(pl.col("year").cast(pl.String).alias("period"))
+    cols = list(rvo.columns)
+    cols[cols.index("period")] = "as_of_period"
+    _rewrite(package, "register_vs_official.parquet", old.select([*cols[:4], "period", *cols[4:]]))
+    manifest = json.loads((package / "manifest.json").read_text())
+    manifest["schema_version"] = "2.0"
+    (package / "manifest.json").write_text(json.dumps(manifest))
+    return package
+
+
+def test_v2_0_package_is_read_in_the_2_1_layout(package, tmp_path):
+    want = pl.read_parquet(package / "register_vs_official.parquet")
+    old = _as_v2_0(package)
+    assert pl.read_parquet(old / "register_vs_official.parquet").columns[3:6] == ["year", "period", "as_of_period"]
+    hub = tmp_path / "hub.duckdb"
+    assert import_package(old, hub)["status"] == "imported"
+    with duckdb.connect(str(hub), read_only=True) as con:
+        got = con.execute("select * exclude (package_id, imported_at) from exchange_import.register_vs_official").pl()
+    assert got.columns == want.columns
+    assert got.sort(got.columns).equals(want.sort(want.columns))
+    assert set(got["period"]) == {"2026-Q3"}
+
+
+def test_v2_0_layout_under_a_2_1_manifest_rejected(package):
+    _as_v2_0(package)
+    manifest = json.loads((package / "manifest.json").read_text())
+    manifest["schema_version"] = "2.1"
+    (package / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(PackageRejected, match="differ from the contract"):
+        verify_package(package)
+
+
+def test_hub_of_2_0_imports_moves_the_as_of_quarter_to_period(package, tmp_path):
+    """A hub whose import table still has the 2.0 columns gets them migrated on the next import."""
+    hub = tmp_path / "hub.duckdb"
+    with duckdb.connect(str(hub)) as con:
+        cols = ", ".join(f"{c} {t}" for c, t in REGISTER_VS_OFFICIAL_COLUMNS.items() if c != "period").replace(
+            "year BIGINT", "year BIGINT, period VARCHAR, as_of_period VARCHAR"
+        )
+        con.execute("create schema exchange_import")
+        con.execute(
+            f"create table exchange_import.register_vs_official ({cols}, package_id VARCHAR, imported_at TIMESTAMP)"
+        )
+        con.execute(
+            "insert into exchange_import.register_vs_official (city, year, period, as_of_period, flow, package_id) "
+            "values ('duisburg', 2024, '2024', '2026-Q2', 'zuzuege', 'duisburg_2026-Q2_x')"
+        )
+    import_package(package, hub)
+    with duckdb.connect(str(hub), read_only=True) as con:
+        rows = con.execute(
+            "select city, period, count(*) from exchange_import.register_vs_official group by all order by all"
+        ).fetchall()
+        columns = [r[0] for r in con.execute("describe exchange_import.register_vs_official").fetchall()]
+    assert rows == [("dortmund", "2026-Q3", 3), ("duisburg", "2026-Q2", 1)]
+    assert "as_of_period" not in columns
+
+
 def test_v1_manifest_with_v2_files_rejected(package):
     manifest = json.loads((package / "manifest.json").read_text())
     manifest["schema_version"] = "1.0"
@@ -466,7 +534,7 @@ def test_snapshots_of_two_quarters_are_kept_apart(tmp_path):
     import_package(again, hub)
     con = duckdb.connect(str(hub), read_only=True)
     rows = con.execute(
-        "select as_of_period, count(*) from exchange_import.register_vs_official group by 1 order by 1"
+        "select period, count(*) from exchange_import.register_vs_official group by 1 order by 1"
     ).fetchall()
     con.close()
     assert rows == [("2026-Q2", 1), ("2026-Q3", 3)]

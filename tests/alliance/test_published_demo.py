@@ -3,16 +3,13 @@ the district breakdown and the report's tables are, and the planners' five queri
 
 from __future__ import annotations
 
-import re
-
 import duckdb
 import pytest
 
+from orchestration import planner_queries
 from orchestration.publish import small_count_problems
-from warehouse.settings import REPO_ROOT
 
 pytestmark = pytest.mark.slow
-PLANNER_QUERIES = REPO_ROOT / "docs" / "planner_queries.md"
 
 
 @pytest.fixture
@@ -120,13 +117,28 @@ def test_ausl_is_total_minus_national_group(pub):
     assert rows and all(abs(a - b) < 1e-9 for a, b in rows)
 
 
-def _planner_queries() -> list[str]:
-    return re.findall(r"```sql\n(.*?)```", PLANNER_QUERIES.read_text(encoding="utf-8"), re.S)
-
-
 def test_planner_queries_run_on_the_published_copy(pub):
-    queries = [q for block in _planner_queries() for q in block.split(";") if q.strip()]
-    assert len(queries) >= 5
+    """The queries of docs/planner_queries.md (the README shows the same text) give rows."""
+    queries = planner_queries.queries()
+    assert len(queries) >= 6
     for q in queries:
         rows = pub.execute(q).fetchall()
         assert rows, f"no rows from planner query:\n{q}"
+
+
+def test_planner_excel_command_runs_on_the_published_copy(published_demo, tmp_path):
+    """The Excel extract's command as the page shows it, on the published copy."""
+    import openpyxl
+
+    from orchestration import publish
+
+    commands = planner_queries.commands(prefix="python -m orchestration.publish excel")
+    assert len(commands) == 1
+    args = commands[0][3:]  # after `python -m orchestration.publish`
+    out = tmp_path / args[args.index("--out") + 1]
+    args[args.index("--out") + 1] = str(out)
+    assert publish.main([*args, "--published", str(published_demo[1])]) == 0
+    book = openpyxl.load_workbook(out, read_only=True)
+    indicators = args[args.index("--indicators") + 1].split(",")
+    assert book.sheetnames == ["Hinweise", *indicators, "Katalog"]
+    assert all(book[i].max_row > 1 for i in indicators), "an indicator sheet without rows"

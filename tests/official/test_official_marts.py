@@ -120,13 +120,12 @@ def test_population_marts_and_breaks(marts):
     )
     assert rows[2011] is True and rows[2012] is False
     enschede = con.execute(
-        "select population from official.fct_official_population"
-        " where city_key = 'GM0153' and reference_date = '2024-12-31'"
+        "select population from official.fct_official_population where city_key = 'GM0153' and stichtag = '2024-12-31'"
     ).fetchone()[0]
     assert enschede == 162_337
     foreign = con.execute(
         "select population from official.fct_official_population where city_key = '05913000'"
-        " and reference_date = '2015-12-31' and nationality = 'auslaendisch'"
+        " and stichtag = '2015-12-31' and nationality = 'auslaendisch'"
     ).fetchone()[0]
     assert foreign == 91_972
 

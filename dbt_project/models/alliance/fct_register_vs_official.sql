@@ -2,7 +2,7 @@
   Register against official migration figures per city, year and flow: both bases side by
   side (never summed), difference and ratio only where both exist; register counts of 1 or 2
   withheld in the exchange layer. From the hub (local or imported packages): per city the
-  latest snapshot, as of `as_of_period`.
+  latest snapshot, as of the quarter in `period`.
 #}
 select
     city,
@@ -10,7 +10,6 @@ select
     city_key,
     year,
     period,
-    as_of_period,
     flow,
     register_value,
     register_months,

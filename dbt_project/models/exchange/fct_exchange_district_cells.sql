@@ -37,7 +37,7 @@ with fluctuation as (
 
 stock as (
     select
-        city, year(stichtag) || '-Q' || quarter(stichtag) as period, district_code,
+        city, {{ quarter_key('stichtag') }} as period, district_code,
         nationality_group as group_value, persons, persons_ge_3y, share_ge_3y
     from {{ ref('fct_dwell_time_stock') }}
     where stichtag = last_day(stichtag) and month(stichtag) in (3, 6, 9, 12)
@@ -89,7 +89,7 @@ cells as (
     union all
     -- the Agency's suppression stays: a suppressed elb enters as 1 so the primary rule hides it
     select
-        city, year(month) || '-Q' || quarter(month), district_code, 'sgb2_elb_rate',
+        city, {{ quarter_key('month') }}, district_code, 'sgb2_elb_rate',
         nationality_group, is_provisional,
         case when elb_suppressed then 1 else elb end, registered_15_64,
         case when elb_suppressed then null else sgb2_quota_pct / 100.0 end, 'sgb2', district_level
@@ -111,13 +111,11 @@ leveled as (
         case when c.district_code = 'INSGESAMT' then 'stadt'
             else coalesce(c.delivered_level, h.level, 'unbekannt')
         end as district_level,
-        last_day(make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)) as quarter_end
+        {{ quarter_end('c.period') }} as quarter_end
     from cells as c
     left join hierarchy as h
         on h.city = c.city and h.district_code = c.district_code
-            and last_day(
-                make_date(left(c.period, 4)::int, right(c.period, 1)::int * 3, 1)
-            ) between h.valid_from and h.valid_to
+            and {{ quarter_end('c.period') }} between h.valid_from and h.valid_to
 ),
 
 -- every code with its ancestors valid on the quarter's end (three levels up cover

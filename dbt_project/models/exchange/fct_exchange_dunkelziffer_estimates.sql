@@ -13,7 +13,7 @@
 with est as (
     select
         city,
-        year(stichtag) || '-Q' || quarter(stichtag) as period,
+        {{ quarter_key('stichtag') }} as period,
         stichtag, nationality_group, age_band, method, quantity,
         registered, point, lower, upper, se, interval_method, assumptions, warnings, valid, model, recommended
     from {{ ref('fct_dunkelziffer_estimates') }}

@@ -1,5 +1,5 @@
 {#
   Register against official figures known to the alliance hub: per city the latest snapshot
-  (as of the quarter in `as_of_period`), local or from an imported package (macros/exchange_hub.sql).
+  (as of the quarter in `period`), local or from an imported package (macros/exchange_hub.sql).
 #}
-{{ exchange_hub_snapshot('fct_exchange_register_vs_official', 'register_vs_official', 'as_of_period') }}
+{{ exchange_hub_snapshot('fct_exchange_register_vs_official', 'register_vs_official') }}

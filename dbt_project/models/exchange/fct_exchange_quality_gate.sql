@@ -15,8 +15,7 @@ dated as (
         case
             when period ~ '^\d{4}-Q[1-4]$' then period
             when period ~ '^\d{4}-\d{2}(-\d{2})?$' then
-                strftime(cast(left(period, 7) || '-01' as date), '%Y') || '-Q'
-                || cast(quarter(cast(left(period, 7) || '-01' as date)) as varchar)
+                {{ quarter_key("cast(left(period, 7) || '-01' as date)") }}
         end as quarter
     from gate
 )

@@ -4,8 +4,9 @@
   office; the register value is a count of the city layer and follows the primary rule: a
   register count of 1 or 2 is withheld together with the difference and ratio it would reveal.
   Status changes of 1 or 2 are withheld likewise. The two bases are never summed.
-  as_of_period: the city's latest delivered quarter - the table is a snapshot as of then and
-  travels in the exchange package of that quarter (NULL for cities without register data here).
+  period: the city's latest delivered quarter - the table is a snapshot as of then and travels in
+  the exchange package of that quarter, like the retention curves (NULL for cities without
+  register data here).
 #}
 with cmp as (
     select
@@ -17,7 +18,7 @@ with cmp as (
 ),
 
 as_of as (
-    select city, max(period_key) as as_of_period
+    select city, max(period_key) as period
     from {{ ref('fct_fluctuation') }}
     where period_type = 'quarter'
     group by city
@@ -28,8 +29,7 @@ select
     city_name,
     city_key,
     year,
-    year::varchar as period,
-    a.as_of_period,
+    a.period,
     flow,
     case when not hide_register then register_value end as register_value,
     register_months,

@@ -58,7 +58,7 @@ fluctuation_cells as (
 -- fct_dwell_time_stock: quarter-end reference dates, city total, by nationality group
 stock as (
     select
-        city, year(stichtag) || '-Q' || quarter(stichtag) as period,
+        city, {{ quarter_key('stichtag') }} as period,
         nationality_group as group_value, nationality_group = 'INSGESAMT' as is_total,
         persons, persons_ge_3y, share_ge_3y
     from {{ ref('fct_dwell_time_stock') }}
@@ -88,7 +88,7 @@ sgb2 as (
 
 sgb2_cells as (
     select
-        city, year(month) || '-Q' || quarter(month) as period, 'sgb2_elb_rate' as indicator_id,
+        city, {{ quarter_key('month') }} as period, 'sgb2_elb_rate' as indicator_id,
         nationality_group as group_value, nationality_group = 'INSGESAMT' as is_total, is_provisional,
         -- the Agency's own suppression stays: a suppressed elb is passed on as 1 so that the
         -- primary rule hides it again (never published, never un-suppressed)
@@ -101,7 +101,7 @@ sgb2_cells as (
 -- fct_housing_vacancy: city total per reference date
 vacancy_cells as (
     select
-        city, year(stichtag) || '-Q' || quarter(stichtag) as period, 'vacancy_rate' as indicator_id,
+        city, {{ quarter_key('stichtag') }} as period, 'vacancy_rate' as indicator_id,
         'INSGESAMT' as group_value, true as is_total, false as is_provisional,
         vacant_dwellings::double as numerator, dwellings::double as denominator, vacancy_share as value
     from {{ ref('fct_housing_vacancy') }}
@@ -112,20 +112,20 @@ vacancy_cells as (
 -- fct_segregation: one index per nationality group (not additive: no total row)
 segregation_cells as (
     select
-        city, quarter_key as period, 'segregation_dissimilarity' as indicator_id,
+        city, period, 'segregation_dissimilarity' as indicator_id,
         nationality_group as group_value, false as is_total, false as is_provisional,
         group_persons::double as numerator, total_persons::double as denominator,
         dissimilarity_index as value
     from {{ ref('fct_segregation') }}
     where nationality_group <> 'INSGESAMT'
-    qualify stichtag = max(stichtag) over (partition by city, quarter_key)
+    qualify stichtag = max(stichtag) over (partition by city, period)
 ),
 
 -- fct_dunkelziffer_recommended: unregistered residents, whole city, per nationality group x age
 -- band, with the recommended method's 95 % interval (estimates are not additive: no total row)
 dunkelziffer_cells as (
     select
-        city, year(stichtag) || '-Q' || quarter(stichtag) as period, 'unregistered_estimate' as indicator_id,
+        city, {{ quarter_key('stichtag') }} as period, 'unregistered_estimate' as indicator_id,
         nationality_group || ' ' || age_band as group_value, false as is_total, false as is_provisional,
         point::double as numerator, registered::double as denominator, point::double as value,
         lower::double as ci_lower, upper::double as ci_upper, method
@@ -179,7 +179,7 @@ retention_cells as (
 -- fct_school_enrolment / fct_schools: school census day, city, by nationality group
 school_cells as (
     select
-        city, year(census_day) || '-Q' || quarter(census_day) as period,
+        city, {{ quarter_key('stichtag') }} as period,
         'pupils_per_registered_6_14' as indicator_id, nationality_group as group_value,
         nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
         pupils_6_14::double as numerator, registered_6_14::double as denominator,
@@ -187,26 +187,26 @@ school_cells as (
     from {{ ref('fct_school_enrolment') }}
     union all
     select
-        city, year(census_day) || '-Q' || quarter(census_day), 'pupils_not_in_register_share',
+        city, {{ quarter_key('stichtag') }}, 'pupils_not_in_register_share',
         nationality_group, nationality_group = 'INSGESAMT', false,
         pupils_not_in_register, pupils,
         case when pupils > 0 then pupils_not_in_register::double / pupils end
     from {{ ref('fct_school_enrolment') }}
     union all
     select
-        city, year(census_day) || '-Q' || quarter(census_day), 'pupils_newcomer_classes',
+        city, {{ quarter_key('stichtag') }}, 'pupils_newcomer_classes',
         case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
         grouping(nationality_group) = 1, false,
         sum(pupils), null, sum(pupils)
     from {{ ref('fct_schools') }}
     where class_type = 'ERSTFOERDERUNG'
-    group by grouping sets ((city, census_day, nationality_group), (city, census_day))
+    group by grouping sets ((city, stichtag, nationality_group), (city, stichtag))
 ),
 
 -- fct_counselling: months summed to quarters (contacts, not distinct persons)
 counselling as (
     select
-        city, year(month) || '-Q' || quarter(month) as period, nationality_group,
+        city, {{ quarter_key('month') }} as period, nationality_group,
         sum(contacts) as contacts,
         sum(contacts) filter (where stated_registration = 'nein') as contacts_unregistered
     from {{ ref('fct_counselling') }}
@@ -238,7 +238,7 @@ problem_properties as (
 
 problem_property_cells as (
     select
-        city, year(stichtag) || '-Q' || quarter(stichtag) as period, 'problem_properties' as indicator_id,
+        city, {{ quarter_key('stichtag') }} as period, 'problem_properties' as indicator_id,
         'INSGESAMT' as group_value, true as is_total, false as is_provisional,
         sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG'))::double as numerator,
         null::double as denominator,
@@ -248,7 +248,7 @@ problem_property_cells as (
     group by all
     union all
     select
-        city, year(stichtag) || '-Q' || quarter(stichtag), 'found_not_registered_share',
+        city, {{ quarter_key('stichtag') }}, 'found_not_registered_share',
         'INSGESAMT', true, false,
         inspection_found_not_registered,
         inspection_found_registered + inspection_found_not_registered,
@@ -257,7 +257,7 @@ problem_property_cells as (
     where status = 'INSGESAMT' and properties_inspected > 0
     union all
     select
-        city, year(stichtag) || '-Q' || quarter(stichtag), 'registered_not_found_share',
+        city, {{ quarter_key('stichtag') }}, 'registered_not_found_share',
         'INSGESAMT', true, false,
         inspection_registered_not_found, inspection_registered, share_registered_not_found
     from problem_properties

@@ -1,24 +1,5 @@
 {# Generic data tests of the city layer (no dbt packages offline). Each returns the failing rows. #}
 
-{# No two rows share the combination of key columns (NULLs compare equal). #}
-{# Rows whose combination of `columns` occurs more than once. Grouping the stock's 147 M rows by
-   their string keys does not fit a 2 GB memory limit, so candidates are found by a 64-bit hash
-   of the key first; only the candidates' rows are then grouped by the columns themselves, which
-   keeps the test exact (a hash collision is not reported). #}
-{% test unique_combination(model, columns) %}
-with candidates as (
-    select hash({{ columns | join(', ') }}) as key_hash
-    from {{ model }}
-    group by 1
-    having count(*) > 1
-)
-select {{ columns | join(', ') }}, count(*) as n_rows
-from {{ model }}
-where hash({{ columns | join(', ') }}) in (select key_hash from candidates)
-group by all
-having count(*) > 1
-{% endtest %}
-
 {# A rate equals factor * numerator / denominator; it is NULL when the denominator is NULL or 0.
    Tolerance is relative (1e-9) so large rates do not fail on floating point. #}
 {% test rate_consistent(model, column_name, numerator, denominator, factor=1) %}

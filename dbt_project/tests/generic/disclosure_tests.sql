@@ -45,21 +45,13 @@ where is_suppressed
        or ci_lower is not null or ci_upper is not null)
 {% endtest %}
 
-{# A combination of columns is unique (no dbt_utils offline). #}
-{% test alliance_unique_combination(model, columns) %}
-select {{ columns | join(', ') }}, count(*) as n_rows
-from {{ model }}
-group by {{ columns | join(', ') }}
-having count(*) > 1
-{% endtest %}
-
 {# District cells: no indicator is published at two nested levels (a Stadtbezirk beside one of
    its Ortsteile): the parent minus its open children would reveal a hidden child. Returns the
    inner codes; the hierarchy is dim_districts on the quarter's end. #}
 {% test disclosure_no_nested_districts(model) %}
 with cells as (
     select distinct city, period, indicator_id, district_code,
-           last_day(make_date(left(period, 4)::int, right(period, 1)::int * 3, 1)) as quarter_end
+           {{ quarter_end('period') }} as quarter_end
     from {{ model }}
     where district_code <> 'INSGESAMT'
 ),

@@ -1,4 +1,5 @@
--- The alliance's cities with keys, memberships and the registration rule that applies.
+-- The alliance's cities with keys, memberships (one row per alliance: dim_city_alliances) and the
+-- registration rule that applies.
 select
     c.slug as city,
     c.name as city_name,
@@ -8,8 +9,6 @@ select
     c.dialect,
     c.optionskommune,
     string_split(c.alliances, '|') as alliances,
-    list_contains(string_split(c.alliances, '|'), 'komm-in') as in_komm_in,
-    list_contains(string_split(c.alliances, '|'), 'euregio') as in_euregio,
     c.delivers_sgb2,
     r.national_group,
     r.national_destatis_key,

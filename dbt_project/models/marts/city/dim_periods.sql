@@ -16,18 +16,18 @@ select
     year(month_start) as year,
     quarter(month_start) as quarter,
     month(month_start) as month,
-    year(month_start) || '-Q' || quarter(month_start) as quarter_key
+    {{ quarter_key('month_start') }} as quarter_key
 from months
 union all
 select
     'quarter',
-    year(month_start) || '-Q' || quarter(month_start),
+    {{ quarter_key('month_start') }},
     month_start,
     (month_start + interval 3 month - interval 1 day)::date,
     year(month_start),
     quarter(month_start),
     null,
-    year(month_start) || '-Q' || quarter(month_start)
+    {{ quarter_key('month_start') }}
 from months
 where month(month_start) in (1, 4, 7, 10)
 union all

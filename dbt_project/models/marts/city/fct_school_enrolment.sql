@@ -5,7 +5,7 @@
 -- numerator; pupils with unknown residence stay in it (they attend the city's schools).
 with pupils as (
     select
-        city, census_day, register_stock_date, nationality_group,
+        city, stichtag, register_stock_date, nationality_group,
         sum(pupils_6_14) as pupils_6_14,
         sum(pupils_not_in_register) as pupils_not_in_register,
         sum(pupils) as pupils
@@ -16,18 +16,18 @@ with pupils as (
 
 pupils_rolled as (
     select
-        city, census_day, any_value(register_stock_date) as register_stock_date,
+        city, stichtag, any_value(register_stock_date) as register_stock_date,
         case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
         sum(pupils_6_14)::bigint as pupils_6_14,
         sum(pupils)::bigint as pupils,
         sum(pupils_not_in_register)::bigint as pupils_not_in_register
     from pupils
-    group by grouping sets ((city, census_day, nationality_group), (city, census_day))
+    group by grouping sets ((city, stichtag, nationality_group), (city, stichtag))
 )
 
 select
     p.city,
-    p.census_day,
+    p.stichtag,
     p.register_stock_date,
     p.nationality_group,
     p.pupils,
@@ -47,10 +47,10 @@ left join (
         s.census_year,
         count_if(s.census_year - b.geburtsjahr between 6 and 14) as persons_6_14
     from {{ ref('stg_bestand__persons') }} as b
-    inner join (select distinct city, register_stock_date, year(census_day) as census_year from pupils_rolled) as s
+    inner join (select distinct city, register_stock_date, year(stichtag) as census_year from pupils_rolled) as s
         on s.city = b.city and s.register_stock_date = b.stichtag
     group by
         grouping sets ((b.city, b.stichtag, s.census_year, b.nationality_group), (b.city, b.stichtag, s.census_year))
 ) as r
-    on r.city = p.city and r.stichtag = p.register_stock_date and r.census_year = year(p.census_day)
+    on r.city = p.city and r.stichtag = p.register_stock_date and r.census_year = year(p.stichtag)
         and r.nationality_group = p.nationality_group

@@ -13,7 +13,7 @@ stock_dates as (
 -- the stock nearest to the census day, at most 92 days away (the earlier one on a tie)
 matched_stock as (
     select
-        p.city, p.stichtag as census_day,
+        p.city, p.stichtag,
         arg_min(
             s.stichtag, abs(date_diff('day', s.stichtag, p.stichtag)) * 2
             + (s.stichtag > p.stichtag)::integer
@@ -33,12 +33,12 @@ linked as (
             where b.city = p.city and b.stichtag = ms.stock_date and b.person_pseudonym = p.schueler_pseudonym
         ) as in_register
     from pupils as p
-    left join matched_stock as ms on ms.city = p.city and ms.census_day = p.stichtag
+    left join matched_stock as ms on ms.city = p.city and ms.stichtag = p.stichtag
 )
 
 select
     city,
-    stichtag as census_day,
+    stichtag,
     any_value(stock_date) as register_stock_date,
     nationality_group,
     schulform as school_form,

@@ -49,7 +49,7 @@ with_totals as (
 select
     city,
     stichtag,
-    year(stichtag) || '-Q' || quarter(stichtag) as quarter_key,
+    {{ quarter_key('stichtag') }} as period,
     nationality_group,
     any_value(n_districts) as districts,
     any_value(group_total)::bigint as group_persons,

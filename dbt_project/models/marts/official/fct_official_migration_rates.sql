@@ -13,10 +13,10 @@ with flows as (
 ),
 
 pop as (
-    select region_code, reference_date, population, basis
+    select region_code, stichtag, population, basis
     from {{ ref('stg_official__population') }}
     where sex = 'insgesamt' and nationality = 'insgesamt'
-        and month(reference_date) = 12 and day(reference_date) = 31
+        and month(stichtag) = 12 and day(stichtag) = 31
         and basis <> 'zensus_2022_count'
 )
 
@@ -53,6 +53,6 @@ select
     'official' as figure_basis
 from flows as f
 left join pop as p0
-    on p0.region_code = f.region_code and p0.reference_date = make_date(f.year - 1, 12, 31)
+    on p0.region_code = f.region_code and p0.stichtag = make_date(f.year - 1, 12, 31)
 left join pop as p1
-    on p1.region_code = f.region_code and p1.reference_date = make_date(f.year, 12, 31)
+    on p1.region_code = f.region_code and p1.stichtag = make_date(f.year, 12, 31)

@@ -8,7 +8,7 @@ with pop as (
 )
 
 select
-    region_code, city_key, region_level, region_name, reference_date, year, nationality,
+    region_code, city_key, region_level, region_name, stichtag, year, nationality,
     population, value_symbol, missing_reason, rounded, basis, basis_note,
     lag(basis) over series as previous_basis,
     coalesce(lag(basis) over series <> basis, false) as series_break_before,
@@ -17,5 +17,5 @@ select
 from pop
 window series as (
     partition by coalesce(region_code, region_name), nationality
-    order by reference_date
+    order by stichtag
 )

@@ -3,7 +3,7 @@
 -- denominator beside it).
 with s as (
     select
-        region_code, city_key, region_level, region_name, reference_date, year,
+        region_code, city_key, region_level, region_name, stichtag, year,
         max(
             persons) filter (
             where measure_key = 'personen_in_bg' and sex = 'insgesamt'

@@ -4,7 +4,7 @@
 -- basis says which count the figure is carried forward from, so breaks stay visible.
 with candidates as (
     select
-        region_code, city_key, region_level, region_name, period_date as reference_date,
+        region_code, city_key, region_level, region_name, period_date as stichtag,
         period_year as year, sex, nationality, value as population, value_symbol, missing_reason,
         rounded, table_code, file, source, basis_note,
         case
@@ -35,6 +35,6 @@ with candidates as (
 select * exclude (table_priority)
 from candidates
 qualify row_number() over (
-        partition by coalesce(region_code, region_name), reference_date, sex, nationality, basis
+        partition by coalesce(region_code, region_name), stichtag, sex, nationality, basis
         order by table_priority, file
     ) = 1

@@ -1,7 +1,7 @@
 -- SGB II recipients on 31.12. (GENESIS 22811): persons in Bedarfsgemeinschaften and
 -- Regelleistungsberechtigte, in total and foreigners (Ausländer(innen)).
 select
-    region_code, city_key, region_level, region_name, period_date as reference_date,
+    region_code, city_key, region_level, region_name, period_date as stichtag,
     period_year as year, sex, nationality, age_group,
     case
         when measure = 'Personen in Bedarfsgemeinschaften nach dem SGB II' then 'personen_in_bg'
