@@ -111,9 +111,9 @@ def phase_load(landing: str, warehouse: str) -> dict:
 
 
 def phase_official(landing: str, warehouse: str) -> dict:
-    from ingest.official import load_official, seed_landing
+    # the generated world's own (synthetic) official tables; the real files never go beside it
+    from ingest.official import load_official
 
-    seed_landing(Path(landing))
     load_official(Path(landing), Path(warehouse))
     return {}
 

@@ -1,6 +1,8 @@
 """A small real demo warehouse, built once per test session (and shared by the xdist workers) for
-tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005) -> ingest load -> official tables ->
-dbt (city layer run, exchange/alliance built with their tests) -> publish."""
+tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005, with its own synthetic
+official tables) -> ingest load -> official tables -> dbt (city layer run, exchange/alliance built with
+their tests) -> publish. The real official files are not mixed into a synthetic world; tests/official
+reads them."""
 
 from __future__ import annotations
 
@@ -50,7 +52,6 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
     from ingest.demo.generate import generate
     from ingest.load import load_landing
     from ingest.official.load import load_official
-    from ingest.official.seed import seed_landing
     from orchestration.publish import publish
 
     root.mkdir(parents=True, exist_ok=True)
@@ -59,8 +60,7 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
         scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES, overwrite=True
     )
     load_landing(landing, warehouse, log=lambda _msg: None)
-    seed_landing(landing)
-    load_official(landing, warehouse)
+    load_official(landing, warehouse)  # the demo world's own (synthetic) official tables
     # one dbt call (each costs seconds to start): seeds and every model, plus the data and unit
     # tests of the disclosure layers - a failing disclosure test fails the fixture
     _dbt(
