@@ -239,9 +239,6 @@ def _build_world(p: dict[str, str], scale: float, sources: list[str] | None, fig
         sources=sources,
     )
     figures["events"], figures["rows_delivered"] = gen["events"], gen["rows"]
-    from ingest.official import seed_landing
-
-    seed_landing(Path(p["landing"]))
     for phase in ("load", "official", "checks"):
         figures.update(run_phase(figures, phase, f"{_HERE}:phase_pipeline", phase=phase))
     figures["checks_share_of_load"] = round(figures["checks_run_s"] / figures["load_run_s"], 3)

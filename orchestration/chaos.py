@@ -289,10 +289,9 @@ def _copy_state(src: Path, dst: Path) -> None:
 
 def make_world(work: Path, scale: float, cities: list[str], seed: int) -> None:
     from ingest.demo.generate import generate
-    from ingest.official.seed import seed_landing
 
+    # the world writes its own official tables beside its deliveries
     generate(scale=scale, seed=seed, landing=work / "landing", truth=work / "truth", cities=cities, overwrite=True)
-    seed_landing(work / "landing")
 
 
 def chaos(trials: int, work: Path, scale: float, cities: list[str], seed: int, say=print) -> dict:

@@ -57,10 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         print("   present already (use --regenerate to rewrite it)")
     _done(t)
 
-    t = _step("2/3 official tables: copying the real published files into landing/official")
-    from ingest.official import seed_landing
+    # The demo world publishes official tables of its own (ingest/demo/official.py): a synthetic
+    # register of a few per cent of a city is never set beside the real official figures.
+    t = _step("2/3 official tables: the demo world's own official statistics (synthetic) in landing/official")
+    from ingest.demo.generate import ensure_official_tables
 
-    seed_landing(landing)
+    removed = ensure_official_tables(landing)
+    if removed:
+        print(f"   removed {len(removed)} files that do not belong to the demo world (e.g. real tables)")
     _done(t)
 
     t = _step(

@@ -66,6 +66,9 @@ REPORT_BREAKDOWNS = ("total", "nationality_group", "nationality_summary")
 SUMMARY_GROUPS = ("EU2", "ASYL8", "AUSL")
 RETENTION_GROUPS = ("INSGESAMT", "EU2", "ASYL8")
 COUNT_UNITS = {"count", "persons", "cases", "anzahl"}
+# A rate or share on fewer persons than this is shown in parentheses (limited reliability, as the
+# official statistics mark it) and left out of the "notable movements"; small demo worlds have many.
+SMALL_DENOMINATOR = 100
 # catalogue unit (its first word) -> how the report formats it; shares and probabilities are
 # shown in per cent (value and interval x 100, numerator and denominator unchanged)
 _UNIT_KINDS = {
@@ -92,12 +95,25 @@ def report_unit(unit: str | None) -> str:
 class ReportData:
     alliance: str
     quarter: str
-    cities: dict[str, str]  # slug -> display name, alliance members
+    cities: dict[str, str]  # slug -> display name: the members shown in this quarter
     frames: dict[str, pl.DataFrame | None]
     synthetic: bool
     source_path: str
-    missing_cities: list[tuple[str, str]] = field(default_factory=list)  # (slug, reason)
+    gaps: list[CityGap] = field(default_factory=list)  # missing and blocked members
+    members: dict[str, str] = field(default_factory=dict)  # every member of the alliance
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def missing_cities(self) -> list[tuple[str, str]]:
+        """(slug, kind) of the members left out of this quarter's tables and charts."""
+        return [(g.city, g.kind) for g in self.gaps if g.kind != "partly_blocked"]
+
+    @property
+    def partly_blocked(self) -> list[tuple[str, str]]:
+        return [(g.city, g.kind) for g in self.gaps if g.kind == "partly_blocked"]
+
+    def name(self, slug: str) -> str:
+        return self.members.get(slug) or self.cities.get(slug) or slug
 
     def frame(self, name: str) -> pl.DataFrame | None:
         df = self.frames.get(name)
@@ -168,28 +184,70 @@ def is_synthetic(frames: dict[str, pl.DataFrame | None]) -> bool:
     return bool(runs is not None and "synthetic" in runs.columns and runs["synthetic"].fill_null(False).any())
 
 
-def _missing_cities(cities: dict[str, str], quarter: str, frames) -> list[tuple[str, str]]:
-    """Cities of the alliance that are blocked by a quality gate or have no data for the quarter."""
-    periods = {quarter, *quarter_months(quarter)}
-    out: dict[str, str] = {}
-    gate = frames.get("quality_gate")
-    if gate is not None and not gate.is_empty():
-        hits = gate.filter(
-            pl.col("city").is_in(list(cities))
-            & pl.col("period").map_elements(lambda p: p[:7] in periods or p in periods, return_dtype=pl.Boolean)
-        )
-        for row in hits.iter_rows(named=True):
-            reason = (
-                f"{row['source']}{'/' + row['form'] if row.get('form') else ''} {row['period']}: "
-                f"{row.get('reason') or row['check_name']}"
-            )
-            out[row["city"]] = f"{out[row['city']]}; {reason}" if row["city"] in out else reason
+@dataclass(frozen=True)
+class Block:
+    """A source of a city withheld by a quality check in the report's quarter."""
+
+    source: str
+    period: str | None = None  # the delivery period (month, date or quarter) where known
+    check: str | None = None  # the check's name (its last part), an identifier
+
+
+@dataclass(frozen=True)
+class CityGap:
+    """Why a city of the alliance is not (fully) in the report's quarter.
+
+    kind: `no_data` (nothing for the quarter in the alliance layer), `all_blocked` (every figure
+    withheld by quality checks) - both leave the city out of every table and chart - or
+    `partly_blocked` (the city is shown; its blocked indicators are flagged g, out of the charts)."""
+
+    city: str
+    kind: str
+    blocks: tuple[Block, ...] = ()
+
+
+def _in_quarter(period: str | None, quarter: str) -> bool:
+    if not period:
+        return False
+    return period == quarter or period[:7] in quarter_months(quarter)
+
+
+def city_gaps(cities: dict[str, str], quarter: str, frames) -> list[CityGap]:
+    """Missing and blocked cities of the quarter, from the same rows the tables and charts show.
+
+    A city counts as present when the alliance table has a published cell for it in the quarter
+    (a value or a suppressed cell) that no quality check withholds; blocks come from the alliance
+    table's `is_blocked` rows (which sources) and the published quality gate (which period, which
+    check)."""
     ind = frames.get("indicators")
-    have = set() if ind is None else set(ind.filter(pl.col("period") == quarter)["city"].unique().to_list())
+    gate = frames.get("quality_gate")
+    rows = pl.DataFrame() if ind is None else ind.filter(pl.col("period") == quarter)
+    gaps = []
     for slug in cities:
-        if slug not in have and slug not in out:
-            out[slug] = f"no indicators for {quarter} in the alliance layer"
-    return sorted(out.items())
+        own = rows.filter(pl.col("city") == slug) if not rows.is_empty() else rows
+        blocked_rows = own.filter(pl.col("is_blocked").fill_null(False)) if "is_blocked" in own.columns else own.clear()
+        sources = set()
+        for reason in blocked_rows["blocked_reason"].drop_nulls().to_list() if "blocked_reason" in own.columns else []:
+            sources |= {part.split(":", 1)[0].strip() for part in reason.split(";") if ":" in part}
+        blocks: list[Block] = []
+        if gate is not None and not gate.is_empty():
+            for g in gate.filter(pl.col("city") == slug).sort("source", "period", "check_name").iter_rows(named=True):
+                if _in_quarter(g.get("period"), quarter) or g.get("period") is None:
+                    check = (g.get("check_name") or "").split(".")[-1] or None
+                    blocks.append(Block(g["source"], g.get("period"), check))
+        known = {b.source for b in blocks}
+        blocks += [Block(src) for src in sorted(sources - known)]
+        present = False
+        if not own.is_empty():
+            published = pl.col("value").is_not_null() | pl.col("is_suppressed").fill_null(False)
+            if "is_blocked" in own.columns:
+                published = published & ~pl.col("is_blocked").fill_null(False)
+            present = not own.filter(published).is_empty()
+        if not present:
+            gaps.append(CityGap(slug, "all_blocked" if blocks else "no_data", tuple(dict.fromkeys(blocks))))
+        elif blocks:
+            gaps.append(CityGap(slug, "partly_blocked", tuple(dict.fromkeys(blocks))))
+    return gaps
 
 
 def load_report_data(alliance: str, quarter: str, db_path: Path | str | None = None) -> ReportData:
@@ -201,16 +259,23 @@ def load_report_data(alliance: str, quarter: str, db_path: Path | str | None = N
     cities = alliance_cities(alliance)
     frames = _read_tables(path)
     _shape_frames(frames, cities, quarter)
-    data = ReportData(
+    gaps = city_gaps(cities, quarter, frames)
+    left_out = {g.city for g in gaps if g.kind != "partly_blocked"}
+    shown = {slug: name for slug, name in cities.items() if slug not in left_out}
+    for key in ("indicators", "retention", "dunkelziffer", "official"):
+        df = frames.get(key)
+        if df is not None and "city" in df.columns:
+            frames[key] = df.filter(pl.col("city").is_in(list(shown)))
+    return ReportData(
         alliance=alliance,
         quarter=quarter,
-        cities=cities,
+        cities=shown,
         frames=frames,
         synthetic=is_synthetic(frames),
         source_path=str(path),
+        gaps=gaps,
+        members=cities,
     )
-    data.missing_cities = _missing_cities(cities, quarter, frames)
-    return data
 
 
 def _shape_frames(frames: dict, cities: dict[str, str], quarter: str) -> None:
@@ -273,7 +338,7 @@ def catalogue_entry(data: ReportData, indicator_id: str, lang: str) -> dict:
     `unit` is the report's unit kind (count, percent, ...) that formats values; `unit_text` the
     catalogue's unit in `lang` for display."""
     cat = data.frame("catalogue")
-    entry = {"name": indicator_id, "unit": "", "unit_text": "", "topic": ""}
+    entry = {"name": indicator_id, "unit": "", "unit_text": "", "topic": "", "sources": [], "basis": ""}
     entry.update({field: "" for field in CATALOGUE_TEXTS})
     if cat is None or "indicator_id" not in cat.columns:
         return entry
@@ -288,6 +353,8 @@ def catalogue_entry(data: ReportData, indicator_id: str, lang: str) -> dict:
     # _shape_frames keeps the catalogue's own English unit as source_unit
     entry["unit_text"] = (row.get(f"unit_{lang}") or "").strip() or row.get("source_unit") or entry["unit"]
     entry["topic"] = row.get("topic") or ""
+    entry["sources"] = [c.strip() for c in (row.get("source") or "").split(",") if c.strip()]
+    entry["basis"] = row.get("basis") or ""
     return entry
 
 
@@ -297,9 +364,45 @@ def indicators_for(data: ReportData, topic: str) -> list[str]:
     cat = data.frame("catalogue")
     if ind is None or cat is None or "topic" not in cat.columns:
         return []
-    present = set(ind["indicator_id"].unique().to_list())
+    # an indicator counts as present with a published cell (a value or a suppressed one); the
+    # placeholder rows the alliance layer adds for a blocked source alone do not make a section
+    published = pl.col("value").is_not_null() | pl.col("is_suppressed").fill_null(False)
+    present = set(ind.filter(published)["indicator_id"].unique().to_list())
     return [i for i in cat.filter(pl.col("topic") == topic)["indicator_id"].to_list() if i in present]
 
 
 def is_count_unit(unit: str) -> bool:
     return (unit or "").lower() in COUNT_UNITS
+
+
+# What a value of a report unit can logically be (floor, ceiling; None = unbounded): an interval
+# reaching beyond is shown bounded and marked, never silently clipped.
+LOGICAL_RANGE = {"count": (0.0, None), "persons": (0.0, None), "percent": (0.0, 100.0), "index": (0.0, 1.0)}
+
+
+def logical_range(unit: str) -> tuple[float | None, float | None]:
+    return LOGICAL_RANGE.get((unit or "").lower(), (None, None))
+
+
+def bound_interval(lower, upper, floor=None, ceiling=None) -> tuple[float | None, float | None, bool]:
+    """The part of [lower, upper] inside [floor, ceiling], and whether anything was cut off."""
+    cut = False
+    if lower is not None and floor is not None and lower < floor:
+        lower, cut = floor, True
+    if upper is not None and ceiling is not None and upper > ceiling:
+        upper, cut = ceiling, True
+    if lower is not None and ceiling is not None and lower > ceiling:
+        lower, cut = ceiling, True
+    if upper is not None and floor is not None and upper < floor:
+        upper, cut = floor, True
+    return lower, upper, cut
+
+
+def is_small_base(denominator, unit: str) -> bool:
+    """A rate or share whose denominator is below SMALL_DENOMINATOR persons."""
+    if denominator is None or is_count_unit(unit) or unit == "balance":
+        return False
+    try:
+        return float(denominator) < SMALL_DENOMINATOR
+    except (TypeError, ValueError):
+        return False

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from reports.phrases import METHODS, PHRASES, SOURCES
+
 LANGUAGES = ("de", "nl", "en")
 DEFAULT_LANGUAGE = "de"
 SUPPRESSED = "*"  # how the sources mark suppressed cells; shown unchanged
@@ -103,6 +105,11 @@ LABELS: dict[str, dict[str, str]] = {
     "register_value": {"de": "Register", "nl": "Register", "en": "Register"},
     "official_value": {"de": "Amtlich", "nl": "Officieel", "en": "Official"},
     "difference": {"de": "Differenz", "nl": "Verschil", "en": "Difference"},
+    "difference_pct": {
+        "de": "Register zu amtlich",
+        "nl": "Register t.o.v. officieel",
+        "en": "Register vs official",
+    },
     "definition": {"de": "Definition", "nl": "Definitie", "en": "Definition"},
     "unit": {"de": "Einheit", "nl": "Eenheid", "en": "Unit"},
     "caveats": {"de": "Einschränkungen", "nl": "Kanttekeningen", "en": "Caveats"},
@@ -117,6 +124,7 @@ LABELS: dict[str, dict[str, str]] = {
     "per_1000": {"de": "je 1.000 Einwohner/-innen", "nl": "per 1.000 inwoners", "en": "per 1,000 population"},
     # Quality
     "deliveries": {"de": "Lieferungen", "nl": "Leveringen", "en": "Deliveries"},
+    "checks": {"de": "Qualitätsprüfungen", "nl": "Kwaliteitscontroles", "en": "Quality checks"},
     "received": {"de": "erhalten", "nl": "ontvangen", "en": "received"},
     "late": {"de": "verspätet", "nl": "te laat", "en": "late"},
     "corrected": {"de": "korrigiert (_vN)", "nl": "gecorrigeerd (_vN)", "en": "corrected (_vN)"},
@@ -135,11 +143,6 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Blocked or missing cities",
     },
     "reason": {"de": "Grund", "nl": "Reden", "en": "Reason"},
-    "missing_city": {
-        "de": "fehlt in diesem Bericht",
-        "nl": "ontbreekt in dit rapport",
-        "en": "missing from this report",
-    },
     "no_data": {
         "de": "Für diesen Abschnitt liegen im Warehouse noch keine Daten vor.",
         "nl": "Voor deze paragraaf zijn in het warehouse nog geen gegevens beschikbaar.",
@@ -225,11 +228,6 @@ LABELS: dict[str, dict[str, str]] = {
     "reference_date": {"de": "Stichtag", "nl": "peildatum", "en": "reference date"},
     "registered": {"de": "Gemeldet", "nl": "Ingeschreven", "en": "Registered"},
     "recommended": {"de": "empfohlene Methode", "nl": "aanbevolen methode", "en": "recommended method"},
-    "with_warnings": {
-        "de": "mit Warnhinweis (siehe Methoden)",
-        "nl": "met waarschuwing (zie methoden)",
-        "en": "with a warning (see methods)",
-    },
     "arrival_cohort": {"de": "Zuzugsjahrgang", "nl": "vestigingscohort", "en": "arrival cohort"},
     "no_overlap": {
         "de": "Keine Jahre, für die beide Grundlagen vorliegen",
@@ -271,6 +269,39 @@ GROUP_SHORT: dict[str, dict[str, str]] = {
     "ASYL8": {"de": "Asyl-8", "nl": "Asiel-8", "en": "Asylum-8"},
     "AUSL": {"de": "Ausländer", "nl": "Buitenlanders", "en": "Foreigners"},
 }
+
+
+LABELS.update(PHRASES)
+
+
+def method_label(method: str, lang: str) -> str:
+    """A method's name in `lang`; an unknown method keeps its code (it is an identifier)."""
+    return METHODS.get(method, {}).get("name", {}).get(check_language(lang)) or method
+
+
+def method_assumptions(method: str, lang: str) -> str:
+    """A method's assumptions in `lang`; for a method without translation the pointer to its description
+    (never the English text of the estimation layer)."""
+    text = METHODS.get(method, {}).get("assumptions", {}).get(check_language(lang))
+    return text or t("assumptions_unknown", lang)
+
+
+def source_name(code: str, lang: str) -> str:
+    """A data source (catalogue `source` code) in `lang`; an unknown code stays as it is."""
+    return SOURCES.get(code.strip(), {}).get(check_language(lang)) or code.strip()
+
+
+def source_names(codes: list[str], lang: str) -> str:
+    """Several sources as one phrase; the register's events and stock as one source."""
+    codes = [c.strip() for c in codes if c and c.strip()]
+    if {"meldewesen", "bestand"} <= set(codes):
+        i = min(codes.index("meldewesen"), codes.index("bestand"))
+        codes = [c for c in codes if c not in ("meldewesen", "bestand")]
+        codes.insert(i, "register")
+    names = [source_name(c, lang) for c in codes]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + f" {t('and', lang)} " + names[-1]
 
 
 def group_short(group: str, lang: str) -> str:

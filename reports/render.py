@@ -160,6 +160,9 @@ def _typst_footer(text: str, lang: str) -> str:
         f"{i18n.t('footer', lang)} #counter(page).display()]])\n"
         # long tables continue on the next page instead of running into the footer
         "#show figure: set block(breakable: true)\n"
+        # no hyphens and no stretched word spaces inside table cells ("Dort-mund", "insge-samt")
+        "#show table.cell: set text(hyphenate: false)\n"
+        "#show table.cell: set par(justify: false)\n"
     )
 
 
@@ -179,6 +182,9 @@ def _render_fallback(
         f"lang={lang}",
         "--toc",
         "--toc-depth=1",
+        # pipe tables as auto-width tables: with pandoc's default of 72 columns every longer table
+        # got fixed equal widths and city names broke over three lines
+        "--columns=1000",
     ]
     synthetic = _build_info(build_dir).get("synthetic", False)
     if synthetic:
@@ -390,6 +396,9 @@ def _render_into(
         "outputs": {f: {"file": p.name, "sha256": _sha256(p)} for f, p in outputs.items()},
         "synthetic": build_info.get("synthetic"),
         "missing_cities": build_info.get("missing_cities", []),
+        "partly_blocked_cities": build_info.get("partly_blocked_cities", []),
+        # estimates whose interval (or point) left the logically possible range and is shown bounded
+        "intervals_bounded": build_info.get("intervals_bounded", []),
         "report_suppressed_cells": build_info.get("report_suppressed_cells"),
         "tables_present": build_info.get("tables_present"),
         "charts": build_info.get("charts", []),

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import polars as pl
 
 from reports import i18n
 from reports.data import (
+    SMALL_DENOMINATOR,
     SUMMARY_GROUPS,
     ReportData,
+    bound_interval,
     catalogue_entry,
     is_count_unit,
+    is_small_base,
+    logical_range,
     parse_quarter,
     previous_quarter,
     quarter_months,
@@ -25,11 +30,32 @@ from reports.data import (
 from reports.disclosure import BALANCE_CLASS, OPERATIONAL_CLASS, guard_counts
 
 LATE_AFTER_DAYS = 30  # a delivery received later than this after the end of its period is "late"
+NOTABLE_MIN_COUNT = 20  # a count or balance moving from or to fewer than this is no "notable movement"
+KEEP_ROWS = 34  # tables up to this many rows are kept on one page (with their caption)
+BOUNDED = "‡"  # marks an interval shown only within its logically possible range
 _DECIMALS = {"percent": 1, "per_1000": 1, "index": 2, "years": 1, "ratio": 2}
 
 
 def _esc(cell: str) -> str:
     return str(cell).replace("|", "\\|").replace("*", "\\*")
+
+
+def city_cell(name: str) -> str:
+    """A city name that breaks at most once in a table cell ("Mülheim / an der Ruhr", never over
+    three lines): the spaces after the first one do not break."""
+    first, _, rest = name.partition(" ")
+    return f"{first} {rest.replace(' ', chr(0xA0))}" if rest else first
+
+
+def keep_together(md: str) -> str:
+    """Markdown that the PDF keeps on one page (heading with its text and chart, a short table);
+    the HTML shows it unchanged. A raw Typst block around it: pandoc would turn a Div that starts
+    with a heading into an HTML <section> and move the heading's id."""
+    return f"```{{=typst}}\n#block(breakable: false, width: 100%)[\n```\n\n{md}\n\n```{{=typst}}\n]\n```\n"
+
+
+def table_rows(md: str) -> int:
+    return sum(1 for line in md.splitlines() if line.startswith("| ")) - 1
 
 
 def md_table(headers: list[str], rows: list[list[str]], align: str | None = None, caption: str | None = None) -> str:
@@ -52,11 +78,16 @@ def balances(md: str) -> str:
     return f"::: {{.{BALANCE_CLASS}}}\n{md}\n:::\n"
 
 
-def format_value(value, unit: str, lang: str, *, suppressed: bool = False, signed: bool = False) -> str:
+def format_value(
+    value, unit: str, lang: str, *, suppressed: bool = False, signed: bool = False, small_base: bool = False
+) -> str:
+    """A value as the report prints it; `small_base`: in parentheses (limited reliability)."""
     if suppressed:
         return i18n.SUPPRESSED
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return i18n.MISSING
+    if small_base:
+        return f"({format_value(value, unit, lang, signed=signed)})"
     if unit == "balance":
         return i18n.fmt_count(value, lang, signed=True)
     if is_count_unit(unit):
@@ -130,14 +161,15 @@ def comparison_table(
         sup = bool(r.get("is_suppressed"))
         interval = i18n.MISSING
         if not sup and r.get("ci_lower") is not None and r.get("ci_upper") is not None:
-            interval = (
-                f"{format_value(r['ci_lower'], entry['unit'], lang)} – "
-                f"{format_value(r['ci_upper'], entry['unit'], lang)}"
+            lo, hi, cut = bound_interval(r["ci_lower"], r["ci_upper"], *logical_range(entry["unit"]))
+            interval = f"{format_value(lo, entry['unit'], lang)} – {format_value(hi, entry['unit'], lang)}" + (
+                f" {BOUNDED}" if cut else ""
             )
+        small = is_small_base(r.get("denominator"), entry["unit"])
         row = [
-            data.cities.get(r["city"], r["city"]),
+            city_cell(data.name(r["city"])),
             i18n.group_short(r.get("group_code"), lang),
-            format_value(r.get("value"), entry["unit"], lang, suppressed=sup),
+            format_value(r.get("value"), entry["unit"], lang, suppressed=sup, small_base=small),
         ]
         row += [interval] if has["ci_lower"] else []
         row += [i18n.fmt_count(r.get("numerator"), lang, suppressed=sup)] if has["numerator"] else []
@@ -153,7 +185,18 @@ def comparison_table(
     ]
     keys += ["rank", "basis", "flags"]
     align = "llr" + "r" * (len(keys) - 6) + "rll"
-    return md_table([i18n.t(k, lang) for k in keys], rows, align=align, caption=f"{entry['name']}, {period}")
+    md = md_table([i18n.t(k, lang) for k in keys], rows, align=align, caption=f"{entry['name']}, {period}")
+    return md + table_notes(md, lang)
+
+
+def table_notes(md: str, lang: str) -> str:
+    """The notes a table needs: small denominators in parentheses, bounded intervals."""
+    notes = []
+    if re.search(r"\| \([−+]?[\d.,]+(?: %)?\) \|", md):
+        notes.append(i18n.t("small_base_legend", lang).format(n=SMALL_DENOMINATOR))
+    if BOUNDED in md:
+        notes.append(i18n.t("interval_bounded", lang))
+    return "".join(f"\n{n}\n" for n in notes)
 
 
 def _change(cur: dict | None, prev: dict | None):
@@ -172,7 +215,7 @@ def summary_table(ind: pl.DataFrame, data: ReportData, lang: str, indicator_id: 
     lookup = {(r["city"], r["group_code"], r["period"]): r for r in sel.iter_rows(named=True)}
     rows = []
     for slug, name in data.cities.items():
-        row = [name]
+        row = [city_cell(name)]
         for g in SUMMARY_GROUPS:
             cur, prev = lookup.get((slug, g, data.quarter)), lookup.get((slug, g, prev_q))
             row.append(
@@ -207,8 +250,18 @@ def notable_movements(ind: pl.DataFrame, data: ReportData, lang: str, per_city: 
     for flag in ("is_not_comparable", "is_break"):
         if flag in ind.columns:
             bad = bad | pl.col(flag).fill_null(False)
+    if "is_blocked" in ind.columns:
+        bad = bad | pl.col("is_blocked").fill_null(False)
     usable = ind.filter(~bad & pl.col("value").is_not_null() & pl.col("period").is_in([data.quarter, prev_q]))
     keys = ["city", "indicator_id", "group_code"]
+    units = {i: catalogue_entry(data, i, lang)["unit"] for i in usable["indicator_id"].unique().to_list()}
+    counts = [i for i, u in units.items() if is_count_unit(u) or u == "balance"]
+    den = pl.col("denominator") if "denominator" in usable.columns else pl.lit(None)
+    # a movement on a small base is chance, not news: rates need a denominator of
+    # SMALL_DENOMINATOR, counts and balances a size of NOTABLE_MIN_COUNT on both sides
+    solid = pl.when(pl.col("indicator_id").is_in(counts)).then(pl.col("value").abs() >= NOTABLE_MIN_COUNT)
+    solid = solid.otherwise(den.is_null() | (den >= SMALL_DENOMINATOR))
+    usable = usable.filter(solid)
     cur = usable.filter(pl.col("period") == data.quarter).select(*keys, "value")
     prev = usable.filter(pl.col("period") == prev_q).select(*keys, pl.col("value").alias("prev"))
     joined = (
@@ -227,6 +280,8 @@ def notable_movements(ind: pl.DataFrame, data: ReportData, lang: str, per_city: 
         for r in top.iter_rows(named=True):
             entry = catalogue_entry(data, r["indicator_id"], lang)
             delta = r["value"] - r["prev"]
+            if _delta_text(abs(delta), entry["unit"], lang) in ("0", "0,0", "0.0", "0,0 %", "0.0 %"):
+                continue  # a change that rounds to nothing is no movement
             sentences.append(
                 i18n.t("movement_sentence", lang).format(
                     city=data.cities[slug],
@@ -242,9 +297,12 @@ def notable_movements(ind: pl.DataFrame, data: ReportData, lang: str, per_city: 
 
 
 def _delta_text(delta: float, unit: str, lang: str) -> str:
-    """A change of a percentage is in percentage points, not per cent."""
+    """The size of a change, without a sign (the verb says the direction: "sank um 41", never
+    "sank um +41"); a change of a percentage is in percentage points, not per cent."""
     if unit == "percent":
         return f"{i18n.fmt_number(delta, lang, 1)} {i18n.t('pp', lang)}"
+    if unit == "balance":
+        return i18n.fmt_count(delta, lang)
     return format_value(delta, unit, lang)
 
 
@@ -264,11 +322,12 @@ def _period_end(period: str) -> dt.date | None:
 
 def quality_table(data: ReportData, lang: str) -> str:
     """Deliveries of the quarter per city (files received, late, corrected, quarantined) and the
-    outcomes of the quality checks, from the aggregated bookkeeping of the published copy."""
+    outcomes of the quality checks, from the aggregated bookkeeping of the published copy; two
+    tables, so that neither is too wide for the page."""
     reg = data.frame("registry")
     res = data.frame("quality_results")
-    rows = []
-    for slug, name in data.cities.items():
+    rows, checks = [], []
+    for slug, name in (data.members or data.cities).items():  # a missing city shows what arrived
         groups = (
             []
             if reg is None
@@ -291,21 +350,26 @@ def quality_table(data: ReportData, lang: str) -> str:
                     outcomes[r["outcome"]] += r["n_results"]
         rows.append(
             [
-                name,
+                city_cell(name),
                 str(files),
                 str(late),
                 str(sum(r["n_files"] for r in groups if (r.get("version") or 1) > 1)),
                 str(sum(r["n_files"] for r in groups if r["status"] == "quarantined")),
-                str(outcomes["passed"]),
-                str(outcomes["failed"]),
-                str(outcomes["error"]),
             ]
         )
-    headers = [i18n.t("city", lang)] + [
-        i18n.t(k, lang)
-        for k in ("received", "late", "corrected", "quarantined", "checks_passed", "checks_failed", "checks_error")
-    ]
-    return operational(md_table(headers, rows, caption=f"{i18n.t('deliveries', lang)}, {data.quarter}"))
+        checks.append([city_cell(name), *(str(outcomes[k]) for k in ("passed", "failed", "error"))])
+    city = [i18n.t("city", lang)]
+    deliveries = md_table(
+        city + [i18n.t(k, lang) for k in ("received", "late", "corrected", "quarantined")],
+        rows,
+        caption=f"{i18n.t('deliveries', lang)}, {data.quarter}",
+    )
+    outcomes_md = md_table(
+        city + [i18n.t(k, lang) for k in ("checks_passed", "checks_failed", "checks_error")],
+        checks,
+        caption=f"{i18n.t('checks', lang)}, {data.quarter}",
+    )
+    return operational(deliveries) + "\n" + operational(outcomes_md)
 
 
 def revisions_table(data: ReportData, lang: str, since: dt.datetime | None) -> str | None:
@@ -318,7 +382,7 @@ def revisions_table(data: ReportData, lang: str, since: dt.datetime | None) -> s
     sel = reg.filter(
         (pl.col("version").fill_null(1) > 1)
         & (pl.col("period").str.slice(0, 7) < start)
-        & pl.col("city").is_in(list(data.cities))
+        & pl.col("city").is_in(list(data.members or data.cities))
     )
     if since is not None:
         sel = sel.filter(pl.col("last_registered_at") >= since)
@@ -337,13 +401,13 @@ def revisions_table(data: ReportData, lang: str, since: dt.datetime | None) -> s
     )
     rows = [
         [
-            data.cities[r["city"]],
-            r["source"],
+            city_cell(data.name(r["city"])),
+            i18n.source_name(r["source"], lang),
             str(r["n_periods"]),
             r["first"] if r["first"] == r["last"] else f"{r['first']} – {r['last']}",
             f"v{r['version']}",
         ]
         for r in agg.iter_rows(named=True)
     ]
-    headers = [i18n.t("city", lang), "", i18n.t("corrected", lang), i18n.t("period", lang), "Version"]
+    headers = [i18n.t(k, lang) for k in ("city", "source", "corrected", "period", "version")]
     return operational(md_table(headers, rows, align="llrll", caption=i18n.t("revisions", lang)))

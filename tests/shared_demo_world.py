@@ -1,8 +1,9 @@
 """A small real demo warehouse, built once per test session (and shared by the xdist workers) for
-tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005), then the
-pipeline (orchestration.pipeline, the Dagster definitions) without the steps these tests do not
-need: load, official tables, every dbt model with the dbt tests of the exchange and alliance
-layers (a failing disclosure test fails the fixture), publish."""
+tests/alliance and tests/reports: demo world (Münster + Enschede, scale 0.005, with its own synthetic
+official tables), then the pipeline (orchestration.pipeline, the Dagster definitions) without the
+steps these tests do not need: load, official tables, every dbt model with the dbt tests of the
+exchange and alliance layers (a failing disclosure test fails the fixture), publish. The real
+official files are not mixed into a synthetic world; tests/official reads them."""
 
 from __future__ import annotations
 
@@ -49,7 +50,6 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
     if published.exists():
         return warehouse, published
     from ingest.demo.generate import generate
-    from ingest.official.seed import seed_landing
     from orchestration.pipeline import run_pipeline
 
     root.mkdir(parents=True, exist_ok=True)
@@ -57,7 +57,6 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
     generate(
         scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES, overwrite=True
     )
-    seed_landing(landing)
     run_pipeline(
         published_world_selection(), cities=DEMO_CITIES, resources=world_resources(root), log=lambda _msg: None
     )

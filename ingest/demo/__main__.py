@@ -27,6 +27,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="replace existing deliveries of the generated cities in the landing folder",
     )
+    ap.add_argument(
+        "--official-only",
+        action="store_true",
+        help="simulate the same world but write only its official tables into <landing>/official/",
+    )
     a = ap.parse_args(argv)
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()] if s else None
     try:
@@ -40,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             end=a.end,
             sources=split(a.sources),
             overwrite=a.overwrite,
+            official_only=a.official_only,
         )
     except (ValueError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,6 +8,7 @@ only the ones who can still matter (the world compacts its person store, see
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 import time
@@ -22,6 +23,7 @@ import polars as pl
 
 from ingest.config import CityConfig, load_cities
 from ingest.demo import geography as geo
+from ingest.demo import official as off
 from ingest.demo import sources as src
 from ingest.demo import truth as tr
 from ingest.demo.calibration import PROFILES
@@ -87,7 +89,9 @@ class CityRun:
         summary: Summary,
         rng: np.random.Generator,
         seed: int,
+        dry: bool = False,
     ):
+        self.dry = dry  # simulate and count, write nothing
         self.cfg, self.landing, self.sources, self.end, self.now = cfg, landing, sources, end, now
         self.summary, self.rng = summary, rng
         self.keys = {k: city_keys(seed, cfg.slug, k) for k in ("person", "address", "bg")}
@@ -116,7 +120,7 @@ class CityRun:
         form: str = "",
         version: int = 1,
     ) -> None:
-        if df.height == 0:  # nothing to report: the city sends no file for the period
+        if df.height == 0 or self.dry:  # nothing to report: the city sends no file for the period
             return
         path = delivery_path(self.landing, self.cfg.slug, source, period, form, version, self.cfg.extension)
         size = write_delivery(self.cfg, table, df, path, received, received - timedelta(days=1))
@@ -139,8 +143,13 @@ def generate(
     overwrite: bool = False,
     progress=print,
     now: datetime | None = None,
+    official_only: bool = False,
 ) -> Summary:
-    """Simulate the cities and write deliveries into `landing` and truth tables into `truth`."""
+    """Simulate the cities and write deliveries into `landing` and truth tables into `truth`, and
+    the world's own official tables into `landing/official/` (ingest/demo/official.py).
+
+    `official_only`: simulate the same world (same seed, same draws) but write only the official
+    tables - for a demo landing generated before the world had official tables of its own."""
     t0 = time.perf_counter()
     landing = Path(landing) if landing else landing_dir()
     truth_dir = Path(truth) if truth else demo_truth_dir()
@@ -154,15 +163,29 @@ def generate(
     if wanted - all_sources:
         raise ValueError(f"unknown sources {sorted(wanted - all_sources)}")
     now = now or datetime.now().replace(microsecond=0)
-    _prepare(landing, truth_dir, slugs, overwrite)
+    if not official_only:
+        _prepare(landing, truth_dir, slugs, overwrite)
     summary = Summary()
+    tally = off.OfficialTally()
     truth_parts: dict[str, list[pl.DataFrame]] = {"stock": [], "school": [], "inspections": []}
     flows: list[dict] = []
     for slug in slugs:
         t_city = time.perf_counter()
         before = (summary.files, summary.rows)
         run, world = _run_city(
-            configs[slug], scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows
+            configs[slug],
+            scale,
+            seed,
+            landing,
+            start,
+            end,
+            wanted,
+            now,
+            summary,
+            truth_parts,
+            flows,
+            tally,
+            official_only,
         )
         dt = time.perf_counter() - t_city
         summary.per_city[slug] = {
@@ -180,13 +203,18 @@ def generate(
             f"simulated, peak RSS so far {summary.per_city[slug]['peak_rss_mb_so_far']} MB"
         )
         del world
-    _write_marker(landing, scale, seed, start, end)
-    _write_truth(
-        truth_dir,
-        truth_parts,
-        flows,
-        dict(scale=scale, seed=seed, start=start, end=end, cities=slugs, sources=sorted(wanted)),
-    )
+    if "meldewesen" in wanted:
+        areas = {s: sum(c.area_ha for c in geo.cells(s)) for s in slugs}
+        for path in off.write_official_tables(landing, tally, [configs[s] for s in slugs], start, end, now, areas):
+            progress(f"  official     {path.relative_to(landing)} (synthetic, the world's own official statistics)")
+    if not official_only:
+        _write_marker(landing, scale, seed, start, end)
+        _write_truth(
+            truth_dir,
+            truth_parts,
+            flows,
+            dict(scale=scale, seed=seed, start=start, end=end, cities=slugs, sources=sorted(wanted)),
+        )
     summary.seconds = time.perf_counter() - t0
     progress(
         f"demo world: {summary.files:,} files, {summary.rows:,} rows "
@@ -220,7 +248,7 @@ def _prepare(landing: Path, truth_dir: Path, slugs: list[str], overwrite: bool) 
 
 
 def _run_city(
-    cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows
+    cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows, tally, official_only
 ) -> tuple[int, CityWorld]:
     slug = cfg.slug
     rng = np.random.default_rng([seed, zlib.crc32(slug.encode())])
@@ -244,6 +272,7 @@ def _run_city(
         summary,
         np.random.default_rng([seed, 7, zlib.crc32(slug.encode())]),
         seed,
+        dry=official_only,
     )
     prefix = PREFIXES.get(slug, slug[:3].upper())
     next_id = 0
@@ -253,6 +282,8 @@ def _run_city(
         ym = f"{y}-{m:02d}"
         out = world.step_month(y, m)
         d0, d1 = month_bounds(y, m)
+        if m == 12:  # the register on 31 December, for the official population tables
+            tally.add_stock(slug, y, int(np.count_nonzero(world.p.reg)))
         if ym < start:
             continue
         end_day = to_date(d1)
@@ -262,6 +293,7 @@ def _run_city(
             df = src.meldewesen(world, ev, next_id, prefix, run.keys)
             next_id += df.height
             summary.events += df.height
+            tally.add_events(slug, df)  # the complete month, as the statistical office gets it
             delay = int(run.rng.integers(3, 12)) + (100 if ym == run.late_month else 0)
             if ym == run.corrected_month and df.height > 10:
                 # v1 came without the last processing batch; v2 a month later is complete
@@ -365,6 +397,8 @@ def _write_marker(landing: Path, scale, seed, start, end) -> None:
         "migration statistics warehouse (python -m ingest.demo). The people, pseudonyms,\n"
         "addresses, events, pupils, benefit cases and inspections are simulated; sizes and\n"
         "shares are only calibrated to published figures (ingest/demo/calibration.py).\n"
+        "The official tables under official/ are the demo world's own statistics, made from\n"
+        "its simulated registrations in the real publication formats (ingest/demo/official.py).\n"
         "Nothing built from these files may be presented as a statement about a real city.\n\n"
         f"scale={scale} seed={seed} period={start}..{end} generated={datetime.now():%Y-%m-%d %H:%M}\n",
         encoding="utf-8",
@@ -383,3 +417,32 @@ def _write_truth(truth_dir: Path, parts: dict, flows: list[dict], params: dict) 
     if flows:
         pl.DataFrame(flows).write_parquet(truth_dir / "truth_flows.parquet")
     (truth_dir / "manifest.json").write_text(json.dumps({**params, "synthetic": True}, indent=2))
+
+
+def marker_parameters(landing: Path) -> dict:
+    """scale, seed, start and end of the demo world in `landing`, read from its marker file."""
+    text = (landing / MARKER).read_text(encoding="utf-8")
+    found = dict(re.findall(r"\b(scale|seed|period)=(\S+)", text))
+    if not {"scale", "seed", "period"} <= set(found):
+        raise ValueError(f"{landing / MARKER} does not name scale, seed and period")
+    start, end = found["period"].split("..")
+    return {"scale": float(found["scale"]), "seed": int(found["seed"]), "start": start, "end": end}
+
+
+def ensure_official_tables(landing: Path, progress=print) -> list[str]:
+    """Make the official tables of a demo landing the world's own: if `landing/official/` holds
+    anything else (e.g. the real files an older demo copied in) or lacks them, clear it and write
+    them from the same world (same parameters, simulated again, no city file touched).
+    Returns the names of the files removed."""
+    root = landing / off.OFFICIAL_DIR
+    files = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
+    foreign = [p for p in files if off.DEMO_TAG not in p.name]
+    if files and not foreign:
+        return []
+    removed = [p.name for p in off.clear_official(landing)]
+    cities = sorted(p.name for p in landing.iterdir() if (p / "meldewesen").is_dir())
+    generate(**marker_parameters(landing), landing=landing, cities=cities, official_only=True, progress=lambda *_: None)
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            progress(f"   {p.relative_to(landing)} (synthetic)")
+    return removed

@@ -106,7 +106,12 @@ def test_rendered_tables_and_chart_data_pass_disclosure_scan(euregio):
 
 def test_pseudonym_in_output_stops_publication(tmp_path, published_copy):
     with duckdb.connect(str(published_copy)) as con:
-        con.execute("UPDATE alliance.fct_dunkelziffer_estimates SET assumptions = '0123456789abcdef0123456789abcdef'")
+        # a text the report prints as it is (the catalogue's definition; the methods' assumptions
+        # come from the report's own translations)
+        con.execute(
+            "UPDATE reference.indicator_catalogue SET definition = '0123456789abcdef0123456789abcdef' "
+            "WHERE indicator_id = 'inflow'"
+        )
     with pytest.raises(DisclosureError, match="pseudonym"):
         render_report("euregio", "2026-Q3", "en", ("html",), warehouse=published_copy, output_dir=tmp_path / "out")
     assert not list((tmp_path / "out").glob("**/*.json"))  # nothing published
@@ -138,8 +143,11 @@ def test_city_profile_blocked_city_and_upstream_small_count_guarded(tmp_path, pu
     assert "Stadsprofiel" in html and "Enschede" in html and "Münster</td>" not in html
     record = json.loads(result.manifest.read_text())
     assert record["report_suppressed_cells"] >= 1
-    assert [c for c, _ in record["missing_cities"]] == ["enschede"]
-    assert "unknown event type codes" in html and "SYNTHETISCHE GEGEVENS" in html
+    # a block on one source in one month leaves the city in the report, named as partly blocked
+    # with the delivery and the check, in Dutch (the check's English message is not shown)
+    assert record["missing_cities"] == [] and record["partly_blocked_cities"] == [["enschede", "partly_blocked"]]
+    assert "basisregistratie personen (mutaties) 2026-08" in html and "<code>event_types_known</code>" in html
+    assert "unknown event type codes" not in html and "SYNTHETISCHE GEGEVENS" in html
     with pytest.raises(FileNotFoundError):
         render_report(
             "euregio", "2026-Q3", "de", ("html",), warehouse=tmp_path / "nope.duckdb", output_dir=tmp_path / "out"

@@ -76,7 +76,8 @@ select
                 || 'count cases, not persons. Status changes are shown beside, not added.'
         when r.register_value is not null
             then
-                'Register basis only: no official figure for this year has been loaded (real files end in 2015).'
+                'Register basis only: no official figure for this year has been loaded (not yet published, '
+                || 'or the official table is not in the landing folder).'
         else 'Official basis only: no register deliveries for this year.'
     end as explanation,
     o.known_issue_note as official_known_issue,
