@@ -12,7 +12,16 @@ from datetime import date
 from pathlib import PurePosixPath
 
 from ingest.config import CityConfig
-from ingest.schemas import MONTHLY_SOURCES, REFERENCE_SOURCES, SNAPSHOT_SOURCES, SOURCES, TABLES
+from ingest.schemas import (
+    GEOMETRY_EXTENSION,
+    GEOMETRY_FORM,
+    GEOMETRY_TABLE,
+    MONTHLY_SOURCES,
+    REFERENCE_SOURCES,
+    SNAPSHOT_SOURCES,
+    SOURCES,
+    TABLES,
+)
 
 # Top-level entries of the landing directory that are not city deliveries.
 NON_CITY_ENTRIES = {"official"}
@@ -41,6 +50,8 @@ class DeliveryName:
 
     @property
     def table(self) -> str:
+        if self.form == GEOMETRY_FORM:
+            return GEOMETRY_TABLE
         return TABLES[(self.source, self.form)]
 
     @property
@@ -98,13 +109,16 @@ def parse_delivery_path(rel_path: str, cities: dict[str, CityConfig]) -> Deliver
     stem, dot, ext = name.rpartition(".")
     if not dot:
         raise LayoutError("file name has no extension")
-    if ext != city.extension:
+    geometry = source == "gebiete" and ext == GEOMETRY_EXTENSION  # boundaries: GeoJSON in every dialect
+    if ext != city.extension and not geometry:
         raise LayoutError(f"bad extension .{ext}: {city_slug} delivers .{city.extension}")
     m = _STEM.fullmatch(stem)
     if not m:
         raise LayoutError(f"file name {name!r} does not fit <period>[_form][_vN].{ext}")
     period = m.group("period")
     _check_period(source, period)
-    form = _form_for(source, m.group("form"), city)
+    if geometry and m.group("form") is not None:
+        raise LayoutError(f"file name {name!r} does not fit current[_vN].{GEOMETRY_EXTENSION}")
+    form = GEOMETRY_FORM if geometry else _form_for(source, m.group("form"), city)
     version = int(m.group("version") or 1)
     return DeliveryName(rel_path, city_slug, source, form, period, version, ext)

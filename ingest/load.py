@@ -30,10 +30,11 @@ from ingest import config
 from ingest.batch import WriteBatch, insert_frame
 from ingest.dialects import read_delivery
 from ingest.errors import DeliveryError, PendingDelivery
+from ingest.geometry import read_geometry
 from ingest.layout import MARKER_FILES, NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
 from ingest.normalise import to_canonical
 from ingest.registry import Entry, RegistryState, registry_row
-from ingest.schemas import RAW_SCHEMA, create_raw_tables
+from ingest.schemas import GEOMETRY_FORM, RAW_SCHEMA, create_raw_tables
 from ingest.validate import Context, needs_gebiete, validate
 
 logger = logging.getLogger("ingest")
@@ -137,6 +138,7 @@ class _Loader:
         self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
         self.batch = WriteBatch(max_rows=write_batch.MAX_BATCH_ROWS)
         self.gebiete: dict[str, pl.DataFrame] = {}  # per city: bezirk_code, gueltig_ab, gueltig_bis
+        self.reference: dict[str, pl.DataFrame] = {}  # per city: the same with ebene (geometry checks)
         self.id_ranges: dict[str, tuple] = {}  # per city: (min, max) ereignis_id in the table
 
     # -- messages ---------------------------------------------------------------------------
@@ -323,19 +325,26 @@ class _Loader:
         # the bytes read must be the bytes registered; hashlib releases the GIL, so a large
         # file is hashed on a second core while Polars parses it
         digest = _HASHER.submit(_sha256_hex, data) if len(data) > (4 << 20) else None
+        geometry = n.form == GEOMETRY_FORM  # boundaries: GeoJSON, checked against the gebiete CSV
         try:
-            frame = to_canonical(read_delivery(data, n, city), n.table)
+            frame = None if geometry else to_canonical(read_delivery(data, n, city), n.table)
         finally:
             sha = digest.result() if digest is not None else _sha256_hex(data)
         if sha != c.sha:
             raise DeliveryError("file changed while being loaded")
+        if geometry:
+            reference = self.reference_of(n.city)
+            if reference.height == 0:
+                raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
+            frame = read_geometry(data, reference)
         del data
         ctx = Context(n, city)
         if needs_gebiete(n.table):
             ctx.gebiete = self.gebiete_of(n.city)
             if ctx.gebiete.height == 0:
                 raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
-        validate(frame, ctx)
+        if not geometry:
+            validate(frame, ctx)
         if n.table == "meldewesen":
             check_ids_against_loaded(self.con, frame, n, self.batch, self.loaded_id_range(n.city))
         now = datetime.now()
@@ -351,6 +360,7 @@ class _Loader:
         self.write(c, frame, current, now)
         if n.table == "gebiete":
             self.gebiete[n.city] = frame.select("bezirk_code", "gueltig_ab", "gueltig_bis")
+            self.reference[n.city] = frame.select("bezirk_code", "ebene", "gueltig_ab", "gueltig_bis")
         return frame.height
 
     def gebiete_of(self, city: str) -> pl.DataFrame:
@@ -360,6 +370,14 @@ class _Loader:
                 f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?", [city]
             ).pl()
         return self.gebiete[city]
+
+    def reference_of(self, city: str) -> pl.DataFrame:
+        """The city's district reference with levels (what a geometry delivery is checked against)."""
+        if city not in self.reference:
+            self.reference[city] = self.con.execute(
+                f"SELECT bezirk_code, ebene, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?", [city]
+            ).pl()
+        return self.reference[city]
 
     def write(self, c: Candidate, frame: pl.DataFrame, current: Entry | None, now: datetime) -> None:
         """Into the write batch as one unit: the period's new rows (replacing the old ones), the

@@ -138,6 +138,23 @@ COLUMNS: dict[str, dict[str, pl.DataType]] = {
     },
 }
 
+# District boundaries (spec section 3.8): `gebiete/current[_vN].geojson`, read by
+# `ingest.geometry` (not a dialect table: every city delivers the same GeoJSON), reprojected to
+# GEOMETRY_CRS and stored as WKB. A delivery of its own, never a change of `raw.gebiete`.
+GEOMETRY_FORM = "geometrie"
+GEOMETRY_TABLE = "gebiete_geometrie"
+GEOMETRY_EXTENSION = "geojson"
+GEOMETRY_CRS = "EPSG:3035"  # ETRS89-LAEA Europe: metres, equal-area, one system for DE and NL
+GEOMETRY_COLUMNS: dict[str, pl.DataType] = {
+    "bezirk_code": S,
+    "ebene": S,
+    "gueltig_ab": D,
+    "gueltig_bis": D,
+    "geometry_wkb": pl.Binary,  # Polygon or MultiPolygon in GEOMETRY_CRS
+    "area_ha": pl.Float64,  # area of the reprojected geometry (equal-area system)
+    "source_crs": S,  # the system the city delivered, e.g. EPSG:25832
+}
+
 # Provenance carried by every raw row.
 PROVENANCE: dict[str, pl.DataType] = {
     "city": S,  # city slug, e.g. "dortmund"
@@ -184,7 +201,8 @@ SOURCES = MONTHLY_SOURCES | SNAPSHOT_SOURCES | REFERENCE_SOURCES
 
 def table_schema(table: str) -> dict[str, pl.DataType]:
     """Full column -> dtype mapping of a raw table (domain columns, then provenance)."""
-    return {**COLUMNS[table], **PROVENANCE}
+    domain = GEOMETRY_COLUMNS if table == GEOMETRY_TABLE else COLUMNS[table]
+    return {**domain, **PROVENANCE}
 
 
 def _duck_type(dtype: pl.DataType) -> str:
@@ -198,6 +216,8 @@ def _duck_type(dtype: pl.DataType) -> str:
         return "DOUBLE"
     if dtype == pl.Boolean:
         return "BOOLEAN"
+    if dtype == pl.Binary:
+        return "BLOB"
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMP"
     raise TypeError(f"no DuckDB type for {dtype}")
@@ -215,7 +235,7 @@ def create_raw_tables(con) -> None:
     """
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
-    for table in COLUMNS:
+    for table in (*COLUMNS, GEOMETRY_TABLE):
         con.execute(create_table_sql(table))
     create_meta_tables(con)
     write_city_configs(con)
