@@ -167,7 +167,30 @@ def phase_report(warehouse: str, published: str) -> dict:
     publish(Path(warehouse), Path(published))
     t1 = time.perf_counter()
     render_report(alliance="alle", quarter="2026-Q3", lang="de", formats=("html", "pdf"))
-    return {"publish_s": round(t1 - t0, 1), "report_render_html_pdf_s": round(time.perf_counter() - t1, 1)}
+    t2 = time.perf_counter()
+    figures = {"publish_s": round(t1 - t0, 1), "report_render_html_pdf_s": round(t2 - t1, 1)}
+    figures.update(_dashboard_figures(Path(published)))
+    return figures
+
+
+def _dashboard_figures(published: Path) -> dict:
+    """Build time, size and opening time (headless Chromium) of the alliance dashboard."""
+    from reports.dashboard import build_dashboard
+    from reports.dashboard.browser import chromium_path, measure_opening
+
+    t0 = time.perf_counter()
+    path = build_dashboard("alle", None, published)
+    out = {"dashboard_build_s": round(time.perf_counter() - t0, 1)}
+    if chromium_path() is None:
+        out["dashboard_mb"] = round(path.stat().st_size / 1e6, 2)
+        print("   dashboard opening time: not measured (no system Chromium)")
+        return out
+    out.update(measure_opening(path))
+    print(
+        f"   alliance dashboard {path}: {out['dashboard_mb']} MB (target < 15 MB), opens in "
+        f"{out['dashboard_open_ms']} ms in headless Chromium (target < 2,000 ms)"
+    )
+    return out
 
 
 def phase_validation(landing: str, truth: str, warehouse: str) -> dict:

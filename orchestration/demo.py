@@ -98,6 +98,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {out}")
         _done(t)
 
+    t = _step("+ dashboards: self-contained HTML per alliance and city, from the published copy")
+    from reports.dashboard import build_all, dashboard_path
+
+    dashboards = build_all()
+    print(f"   {len(dashboards)} dashboards in {dashboard_path('alle').parent.parent}")
+    _done(t)
+
     total = time.perf_counter() - started
     print("\nDone (synthetic demo data).")
     print(
@@ -107,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  warehouse:  {warehouse_path()}")
     print(f"  published:  {published_path()} (open read-only; Parquet beside it)")
     print(f"  reports:    {reports_output_dir()}")
+    print(f"  dashboard:  {dashboard_path('alle')}  (open it in a browser: file, no server, no internet needed)")
     print("  Dagster UI: make dev  (http://127.0.0.1:3000)")
     print(f"Demo took {total:.0f} s ({total / 60:.1f} min).")
     return 0

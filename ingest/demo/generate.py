@@ -25,7 +25,6 @@ from ingest.config import REPO_ROOT, CityConfig, landing_dir, load_cities
 from ingest.demo import geography as geo
 from ingest.demo import sources as src
 from ingest.demo import truth as tr
-from ingest.demo.boundaries import write_boundaries
 from ingest.demo.calibration import PROFILES
 from ingest.demo.pseudonyms import city_keys
 from ingest.demo.world import CityWorld, days, month_bounds, to_date
@@ -358,6 +357,8 @@ def _write_gebiete(run: CityRun, world: CityWorld, start: str) -> None:
     else:
         run.write("gebiete", "gebiete", "current", src.gebiete(geo.areas(run.cfg.slug)), first)
     # the boundaries (synthetic shapes, spec 3.8) arrive with each version of the reference
+    from ingest.demo.boundaries import write_boundaries  # not at import: `-m ingest.demo.boundaries`
+
     for path in write_boundaries(run.landing, run.cfg.slug, received):
         run.summary.files += 1
         run.summary.bytes += path.stat().st_size

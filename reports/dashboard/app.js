@@ -299,6 +299,7 @@ function renderMap() {
   const byCode = Object.fromEntries(rows.map((r) => [r.code, r]));
   const edges = classEdges(rows.filter((r) => !(r.flags & SUPPRESSED)).map((r) => r.value), D.classes.n);
   const colours = classColours(edges.length - 1);
+  legend.dataset.edges = JSON.stringify(edges);  // the class edges, for checks against the report's
   const svg = el("svg:svg", { viewBox: `-4 -4 ${geo.w + 8} ${geo.h + 8}`, role: "img", "aria-label": title, id: "map-svg" });
   const defs = el("svg:defs");
   const pat = el("svg:pattern", { id: "hatch", patternUnits: "userSpaceOnUse", width: 14, height: 14, patternTransform: "rotate(45)" });
