@@ -366,13 +366,11 @@ class _Loader:
     def gebiete_of(self, city: str) -> pl.DataFrame:
         """The city's district reference, read once per run (or taken from this run's load)."""
         if city not in self.gebiete:
-            self.gebiete[city] = self.con.execute(
-                f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?", [city]
-            ).pl()
+            self.gebiete[city] = self.reference_of(city).select("bezirk_code", "gueltig_ab", "gueltig_bis")
         return self.gebiete[city]
 
     def reference_of(self, city: str) -> pl.DataFrame:
-        """The city's district reference with levels (what a geometry delivery is checked against)."""
+        """The same with levels (what a geometry delivery is checked against)."""
         if city not in self.reference:
             self.reference[city] = self.con.execute(
                 f"SELECT bezirk_code, ebene, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?", [city]

@@ -11,7 +11,7 @@ is withheld there is drawn as withheld. Two map indicators are ratios of publish
   applied to the district; moves inside the city are not counted, as at city level.
 
 A ratio is withheld when any cell it is made of is withheld, and has no value when a cell is
-missing (e.g. no previous quarter after a district reform). Built from published cells only, a
+missing (e.g. no previous quarter after a district reform) or its denominator is below 3 persons. Built from published cells only, a
 ratio reveals nothing the table does not (its numerator is a sum of published counts, each 0 or
 at least 3).
 
@@ -35,6 +35,7 @@ import numpy as np
 import polars as pl
 
 N_CLASSES = 5
+MIN_DENOMINATOR = 3  # persons: below it a derived ratio has no value
 DISTRICT_TABLE = "alliance.fct_district_indicators"
 GEOMETRY_TABLE = "alliance.dim_district_geometry"
 REPORT_MAP_INDICATORS = ("eu2_population_share", "migration_volume_rate", "dwell_3y_share")
@@ -255,7 +256,8 @@ def with_derived(cells: pl.DataFrame) -> pl.DataFrame:
 def _ratio(frame: pl.DataFrame, numerator: pl.Expr, denominator: pl.Expr, factor: float, parts: list[str]):
     withheld = pl.any_horizontal([pl.col(f"{p}_withheld").fill_null(False) for p in parts])
     provisional = pl.any_horizontal([pl.col(f"{p}_provisional").fill_null(False) for p in parts])
-    usable = ~withheld & numerator.is_not_null() & denominator.is_not_null() & (denominator > 0)
+    # a ratio on fewer than 3 persons says nothing (and such a denominator would read as a small count)
+    usable = ~withheld & numerator.is_not_null() & denominator.is_not_null() & (denominator >= MIN_DENOMINATOR)
     return frame.select(
         "city",
         "period",

@@ -11,12 +11,12 @@ import logging
 import dagster as dg
 
 from ingest.config import landing_dir, load_cities
-from ingest.schemas import COLUMNS, TABLES
+from ingest.schemas import COLUMNS, GEOMETRY_FORM, GEOMETRY_TABLE, TABLES
 
 WRITER_POOL = "duckdb_writer"
 CITY_PARTITIONS = dg.StaticPartitionsDefinition(sorted(load_cities()))
-RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in COLUMNS}
-SOURCE_OF_TABLE = {table: source for (source, _form), table in TABLES.items()}
+RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in (*COLUMNS, GEOMETRY_TABLE)}
+SOURCE_OF_TABLE = {table: source for (source, _form), table in TABLES.items()} | {GEOMETRY_TABLE: "gebiete"}
 
 
 class _DagsterLogHandler(logging.Handler):
@@ -95,6 +95,8 @@ def raw_city_deliveries(context: dg.AssetExecutionContext):
 
 
 def _table_of(outcome) -> str | None:
+    if outcome.form == GEOMETRY_FORM:
+        return GEOMETRY_TABLE
     return TABLES.get((outcome.source, outcome.form or ""))
 
 

@@ -83,7 +83,8 @@ def test_every_value_drawn_is_a_published_cell_or_a_ratio_of_published_cells(pub
                     total = _cell(cells, city, QUARTER, "population", "INSGESAMT", code)
                     eu2 = _cell(cells, city, QUARTER, "population", "EU2", code)
                     parts = [total] + ([eu2] if eu2 else [])
-                    expected = None if total["is_suppressed"] else (eu2["value"] if eu2 else 0.0) / total["value"]
+                    usable = not total["is_suppressed"] and total["value"] >= dm.MIN_DENOMINATOR
+                    expected = (eu2["value"] if eu2 else 0.0) / total["value"] if usable else None
                 else:
                     prev = dm.previous_quarter(QUARTER)
                     parts = [
@@ -91,16 +92,15 @@ def test_every_value_drawn_is_a_published_cell_or_a_ratio_of_published_cells(pub
                     ]
                     parts.append(_cell(cells, city, prev, "population", "INSGESAMT", code))
                     ok = all(p and not p["is_suppressed"] for p in parts)
-                    expected = (
-                        1000 * (parts[0]["value"] + parts[1]["value"]) / ((parts[2]["value"] + parts[3]["value"]) / 2)
-                        if ok
-                        else None
-                    )
+                    mean = (parts[2]["value"] + parts[3]["value"]) / 2 if ok else 0
+                    expected = 1000 * (parts[0]["value"] + parts[1]["value"]) / mean if ok and mean >= 3 else None
                 hidden = any(p["is_suppressed"] for p in parts if p)
                 assert d["is_suppressed"] == hidden, (city, ind, code)
                 if hidden:
                     assert d["value"] is None and d["class"] is None
                     withheld += 1
+                elif expected is None:
+                    assert d["value"] is None and d["class"] is None, (city, ind, code)
                 else:
                     assert d["value"] == pytest.approx(expected), (city, ind, code)
                     checked += 1
