@@ -159,7 +159,7 @@ def city_figure(data, maps: list[dm.DistrictMap], city_name: str, lang: str, out
         factor, _, _ = display_scale(e["unit"])
         chart_rows.append(
             m.districts.select(
-                pl.lit(name).alias("chart"),
+                pl.lit(f"{name}:{m.indicator_id}").alias("chart"),  # one CSV, the indicator per row
                 pl.lit(m.city).alias("city"),
                 pl.lit(m.group).alias("group_code"),
                 pl.lit(m.period).alias("period"),
@@ -168,7 +168,7 @@ def city_figure(data, maps: list[dm.DistrictMap], city_name: str, lang: str, out
                 pl.lit(e["unit"]).alias("unit"),
                 "numerator",
                 "denominator",
-            ).with_columns(pl.lit(m.indicator_id).alias("indicator_id"))
+            )
         )
     level = dm.text(f"level_{maps[0].level}", lang) if f"level_{maps[0].level}" in dm.TEXTS else maps[0].level
     fig.suptitle(f"{city_name} – {level}, {maps[0].period}", fontsize=10, y=0.99)

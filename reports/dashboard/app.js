@@ -155,8 +155,10 @@ function niceTicks(lo, hi, n) {
   if (lo === hi) { hi = lo + 1; }
   const step0 = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(step0)));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0);
+  // from the tick at or below the lowest value to the tick at or above the highest
+  const first = Math.floor(lo / step + 1e-9), last = Math.ceil(hi / step - 1e-9);
   const ticks = [];
-  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(+v.toFixed(10));
+  for (let k = first; k <= last; k++) ticks.push(+(k * step).toFixed(10));
   return ticks;
 }
 function renderSeries() {
@@ -185,7 +187,7 @@ function renderSeries() {
     const yy = T + (H - T - B) * (1 - (v - y0) / (y1 - y0 || 1));
     svg.append(el("svg:line", { x1: L, x2: W - R, y1: yy, y2: yy, class: "grid" }));
     svg.append(el("svg:text", { x: L - 6, y: yy + 4, class: "tick", "text-anchor": "end" },
-      fmtNumber(v, decimals(kind === "percent" ? "percent" : kind))));
+      kind === "percent" ? fmtNumber(v, 0) + " %" : fmtNumber(v, decimals(kind))));
   }
   const every = Math.max(1, Math.ceil(periods.length / 8));
   periods.forEach((p, n) => {
