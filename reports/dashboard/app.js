@@ -29,7 +29,16 @@ function index(cols, keyOf) {
   }
   return out;
 }
-const S = D.series, DI = D.districts;
+function expand(cols) {
+  // the key columns come run-length encoded: [value, count, ...]
+  for (const name of cols.runs || []) {
+    const runs = cols[name], out = [];
+    for (let k = 0; k < runs.length; k += 2) for (let n = 0; n < runs[k + 1]; n++) out.push(runs[k]);
+    cols[name] = out;
+  }
+  return cols;
+}
+const S = expand(D.series), DI = expand(D.districts);
 const NI = D.indicators.length, NG = D.groups.length, NP = D.periods.length;
 // numeric keys: a Map over numbers is several times faster to build than one over strings
 const seriesKey = (ind, group) => ind * NG + group;
@@ -109,7 +118,7 @@ function cityRows(ind, group) {
   for (const r of seriesBy.get(seriesKey(i, g)) || []) {
     rows.push({ city: S.city[r], period: S.period[r], value: S.value[r], numerator: S.numerator[r],
       denominator: S.denominator[r], lo: S.ci_lower[r], hi: S.ci_upper[r], flags: S.flags[r],
-      reason: S.reason[r], basis: S.basis[r] });
+      reason: S.reason[r], basis: S.bases[S.basis[r]] });
   }
   if (rows.length || !DI.flags) return rows;
   const whole = code(DI.codes, WHOLE);
@@ -272,7 +281,7 @@ function districtRows() {
   const i = indicatorById[state.indicator].n;
   const key = districtKey(cityBySlug[state.city].n, i, code(groupCodes, state.group), code(D.periods, state.period));
   return (districtsBy.get(key) || []).map((r) => ({
-    code: DI.codes[DI.district_code[r]], level: D.levels[DI.district_level[r]], value: DI.value[r],
+    code: DI.codes[DI.district_code[r]], level: D.levels[DI.levels[DI.city[r] + "|" + DI.district_code[r]]], value: DI.value[r],
     numerator: DI.numerator[r], denominator: DI.denominator[r], flags: DI.flags[r],
   })).filter((r) => r.level !== "stadt" && r.level !== "unbekannt");
 }

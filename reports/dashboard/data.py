@@ -132,13 +132,26 @@ def _flags(df: pl.DataFrame) -> pl.Expr:
     ).alias("flags")
 
 
+def _runs(values: list) -> list:
+    """Run-length encoding [value, count, value, count, ...] (the page expands it): key columns of
+    rows sorted by them are long runs."""
+    out: list = []
+    for v in values:
+        if out and out[-2] == v:
+            out[-1] += 1
+        else:
+            out += [v, 1]
+    return out
+
+
 def _columnar(df: pl.DataFrame, codes: dict[str, _Codes], numbers: list[str]) -> dict:
-    """Frame -> {column: list}: code columns as indices, numbers rounded, a withheld row without
-    any number (whatever arrived)."""
+    """Frame -> {column: list}: code columns as run-length encoded indices (`runs` names them),
+    numbers rounded, a withheld row without any number (whatever arrived)."""
+    df = df.sort(list(codes)[::-1])  # the first code column varies fastest
     hidden = (df["flags"] & SUPPRESSED) > 0
-    out: dict[str, list] = {}
+    out: dict[str, list] = {"runs": list(codes)}
     for col, c in codes.items():
-        out[col] = [c(v) for v in df[col].to_list()]
+        out[col] = _runs([c(v) for v in df[col].to_list()])
     for col in numbers:
         vals = df[col].to_list()
         out[col] = [None if h else _round(v) for v, h in zip(vals, hidden.to_list())]
@@ -234,13 +247,21 @@ def payload(published: Path, alliance: str, city: str | None = None) -> dict:
             s["blocked_reason"].to_list(),
         )
     ]
+    s = s.with_columns(pl.Series("reason", reason_idx), pl.col("basis").fill_null("register"))
+    basis_codes = _Codes(["register", "official"])
     series_cols = _columnar(
         s,
-        {"city": city_codes, "period": period_codes, "indicator_id": ind_codes, "group_value": group_codes},
+        {
+            "period": period_codes,
+            "group_value": group_codes,
+            "indicator_id": ind_codes,
+            "city": city_codes,
+            "basis": basis_codes,
+            "reason": _Codes(range(len(reasons.items))),
+        },
         ["value", "numerator", "denominator", "ci_lower", "ci_upper"],
     )
-    series_cols["basis"] = s["basis"].to_list()
-    series_cols["reason"] = reason_idx
+    series_cols["bases"] = basis_codes.items
 
     districts = {}
     if cells is not None and not cells.is_empty():
@@ -249,16 +270,23 @@ def payload(published: Path, alliance: str, city: str | None = None) -> dict:
         districts = _columnar(
             d,
             {
-                "city": city_codes,
                 "period": period_codes,
-                "indicator_id": ind_codes,
-                "group_value": group_codes,
                 "district_code": code_codes,
-                "district_level": levels,
+                "group_value": group_codes,
+                "indicator_id": ind_codes,
+                "city": city_codes,
             },
             ["value", "numerator", "denominator"],
         )
         districts["codes"] = code_codes.items
+        # a code has one level (the indicator tables of a city use distinct codes per level)
+        districts["levels"] = {
+            f"{city_codes(c)}|{code_codes(k)}": levels(lv)
+            for c, k, lv in d.select("city", "district_code", "district_level")
+            .unique()
+            .sort("city", "district_code")
+            .iter_rows()
+        }
     geometry = _geometry(geo, levels) if not geo.is_empty() else {}
     with_data = set(series["city"].to_list()) | (set(cells["city"].to_list()) if cells is not None else set())
 
