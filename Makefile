@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup manifest demo test lint bench dev clean
+.PHONY: setup manifest browser demo test lint bench dev clean
 
 # Install exactly the locked dependencies, binary wheels only (see [tool.uv] no-build).
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -23,6 +23,15 @@ setup: $(VENV)/.installed
 	@mkdir -p $(DAGSTER_HOME) data
 	@cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
 
+# Headless Chromium (Debian's chromium + chromium-driver) for the dashboard's browser tests and
+# its opening time in `make bench`; installed here when missing and run as root (CI, these machines).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing chromium and chromium-driver (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "chromium missing: install chromium and chromium-driver (browser tests are skipped)"; fi; }
+
 # dbt's manifest must exist before Dagster imports the dbt assets.
 manifest: setup
 	@dagster-dbt project prepare-and-package --file orchestration/dbt_project.py >/dev/null
@@ -32,7 +41,7 @@ demo: manifest
 
 # Two workers for the two cores; a file's tests stay on one worker, expensive session fixtures
 # are built once and shared (tests/shared_demo_world.py).
-test: manifest
+test: manifest browser
 	python -m pytest -n 2 --dist loadfile
 
 # ruff (lint and format) over the Python, sqlfluff (DuckDB dialect, configuration in .sqlfluff)
@@ -42,7 +51,7 @@ lint: setup
 	ruff format --check .
 	sqlfluff lint dbt_project
 
-bench: manifest
+bench: manifest browser
 	python -m orchestration.bench
 
 dev: manifest

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 from ingest import sources
 from ingest.config import CityConfig
+from ingest.schemas import GEOMETRY_EXTENSION, GEOMETRY_FORM, GEOMETRY_TABLE
 
 # Top-level entries of the landing directory that are not city deliveries.
 NON_CITY_ENTRIES = {"official"}
@@ -47,6 +48,8 @@ class DeliveryName:
 
     @property
     def table(self) -> str:
+        if self.form == GEOMETRY_FORM:
+            return GEOMETRY_TABLE
         return sources.table_of(self.source, self.form).name
 
     @property
@@ -111,14 +114,17 @@ def parse_delivery_path(rel_path: str, cities: dict[str, CityConfig], today: dat
     stem, dot, ext = name.rpartition(".")
     if not dot:
         raise LayoutError("file name has no extension")
-    if ext != city.extension:
+    geometry = source == "gebiete" and ext == GEOMETRY_EXTENSION  # boundaries: GeoJSON in every dialect
+    if ext != city.extension and not geometry:
         raise LayoutError(f"bad extension .{ext}: {city_slug} delivers .{city.extension}")
     m = _STEM.fullmatch(stem)
     if not m:
         raise LayoutError(f"file name {name!r} does not fit <period>[_form][_vN].{ext}")
     period = m.group("period")
     _check_period(source, period, today or date.today())
-    form = _form_for(source, m.group("form"), city)
+    if geometry and m.group("form") is not None:
+        raise LayoutError(f"file name {name!r} does not fit current[_vN].{GEOMETRY_EXTENSION}")
+    form = GEOMETRY_FORM if geometry else _form_for(source, m.group("form"), city)
     digits = m.group("version") or "1"
     if len(digits) > len(str(MAX_VERSION)) or int(digits) > MAX_VERSION:
         raise LayoutError(f"version _v{digits[:20]} out of range (1..{MAX_VERSION})")

@@ -32,12 +32,13 @@ from ingest.batch import WriteBatch, insert_frame
 from ingest.content_rules import check_content, check_text_fields
 from ingest.dialects import read_delivery
 from ingest.errors import DeliveryError, PendingDelivery, WarehouseFailure
+from ingest.geometry import read_geometry
 from ingest.isolation import TransientError, describe, guarded
 from ingest.layout import NON_CITY_ENTRIES, DeliveryName, LayoutError, parse_delivery_path
 from ingest.limits import batch_rows, check_file_size, check_row_count, check_text_lines, limits_for
 from ingest.normalise import to_canonical
 from ingest.registry import Entry, RegistryState, registry_row
-from ingest.schemas import META_SCHEMA, RAW_SCHEMA, create_raw_tables
+from ingest.schemas import GEOMETRY_FORM, META_SCHEMA, RAW_SCHEMA, create_raw_tables
 from ingest.validate import Context, needs_gebiete, validate
 from warehouse import settings
 from warehouse.db import connect
@@ -177,6 +178,7 @@ class _Loader:
         self.twin_of: dict[str, str] = {}  # sha -> the file of this run that is the original
         self.releases = _releases(con)
         self.gebiete: dict[str, pl.DataFrame] = {}  # per city: bezirk_code, gueltig_ab, gueltig_bis
+        self.reference: dict[str, pl.DataFrame] = {}  # per city: the same with ebene (geometry checks)
         self.id_ranges: dict[str, tuple] = {}  # per city: (min, max) ereignis_id in the table
 
     # -- messages ---------------------------------------------------------------------------
@@ -403,8 +405,14 @@ class _Loader:
         lim = limits_for(n.city, n.table)
         check_file_size(c.size, lim)
         # read from the warehouse here, never inside the guarded work (which may be given up)
-        gebiete = self.gebiete_of(n.city) if needs_gebiete(n.table) else None
-        frame = guarded(lambda: _read_and_check(c, n, city, lim, gebiete), lim.timeout_seconds)
+        if n.form == GEOMETRY_FORM:  # boundaries: GeoJSON, checked against the gebiete reference
+            reference = self.reference_of(n.city)
+            if reference.height == 0:
+                raise PendingDelivery(f"waiting for the gebiete reference of {n.city}")
+            frame = guarded(lambda: _read_geometry(c, reference), lim.timeout_seconds)
+        else:
+            gebiete = self.gebiete_of(n.city) if needs_gebiete(n.table) else None
+            frame = guarded(lambda: _read_and_check(c, n, city, lim, gebiete), lim.timeout_seconds)
         if current is not None and (c.rel, c.sha) not in self.releases:
             _check_replacement(frame.height, current, c, lim)
         if n.table == "meldewesen":
@@ -422,15 +430,22 @@ class _Loader:
         self.write(c, frame, current, now)
         if n.table == "gebiete":
             self.gebiete[n.city] = frame.select("bezirk_code", "gueltig_ab", "gueltig_bis")
+            self.reference[n.city] = frame.select("bezirk_code", "ebene", "gueltig_ab", "gueltig_bis")
         return frame.height
 
     def gebiete_of(self, city: str) -> pl.DataFrame:
         """The city's district reference, read once per run (or taken from this run's load)."""
         if city not in self.gebiete:
-            self.gebiete[city] = self.con.execute(
-                f"SELECT bezirk_code, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?", [city]
-            ).pl()
+            self.gebiete[city] = self.reference_of(city).select("bezirk_code", "gueltig_ab", "gueltig_bis")
         return self.gebiete[city]
+
+    def reference_of(self, city: str) -> pl.DataFrame:
+        """The same with levels (what a geometry delivery is checked against)."""
+        if city not in self.reference:
+            self.reference[city] = self.con.execute(
+                f"SELECT bezirk_code, ebene, gueltig_ab, gueltig_bis FROM {RAW_SCHEMA}.gebiete WHERE city = ?", [city]
+            ).pl()
+        return self.reference[city]
 
     def write(self, c: Candidate, frame: pl.DataFrame, current: Entry | None, now: datetime) -> None:
         """Into the write batch as one unit: the period's new rows (replacing the old ones), the
@@ -475,6 +490,14 @@ def _read_and_check(c: Candidate, n: DeliveryName, city, lim, gebiete: pl.DataFr
     validate(frame, ctx)
     check_content(frame, ctx)
     return frame
+
+
+def _read_geometry(c: Candidate, reference: pl.DataFrame) -> pl.DataFrame:
+    """GeoJSON bytes -> reprojected, validated boundaries (ingest.geometry), under `guarded`."""
+    data = c.path.read_bytes()
+    if _sha256_hex(data) != c.sha:
+        raise DeliveryError("file changed while being loaded")
+    return read_geometry(data, reference)
 
 
 def _check_replacement(rows: int, current: Entry, c: Candidate, lim) -> None:

@@ -29,7 +29,24 @@ TABLES: dict[tuple[str, str], str] = {(t.source, t.form): t.name for t in source
 # Domain columns in the order of the standard dialect (suppressed counts: then their flags).
 COLUMNS: dict[str, dict[str, pl.DataType]] = {t.name: t.schema for t in sources.tables()}
 
-S, I = pl.String, pl.Int32
+S, D, I = pl.String, pl.Date, pl.Int32
+
+# District boundaries (spec section 3.8): `gebiete/current[_vN].geojson`, read by
+# `ingest.geometry` (not a dialect table: every city delivers the same GeoJSON), reprojected to
+# GEOMETRY_CRS and stored as WKB. A delivery of its own, never a change of `raw.gebiete`.
+GEOMETRY_FORM = "geometrie"
+GEOMETRY_TABLE = "gebiete_geometrie"
+GEOMETRY_EXTENSION = "geojson"
+GEOMETRY_CRS = "EPSG:3035"  # ETRS89-LAEA Europe: metres, equal-area, one system for DE and NL
+GEOMETRY_COLUMNS: dict[str, pl.DataType] = {
+    "bezirk_code": S,
+    "ebene": S,
+    "gueltig_ab": D,
+    "gueltig_bis": D,
+    "geometry_wkb": pl.Binary,  # Polygon or MultiPolygon in GEOMETRY_CRS
+    "area_ha": pl.Float64,  # area of the reprojected geometry (equal-area system)
+    "source_crs": S,  # the system the city delivered, e.g. EPSG:25832
+}
 
 # Provenance carried by every raw row.
 PROVENANCE: dict[str, pl.DataType] = {
@@ -46,7 +63,8 @@ PROVENANCE: dict[str, pl.DataType] = {
 
 def table_schema(table: str) -> dict[str, pl.DataType]:
     """Full column -> dtype mapping of a raw table (domain columns, then provenance)."""
-    return {**COLUMNS[table], **PROVENANCE}
+    domain = GEOMETRY_COLUMNS if table == GEOMETRY_TABLE else COLUMNS[table]
+    return {**domain, **PROVENANCE}
 
 
 def _duck_type(dtype: pl.DataType) -> str:
@@ -60,6 +78,8 @@ def _duck_type(dtype: pl.DataType) -> str:
         return "DOUBLE"
     if dtype == pl.Boolean:
         return "BOOLEAN"
+    if dtype == pl.Binary:
+        return "BLOB"
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMP"
     raise TypeError(f"no DuckDB type for {dtype}")
@@ -77,7 +97,7 @@ def create_raw_tables(con) -> None:
     """
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
-    for table in COLUMNS:
+    for table in (*COLUMNS, GEOMETRY_TABLE):
         con.execute(create_table_sql(table))
     create_meta_tables(con)
     write_city_configs(con)

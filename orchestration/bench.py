@@ -167,7 +167,31 @@ def phase_pipeline(phase: str, with_tests: bool = True, repeat: bool = False) ->
         t2 = time.perf_counter()
         run_pipeline(selection, **options)
         figures[f"{phase}_again_s"] = round(time.perf_counter() - t2, 1)
+    if phase == "report":  # the dashboards are built in the reports group: their size and opening time
+        from warehouse import settings
+
+        figures.update(_dashboard_figures(settings.published_path()))
     return figures
+
+
+def _dashboard_figures(published: Path) -> dict:
+    """Build time, size and opening time (headless Chromium) of the alliance dashboard."""
+    from reports.dashboard import build_dashboard
+    from reports.dashboard.browser import chromium_path, measure_opening
+
+    t0 = time.perf_counter()
+    path = build_dashboard("alle", None, published)
+    out = {"dashboard_build_s": round(time.perf_counter() - t0, 1)}
+    if chromium_path() is None:
+        out["dashboard_mb"] = round(path.stat().st_size / 1e6, 2)
+        print("   dashboard opening time: not measured (no system Chromium)")
+        return out
+    out.update(measure_opening(path))
+    print(
+        f"   alliance dashboard {path}: {out['dashboard_mb']} MB (target < 15 MB), opens in "
+        f"{out['dashboard_open_ms']} ms in headless Chromium (target < 2,000 ms)"
+    )
+    return out
 
 
 def phase_validation(landing: str, truth: str, warehouse: str) -> dict:

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     selection = dg.AssetSelection.all()
     if args.skip_report:
-        selection = selection - dg.AssetSelection.groups("reports")
+        selection = selection - dg.AssetSelection.assets("quarterly_report")
     pipeline_started = datetime.now()
     run_pipeline(
         selection,
@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         op_config={"quarterly_report": {"languages": REPORT_LANGUAGES}},
     )
     _done(t)
+
+    from reports.dashboard import dashboard_path
+
+    print(f"   dashboards: {dashboard_path('alle').parent.parent} (one self-contained HTML per alliance and city)")
 
     total = time.perf_counter() - started
     loads = _load_counts(pipeline_started)
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  warehouse:  {warehouse_path()}")
     print(f"  published:  {published_path()} (open read-only; Parquet beside it)")
     print(f"  reports:    {reports_output_dir()}")
+    print(f"  dashboard:  {dashboard_path('alle')}  (open it in a browser: file, no server, no internet needed)")
     print("  Dagster UI: make dev  (http://127.0.0.1:3000)")
     print(f"Demo took {total:.0f} s ({total / 60:.1f} min).")
     return 0

@@ -376,12 +376,20 @@ def _run_city(
 
 def _write_gebiete(run: CityRun, world: CityWorld, start: str) -> None:
     first = run.received(date.fromisoformat(start + "-01") - timedelta(days=20), 0)
+    received = {1: first}
     if run.cfg.slug == geo.REFORM_CITY:
         run.write("gebiete", "gebiete", "current", src.gebiete(geo.pre_reform_areas(run.cfg.slug)), first)
-        decided = run.received(geo.REFORM_DATE - timedelta(days=40), 0)
+        decided = received[2] = run.received(geo.REFORM_DATE - timedelta(days=40), 0)
         run.write("gebiete", "gebiete", "current", src.gebiete(geo.areas(run.cfg.slug)), decided, version=2)
     else:
         run.write("gebiete", "gebiete", "current", src.gebiete(geo.areas(run.cfg.slug)), first)
+    # the boundaries (synthetic shapes, spec 3.8) arrive with each version of the reference
+    from ingest.demo.boundaries import write_boundaries  # not at import: `-m ingest.demo.boundaries`
+
+    for path in write_boundaries(run.landing, run.cfg.slug, received):
+        run.summary.files += 1
+        run.summary.bytes += path.stat().st_size
+        run.stats["files"] += 1
 
 
 def _iso3() -> dict[str, str]:

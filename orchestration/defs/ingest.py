@@ -13,12 +13,12 @@ import dagster as dg
 
 from ingest import sources
 from ingest.config import load_cities
-from ingest.schemas import COLUMNS, TABLES
+from ingest.schemas import COLUMNS, GEOMETRY_FORM, GEOMETRY_TABLE, TABLES
 from orchestration.defs.partitions import CITY_PARTITIONS, WRITER_POOL
 from orchestration.resources import WarehouseResource
 
-RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in COLUMNS}
-SOURCE_OF_TABLE = {table: source for (source, _form), table in TABLES.items()}
+RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in (*COLUMNS, GEOMETRY_TABLE)}
+SOURCE_OF_TABLE = {table: source for (source, _form), table in TABLES.items()} | {GEOMETRY_TABLE: "gebiete"}
 
 
 class _DagsterLogHandler(logging.Handler):
@@ -38,6 +38,12 @@ class _DagsterLogHandler(logging.Handler):
             self.context.log.info(msg)
 
 
+def _description(table: str) -> str:
+    if table == GEOMETRY_TABLE:  # not a dialect table: every city delivers the same GeoJSON
+        return "District boundaries (spec 3.8), reprojected to EPSG:3035 and stored as WKB."
+    return sources.table(table).description
+
+
 def _quarantine_table(outcomes) -> str:
     rows = ["| file | line | reason |", "|---|---|---|"]
     for o in outcomes:
@@ -52,7 +58,7 @@ def _quarantine_table(outcomes) -> str:
             key,
             group_name="raw",
             kinds={"duckdb", "polars"},
-            description=f"{sources.table(table).description} Raw `{table}` deliveries of every city "
+            description=f"{_description(table)} Raw `{table}` deliveries of every city "
             f"(source `{SOURCE_OF_TABLE[table]}`), normalised to the standard dialect, with provenance per row.",
         )
         for table, key in RAW_KEYS.items()
@@ -109,6 +115,8 @@ def raw_city_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseR
 
 
 def _table_of(outcome) -> str | None:
+    if outcome.form == GEOMETRY_FORM:
+        return GEOMETRY_TABLE
     return TABLES.get((outcome.source, outcome.form or ""))
 
 

@@ -43,7 +43,10 @@ def _empty_hub(path: Path, city_warehouse: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute(f"attach '{city_warehouse}' as city (read_only)")
         con.execute("create schema exchange; create schema reference")
-        for table in [t.relation for t in TABLES] + ["exchange.fct_exchange_packages"]:
+        # the local tables the hub models read: the package tables, the package list and the
+        # district boundaries (not yet in packages: empty in a hub that computes nothing)
+        local = ["exchange.fct_exchange_packages", "exchange.fct_exchange_district_geometry"]
+        for table in [t.relation for t in TABLES] + local:
             con.execute(f"create table {table} as select * from city.{table} limit 0")
         con.execute("create table reference.indicator_catalogue as select * from city.reference.indicator_catalogue")
     return path

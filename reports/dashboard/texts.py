@@ -1,0 +1,112 @@
+"""Wording of the dashboard page in the three languages (indicator texts come from the catalogue)."""
+
+UI: dict[str, dict[str, str]] = {
+    "title": {
+        "de": "Dashboard Zuwanderung – Städtebündnis {alliance}",
+        "nl": "Dashboard migratie – samenwerkingsverband {alliance}",
+        "en": "Migration dashboard – city alliance {alliance}",
+    },
+    "title_city": {
+        "de": "Dashboard Zuwanderung – {city}",
+        "nl": "Dashboard migratie – {city}",
+        "en": "Migration dashboard – {city}",
+    },
+    "synthetic": {
+        "de": "SYNTHETISCHE DATEN – erzeugt aus der Demo-Welt. Keine Zahl und keine Bezirksgrenze beschreibt eine reale Stadt.",
+        "nl": "SYNTHETISCHE GEGEVENS – gemaakt met de demowereld. Geen enkel getal en geen wijkgrens beschrijft een echte stad.",
+        "en": "SYNTHETIC DATA – built from the demo world. No figure and no district boundary describes a real city.",
+    },
+    "published": {"de": "Stand der Veröffentlichung", "nl": "Publicatiedatum", "en": "Published"},
+    "language": {"de": "Sprache", "nl": "Taal", "en": "Language"},
+    "city": {"de": "Stadt", "nl": "Stad", "en": "City"},
+    "indicator": {"de": "Kennzahl", "nl": "Kengetal", "en": "Indicator"},
+    "group": {"de": "Gruppe", "nl": "Groep", "en": "Group"},
+    "period": {"de": "Quartal", "nl": "Kwartaal", "en": "Quarter"},
+    "series_title": {
+        "de": "{indicator} – {group}: {city} und die anderen Städte",
+        "nl": "{indicator} – {group}: {city} en de andere steden",
+        "en": "{indicator} – {group}: {city} and the other cities",
+    },
+    "series_note": {
+        "de": "Nur Städte derselben Grundlage ({basis}); Lücken: gesperrt oder nicht geliefert.",
+        "nl": "Alleen steden met dezelfde basis ({basis}); gaten: niet gepubliceerd of niet geleverd.",
+        "en": "Only cities of the same basis ({basis}); gaps: withheld or not delivered.",
+    },
+    "basis_register": {"de": "Melderegister", "nl": "bevolkingsregister", "en": "population register"},
+    "basis_official": {"de": "amtliche Statistik", "nl": "officiële statistiek", "en": "official statistics"},
+    "no_series": {
+        "de": "Für diese Auswahl gibt es keine veröffentlichte Zeitreihe.",
+        "nl": "Voor deze selectie is geen gepubliceerde tijdreeks beschikbaar.",
+        "en": "There is no published time series for this selection.",
+    },
+    "map_title": {
+        "de": "{indicator} – {group}: Bezirke von {city}, {period}",
+        "nl": "{indicator} – {group}: wijken van {city}, {period}",
+        "en": "{indicator} – {group}: districts of {city}, {period}",
+    },
+    "no_district": {
+        "de": "Diese Kennzahl wird nicht nach Bezirken veröffentlicht.",
+        "nl": "Dit kengetal wordt niet per wijk gepubliceerd.",
+        "en": "This indicator is not published by district.",
+    },
+    "no_geometry": {
+        "de": "Für diese Stadt liegen keine Bezirksgrenzen vor.",
+        "nl": "Voor deze stad zijn geen wijkgrenzen geleverd.",
+        "en": "This city has delivered no district boundaries.",
+    },
+    "cities_table": {
+        "de": "Städtevergleich {period}",
+        "nl": "Vergelijking van de steden {period}",
+        "en": "Cities compared, {period}",
+    },
+    "districts_table": {
+        "de": "Bezirke von {city}, {period}",
+        "nl": "Wijken van {city}, {period}",
+        "en": "Districts of {city}, {period}",
+    },
+    "district": {"de": "Bezirk", "nl": "Wijk", "en": "District"},
+    "value": {"de": "Wert", "nl": "Waarde", "en": "Value"},
+    "numerator": {"de": "Zähler", "nl": "Teller", "en": "Numerator"},
+    "denominator": {"de": "Nenner", "nl": "Noemer", "en": "Denominator"},
+    "interval": {"de": "Intervall (95 %)", "nl": "Interval (95%)", "en": "Interval (95 %)"},
+    "flags": {"de": "Hinweise", "nl": "Opmerkingen", "en": "Flags"},
+    "flag_suppressed": {
+        "de": "gesperrt (Geheimhaltung)",
+        "nl": "niet gepubliceerd (geheimhouding)",
+        "en": "withheld (disclosure control)",
+    },
+    "flag_provisional": {"de": "vorläufig", "nl": "voorlopig", "en": "provisional"},
+    "flag_not_comparable": {"de": "nicht vergleichbar", "nl": "niet vergelijkbaar", "en": "not comparable"},
+    "flag_blocked": {
+        "de": "gesperrt (Qualitätsprüfung)",
+        "nl": "geblokkeerd (kwaliteitscontrole)",
+        "en": "blocked (quality check)",
+    },
+    "flag_break": {"de": "Zeitreihenbruch", "nl": "trendbreuk", "en": "series break"},
+    "no_rows": {
+        "de": "Keine Zeilen für diese Auswahl.",
+        "nl": "Geen rijen voor deze selectie.",
+        "en": "No rows for this selection.",
+    },
+    "definition": {"de": "Definition", "nl": "Definitie", "en": "Definition"},
+    "district_definition": {"de": "Auf Bezirksebene", "nl": "Op wijkniveau", "en": "At district level"},
+    "unit": {"de": "Einheit", "nl": "Eenheid", "en": "Unit"},
+    "caveats": {"de": "Hinweise", "nl": "Kanttekeningen", "en": "Caveats"},
+    "reading_aid": {"de": "Lesehilfe", "nl": "Leeswijzer", "en": "Reading aid"},
+    "download": {
+        "de": "Auswahl als CSV herunterladen",
+        "nl": "Selectie downloaden als CSV",
+        "en": "Download the selection as CSV",
+    },
+    "download_note": {
+        "de": "Die CSV-Datei enthält die Zeitreihen der Städte und die Bezirkswerte dieser Auswahl, wie veröffentlicht.",
+        "nl": "Het CSV-bestand bevat de tijdreeksen van de steden en de wijkwaarden van deze selectie, zoals gepubliceerd.",
+        "en": "The CSV file holds the cities' time series and the district values of this selection, as published.",
+    },
+    "about": {
+        "de": "Nur veröffentlichte, geheimhaltungsgeprüfte Aggregate aus der Planungskopie; die Seite lädt nichts nach und funktioniert ohne Internet.",
+        "nl": "Alleen gepubliceerde, op geheimhouding gecontroleerde aggregaten uit de planningskopie; de pagina laadt niets na en werkt zonder internet.",
+        "en": "Only published, disclosure-controlled aggregates from the planners' copy; the page loads nothing and works without internet.",
+    },
+    "selected": {"de": "ausgewählt", "nl": "geselecteerd", "en": "selected"},
+}
