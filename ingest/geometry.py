@@ -27,7 +27,8 @@ import numpy as np
 import polars as pl
 
 from ingest.errors import DeliveryError
-from ingest.schemas import AREA_LEVELS, GEOMETRY_COLUMNS, GEOMETRY_CRS
+from ingest.schemas import GEOMETRY_COLUMNS, GEOMETRY_CRS
+from ingest.sources import AREA_LEVELS
 
 # Systems a city may deliver (spec 3.8) and a box of plausible coordinates for each: a projected
 # file that forgets its `crs` member has coordinates far outside WGS 84 and is caught here.

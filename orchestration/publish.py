@@ -286,6 +286,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
             raise
+        remove_leftovers(target)  # now the new one is current: keep it and the one before
     parquet_dir = target.parent / "parquet"
     return {"target": str(target), "published_at": published_at.isoformat(), "parquet_dir": str(parquet_dir), **summary}
 

@@ -30,9 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import duckdb
 import numpy as np
 import polars as pl
+
+from warehouse.db import connect
 
 N_CLASSES = 5
 MIN_DENOMINATOR = 3  # persons: below it a derived ratio has no value
@@ -168,7 +169,7 @@ def previous_quarter(period: str) -> str:
 def read_published(db_path, cities: list[str] | None = None) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
     """(district cells, boundaries) of the published copy, None where a table is missing.
     (Filtered in Polars: a bound DuckDB parameter would import pandas, seconds per process.)"""
-    with duckdb.connect(str(db_path), read_only=True) as con:
+    with connect(db_path, read_only=True) as con:
         present = {
             f"{s}.{t}" for s, t in con.sql("select table_schema, table_name from information_schema.tables").fetchall()
         }

@@ -17,7 +17,8 @@ import json
 import os
 from pathlib import Path
 
-from ingest.config import load_cities, published_path, reports_output_dir
+from ingest.config import load_cities
+from warehouse.settings import published_path, reports_output_dir
 
 HERE = Path(__file__).resolve().parent
 

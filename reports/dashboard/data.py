@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 
@@ -22,6 +21,7 @@ from reports import district_maps as dm
 from reports import i18n
 from reports.dashboard.texts import UI
 from reports.data import alliance_cities, report_unit
+from warehouse.db import connect
 
 LANGS = ("de", "nl", "en")
 BREAKDOWNS = ("total", "nationality_group", "nationality_summary")
@@ -209,7 +209,7 @@ def payload(published: Path, alliance: str, city: str | None = None) -> dict:
     if city and city not in cities:
         raise ValueError(f"city {city!r} is not in alliance {alliance!r}")
     slugs = list(cities)
-    with duckdb.connect(str(published), read_only=True) as con:
+    with connect(published, read_only=True) as con:
         cat = _catalogue(con)
         # filtered in Polars: a bound DuckDB parameter imports pandas (seconds per process)
         series = (

@@ -12,6 +12,7 @@ import pytest
 from ingest_helpers import EXAMPLES, snapshot
 
 import ingest.load as load_module
+from ingest.errors import WarehouseFailure
 from ingest.load import load_landing
 
 MONTH = "wuppertal/meldewesen/2024-10.csv"
@@ -146,7 +147,7 @@ def test_failure_mid_load_leaves_previous_state(world, monkeypatch):
         raise RuntimeError("disk full (injected)")  # ... then the load breaks
 
     monkeypatch.setattr(load_module, "_insert_frame", insert_then_fail)
-    with pytest.raises(RuntimeError, match="injected"):
+    with pytest.raises(WarehouseFailure, match="injected"):  # the warehouse's failure, not the file's
         load_landing(landing, wh)
     assert snapshot(wh) == before  # nothing half-done, nothing registered
     monkeypatch.setattr(load_module, "_insert_frame", real_insert)
