@@ -25,9 +25,10 @@ from estimation.gone import school_gone_dwell
 from estimation.ratio import ratio_estimate
 from estimation.result import guarded
 from estimation.rows import resident_rows, row
+from warehouse.vocabulary import WHOLE
 
 MIN_DISTRICT_CHILDREN = 20
-ALL_AGES = "INSGESAMT"
+ALL_AGES = WHOLE
 
 
 def district_rows(

@@ -19,6 +19,7 @@ import polars as pl
 
 from estimation.overcount import inspection_ratio
 from estimation.result import Z95, guarded
+from warehouse.vocabulary import WHOLE
 
 SCOPE = "PROBLEMIMMOBILIEN"
 NOT_FOUND_CAVEAT = (
@@ -74,8 +75,8 @@ def inspection_rows(con, rel: dict[str, str], city: str, t: date, row) -> list[d
     stratum = {
         "city": city,
         "stichtag": t,
-        "nationality_group": "INSGESAMT",
-        "age_band": "INSGESAMT",
+        "nationality_group": WHOLE,
+        "age_band": WHOLE,
         "district": SCOPE,
     }
     out = []

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from ingest.config import REPO_ROOT
+from warehouse.vocabulary import WHOLE
 
 MIN_REGISTERED = 30  # strata with fewer registered persons are not scored ("enough data")
 MIN_TRUTH_FOR_RELATIVE = 5  # relative errors only where the true count is at least this
@@ -81,14 +82,14 @@ def read_truth(truth_dir: Path, by_district: bool = False) -> pl.DataFrame:
             t.group_by("city", "stichtag", "bezirk", "nationality_group")
             .agg(counts)
             .rename({"bezirk": "district"})
-            .with_columns(age_band=pl.lit("INSGESAMT"))
+            .with_columns(age_band=pl.lit(WHOLE))
         )
     return t.group_by("city", "stichtag", "nationality_group", "age_band").agg(counts)
 
 
 def score(estimates: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     """One row per estimate with its true value, whether the interval covers it, and the error.
-    City-wide strata (district ALLE) against city-wide truth; district strata when the truth
+    City-wide strata (district INSGESAMT) against city-wide truth; district strata when the truth
     has a `district` column."""
     keys = ["city", "stichtag", "nationality_group", "age_band"] + (["district"] if "district" in truth.columns else [])
     long = truth.unpivot(
@@ -96,9 +97,9 @@ def score(estimates: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     )
     long = long.with_columns(pl.col("truth_col").replace({v: k for k, v in QUANTITY_TRUTH.items()}).alias("quantity"))
     if "district" in truth.columns:
-        est = estimates.filter(~pl.col("district").is_in(["ALLE", "PROBLEMIMMOBILIEN"])).drop("registered")
+        est = estimates.filter(~pl.col("district").is_in([WHOLE, "PROBLEMIMMOBILIEN"])).drop("registered")
     else:
-        est = estimates.filter(pl.col("district") == "ALLE").drop("registered")
+        est = estimates.filter(pl.col("district") == WHOLE).drop("registered")
     j = est.join(long.drop("truth_col").rename({"registered": "registered_true"}), on=keys + ["quantity"], how="inner")
     return j.with_columns(
         covered=(pl.col("lower") <= pl.col("truth")) & (pl.col("truth") <= pl.col("upper").fill_null(float("inf"))),

@@ -35,6 +35,7 @@ from estimation.ratio import ratio_estimate
 from estimation.result import Z95, Estimate, guarded, not_estimable
 from estimation.rows import resident_rows as _resident_rows
 from estimation.rows import row as _row
+from warehouse.vocabulary import WHOLE
 
 DEFAULT_RELATIONS = {
     "bestand": "staging.stg_bestand__persons",
@@ -191,7 +192,7 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     absent = absent_share(float(ev_kids.height), float(ev_kids.height - ev_kids["school"].sum()))
     rates = _unregistered_rates(ch, children, absent)
     for (grp, band), part in ch.group_by(["nationality_group", "age_band"], maintain_order=True):
-        stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": "ALLE"}
+        stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": WHOLE}
         n_reg = float(part["register"].sum())
         ev = events.filter((pl.col("nationality_group") == grp) & (pl.col("age_band") == band))
         # Each method is guarded: a stratum where one is not defined gets a not-estimable row with

@@ -64,7 +64,7 @@ def test_consistency_detects_a_broken_decomposition():
             "stichtag": date(2025, 9, 30),
             "nationality_group": "EU2",
             "age_band": "25-44",
-            "district": "ALLE",
+            "district": "INSGESAMT",
             "registered": 100.0,
             "quantity": q,
             "point": point,

@@ -11,7 +11,7 @@ def _est(method, quantity, point, lower, upper, band="06-14"):
         "stichtag": date(2025, 9, 30),
         "nationality_group": "EU2",
         "age_band": band,
-        "district": "ALLE",
+        "district": "INSGESAMT",
         "method": method,
         "quantity": quantity,
         "registered": 100.0,
