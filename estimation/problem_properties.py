@@ -31,11 +31,14 @@ NOT_FOUND_CAVEAT = (
 def latest_inspection_file(con, relation: str, city: str, t: date) -> pl.DataFrame:
     """Rows of the problem-property file whose `stichtag` is nearest `t` (inspected rows only)."""
     try:
-        return con.execute(f"""
-            with f as (select * from {relation} where city = '{city}'),
-            nearest as (select arg_min(stichtag, abs(date_diff('day', stichtag, DATE '{t}'))) as s from f)
+        return con.execute(
+            f"""
+            with f as (select * from {relation} where city = $city),
+            nearest as (select arg_min(stichtag, abs(date_diff('day', stichtag, $t))) as s from f)
             select f.* from f, nearest where f.stichtag = nearest.s
-        """).pl()
+        """,
+            {"city": city, "t": t},
+        ).pl()
     except Exception:  # source not built for this warehouse: no inspection rows
         return pl.DataFrame()
 
@@ -47,9 +50,12 @@ def registered_at(con, bestand: str, city: str, t: date, addresses: list[str]) -
     con.register("_pp_addr", pl.DataFrame({"a": addresses}).to_arrow())
     try:
         return int(
-            con.execute(f"""select count(*) from {bestand} b
-            where b.city = '{city}' and b.stichtag = DATE '{t}'
-              and b.adresse_pseudonym in (select a from _pp_addr)""").fetchone()[0]
+            con.execute(
+                f"""select count(*) from {bestand} b
+            where b.city = $city and b.stichtag = $t
+              and b.adresse_pseudonym in (select a from _pp_addr)""",
+                {"city": city, "t": t},
+            ).fetchone()[0]
         )
     finally:
         con.unregister("_pp_addr")
