@@ -176,6 +176,33 @@ def profile_interval(
     return n_seen + lower, n_seen + upper, n_seen + n0_max
 
 
+def _stepwise(cells: np.ndarray, y: np.ndarray, pairs: list[tuple[int, int]], p_enter: float = 0.05) -> tuple:
+    """Forward selection of Bales, Hesketh & Silverman (2015): add the two-way interaction whose
+    likelihood-ratio test against the current model has the smallest p-value, while p < p_enter;
+    models that are aliased, fail or run to the boundary are not candidates."""
+    from scipy import stats
+
+    chosen: tuple = ()
+    current = fit_model(cells, y, chosen)
+    if current is None or current.get("aliased") or current.get("failed"):
+        return chosen
+    while True:
+        best = None
+        for pair in pairs:
+            if pair in chosen:
+                continue
+            trial = tuple(sorted(chosen + (pair,)))
+            fit = fit_model(cells, y, trial)
+            if fit is None or fit.get("aliased") or fit.get("failed") or fit["boundary"]:
+                continue
+            p = float(stats.chi2.sf(max(current["deviance"] - fit["deviance"], 0.0), 1))
+            if best is None or p < best[0]:
+                best = (p, trial, fit)
+        if best is None or best[0] >= p_enter:
+            return chosen
+        _, chosen, current = best
+
+
 def _log_normal_fallback(n_seen: float, mu0: float, se_log_mu0: float) -> tuple[float, float, float]:
     """Interval n_seen + mu0 * exp(+-z se(log mu0)); unbounded above without a standard error."""
     if not math.isfinite(se_log_mu0):
@@ -192,14 +219,21 @@ def multiple_systems(
     structural_zeros: list[dict[str, int]] = (),
     max_alternatives: int = 5,
     force_interactions: list[tuple[str, str]] | None = None,
+    selection: str = "aic",
 ) -> Estimate:
     """Multiple-systems estimate of the population size from capture histories.
 
     histories: n x k 0/1 array (columns in the order of `lists`), counts: n persons each.
     structural_zeros: e.g. [{"register": 0, "sgb2": 1}] - histories that cannot occur.
-    force_interactions: fit only this model (no AIC search), e.g. to propagate the uncertainty
+    force_interactions: fit only this model (no search), e.g. to propagate the uncertainty
     of an input through the chosen model.
+    selection: `aic` - every subset of the two-way interactions, the smallest AIC (2^(k(k-1)/2)
+    models: 64 for four lists); `stepwise` - forward selection of Bales, Hesketh & Silverman
+    (2015): starting from independence, add the interaction with the smallest likelihood-ratio
+    p-value while it is below 0.05 (a few dozen fits for six lists).
     """
+    if selection not in ("aic", "stepwise"):
+        raise ValueError(f"unknown model selection {selection!r} (aic or stepwise)")
     k = len(lists)
     if k < 2:
         raise ValueError("multiple-systems estimation needs at least two lists")
@@ -219,10 +253,16 @@ def multiple_systems(
     empty = [name for name, s in sizes.items() if s == 0]
     if empty:
         raise ValueError(f"lists with nobody in this stratum: {empty}; leave them out")
+    if not y[cells.sum(axis=1) >= 2].sum():
+        raise ValueError(
+            "no overlap between the lists (nobody is on more than one): the number never seen is not estimable"
+        )
     all_pairs = list(itertools.combinations(range(k), 2))
     if force_interactions is not None:
         forced = tuple(sorted(tuple(sorted((lists.index(a), lists.index(b)))) for a, b in force_interactions))
         candidates = [forced]
+    elif selection == "stepwise":
+        candidates = [_stepwise(cells, y, all_pairs)]
     else:
         candidates = [p for r in range(len(all_pairs) + 1) for p in itertools.combinations(all_pairs, r)]
     fits, aliased, failed = [], set(), 0
@@ -283,7 +323,7 @@ def multiple_systems(
         lower=lower,
         upper=upper,
         se=best["mu0"] * best["se_log_mu0"] if math.isfinite(best["se_log_mu0"]) else None,  # delta method
-        interval_method="profile likelihood (multinomial, Cormack 1992) of the AIC-chosen model",
+        interval_method=f"profile likelihood (multinomial, Cormack 1992) of the {'AIC' if selection == 'aic' else 'stepwise'}-chosen model",
         assumptions=ASSUMPTIONS,
         warnings=warnings,
         inputs={

@@ -105,6 +105,50 @@ def test_km_equals_lifelines_on_demo_world(demo_con):
     assert _compare(spells, km) > 100
 
 
+# Freireich et al. (1963), 6-MP group of the remission trial (weeks; + = censored), the classic
+# Kaplan-Meier example of the textbooks (Kleinbaum & Klein, Survival Analysis, ch. 2; Klein &
+# Moeschberger 2003): event time -> (at risk, S(t), Greenwood standard error) as published.
+SIX_MP_EVENTS = [6, 6, 6, 7, 10, 13, 16, 22, 23]
+SIX_MP_CENSORED = [6, 9, 10, 11, 17, 19, 20, 25, 32, 32, 34, 35]
+SIX_MP_PUBLISHED = {
+    6: (21, 0.8571, 0.0764),
+    7: (17, 0.8067, 0.0869),
+    10: (15, 0.7529, 0.0963),
+    13: (12, 0.6902, 0.1068),
+    16: (11, 0.6275, 0.1141),
+    22: (7, 0.5378, 0.1282),
+    23: (6, 0.4482, 0.1346),
+}
+
+
+def test_km_reproduces_the_published_6mp_leukaemia_estimates(tmp_path, compiled_model):
+    """Kaplan & Meier (1958) on the 6-MP data: S(t) and Greenwood's standard error to the 4
+    decimals of the textbook tables, risk sets exactly."""
+    times = SIX_MP_EVENTS + SIX_MP_CENSORED
+    spells = pd.DataFrame(
+        dict(
+            city="testcity",
+            nationality_group="EU2",
+            arrival_year=2020,
+            entry_days=0,
+            duration_days=times,
+            left_register=[True] * len(SIX_MP_EVENTS) + [False] * len(SIX_MP_CENSORED),
+        )
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    _write_spells(warehouse, spells)
+    con = duckdb.connect(str(warehouse))
+    km = con.execute(compiled_model("fct_retention_km")).df()
+    con.close()
+    km = km[(km.nationality_group == "EU2") & (km.n_left > 0)].set_index("days_since_arrival")
+    assert sorted(km.index) == sorted(SIX_MP_PUBLISHED)
+    for t, (at_risk, surv, se) in SIX_MP_PUBLISHED.items():
+        assert km.loc[t, "n_at_risk"] == at_risk, t
+        assert abs(km.loc[t, "survival"] - surv) < 5e-5, t
+        assert abs(km.loc[t, "survival"] * np.sqrt(km.loc[t, "greenwood_sum"]) - se) < 5e-5, t
+        assert km.loc[t, "observed_from_days"] == 0
+
+
 def test_comparison_detects_a_wrong_survival(tmp_path):
     """The comparison can fail: a survival curve off by 1e-6 is reported."""
     spells = _random_spells(seed=3, n=60)
