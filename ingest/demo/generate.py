@@ -25,6 +25,7 @@ from ingest.config import REPO_ROOT, CityConfig, landing_dir, load_cities
 from ingest.demo import geography as geo
 from ingest.demo import sources as src
 from ingest.demo import truth as tr
+from ingest.demo.assumptions import DEMO, Assumptions
 from ingest.demo.calibration import PROFILES
 from ingest.demo.pseudonyms import city_keys
 from ingest.demo.world import CityWorld, days, month_bounds, to_date
@@ -144,8 +145,12 @@ def generate(
     overwrite: bool = False,
     progress=print,
     now: datetime | None = None,
+    assumptions: Assumptions = DEMO,
 ) -> Summary:
-    """Simulate the cities and write deliveries into `landing` and truth tables into `truth`."""
+    """Simulate the cities and write deliveries into `landing` and truth tables into `truth`.
+
+    `assumptions`: knobs for what the Dunkelziffer methods assume (ingest/demo/assumptions.py);
+    the default is the demo world."""
     t0 = time.perf_counter()
     landing = Path(landing) if landing else landing_dir()
     truth_dir = Path(truth) if truth else truth_dir_default()
@@ -161,13 +166,13 @@ def generate(
     now = now or datetime.now().replace(microsecond=0)
     _prepare(landing, truth_dir, slugs, overwrite)
     summary = Summary()
-    truth_parts: dict[str, list[pl.DataFrame]] = {"stock": [], "school": [], "inspections": []}
+    truth_parts: dict[str, list[pl.DataFrame]] = {"stock": [], "strata": [], "school": [], "inspections": []}
     flows: list[dict] = []
     for slug in slugs:
         t_city = time.perf_counter()
         before = (summary.files, summary.rows)
         run, world = _run_city(
-            configs[slug], scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows
+            configs[slug], scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows, assumptions
         )
         dt = time.perf_counter() - t_city
         summary.per_city[slug] = {
@@ -190,7 +195,15 @@ def generate(
         truth_dir,
         truth_parts,
         flows,
-        dict(scale=scale, seed=seed, start=start, end=end, cities=slugs, sources=sorted(wanted)),
+        dict(
+            scale=scale,
+            seed=seed,
+            start=start,
+            end=end,
+            cities=slugs,
+            sources=sorted(wanted),
+            **({} if assumptions.is_demo else {"assumptions": assumptions.describe()}),
+        ),
     )
     summary.seconds = time.perf_counter() - t0
     progress(
@@ -225,7 +238,7 @@ def _prepare(landing: Path, truth_dir: Path, slugs: list[str], overwrite: bool) 
 
 
 def _run_city(
-    cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows
+    cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows, assumptions=DEMO
 ) -> tuple[int, CityWorld]:
     slug = cfg.slug
     rng = np.random.default_rng([seed, zlib.crc32(slug.encode())])
@@ -238,6 +251,7 @@ def _run_city(
         rng,
         date.fromisoformat(burn + "-01"),
         frozenset(wanted & set(cfg.sources)),
+        assumptions,
     )
     run = CityRun(
         cfg,
@@ -302,6 +316,7 @@ def _run_city(
         if m in (3, 6, 9, 12):
             quarter = f"{y}-Q{m // 3}"
             truth_parts["stock"].append(tr.stock_snapshot(world, d1, quarter))
+            truth_parts["strata"].append(tr.strata_snapshot(world, d1))
             if run.wants("bestand"):
                 run.write(
                     "bestand",
@@ -379,6 +394,8 @@ def _write_marker(landing: Path, scale, seed, start, end) -> None:
 def _write_truth(truth_dir: Path, parts: dict, flows: list[dict], params: dict) -> None:
     files = {
         "truth.parquet": parts["stock"],
+        # the generator-independent format estimation.validate reads (estimation/METHODS.md)
+        "truth_strata.parquet": parts["strata"],
         "truth_school.parquet": parts["school"],
         "truth_inspections.parquet": parts["inspections"],
     }
