@@ -5,7 +5,10 @@ Sections (each prints its own figures; a section that fails says so and the comm
   2. the demo world end to end: generate, load, checks, dbt rebuild, publish, report render
   3. Dunkelziffer validation against the demo truth (coverage, mean relative error)
   4. a large world (~10 million movement events): load, checks as share of load, dbt rebuild
-  5. generation only (`--generate-only-events N`, off by default): N movement events written
+  5. the validation family (estimation/family.py): every Dunkelziffer method on 13 settings x 3
+     seeds of worlds that break the methods' assumptions - coverage, bias, interval width per
+     method and setting (`--family-seeds`, `--skip family`)
+  6. generation only (`--generate-only-events N`, off by default): N movement events written
      (movements and districts only) with events, files, GB, seconds, events/s and the
      generator's peak RSS - how the national scale (100 million) is shown without loading it
 
@@ -178,6 +181,17 @@ def phase_validation(landing: str, truth: str, warehouse: str) -> dict:
 
 
 # ------------------------------------------------------------------ sections
+def phase_family(work: str, seeds: list[int]) -> dict:
+    from estimation.family import print_family, run_family
+
+    result = run_family(work=Path(work), seeds=tuple(seeds), keep=True)
+    print_family(result)
+    rec = {r["quantity"]: r for r in result["recommended"]}
+    return {
+        f"recommended_{q}_{k}": round(rec[q][k], 3) for q in rec for k in ("coverage", "rel_bias", "median_width")
+    } | {k: v for k, v in result["timings"].items()}
+
+
 def _use_workdir(work: Path, name: str) -> dict[str, Path]:
     """Point every path of the system at a private folder for one world (phases inherit it)."""
     base = work / name
@@ -318,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the files of --generate-only-events (default: removed after measuring)",
     )
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large,family")
+    parser.add_argument("--family-seeds", default="1,2,3", help="seeds of the validation family (default 1,2,3)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
         "--reuse-world",
@@ -374,9 +389,22 @@ def main(argv: list[str] | None = None) -> int:
         section("2 demo world end to end", demo_section)
     if args.large_events > 0 and "large" not in skip:
         section(f"3 large world (~{args.large_events / 1e6:.0f} million events)", large_section)
+    if "family" not in skip:
+        section(
+            "4 validation family (Dunkelziffer methods on worlds that break their assumptions)",
+            lambda fig: fig.update(
+                run_phase(
+                    fig,
+                    "family",
+                    f"{_HERE}:phase_family",
+                    work=str(work / "family"),
+                    seeds=[int(x) for x in args.family_seeds.split(",")],
+                )
+            ),
+        )
     if args.generate_only_events > 0:
         section(
-            f"4 generation only (~{args.generate_only_events / 1e6:g} million events)",
+            f"5 generation only (~{args.generate_only_events / 1e6:g} million events)",
             lambda fig: generate_only(work, args.generate_only_events, args.keep_generated, fig),
         )
 
