@@ -22,8 +22,8 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from estimation.absent import EVIDENCE_DAYS, EVIDENCE_EVENTS, absent_share
-from estimation.components import components, unregistered_rate
+from estimation.absent import EVIDENCE_DAYS, EVIDENCE_EVENTS, absent_share, absent_shares
+from estimation.components import TRANSFER_FACTOR, components, unregistered_rate
 from estimation.districts import district_rows
 from estimation.dual_system import dual_system
 from estimation.gone import dwell_class, school_gone_dwell
@@ -48,6 +48,7 @@ DEFAULT_RELATIONS = {
 OUTFLOWS_LATE = ("AVA", "FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")
 OUTFLOWS_SELF = ("FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")  # deregistered by the person
 STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]  # SGB II requires registration
+CHILDREN_BAND = "06-14"  # the band the school list covers
 MIN_STRATUM = 20  # fewer registered or listed persons: no estimate, only the counts
 # Preference order per (age band kind, quantity); the first method present is recommended.
 # Chosen on the validation against the demo world's truth (METHODS.md); gone and unregistered come
@@ -203,8 +204,8 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     registered = ch.filter(pl.col("register") == 1)
     # children for the gone shares: present on t for sure if they deregistered after t
     children = registered.filter(pl.col("age").is_between(7, 14) & ~pl.col("left_before_census"))
-    ev_kids = children.filter("present_evidence")
-    absent = absent_share(float(ev_kids.height), float(ev_kids.height - ev_kids["school"].sum()))
+    # the absent share of each group from its own evidence children (absent.py)
+    absent = absent_shares(children)
     rates = _unregistered_rates(ch, children, absent)
     for (grp, band), part in ch.group_by(["nationality_group", "age_band"], maintain_order=True):
         stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": WHOLE}
@@ -219,7 +220,7 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         gone = lag
         kc = kid_counts.get(grp)
         if kc and kc["reg_kids"] > 0:
-            flat = guarded("school_gone_share", ("registered_gone",), _flat_gone, n_reg, kc, absent)
+            flat = guarded("school_gone_share", ("registered_gone",), _flat_gone, n_reg, kc, _absent_of(absent, grp))
             rows.append(_row(stratum, flat, n_reg))
             dwell = guarded(
                 "school_gone_dwell",
@@ -227,13 +228,19 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
                 school_gone_dwell,
                 registered.filter(nationality_group=grp, age_band=band),
                 children.filter(nationality_group=grp),
-                absent,
+                _absent_of(absent, grp),
             )
             rows.append(_row(stratum, dwell, n_reg))
             gone = dwell if dwell.estimable else flat if flat.estimable else lag
             if grp in rates and dwell.estimable:
                 unreg, total = guarded(
-                    "components_school", ("unregistered", "residents"), components, n_reg, dwell, rates[grp]
+                    "components_school",
+                    ("unregistered", "residents"),
+                    components,
+                    n_reg,
+                    dwell,
+                    rates[grp],
+                    transfer=1.0 if band == CHILDREN_BAND else TRANSFER_FACTOR,
                 )
                 rows += [_row(stratum, total, n_reg), _row(stratum, unreg, n_reg)]
         lists = [c for c in lists_all if part[c].sum() > 0 and (c != "school" or band == "06-14")]
@@ -264,6 +271,11 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     return rows
 
 
+def _absent_of(absent: dict, grp: str) -> tuple[float, float, dict]:
+    """The group's absent share; a group without registered children has only the prior."""
+    return absent.get(grp) or absent_share(0.0, 0.0)
+
+
 def _flat_gone(n_reg: float, kc: dict, absent) -> Estimate:
     share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]), absent[:2])
     return school_gone(n_reg, share, share_se, float(kc["reg_kids"]), absent[2])
@@ -277,7 +289,9 @@ def _unregistered_rates(ch: pl.DataFrame, children: pl.DataFrame, absent) -> dic
         grp = grp[0]
         if kids.height == 0:
             continue
-        gone_kids = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell, kids, kids, absent)
+        gone_kids = guarded(
+            "school_gone_dwell", ("registered_gone",), school_gone_dwell, kids, kids, _absent_of(absent, grp)
+        )
         p = pupils.filter(nationality_group=grp)
         # kept when not estimable: the components rows then carry the reason
         out[grp] = guarded(
