@@ -49,11 +49,11 @@ ordered as (
     window w as (partition by city, person_pseudonym order by ereignis_datum, meldedatum, ereignis_id)
 ),
 
-from_events as (
+-- every inflow event with the stay it starts: to the next outflow or death, else censored at the
+-- next inflow (without outflow between) or at the end of the observation
+inflows as (
     select
-        o.city, o.person_pseudonym, o.nationality_group,
-        o.ereignis_datum as arrival_date,
-        0 as entry_days,
+        o.city, o.person_pseudonym, o.nationality_group, o.ereignis_datum, o.meldedatum,
         case
             when o.next_direction = 'outflow' or o.next_kind = 'death'
                 then date_diff('day', o.ereignis_datum, o.next_date)
@@ -62,13 +62,24 @@ from_events as (
                 then date_diff('day', o.ereignis_datum, least(o.next_date, obs.observation_end))
             else date_diff('day', o.ereignis_datum, obs.observation_end)
         end as duration_days,
-        coalesce(o.next_direction = 'outflow' or o.next_kind = 'death', false) as left_register,
-        'event' as spell_source
+        coalesce(o.next_direction = 'outflow' or o.next_kind = 'death', false) as left_register
     from ordered as o
     inner join observation as obs on obs.city = o.city
     where o.flow_direction = 'inflow'
-        and o.ereignis_datum >= obs.observation_start
-        and o.ereignis_datum <= obs.observation_end
+),
+
+from_events as (
+    select
+        i.city, i.person_pseudonym, i.nationality_group,
+        i.ereignis_datum as arrival_date,
+        0 as entry_days,
+        i.duration_days,
+        i.left_register,
+        'event' as spell_source
+    from inflows as i
+    inner join observation as obs on obs.city = i.city
+    where i.ereignis_datum >= obs.observation_start
+        and i.ereignis_datum <= obs.observation_end
 ),
 
 stock_at_tau as (
@@ -108,27 +119,19 @@ from_stock as (
 -- that day) on tau without being in its stock; truncated at tau like the stock
 late_before_observation as (
     select
-        o.city, o.person_pseudonym, o.nationality_group,
-        o.ereignis_datum as arrival_date,
-        date_diff('day', o.ereignis_datum, tr.tau) as entry_days,
-        case
-            when o.next_direction = 'outflow' or o.next_kind = 'death'
-                then date_diff('day', o.ereignis_datum, o.next_date)
-            when
-                o.next_date is not null
-                then date_diff('day', o.ereignis_datum, least(o.next_date, tr.observation_end))
-            else date_diff('day', o.ereignis_datum, tr.observation_end)
-        end as duration_days,
-        coalesce(o.next_direction = 'outflow' or o.next_kind = 'death', false) as left_register,
+        i.city, i.person_pseudonym, i.nationality_group,
+        i.ereignis_datum as arrival_date,
+        date_diff('day', i.ereignis_datum, tr.tau) as entry_days,
+        i.duration_days,
+        i.left_register,
         'late_registration' as spell_source
-    from ordered as o
-    inner join truncation as tr on tr.city = o.city
-    where o.flow_direction = 'inflow'
-        and o.ereignis_datum < tr.observation_start
-        and o.meldedatum > tr.tau
+    from inflows as i
+    inner join truncation as tr on tr.city = i.city
+    where i.ereignis_datum < tr.observation_start
+        and i.meldedatum > tr.tau
         and not exists (
             select 1 from from_stock as s
-            where s.city = o.city and s.person_pseudonym = o.person_pseudonym
+            where s.city = i.city and s.person_pseudonym = i.person_pseudonym
         )
 ),
 
