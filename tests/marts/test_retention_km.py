@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
+from lifelines.exceptions import StatError
 
 TOL = 1e-9
 
@@ -49,19 +50,31 @@ def _write_spells(path, spells: pd.DataFrame) -> None:
     con.close()
 
 
-def _compare(spells: pd.DataFrame, km: pd.DataFrame) -> int:
-    """Compare every stratum; returns the number of compared time points."""
+def _compare(spells: pd.DataFrame, km: pd.DataFrame, declined: list | None = None) -> int:
+    """Compare every stratum; returns the number of compared time points (strata lifelines
+    declines are checked for the product-limit value instead and listed in `declined`)."""
     compared = 0
+    declined = [] if declined is None else declined
     strata = [
         (g, y) for g, y in spells[["nationality_group", "arrival_year"]].drop_duplicates().itertuples(index=False)
     ]
     strata += [("INSGESAMT", y) for y in spells["arrival_year"].unique()]
     for group, year in strata:
         part = spells[(spells.arrival_year == year) & ((spells.nationality_group == group) | (group == "INSGESAMT"))]
-        kmf = KaplanMeierFitter().fit(part.duration_days, part.left_register, entry=part.entry_days)
         mine = (
             km[(km.nationality_group == group) & (km.arrival_year == year)].set_index("days_since_arrival").sort_index()
         )
+        try:
+            kmf = KaplanMeierFitter().fit(part.duration_days, part.left_register, entry=part.entry_days)
+        except StatError:
+            # lifelines declines a left-truncated cohort whose first entrants all leave before the
+            # next one enters: the product-limit estimate is 0 from then on. The mart must show
+            # exactly that, and only for a cohort not observed from arrival (not published).
+            assert (part.entry_days > 0).all(), f"{group} {year}: lifelines declined an observed cohort"
+            first_zero = mine.index[mine.survival == 0][0]
+            assert (mine.loc[first_zero:, "survival"] == 0).all() and (mine.observed_from_days > 0).all()
+            declined.append((group, year))
+            continue
         expected_times = sorted(part.duration_days.unique())
         assert list(mine.index) == expected_times, f"{group} {year}: exit times differ"
         sf = kmf.survival_function_.iloc[:, 0]
@@ -102,7 +115,9 @@ def test_km_equals_lifelines_on_demo_world(demo_con):
     assert spells.left_register.sum() > 50 and (spells.entry_days > 0).sum() > 50, (
         "demo world should give events and delayed entries"
     )
-    assert _compare(spells, km) > 100
+    declined = []
+    assert _compare(spells, km, declined) > 100
+    assert len(declined) <= 3, declined  # a rare pathology of small truncated cohorts, not the rule
 
 
 # Freireich et al. (1963), 6-MP group of the remission trial (weeks; + = censored), the classic
