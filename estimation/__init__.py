@@ -1,8 +1,8 @@
 """Estimates of unregistered residents and of registered people who have left (Dunkelziffer).
 
-Pure functions (numpy/scipy/statsmodels/polars), no Dagster: dual-system and log-linear
-multiple-systems estimation, the school ratio method, over-count from reporting lags and
-inspections, and their validation against the demo world's truth. See METHODS.md.
+Pure functions (numpy/scipy/polars), no Dagster: dual-system and log-linear multiple-systems
+estimation, the school ratio method, over-count from reporting lags and inspections, and their
+validation against any world's truth and over the validation family (family.py). See METHODS.md.
 """
 
 from estimation.capture_history import estimate_capture_history, read_capture_history

@@ -14,23 +14,35 @@ def _se(e: Estimate) -> float:
 
 
 def residents(registered: float, gone: Estimate, unregistered: Estimate) -> Estimate:
-    """Sum of the parts; the two estimated parts taken as independent (normal approximation)."""
+    """Sum of the parts, the two estimated parts taken as independent. Each side of the interval
+    adds the parts' distances to that side in quadrature (the gone's upper distance lowers the
+    residents), so a skewed part (few unregistered, gone near 0) keeps its shape."""
     point = registered - gone.point + unregistered.point
     se = math.sqrt(_se(gone) ** 2 + _se(unregistered) ** 2)
-    lower = max(point - Z95 * se, registered - gone.upper + unregistered.lower)
-    lower = min(lower, point)
+    down = math.hypot(
+        _distance(gone.upper, gone.point, gone), _distance(unregistered.point, unregistered.lower, unregistered)
+    )
+    up = math.hypot(
+        _distance(gone.point, gone.lower, gone), _distance(unregistered.upper, unregistered.point, unregistered)
+    )
     return Estimate(
         method=f"register-{gone.method}+{unregistered.method}",
         quantity="residents",
         point=point,
-        lower=lower,
-        upper=point + Z95 * se,
+        lower=point - down,
+        upper=point + up,
         se=se,
-        interval_method="normal approximation, parts independent",
+        interval_method="the parts' one-sided distances added in quadrature, parts independent",
         assumptions=f"gone: {gone.assumptions}. unregistered: {unregistered.assumptions}",
         warnings=[*gone.warnings, *unregistered.warnings],
         inputs={"registered": registered, "gone": gone.point, "unregistered": unregistered.point},
     )
+
+
+def _distance(a: float, b: float, e: Estimate) -> float:
+    """a - b, or Z95 x se where a limit is missing or infinite."""
+    d = a - b
+    return d if math.isfinite(d) else Z95 * _se(e)
 
 
 def unregistered_from_residents(

@@ -20,9 +20,15 @@ import math
 
 from estimation.combine import residents
 from estimation.dual_system import dual_system
+from estimation.intervals import poisson_interval
 from estimation.result import Z95, Estimate, not_estimable
 
 METHOD = "components_school"
+# Sensitivity range of "adults are unregistered as often as the children of their group": nothing
+# in the lists identifies it (counselling sees too few unregistered children), so the interval of
+# a stratum other than the children's own band is widened by this factor on each side. The
+# validation family measures the band-by-band error this stands for (METHODS.md).
+TRANSFER_FACTOR = 2.0
 ASSUMPTIONS = (
     "unregistered children aged 7-14 attend school as often as registered ones (list "
     "independence); adults of the group are unregistered as often as its children"
@@ -31,6 +37,16 @@ ASSUMPTIONS = (
 
 def unregistered_rate(children: float, gone_children: Estimate, pupils: float, linked: float) -> Estimate:
     """Unregistered children per registered child (7-14) of a group, with a 95 % interval.
+
+    Chapman (1951) on register x school with the register corrected for the gone children
+    (n1' = children - gone) gives N - n1' = u (n1' + 1) / (m + 1): the unregistered pupils u =
+    pupils - linked divided by the school attendance of the registered present children,
+    (m + 1) / (n1' + 1). The interval is the exact Poisson interval of u (Garwood 1936; u = 0 keeps
+    an upper limit of 3.69 pupils) times that factor, whose own uncertainty (the gone children's,
+    which carries the absent share) is added on the log scale. Taking the Chapman residents
+    interval and subtracting the registered present instead (the former way) counted the gone
+    uncertainty twice, although the unregistered hardly depend on it, and gave intervals about
+    ten times the truth.
     Not estimable without registered children, without a gone estimate of them, or when the
     register x school link is (no pupils, no registered child at school)."""
     inputs = {"children": children, "pupils": pupils, "linked": linked, "gone_children": gone_children.point}
@@ -48,8 +64,6 @@ def unregistered_rate(children: float, gone_children: Estimate, pupils: float, l
             warnings=gone_children.warnings,
         )
     dse = dual_system(children, pupils, linked, n1_gone=gone_children.point, n1_gone_var=(gone_children.se or 0.0) ** 2)
-    present = children - gone_children.point
-    se = math.sqrt((dse.se or 0.0) ** 2 + (gone_children.se or 0.0) ** 2)
     if not dse.estimable:
         return not_estimable(
             METHOD,
@@ -58,24 +72,35 @@ def unregistered_rate(children: float, gone_children: Estimate, pupils: float, l
             assumptions=ASSUMPTIONS,
             inputs=inputs,
         )
-    unreg = dse.point - present
+    present = dse.inputs["n1_used"]  # registered present children (n1', never below the linked)
+    u = pupils - linked
+    factor = (present + 1) / (linked + 1)
+    se_log_factor = (gone_children.se or 0.0) / (present + 1)
+    lo_u, hi_u = poisson_interval(u)
+    spread = math.exp(Z95 * se_log_factor)
+    lower, upper = lo_u * factor / spread, hi_u * factor * spread
+    point = u * factor
+    warnings = [w for w in dse.warnings if not w.startswith("n1*n2")]
     return Estimate(
         method=METHOD,
         quantity="unregistered_rate",
-        point=unreg / children,
-        lower=max(0.0, dse.lower - present - Z95 * (gone_children.se or 0.0)) / children,
-        upper=(dse.upper - present + Z95 * (gone_children.se or 0.0)) / children,
-        se=se / children,
-        interval_method="Chapman with gone-corrected register, Chao interval",
+        point=point / children,
+        lower=lower / children,
+        upper=upper / children,
+        se=(upper - lower) / (2 * Z95) / children,
+        interval_method="unregistered pupils: exact Poisson (Garwood) x attendance of registered present children "
+        "(Chapman, gone-corrected register), its uncertainty on the log scale",
         assumptions=ASSUMPTIONS,
-        warnings=list(dse.warnings) + list(gone_children.warnings),
-        inputs=inputs,
+        warnings=warnings + list(gone_children.warnings),
+        inputs={**inputs, "unregistered_pupils": u, "attendance_factor": factor},
     )
 
 
-def components(registered: float, gone: Estimate, rate: Estimate) -> tuple[Estimate, Estimate]:
+def components(registered: float, gone: Estimate, rate: Estimate, transfer: float = 1.0) -> tuple[Estimate, Estimate]:
     """(unregistered, residents) of a stratum from its gone estimate and the group's rate;
-    both not estimable (with the reason) when either part is."""
+    both not estimable (with the reason) when either part is. `transfer` (>= 1) is the
+    sensitivity range of carrying the children's rate to the stratum: its interval is divided and
+    multiplied by it (TRANSFER_FACTOR for strata other than the children's own band)."""
     if not (rate.estimable and gone.estimable):
         part = "unregistered rate" if not rate.estimable else "gone estimate"
         why = (rate if not rate.estimable else gone).details.get("not_estimable", "no number")
@@ -93,10 +118,11 @@ def components(registered: float, gone: Estimate, rate: Estimate) -> tuple[Estim
         method=METHOD,
         quantity="unregistered",
         point=rate.point * registered,
-        lower=rate.lower * registered,
-        upper=rate.upper * registered,
-        se=(rate.se or 0.0) * registered,
-        interval_method="children's unregistered rate (Chapman register x school) x registered",
+        lower=rate.lower * registered / transfer,
+        upper=rate.upper * registered * transfer,
+        se=(rate.upper * transfer - rate.lower / transfer) * registered / (2 * Z95),
+        interval_method="children's unregistered rate (Chapman register x school) x registered"
+        + (f", divided and multiplied by {transfer:g} for carrying it to other ages" if transfer != 1 else ""),
         assumptions=rate.assumptions,
         warnings=list(rate.warnings),
         inputs={**rate.inputs, "registered": registered},

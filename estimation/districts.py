@@ -20,21 +20,23 @@ from __future__ import annotations
 
 import polars as pl
 
-from estimation.components import components, unregistered_rate
+from estimation.components import TRANSFER_FACTOR, components, unregistered_rate
 from estimation.gone import school_gone_dwell
 from estimation.ratio import ratio_estimate
 from estimation.result import guarded
 from estimation.rows import resident_rows, row
+from warehouse.vocabulary import WHOLE
 
 MIN_DISTRICT_CHILDREN = 20
-ALL_AGES = "INSGESAMT"
+ALL_AGES = WHOLE
 
 
 def district_rows(
-    ch: pl.DataFrame, city: str, t, absent: tuple | None = None, city_rates: dict | None = None
+    ch: pl.DataFrame, city: str, t, absent: dict | None = None, city_rates: dict | None = None
 ) -> list[dict]:
     """ch: capture histories with `district`, `school_district`, `dwell_class`, `age`,
     `left_before_census`, `register`, `school` (person-level; only counts leave).
+    absent: the groups' absent shares (absent.absent_shares; a group not in it: the prior alone);
     city_rates: the groups' city-wide unregistered rates (components.unregistered_rate)."""
     registered = ch.filter(pl.col("register") == 1)
     kids = ch.filter(pl.col("age").is_between(7, 14))
@@ -51,8 +53,9 @@ def district_rows(
             pl.col("age").is_between(7, 14) & ~pl.col("left_before_census") & (pl.col("nationality_group") == grp)
         )
         small = own.height < MIN_DISTRICT_CHILDREN
+        share = (absent or {}).get(grp)
         gone = guarded(
-            "school_gone_dwell", ("registered_gone",), school_gone_dwell, reg, city_children if small else own, absent
+            "school_gone_dwell", ("registered_gone",), school_gone_dwell, reg, city_children if small else own, share
         )
         if small:
             gone.warnings.append(
@@ -61,7 +64,7 @@ def district_rows(
         rows.append(row(stratum, gone, n_reg))
         rate = (city_rates or {}).get(grp)
         if not small:
-            gone_kids = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell, own, own, absent)
+            gone_kids = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell, own, own, share)
             # school list of the district: its registered children at school plus the unregistered
             # pupils living there (pupils registered in another district belong to that one)
             linked = float(own["school"].sum())
@@ -81,7 +84,15 @@ def district_rows(
                 linked,
             )
         if rate is not None and gone.estimable:
-            unreg, total = guarded("components_school", ("unregistered", "residents"), components, n_reg, gone, rate)
+            unreg, total = guarded(
+                "components_school",
+                ("unregistered", "residents"),
+                components,
+                n_reg,
+                gone,
+                rate,
+                transfer=TRANSFER_FACTOR,  # all ages of the district, mostly adults
+            )
             if small:
                 for e in (unreg, total):
                     e.warnings.append("city-wide unregistered rate of the group used")

@@ -5,6 +5,19 @@ Closed population, lists independent, every person equally catchable within the 
 no erroneous inclusions (persons on a list who do not belong to the population) and perfect
 linkage. Erroneous inclusions in the register (people who left) must be removed from n1
 first (`n1_correct`), otherwise the estimate is biased upward.
+
+References:
+- Petersen, C. G. J. (1896), The yearly immigration of young plaice into the Limfjord from the
+  German Sea, Rep. Danish Biol. Station 6, 1-48; Lincoln, F. C. (1930), Calculating waterfowl
+  abundance on the basis of banding returns, USDA Circular 118: N = n1 n2 / m.
+- Chapman, D. G. (1951), Some properties of the hypergeometric distribution with applications to
+  zoological sample censuses, Univ. California Publ. Statist. 1, 131-160: (n1+1)(n2+1)/(m+1) - 1,
+  nearly unbiased once m >= 7 (Robson & Regier 1964, Sample size in Petersen mark-recapture
+  experiments, Trans. Amer. Fish. Soc. 93, 215-226).
+- Seber, G. A. F. (1970), The effects of trap response on tag recapture estimates, Biometrics 26,
+  13-22, and Seber (1982), The Estimation of Animal Abundance, 2nd ed., ch. 3: the variance.
+- Chao, A. (1987), Estimating the population size for capture-recapture data with unequal
+  catchability, Biometrics 43, 783-791: the log-normal interval on the unseen part.
 """
 
 from __future__ import annotations
@@ -56,8 +69,10 @@ def log_normal_interval(n_seen: float, n_hat: float, var: float, z: float = Z95)
     f0 = n_hat - n_seen
     if not math.isfinite(var) or not math.isfinite(f0):
         return n_seen, math.inf
-    if f0 <= 0 or var <= 0:
+    if var <= 0:
         return n_seen, n_seen + max(f0, 0.0)
+    if f0 <= 0:  # nobody unseen by the point, but not for sure: one-sided on the variance
+        return n_seen, n_seen + z * math.sqrt(var)
     c = math.exp(z * math.sqrt(math.log(1 + var / f0**2)))
     return n_seen + f0 / c, n_seen + f0 * c
 

@@ -18,6 +18,15 @@ Variance: binomial per class (classes independent), the absent-share uncertainty
 all classes), the first inflated by the design effect of households (children of one address leave
 together), and the process variance of the band's own gone count - the truth is a
 realisation, not the expected share: p(1-p) x sum over addresses of (band members there)^2.
+The class shares are not cut at 0 (a class seen at school more often than the absent share
+allows gives a negative share), so the band's sum stays unbiased; the point is that sum within
+0 and the registered, the interval the normal one on the sum, without its impossible part.
+
+The absent share is the group's own, estimated from its evidence children (absent.py).
+Post-stratification of a share by classes: e.g. Holt & Smith (1979), Post stratification,
+JRSS A 142, 33-46; the binomial variance with the Agresti & Coull (1998) adjustment (Approximate
+is better than "exact" for interval estimation of binomial proportions, Am. Stat. 52, 119-126);
+the design effect of clusters: Kish (1965), Survey Sampling, ch. 5.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ import math
 
 import polars as pl
 
-from estimation.overcount import ABSENT_SHARE, ABSENT_SHARE_SE
+from estimation.absent import absent_share
 from estimation.result import Z95, Estimate, not_estimable
 
 # Dwell classes in years since zuzug_datum on t; -1 = born in the city (no zuzug_datum).
@@ -35,10 +44,15 @@ DWELL_LABELS = ("born", "<1", "1-3", "3-6", "6+")
 MIN_CLASS_CHILDREN = 15  # sparser classes borrow the pooled share of all children
 ASSUMPTIONS = (
     "a registered child aged 7-14 who still lives in the city is on the school census list except "
-    "an assumed 1.5 % (+-0.75 %) absent; given the group and the time since moving in (or born in "
+    "the group's absent share, estimated from its children demonstrably present around t (SGB II, "
+    "counselling, recent events); given the group and the time since moving in (or born in "
     "the city), a registered person of any age is gone as often as a registered child; people "
     "registered longer than any child (never removed after leaving long ago) are under-represented"
 )
+
+
+def _prior_absent() -> tuple[float, float, dict]:
+    return absent_share(0.0, 0.0)
 
 
 def dwell_class(dwell: pl.Expr) -> pl.Expr:
@@ -49,9 +63,12 @@ def dwell_class(dwell: pl.Expr) -> pl.Expr:
     return pl.when(dwell.is_null() | (dwell < 0)).then(pl.lit("born")).otherwise(expr)
 
 
-def class_shares(children: pl.DataFrame, absent: float = ABSENT_SHARE) -> dict[str, tuple[float, float, float, str]]:
+def class_shares(children: pl.DataFrame, absent: float) -> dict[str, tuple[float, float, float, str]]:
     """children: registered 7-14 year olds with `dwell_class` and `school` (0/1).
-    Returns class -> (gone share, variance, children, source); `source` is the class itself or
+    Returns class -> (gone share, variance, children, source). The share is not cut at 0: a class
+    whose children are at school more often than 1 - absent gives a negative share, so that the
+    band's sum over classes stays unbiased (cutting each class at 0 biased small gone counts
+    upward - the German group by several times); `source` is the class itself or
     `pooled` (classes that borrow the pooled share share its error). The variance uses the
     Agresti-Coull adjustment (2 successes and 2 failures added), so that a share of 0 or 1 from
     a handful of children does not come with a variance of 0."""
@@ -69,7 +86,7 @@ def class_shares(children: pl.DataFrame, absent: float = ABSENT_SHARE) -> dict[s
             continue
         p_seen = seen / n
         p_adj = (seen + 2) / (n + 4)
-        out[label] = (max(0.0, 1 - p_seen / q), p_adj * (1 - p_adj) / (n + 4) / q**2, n, source)
+        out[label] = (1 - p_seen / q, p_adj * (1 - p_adj) / (n + 4) / q**2, n, source)
     return out
 
 
@@ -94,8 +111,9 @@ def school_gone_dwell(
 ) -> Estimate:
     """band: registered persons of the stratum with `dwell_class`; children: the group's
     registered 7-14 year olds with `dwell_class` and `school` (left_before_census removed);
-    absent: (share, sd, inputs) from estimation.absent (default: the prior assumption)."""
-    absent_mean, absent_sd, absent_inputs = absent or (ABSENT_SHARE, ABSENT_SHARE_SE, {"absent_share": ABSENT_SHARE})
+    absent: (share, sd, inputs) of the group from estimation.absent (default: the prior alone,
+    i.e. no evidence - the sensitivity range)."""
+    absent_mean, absent_sd, absent_inputs = absent or _prior_absent()
     shares = class_shares(children, absent_mean)
     mix = band.group_by("dwell_class").len()
     # in the fixed order of the classes: the float sums below must not depend on Polars' hash order
@@ -105,6 +123,8 @@ def school_gone_dwell(
     warnings = []
     if children.height < 20:
         warnings.append(f"only {children.height} registered children to learn the gone shares from")
+    if absent_inputs.get("absent_warning"):
+        warnings.append(absent_inputs["absent_warning"])
     if n_band == 0:
         return not_estimable(
             "school_gone_dwell",
@@ -122,7 +142,8 @@ def school_gone_dwell(
             warnings=warnings,
             inputs={"registered": n_band},
         )
-    point = sum(n * shares[c][0] for c, n in counts.items())
+    raw = sum(n * shares[c][0] for c, n in counts.items())  # may be < 0 or > n_band: the unbiased sum
+    point = min(max(raw, 0.0), n_band)
     # classes that took their share from the same children err together
     by_source: dict[str, list[float]] = {}
     for c, n in counts.items():
@@ -137,22 +158,28 @@ def school_gone_dwell(
     seen_weighted = sum(n * (1 - shares[c][0]) for c, n in counts.items())  # = sum n * p_seen / q
     var_absent = (seen_weighted / q * absent_sd) ** 2
     se = math.sqrt(var_binom + var_absent + var_process)
+    # normal on the unbiased sum; what lies below 0 or above the registered is impossible and is not
+    # part of the interval (the point is the estimate within those bounds)
+    lower, upper = max(0.0, raw - Z95 * se), min(n_band, raw + Z95 * se)
+    if upper < lower:  # the whole normal interval outside the bounds: the bound itself
+        lower = upper = point
     return Estimate(
         method="school_gone_dwell",
         quantity="registered_gone",
         point=point,
-        lower=max(0.0, point - Z95 * se),
-        upper=min(n_band, point + Z95 * se),
+        lower=lower,
+        upper=upper,
         se=se,
-        interval_method="normal; binomial per dwell class x design effect of households + absent-share "
-        "uncertainty + process variance of the band (clustered by address)",
+        interval_method="normal on the unbiased sum within 0 and the registered; binomial per dwell class x design effect of households "
+        "+ absent-share uncertainty (the group's evidence) + process variance of the band (clustered by address)",
         assumptions=ASSUMPTIONS,
         warnings=warnings,
         inputs={
             "registered": n_band,
             "children": children.height,
             "class_shares": {c: round(shares[c][0], 4) for c in DWELL_LABELS},
+            "unbounded_estimate": raw,
             "band_mix": counts,
-            **absent_inputs,
+            **{k: v for k, v in absent_inputs.items() if k != "absent_warning"},
         },
     )

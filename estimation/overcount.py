@@ -187,25 +187,25 @@ def quarter_ends(start: date, end: date) -> list[date]:
 
 
 SCHOOL_ASSUMPTIONS = (
-    "a registered child aged 6-14 who still lives in the city is on the school census list "
-    "(compulsory schooling) except a small absent share; children leave together with their "
-    "families, so the children's gone share holds for every age band of the group"
+    "a registered child aged 7-14 who still lives in the city is on the school census list "
+    "(compulsory schooling) except the group's absent share (estimated from its evidence children); "
+    "children leave together with their families, so the children's gone share holds for every age "
+    "band of the group"
 )
-ABSENT_SHARE, ABSENT_SHARE_SE = 0.015, 0.0075  # registered resident children missing from the census (assumption)
 
 
 def school_gone_share(
-    registered_children: float, registered_pupils: float, absent: tuple[float, float] = (ABSENT_SHARE, ABSENT_SHARE_SE)
+    registered_children: float, registered_pupils: float, absent: tuple[float, float]
 ) -> tuple[float, float]:
-    """Share of registered 6-14 year olds who are gone, from the register x school link.
+    """Share of registered 7-14 year olds who are gone, from the register x school link.
 
     gone = registered - registered_pupils / (1 - absent share); variance binomial plus the
-    uncertainty of the absent share.
+    uncertainty of the absent share (mean, sd).
     """
     if registered_children <= 0:
         return math.nan, math.nan
     q = 1 - absent[0]
-    share = max(0.0, 1 - registered_pupils / (q * registered_children))
+    share = 1 - registered_pupils / (q * registered_children)  # not cut at 0: unbiased (see gone.py)
     seen = registered_pupils / registered_children
     var = seen * (1 - seen) / registered_children / q**2 + (seen / q**2) ** 2 * absent[1] ** 2
     return share, math.sqrt(var)
@@ -214,26 +214,35 @@ def school_gone_share(
 def school_gone(
     registered_band: float, share: float, share_se: float, registered_children: float, absent_inputs: dict | None = None
 ) -> Estimate:
-    """Registered-but-gone of an age band = registered(band) x children's gone share."""
+    """Registered-but-gone of an age band = registered(band) x children's gone share. The share is
+    not cut at 0 (unbiased); the point is kept within 0 and the registered, and so is the normal
+    interval on the uncut product, without its impossible part."""
     warnings = []
     if registered_children < 20:
         warnings.append(f"only {registered_children:g} registered children to learn the gone share from")
-    point = registered_band * share
+    inputs = dict(absent_inputs or {})
+    if inputs.get("absent_warning"):
+        warnings.append(inputs.pop("absent_warning"))
+    raw = registered_band * share
+    point = min(max(raw, 0.0), registered_band)
     se = registered_band * share_se
+    lower, upper = max(0.0, raw - Z95 * se), min(registered_band, raw + Z95 * se)
+    if upper < lower:
+        lower = upper = point
     return Estimate(
         method="school_gone_share",
         quantity="registered_gone",
         point=point,
-        lower=max(0.0, point - Z95 * se),
-        upper=min(registered_band, point + Z95 * se),
+        lower=lower,
+        upper=upper,
         se=se,
-        interval_method="normal, binomial variance of the share plus the absent-share uncertainty",
+        interval_method="normal within 0 and the registered; binomial variance of the share plus the absent-share uncertainty",
         assumptions=SCHOOL_ASSUMPTIONS,
         warnings=warnings,
         inputs={
             "registered": registered_band,
             "gone_share_children": share,
             "registered_children": registered_children,
-            **(absent_inputs or {"absent_share": ABSENT_SHARE}),
+            **inputs,
         },
     )

@@ -19,6 +19,7 @@ import polars as pl
 
 from estimation.overcount import inspection_ratio
 from estimation.result import Z95, guarded
+from warehouse.vocabulary import WHOLE
 
 SCOPE = "PROBLEMIMMOBILIEN"
 NOT_FOUND_CAVEAT = (
@@ -30,11 +31,14 @@ NOT_FOUND_CAVEAT = (
 def latest_inspection_file(con, relation: str, city: str, t: date) -> pl.DataFrame:
     """Rows of the problem-property file whose `stichtag` is nearest `t` (inspected rows only)."""
     try:
-        return con.execute(f"""
-            with f as (select * from {relation} where city = '{city}'),
-            nearest as (select arg_min(stichtag, abs(date_diff('day', stichtag, DATE '{t}'))) as s from f)
+        return con.execute(
+            f"""
+            with f as (select * from {relation} where city = $city),
+            nearest as (select arg_min(stichtag, abs(date_diff('day', stichtag, $t))) as s from f)
             select f.* from f, nearest where f.stichtag = nearest.s
-        """).pl()
+        """,
+            {"city": city, "t": t},
+        ).pl()
     except Exception:  # source not built for this warehouse: no inspection rows
         return pl.DataFrame()
 
@@ -46,9 +50,12 @@ def registered_at(con, bestand: str, city: str, t: date, addresses: list[str]) -
     con.register("_pp_addr", pl.DataFrame({"a": addresses}).to_arrow())
     try:
         return int(
-            con.execute(f"""select count(*) from {bestand} b
-            where b.city = '{city}' and b.stichtag = DATE '{t}'
-              and b.adresse_pseudonym in (select a from _pp_addr)""").fetchone()[0]
+            con.execute(
+                f"""select count(*) from {bestand} b
+            where b.city = $city and b.stichtag = $t
+              and b.adresse_pseudonym in (select a from _pp_addr)""",
+                {"city": city, "t": t},
+            ).fetchone()[0]
         )
     finally:
         con.unregister("_pp_addr")
@@ -74,8 +81,8 @@ def inspection_rows(con, rel: dict[str, str], city: str, t: date, row) -> list[d
     stratum = {
         "city": city,
         "stichtag": t,
-        "nationality_group": "INSGESAMT",
-        "age_band": "INSGESAMT",
+        "nationality_group": WHOLE,
+        "age_band": WHOLE,
         "district": SCOPE,
     }
     out = []

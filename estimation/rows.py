@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+from estimation.intervals import positive_count_interval
 from estimation.result import Z95, Estimate, not_estimable
 
 
@@ -29,21 +30,28 @@ def resident_rows(stratum: dict, total: Estimate, n_reg: float, gone: Estimate, 
         return out
     reg_present = n_reg - gone.point
     se_g = gone.se or 0.0
+    point = total.point - reg_present
+    lower = point - math.hypot(total.point - total.lower, gone.upper - gone.point)
+    upper = point + math.hypot(total.upper - total.point, gone.point - gone.lower)
+    interval = "; minus registered present (distances of the gone added in quadrature)"
+    if not net and point >= 0:
+        # a count of people: on the log scale (estimation/intervals.py), never below 0 by construction
+        se = max(point - lower, upper - point) / Z95 if math.isfinite(upper) else math.inf
+        lower, upper = positive_count_interval(point, se)
+        interval += ", log scale"
     unreg = Estimate(
         method=total.method,
         quantity="unregistered",
-        point=total.point - reg_present,
-        lower=total.lower - reg_present - Z95 * se_g,
-        upper=total.upper - reg_present + Z95 * se_g,
+        point=point,
+        lower=lower,
+        upper=upper,
         se=math.sqrt((total.se or 0) ** 2 + se_g**2),
-        interval_method=total.interval_method + "; minus registered present (gone estimate added in quadrature)",
+        interval_method=total.interval_method + interval,
         assumptions=total.assumptions,
         warnings=list(total.warnings) + (gone.warnings if net else []),
         inputs=total.inputs,
         details=total.details,
     )
-    if not net:
-        unreg.lower = max(unreg.lower, 0.0)
     out.append(row(stratum, unreg, n_reg))
     return out
 

@@ -17,13 +17,13 @@ method x quantity with counts and estimates only.
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
-from estimation.absent import EVIDENCE_DAYS, EVIDENCE_EVENTS, absent_share
-from estimation.components import components, unregistered_rate
+from estimation.absent import EVIDENCE_DAYS, EVIDENCE_EVENTS, absent_share, absent_shares
+from estimation.components import TRANSFER_FACTOR, components, unregistered_rate
 from estimation.districts import district_rows
 from estimation.dual_system import dual_system
 from estimation.gone import dwell_class, school_gone_dwell
@@ -35,6 +35,7 @@ from estimation.ratio import ratio_estimate
 from estimation.result import Z95, Estimate, guarded, not_estimable
 from estimation.rows import resident_rows as _resident_rows
 from estimation.rows import row as _row
+from warehouse.vocabulary import WHOLE, age_band_sql
 
 DEFAULT_RELATIONS = {
     "bestand": "staging.stg_bestand__persons",
@@ -46,9 +47,8 @@ DEFAULT_RELATIONS = {
 }
 OUTFLOWS_LATE = ("AVA", "FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")
 OUTFLOWS_SELF = ("FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")  # deregistered by the person
-AGE_BAND_SQL = """case when {a} < 6 then '00-05' when {a} < 15 then '06-14' when {a} < 18 then '15-17'
- when {a} < 25 then '18-24' when {a} < 45 then '25-44' when {a} < 65 then '45-64' else '65+' end"""
 STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]  # SGB II requires registration
+CHILDREN_BAND = "06-14"  # the band the school list covers
 MIN_STRATUM = 20  # fewer registered or listed persons: no estimate, only the counts
 # Preference order per (age band kind, quantity); the first method present is recommended.
 # Chosen on the validation against the demo world's truth (METHODS.md); gone and unregistered come
@@ -84,48 +84,60 @@ def capture_histories(
     Pupils with an unknown district who are not in the register are left out: an empty
     `wohnbezirk` is also how pupils living outside the city are delivered.
     """
-    band = lambda col: AGE_BAND_SQL.format(a=f"(year(DATE '{t}') - {col})")
+    # values are bound parameters ($city, $t, ...); only relation names (dbt's subqueries) and the
+    # fixed list names of this module are written into the SQL text
+    band = age_band_sql("(year($t) - geburtsjahr)")
+    age = "year($t) - geburtsjahr"
     has_sgb2 = _has_rows(con, rel.get("sgb2"), city)
     has_beratung = _has_rows(con, rel.get("beratung"), city)
     # years registered in the city on t: since the last move in, or since birth (mid-year) for the city-born
-    dwell = f"coalesce(date_diff('day', zuzug_datum, DATE '{t}'), date_diff('day', make_date(geburtsjahr, 7, 1), DATE '{t}')) / 365.25"
+    dwell = "coalesce(date_diff('day', zuzug_datum, $t), date_diff('day', make_date(geburtsjahr, 7, 1), $t)) / 365.25"
     parts = [
-        f"""select person_pseudonym as pid, nationality_group as grp, {band("geburtsjahr")} as age_band,
-                 year(DATE '{t}') - geburtsjahr as age, 'register' as list, 1 as prio,
+        f"""select person_pseudonym as pid, nationality_group as grp, {band} as age_band,
+                 {age} as age, 'register' as list, 1 as prio,
                  bezirk as district, null::varchar as school_district, {dwell} as dwell,
                  adresse_pseudonym as address
-                 from {rel["bestand"]} where city = '{city}' and stichtag = DATE '{t}'""",
-        f"""select schueler_pseudonym, nationality_group, {band("geburtsjahr")}, year(DATE '{t}') - geburtsjahr, 'school', 2,
+                 from {rel["bestand"]} where city = $city and stichtag = $t""",
+        f"""select schueler_pseudonym, nationality_group, {band}, {age}, 'school', 2,
                  residence_district, residence_district, null, null
-                 from {rel["schule"]} where city = '{city}' and stichtag = DATE '{census}'
+                 from {rel["schule"]} where city = $city and stichtag = $census
                  and coalesce(residence_district, '') <> 'AUSSERHALB'""",
     ]
     if has_sgb2:
-        parts.append(f"""select person_pseudonym, nationality_group, {band("geburtsjahr")}, year(DATE '{t}') - geburtsjahr, 'sgb2', 3,
+        parts.append(f"""select person_pseudonym, nationality_group, {band}, {age}, 'sgb2', 3,
                  null, null, null, null
-                 from {rel["sgb2"]} where city = '{city}' and monat = date_trunc('month', DATE '{t}')""")
+                 from {rel["sgb2"]} where city = $city and monat = date_trunc('month', $t)""")
     if has_beratung:
-        parts.append(f"""select person_pseudonym, nationality_group, {band("geburtsjahr")}, year(DATE '{t}') - geburtsjahr, 'counselling', 4,
+        parts.append(f"""select person_pseudonym, nationality_group, {band}, {age}, 'counselling', 4,
                  null, null, null, null
-                 from {rel["beratung"]} where city = '{city}'
-                 and kontakt_datum between DATE '{t}' - {window_days} and DATE '{t}' + {window_days}""")
+                 from {rel["beratung"]} where city = $city and kontakt_datum between $window_from and $window_to""")
     lists = ["register", "school"] + (["sgb2"] if has_sgb2 else []) + (["counselling"] if has_beratung else [])
     flags = ", ".join(f"max((list = '{name}')::int) as {name}" for name in lists)
-    kinds = ", ".join(f"'{k}'" for k in OUTFLOWS_SELF)
     # demonstrably living in the city around t (estimation.absent): benefits, counselling, a recent
     # arrival / move inside the city / birth
     evidence = [
-        f"""select person_pseudonym from {rel["meldewesen"]} where city = '{city}'
-                    and ereignis_art in ({", ".join(f"'{k}'" for k in EVIDENCE_EVENTS)})
-                    and ereignis_datum between DATE '{t}' - {EVIDENCE_DAYS} and DATE '{t}'"""
+        f"""select person_pseudonym from {rel["meldewesen"]} where city = $city
+                    and list_contains($evidence_events, ereignis_art)
+                    and ereignis_datum between $evidence_from and $t"""
     ]
     evidence += [f"select pid from seen where list = '{name}'" for name in ("sgb2", "counselling") if name in lists]
-    ch = con.execute(f"""
+    params = {
+        "city": city,
+        "t": t,
+        "census": census,
+        "window_from": t - timedelta(days=window_days),
+        "window_to": t + timedelta(days=window_days),
+        "evidence_from": t - timedelta(days=EVIDENCE_DAYS),
+        "evidence_events": list(EVIDENCE_EVENTS),
+        "self_outflows": list(OUTFLOWS_SELF),
+    }
+    ch = con.execute(
+        f"""
         with seen as ({" union all ".join(parts)}),
         evidence as ({" union ".join(evidence)}),
         left_early as (select distinct person_pseudonym as pid from {rel["meldewesen"]}
-                       where city = '{city}' and ereignis_art in ({kinds})
-                       and ereignis_datum > DATE '{t}' and ereignis_datum <= DATE '{census}')
+                       where city = $city and list_contains($self_outflows, ereignis_art)
+                       and ereignis_datum > $t and ereignis_datum <= $census)
         select pid, arg_min(grp, prio) as nationality_group, arg_min(age_band, prio) as age_band,
                arg_min(age, prio) as age, arg_min(district, prio) as district,
                max(school_district) as school_district, max(dwell) as dwell,
@@ -134,7 +146,9 @@ def capture_histories(
                pid in (select * from evidence) as present_evidence
         from seen group by pid
         order by pid
-    """).pl()  # ordered: sums over the rows below must not depend on DuckDB's hash order
+    """,
+        params,
+    ).pl()  # ordered: sums over the rows below must not depend on DuckDB's hash order
     # unlinked pupils of unknown residence cannot be told apart from pupils living outside
     return ch.filter(
         ~(
@@ -149,25 +163,28 @@ def _has_rows(con, relation: str | None, city: str) -> bool:
     if not relation:
         return False
     try:
-        return con.execute(f"select count(*) from {relation} where city = '{city}'").fetchone()[0] > 0
+        return con.execute(f"select count(*) from {relation} where city = $city", {"city": city}).fetchone()[0] > 0
     except Exception:  # relation absent (source not built): the list is simply not used
         return False
 
 
 def outflow_events(con, rel: dict[str, str], city: str, t: date) -> pl.DataFrame:
-    band = AGE_BAND_SQL.format(a=f"(year(DATE '{t}') - geburtsjahr)")
-    kinds = ", ".join(f"'{k}'" for k in OUTFLOWS_LATE)
-    return con.execute(f"""
-        select ereignis_datum, meldedatum, nationality_group, {band} as age_band
-        from {rel["meldewesen"]} where city = '{city}' and ereignis_art in ({kinds})
-    """).pl()
+    return con.execute(
+        f"""
+        select ereignis_datum, meldedatum, nationality_group, {age_band_sql("(year($t) - geburtsjahr)")} as age_band
+        from {rel["meldewesen"]} where city = $city and list_contains($kinds, ereignis_art)
+    """,
+        {"city": city, "t": t, "kinds": list(OUTFLOWS_LATE)},
+    ).pl()
 
 
 def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) -> list[dict]:
     """All estimates of one city on reference date t (rows for the mart)."""
     ch = capture_histories(con, rel, city, t, census)
     events = outflow_events(con, rel, city, t)
-    as_of = con.execute(f"select max(meldedatum) from {rel['meldewesen']} where city = '{city}'").fetchone()[0]
+    as_of = con.execute(
+        f"select max(meldedatum) from {rel['meldewesen']} where city = $city", {"city": city}
+    ).fetchone()[0]
     lists_all = [c for c in ("register", "school", "sgb2", "counselling") if c in ch.columns]
     rows: list[dict] = []
     # Coverage of the register for children, per group: the school ratio.
@@ -187,11 +204,11 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     registered = ch.filter(pl.col("register") == 1)
     # children for the gone shares: present on t for sure if they deregistered after t
     children = registered.filter(pl.col("age").is_between(7, 14) & ~pl.col("left_before_census"))
-    ev_kids = children.filter("present_evidence")
-    absent = absent_share(float(ev_kids.height), float(ev_kids.height - ev_kids["school"].sum()))
+    # the absent share of each group from its own evidence children (absent.py)
+    absent = absent_shares(children)
     rates = _unregistered_rates(ch, children, absent)
     for (grp, band), part in ch.group_by(["nationality_group", "age_band"], maintain_order=True):
-        stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": "ALLE"}
+        stratum = {"city": city, "stichtag": t, "nationality_group": grp, "age_band": band, "district": WHOLE}
         n_reg = float(part["register"].sum())
         ev = events.filter((pl.col("nationality_group") == grp) & (pl.col("age_band") == band))
         # Each method is guarded: a stratum where one is not defined gets a not-estimable row with
@@ -203,7 +220,7 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
         gone = lag
         kc = kid_counts.get(grp)
         if kc and kc["reg_kids"] > 0:
-            flat = guarded("school_gone_share", ("registered_gone",), _flat_gone, n_reg, kc, absent)
+            flat = guarded("school_gone_share", ("registered_gone",), _flat_gone, n_reg, kc, _absent_of(absent, grp))
             rows.append(_row(stratum, flat, n_reg))
             dwell = guarded(
                 "school_gone_dwell",
@@ -211,13 +228,19 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
                 school_gone_dwell,
                 registered.filter(nationality_group=grp, age_band=band),
                 children.filter(nationality_group=grp),
-                absent,
+                _absent_of(absent, grp),
             )
             rows.append(_row(stratum, dwell, n_reg))
             gone = dwell if dwell.estimable else flat if flat.estimable else lag
             if grp in rates and dwell.estimable:
                 unreg, total = guarded(
-                    "components_school", ("unregistered", "residents"), components, n_reg, dwell, rates[grp]
+                    "components_school",
+                    ("unregistered", "residents"),
+                    components,
+                    n_reg,
+                    dwell,
+                    rates[grp],
+                    transfer=1.0 if band == CHILDREN_BAND else TRANSFER_FACTOR,
                 )
                 rows += [_row(stratum, total, n_reg), _row(stratum, unreg, n_reg)]
         lists = [c for c in lists_all if part[c].sum() > 0 and (c != "school" or band == "06-14")]
@@ -248,6 +271,11 @@ def estimate_city(con, rel: dict[str, str], city: str, t: date, census: date) ->
     return rows
 
 
+def _absent_of(absent: dict, grp: str) -> tuple[float, float, dict]:
+    """The group's absent share; a group without registered children has only the prior."""
+    return absent.get(grp) or absent_share(0.0, 0.0)
+
+
 def _flat_gone(n_reg: float, kc: dict, absent) -> Estimate:
     share, share_se = school_gone_share(float(kc["reg_kids"]), float(kc["reg_pupils"]), absent[:2])
     return school_gone(n_reg, share, share_se, float(kc["reg_kids"]), absent[2])
@@ -261,7 +289,9 @@ def _unregistered_rates(ch: pl.DataFrame, children: pl.DataFrame, absent) -> dic
         grp = grp[0]
         if kids.height == 0:
             continue
-        gone_kids = guarded("school_gone_dwell", ("registered_gone",), school_gone_dwell, kids, kids, absent)
+        gone_kids = guarded(
+            "school_gone_dwell", ("registered_gone",), school_gone_dwell, kids, kids, _absent_of(absent, grp)
+        )
         p = pupils.filter(nationality_group=grp)
         # kept when not estimable: the components rows then carry the reason
         out[grp] = guarded(

@@ -8,7 +8,10 @@ Sections (each prints its own figures; a section that fails says so and the comm
   5. chaos (orchestration.chaos): kill -9 trials at random moments of load, checks, dbt,
      publish and export with a reader loop; trials, inconsistencies, identical reruns, reader
      queries and failures
-  6. generation only (`--generate-only-events N`, off by default): N movement events written
+  6. the validation family (estimation/family.py): every Dunkelziffer method on 13 settings x 3
+     seeds of worlds that break the methods' assumptions - coverage, bias, interval width per
+     method and setting (`--family-seeds`, `--skip family`)
+  7. generation only (`--generate-only-events N`, off by default): N movement events written
      (movements and districts only) with events, files, GB, seconds, events/s and the
      generator's peak RSS - how the national scale (100 million) is shown without loading it
 
@@ -202,6 +205,17 @@ def phase_validation(landing: str, truth: str, warehouse: str) -> dict:
 
 
 # ------------------------------------------------------------------ sections
+def phase_family(work: str, seeds: list[int]) -> dict:
+    from estimation.family import print_family, run_family
+
+    result = run_family(work=Path(work), seeds=tuple(seeds), keep=True)
+    print_family(result)
+    rec = {r["quantity"]: r for r in result["recommended"]}
+    return {
+        f"recommended_{q}_{k}": round(rec[q][k], 3) for q in rec for k in ("coverage", "rel_bias", "median_width")
+    } | {k: v for k, v in result["timings"].items()}
+
+
 def _use_workdir(work: Path, name: str) -> dict[str, Path]:
     """Point every path of the system at a private folder for one world (phases inherit it)."""
     base = work / name
@@ -348,8 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the files of --generate-only-events (default: removed after measuring)",
     )
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large,chaos")
+    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large,chaos,family")
     parser.add_argument("--chaos-trials", type=int, default=20, help="kill -9 trials of the chaos section (default 20)")
+    parser.add_argument("--family-seeds", default="1,2,3", help="seeds of the validation family (default 1,2,3)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
         "--reuse-world",
@@ -423,9 +438,22 @@ def main(argv: list[str] | None = None) -> int:
         section(f"3 large world (~{args.large_events / 1e6:.0f} million events)", large_section)
     if "chaos" not in skip:
         section(f"4 chaos: kill -9 at random moments ({args.chaos_trials} trials) with readers", chaos_section)
+    if "family" not in skip:
+        section(
+            "5 validation family (Dunkelziffer methods on worlds that break their assumptions)",
+            lambda fig: fig.update(
+                run_phase(
+                    fig,
+                    "family",
+                    f"{_HERE}:phase_family",
+                    work=str(work / "family"),
+                    seeds=[int(x) for x in args.family_seeds.split(",")],
+                )
+            ),
+        )
     if args.generate_only_events > 0:
         section(
-            f"5 generation only (~{args.generate_only_events / 1e6:g} million events)",
+            f"6 generation only (~{args.generate_only_events / 1e6:g} million events)",
             lambda fig: generate_only(work, args.generate_only_events, args.keep_generated, fig),
         )
 

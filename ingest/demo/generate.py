@@ -26,6 +26,7 @@ from ingest.demo import geography as geo
 from ingest.demo import official as off
 from ingest.demo import sources as src
 from ingest.demo import truth as tr
+from ingest.demo.assumptions import DEMO, Assumptions
 from ingest.demo.calibration import PROFILES
 from ingest.demo.pseudonyms import city_keys
 from ingest.demo.world import CityWorld, days, month_bounds, to_date
@@ -144,12 +145,15 @@ def generate(
     progress=print,
     now: datetime | None = None,
     official_only: bool = False,
+    assumptions: Assumptions = DEMO,
 ) -> Summary:
     """Simulate the cities and write deliveries into `landing` and truth tables into `truth`, and
     the world's own official tables into `landing/official/` (ingest/demo/official.py).
 
     `official_only`: simulate the same world (same seed, same draws) but write only the official
-    tables - for a demo landing generated before the world had official tables of its own."""
+    tables - for a demo landing generated before the world had official tables of its own.
+    `assumptions`: knobs for what the Dunkelziffer methods assume (ingest/demo/assumptions.py);
+    the default is the demo world."""
     t0 = time.perf_counter()
     landing = Path(landing) if landing else landing_dir()
     truth_dir = Path(truth) if truth else demo_truth_dir()
@@ -167,7 +171,7 @@ def generate(
         _prepare(landing, truth_dir, slugs, overwrite)
     summary = Summary()
     tally = off.OfficialTally()
-    truth_parts: dict[str, list[pl.DataFrame]] = {"stock": [], "school": [], "inspections": []}
+    truth_parts: dict[str, list[pl.DataFrame]] = {"stock": [], "strata": [], "school": [], "inspections": []}
     flows: list[dict] = []
     for slug in slugs:
         t_city = time.perf_counter()
@@ -186,6 +190,7 @@ def generate(
             flows,
             tally,
             official_only,
+            assumptions,
         )
         dt = time.perf_counter() - t_city
         summary.per_city[slug] = {
@@ -213,7 +218,15 @@ def generate(
             truth_dir,
             truth_parts,
             flows,
-            dict(scale=scale, seed=seed, start=start, end=end, cities=slugs, sources=sorted(wanted)),
+            dict(
+                scale=scale,
+                seed=seed,
+                start=start,
+                end=end,
+                cities=slugs,
+                sources=sorted(wanted),
+                **({} if assumptions.is_demo else {"assumptions": assumptions.describe()}),
+            ),
         )
     summary.seconds = time.perf_counter() - t0
     progress(
@@ -248,7 +261,20 @@ def _prepare(landing: Path, truth_dir: Path, slugs: list[str], overwrite: bool) 
 
 
 def _run_city(
-    cfg: CityConfig, scale, seed, landing, start, end, wanted, now, summary, truth_parts, flows, tally, official_only
+    cfg: CityConfig,
+    scale,
+    seed,
+    landing,
+    start,
+    end,
+    wanted,
+    now,
+    summary,
+    truth_parts,
+    flows,
+    tally,
+    official_only,
+    assumptions=DEMO,
 ) -> tuple[int, CityWorld]:
     slug = cfg.slug
     rng = np.random.default_rng([seed, zlib.crc32(slug.encode())])
@@ -261,6 +287,7 @@ def _run_city(
         rng,
         date.fromisoformat(burn + "-01"),
         frozenset(wanted & set(cfg.sources)),
+        assumptions,
     )
     run = CityRun(
         cfg,
@@ -329,6 +356,7 @@ def _run_city(
         if m in (3, 6, 9, 12):
             quarter = f"{y}-Q{m // 3}"
             truth_parts["stock"].append(tr.stock_snapshot(world, d1, quarter))
+            truth_parts["strata"].append(tr.strata_snapshot(world, d1))
             if run.wants("bestand"):
                 run.write(
                     "bestand",
@@ -416,6 +444,8 @@ def _write_marker(landing: Path, scale, seed, start, end) -> None:
 def _write_truth(truth_dir: Path, parts: dict, flows: list[dict], params: dict) -> None:
     files = {
         "truth.parquet": parts["stock"],
+        # the generator-independent format estimation.validate reads (estimation/METHODS.md)
+        "truth_strata.parquet": parts["strata"],
         "truth_school.parquet": parts["school"],
         "truth_inspections.parquet": parts["inspections"],
     }

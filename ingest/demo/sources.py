@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from ingest.demo import geography as geo
+from ingest.demo.assumptions import DEMO_ABSENT_SHARE, scale_odds
 from ingest.demo.pseudonyms import pseudonymise
 from ingest.demo.world import EVENT_TYPES, PROBLEM_STATUS, SEXES, CityWorld, days, to_date
 
@@ -134,8 +135,16 @@ def schule(w: CityWorld, stichtag: date, keys: dict, iso3: dict[str, str]) -> tu
     kids, age = kids[sel], age[sel]
     registered = p.reg[kids]
     compulsory = age < 16
+    knobs = w.assumptions
     attend_unreg = np.array([b.school_unregistered for b in w.behaviour])[p.group[kids]]
-    prob = np.where(registered, np.where(compulsory, 0.985, 0.75), np.where(compulsory, attend_unreg, 0.3))
+    if knobs.unregistered_school_factor != 1.0:
+        attend_unreg = np.minimum(attend_unreg * knobs.unregistered_school_factor, 1.0)
+    # registered resident children of compulsory age not on the list: the absent share
+    attend_reg = 0.985 if knobs.absent_share == DEMO_ABSENT_SHARE else 1 - knobs.absent_by_group()[p.group[kids]]
+    prob = np.where(registered, np.where(compulsory, attend_reg, 0.75), np.where(compulsory, attend_unreg, 0.3))
+    z = w.hh_frailty()
+    if z is not None:  # heterogeneous catchability: the same households miss school and counselling
+        prob = scale_odds(prob, z[p.hh[kids]])
     recent = (p.arrival[kids] >= 0) & (d - p.arrival[kids] < 183)
     if w.city == "duisburg":  # not every newly arrived child gets a school place
         prob = np.where(recent, prob * 0.6, prob)

@@ -9,8 +9,9 @@ import numpy as np
 import polars as pl
 
 from ingest.demo import calibration as cal
-from ingest.demo.sources import _codes_on
+from ingest.demo.sources import _birth_year, _codes_on
 from ingest.demo.world import CityWorld, to_date
+from warehouse.vocabulary import WHOLE
 
 BAND_EDGES = np.array(cal.AGE_BAND_EDGES[1:-1])
 N_GROUPS, N_BANDS = len(cal.GROUPS), len(cal.AGE_BANDS)
@@ -64,6 +65,55 @@ def stock_snapshot(w: CityWorld, d: int, quarter: str) -> pl.DataFrame:
         }
     )
     return df.filter(pl.sum_horizontal(list(cols)) > 0)
+
+
+def strata_snapshot(w: CityWorld, d: int) -> pl.DataFrame:
+    """The truth in the generator-independent format of estimation.validate (METHODS.md,
+    "Validation on any world"): one row per stratum as the warehouse defines it - the whole city
+    (`district` INSGESAMT) per group x standard band with age = year(stichtag) - birth year, and
+    per district x group (`age_band` INSGESAMT): residents, registered, registered_gone and
+    unregistered. Registered and gone count where the register has them, residents and the
+    unregistered where they live."""
+    p, h = w.p, w.h
+    codes = _codes_on(w, np.arange(len(w.cells), dtype=np.int64), np.full(len(w.cells), d))
+    uniq = list(dict.fromkeys(codes))
+    codes_idx = np.array([uniq.index(c) for c in codes])
+    year = to_date(d).year
+    present = np.flatnonzero(p.present)
+    registered = np.flatnonzero(p.reg)
+    parts = {
+        "residents": (present, h.cell[p.hh[present]]),
+        "registered": (registered, p.reg_cell[registered]),
+        "registered_gone": (registered[~p.present[registered]], p.reg_cell[registered[~p.present[registered]]]),
+        "unregistered": (present[~p.reg[present]], h.cell[p.hh[present[~p.reg[present]]]]),
+    }
+    n_groups, n_bands = len(cal.GROUPS), len(cal.AGE_BANDS)
+    city, districts = {}, {}
+    for name, (persons, cells) in parts.items():
+        g = w.p.group[persons].astype(np.int64)
+        b = age_band(year - _birth_year(w, persons)).astype(np.int64)
+        city[name] = np.bincount(g * n_bands + b, minlength=n_groups * n_bands)
+        districts[name] = np.bincount(codes_idx[cells.astype(np.int64)] * n_groups + g, minlength=len(uniq) * n_groups)
+    labels = _groups(w)
+    kc, kd = np.arange(n_groups * n_bands), np.arange(len(uniq) * n_groups)
+    whole = pl.DataFrame(
+        {
+            "district": WHOLE,
+            "nationality_group": [labels[i] for i in kc // n_bands],
+            "age_band": [cal.AGE_BANDS[i] for i in kc % n_bands],
+            **{c: v.astype(np.int64) for c, v in city.items()},
+        }
+    )
+    by_district = pl.DataFrame(
+        {
+            "district": [uniq[i] for i in kd // n_groups],
+            "nationality_group": [labels[i] for i in kd % n_groups],
+            "age_band": WHOLE,
+            **{c: v.astype(np.int64) for c, v in districts.items()},
+        }
+    )
+    out = pl.concat([whole, by_district]).filter(pl.sum_horizontal(list(parts)) > 0)
+    return out.select(pl.lit(w.city).alias("city"), pl.lit(to_date(d)).alias("stichtag"), pl.all())
 
 
 def school_snapshot(w: CityWorld, d: int, truth: dict) -> pl.DataFrame:

@@ -18,6 +18,7 @@ a person's `id` (pseudonym, draws) never does, so compaction changes no output.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -25,6 +26,7 @@ import numpy as np
 
 from ingest.demo import calibration as cal
 from ingest.demo import geography as geo
+from ingest.demo.assumptions import DEMO, Assumptions, frailty
 
 EPOCH = date(1970, 1, 1)
 NEVER = np.int32(2**31 - 1)
@@ -243,8 +245,10 @@ class CityWorld:
         rng: np.random.Generator,
         start: date,
         sources: frozenset[str] | None = None,
+        assumptions: Assumptions = DEMO,
     ):
         self.city, self.country, self.scale, self.rng = city, country, scale, rng
+        self.assumptions = assumptions
         # processes only some sources need are skipped when those are not written (huge scales)
         self.sources = sources if sources is not None else frozenset({"sgb2", "beratung", "wohnen", "schule"})
         self.profile = cal.PROFILES[city]
@@ -457,6 +461,12 @@ class CityWorld:
         on which rows were dropped."""
         return uniform_by_id(self.rng, self.h.total, self.h.id)
 
+    def hh_frailty(self) -> np.ndarray | None:
+        """Catchability frailty of every household held (None when the world is homogeneous,
+        `Assumptions.catchability_sd` = 0): the same households are missed by every list."""
+        sd = self.assumptions.catchability_sd
+        return frailty(self.h.id, sd, zlib.crc32(self.city.encode())) if sd > 0 else None
+
     def droppable(self) -> np.ndarray:
         """Persons who can produce no event, delivery row or truth count any more: gone (moved
         away or dead; nobody comes back), out of the register as recorded and as it will be
@@ -659,6 +669,9 @@ class CityWorld:
         unreg = np.flatnonzero(p.present & ~p.reg_f & (p.busy < d0))
         if unreg.size:
             hz = np.array([b.late_register for b in self.behaviour])[p.group[unreg]] / 12
+            z = self.hh_frailty()
+            if z is not None:
+                hz = hz * z[p.hh[unreg]]
             u_hh = self._hh_uniform()
             late = unreg[u_hh[p.hh[unreg]] < hz]
             self._register(late, day(late.size), late=True)
@@ -731,6 +744,8 @@ class CityWorld:
         by_office = rng.random(stay.size) < np.array([b.ava for b in self.behaviour])[gs]
         months = np.array([b.ava_delay_months for b in self.behaviour])[gs]
         months = np.where(problem[~dereg], months * 6, months)  # offices lag at problem houses
+        if self.assumptions.ava_delay_factor != 1.0:
+            months = months * self.assumptions.ava_delay_factor
         delay = np.maximum(90, rng.exponential(30.4 * months))
         p.cols["ava"][stay] = np.where(by_office, when[~dereg] + delay.astype(np.int32), NEVER)
 
@@ -881,7 +896,11 @@ class CityWorld:
         p, rng = self.p, self.rng
         who = np.flatnonzero(p.present)
         rate = np.array([b.counselling for b in self.behaviour])[p.group[who]]
-        rate = rate * np.where(p.reg_f[who], 1.0, 3.0) * np.where(d0 - p.birth[who] < 16 * 365, 0.2, 1.0)
+        unreg_factor = self.assumptions.counselling_unregistered_factor
+        rate = rate * np.where(p.reg_f[who], 1.0, unreg_factor) * np.where(d0 - p.birth[who] < 16 * 365, 0.2, 1.0)
+        z = self.hh_frailty()
+        if z is not None:
+            rate = rate * z[p.hh[who]]
         k = rng.poisson(rate)
         person = np.repeat(who, k)
         n = person.size

@@ -1,30 +1,56 @@
 """Absent share (Beta update), the components method and the variance pieces of school_gone_dwell."""
 
-import math
 from datetime import date
 
 import numpy as np
 import polars as pl
 import pytest
 
-from estimation.absent import PRIOR_MEAN, PRIOR_SD, absent_share, prior_beta
+from estimation.absent import GROUP_PRIOR_WEIGHT, PRIOR_A, PRIOR_B, absent_share, absent_shares
 from estimation.components import components, unregistered_rate
 from estimation.gone import design_effect, school_gone_dwell, sum_squared_cluster_sizes
 from estimation.result import Estimate
 from estimation.validate import consistency
 
 
-def test_prior_has_the_stated_mean_and_sd_and_evidence_moves_it():
-    a, b = prior_beta()
-    assert a / (a + b) == pytest.approx(PRIOR_MEAN)
-    assert math.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))) == pytest.approx(PRIOR_SD)
+def test_absent_share_is_the_evidence_with_a_weak_prior():
+    """No evidence: the prior alone, mean 10 % and wide (the sensitivity range); much evidence:
+    the data decide; clustered evidence (households) counts less."""
     none = absent_share(0, 0)
-    assert none[0] == pytest.approx(PRIOR_MEAN)
+    assert none[0] == pytest.approx(PRIOR_A / (PRIOR_A + PRIOR_B)) and none[1] > 0.08
     much = absent_share(2000, 100)  # 5 % of 2,000 demonstrably present children missing
-    assert 0.04 < much[0] < 0.05 and much[1] < PRIOR_SD
-    assert absent_share(50, 0)[0] < PRIOR_MEAN  # no one missing: the share goes down
+    assert much[0] == pytest.approx(101 / 2010) and much[1] < 0.006
+    assert absent_share(200, 0)[0] < 0.006  # nobody missing: the share goes down to the data
+    households = absent_share(200, 10, design_effect=3)
+    assert households[1] > absent_share(200, 10)[1] * 1.4  # 200 children in 67 households
     with pytest.raises(ValueError):
         absent_share(5, 6)
+
+
+def test_absent_shares_per_group_flag_groups_with_little_evidence():
+    def kids(grp, n, evidence, missing):
+        return [
+            {
+                "nationality_group": grp,
+                "school": int(i >= missing),
+                "present_evidence": i < evidence,
+                "address": f"{grp}{i}",
+            }
+            for i in range(n)
+        ]
+
+    children = pl.DataFrame(kids("DE", 1000, 300, 6) + kids("EU2", 60, 8, 2))
+    shares = absent_shares(children)
+    city = (PRIOR_A + 8) / (PRIOR_A + PRIOR_B + 308)  # all 308 evidence children, 8 not at school
+    w = GROUP_PRIOR_WEIGHT
+    # each group: its own evidence, starting from the city's share worth w children
+    assert shares["DE"][0] == pytest.approx((w * city + 6) / (w + 300))
+    assert "absent_warning" not in shares["DE"][2]
+    assert shares["EU2"][0] == pytest.approx((w * city + 2) / (w + 8))  # its own evidence, not DE's
+    assert shares["EU2"][0] > 3 * shares["DE"][0]
+    # the city share's uncertainty is carried: a group with little evidence keeps a wide sd
+    assert shares["EU2"][1] > absent_share(8, 2, prior=(w * city, w * (1 - city)))[1]
+    assert "barely identified" in shares["EU2"][2]["absent_warning"]
 
 
 def test_cluster_sizes_and_design_effect():
@@ -39,7 +65,8 @@ def test_households_widen_the_gone_interval():
     kids = pl.DataFrame({"dwell_class": ["1-3"] * 200, "school": (rng.random(200) > 0.2).astype(int)})
     alone = pl.DataFrame({"dwell_class": ["1-3"] * 300, "address": [f"a{i}" for i in range(300)]})
     families = pl.DataFrame({"dwell_class": ["1-3"] * 300, "address": [f"a{i // 6}" for i in range(300)]})
-    e1, e2 = school_gone_dwell(alone, kids), school_gone_dwell(families, kids)
+    known = (0.015, 0.0075, {})  # an absent share as if well estimated: the household part shows
+    e1, e2 = school_gone_dwell(alone, kids, known), school_gone_dwell(families, kids, known)
     assert e1.point == pytest.approx(e2.point)
     assert e2.se > e1.se * 1.2  # whole households are gone or not together
 
@@ -64,7 +91,7 @@ def test_consistency_detects_a_broken_decomposition():
             "stichtag": date(2025, 9, 30),
             "nationality_group": "EU2",
             "age_band": "25-44",
-            "district": "ALLE",
+            "district": "INSGESAMT",
             "registered": 100.0,
             "quantity": q,
             "point": point,

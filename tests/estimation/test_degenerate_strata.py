@@ -165,7 +165,7 @@ def test_tiny_strata_give_numbers_or_reasons_never_nan(tiny):
     rec = df.filter("recommended")
     assert rec.select(pl.col("point", "lower", "upper").is_null().any()).row(0) == (False, False, False)
     # the big group is untouched by its tiny neighbours: every band has all three parts recommended
-    de = rec.filter((pl.col("nationality_group") == "DE") & (pl.col("district") == "ALLE"))
+    de = rec.filter((pl.col("nationality_group") == "DE") & (pl.col("district") == "INSGESAMT"))
     assert de.group_by("age_band").agg(pl.col("quantity").n_unique())["quantity"].min() == 3
 
 
@@ -227,7 +227,7 @@ def test_unregistered_row_without_a_gone_figure_says_why():
 
     total = ratio_estimate(50, 50, 100)
     gone = not_estimable("lag_projection", "registered_gone", "no outflows")
-    res, unreg = resident_rows({"district": "ALLE"}, total, 100.0, gone, net=True)
+    res, unreg = resident_rows({"district": "INSGESAMT"}, total, 100.0, gone, net=True)
     assert res["status"] == "estimated" and res["point"] == pytest.approx(100)
     assert unreg["status"] == "not_estimable" and unreg["point"] is None
     assert unreg["warnings"].startswith("not estimable:") and "no outflows" in unreg["warnings"]

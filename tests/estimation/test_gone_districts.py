@@ -14,6 +14,7 @@ from estimation.problem_properties import SCOPE, inspection_rows
 from estimation.rows import row
 
 T = date(2025, 9, 30)
+KNOWN_ABSENT = (0.015, 0.0075, {"absent_share": 0.015})  # the simulated worlds' absent share, as if estimated
 
 
 def _people(rng, n, dwell_years, gone_share, kids=True):
@@ -49,7 +50,7 @@ def test_gone_dwell_follows_the_dwell_mix_where_the_flat_share_cannot():
         adults = pl.concat([_people(rng, 900, 0.5, 0.30, False), _people(rng, 100, 8.0, 0.02, False)]).with_columns(
             dwell_class=dwell_class(pl.col("dwell"))
         )
-        e = school_gone_dwell(adults, kids)
+        e = school_gone_dwell(adults, kids, KNOWN_ABSENT)
         truth = adults["gone"].sum()
         covered += e.lower <= truth <= e.upper
         rel_dwell.append(e.point / truth - 1)
@@ -62,7 +63,7 @@ def test_gone_dwell_follows_the_dwell_mix_where_the_flat_share_cannot():
 
 def test_sparse_dwell_class_borrows_the_pooled_share_and_no_children_is_not_estimable():
     kids = pl.DataFrame({"dwell_class": ["<1"] * 3 + ["6+"] * 100, "school": [0, 0, 0] + [1] * 90 + [0] * 10})
-    shares = class_shares(kids)
+    shares = class_shares(kids, 0.015)
     pooled = 1 - (90 / 103) / 0.985
     assert shares["<1"][0] == pytest.approx(pooled)  # 3 children: too few for their own share
     assert shares["6+"][0] == pytest.approx(1 - 0.9 / 0.985)

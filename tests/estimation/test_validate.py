@@ -11,7 +11,7 @@ def _est(method, quantity, point, lower, upper, band="06-14"):
         "stichtag": date(2025, 9, 30),
         "nationality_group": "EU2",
         "age_band": band,
-        "district": "ALLE",
+        "district": "INSGESAMT",
         "method": method,
         "quantity": quantity,
         "registered": 100.0,
@@ -37,10 +37,11 @@ def test_score_counts_coverage_and_errors_against_truth():
             "stichtag": [date(2025, 9, 30)],
             "nationality_group": ["EU2"],
             "age_band": ["06-14"],
+            "district": ["INSGESAMT"],
             "residents": [115],
             "registered": [100],
             "registered_gone": [5],
-            "resident_unregistered": [10],
+            "unregistered": [10],
         }
     )
     s = summarise(score(est, truth))
@@ -60,10 +61,11 @@ def test_strata_with_too_few_registered_are_not_scored():
             "stichtag": [date(2025, 9, 30)],
             "nationality_group": ["EU2"],
             "age_band": ["06-14"],
+            "district": ["INSGESAMT"],
             "residents": [12],
             "registered": [10],
             "registered_gone": [0],
-            "resident_unregistered": [2],
+            "unregistered": [2],
         }
     )
     assert summarise(score(est, truth)).height == 0
@@ -90,7 +92,7 @@ def test_district_strata_are_scored_against_district_truth_only():
             "residents": [150, 90],
             "registered": [140, 85],
             "registered_gone": [4, 1],
-            "resident_unregistered": [10, 3],
+            "unregistered": [10, 3],
         }
     )
     s = score(est, truth)
@@ -142,10 +144,11 @@ def test_valid_share_counts_valid_rows_and_is_left_out_where_rows_are_split_by_i
             "stichtag": [date(2025, 9, 30)] * 2,
             "nationality_group": ["EU2", "EU2"],
             "age_band": ["06-14", "15-44"],
+            "district": ["INSGESAMT"] * 2,
             "residents": [115, 115],
             "registered": [100, 100],
             "registered_gone": [5, 5],
-            "resident_unregistered": [10, 10],
+            "unregistered": [10, 10],
         }
     )
     summary = summarise(score(est, truth)).to_dicts()
@@ -165,3 +168,61 @@ def test_valid_share_counts_valid_rows_and_is_left_out_where_rows_are_split_by_i
     flagged_table = out.split("flagged (too few children):")[1]
     assert "valid_share" in out.split("flagged (too few children):")[0]  # the city-wide tables keep it
     assert "valid_share" not in flagged_table  # 0 by construction: not shown
+
+
+def _truth_rows(**over):
+    row = {
+        "city": "c",
+        "stichtag": date(2025, 9, 30),
+        "district": "INSGESAMT",
+        "nationality_group": "EU2",
+        "age_band": "06-14",
+        "residents": 115,
+        "registered": 100,
+        "registered_gone": 5,
+        "unregistered": 20,
+    }
+    return pl.DataFrame([{**row, **over}])
+
+
+def test_truth_in_the_generator_independent_format_is_read_from_csv_or_parquet(tmp_path):
+    from estimation.validate import read_truth, read_world
+
+    t = _truth_rows()
+    t.write_csv(tmp_path / "truth_strata.csv")
+    (tmp_path / "world.json").write_text('{"name": "w", "generator": "other"}', encoding="utf-8")
+    got = read_truth(tmp_path)
+    assert got["stichtag"].dtype == pl.Date and got["residents"][0] == 115
+    assert read_world(tmp_path / "truth_strata.csv")["generator"] == "other"
+    t.write_parquet(tmp_path / "only.parquet")
+    assert read_truth(tmp_path / "only.parquet").height == 1
+
+
+def test_truth_that_cannot_be_right_is_rejected(tmp_path):
+    import pytest
+
+    from estimation.validate import read_truth
+
+    cases = [
+        (_truth_rows().drop("unregistered"), "columns missing"),
+        (_truth_rows(registered_gone=-1), "negative count"),
+        (_truth_rows(registered_gone=101), "more gone than registered"),
+        (pl.concat([_truth_rows(), _truth_rows()]), "more than once"),
+    ]
+    for i, (frame, message) in enumerate(cases):
+        f = tmp_path / f"t{i}.parquet"
+        frame.write_parquet(f)
+        with pytest.raises(ValueError, match=message):
+            read_truth(f)
+    with pytest.raises(FileNotFoundError, match="truth_strata"):
+        read_truth(tmp_path / "nowhere")
+
+
+def test_width_and_relative_bias_are_reported():
+    est = pl.DataFrame(
+        [_est("ratio_school", "residents", 110, 100, 130), _est("ratio_school", "unregistered", 30, 10, 50)]
+    )
+    s = {r["quantity"]: r for r in summarise(score(est, _truth_rows())).to_dicts()}
+    assert s["residents"]["median_width"] == 30 and s["unregistered"]["median_width"] == 40
+    assert abs(s["unregistered"]["rel_bias"] - 0.5) < 1e-12  # (30 - 20) / 20
+    assert abs(s["residents"]["median_rel_width"] - 30 / 115) < 1e-12

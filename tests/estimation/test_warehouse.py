@@ -36,7 +36,7 @@ def test_estimates_from_staging_tables(tmp_path):
     assert c["strata"] > 0 and c["complete"] == c["strata"] and c["max_abs_deviation"] < 1e-9
     assert {"components_school", "school_gone_dwell"} <= set(est["method"])
     # district strata (all ages) beside the city-wide ones
-    districts = est.filter(pl.col("district") != "ALLE")
+    districts = est.filter(pl.col("district") != "INSGESAMT")
     assert set(districts["district"]) == {"01", "02"} and set(districts["age_band"]) == {"INSGESAMT"}
     # no person-level column in the output
     assert not {"pid", "person_pseudonym", "adresse_pseudonym"} & set(est.columns)

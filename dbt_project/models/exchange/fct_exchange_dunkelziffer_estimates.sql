@@ -17,7 +17,7 @@ with est as (
         stichtag, nationality_group, age_band, method, quantity,
         registered, point, lower, upper, se, interval_method, assumptions, warnings, valid, model, recommended
     from {{ ref('fct_dunkelziffer_estimates') }}
-    where district = 'ALLE'
+    where district = 'INSGESAMT'
 ),
 
 cells as (

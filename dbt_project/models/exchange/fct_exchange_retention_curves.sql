@@ -5,6 +5,9 @@
   point number 0 or at least 3 (a step of 1 or 2 would reveal individual departures); a point
   that fails is dropped and its departures count towards the next point. Counts of the cohort
   are not published beside the curve except the risk set (>= 3) and departures (0 or >= 3).
+  Only cohorts observed from arrival are published (observed_from_days = 0): a cohort that arrived
+  before the first delivered month is seen only from the first stock on, so its curve would be
+  the retention among those still registered then, not the cohort's retention.
   Limitation: curves of different groups are not checked against the INSGESAMT curve.
 #}
 with km as (
@@ -16,6 +19,7 @@ curves as (
         city, nationality_group, arrival_year, max(months_since_arrival) as max_months,
         min(days_since_arrival) as first_exit_day
     from km
+    where observed_from_days = 0
     group by all
 ),
 

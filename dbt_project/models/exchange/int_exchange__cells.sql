@@ -130,7 +130,7 @@ dunkelziffer_cells as (
         point::double as numerator, registered::double as denominator, point::double as value,
         lower::double as ci_lower, upper::double as ci_upper, method
     from {{ ref('fct_dunkelziffer_recommended') }}
-    where district = 'ALLE' and quantity = 'unregistered'
+    where district = 'INSGESAMT' and quantity = 'unregistered'
 ),
 
 -- Kaplan-Meier retention of arrival cohorts (fct_retention_km): S at 12 and 36 months with the

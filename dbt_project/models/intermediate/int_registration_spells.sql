@@ -1,12 +1,22 @@
 -- Spells of registration in a city (person-level, city layer): from moving in to leaving the
--- register, in days of ereignis_datum (the legal day of moving).
--- * Spells from inflow events: an inflow (ZU_*, STATUS_NW_HW) ends at the person's next outflow
---   (FO_*, AVA/vow, STATUS_HW_NW) or death; it is right-censored at the end of the observation
---   (last day of the latest delivered month), or at a following inflow without outflow between.
--- * Delayed entry (left truncation): persons in the first stock S0 of the city who moved in before
---   the first delivered month enter the risk set at S0 - zuzug_datum days. Left-censored
---   (1990-01-01) and city-born persons have no arrival date and are left out. A later exit recorded
---   with an ereignis_datum on or before S0 contradicts the stock; such spells are dropped.
+-- register, in days of ereignis_datum (the legal day of moving). One spell per stay: a person
+-- enters an arrival cohort once per stay; a person who leaves and returns starts a new spell.
+-- Observation: events are delivered from the first delivered month O (by meldedatum); the
+-- register's complete state is first seen in the first stock on or after O - 1 day (tau).
+-- * Arrivals on or after O: the inflow event starts the spell at day 0 - every such spell is
+--   observed from its start, whenever it was recorded (a late registration included). It ends
+--   at the person's next outflow (FO_*, AVA/vow, STATUS_HW_NW) or death; it is right-censored
+--   at the end of the observation (last day of the latest delivered month), or at a following
+--   inflow without outflow between.
+-- * Arrivals before O: only the stays still registered on tau can be seen (those that ended
+--   before are in no delivery), so they are left-truncated at tau: entry_days = tau - arrival.
+--   The stay comes from the stock on tau (zuzug_datum before O) or, for a late registration
+--   recorded after tau with a moving-in day before O, from its inflow event - never from both
+--   (the double count of late registrations). Stays whose exit lies on or before tau were not
+--   at risk on tau and are left out. Left-censored (1990-01-01) and city-born persons have no
+--   arrival date and are left out. A cohort made only of such stays is not observed from
+--   arrival: its Kaplan-Meier curve is conditional on being registered on tau
+--   (fct_retention_km.observed_from_days > 0) and is not published.
 with events as (
     select * from {{ ref('stg_meldewesen__events') }}
     where flow_direction in ('inflow', 'outflow') or flow_kind = 'death'
@@ -21,6 +31,14 @@ observation as (
     group by city
 ),
 
+truncation as (
+    select o.city, o.observation_start, o.observation_end, min(p.stichtag) as tau
+    from observation as o
+    inner join {{ ref('stg_bestand__persons') }} as p
+        on p.city = o.city and p.stichtag >= o.observation_start - interval 1 day
+    group by all
+),
+
 ordered as (
     select
         e.*,
@@ -31,11 +49,11 @@ ordered as (
     window w as (partition by city, person_pseudonym order by ereignis_datum, meldedatum, ereignis_id)
 ),
 
-from_events as (
+-- every inflow event with the stay it starts: to the next outflow or death, else censored at the
+-- next inflow (without outflow between) or at the end of the observation
+inflows as (
     select
-        o.city, o.person_pseudonym, o.nationality_group,
-        o.ereignis_datum as arrival_date,
-        0 as entry_days,
+        o.city, o.person_pseudonym, o.nationality_group, o.ereignis_datum, o.meldedatum,
         case
             when o.next_direction = 'outflow' or o.next_kind = 'death'
                 then date_diff('day', o.ereignis_datum, o.next_date)
@@ -44,29 +62,37 @@ from_events as (
                 then date_diff('day', o.ereignis_datum, least(o.next_date, obs.observation_end))
             else date_diff('day', o.ereignis_datum, obs.observation_end)
         end as duration_days,
-        coalesce(o.next_direction = 'outflow' or o.next_kind = 'death', false) as left_register,
-        'event' as spell_source
+        coalesce(o.next_direction = 'outflow' or o.next_kind = 'death', false) as left_register
     from ordered as o
     inner join observation as obs on obs.city = o.city
-    where o.flow_direction = 'inflow' and o.ereignis_datum <= obs.observation_end
+    where o.flow_direction = 'inflow'
 ),
 
-first_stock as (
+from_events as (
+    select
+        i.city, i.person_pseudonym, i.nationality_group,
+        i.ereignis_datum as arrival_date,
+        0 as entry_days,
+        i.duration_days,
+        i.left_register,
+        'event' as spell_source
+    from inflows as i
+    inner join observation as obs on obs.city = i.city
+    where i.ereignis_datum >= obs.observation_start
+        and i.ereignis_datum <= obs.observation_end
+),
+
+stock_at_tau as (
     select p.*
     from {{ ref('stg_bestand__persons') }} as p
-    inner join (
-        select city, min(stichtag) as s0 from {{ ref('stg_bestand__persons') }}
-        group by city
-    ) as f
-        on f.city = p.city and f.s0 = p.stichtag
+    inner join truncation as tr on tr.city = p.city and tr.tau = p.stichtag
 ),
 
-first_exit_after_stock as (
+first_exit_after_tau as (
     select
         s.city, s.person_pseudonym,
-        min(e.ereignis_datum) filter (where e.flow_direction = 'outflow' or e.flow_kind = 'death') as exit_date,
-        min(e.meldedatum) filter (where e.flow_direction = 'outflow' or e.flow_kind = 'death') as exit_recorded
-    from first_stock as s
+        min(e.ereignis_datum) filter (where e.flow_direction = 'outflow' or e.flow_kind = 'death') as exit_date
+    from stock_at_tau as s
     inner join events as e
         on e.city = s.city and e.person_pseudonym = s.person_pseudonym and e.meldedatum > s.stichtag
     group by all
@@ -76,23 +102,48 @@ from_stock as (
     select
         s.city, s.person_pseudonym, s.nationality_group,
         s.zuzug_datum as arrival_date,
-        date_diff('day', s.zuzug_datum, s.stichtag) as entry_days,
-        date_diff('day', s.zuzug_datum, coalesce(x.exit_date, obs.observation_end)) as duration_days,
+        date_diff('day', s.zuzug_datum, tr.tau) as entry_days,
+        date_diff('day', s.zuzug_datum, coalesce(x.exit_date, tr.observation_end)) as duration_days,
         x.exit_date is not null as left_register,
         'stock' as spell_source
-    from first_stock as s
-    inner join observation as obs on obs.city = s.city
-    left join first_exit_after_stock as x on x.city = s.city and x.person_pseudonym = s.person_pseudonym
+    from stock_at_tau as s
+    inner join truncation as tr on tr.city = s.city
+    left join first_exit_after_tau as x on x.city = s.city and x.person_pseudonym = s.person_pseudonym
     where s.zuzug_datum is not null
         and not s.zuzug_left_censored
-        and s.zuzug_datum < obs.observation_start
-        and s.stichtag <= obs.observation_end
-)
+        and s.zuzug_datum < tr.observation_start
+        and tr.tau <= tr.observation_end
+),
 
-select *, year(arrival_date) as arrival_year
-from (
+-- late registrations recorded after tau that state a moving-in day before O: registered (from
+-- that day) on tau without being in its stock; truncated at tau like the stock
+late_before_observation as (
+    select
+        i.city, i.person_pseudonym, i.nationality_group,
+        i.ereignis_datum as arrival_date,
+        date_diff('day', i.ereignis_datum, tr.tau) as entry_days,
+        i.duration_days,
+        i.left_register,
+        'late_registration' as spell_source
+    from inflows as i
+    inner join truncation as tr on tr.city = i.city
+    where i.ereignis_datum < tr.observation_start
+        and i.meldedatum > tr.tau
+        and not exists (
+            select 1 from from_stock as s
+            where s.city = i.city and s.person_pseudonym = i.person_pseudonym
+        )
+),
+
+spells as (
     select * from from_events
     union all
     select * from from_stock
-) as spells
-where duration_days >= entry_days and not (spell_source = 'stock' and duration_days = entry_days and left_register)
+    union all
+    select * from late_before_observation
+)
+
+select *, year(arrival_date) as arrival_year
+from spells
+-- at risk on entry_days < t <= duration_days: a truncated stay that ended by tau never was
+where duration_days >= entry_days and not (entry_days > 0 and duration_days = entry_days)

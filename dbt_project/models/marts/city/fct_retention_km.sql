@@ -5,6 +5,11 @@
 -- cohort's first time point count too), the convention of lifelines.
 -- S(t) = prod over event times u <= t of (1 - d_u / n_u), computed as exp(sum(ln(...))).
 -- 95 % confidence interval: Greenwood variance with the log(-log) transform (lifelines' default).
+-- Kaplan, E. L. & Meier, P. (1958), Nonparametric estimation from incomplete observations, JASA
+-- 53, 457-481; delayed entry as in Klein & Moeschberger (2003), Survival Analysis, ch. 4.6.
+-- observed_from_days: the cohort's earliest entry. 0 = observed from arrival; > 0 = every spell
+-- of the cohort entered late, so S(t) is the retention among those still registered that many
+-- days after arrival (conditional), and the months before are not observed at all.
 with spells as (
     select city, nationality_group, arrival_year, entry_days, duration_days, left_register
     from {{ ref('int_registration_spells') }}
@@ -82,12 +87,18 @@ estimates as (
         case when reached_zero = 1 then 0.0 else exp(log_s) end as survival
     from steps
     where is_exit_time
+),
+
+observed_from as (
+    select city, nationality_group, arrival_year, min(entry_days) as observed_from_days
+    from spells
+    group by all
 )
 
 select
-    city,
-    nationality_group,
-    arrival_year,
+    e.city,
+    e.nationality_group,
+    e.arrival_year,
     t as days_since_arrival,
     t / 30.4375 as months_since_arrival,
     n::bigint as n_at_risk,
@@ -105,6 +116,9 @@ select
         when survival = 0 then 0.0
         else exp(-exp(ln(-log_s) - 1.959963984540054 * sqrt(greenwood_sum) / abs(log_s)))
     end as ci_upper,
+    o.observed_from_days,
     'kaplan-meier, greenwood log(-log) 95 %' as method,
     'register' as basis
-from estimates
+from estimates as e
+inner join observed_from as o
+    on o.city = e.city and o.nationality_group = e.nationality_group and o.arrival_year = e.arrival_year
