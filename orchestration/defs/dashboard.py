@@ -7,6 +7,7 @@ reads the published copy only, so it needs no writer slot.
 import dagster as dg
 
 from orchestration.defs.publish import published_warehouse
+from orchestration.resources import WarehouseResource
 
 
 @dg.asset(
@@ -17,10 +18,10 @@ from orchestration.defs.publish import published_warehouse
     description="Self-contained HTML dashboards (per alliance and per city) from the published copy: "
     "time series, district maps, tables with flags, catalogue texts in de/nl/en, CSV of the selection.",
 )
-def planners_dashboards(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def planners_dashboards(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from reports.dashboard import build_all
 
-    paths = build_all()
+    paths = build_all(warehouse.published_path(), warehouse.reports_path())
     for p in paths:
         context.log.info(f"dashboard {p} ({p.stat().st_size / 1e6:.1f} MB)")
     return dg.MaterializeResult(

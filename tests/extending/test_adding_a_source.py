@@ -273,7 +273,9 @@ def _staging_yaml(root: Path, _: str) -> None:
 
     folder = root / "dbt_project" / "models" / "staging" / "city" / "sprachkurse"
     folder.mkdir(exist_ok=True)
-    (folder / "_sprachkurse__models.yml").write_text(yaml.safe_dump(STAGING_YAML, sort_keys=False), encoding="utf-8")
+    (folder / "stg_sprachkurse__courses.yml").write_text(
+        yaml.safe_dump(STAGING_YAML, sort_keys=False), encoding="utf-8"
+    )
 
 
 EDITS = {
@@ -282,7 +284,7 @@ EDITS = {
     "quality/suites/raw_<table>.json": _suite,
     "dbt_project/models/staging/city/_city__sources.yml": _dbt_source,
     "dbt_project/models/staging/city/<source>/stg_<source>__<entity>.sql": _staging_model,
-    "dbt_project/models/staging/city/<source>/_<source>__models.yml": _staging_yaml,
+    "dbt_project/models/staging/city/<source>/stg_<source>__<entity>.yml": _staging_yaml,
 }
 
 

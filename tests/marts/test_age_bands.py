@@ -10,9 +10,8 @@ import shutil
 import duckdb
 import pytest
 
+from orchestration.dbt_project import run_dbt
 from warehouse import vocabulary
-
-from .dbt_runner import run_dbt
 
 AGE_COLUMNS = {
     "stg_bestand__persons": "age",
@@ -49,7 +48,10 @@ def test_a_band_changed_in_the_seed_changes_the_case(demo_marts, tmp_path):
         con.execute("update reference.age_bands set sort_order = sort_order + 1 where sort_order >= 5")
         con.execute("update reference.age_bands set age_band = '35-44', age_from = 35 where age_band = '25-44'")
         con.execute("insert into reference.age_bands values ('25-34', 'standard', 25, 34, 5, '25 bis 34 Jahre')")
-    run_dbt("compile", warehouse, tmp_path, select=["stg_bestand__persons"])
-    compiled = next((tmp_path / "dbt_target" / "compiled").rglob("stg_bestand__persons.sql")).read_text()
+    target = tmp_path / "dbt_target"
+    run_dbt(
+        ["compile", "--select", "stg_bestand__persons"], warehouse=warehouse, target_path=target, log=lambda _l: None
+    )
+    compiled = next((target / "compiled").rglob("stg_bestand__persons.sql")).read_text()
     assert (35, "25-34") in _case_bands(compiled) and (45, "35-44") in _case_bands(compiled)
     assert "'25-44'" not in compiled
