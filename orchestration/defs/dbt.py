@@ -53,8 +53,12 @@ def dbt_models(select: str = "fqn:*") -> dg.AssetSelection:
 
 def dbt_tests(select: str = "fqn:*") -> dg.AssetSelection:
     """The dbt tests (Dagster checks of the dbt op, not the GX suites) of the models `select` picks."""
-    models_with_checks = build_dbt_asset_selection([warehouse_dbt_models], dbt_select=select)
-    return models_with_checks & dg.AssetSelection.checks(*warehouse_dbt_models.check_keys)
+    # Only the tests of the picked models: a test of an unpicked model that also reads a picked one
+    # (dbt's eager indirect selection takes it) would run against a table not built.
+    from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resources not needed
+
+    models = dbt_models(select).resolve(AssetGraph.from_assets([warehouse_dbt_models]))
+    return dg.AssetSelection.checks(*[k for k in warehouse_dbt_models.check_keys if k.asset_key in models])
 
 
 defs = dg.Definitions(assets=[warehouse_dbt_models], resources={"dbt": dbt_resource()})

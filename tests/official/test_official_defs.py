@@ -1,6 +1,7 @@
 import dagster as dg
 
-from orchestration.defs.official import defs, raw_official_tables
+from orchestration.definitions import defs
+from orchestration.defs.official import raw_official_tables
 
 
 def test_definitions_load_and_expose_the_raw_official_keys():
