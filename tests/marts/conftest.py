@@ -51,7 +51,11 @@ def compiled_model(demo_marts):
     compiled = demo_marts.parent / "dbt_target"  # one folder per dbt run below it
 
     def read(name: str) -> str:
-        hits = list(compiled.rglob(f"compiled/migration_warehouse/models/**/{name}.sql"))
+        hits = [  # not the unit tests' compilations (under <model>.yml/ with their fixture rows)
+            p
+            for p in compiled.rglob(f"compiled/migration_warehouse/models/**/{name}.sql")
+            if not p.parent.name.endswith(".yml")
+        ]
         assert len(hits) == 1, f"compiled SQL of {name}: {hits}"
         return hits[0].read_text(encoding="utf-8")
 

@@ -95,11 +95,11 @@ def test_dwell_time_median_equals_quantile_cont_over_persons(tmp_path, compiled_
 
 
 def test_unique_combination_finds_every_duplicate_and_nothing_else(tmp_path, demo_marts):
-    compiled = demo_marts.parent / "dbt_target" / "compiled" / "migration_warehouse" / "models"
+    compiled = demo_marts.parent / "dbt_target"  # one folder per dbt run below it
     # dbt shortens long test names to a hash: find the test by what it groups
     hits = [
         p
-        for p in compiled.rglob("unique_combination_stg_bestand*.sql")
+        for p in compiled.rglob("compiled/**/unique_combination_stg_bestand*.sql")
         if "hash(city, stichtag, person_pseudonym)" in p.read_text(encoding="utf-8")
     ]
     assert len(hits) == 1, hits
