@@ -11,6 +11,7 @@ the copy of its own `_v2` and never loaded it.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -194,16 +195,28 @@ def _big_delivery(landing: Path, rows: int) -> None:
     )
 
 
+def _limit_file_size(limit: int) -> None:
+    """In the child: files may not grow beyond `limit` bytes; a write beyond fails (EFBIG)."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def test_disk_full_fails_cleanly_and_leaves_the_warehouse_unchanged(tmp_path, mounts):
     disk = tmp_path / "small_disk"
-    if os.geteuid() != 0 or not _mount_tmpfs(disk, "64m"):
-        pytest.skip("needs root to mount a small tmpfs as the full disk")
-    mounts.append(disk)
+    # root: a small tmpfs that fills up; otherwise the same failure from a file-size limit on the
+    # loading process (writes beyond it fail with EFBIG, as on a full disk)
+    mounted = os.geteuid() == 0 and _mount_tmpfs(disk, "64m")
+    if mounted:
+        mounts.append(disk)
+    else:
+        disk.mkdir()
     landing = copy_tree(EXAMPLES, tmp_path / "landing")
     wh = disk / "wh.duckdb"
     load_landing(landing, wh, log=lambda _m: None)
     before = content(wh)
-    subprocess.run(["mount", "-o", f"remount,size={wh.stat().st_size + (3 << 20)}", str(disk)], check=True)
+    room = wh.stat().st_size + (3 << 20)
+    if mounted:
+        subprocess.run(["mount", "-o", f"remount,size={room}", str(disk)], check=True)
     _big_delivery(landing, 400_000)  # ~60 MB of rows: far more than the disk has left
     res = subprocess.run(
         [sys.executable, "-m", "ingest", "load", "--landing", str(landing), "--warehouse", str(wh)],
@@ -211,6 +224,7 @@ def test_disk_full_fails_cleanly_and_leaves_the_warehouse_unchanged(tmp_path, mo
         capture_output=True,
         text=True,
         env=dict(os.environ, DUCKDB_MEMORY_LIMIT="1GB"),
+        preexec_fn=None if mounted else lambda: _limit_file_size(room),
     )
     assert res.returncode == 1, res.stdout[-1500:] + res.stderr[-1500:]  # a failure of the warehouse, not a quarantine
     assert "FAILED: the warehouse could not be written" in res.stderr
@@ -226,12 +240,18 @@ def test_disk_full_fails_cleanly_and_leaves_the_warehouse_unchanged(tmp_path, mo
 
 def test_read_only_landing_is_fine(tmp_path, mounts, reference):
     ro = tmp_path / "ro_landing"
-    if os.geteuid() != 0 or not _mount_tmpfs(ro, "64m"):
-        pytest.skip("needs root to mount a read-only landing folder")
-    mounts.append(ro)
+    # root: a read-only mount (root ignores file modes); otherwise every file and folder read-only
+    mounted = os.geteuid() == 0 and _mount_tmpfs(ro, "64m")
+    if mounted:
+        mounts.append(ro)
     make_landing(tmp_path)
     shutil.copytree(tmp_path / "landing", ro, dirs_exist_ok=True, symlinks=True, copy_function=shutil.copy2)
-    subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
+    if mounted:
+        subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
+    else:
+        for path in sorted(ro.rglob("*"), reverse=True) + [ro]:
+            if not path.is_symlink():
+                path.chmod(0o555 if path.is_dir() else 0o444)
     summary = load_landing(ro, tmp_path / "wh.duckdb", log=lambda _m: None)
     assert summary.quarantined == 0 and summary.loaded == 54
     got = content(tmp_path / "wh.duckdb")
