@@ -144,23 +144,28 @@ RAW_CHECKS = [
 ]
 
 
-def _dbt_models() -> set[str]:
-    """Model names in the dbt manifest (mart checks only for marts Dagster knows)."""
+def _dbt_asset_key(model: str) -> dg.AssetKey | None:
+    """The asset key Dagster gives the dbt model (schema folder and name, see
+    orchestration/defs/dbt.py), None for a model the manifest does not hold."""
+    from dagster_dbt import get_asset_key_for_model
+
+    from orchestration.defs.dbt import warehouse_dbt_models
+
     try:
-        from orchestration.dbt_project import dbt_project
-
-        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, ImportError):
-        return set()
-    return {n["name"] for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model"}
+        return get_asset_key_for_model([warehouse_dbt_models], model)
+    except KeyError:
+        return None
 
 
-def _mart_check(model: str):
+def _mart_check(model: str, key: dg.AssetKey):
+    from orchestration.defs.dbt import WITH_ITS_ASSET
+
     @dg.asset_check(
-        asset=dg.AssetKey([model]),
+        asset=key,
         name="gx_suite",
         blocking=True,
         pool=WRITER_POOL,
+        automation_condition=WITH_ITS_ASSET,
         description=f"Great Expectations suite quality/suites/mart_{model}.json",
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -172,10 +177,17 @@ def _mart_check(model: str):
 
 
 def _mart_checks() -> list:
+    """One GX check per mart suite, on the dbt asset of the model it guards. A suite whose model
+    is not in the manifest is an error, not a check on an asset nobody defines."""
     from quality.marts import mart_names
 
-    models = _dbt_models()
-    return [_mart_check(m) for m in mart_names() if m in models]
+    checks = []
+    for model in mart_names():
+        key = _dbt_asset_key(model)
+        if key is None:
+            raise ValueError(f"quality/suites/mart_{model}.json: no dbt model {model!r} in the manifest")
+        checks.append(_mart_check(model, key))
+    return checks
 
 
 defs = dg.Definitions(asset_checks=[*RAW_CHECKS, *_mart_checks()])
