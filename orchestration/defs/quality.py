@@ -190,4 +190,60 @@ def _mart_checks() -> list:
     return checks
 
 
-defs = dg.Definitions(asset_checks=[*RAW_CHECKS, *_mart_checks()])
+class GateDecisionConfig(dg.Config):
+    """A decision on a blocked city-period (quality.decisions)."""
+
+    decision: str  # release | reject
+    city: str
+    source: str
+    period: str
+    reason: str
+    form: str = ""
+    by: str = ""  # who decides; empty: the login name of the run's process
+
+
+@dg.op(pool=WRITER_POOL, description="Release or reject a blocked city-period (quality.decisions), recorded.")
+def gate_decision(context: dg.OpExecutionContext, config: GateDecisionConfig, warehouse: WarehouseResource):
+    from quality.decisions import DecisionError, decide, describe
+
+    wanted = {"release": "released", "reject": "rejected"}.get(config.decision)
+    if wanted is None:
+        raise dg.Failure(description=f"decision must be release or reject, got {config.decision!r}")
+    try:
+        made = decide(
+            wanted,
+            city=config.city,
+            source=config.source,
+            form=config.form,
+            period=config.period,
+            reason=config.reason,
+            by=config.by or None,
+            warehouse=warehouse.warehouse_path(),
+        )
+    except DecisionError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    context.log.info(describe(made))
+    # The gate is a dbt source: its new state is an update, so automation rebuilds dbt, the
+    # published copy and the dashboards (orchestration/defs/automation.py).
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=dg.AssetKey(["meta", "quality_gate"]),
+            metadata={
+                "decision": made.decision,
+                "city_period": f"{made.city} {made.source} {made.period}",
+                "decided_by": made.decided_by,
+                "reason": made.reason,
+            },
+        )
+    )
+
+
+@dg.job(
+    description="Release or reject a blocked city-period: config decision (release|reject), city, source, "
+    "period, reason, [form], [by]. Recorded in meta.gate_decisions and shown in the report."
+)
+def gate_decision_job():
+    gate_decision()
+
+
+defs = dg.Definitions(asset_checks=[*RAW_CHECKS, *_mart_checks()], jobs=[gate_decision_job])
