@@ -111,3 +111,50 @@ def registry_row(
         loaded_at=loaded_at,
         superseded_by=superseded_by,
     )
+
+
+def unregistered_files(landing, warehouse) -> dict[str, list[str]]:
+    """Per city, the delivery files below `landing` the registry of `warehouse` does not know by
+    name, size and modification time (or knows only as pending): what a load would still have to
+    look at. Without a warehouse (or a registry) every file is unregistered. Compares metadata
+    only, never the bytes, so it stays cheap on a landing folder of many gigabytes; a file whose
+    name, size and time are all unchanged is taken as the one registered (deliveries are immutable,
+    and the loader quarantines a file changed in place)."""
+    from pathlib import Path
+
+    from ingest.load import _registry_name, scan_landing
+    from warehouse.db import connect
+
+    landing, warehouse = Path(landing), Path(warehouse)
+    known: set[tuple[str, int, datetime]] = set()
+    if warehouse.exists():
+        con = connect(warehouse, read_only=True)
+        try:
+            present = con.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'meta' AND table_name = 'delivery_registry'"
+            ).fetchone()[0]
+            if present:
+                known = {
+                    (f, s, r)
+                    for f, s, r in con.execute(
+                        f"SELECT delivery_file, size_bytes, received_at FROM {REGISTRY} WHERE status <> 'pending'"
+                    ).fetchall()
+                }
+        finally:
+            con.close()
+    known_names = {f for f, _s, _r in known}
+    new: dict[str, list[str]] = {}
+    for path in scan_landing(landing) if landing.is_dir() else []:
+        rel = _registry_name(path.relative_to(landing).as_posix())
+        try:
+            st = path.lstat() if path.is_symlink() else path.stat()
+        except OSError:  # vanished since the scan
+            continue
+        size = 0 if path.is_symlink() else st.st_size
+        stamp = datetime.fromtimestamp(st.st_mtime)
+        if path.is_symlink() and rel in known_names:
+            continue  # a link is registered by its text, not its time
+        if (rel, size, stamp) not in known:
+            new.setdefault(rel.split("/")[0], []).append(rel)
+    return new

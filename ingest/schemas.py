@@ -129,6 +129,15 @@ META_TABLES_SQL: dict[str, str] = {
         city VARCHAR NOT NULL, source VARCHAR NOT NULL, form VARCHAR NOT NULL DEFAULT '',
         period VARCHAR NOT NULL, check_name VARCHAR NOT NULL, reason VARCHAR,
         blocked_at TIMESTAMP NOT NULL""",
+    # Decisions on blocked city-periods (`python -m quality release|reject`, Dagster job
+    # gate_decision_job): who, when, why. A decision holds for the delivery in force when it was
+    # taken (delivery_file; NULL for a block of a mart): released -> its gate rows no longer
+    # count, rejected -> blocked for good; a corrected _vN is judged afresh by the checks.
+    "gate_decisions": """
+        city VARCHAR NOT NULL, source VARCHAR NOT NULL, form VARCHAR NOT NULL DEFAULT '',
+        period VARCHAR NOT NULL, decision VARCHAR NOT NULL,  -- released | rejected
+        delivery_file VARCHAR, reason VARCHAR NOT NULL, decided_by VARCHAR NOT NULL,
+        decided_at TIMESTAMP NOT NULL, blocked_by VARCHAR""",
     # The configured cities (ingest/cities/*.yaml and CITY_CONFIG_DIR), rewritten on every load:
     # dbt's dim_cities reads this, so a new city is one configuration file and nothing else.
     "cities": """

@@ -6,6 +6,7 @@ Open it with `make dev` (dagster dev on 127.0.0.1). The same definitions are wha
 
 import dagster as dg
 
+from orchestration.defs import automation as automation_defs
 from orchestration.defs import dashboard as dashboard_defs
 from orchestration.defs import dbt as dbt_defs
 from orchestration.defs import exchange as exchange_defs
@@ -25,5 +26,6 @@ defs = dg.Definitions.merge(
     exchange_defs.defs,
     reports_defs.defs,
     dashboard_defs.defs,
+    automation_defs.defs,
     dg.Definitions(resources={"warehouse": WarehouseResource()}),
 )

@@ -45,8 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     print("Demo of the migration statistics warehouse on SYNTHETIC data (no real person is in it).")
     print(f"landing: {landing}\nwarehouse: {warehouse_path()}")
 
-    t = _step("1/3 demo world: generating deliveries of eight cities (synthetic)")
     from ingest.demo import generate
+    from ingest.demo.manifest import ForeignLandingError, refuse_foreign
+
+    try:  # never run on (or write into) a landing folder holding anything the demo did not write
+        refuse_foreign(landing)
+    except ForeignLandingError as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 2
+    t = _step("1/3 demo world: generating deliveries of eight cities (synthetic)")
 
     if args.regenerate or not (landing / "DEMO_SYNTHETIC_DATA.txt").exists():
         kwargs = {"landing": landing, "truth": demo_truth_dir(), "seed": args.seed, "overwrite": True}

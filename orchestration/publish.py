@@ -169,6 +169,10 @@ def _operational_tables(con) -> dict[str, str]:
     if "meta.quality_gate" in present:
         sql["quality_gate"] = """
             select city, source, form, period, check_name, reason, blocked_at from publish_source.meta.quality_gate"""
+    if "meta.gate_decisions" in present:  # who released or rejected a block, when and why
+        sql["gate_decisions"] = """
+            select city, source, form, period, decision, reason, decided_by, decided_at
+            from publish_source.meta.gate_decisions"""
     if "meta.load_runs" in present:
         sql["load_runs"] = """
             select run_id, started_at, finished_at, synthetic, loaded, superseded, duplicate,

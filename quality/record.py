@@ -2,7 +2,9 @@
 
 Both tables are defined in `ingest/schemas.py`. Each run replaces the gate rows of exactly the
 scope it checked (cities x check-name prefixes) in one transaction, so that a corrected `_v2`
-delivery lifts its block on the next run and a run that dies half-way changes nothing.
+delivery lifts its block on the next run and a run that dies half-way changes nothing. The
+decisions of meta.gate_decisions (release, reject: quality.decisions) are applied in the same
+transaction, so a check run never undoes a release nor lifts a rejection.
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ def write(
                 "blocked_at) SELECT * FROM _gate_rows"
             )
             con.unregister("_gate_rows")
+        # released city-periods stay released, rejected ones blocked (quality.decisions)
+        from quality import decisions
+
+        decisions.apply(con)
         if results_df.height:
             con.register("_result_rows", results_df.to_arrow())
             con.execute(f"INSERT INTO meta.quality_results ({', '.join(RESULT_COLUMNS)}) SELECT * FROM _result_rows")

@@ -68,6 +68,11 @@ def format_status(rows: list[tuple], gate: list[tuple]) -> str:
     if gate:
         lines += ["", "Blocked deliveries (meta.quality_gate; left out of staging, shown as blocked downstream):"]
         lines += [f"  {c:<12} {s}{'/' + f if f else ''}: {n} period(s): {_short(p, 90)}" for c, s, f, n, p in gate]
+        lines += [
+            "What to do: wait for a corrected delivery (<period>_vN: the next load and checks lift the block), or",
+            '  warehouse release|reject --city C --source S [--form F] --period P --reason "..." [--by NAME]',
+            "  (python -m quality release|reject; recorded in meta.gate_decisions, shown in the report).",
+        ]
     else:
         lines += ["", "No delivery is blocked."]
     return "\n".join(lines)

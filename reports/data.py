@@ -49,6 +49,7 @@ TABLES = {
     "registry": ("publication", "delivery_counts"),
     "quality_results": ("publication", "quality_check_counts"),
     "quality_gate": ("publication", "quality_gate"),
+    "gate_decisions": ("publication", "gate_decisions"),
     "load_runs": ("publication", "load_runs"),
 }
 

@@ -143,6 +143,17 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Blocked or missing cities",
     },
     "reason": {"de": "Grund", "nl": "Reden", "en": "Reason"},
+    "gate_decisions": {
+        "de": "Entscheidungen über gesperrte Lieferungen",
+        "nl": "Besluiten over geblokkeerde leveringen",
+        "en": "Decisions on blocked deliveries",
+    },
+    "delivery": {"de": "Lieferung", "nl": "Levering", "en": "Delivery"},
+    "decision": {"de": "Entscheidung", "nl": "Besluit", "en": "Decision"},
+    "decided_by": {"de": "durch", "nl": "door", "en": "by"},
+    "decided_at": {"de": "am", "nl": "op", "en": "on"},
+    "released": {"de": "freigegeben", "nl": "vrijgegeven", "en": "released"},
+    "rejected": {"de": "endgültig abgelehnt", "nl": "definitief afgewezen", "en": "rejected for good"},
     "no_data": {
         "de": "Für diesen Abschnitt liegen im Warehouse noch keine Daten vor.",
         "nl": "Voor deze paragraaf zijn in het warehouse nog geen gegevens beschikbaar.",

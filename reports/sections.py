@@ -536,6 +536,9 @@ def quality(ctx):
     if rev and tables.table_rows(rev) <= tables.KEEP_ROWS:
         rev = keep_together(rev)
     out.append(rev or f"{i18n.t('revisions', lang)}: {i18n.t('none', lang)}.\n")
+    decisions = gate_decisions_table(ctx.data, lang)
+    if decisions:
+        out.append(decisions)
     if ctx.data.gaps:
         rows = [[tables.city_cell(ctx.data.name(g.city)), gap_reason(g, ctx.data.quarter, lang)] for g in ctx.data.gaps]
         out.append(
@@ -549,6 +552,36 @@ def quality(ctx):
             )
         )
     return "\n".join(out)
+
+
+def gate_decisions_table(data, lang: str) -> str | None:
+    """Releases and rejections of blocked deliveries of the alliance's cities (publication.gate_decisions,
+    quality.decisions): which delivery, what was decided, by whom, when and why; newest first."""
+    frame = data.frame("gate_decisions")
+    if frame is None or frame.is_empty():
+        return None
+    frame = frame.filter(pl.col("city").is_in(list(data.members))).sort("decided_at", descending=True)
+    if frame.is_empty():
+        return None
+    rows = []
+    for d in frame.iter_rows(named=True):
+        source = d["source"] + (f"/{d['form']}" if d.get("form") else "")
+        rows.append(
+            [
+                tables.city_cell(data.name(d["city"])),
+                f"{source} {d['period']}",
+                i18n.t(d["decision"], lang),
+                d["decided_by"],
+                f"{d['decided_at']:%Y-%m-%d}",
+                d["reason"],
+            ]
+        )
+    headers = ["city", "delivery", "decision", "decided_by", "decided_at", "reason"]
+    return tables.operational(
+        tables.md_table(
+            [i18n.t(h, lang) for h in headers], rows, align="llllll", caption=i18n.t("gate_decisions", lang)
+        )
+    )
 
 
 def methods(ctx):

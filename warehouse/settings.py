@@ -15,6 +15,7 @@ checkout (`REPO_ROOT`); a path from the environment is expanded and made absolut
 | DEMO_TRUTH_DIR | data/demo_truth | truth tables of the demo world (never read by the pipeline) |
 | OFFICIAL_SOURCE_DIR | ../shared/data/official | real official files copied by `seed-landing` |
 | CITY_CONFIG_DIR | (none) | extra folder(s) of city YAML files (os.pathsep-separated) |
+| CITY_CONFIG_BUILTIN | 1 | 0: leave out the built-in cities (ingest/cities), only CITY_CONFIG_DIR counts |
 | DBT_TARGET_PATH | dbt_project/target | dbt's artefacts (manifest, compiled SQL) |
 | DUCKDB_MEMORY_LIMIT | 2GB | DuckDB memory limit of every connection and of dbt |
 | DUCKDB_THREADS | CPUs of this process | DuckDB threads of every connection and of dbt |
@@ -81,8 +82,10 @@ def dbt_target_path() -> Path:
 
 def city_config_dirs() -> list[Path]:
     """Built-in city files (ingest/cities) plus CITY_CONFIG_DIR (os.pathsep-separated) if set;
-    later folders override earlier ones."""
-    dirs = [BUILTIN_CITY_DIR]
+    later folders override earlier ones. CITY_CONFIG_BUILTIN=0 leaves the built-in files out (a
+    test that counts cities builds its own folder and never reads the checkout's set)."""
+    builtin = os.environ.get("CITY_CONFIG_BUILTIN", "1").strip().lower() not in ("0", "false", "no")
+    dirs = [BUILTIN_CITY_DIR] if builtin else []
     extra = os.environ.get("CITY_CONFIG_DIR")
     if extra:
         dirs += [Path(p).expanduser().resolve() for p in extra.split(os.pathsep) if p]

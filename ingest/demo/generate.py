@@ -28,6 +28,8 @@ from ingest.demo import sources as src
 from ingest.demo import truth as tr
 from ingest.demo.assumptions import DEMO, Assumptions
 from ingest.demo.calibration import PROFILES
+from ingest.demo.manifest import record as record_demo_files
+from ingest.demo.manifest import refuse_foreign
 from ingest.demo.pseudonyms import city_keys
 from ingest.demo.world import CityWorld, days, month_bounds, to_date
 from ingest.demo.writers import delivery_path, write_delivery
@@ -167,6 +169,7 @@ def generate(
     if wanted - all_sources:
         raise ValueError(f"unknown sources {sorted(wanted - all_sources)}")
     now = now or datetime.now().replace(microsecond=0)
+    refuse_foreign(landing)  # never write synthetic files beside deliveries the demo did not write
     if not official_only:
         _prepare(landing, truth_dir, slugs, overwrite)
     summary = Summary()
@@ -228,6 +231,7 @@ def generate(
                 **({} if assumptions.is_demo else {"assumptions": assumptions.describe()}),
             ),
         )
+    record_demo_files(landing)
     summary.seconds = time.perf_counter() - t0
     progress(
         f"demo world: {summary.files:,} files, {summary.rows:,} rows "

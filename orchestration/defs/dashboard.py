@@ -6,6 +6,7 @@ reads the published copy only, so it needs no writer slot.
 
 import dagster as dg
 
+from orchestration.defs.dbt import AFTER_UPSTREAM_UPDATE
 from orchestration.defs.publish import published_warehouse
 from orchestration.resources import WarehouseResource
 
@@ -14,7 +15,7 @@ from orchestration.resources import WarehouseResource
     deps=[published_warehouse],
     group_name="reports",
     kinds={"html"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=AFTER_UPSTREAM_UPDATE,
     description="Self-contained HTML dashboards (per alliance and per city) from the published copy: "
     "time series, district maps, tables with flags, catalogue texts in de/nl/en, CSV of the selection.",
 )

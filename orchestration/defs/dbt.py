@@ -5,6 +5,12 @@ Sources map onto the assets that write them: `raw.X` -> ["raw", X] (city ingest)
 materialised by the nightly cron condition once its upstream raw data were refreshed. It builds
 the warehouse of the `warehouse` resource (dbt reads it from the environment, see
 orchestration/dbt_project.py); a failing model or test fails the step.
+
+Automation (orchestration/defs/automation.py, on by default): a model is rebuilt once anything
+it reads was updated (a night's load, a delivery the sensor noticed, an official table), as
+soon as nothing upstream is still running; its dbt tests run with it. There is no cron of its
+own: the loads decide when, so a landed month reaches the marts and the published copy after
+its load without anyone starting a run.
 """
 
 from collections.abc import Mapping
@@ -17,7 +23,15 @@ from orchestration.dbt_project import dbt_project
 from orchestration.defs.partitions import WRITER_POOL
 from orchestration.resources import WarehouseResource, dbt_resource
 
-NIGHTLY = dg.AutomationCondition.on_cron("0 2 * * *", cron_timezone="Europe/Berlin")
+# Like AutomationCondition.eager() without `~any_deps_missing`: a warehouse holds the partitions
+# (cities) that delivered, never all of them, and a model reads every city partition of a raw table.
+AFTER_UPSTREAM_UPDATE = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("after an upstream update")
+# A check (dbt test, GX suite) runs whenever the asset it checks is built.
+WITH_ITS_ASSET = dg.AutomationCondition.any_deps_updated().with_label("with its asset")
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -31,7 +45,11 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]):
-        return NIGHTLY
+        return AFTER_UPSTREAM_UPDATE
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return spec if spec is None else spec._replace(automation_condition=WITH_ITS_ASSET)
 
 
 @dbt_assets(

@@ -69,7 +69,12 @@ def exchange_package(context: dg.AssetExecutionContext, warehouse: WarehouseReso
 exchange_export_job = dg.define_asset_job("exchange_export_job", selection=[exchange_package])
 
 
-@dg.schedule(job=exchange_export_job, cron_schedule="0 6 * * *", execution_timezone="Europe/Berlin")
+@dg.schedule(
+    job=exchange_export_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="Europe/Berlin",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def exchange_export_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
     """Every morning after the nightly build: the package of the latest complete quarter for every
     city that has one in the published copy. The run key carries the data version, so a city-quarter

@@ -146,15 +146,33 @@ def landing_fingerprints(root: Path) -> dict[str, str]:
     job=raw_load_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Notices new or changed files under the landing folder and loads that city.",
+    description="Notices new or changed files under the landing folder and loads that city. Without a "
+    "cursor (first start, or a reset) it compares the landing folder with the delivery registry of "
+    "the warehouse, so a loaded warehouse starts with no run queued.",
 )
 def new_deliveries_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    previous = json.loads(context.cursor) if context.cursor else {}
     current = landing_fingerprints(warehouse.landing_path())
-    for city, fp in sorted(current.items()):
-        if previous.get(city) != fp:
-            yield dg.RunRequest(run_key=f"{city}:{fp}", partition_key=city)
+    if context.cursor:
+        previous = json.loads(context.cursor)
+        changed = sorted(city for city, fp in current.items() if previous.get(city) != fp)
+    else:
+        # No cursor: what the registry has not seen, not everything (a first tick on a loaded
+        # warehouse would otherwise reload every city).
+        import duckdb
+
+        from ingest.registry import unregistered_files
+
+        try:
+            new = unregistered_files(warehouse.landing_path(), warehouse.warehouse_path())
+        except duckdb.IOException as exc:  # a writer holds the warehouse: try again next tick
+            return dg.SkipReason(f"warehouse busy, registry not readable now: {exc}")
+        changed = sorted(city for city in new if city in current)
+        for city in changed:
+            context.log.info(f"{city}: {len(new[city])} file(s) not in the registry, e.g. {new[city][0]}")
     context.update_cursor(json.dumps(current, sort_keys=True))
+    if not changed:
+        return dg.SkipReason("no new or changed delivery files")
+    return [dg.RunRequest(run_key=f"{city}:{current[city]}", partition_key=city) for city in changed]
 
 
 @dg.schedule(

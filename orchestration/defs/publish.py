@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.dbt import warehouse_dbt_models
+from orchestration.defs.dbt import AFTER_UPSTREAM_UPDATE, warehouse_dbt_models
 from orchestration.defs.partitions import WRITER_POOL
 from orchestration.resources import WarehouseResource
 
@@ -12,7 +12,7 @@ from orchestration.resources import WarehouseResource
     group_name="publish",
     pool=WRITER_POOL,
     kinds={"duckdb", "parquet"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=AFTER_UPSTREAM_UPDATE,
     description="Read-only DuckDB file and Parquet for planners: disclosure-controlled tables and the "
     "indicator catalogue only. Built next to the old one and swapped in with os.replace, so "
     "readers never see a half state and never block the nightly load.",

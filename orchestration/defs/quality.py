@@ -144,23 +144,28 @@ RAW_CHECKS = [
 ]
 
 
-def _dbt_models() -> set[str]:
-    """Model names in the dbt manifest (mart checks only for marts Dagster knows)."""
+def _dbt_asset_key(model: str) -> dg.AssetKey | None:
+    """The asset key Dagster gives the dbt model (schema folder and name, see
+    orchestration/defs/dbt.py), None for a model the manifest does not hold."""
+    from dagster_dbt import get_asset_key_for_model
+
+    from orchestration.defs.dbt import warehouse_dbt_models
+
     try:
-        from orchestration.dbt_project import dbt_project
-
-        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, ImportError):
-        return set()
-    return {n["name"] for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model"}
+        return get_asset_key_for_model([warehouse_dbt_models], model)
+    except KeyError:
+        return None
 
 
-def _mart_check(model: str):
+def _mart_check(model: str, key: dg.AssetKey):
+    from orchestration.defs.dbt import WITH_ITS_ASSET
+
     @dg.asset_check(
-        asset=dg.AssetKey([model]),
+        asset=key,
         name="gx_suite",
         blocking=True,
         pool=WRITER_POOL,
+        automation_condition=WITH_ITS_ASSET,
         description=f"Great Expectations suite quality/suites/mart_{model}.json",
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -172,10 +177,73 @@ def _mart_check(model: str):
 
 
 def _mart_checks() -> list:
+    """One GX check per mart suite, on the dbt asset of the model it guards. A suite whose model
+    is not in the manifest is an error, not a check on an asset nobody defines."""
     from quality.marts import mart_names
 
-    models = _dbt_models()
-    return [_mart_check(m) for m in mart_names() if m in models]
+    checks = []
+    for model in mart_names():
+        key = _dbt_asset_key(model)
+        if key is None:
+            raise ValueError(f"quality/suites/mart_{model}.json: no dbt model {model!r} in the manifest")
+        checks.append(_mart_check(model, key))
+    return checks
 
 
-defs = dg.Definitions(asset_checks=[*RAW_CHECKS, *_mart_checks()])
+class GateDecisionConfig(dg.Config):
+    """A decision on a blocked city-period (quality.decisions)."""
+
+    decision: str  # release | reject
+    city: str
+    source: str
+    period: str
+    reason: str
+    form: str = ""
+    by: str = ""  # who decides; empty: the login name of the run's process
+
+
+@dg.op(pool=WRITER_POOL, description="Release or reject a blocked city-period (quality.decisions), recorded.")
+def gate_decision(context: dg.OpExecutionContext, config: GateDecisionConfig, warehouse: WarehouseResource):
+    from quality.decisions import DecisionError, decide, describe
+
+    wanted = {"release": "released", "reject": "rejected"}.get(config.decision)
+    if wanted is None:
+        raise dg.Failure(description=f"decision must be release or reject, got {config.decision!r}")
+    try:
+        made = decide(
+            wanted,
+            city=config.city,
+            source=config.source,
+            form=config.form,
+            period=config.period,
+            reason=config.reason,
+            by=config.by or None,
+            warehouse=warehouse.warehouse_path(),
+        )
+    except DecisionError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    context.log.info(describe(made))
+    # The gate is a dbt source: its new state is an update, so automation rebuilds dbt, the
+    # published copy and the dashboards (orchestration/defs/automation.py).
+    context.log_event(
+        dg.AssetMaterialization(
+            asset_key=dg.AssetKey(["meta", "quality_gate"]),
+            metadata={
+                "decision": made.decision,
+                "city_period": f"{made.city} {made.source} {made.period}",
+                "decided_by": made.decided_by,
+                "reason": made.reason,
+            },
+        )
+    )
+
+
+@dg.job(
+    description="Release or reject a blocked city-period: config decision (release|reject), city, source, "
+    "period, reason, [form], [by]. Recorded in meta.gate_decisions and shown in the report."
+)
+def gate_decision_job():
+    gate_decision()
+
+
+defs = dg.Definitions(asset_checks=[*RAW_CHECKS, *_mart_checks()], jobs=[gate_decision_job])

@@ -58,7 +58,12 @@ def quarterly_report(
 quarterly_report_job = dg.define_asset_job("quarterly_report_job", selection=[quarterly_report])
 
 
-@dg.schedule(job=quarterly_report_job, cron_schedule="0 7 * * 1-5", execution_timezone="Europe/Berlin")
+@dg.schedule(
+    job=quarterly_report_job,
+    cron_schedule="0 7 * * 1-5",
+    execution_timezone="Europe/Berlin",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def quarterly_report_schedule(context: dg.ScheduleEvaluationContext):
     day = context.scheduled_execution_time.date()
     quarter = quarter_due_on(day)

@@ -11,12 +11,13 @@ import pytest
 
 from ingest.demo import generate
 from ingest.demo.assumptions import DEMO, Assumptions, frailty, scale_odds
+from ingest.demo.manifest import MANIFEST
 
 KW = dict(scale=0.01, seed=7, cities=["solingen"], start="2025-06", end="2025-12", now=datetime(2026, 1, 20, 8, 0))
 
 
 def _digest(landing):
-    files = sorted(p for p in landing.rglob("*") if p.is_file() and p.name != "DEMO_SYNTHETIC_DATA.txt")
+    files = sorted(p for p in landing.rglob("*") if p.is_file() and p.name not in ("DEMO_SYNTHETIC_DATA.txt", MANIFEST))
     return {p.relative_to(landing).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 

@@ -13,6 +13,7 @@ import pytest
 from ingest.config import load_cities
 from ingest.demo import calibration as cal
 from ingest.demo import generate
+from ingest.demo import geography as geo
 from ingest.demo.world import EV, CityWorld, days
 from ingest.dialects import read_delivery
 from ingest.layout import parse_delivery_path
@@ -109,10 +110,15 @@ def tiny_world(tmp_path_factory):
 
 
 def test_tiny_world_generates_every_city_and_source(tiny_world):
+    """Every city the generator simulates (its geography, not the checkout's city set: a further
+    city file without demo geography is configured but not simulated)."""
     landing, summary = tiny_world
     cities = load_cities()
     assert summary.events > 10_000
-    for slug, cfg in cities.items():
+    simulated = sorted(geo.CELLS)
+    assert sorted(summary.per_city) == simulated
+    for slug in simulated:
+        cfg = cities[slug]
         for source in cfg.sources:
             folder = landing / slug / source
             assert folder.is_dir() and any(folder.iterdir()), f"{slug}/{source} missing"

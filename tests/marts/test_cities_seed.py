@@ -35,6 +35,7 @@ def test_meta_cities_mirrors_every_configuration_file():
 
 
 def test_a_ninth_city_is_one_configuration_file(tmp_path, monkeypatch):
+    """In a city folder of the test's own (the checkout's set is left out, whatever it holds)."""
     extra = tmp_path / "cities"
     extra.mkdir()
     (extra / "essen.yaml").write_text(
@@ -42,15 +43,28 @@ def test_a_ninth_city_is_one_configuration_file(tmp_path, monkeypatch):
         "dialect: standard\nfile_format: csv\nsources: [meldewesen, bestand, gebiete]\nalliances: [alle]\n",
         encoding="utf-8",
     )
+    (extra / "enschede.yaml").write_text(
+        "slug: enschede\nname: Enschede\ncountry: NL\nofficial_key: GM0153\nkey_type: CBS\n"
+        "dialect: standard\nfile_format: csv\nsources: [meldewesen, bestand, gebiete]\nalliances: [euregio]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CITY_CONFIG_BUILTIN", "0")
     monkeypatch.setenv("CITY_CONFIG_DIR", str(extra))
     con = duckdb.connect()
     create_raw_tables(con)
-    assert con.execute("select name, official_key, delivers_sgb2 from meta.cities where slug = 'essen'").fetchone() == (
-        "Essen",
-        "05113000",
-        False,
-    )
+    assert con.execute("select slug, name, official_key, delivers_sgb2 from meta.cities order by slug").fetchall() == [
+        ("enschede", "Enschede", "GM0153", False),
+        ("essen", "Essen", "05113000", False),
+    ]
     # rewritten, not appended: without the file the city is gone again
-    monkeypatch.delenv("CITY_CONFIG_DIR")
+    (extra / "essen.yaml").unlink()
     create_raw_tables(con)
-    assert con.execute("select count(*) from meta.cities where slug = 'essen'").fetchone()[0] == 0
+    assert con.execute("select slug from meta.cities").fetchall() == [("enschede",)]
+
+
+def test_the_checkouts_cities_can_be_left_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("CITY_CONFIG_BUILTIN", "0")
+    monkeypatch.setenv("CITY_CONFIG_DIR", str(tmp_path))
+    assert load_cities() == {}
+    monkeypatch.delenv("CITY_CONFIG_BUILTIN")
+    assert "muenster" in load_cities()

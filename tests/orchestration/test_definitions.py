@@ -41,16 +41,67 @@ def test_sensor_requests_a_run_for_a_city_with_new_files(defs, examples_landing)
     sensor = defs.resolve_sensor_def("new_deliveries_sensor")
     resources = {"warehouse": WarehouseResource(landing_dir=str(examples_landing))}
     ctx = dg.build_sensor_context(cursor=None, resources=resources)
-    first = list(sensor(ctx))
+    first = _requests(sensor(ctx))
     assert {r.partition_key for r in first} == {"dortmund", "duisburg", "muenster", "enschede", "wuppertal"}
     # nothing new: no run
     ctx2 = dg.build_sensor_context(cursor=ctx.cursor, resources=resources)
-    assert list(sensor(ctx2)) == []
+    assert _requests(sensor(ctx2)) == []
     # one new file for Münster: a run for Münster only
     src = examples_landing / "muenster" / "meldewesen" / "2024-12.parquet"
     shutil.copy(src, src.with_name("2024-12_v2.parquet"))
     ctx3 = dg.build_sensor_context(cursor=ctx2.cursor, resources=resources)
-    assert [r.partition_key for r in sensor(ctx3)] == ["muenster"]
+    assert [r.partition_key for r in _requests(sensor(ctx3))] == ["muenster"]
+
+
+def _requests(result) -> list[dg.RunRequest]:
+    """The run requests of a sensor's tick (a SkipReason asks for none)."""
+    return [] if isinstance(result, dg.SkipReason) else list(result)
+
+
+def _phantom_checks(defs) -> list[str]:
+    """Checks of `defs` whose asset key no executable asset of `defs` defines."""
+    defined = {k for ad in defs.resolve_asset_graph().assets_defs if ad.is_executable for k in ad.keys}
+    checks = {k for c in defs.asset_checks or [] for k in c.check_keys}
+    assert checks, "the definitions hold no asset checks"
+    return sorted(k.asset_key.to_user_string() + ":" + k.name for k in checks if k.asset_key not in defined)
+
+
+def test_every_check_targets_an_asset_the_definitions_define(defs):
+    """A check on a key no asset defines makes Dagster invent an asset (group `default`)."""
+    assert _phantom_checks(defs) == []
+    checks = {k for c in defs.asset_checks or [] for k in c.check_keys}
+    graph = defs.resolve_asset_graph()
+    checked_groups = {graph.get(k.asset_key).group_name for k in checks}
+    assert "default" not in checked_groups
+    marts = {k.asset_key for k in checks if k.name == "gx_suite" and k.asset_key.path[0] != "raw"}
+    assert marts == {
+        dg.AssetKey(["exchange", "fct_exchange_cells"]),
+        dg.AssetKey(["marts", "fct_fluctuation"]),
+        dg.AssetKey(["alliance", "fct_intercity_indicators"]),
+    }
+
+
+def test_a_check_on_an_undefined_key_is_found(defs):
+    """The bad case: a check on a key no asset defines shows up as a phantom."""
+
+    @dg.asset_check(asset=dg.AssetKey(["fct_intercity_indicators"]), name="gx_suite")
+    def phantom_check():
+        return dg.AssetCheckResult(passed=True)
+
+    merged = dg.Definitions(
+        assets=list(defs.assets or []),
+        asset_checks=[*(defs.asset_checks or []), phantom_check],
+        resources=defs.resources,
+    )
+    assert _phantom_checks(merged) == ["fct_intercity_indicators:gx_suite"]
+
+
+def test_a_mart_suite_without_its_dbt_model_is_an_error(monkeypatch):
+    from orchestration.defs import quality
+
+    monkeypatch.setattr("quality.marts.mart_names", lambda suite_dir=None: ["fct_no_such_model"])
+    with pytest.raises(ValueError, match="fct_no_such_model"):
+        quality._mart_checks()
 
 
 def test_nightly_schedule_loads_every_city(defs):

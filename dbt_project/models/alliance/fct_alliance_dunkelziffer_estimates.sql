@@ -4,7 +4,18 @@
   assumptions and warnings, disclosure-controlled in the exchange layer (no JSON inputs); from
   the hub (local or imported packages).
   `is_recommended` marks the method estimation/METHODS.md recommends for the stratum.
+  A city-quarter the quality gate blocks for a source of the estimate (the catalogue's sources of
+  unregistered_estimate) keeps its rows with is_blocked and the reason, its figures withheld
+  (macros/alliance_gate.sql: the same gate as fct_intercity_indicators).
 #}
+with est as (
+    select
+        hub.*,
+        {{ alliance_blocked_reason('hub.city', 'hub.period', indicator_sources("['unregistered_estimate']")) }}
+            as blocked_reason
+    from {{ ref('fct_exchange_hub_dunkelziffer_estimates') }} as hub
+)
+
 select
     city,
     country,
@@ -15,11 +26,11 @@ select
     quantity,
     method,
     recommended as is_recommended,
-    registered,
-    point,
-    lower as ci_lower,
-    upper as ci_upper,
-    se,
+    {{ unless_blocked('registered') }} as registered,
+    {{ unless_blocked('point') }} as point,
+    {{ unless_blocked('lower') }} as ci_lower,
+    {{ unless_blocked('upper') }} as ci_upper,
+    {{ unless_blocked('se') }} as se,
     interval_method,
     assumptions,
     warnings,
@@ -27,5 +38,7 @@ select
     model,
     is_suppressed,
     suppression_reason,
-    basis
-from {{ ref('fct_exchange_hub_dunkelziffer_estimates') }}
+    basis,
+    blocked_reason is not null as is_blocked,
+    blocked_reason
+from est

@@ -29,6 +29,7 @@ cells as (
     select * from {{ ref('fct_exchange_hub_cells') }}
 ),
 
+-- city-quarters known only from a block (which rows a block withholds: macros/alliance_gate.sql)
 gate as (
     select * from {{ ref('fct_exchange_hub_quality_gate') }}
 ),
@@ -52,20 +53,19 @@ city_country as (
     group by city
 ),
 
--- every (city, quarter, indicator) whose source was blocked, with the reasons
+-- every (city, quarter, indicator) whose source was blocked, with the reasons (the alliance gate)
 blocked as (
-    select
-        cp.city,
-        cp.period,
-        cat.indicator_id,
-        string_agg(distinct g.source || ': ' || g.reason, '; ' order by g.source || ': ' || g.reason) as blocked_reason
-    from city_periods as cp
-    inner join gate as g
-        on g.city = cp.city
-            and (g.period = cp.period or g.applies_to_all_periods)
-    inner join catalogue as cat
-        on list_contains(cat.sources, g.source)
-    group by cp.city, cp.period, cat.indicator_id
+    select *
+    from (
+        select
+            cp.city,
+            cp.period,
+            cat.indicator_id,
+            {{ alliance_blocked_reason('cp.city', 'cp.period', 'cat.sources') }} as blocked_reason
+        from city_periods as cp
+        cross join catalogue as cat
+    ) as gated
+    where blocked_reason is not null
 ),
 
 -- indicators the catalogue does not define for the city's country
