@@ -92,12 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_report:
         selection = selection - dg.AssetSelection.assets("quarterly_report")
     pipeline_started = datetime.now()
-    run_pipeline(
+    results = run_pipeline(
         selection,
         quarters=[REPORT_QUARTER],
         alliances=[REPORT_ALLIANCE],
         op_config={"quarterly_report": {"languages": REPORT_LANGUAGES}},
     )
+    _done(t)
+
+    t = _step("leak scan: published copy and Parquet, exchange packages, reports, Dagster metadata")
+    leak_scan(results)
     _done(t)
 
     from reports.dashboard import dashboard_path
@@ -118,6 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     print("  Dagster UI: make dev  (http://127.0.0.1:3000)")
     print(f"Demo took {total:.0f} s ({total / 60:.1f} min).")
     return 0
+
+
+def leak_scan(results) -> None:
+    """reports.leakscan over everything the demo let leave the city layer; raises on a finding."""
+    from reports.leakscan import dagster_records, require_clean, result_materializations
+    from warehouse.settings import exchange_outbox_dir
+
+    paths = [p for p in (published_path().parent, exchange_outbox_dir(), reports_output_dir()) if p.exists()]
+    records = dagster_records(result_materializations(results))
+    require_clean(paths, "demo", records)
+    print(f"   0 problems in {', '.join(str(p) for p in paths)} and {len(records)} Dagster records")
 
 
 def use_demo_keys() -> Path:

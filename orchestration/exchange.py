@@ -208,6 +208,11 @@ def _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir:
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         sign_package(staging, city, private, MANIFEST)  # manifest.sig: the city's key over the manifest bytes
+        from reports.leakscan import scan_package
+
+        leaks = scan_package(staging)  # blocking: the package appears in the outbox only when clean
+        if leaks:
+            raise PackageRejected(f"refusing to export {city} {quarter}, the leak scan found: " + "; ".join(leaks[:10]))
         old = None
         if target.exists():  # a re-export of the same quarter replaces the old folder
             old = out_dir / f".{target.name}.replaced.{os.getpid()}"
@@ -376,7 +381,10 @@ def verify_package(package_dir: Path, keyring_dirs: list[Path] | None = None) ->
         raise PackageRejected(f"files on disk {sorted(present)} differ from the manifest {sorted(listed)}")
 
     frames = {name: _read_table(package_dir, manifest, TABLES_BY_FILE[name]) for name in expected}
-    problems = package_problems(frames)
+    from reports.leakscan import frame_problems, json_problems
+
+    problems = package_problems(frames) + json_problems(manifest, MANIFEST)
+    problems += [p for name, frame in frames.items() for p in frame_problems(name, frame)]
     if problems:
         raise PackageRejected("disclosure rules violated: " + "; ".join(problems))
     return VerifiedPackage(manifest, frames, signer.key_id)

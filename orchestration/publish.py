@@ -20,6 +20,7 @@ Plain functions, no Dagster import (see docs/architecture.md).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -131,7 +132,7 @@ def small_count_problems(con) -> list[str]:
                 )
                 and not NOT_PERSON_COUNTS.match(c)
             )
-            or (t in ("DOUBLE", "FLOAT", "DECIMAL") and PERSON_COUNT_DOUBLES.match(c))
+            or ((t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL")) and PERSON_COUNT_DOUBLES.match(c))
         ]
         if not checked:
             continue
@@ -263,6 +264,18 @@ def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:
         con.close()
 
 
+def _leak_scan(db_file: Path, parquet_dir: Path) -> None:
+    """The leak scan (reports.leakscan) over the new version's DuckDB file and Parquet files,
+    before the version is made current: a finding stops the publish, the old copy stays."""
+    from reports.leakscan import scan_duckdb, scan_parquet
+
+    problems = scan_duckdb(db_file) + scan_parquet(parquet_dir.glob("*.parquet"), "parquet")
+    if problems:
+        raise PublishError(
+            f"refusing to publish, the leak scan found {len(problems)} problem(s): " + "; ".join(problems[:10])
+        )
+
+
 def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
     """Copy the published schemas of `warehouse` into `target` atomically; return a summary.
 
@@ -282,6 +295,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
         try:
             summary = _build_copy(warehouse, version / target.name, published_at)
             _write_parquet(version / target.name, version / "parquet", summary["tables"])
+            _leak_scan(version / target.name, version / "parquet")  # blocking: nothing leaky becomes current
             activate(target, version)  # the atomic step: readers see old or new, never half
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
@@ -334,6 +348,7 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    final, out = out, out.with_name(f".{out.stem}.scanning{out.suffix}")  # renamed once scanned
     # Formula-like text (a district code '=1+2', a name '@x') must stay text: xlsxwriter would
     # otherwise write any string starting with '=' as a live formula, and numbers or URLs alike.
     wb = xlsxwriter.Workbook(
@@ -369,7 +384,14 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
         catalogue.write_excel(workbook=wb, worksheet=_sheet_name("Katalog", used))
     finally:
         wb.close()
-    return out
+    from reports.leakscan import scan_excel
+
+    problems = scan_excel(out)
+    if problems:
+        out.unlink()
+        raise PublishError(f"workbook not written, the leak scan found: {'; '.join(problems[:10])}")
+    os.replace(out, final)
+    return final
 
 
 def main(argv: list[str] | None = None) -> int:
