@@ -187,7 +187,10 @@ def test_publish_stops_on_a_pseudonym_in_a_text_column(tmp_path):
     before = target.read_bytes()
     with duckdb.connect(str(wh)) as con:
         con.execute(f"update alliance.fct_intercity_indicators set group_value = '{HEX}' where city = 'duisburg'")
-    with pytest.raises(PublishError, match="leak scan found 2 problem.*duckdb: alliance.fct_intercity_indicators.group_value: pseudonym.*parquet: alliance"):
+    with pytest.raises(
+        PublishError,
+        match="leak scan found 2 problem.*duckdb: alliance.fct_intercity_indicators.group_value: pseudonym.*parquet: alliance",
+    ):
         publish(wh, target)
     assert target.read_bytes() == before  # the old copy stays current
 
