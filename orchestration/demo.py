@@ -101,7 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     _done(t)
 
     t = _step("leak scan: published copy and Parquet, exchange packages, reports, Dagster metadata")
-    leak_scan(results)
+    from reports.leakscan import LeakFound
+
+    try:
+        leak_scan(results)
+    except LeakFound as exc:
+        print(f"FAILED: {exc}", flush=True)
+        return 1
     _done(t)
 
     from reports.dashboard import dashboard_path

@@ -137,12 +137,13 @@ def small_count_problems(con) -> list[str]:
         if not checked:
             continue
         unsuppressed = "not coalesce(is_suppressed, false)" if "is_suppressed" in names else "true"
-        for c in checked:
-            n = con.execute(
-                f'select count(*) from "{schema}"."{table}" where {unsuppressed} and abs(round("{c}")) between 1 and 2'
-            ).fetchone()[0]
-            if n:
-                problems.append(f"{schema}.{table}.{c}: {n} unsuppressed value(s) of 1 or 2")
+        # one pass over the table for all its count columns
+        found = con.execute(
+            "select "
+            + ", ".join(f'count(*) filter ({unsuppressed} and abs(round("{c}")) between 1 and 2)' for c in checked)
+            + f' from "{schema}"."{table}"'
+        ).fetchone()
+        problems += [f"{schema}.{table}.{c}: {n} unsuppressed value(s) of 1 or 2" for c, n in zip(checked, found) if n]
     return problems
 
 
@@ -200,6 +201,8 @@ def _synthetic(con) -> bool | None:
 
 def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict:
     """Write every published table into `new_file` (a fresh DuckDB file); return the summary."""
+    from reports.leakscan import scan_connection
+
     con = connect(new_file)
     try:
         con.execute(f"attach '{warehouse}' as publish_source (read_only)")
@@ -243,9 +246,7 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
         leaky = _forbidden_columns(con)
         if leaky:
             raise PublishError(f"person-level columns in the copy: {', '.join(leaky)}")
-        small = small_count_problems(con)
-        if small:
-            raise PublishError("unsuppressed counts of 1 or 2 in the copy: " + "; ".join(small[:10]))
+        _raise_on_leaks(scan_connection(con, new_file.name))  # small counts, pseudonyms, person columns
         con.execute("checkpoint")
     finally:
         con.close()
@@ -264,16 +265,20 @@ def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:
         con.close()
 
 
-def _leak_scan(db_file: Path, parquet_dir: Path) -> None:
-    """The leak scan (reports.leakscan) over the new version's DuckDB file and Parquet files,
-    before the version is made current: a finding stops the publish, the old copy stays."""
-    from reports.leakscan import scan_duckdb, scan_parquet
-
-    problems = scan_duckdb(db_file) + scan_parquet(parquet_dir.glob("*.parquet"), "parquet")
+def _raise_on_leaks(problems: list[str]) -> None:
     if problems:
         raise PublishError(
             f"refusing to publish, the leak scan found {len(problems)} problem(s): " + "; ".join(problems[:10])
         )
+
+
+def _leak_scan(parquet_dir: Path) -> None:
+    """The leak scan (reports.leakscan) over the new version's Parquet files, before the version
+    is made current (its DuckDB file was scanned as it was built): a finding stops the publish,
+    the old copy stays."""
+    from reports.leakscan import scan_parquet
+
+    _raise_on_leaks(scan_parquet(parquet_dir.glob("*.parquet"), "parquet"))
 
 
 def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
@@ -295,7 +300,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
         try:
             summary = _build_copy(warehouse, version / target.name, published_at)
             _write_parquet(version / target.name, version / "parquet", summary["tables"])
-            _leak_scan(version / target.name, version / "parquet")  # blocking: nothing leaky becomes current
+            _leak_scan(version / "parquet")  # blocking: nothing leaky becomes current
             activate(target, version)  # the atomic step: readers see old or new, never half
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)

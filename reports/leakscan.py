@@ -54,6 +54,8 @@ INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYIN
 # Text columns that hold ids of the pipeline's own runs (uuid4 hex, 32 characters), not of
 # persons: exempt from the pseudonym scan by their place, nowhere else.
 NOT_PSEUDONYMS = {("publication", "load_runs", "run_id")}
+# JSON keys (report manifests, Dagster metadata) whose strings are such run ids.
+JSON_RUN_ID_KEYS = {"run_id", "last_load_run", "invocation_id"}
 # Groups of the Dagster definitions whose recorded metadata leaves the city layer.
 DAGSTER_GROUPS = ("alliance", "exchange")
 
@@ -94,9 +96,9 @@ def scan_connection(con: duckdb.DuckDBPyConnection, label: str) -> list[str]:
     ]
     problems += [f"{label}: {p}" for p in small_count_problems(con)]
     units = ", ".join(f"'{u}'" for u in sorted(COUNT_UNITS))
+    queries, labels = [], []  # one aggregate row per table, all tables in one query (one pass each)
     for (schema, table), cols in tables.items():
         names = {c for c, _ in cols}
-        rel = f"{_q(schema)}.{_q(table)}"
         checks = []  # (what, SQL count expression)
         if schema not in OFFICIAL_SCHEMAS and {"value", "unit"} <= names:
             open_rows = "not coalesce(is_suppressed, false) and " if "is_suppressed" in names else ""
@@ -111,10 +113,16 @@ def scan_connection(con: duckdb.DuckDBPyConnection, label: str) -> list[str]:
             for c, t in cols
             if t == "VARCHAR" and (schema, table, c) not in NOT_PSEUDONYMS
         ]
-        if not checks:
-            continue
-        found = con.execute(f"select {', '.join(sql for _, sql in checks)} from {rel}").fetchone()
-        problems += [f"{label}: {schema}.{table}.{what} ({n} row(s))" for (what, _), n in zip(checks, found) if n]
+        if checks:
+            labels.append((f"{schema}.{table}", [what for what, _ in checks]))
+            queries.append(
+                f"select {len(queries)} as i, [{', '.join(sql for _, sql in checks)}]::bigint[] as n "
+                f"from {_q(schema)}.{_q(table)}"
+            )
+    if queries:
+        for i, counts in con.execute(" union all ".join(queries)).fetchall():
+            rel, whats = labels[i]
+            problems += [f"{label}: {rel}.{what} ({n} row(s))" for what, n in zip(whats, counts) if n]
     return problems
 
 
@@ -248,8 +256,9 @@ def scan_pdf(path: Path) -> list[str]:
     return [f"{label}: pseudonym-like string {m!r}" for m in PSEUDONYM.findall(text)]
 
 
-def json_problems(obj, where: str, path: str = "") -> list[str]:
-    """Pseudonyms in any string or key, person-level keys, counts of 1 or 2 under count keys."""
+def json_problems(obj, where: str, path: str = "", run_ids: bool = False) -> list[str]:
+    """Pseudonyms in any string or key, person-level keys, counts of 1 or 2 under count keys
+    (`run_ids`: strings under a JSON_RUN_ID_KEYS key, which are run ids and exempt)."""
     problems = []
     if isinstance(obj, dict):
         for k, v in obj.items():
@@ -267,12 +276,12 @@ def json_problems(obj, where: str, path: str = "") -> list[str]:
                     for c in v
                     if isinstance(c, str) and PERSON_COLUMN_RE.search(c)
                 ]
-            problems += json_problems(v, where, sub)
+            problems += json_problems(v, where, sub, key in JSON_RUN_ID_KEYS)
     elif isinstance(obj, list | tuple):
         for i, v in enumerate(obj):
-            problems += json_problems(v, where, f"{path}[{i}]")
+            problems += json_problems(v, where, f"{path}[{i}]", run_ids)
     elif isinstance(obj, str):
-        if PSEUDONYM.search(obj):
+        if PSEUDONYM.search(obj) and not (run_ids and re.fullmatch(r"[0-9a-f]{32}|[0-9a-f-]{36}", obj)):
             problems.append(f"{where}: {path}: pseudonym-like string")
     return problems
 

@@ -144,14 +144,16 @@ def test_planted_leak_in_a_report_manifest_is_found(tmp_path):
         "report_suppressed_cells": 2,
         "missing_cities": [],
         "outputs": {"html": {"sha256": "f" * 64}},
+        "sources": {"last_load_run": ["2b05fc7f4c81457aa6a6ec350a068951", "2026-12-03 10:03:01"]},  # a run id
     }
     path = tmp_path / "report.json"
     path.write_text(json.dumps(record))
-    assert scan_path(path) == []  # a number of suppressed cells and a SHA-256 are no leak
+    assert scan_path(path) == []  # a number of suppressed cells, a SHA-256 and a run id are no leak
     for planted, finding in [
         ({"missing_cities": [["dortmund", f"file of {HEX}"]]}, "pseudonym"),
         ({"charts": [{"numerator": 2}]}, "numerator=2 is a count"),
         ({"person_id": None}, "person-level key"),
+        ({"sources": {"last_load_run": [f"of {HEX}"]}}, "pseudonym"),  # only a bare run id is exempt
     ]:
         path.write_text(json.dumps({**record, **planted}))
         assert any(finding in p for p in scan_path(path)), planted
@@ -189,10 +191,30 @@ def test_publish_stops_on_a_pseudonym_in_a_text_column(tmp_path):
         con.execute(f"update alliance.fct_intercity_indicators set group_value = '{HEX}' where city = 'duisburg'")
     with pytest.raises(
         PublishError,
-        match="leak scan found 2 problem.*duckdb: alliance.fct_intercity_indicators.group_value: pseudonym.*parquet: alliance",
+        match="leak scan found 1 problem.*duckdb: alliance.fct_intercity_indicators.group_value: pseudonym",
     ):
         publish(wh, target)
     assert target.read_bytes() == before  # the old copy stays current
+
+
+def test_publish_stops_on_a_leak_in_the_parquet_files(tmp_path, monkeypatch):
+    """The Parquet files are scanned as written, not taken for copies of the scanned DuckDB file."""
+    from orchestration import publish as pub
+
+    wh = make_warehouse(tmp_path / "w.duckdb")
+    target = tmp_path / "pub" / "warehouse.duckdb"
+    publish(wh, target)
+    before = target.read_bytes()
+    write = pub._write_parquet
+
+    def leaky_write(db_file, parquet_dir, tables):
+        write(db_file, parquet_dir, tables)
+        pl.DataFrame({"numerator": [2.0]}).write_parquet(parquet_dir / "alliance.fct_intercity_indicators.parquet")
+
+    monkeypatch.setattr(pub, "_write_parquet", leaky_write)
+    with pytest.raises(PublishError, match="parquet: alliance.fct_intercity_indicators.numerator: 1 unsuppressed"):
+        publish(wh, target)
+    assert target.read_bytes() == before
 
 
 def test_export_stops_on_a_pseudonym_and_writes_nothing(tmp_path):
