@@ -104,12 +104,16 @@ def scan_connection(con: duckdb.DuckDBPyConnection, label: str) -> list[str]:
             open_rows = "not coalesce(is_suppressed, false) and " if "is_suppressed" in names else ""
             checks.append(
                 (
-                    "value: unsuppressed count(s) of 1 or 2 (unit a count)",
+                    "value: unsuppressed count(s) of 1 or 2 (unit a count) in {n} row(s)",
                     f"count(*) filter ({open_rows}lower(unit) in ({units}) and abs(round(value)) between 1 and 2)",
                 )
             )
+        # over the distinct values (most text columns hold a few codes), long enough ones only
         checks += [
-            (f"{c}: pseudonym-like value(s)", f"count(*) filter (regexp_matches({_q(c)}, '{PSEUDONYM_SQL}'))")
+            (
+                f"{c}: pseudonym-like value(s), {{n}} distinct",
+                f"len(list_filter(list(distinct {_q(c)}), x -> length(x) >= 32 and regexp_matches(x, '{PSEUDONYM_SQL}')))",
+            )
             for c, t in cols
             if t == "VARCHAR" and (schema, table, c) not in NOT_PSEUDONYMS
         ]
@@ -122,7 +126,7 @@ def scan_connection(con: duckdb.DuckDBPyConnection, label: str) -> list[str]:
     if queries:
         for i, counts in con.execute(" union all ".join(queries)).fetchall():
             rel, whats = labels[i]
-            problems += [f"{label}: {rel}.{what} ({n} row(s))" for what, n in zip(whats, counts) if n]
+            problems += [f"{label}: {rel}.{what.format(n=n)}" for what, n in zip(whats, counts) if n]
     return problems
 
 
