@@ -77,6 +77,9 @@ def phase_command(phase: str, cities: list[str]) -> list[str]:
 class Pipeline:
     def __init__(self, work: Path, cities: list[str]):
         self.work, self.cities = work, cities
+        from orchestration.signing import ensure_keys
+
+        ensure_keys(cities, work / "keys" / "private", work / "keys" / "keyring")  # the exports sign
         self.published = work / "published" / "warehouse.duckdb"
 
     def env(self, state: Path) -> dict[str, str]:
@@ -88,6 +91,8 @@ class Pipeline:
             PUBLISHED_DUCKDB_PATH=str(self.published),
             DBT_TARGET_PATH=str(self.work / "dbt_target"),
             DBT_LOG_PATH=str(self.work / "dbt_logs"),
+            EXCHANGE_SIGNING_KEY_DIR=str(self.work / "keys" / "private"),
+            EXCHANGE_KEYRING_DIR=str(self.work / "keys" / "keyring"),
             DUCKDB_MEMORY_LIMIT=os.environ.get("DUCKDB_MEMORY_LIMIT", "1GB"),
             INGEST_BATCH_ROWS="5000",  # many commit points for the kills
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
@@ -217,7 +222,7 @@ def inconsistencies(pipeline: Pipeline, state: Path, reference: dict) -> list[st
         sorted(p for p in outbox.iterdir() if p.is_dir() and not p.name.startswith(".")) if outbox.is_dir() else []
     ):
         try:
-            verify_package(pkg)
+            verify_package(pkg, keyring_dirs=[pipeline.work / "keys" / "keyring"])
         except PackageRejected as exc:
             problems.append(f"half package in the outbox: {pkg.name}: {exc}")
     return problems

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
-from warehouse.settings import demo_truth_dir, landing_dir, published_path, reports_output_dir, warehouse_path
+from warehouse.settings import (
+    demo_keys_dir,
+    demo_truth_dir,
+    landing_dir,
+    published_path,
+    reports_output_dir,
+    warehouse_path,
+)
 
 DEMO_SCALE_DEFAULT = None  # None: the generator's documented default scale
 REPORT_QUARTER = "2026-Q3"
@@ -83,16 +92,29 @@ def main(argv: list[str] | None = None) -> int:
 
     from orchestration.pipeline import run_pipeline
 
+    keys = use_demo_keys()
+    print(f"   exchange packages signed with the demo's own keys ({keys}; never a real city's key)")
+
     selection = dg.AssetSelection.all()
     if args.skip_report:
         selection = selection - dg.AssetSelection.assets("quarterly_report")
     pipeline_started = datetime.now()
-    run_pipeline(
+    results = run_pipeline(
         selection,
         quarters=[REPORT_QUARTER],
         alliances=[REPORT_ALLIANCE],
         op_config={"quarterly_report": {"languages": REPORT_LANGUAGES}},
     )
+    _done(t)
+
+    t = _step("leak scan: published copy and Parquet, exchange packages, reports, Dagster metadata")
+    from reports.leakscan import LeakFound
+
+    try:
+        leak_scan(results)
+    except LeakFound as exc:
+        print(f"FAILED: {exc}", flush=True)
+        return 1
     _done(t)
 
     from reports.dashboard import dashboard_path
@@ -113,6 +135,31 @@ def main(argv: list[str] | None = None) -> int:
     print("  Dagster UI: make dev  (http://127.0.0.1:3000)")
     print(f"Demo took {total:.0f} s ({total / 60:.1f} min).")
     return 0
+
+
+def leak_scan(results) -> None:
+    """reports.leakscan over everything the demo let leave the city layer; raises on a finding."""
+    from reports.leakscan import dagster_records, require_clean, result_materializations
+    from warehouse.settings import exchange_outbox_dir
+
+    paths = [p for p in (published_path().parent, exchange_outbox_dir(), reports_output_dir()) if p.exists()]
+    records = dagster_records(result_materializations(results))
+    require_clean(paths, "demo", records)
+    print(f"   0 problems in {', '.join(str(p) for p in paths)} and {len(records)} Dagster records")
+
+
+def use_demo_keys() -> Path:
+    """Signing keys of the demo world: a key pair of every city in DEMO_KEYS_DIR (made once,
+    git-ignored under data/) and this process's signing key folder and keyring pointed at them,
+    whatever the environment says, so a synthetic package is never signed with a real key."""
+    from ingest.config import load_cities
+    from orchestration.signing import ensure_keys
+
+    root = demo_keys_dir()
+    ensure_keys(sorted(load_cities()), root / "private", root / "keyring")
+    os.environ["EXCHANGE_SIGNING_KEY_DIR"] = str(root / "private")
+    os.environ["EXCHANGE_KEYRING_DIR"] = str(root / "keyring")
+    return root
 
 
 def _load_counts(since: datetime) -> dict[str, int]:

@@ -4,7 +4,10 @@ A package holds the disclosure-controlled tables of one city and one quarter as 
 (schema 2.1: cells, quality gate, district cells, retention curves, Dunkelziffer estimates,
 register vs official; contracts in orchestration/exchange_tables.py) plus `manifest.json`
 (checksums and row counts of every file, city, period, schema version, basis, created_at,
-synthetic, and per file what "the quarter" means for that table).
+synthetic, and per file what "the quarter" means for that table) plus `manifest.sig`, the
+Ed25519 signature of the manifest's exact bytes by the city's own key (orchestration/signing.py).
+The import believes nothing before the signature: unsigned, forged, signed by another city's key
+or outside the key's quarters is refused, and so is an older package than the one the hub holds.
 Nothing person-level leaves the city layer: the export re-checks the disclosure rules and the
 column names before it writes, the import checks them again before it loads (a hub must not
 trust a package it did not build).
@@ -50,6 +53,15 @@ from orchestration.exchange_tables import (  # noqa: F401  (the contract, re-exp
     cell_problems,
 )
 from orchestration.publication_files import publication_lock
+from orchestration.signing import (
+    SIGNATURE,
+    SignatureRejected,
+    SigningError,
+    load_keyring,
+    load_private_key,
+    sign_package,
+    verify_signature,
+)
 from warehouse.db import connect
 from warehouse.settings import landing_dir, published_path, warehouse_path
 
@@ -139,6 +151,7 @@ def export_package(
     finally:
         con.close()
 
+    private = load_private_key(city)  # no key, no package: fail before anything is written
     cells = frames["cells.parquet"]
     if cells.is_empty() and frames["quality_gate.parquet"].is_empty():
         raise ValueError(f"nothing to export for {city} {quarter} in {warehouse}")
@@ -148,7 +161,7 @@ def export_package(
 
     with publication_lock(out_dir, EXPORT_LOCK):
         _remove_unfinished(out_dir, target.name)
-        return _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir, target)
+        return _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir, target, private)
 
 
 EXPORT_LOCK = ".export.lock"
@@ -160,7 +173,7 @@ def _remove_unfinished(out_dir: Path, name: str) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-def _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir: Path, target: Path) -> Path:
+def _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir: Path, target: Path, private) -> Path:
     """Write beside the outbox's packages under a hidden name, then rename: an importer only
     ever sees a complete package or none (a re-export moves the old one aside first, so at no
     moment is half a package under the real name)."""
@@ -194,6 +207,12 @@ def _write_package(frames, cells, synthetic, city, quarter, created_at, out_dir:
             "Register vs official: the official values are as the statistical office published them.",
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        sign_package(staging, city, private, MANIFEST)  # manifest.sig: the city's key over the manifest bytes
+        from reports.leakscan import scan_package
+
+        leaks = scan_package(staging)  # blocking: the package appears in the outbox only when clean
+        if leaks:
+            raise PackageRejected(f"refusing to export {city} {quarter}, the leak scan found: " + "; ".join(leaks[:10]))
         old = None
         if target.exists():  # a re-export of the same quarter replaces the old folder
             old = out_dir / f".{target.name}.replaced.{os.getpid()}"
@@ -272,6 +291,7 @@ def published_package_quarters(quarter: str, published: Path | None = None) -> t
 class VerifiedPackage:
     manifest: dict
     frames: dict[str, pl.DataFrame]
+    key_id: str  # the keyring key that signed the manifest
 
 
 def _read_table(package_dir: Path, manifest: dict, table: PackageTable) -> pl.DataFrame:
@@ -315,18 +335,31 @@ def _read_table(package_dir: Path, manifest: dict, table: PackageTable) -> pl.Da
     return frame
 
 
-def verify_package(package_dir: Path) -> VerifiedPackage:
-    """Check a package completely; raise PackageRejected with the reason, else return its content."""
+def verify_package(package_dir: Path, keyring_dirs: list[Path] | None = None) -> VerifiedPackage:
+    """Check a package completely; raise PackageRejected with the reason, else return its content.
+    `keyring_dirs`: the alliance keyring's folders (default EXCHANGE_KEYRING_DIR, see signing)."""
     package_dir = Path(package_dir)
     manifest_path = package_dir / MANIFEST
     if package_dir.name.startswith("."):
         raise PackageRejected(f"{package_dir}: a hidden folder is an unfinished export, not a package")
     if not manifest_path.is_file():
         raise PackageRejected(f"{package_dir}: no {MANIFEST}")
+    manifest_bytes = manifest_path.read_bytes()
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_bytes.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise PackageRejected(f"{manifest_path}: not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or not all(isinstance(manifest.get(k), str) for k in ("city", "period")):
+        raise PackageRejected(f"{manifest_path}: no city and period")
+    # Before anything else is believed: the city's own key signed exactly these manifest bytes
+    # (which carry the checksum of every file) for this city and quarter.
+    try:
+        keyring = load_keyring(keyring_dirs)
+        signer = verify_signature(
+            manifest_bytes, package_dir / SIGNATURE, manifest["city"], manifest["period"], keyring
+        )
+    except SignatureRejected as exc:
+        raise PackageRejected(f"{manifest['city']} {manifest['period']}: {exc}") from exc
     for key in ("schema_version", "city", "period", "created_at", "synthetic", "files", "basis", "package_id"):
         if key not in manifest:
             raise PackageRejected(f"{manifest_path}: field {key!r} missing")
@@ -343,15 +376,18 @@ def verify_package(package_dir: Path) -> VerifiedPackage:
         raise PackageRejected(
             f"manifest lists {sorted(listed)}, schema {manifest['schema_version']} expects {sorted(expected)}"
         )
-    present = {p.name for p in package_dir.iterdir()} - {MANIFEST}
+    present = {p.name for p in package_dir.iterdir()} - {MANIFEST, SIGNATURE}
     if present != listed:
         raise PackageRejected(f"files on disk {sorted(present)} differ from the manifest {sorted(listed)}")
 
     frames = {name: _read_table(package_dir, manifest, TABLES_BY_FILE[name]) for name in expected}
-    problems = package_problems(frames)
+    from reports.leakscan import frame_problems, json_problems
+
+    problems = package_problems(frames) + json_problems(manifest, MANIFEST)
+    problems += [p for name, frame in frames.items() for p in frame_problems(name, frame)]
     if problems:
         raise PackageRejected("disclosure rules violated: " + "; ".join(problems))
-    return VerifiedPackage(manifest, frames)
+    return VerifiedPackage(manifest, frames, signer.key_id)
 
 
 def create_import_tables(con) -> None:
@@ -409,8 +445,12 @@ def import_package(package_dir: Path, warehouse: Path | None = None) -> dict:
         ).fetchone()
         if current and current[0] == m["package_id"]:
             return {"package_id": m["package_id"], "status": "already imported", "rows": 0}
-        if current and current[1] is not None and current[1] > created_at:
-            raise PackageRejected(f"package {m['package_id']} is older than the imported {current[0]}")
+        if current and current[1] is not None and current[1] >= created_at:
+            raise PackageRejected(
+                f"replayed older package: {m['package_id']} (created {created_at.isoformat()}) is older than "
+                f"{current[0]} (created {current[1].isoformat()}), which the hub already holds for "
+                f"{m['city']} {m['period']}; a signed package stays valid, so only the newest one is taken"
+            )
         now = datetime.now(UTC).replace(tzinfo=None)
         rows = 0
         con.execute("begin transaction")
@@ -491,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(import_package(args.package, args.warehouse)))
     except PackageRejected as exc:
         print(f"REJECTED: {exc}", file=sys.stderr)
+        return 2
+    except SigningError as exc:  # no key to sign with, or an unusable keyring
+        print(f"ERROR: {exc}", file=sys.stderr)
         return 2
     return 0
 

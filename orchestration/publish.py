@@ -20,6 +20,7 @@ Plain functions, no Dagster import (see docs/architecture.md).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import sys
@@ -131,17 +132,18 @@ def small_count_problems(con) -> list[str]:
                 )
                 and not NOT_PERSON_COUNTS.match(c)
             )
-            or (t in ("DOUBLE", "FLOAT", "DECIMAL") and PERSON_COUNT_DOUBLES.match(c))
+            or ((t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL")) and PERSON_COUNT_DOUBLES.match(c))
         ]
         if not checked:
             continue
         unsuppressed = "not coalesce(is_suppressed, false)" if "is_suppressed" in names else "true"
-        for c in checked:
-            n = con.execute(
-                f'select count(*) from "{schema}"."{table}" where {unsuppressed} and abs(round("{c}")) between 1 and 2'
-            ).fetchone()[0]
-            if n:
-                problems.append(f"{schema}.{table}.{c}: {n} unsuppressed value(s) of 1 or 2")
+        # one pass over the table for all its count columns
+        found = con.execute(
+            "select "
+            + ", ".join(f'count(*) filter ({unsuppressed} and abs(round("{c}")) between 1 and 2)' for c in checked)
+            + f' from "{schema}"."{table}"'
+        ).fetchone()
+        problems += [f"{schema}.{table}.{c}: {n} unsuppressed value(s) of 1 or 2" for c, n in zip(checked, found) if n]
     return problems
 
 
@@ -203,6 +205,8 @@ def _synthetic(con) -> bool | None:
 
 def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict:
     """Write every published table into `new_file` (a fresh DuckDB file); return the summary."""
+    from reports.leakscan import scan_connection
+
     con = connect(new_file)
     try:
         con.execute(f"attach '{warehouse}' as publish_source (read_only)")
@@ -246,9 +250,7 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
         leaky = _forbidden_columns(con)
         if leaky:
             raise PublishError(f"person-level columns in the copy: {', '.join(leaky)}")
-        small = small_count_problems(con)
-        if small:
-            raise PublishError("unsuppressed counts of 1 or 2 in the copy: " + "; ".join(small[:10]))
+        _raise_on_leaks(scan_connection(con, new_file.name))  # small counts, pseudonyms, person columns
         con.execute("checkpoint")
     finally:
         con.close()
@@ -265,6 +267,22 @@ def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:
             con.execute(f"copy (select * from {name}) to '{parquet_dir / (name + '.parquet')}' (format parquet)")
     finally:
         con.close()
+
+
+def _raise_on_leaks(problems: list[str]) -> None:
+    if problems:
+        raise PublishError(
+            f"refusing to publish, the leak scan found {len(problems)} problem(s): " + "; ".join(problems[:10])
+        )
+
+
+def _leak_scan(parquet_dir: Path) -> None:
+    """The leak scan (reports.leakscan) over the new version's Parquet files, before the version
+    is made current (its DuckDB file was scanned as it was built): a finding stops the publish,
+    the old copy stays."""
+    from reports.leakscan import scan_parquet
+
+    _raise_on_leaks(scan_parquet(parquet_dir.glob("*.parquet"), "parquet"))
 
 
 def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
@@ -286,6 +304,7 @@ def publish(warehouse: Path | None = None, target: Path | None = None) -> dict:
         try:
             summary = _build_copy(warehouse, version / target.name, published_at)
             _write_parquet(version / target.name, version / "parquet", summary["tables"])
+            _leak_scan(version / "parquet")  # blocking: nothing leaky becomes current
             activate(target, version)  # the atomic step: readers see old or new, never half
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
@@ -338,6 +357,7 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    final, out = out, out.with_name(f".{out.stem}.scanning{out.suffix}")  # renamed once scanned
     # Formula-like text (a district code '=1+2', a name '@x') must stay text: xlsxwriter would
     # otherwise write any string starting with '=' as a live formula, and numbers or URLs alike.
     wb = xlsxwriter.Workbook(
@@ -373,7 +393,14 @@ def write_excel(city: str, indicators: list[str], out: Path, published: Path | N
         catalogue.write_excel(workbook=wb, worksheet=_sheet_name("Katalog", used))
     finally:
         wb.close()
-    return out
+    from reports.leakscan import scan_excel
+
+    problems = scan_excel(out)
+    if problems:
+        out.unlink()
+        raise PublishError(f"workbook not written, the leak scan found: {'; '.join(problems[:10])}")
+    os.replace(out, final)
+    return final
 
 
 def main(argv: list[str] | None = None) -> int:

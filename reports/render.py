@@ -28,6 +28,7 @@ import yaml
 
 from reports import i18n
 from reports.disclosure import DisclosureError, scan_output
+from reports.leakscan import json_problems, scan_pdf
 from reports.sections import page_footer_text
 from warehouse.settings import REPO_ROOT, published_path, reports_output_dir
 
@@ -363,6 +364,7 @@ def _render_into(
 
     chart_csvs = sorted((build_dir / "figures").glob("*.csv"))
     problems = scan_output([*(p for f, p in built.items() if f == "html"), *chart_csvs])
+    problems += [p for f, path in built.items() if f == "pdf" for p in scan_pdf(path)]  # reports.leakscan
     if problems:
         raise DisclosureError("report not published, disclosure scan found:\n" + "\n".join(problems[:20]))
     build_info = _build_info(build_dir)
@@ -406,6 +408,9 @@ def _render_into(
         "disclosure_scan": "passed",
         "python": sys.version.split()[0],
     }
+    leaks = json_problems(json.loads(json.dumps(record, default=str)), manifest.name)  # reports.leakscan
+    if leaks:
+        raise DisclosureError("report manifest not written, the leak scan found:\n" + "\n".join(leaks[:20]))
     tmp = manifest.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, manifest)

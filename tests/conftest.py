@@ -27,9 +27,30 @@ def pytest_configure(config):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+# Cities that sign exchange packages in the tests: the built-in ones and the hand-made test cities.
+SIGNING_CITIES = sorted({p.stem for p in (REPO_ROOT / "ingest" / "cities").glob("*.yaml")} | {"dortmund", "duisburg"})
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory) -> tuple[Path, Path]:
+    """(private key folder, keyring folder) with an Ed25519 key pair of every test city, made once
+    per session in a temp folder (never the checkout, never a real key)."""
+    from orchestration.signing import ensure_keys
+
+    root = tmp_path_factory.mktemp("signing_keys")
+    ensure_keys(SIGNING_CITIES, root / "private", root / "keyring")
+    # also for module and session fixtures, which run before the per-test environment below
+    os.environ["EXCHANGE_SIGNING_KEY_DIR"] = str(root / "private")
+    os.environ["EXCHANGE_KEYRING_DIR"] = str(root / "keyring")
+    return root / "private", root / "keyring"
+
+
 @pytest.fixture(autouse=True)
-def isolated_paths(tmp_path, monkeypatch):
-    """No test touches data/ of the checkout: warehouse, landing, published copy, reports, exchange outbox in tmp."""
+def isolated_paths(tmp_path, monkeypatch, signing_keys):
+    """No test touches data/ of the checkout: warehouse, landing, published copy, reports, exchange
+    outbox in tmp; exchange packages are signed with the session's test keys."""
+    monkeypatch.setenv("EXCHANGE_SIGNING_KEY_DIR", str(signing_keys[0]))
+    monkeypatch.setenv("EXCHANGE_KEYRING_DIR", str(signing_keys[1]))
     monkeypatch.setenv("WAREHOUSE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("LANDING_DIR", str(tmp_path / "landing"))
     monkeypatch.setenv("PUBLISHED_DUCKDB_PATH", str(tmp_path / "published" / "warehouse.duckdb"))

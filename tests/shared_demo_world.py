@@ -57,10 +57,26 @@ def build_published_demo(root: Path) -> tuple[Path, Path]:
     generate(
         scale=DEMO_SCALE, seed=DEMO_SEED, landing=landing, truth=root / "truth", cities=DEMO_CITIES, overwrite=True
     )
-    run_pipeline(
+    results = run_pipeline(
         published_world_selection(), cities=DEMO_CITIES, resources=world_resources(root), log=lambda _msg: None
     )
+    save_dagster_metadata(results, root)
     return warehouse, published
+
+
+DAGSTER_METADATA = "dagster_metadata.json"
+
+
+def save_dagster_metadata(results, root: Path) -> Path:
+    """The metadata Dagster recorded for the world's alliance and exchange assets (the run's
+    instance is ephemeral), kept beside the world for the leak scan (tests/alliance/test_leakscan.py)."""
+    import json
+
+    from reports.leakscan import dagster_records, result_materializations
+
+    path = root / DAGSTER_METADATA
+    path.write_text(json.dumps(dagster_records(result_materializations(results)), default=str), encoding="utf-8")
+    return path
 
 
 def shared_session_dir(tmp_path_factory, name: str):

@@ -12,6 +12,9 @@ checkout (`REPO_ROOT`); a path from the environment is expanded and made absolut
 | PUBLISHED_DUCKDB_PATH | data/published/warehouse.duckdb | planners' read-only copy |
 | REPORTS_OUTPUT_DIR | reports/output | rendered reports |
 | EXCHANGE_OUTBOX_DIR | data/exchange/outbox | exchange packages written by Dagster |
+| EXCHANGE_SIGNING_KEY_DIR | ~/.migration-warehouse/signing_keys | private signing keys of the cities this machine exports (outside the repo) |
+| EXCHANGE_KEYRING_DIR | `keyring/` beside each city configuration folder | the alliance keyring: public keys, one `<city>.pub.json` per city (os.pathsep-separated) |
+| DEMO_KEYS_DIR | data/demo_keys | the demo's own key pairs and keyring (git-ignored) |
 | DEMO_TRUTH_DIR | data/demo_truth | truth tables of the demo world (never read by the pipeline) |
 | OFFICIAL_SOURCE_DIR | ../shared/data/official | real official files copied by `seed-landing` |
 | CITY_CONFIG_DIR | (none) | extra folder(s) of city YAML files (os.pathsep-separated) |
@@ -62,6 +65,30 @@ def reports_output_dir() -> Path:
 def exchange_outbox_dir() -> Path:
     """Where exchange packages for the alliance hub are written (EXCHANGE_OUTBOX_DIR, default data/exchange/outbox)."""
     return _path_from_env("EXCHANGE_OUTBOX_DIR", REPO_ROOT / "data" / "exchange" / "outbox")
+
+
+def exchange_signing_key_dir() -> Path:
+    """Private Ed25519 keys of the cities this machine exports, `<city>.ed25519.pem`
+    (EXCHANGE_SIGNING_KEY_DIR, default ~/.migration-warehouse/signing_keys: outside the checkout,
+    so a key never lands in the repository)."""
+    return _path_from_env("EXCHANGE_SIGNING_KEY_DIR", Path.home() / ".migration-warehouse" / "signing_keys")
+
+
+def exchange_keyring_dirs() -> list[Path]:
+    """The alliance keyring: folders of public keys, one `<city>.pub.json` per city
+    (EXCHANGE_KEYRING_DIR, os.pathsep-separated; default the folder `keyring/` beside every city
+    configuration folder, see city_config_dirs). Later folders override earlier ones."""
+    value = os.environ.get("EXCHANGE_KEYRING_DIR")
+    if value:
+        return [Path(p).expanduser().resolve() for p in value.split(os.pathsep) if p]
+    return [d / "keyring" for d in city_config_dirs()]
+
+
+def demo_keys_dir() -> Path:
+    """The demo's key pairs (`private/`) and keyring (`keyring/`) (DEMO_KEYS_DIR, default
+    data/demo_keys, git-ignored): the demo signs its packages with keys of its own, never with a
+    real city's."""
+    return _path_from_env("DEMO_KEYS_DIR", REPO_ROOT / "data" / "demo_keys")
 
 
 def demo_truth_dir() -> Path:

@@ -52,18 +52,22 @@ def exchange_package(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     for block in summary["blocked"]:
         context.log.warning(f"{city} {quarter} blocked by the quality gate - {block}")
     context.log.info(f"{city} {quarter}: {summary['status']}, {summary['rows']} rows -> {folder}")
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(summary["path"]),
-            "package_id": summary["package_id"],
-            "status": summary["status"],
-            "files": dg.MetadataValue.json(summary["files"]),
-            "rows": summary["rows"],
-            "manifest_sha256": summary["manifest_sha256"],
-            "blocked": dg.MetadataValue.json(summary["blocked"]),
-            "synthetic": summary["synthetic"],
-        }
-    )
+    metadata = {
+        "path": dg.MetadataValue.path(summary["path"]),
+        "package_id": summary["package_id"],
+        "status": summary["status"],
+        "files": dg.MetadataValue.json(summary["files"]),
+        "rows": summary["rows"],
+        "manifest_sha256": summary["manifest_sha256"],
+        "blocked": dg.MetadataValue.json(summary["blocked"]),
+        "synthetic": summary["synthetic"],
+    }
+    from reports.leakscan import json_problems, plain_metadata
+
+    leaks = json_problems(plain_metadata(metadata), f"metadata of {city} {quarter}")
+    if leaks:  # what Dagster records leaves the city layer too (the UI, the run storage)
+        raise dg.Failure(description="run metadata not recorded, the leak scan found: " + "; ".join(leaks[:10]))
+    return dg.MaterializeResult(metadata=metadata)
 
 
 exchange_export_job = dg.define_asset_job("exchange_export_job", selection=[exchange_package])

@@ -305,6 +305,24 @@ def make_exchange_warehouse(
     return path
 
 
+def resign(package: Path, city: str = "dortmund") -> Path:
+    """Sign a package's (changed) manifest again with the city's own test key: what a city that
+    exports a leaky or malformed package would hand over. The import must still refuse it on
+    its content, not only on a broken signature."""
+    from orchestration.signing import load_private_key, sign_package
+
+    sign_package(package, city, load_private_key(city))
+    return package
+
+
+def write_manifest(package: Path, manifest: dict, city: str = "dortmund") -> None:
+    """Replace a package's manifest and sign it with the city's key (see resign)."""
+    import json
+
+    (package / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    resign(package, city)
+
+
 @pytest.fixture
 def exchange_warehouse(tmp_path) -> Path:
     return make_exchange_warehouse(tmp_path / "city.duckdb")

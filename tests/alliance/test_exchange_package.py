@@ -29,6 +29,7 @@ from .conftest import (
     dunkelziffer_row,
     make_exchange_warehouse,
     rvo_row,
+    write_manifest,
 )
 
 ALL_FILES = {
@@ -103,7 +104,7 @@ def test_round_trip(tmp_path, exchange_warehouse):
     assert manifest["city"] == "dortmund" and manifest["period"] == "2026-Q3"
     assert manifest["synthetic"] is True and manifest["basis"] == ["register"]
     assert manifest["schema_version"] == "2.1"
-    assert set(manifest["files"]) == ALL_FILES == {p.name for p in pkg.iterdir()} - {"manifest.json"}
+    assert set(manifest["files"]) == ALL_FILES == {p.name for p in pkg.iterdir()} - {"manifest.json", "manifest.sig"}
     rows = {name: f["rows"] for name, f in manifest["files"].items()}
     # only the city and quarter (snapshots: as of the quarter) travel
     assert rows == {
@@ -211,7 +212,7 @@ def test_tampered_with_recomputed_checksum_still_rejected_for_disclosure(package
     frame.write_parquet(path)
     manifest = json.loads((package / "manifest.json").read_text())
     manifest["files"]["cells.parquet"]["sha256"] = exchange._sha256(path)
-    (package / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(package, manifest)
     with pytest.raises(PackageRejected, match="disclosure"):
         verify_package(package)
 
@@ -228,7 +229,7 @@ def test_tampered_with_recomputed_checksum_still_rejected_for_disclosure(package
 def test_tampered_manifest_rejected(package, mutation, reason):
     manifest = json.loads((package / "manifest.json").read_text())
     mutation(manifest)
-    (package / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(package, manifest)
     with pytest.raises(PackageRejected, match=reason):
         verify_package(package)
 
@@ -273,7 +274,7 @@ def _rewrite(package, name, frame):
     frame.write_parquet(path)
     manifest = json.loads((package / "manifest.json").read_text())
     manifest["files"][name].update(sha256=exchange._sha256(path), rows=frame.height)
-    (package / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(package, manifest)
 
 
 def _unsuppress_district_cell(frame, value=1.0):
@@ -421,7 +422,7 @@ def _as_v1(package):
         (package / name).unlink()
         manifest["files"].pop(name)
     manifest["schema_version"] = "1.0"
-    (package / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(package, manifest)
     return package
 
 
@@ -448,7 +449,7 @@ def _as_v2_0(package):
     _rewrite(package, "register_vs_official.parquet", old.select([*cols[:4], "period", *cols[4:]]))
     manifest = json.loads((package / "manifest.json").read_text())
     manifest["schema_version"] = "2.0"
-    (package / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(package, manifest)
     return package
 
 
@@ -469,7 +470,7 @@ def test_v2_0_layout_under_a_2_1_manifest_rejected(package):
     _as_v2_0(package)
     manifest = json.loads((package / "manifest.json").read_text())
     manifest["schema_version"] = "2.1"
-    (package / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(package, manifest)
     with pytest.raises(PackageRejected, match="differ from the contract"):
         verify_package(package)
 
@@ -502,7 +503,7 @@ def test_hub_of_2_0_imports_moves_the_as_of_quarter_to_period(package, tmp_path)
 def test_v1_manifest_with_v2_files_rejected(package):
     manifest = json.loads((package / "manifest.json").read_text())
     manifest["schema_version"] = "1.0"
-    (package / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(package, manifest)
     with pytest.raises(PackageRejected, match="schema 1.0 expects"):
         verify_package(package)
 

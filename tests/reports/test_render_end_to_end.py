@@ -152,3 +152,12 @@ def test_city_profile_blocked_city_and_upstream_small_count_guarded(tmp_path, pu
         render_report(
             "euregio", "2026-Q3", "de", ("html",), warehouse=tmp_path / "nope.duckdb", output_dir=tmp_path / "out"
         )
+
+
+def test_leak_scan_passes_the_rendered_reports(euregio):
+    """reports.leakscan over the output folder: HTML, PDF text, chart data and report manifests."""
+    from reports.leakscan import scan
+
+    root, results = euregio
+    assert results["de"].outputs["pdf"].exists()  # the PDF is among what is scanned
+    assert scan([root / "out"]) == []
