@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
     parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large,chaos,family")
-    parser.add_argument("--chaos-trials", type=int, default=20, help="kill -9 trials of the chaos section (default 20)")
+    parser.add_argument("--chaos-kills", type=int, default=20, help="kill -9s of the chaos section (default 20)")
     parser.add_argument("--family-seeds", default="1,2,3", help="seeds of the validation family (default 1,2,3)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     def chaos_section(fig):
         from orchestration.chaos import chaos, report
 
-        summary = chaos(args.chaos_trials, work / "chaos", 0.005, ["muenster", "enschede"], 19)
+        summary = chaos(args.chaos_kills, work / "chaos", 0.005, ["muenster", "enschede"], 19)
         trials = summary["trials"]
         fig.update(
             trials=len(trials),
@@ -437,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.large_events > 0 and "large" not in skip:
         section(f"3 large world (~{args.large_events / 1e6:.0f} million events)", large_section)
     if "chaos" not in skip:
-        section(f"4 chaos: kill -9 at random moments ({args.chaos_trials} trials) with readers", chaos_section)
+        section(f"4 chaos: kill -9 at random moments ({args.chaos_kills} kills) with readers", chaos_section)
     if "family" not in skip:
         section(
             "5 validation family (Dunkelziffer methods on worlds that break their assumptions)",

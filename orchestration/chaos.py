@@ -309,7 +309,9 @@ def make_world(work: Path, scale: float, cities: list[str], seed: int) -> None:
     generate(scale=scale, seed=seed, landing=work / "landing", truth=work / "truth", cities=cities, overwrite=True)
 
 
-def chaos(trials: int, work: Path, scale: float, cities: list[str], seed: int, say=print) -> dict:
+def chaos(kills: int, work: Path, scale: float, cities: list[str], seed: int, say=print) -> dict:
+    """Trials until `kills` of them were really killed (a phase that ends before its random
+    moment is a trial without a kill, still checked); at most 3 x `kills` trials."""
     rng = random.Random(seed)
     pipeline = Pipeline(work, cities)
     t0 = time.perf_counter()
@@ -339,8 +341,10 @@ def chaos(trials: int, work: Path, scale: float, cities: list[str], seed: int, s
     )
     results = []
     try:
-        for i in range(trials):
+        i = 0
+        while sum(t["killed"] for t in results) < kills and i < 3 * kills:
             phase = KILLED_PHASES[i % len(KILLED_PHASES)]
+            i += 1
             state = work / "trial"
             _copy_state(work / "before" / phase, state)
             delay = rng.uniform(0.05, 0.95) * durations[phase]
@@ -373,7 +377,7 @@ def chaos(trials: int, work: Path, scale: float, cities: list[str], seed: int, s
                 }
             )
             say(
-                f"   trial {i + 1:>2}: kill -9 in {phase:<7} after {delay:5.1f} s"
+                f"   trial {i:>2}: kill -9 in {phase:<7} after {delay:5.1f} s"
                 + ("" if killed else " (finished before the kill)")
                 + f": {len(found)} inconsistencies, rerun {'identical' if identical else 'DIFFERENT'}"
                 + (f", rerun failed in {failed[0]}" if failed else "")
@@ -386,7 +390,7 @@ def chaos(trials: int, work: Path, scale: float, cities: list[str], seed: int, s
         stop.write_text("stop")
         reader.wait(timeout=120)
     readers = json.loads(reader_out.read_text()) if reader_out.exists() else {"duckdb": 0, "parquet": 0, "failures": -1}
-    return {"trials": results, "readers": readers, "durations": durations}
+    return {"trials": results, "readers": readers, "durations": durations, "kills_wanted": kills}
 
 
 def report(summary: dict, say=print) -> int:
@@ -406,12 +410,15 @@ def report(summary: dict, say=print) -> int:
     for e in r.get("errors", []):
         say(f"   - {e}")
     say(f"failures (reruns that did not complete): {failures}")
-    return 0 if found == 0 and identical == len(trials) and failures == 0 and r["failures"] == 0 else 1
+    too_few = len(killed) < summary.get("kills_wanted", 0)
+    if too_few:
+        say(f"only {len(killed)} of {summary['kills_wanted']} kills delivered: the phases ended before their moments")
+    return 0 if not too_few and found == 0 and identical == len(trials) and failures == 0 and r["failures"] == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.chaos", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--kills", type=int, default=20, help="SIGKILLs to deliver (default 20)")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--scale", type=float, default=0.005)
     parser.add_argument(
@@ -422,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="chaos."))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        summary = chaos(args.trials, work, args.scale, [c for c in args.cities.split(",") if c], args.seed)
+        summary = chaos(args.kills, work, args.scale, [c for c in args.cities.split(",") if c], args.seed)
         (work / "chaos.json").write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
         return report(summary)
     finally:
