@@ -93,7 +93,9 @@ def bench_world(work: Path, scale: float, equality: bool = True, log=print) -> d
     quiet = lambda _msg: None  # noqa: E731
 
     t0 = time.perf_counter()
-    run_increment([CITY, OTHER], resources=resources, warehouse=warehouse, only_quarters=["2026-Q3"], log=quiet)
+    run_increment(
+        [CITY, OTHER], resources=resources, warehouse=warehouse, only_quarters=["2026-Q3"], all_models=True, log=quiet
+    )
     full_s = time.perf_counter() - t0
     with connect(warehouse, read_only=True) as con:
         events = con.execute("select count(*) from raw.meldewesen").fetchone()[0]

@@ -146,12 +146,14 @@ def run_increment(
     with_checks: bool = True,
     exchange: bool = True,
     only_quarters: Iterable[str] | None = None,
+    all_models: bool = False,
     log: Callable[[str], None] = print,
 ) -> Increment:
     """The nightly path for `cities` (e.g. the partition keys of the sensor's run requests): load
     and checks, then the dbt models downstream of what the load changed, the exchange packages of
     the changed city-quarters (`only_quarters` limits them, e.g. a first load of every quarter)
-    and the published copy. Nothing changed: nothing after the load."""
+    and the published copy. Nothing changed: nothing after the load. `all_models` (and a warehouse
+    without a completed dbt build) builds every dbt model with the official tables instead."""
     from orchestration.defs.exchange import exchange_package
     from orchestration.defs.ingest import raw_city_deliveries
     from orchestration.defs.partitions import QUARTER_PARTITIONS
@@ -174,7 +176,14 @@ def run_increment(
     inc.quarters = affected_quarters(inc.changes, QUARTER_PARTITIONS.get_partition_keys())
     if only_quarters is not None:
         inc.quarters = [q for q in inc.quarters if q in set(only_quarters)]
-    selection = dbt_selection_for(inc.changed_tables) | dg.AssetSelection.assets(published_warehouse)
+    if all_models or not _has_complete_build(warehouse):
+        from orchestration.defs.dbt import warehouse_dbt_models
+        from orchestration.defs.official import raw_official_tables
+
+        models = dg.AssetSelection.assets(warehouse_dbt_models, raw_official_tables)
+    else:
+        models = dbt_selection_for(inc.changed_tables)
+    selection = models | dg.AssetSelection.assets(published_warehouse)
     if exchange and inc.quarters:
         selection |= dg.AssetSelection.assets(exchange_package)
     with connect(warehouse, read_only=True) as con:
@@ -184,6 +193,17 @@ def run_increment(
     )
     inc.models = builds_since(warehouse, since)
     return inc
+
+
+def _has_complete_build(warehouse: Path) -> bool:
+    """Whether a dbt build of this warehouse completed (meta.dbt_builds, macros/build_state.sql)."""
+    with connect(warehouse, read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'dbt_builds'"
+        ).fetchone()[0]
+        return bool(exists) and bool(
+            con.execute("select count(*) from meta.dbt_builds where status = 'complete'").fetchone()[0]
+        )
 
 
 def increment_metadata(changes: list[dict]) -> dict:
