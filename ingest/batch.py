@@ -62,6 +62,8 @@ class WriteBatch:
     registry: dict[tuple[str, str], dict] = field(default_factory=dict)  # (file, sha) -> row
     superseded: list[tuple[str, str, str]] = field(default_factory=list)  # old file, old sha, new file
     ids: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # city -> ereignis_id, delivery_file
+    changes: list[dict] = field(default_factory=list)  # rows of meta.raw_changes
+    load_id: str | None = None
     rows: int = 0
 
     @property
@@ -78,6 +80,10 @@ class WriteBatch:
         self.rows += frame.height
         if table == "meldewesen":
             self.ids.setdefault(city, []).append(frame.select("ereignis_id", "delivery_file"))
+
+    def change(self, row: dict) -> None:
+        """What a delivery of the batch changes (a row of meta.raw_changes, see CHANGES_SCHEMA)."""
+        self.changes.append({**row, "load_id": self.load_id})
 
     def pending_ids(self, city: str) -> pl.DataFrame | None:
         """`ereignis_id`, `delivery_file` of the city's movement rows waiting in the batch."""
@@ -103,7 +109,7 @@ class WriteBatch:
             self.superseded.append((old_file, old_sha, new_file))
 
     def empty(self) -> bool:
-        return not (self.frames or self.replaced or self.registry or self.superseded)
+        return not (self.frames or self.replaced or self.registry or self.superseded or self.changes)
 
     def flush(self, con, insert: Callable = insert_frame) -> None:
         """Write everything in one transaction (rolled back on any error), then start afresh."""
@@ -116,6 +122,7 @@ class WriteBatch:
             for table, frames in self.frames.items():
                 insert(con, table, pl.concat(frames, how="vertical", rechunk=False))
             _write_registry(con, list(self.registry.values()))
+            _write_changes(con, self.changes)
             for old_file, old_sha, new_file in self.superseded:
                 con.execute(
                     f"UPDATE {REGISTRY} SET status = 'superseded', superseded_by = ? "
@@ -127,6 +134,7 @@ class WriteBatch:
             con.execute("ROLLBACK")
             raise
         self.frames, self.replaced, self.registry, self.superseded, self.ids = {}, {}, {}, [], {}
+        self.changes = []
         self.rows = 0
 
 
@@ -140,6 +148,35 @@ def _delete_periods(con, table: str, periods: set[tuple[str, str]]) -> None:
         )
     finally:
         con.unregister("_replaced")
+
+
+CHANGES = "meta.raw_changes"
+CHANGES_SCHEMA: dict[str, pl.DataType] = {
+    "city": pl.String,
+    "source": pl.String,
+    "form": pl.String,
+    "raw_table": pl.String,
+    "period": pl.String,
+    "version": pl.Int32,
+    "change_kind": pl.String,
+    "delivery_file": pl.String,
+    "replaced_file": pl.String,
+    "load_id": pl.String,
+    "changed_at": pl.Datetime("us"),
+}
+
+
+def _write_changes(con, rows: list[dict]) -> None:
+    """The change record of the batch's deliveries, in the batch's transaction: a change is recorded
+    exactly when its rows are in."""
+    if not rows:
+        return
+    frame = pl.DataFrame(rows, schema=CHANGES_SCHEMA)
+    con.register("_changes", frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    try:
+        con.execute(f"INSERT INTO {CHANGES} BY NAME SELECT * FROM _changes")
+    finally:
+        con.unregister("_changes")
 
 
 def _write_registry(con, rows: list[dict]) -> None:

@@ -456,6 +456,21 @@ class _Loader:
         self.batch.add_delivery(n.table, n.city, n.period, frame)
         if current is not None:
             self.batch.supersede(current.delivery_file, current.file_sha256, c.rel)
+        kind = "replacement" if current is not None else "new_gebiete" if n.source == "gebiete" else "new_period"
+        self.batch.change(
+            dict(
+                city=n.city,
+                source=n.source,
+                form=n.form,
+                raw_table=n.table,
+                period=n.period,
+                version=n.version,
+                change_kind=kind,
+                delivery_file=c.rel,
+                replaced_file=current.delivery_file if current is not None else None,
+                changed_at=now,
+            )
+        )
         self.record(c, "loaded", rows=frame.height, loaded_at=now)
         if current is not None:  # record() above already made the new file the loaded one
             current.status = "superseded"
@@ -598,6 +613,7 @@ def load_landing(
     try:
         create_raw_tables(con)
         loader = _Loader(con, landing, city_configs, log)
+        loader.batch.load_id = summary.run_id
         paths = scan_landing(landing) if landing.is_dir() else []
         if not landing.is_dir():
             loader.say(f"landing directory {landing} does not exist", logging.WARNING)

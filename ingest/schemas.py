@@ -145,6 +145,15 @@ META_TABLES_SQL: dict[str, str] = {
         official_key VARCHAR NOT NULL, key_type VARCHAR NOT NULL, dialect VARCHAR NOT NULL,
         optionskommune BOOLEAN NOT NULL, alliances VARCHAR NOT NULL, delivers_sgb2 BOOLEAN NOT NULL,
         registration_rule VARCHAR NOT NULL, notes VARCHAR""",
+    # What each load changed, written in the transaction of the delivery itself (ingest.batch):
+    # change_kind new_period | replacement (a _vN replacing the version in force) | new_gebiete
+    # (a district reference, e.g. a reform). dbt's city_incremental models and the nightly
+    # Dagster run read it (orchestration.increments).
+    "raw_changes": """
+        city VARCHAR NOT NULL, source VARCHAR NOT NULL, form VARCHAR, raw_table VARCHAR NOT NULL,
+        period VARCHAR NOT NULL, version INTEGER, change_kind VARCHAR NOT NULL,
+        delivery_file VARCHAR NOT NULL, replaced_file VARCHAR, load_id VARCHAR,
+        changed_at TIMESTAMP NOT NULL""",
     # Every validation result (quality record).
     "quality_results": """
         run_id VARCHAR, checked_at TIMESTAMP NOT NULL, city VARCHAR, asset VARCHAR NOT NULL,
@@ -154,10 +163,32 @@ META_TABLES_SQL: dict[str, str] = {
 }
 
 
+# Per city, a digest of everything of the city that the city-layer models read: the deliveries in
+# force (file and bytes), the quality gate's blocks and the city's configuration. Two builds from
+# the same digest have the same city rows; dbt's city_incremental materialisation recomputes a
+# city whose digest differs from the one it built (macros/increments.sql).
+CITY_INPUT_DIGESTS_SQL = f"""
+    CREATE OR REPLACE VIEW {META_SCHEMA}.city_input_digests AS
+    WITH parts AS (
+        SELECT city, 'file|' || delivery_file || '|' || file_sha256 AS part
+        FROM {META_SCHEMA}.delivery_registry WHERE status = 'loaded' AND city IS NOT NULL
+        UNION ALL
+        SELECT city, 'gate|' || source || '|' || coalesce(form, '') || '|' || period || '|' || check_name
+        FROM {META_SCHEMA}.quality_gate
+        UNION ALL
+        SELECT slug, 'city|' || concat_ws('|', name, country, official_key, key_type, dialect,
+            optionskommune, alliances, delivers_sgb2, registration_rule, coalesce(notes, ''))
+        FROM {META_SCHEMA}.cities
+    )
+    SELECT city, sha256(string_agg(DISTINCT part, chr(10) ORDER BY part)) AS input_digest
+    FROM parts GROUP BY city"""
+
+
 def create_meta_tables(con) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     for name, cols in META_TABLES_SQL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.{name} ({cols})")
+    con.execute(CITY_INPUT_DIGESTS_SQL)
 
 
 REGISTRATION_RULE = {"DE": "DE_2_WEEKS", "NL": "NL_4_MONTHS"}  # codes of seeds/registration_rules.csv

@@ -11,7 +11,10 @@ Sections (each prints its own figures; a section that fails says so and the comm
   6. the validation family (estimation/family.py): every Dunkelziffer method on 13 settings x 3
      seeds of worlds that break the methods' assumptions - coverage, bias, interval width per
      method and setting (`--family-seeds`, `--skip family`)
-  7. generation only (`--generate-only-events N`, off by default): N movement events written
+  7. nightly increments (orchestration.bench_increments): one city's new month and a _v2 of a
+     month two years back through the nightly path vs the full pipeline, on the demo-sized world
+     and a larger one (`--increment-scales`, `--skip increments`), with the equality check
+  8. generation only (`--generate-only-events N`, off by default): N movement events written
      (movements and districts only) with events, files, GB, seconds, events/s and the
      generator's peak RSS - how the national scale (100 million) is shown without loading it
 
@@ -361,8 +364,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep the files of --generate-only-events (default: removed after measuring)",
     )
+    parser.add_argument(
+        "--increment-scales", default="0.005,0.02", help="world scales of the increments section (Münster + Enschede)"
+    )
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: ingest,demo,large,chaos,family")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated sections to skip: ingest,demo,large,chaos,family,increments"
+    )
     parser.add_argument("--chaos-kills", type=int, default=20, help="kill -9s of the chaos section (default 20)")
     parser.add_argument("--family-seeds", default="1,2,3", help="seeds of the validation family (default 1,2,3)")
     parser.add_argument("--workdir", type=Path, default=None)
@@ -451,9 +459,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
             ),
         )
+    if "increments" not in skip:
+
+        def increments_section(fig):
+            from orchestration.bench_increments import bench_world, print_table
+
+            rows = [bench_world(work / "increments", float(x)) for x in args.increment_scales.split(",")]
+            print_table(rows)
+            for r in rows:
+                fig.update({f"{k}@{r['scale']:g}": v for k, v in r.items() if isinstance(v, (int, float, bool))})
+
+        section("6 nightly increments vs full pipeline", increments_section)
     if args.generate_only_events > 0:
         section(
-            f"6 generation only (~{args.generate_only_events / 1e6:g} million events)",
+            f"7 generation only (~{args.generate_only_events / 1e6:g} million events)",
             lambda fig: generate_only(work, args.generate_only_events, args.keep_generated, fig),
         )
 

@@ -11,6 +11,7 @@ ARGS` runs dbt by hand the same way.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -42,13 +43,33 @@ def dbt_env(warehouse: str | Path | None = None, target_path: str | Path | None 
     return env
 
 
+# What of the dbt project decides a model's rows besides its own SQL: every model, macro and
+# seed and the project file. Their hash is DBT_CODE_VERSION; a city_incremental model whose
+# recorded version differs is rebuilt in full (dbt_project/macros/increments.sql).
+CODE_PATHS = ("dbt_project.yml", "models", "macros", "seeds")
+
+
+def dbt_code_version(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A hash of the dbt project's code (names and bytes of CODE_PATHS)."""
+    h = hashlib.sha256()
+    for part in CODE_PATHS:
+        base = project_dir / part
+        files = [base] if base.is_file() else sorted(p for p in base.rglob("*") if p.is_file())
+        for path in files:
+            h.update(f"{path.relative_to(project_dir).as_posix()}\0".encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
 def dbt_settings_env(warehouse: str | Path | None = None) -> dict[str, str]:
-    """The variables profiles.yml reads, from `warehouse.settings` (warehouse given or the default)."""
+    """The variables profiles.yml reads, from `warehouse.settings` (warehouse given or the default),
+    and DBT_CODE_VERSION, which the city_incremental models compare with their build record."""
     path = Path(warehouse).resolve() if warehouse else settings.warehouse_path()
     env = {
         "WAREHOUSE_DUCKDB_PATH": str(path),
         "DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit(),
         "DUCKDB_THREADS": str(settings.duckdb_threads()),
+        "DBT_CODE_VERSION": dbt_code_version(),
     }
     spill = settings.duckdb_temp_directory(path)
     if spill is not None:

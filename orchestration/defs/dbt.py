@@ -62,6 +62,37 @@ def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     with warehouse.dbt_environment():  # the subprocess takes its environment when it starts
         invocation = dbt.cli(["build"], context=context)
     yield from invocation.stream()
+    # what the city_incremental models recomputed (read after dbt ended: DuckDB has one writer)
+    yield from _increment_observations(invocation, warehouse, context)
+
+
+def _increment_observations(invocation, warehouse: WarehouseResource, context) -> list[dg.AssetObservation]:
+    """One observation per city_incremental model of this dbt invocation: full, incremental or
+    unchanged, why, and which cities it recomputed (meta.dbt_increment_runs)."""
+    from orchestration.increments import model_builds
+
+    try:
+        invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+    except (FileNotFoundError, KeyError):
+        return []
+    keys = {key.path[-1]: key for key in context.selected_asset_keys}
+    observations = []
+    for build in model_builds(warehouse.warehouse_path(), [invocation_id]):
+        key = keys.get(build["model"].split(".")[-1])
+        if key is None:
+            continue
+        observations.append(
+            dg.AssetObservation(
+                asset_key=key,
+                metadata={
+                    "increment_mode": build["mode"],
+                    "increment_reason": build["reason"] or "",
+                    "recomputed_cities": ", ".join(build["cities"] or []),
+                    "rows_inserted": build["rows_inserted"] if build["rows_inserted"] is not None else 0,
+                },
+            )
+        )
+    return observations
 
 
 def dbt_models(select: str = "fqn:*") -> dg.AssetSelection:

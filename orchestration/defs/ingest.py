@@ -95,6 +95,9 @@ def raw_city_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseR
     # the run succeeds (the warehouse is fine); a failure of the warehouse itself raises instead
     outcome = outcome_line(summary)
     (context.log.warning if quarantined else context.log.info)(f"{', '.join(cities)}: {outcome}")
+    from orchestration.increments import changes_of_loads, increment_metadata
+
+    changes = changes_of_loads(warehouse.warehouse_path(), [summary.run_id])
     for table, key in RAW_KEYS.items():
         mine = [o for o in summary.outcomes if _table_of(o) == table]
         loaded = [o for o in mine if o.status == "loaded"]
@@ -111,6 +114,8 @@ def raw_city_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseR
         }
         if bad:
             metadata["quarantine"] = dg.MetadataValue.md(_quarantine_table(bad))
+        # the (city, source, period) this load changed: what the nightly increment recomputes
+        metadata |= increment_metadata([c for c in changes if c["raw_table"] == table])
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 

@@ -1,0 +1,150 @@
+{#
+  city_incremental: a table of city rows that a normal run recomputes only for the cities whose
+  inputs changed since the model was last built, and rebuilds in full otherwise.
+
+  The model must be per city: every row has `city`, and a city's rows depend only on that city's
+  deliveries, quality-gate blocks and configuration (plus seeds and code). What a city's inputs
+  are is `meta.city_input_digests` (ingest/schemas.py); what the model was built from is
+  `meta.dbt_increments` (model, city, input_digest, code_hash). On a normal run the cities whose
+  digest differs from the recorded one (new, changed or gone) are deleted from the table and the
+  model's SQL, filtered to them, inserted again - DuckDB pushes the filter on `city` into the scans
+  (through the window, join and group keys, all of which hold `city`).
+
+  Full rebuild when: the table is missing (or is a view), `--full-refresh`, no build record, the
+  digest view is missing, or the code changed. The code hash covers the model's compiled SQL and
+  DBT_CODE_VERSION, a hash of the whole dbt project (orchestration/dbt_project.py): a change in an
+  upstream model, a macro or a seed also changes the rows. Every build writes one row to
+  `meta.dbt_increment_runs` (mode full | incremental | unchanged, the reason, the cities
+  recomputed), which Dagster shows as metadata.
+#}
+
+{% macro city_increments_state_ddl() %}
+    create schema if not exists meta;
+    create table if not exists meta.dbt_increments (
+        model varchar not null,
+        city varchar not null,
+        input_digest varchar,
+        code_hash varchar,
+        built_at timestamp,
+        invocation_id varchar,
+        primary key (model, city)
+    );
+    create table if not exists meta.dbt_increment_runs (
+        invocation_id varchar,
+        model varchar,
+        mode varchar,
+        reason varchar,
+        cities varchar [],
+        rows_inserted bigint,
+        built_at timestamp
+    );
+{% endmacro %}
+
+{% macro city_list(cities) -%}
+    {%- if cities | length == 0 -%}(null){%- else -%}
+    ({%- for c in cities -%}'{{ c | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%})
+    {%- endif -%}
+{%- endmacro %}
+
+{% materialization city_incremental, adapter='duckdb' %}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set model_name = this.schema ~ '.' ~ this.identifier -%}
+    {%- set code_hash = local_md5(sql ~ '|' ~ env_var('DBT_CODE_VERSION', '')) -%}
+    {%- set digests = adapter.get_relation(database=this.database, schema='meta', identifier='city_input_digests') -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {% call statement('increment_state') %}{{ city_increments_state_ddl() }}{% endcall %}
+
+    {%- set reason = none -%}
+    {%- if existing is none -%}
+        {%- set reason = 'table missing' -%}
+    {%- elif not existing.is_table -%}
+        {%- set reason = 'not a table' -%}
+    {%- elif should_full_refresh() -%}
+        {%- set reason = 'full refresh' -%}
+    {%- elif digests is none -%}
+        {%- set reason = 'no city input digests' -%}
+    {%- else -%}
+        {%- set recorded = run_query(
+            "select distinct code_hash from meta.dbt_increments where model = '" ~ model_name ~ "'"
+        ).columns[0].values() | list -%}
+        {%- if recorded | length == 0 -%}
+            {%- set reason = 'no build record' -%}
+        {%- elif recorded != [code_hash] -%}
+            {%- set reason = 'code changed' -%}
+        {%- endif -%}
+    {%- endif -%}
+
+    {%- set digest_source = 'meta.city_input_digests' if digests is not none
+        else '(select null::varchar as city, null::varchar as input_digest where false)' -%}
+
+    {%- if reason is not none -%}
+        {%- set mode = 'full' -%}
+        {% call statement('main') -%}
+            create or replace table {{ target_relation }} as (
+                {{ sql }}
+            );
+        {%- endcall %}
+        {%- set cities = [] -%}
+        {% call statement('record') -%}
+            delete from meta.dbt_increments where model = '{{ model_name }}';
+            insert into meta.dbt_increments
+            select '{{ model_name }}', city, input_digest, '{{ code_hash }}', now()::timestamp, '{{ invocation_id }}'
+            from {{ digest_source }};
+        {%- endcall %}
+    {%- else -%}
+        {%- set changed_sql -%}
+            with now_in as (select city, input_digest from {{ digest_source }}),
+            built as (
+                select city, input_digest from meta.dbt_increments where model = '{{ model_name }}'
+            )
+            select city from (
+                (select * from now_in except select * from built)
+                union
+                (select * from built except select * from now_in)
+            )
+            group by city order by city
+        {%- endset -%}
+        {%- set cities = run_query(changed_sql).columns[0].values() | list -%}
+        {%- set mode = 'incremental' if cities | length > 0 else 'unchanged' -%}
+        {% call statement('main') -%}
+            {%- if cities | length > 0 %}
+                delete from {{ target_relation }} where city in {{ city_list(cities) }};
+                insert into {{ target_relation }} by name
+                select * from (
+                    {{ sql }}
+                ) as increment
+                where increment.city in {{ city_list(cities) }};
+            {%- else %}
+                select 1;
+            {%- endif %}
+        {%- endcall %}
+        {% call statement('record') -%}
+            delete from meta.dbt_increments
+            where model = '{{ model_name }}' and city in {{ city_list(cities) }};
+            insert into meta.dbt_increments
+            select '{{ model_name }}', city, input_digest, '{{ code_hash }}', now()::timestamp, '{{ invocation_id }}'
+            from {{ digest_source }}
+            where city in {{ city_list(cities) }};
+        {%- endcall %}
+    {%- endif -%}
+
+    {% call statement('log_run') -%}
+        insert into meta.dbt_increment_runs
+        select
+            '{{ invocation_id }}', '{{ model_name }}', '{{ mode }}',
+            {{ "'" ~ reason ~ "'" if reason is not none else 'null' }},
+            {%- if cities | length > 0 %} [{%- for c in cities -%}'{{ c }}'{{ ", " if not loop.last }}{%- endfor -%}]
+            {%- else %} []::varchar []{%- endif %},
+            {{ 'null' if mode == 'unchanged' else '(select count(*) from ' ~ target_relation ~ (' where city in ' ~ city_list(cities) if mode == 'incremental' else '') ~ ')' }},
+            now()::timestamp;
+    {%- endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}

@@ -1,0 +1,220 @@
+"""Nightly increments: what a load changed, which dbt models that touches, and the run of it.
+
+The load writes `meta.raw_changes` (city, source, period, change kind, load id) in the
+transaction of each delivery (ingest/batch.py). The heavy per-city dbt models are
+`city_incremental` (dbt_project/macros/increments.sql): a dbt build recomputes only the cities
+whose inputs (`meta.city_input_digests`) changed since the model's last build, and logs each
+build in `meta.dbt_increment_runs`.
+
+`run_increment` is the nightly path in process, the run a sensor's request starts: the load and
+the checks of the requested cities, then the dbt models downstream of the raw tables that load
+changed, the exchange packages of the changed city-quarters and the published copy - through
+`orchestration.pipeline.run_pipeline`, i.e. the Dagster definitions, staged by partitioning (a
+Dagster run holds one partitioning), all under one increment id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from warehouse.db import connect
+
+CHANGE_COLUMNS = ("city", "source", "raw_table", "period", "version", "change_kind", "delivery_file", "load_id")
+
+
+@dataclass
+class Increment:
+    """What one nightly increment did."""
+
+    increment_id: str
+    cities: list[str]
+    changes: list[dict] = field(default_factory=list)  # rows of meta.raw_changes of its loads
+    models: list[dict] = field(default_factory=list)  # rows of meta.dbt_increment_runs of its build
+    quarters: list[str] = field(default_factory=list)  # exchange packages written (city-quarters' quarters)
+    results: list = field(default_factory=list)
+
+    @property
+    def changed_tables(self) -> list[str]:
+        return sorted({c["raw_table"] for c in self.changes})
+
+    def describe(self) -> str:
+        parts = [f"{c['city']} {c['source']} {c['period']} ({c['change_kind']})" for c in self.changes]
+        return "; ".join(parts) or "nothing changed"
+
+
+def _rows(con, sql: str, params=()) -> list[dict]:
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def changes_of_loads(warehouse: Path, load_ids: Iterable[str]) -> list[dict]:
+    """The rows of meta.raw_changes written by the given loads (ordered by city, source, period)."""
+    ids = sorted(set(load_ids))
+    if not ids:
+        return []
+    with connect(warehouse, read_only=True) as con:
+        return _rows(
+            con,
+            f"select {', '.join(CHANGE_COLUMNS)} from meta.raw_changes where list_contains(?::varchar[], load_id) "
+            "order by city, source, period, version",
+            [ids],
+        )
+
+
+def load_ids_after(warehouse: Path, known: set[str]) -> set[str]:
+    """Load runs recorded in meta.load_runs that are not in `known`."""
+    with connect(warehouse, read_only=True) as con:
+        return {r[0] for r in con.execute("select run_id from meta.load_runs").fetchall()} - known
+
+
+def model_builds(warehouse: Path, invocation_ids: Iterable[str] | None = None) -> list[dict]:
+    """meta.dbt_increment_runs rows (of the given dbt invocations, default: the latest one)."""
+    with connect(warehouse, read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'meta' "
+            "and table_name = 'dbt_increment_runs'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        if invocation_ids is None:
+            latest = con.execute(
+                "select invocation_id from meta.dbt_increment_runs order by built_at desc limit 1"
+            ).fetchone()
+            ids = [latest[0]] if latest else []
+        else:
+            ids = sorted(set(invocation_ids))
+        return _rows(
+            con,
+            "select invocation_id, model, mode, reason, cities, rows_inserted from meta.dbt_increment_runs "
+            "where list_contains(?::varchar[], invocation_id) order by model",
+            [ids],
+        )
+
+
+def builds_since(warehouse: Path, since) -> list[dict]:
+    """meta.dbt_increment_runs rows built after `since` (a timestamp)."""
+    with connect(warehouse, read_only=True) as con:
+        return _rows(
+            con,
+            "select invocation_id, model, mode, reason, cities, rows_inserted, built_at "
+            "from meta.dbt_increment_runs where built_at > ? order by built_at, model",
+            [since],
+        )
+
+
+def quarter_of_period(period: str) -> str | None:
+    """The quarter a delivery period falls in: YYYY-MM or YYYY-MM-DD; None for `current` (gebiete)."""
+    try:
+        year, month = int(period[:4]), int(period[5:7])
+    except ValueError:
+        return None
+    return f"{year}-Q{(month - 1) // 3 + 1}"
+
+
+def affected_quarters(changes: list[dict], known: Iterable[str]) -> list[str]:
+    """Quarters of the changed periods that are exchange partitions."""
+    known = list(known)
+    wanted = {q for c in changes if (q := quarter_of_period(c["period"])) is not None}
+    return [q for q in known if q in wanted]
+
+
+def dbt_selection_for(tables: Iterable[str]) -> dg.AssetSelection:
+    """The dbt models (and their dbt tests) downstream of the given raw tables."""
+    from orchestration.defs.dbt import warehouse_dbt_models
+    from orchestration.defs.ingest import RAW_KEYS
+
+    keys = [RAW_KEYS[t] for t in tables if t in RAW_KEYS]
+    if not keys:
+        return dg.AssetSelection.assets()
+    models = dg.AssetSelection.assets(*keys).downstream(include_self=False) & dg.AssetSelection.assets(
+        warehouse_dbt_models
+    )
+    return models
+
+
+def run_increment(
+    cities: Iterable[str],
+    *,
+    resources: Mapping[str, object],
+    warehouse: Path,
+    with_checks: bool = True,
+    exchange: bool = True,
+    only_quarters: Iterable[str] | None = None,
+    all_models: bool = False,
+    log: Callable[[str], None] = print,
+) -> Increment:
+    """The nightly path for `cities` (e.g. the partition keys of the sensor's run requests): load
+    and checks, then the dbt models downstream of what the load changed, the exchange packages of
+    the changed city-quarters (`only_quarters` limits them, e.g. a first load of every quarter)
+    and the published copy. Nothing changed: nothing after the load. `all_models` (and a warehouse
+    without a completed dbt build) builds every dbt model with the official tables instead."""
+    from orchestration.defs.exchange import exchange_package
+    from orchestration.defs.ingest import raw_city_deliveries
+    from orchestration.defs.partitions import QUARTER_PARTITIONS
+    from orchestration.defs.publish import published_warehouse
+    from orchestration.pipeline import run_pipeline
+
+    cities = sorted(set(cities))
+    inc = Increment(uuid.uuid4().hex[:12], cities)
+    before = load_ids_after(warehouse, set()) if warehouse.exists() else set()
+    load = dg.AssetSelection.assets(raw_city_deliveries)
+    if not with_checks:
+        load = load.without_checks()
+    inc.results += run_pipeline(load, cities=cities, resources=resources, log=log)
+    inc.changes = changes_of_loads(warehouse, load_ids_after(warehouse, before))
+    if not inc.changes:
+        log(f"increment {inc.increment_id}: nothing changed")
+        return inc
+    log(f"increment {inc.increment_id}: {inc.describe()}")
+    changed_cities = sorted({c["city"] for c in inc.changes})
+    inc.quarters = affected_quarters(inc.changes, QUARTER_PARTITIONS.get_partition_keys())
+    if only_quarters is not None:
+        inc.quarters = [q for q in inc.quarters if q in set(only_quarters)]
+    if all_models or not _has_complete_build(warehouse):
+        from orchestration.defs.dbt import warehouse_dbt_models
+        from orchestration.defs.official import raw_official_tables
+
+        models = dg.AssetSelection.assets(warehouse_dbt_models, raw_official_tables)
+    else:
+        models = dbt_selection_for(inc.changed_tables)
+    selection = models | dg.AssetSelection.assets(published_warehouse)
+    if exchange and inc.quarters:
+        selection |= dg.AssetSelection.assets(exchange_package)
+    with connect(warehouse, read_only=True) as con:
+        since = con.execute("select now()::timestamp").fetchone()[0]
+    inc.results += run_pipeline(
+        selection.without_checks(), cities=changed_cities, quarters=inc.quarters, resources=resources, log=log
+    )
+    inc.models = builds_since(warehouse, since)
+    return inc
+
+
+def _has_complete_build(warehouse: Path) -> bool:
+    """Whether a dbt build of this warehouse completed (meta.dbt_builds, macros/build_state.sql)."""
+    with connect(warehouse, read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'dbt_builds'"
+        ).fetchone()[0]
+        return bool(exists) and bool(
+            con.execute("select count(*) from meta.dbt_builds where status = 'complete'").fetchone()[0]
+        )
+
+
+def increment_metadata(changes: list[dict]) -> dict:
+    """Dagster metadata of what a load changed: a count and a Markdown table."""
+    rows = ["| city | source | period | version | change |", "|---|---|---|---|---|"]
+    rows += [
+        f"| {c['city']} | {c['source']} | {c['period']} | {c.get('version') or ''} | {c['change_kind']} |"
+        for c in changes
+    ]
+    return {
+        "changed_partitions": len(changes),
+        "changes": dg.MetadataValue.md("\n".join(rows)),
+        "changed_cities": ", ".join(sorted({c["city"] for c in changes})),
+    }

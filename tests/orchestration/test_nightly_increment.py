@@ -1,0 +1,113 @@
+"""The nightly path in Dagster: a new month lands for one city, the sensor asks for that city's
+run, and the increment (load -> checks -> the dbt models downstream of what changed -> exchange
+package -> publish) recomputes that city only and changes the published copy."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import dagster as dg
+import pytest
+
+from warehouse.db import connect
+from warehouse.fingerprint import table_fingerprints
+
+CITIES = ["muenster", "enschede"]
+NEW_MONTH = [
+    "muenster/meldewesen/2026-09.parquet",
+    "muenster/sgb2/2026-09.parquet",
+    "muenster/beratung/2026-09.parquet",
+]
+
+
+@pytest.fixture(scope="module")
+def built_world(tmp_path_factory):
+    """A published Münster + Enschede world (from 2024-01) without Münster's September 2026."""
+    from shared_demo_world import published_world_selection, world_resources
+
+    from ingest.demo.generate import generate
+    from orchestration.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("nightly")
+    source = root / "world"
+    generate(
+        scale=0.005,
+        seed=20190101,
+        landing=source,
+        truth=root / "truth",
+        cities=CITIES,
+        start="2024-01",
+        overwrite=True,
+        progress=lambda *_: None,
+    )
+    shutil.copytree(source, root / "landing")
+    for rel in NEW_MONTH:
+        (root / "landing" / rel).unlink()
+    resources = world_resources(root)
+    run_pipeline(published_world_selection(), cities=CITIES, resources=resources, log=lambda _: None)
+    return root, source, resources
+
+
+def _sensor_requests(resources, cursor):
+    from orchestration.definitions import defs
+    from orchestration.defs.ingest import new_deliveries_sensor
+
+    context = dg.build_sensor_context(cursor=cursor, resources=resources, definitions=defs)
+    result = new_deliveries_sensor.evaluate_tick(context)
+    return result.run_requests, result.cursor
+
+
+def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, dagster_home, dbt_manifest):
+    from orchestration.increments import run_increment
+
+    root, source, resources = built_world
+    warehouse, published = root / "warehouse.duckdb", root / "published" / "warehouse.duckdb"
+    requests, cursor = _sensor_requests(resources, None)
+    assert sorted(r.partition_key for r in requests) == sorted(CITIES)  # first tick: everything is new
+    assert _sensor_requests(resources, cursor)[0] == []  # nothing landed since
+
+    for rel in NEW_MONTH:
+        (root / "landing" / rel).write_bytes((source / rel).read_bytes())
+    requests, _ = _sensor_requests(resources, cursor)
+    assert [r.partition_key for r in requests] == ["muenster"]
+
+    with connect(published, read_only=True) as con:
+        before = table_fingerprints(con, ("exchange", "alliance"))
+    inc = run_increment(
+        [r.partition_key for r in requests], resources=resources, warehouse=warehouse, log=lambda _: None
+    )
+
+    assert {(c["city"], c["source"], c["period"], c["change_kind"]) for c in inc.changes} == {
+        ("muenster", "meldewesen", "2026-09", "new_period"),
+        ("muenster", "sgb2", "2026-09", "new_period"),
+        ("muenster", "beratung", "2026-09", "new_period"),
+    }
+    assert inc.quarters == ["2026-Q3"]
+    built = {b["model"]: (b["mode"], tuple(b["cities"])) for b in inc.models}
+    assert built, "no city_incremental model was built"
+    assert set(built.values()) == {("incremental", ("muenster",))}
+    # the changed partitions are in the run's metadata: the raw asset's and the dbt models'
+    events = [e for r in inc.results for e in r.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
+    raw = [
+        e.event_specific_data.materialization
+        for e in events
+        if e.event_specific_data.materialization.asset_key == dg.AssetKey(["raw", "meldewesen"])
+    ]
+    assert raw and raw[-1].metadata["changed_cities"].value == "muenster"
+    observations = [
+        e.event_specific_data.asset_observation
+        for r in inc.results
+        for e in r.all_events
+        if e.event_type_value == "ASSET_OBSERVATION"
+    ]
+    recomputed = {o.asset_key.path[-1]: o.metadata["recomputed_cities"].value for o in observations}
+    assert recomputed.get("int_registration_spells") == "muenster"
+
+    with connect(published, read_only=True) as con:
+        after = table_fingerprints(con, ("exchange", "alliance"))
+    changed = sorted(t for t in after if after[t] != before.get(t))
+    assert "exchange.fct_exchange_cells" in changed, json.dumps(changed)
+    assert (root / "outbox").is_dir() and any(
+        p.name.startswith("muenster_2026-Q3") for p in (root / "outbox").iterdir()
+    )
