@@ -50,7 +50,9 @@ class AuditReport:
         return f"{self.total.breakable} breakable of {self.total.suppressed} suppressed cells"
 
     def lines(self) -> list[str]:
-        out = [f"disclosure audit: {self.headline()} ({self.total.checked} cells checked, {self.n_relations} relations)"]
+        out = [
+            f"disclosure audit: {self.headline()} ({self.total.checked} cells checked, {self.n_relations} relations)"
+        ]
         for table, c in self.tables.items():
             out.append(f"  {table}: {c.checked} checked, {c.suppressed} suppressed, {c.breakable} breakable")
         if self.dropped_relations:
@@ -92,13 +94,14 @@ def report_of(world: World, bounds: list[Bound] | None = None) -> AuditReport:
     )
 
 
-def audit_connection(con, use_truth: bool = True) -> AuditReport:
-    return report_of(load(con, use_truth=use_truth))
+def audit_connection(con, use_truth: bool = True, **load_args) -> AuditReport:
+    return report_of(load(con, use_truth=use_truth, **load_args))
 
 
-def require_safe(con, where: str) -> AuditReport:
-    """The audit as a blocking check: raises BreakablePattern with the reason."""
-    report = audit_connection(con)
+def require_safe(con, where: str, **load_args) -> AuditReport:
+    """The audit as a blocking check: raises BreakablePattern with the reason (load_args: the
+    relation with the true values, a city-quarter scope; see disclosure.relations.load)."""
+    report = audit_connection(con, **load_args)
     if not report.ok:
         first = report.breakable[0]
         raise BreakablePattern(

@@ -166,14 +166,19 @@ class _ComponentLP:
         self.a_eq = np.array(rows) if rows else None
         self.b_eq = np.array(rhs) if rows else None
         self.bounds = [
-            (None if problem.cells[k].lo == -INF else problem.cells[k].lo, None if problem.cells[k].hi == INF else problem.cells[k].hi)
+            (
+                None if problem.cells[k].lo == -INF else problem.cells[k].lo,
+                None if problem.cells[k].hi == INF else problem.cells[k].hi,
+            )
             for k in keys
         ]
 
         self.integer = len(keys) <= MILP_MAX_CELLS and all(problem.cells[k].integer for k in keys)
 
     def _solve(self, c, a_ub=None, b_ub=None, bounds=None):
-        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=self.a_eq, b_eq=self.b_eq, bounds=bounds or self.bounds, method="highs")
+        res = linprog(
+            c, A_ub=a_ub, b_ub=b_ub, A_eq=self.a_eq, b_eq=self.b_eq, bounds=bounds or self.bounds, method="highs"
+        )
         if res.status == 2:
             raise AuditError(f"the published cells contradict the relations around {self.keys[0]!r} (infeasible)")
         return res
@@ -326,6 +331,11 @@ def audit(
     out: list[Bound] = []
     for keys, rel_idx in _components(problem, wanted):
         mine = [k for k in keys if k in wanted]
+        if not rel_idx:  # in no relation: the attacker knows only the sign
+            for k in mine:
+                c = problem.cells[k]
+                out.append(Bound(k, c.lo, c.hi, *judge(c, c.lo, c.hi)))
+            continue
         lp = _ComponentLP(problem, keys, rel_idx)
         zero, three = set(), set()
         if not exact and len(mine) > 1:

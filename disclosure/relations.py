@@ -21,11 +21,10 @@ values, where the audit runs in the city layer) is not used, and the audit says 
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from disclosure.lp import INF, Cell, Problem
+from disclosure.lp import Cell, Problem
 
 # (table, has district_code): the cell tables of the exchange layout, in the order they are read.
 CELL_TABLES = (
@@ -41,6 +40,9 @@ MEASURES = ("numerator", "denominator", "value")
 # Indicators whose value is itself an additive quantity without a numerator (a balance).
 VALUE_MEASURE = {"net_migration"}
 NATIONAL_GROUPS = ("DE", "NL")
+# Indicators whose city-layer cell carries a placeholder where the source withheld the count (SGB II:
+# the Agency's `*` enters as 1 so that the primary rule hides it; the true count is unknown).
+PLACEHOLDER_TRUTH = {"sgb2_elb_rate"}
 SUMMARY = ("nationality_summary", "AUSL", "nationality_group")
 # (total, parts): (indicator, measure) = sum of coef * (indicator, measure) at the same position.
 IDENTITIES = (
@@ -85,7 +87,11 @@ class World:
     dropped: list[str]
 
 
-def _read(con, table: str, has_district: bool) -> list[tuple]:
+def _scope_sql(scope: tuple[str, str] | None) -> tuple[str, list]:
+    return ("where city = ? and period = ?", list(scope)) if scope else ("", [])
+
+
+def _read(con, table: str, has_district: bool, scope: tuple[str, str] | None = None) -> list[tuple]:
     schema, name = table.split(".")
     cols = {
         r[0]
@@ -100,39 +106,52 @@ def _read(con, table: str, has_district: bool) -> list[tuple]:
     district = "district_code" if has_district else f"'{CITY}'"
     family = "suppression_family" if "suppression_family" in cols else "null"
     reason = "suppression_reason" if "suppression_reason" in cols else "null"
+    where, params = _scope_sql(scope)
     return con.execute(
         f"""select city, period, coalesce(basis, 'register'), indicator_id, coalesce(breakdown, ''),
                {district}, group_value, coalesce(is_total, false), coalesce(is_suppressed, false),
                {reason}, {family}, numerator, denominator, value
-        from {table}"""
+        from {table} {where}""",
+        params,
     ).fetchall()
 
 
-def _truth(con) -> dict[tuple, float]:
+TRUTH = "intermediate.int_exchange__cells"
+
+
+def _truth(con, relation: str = TRUTH, scope: tuple[str, str] | None = None) -> dict[tuple, float]:
     """True values of the city level (the city layer's cells before disclosure control), if present."""
+    where, params = _scope_sql(scope)
     try:
         rows = con.execute(
             f"""select city, period, coalesce(basis, 'register'), indicator_id, coalesce(breakdown, ''),
                    '{CITY}', group_value, numerator, denominator, value
-            from intermediate.int_exchange__cells"""
+            from {relation} {where}""",
+            params,
         ).fetchall()
     except Exception:  # not in this file (the planners' copy): judge without true values
         return {}
     out = {}
     for r in rows:
+        if r[3] in PLACEHOLDER_TRUTH and r[9] is None:
+            continue  # withheld at the source: the city layer does not know the count either
         for m, v in zip(MEASURES, r[7:10], strict=True):
             if v is not None:
                 out[(*r[:7], m)] = float(v)
     return out
 
 
-def load(con, tables=CELL_TABLES, use_truth: bool = True) -> World:
-    """The attacker's problem over every cell table of the connection's file."""
+def load(
+    con, tables=CELL_TABLES, use_truth: bool = True, truth: str = TRUTH, scope: tuple[str, str] | None = None
+) -> World:
+    """The attacker's problem over every cell table of the connection's file (or one city and
+    quarter: `scope`). True values come from `truth` (the city layer) where it can be read: the
+    planners' copy has none, the publish step reads them from the warehouse it copies."""
     rows: dict[tuple, CellRow] = {}
     table_rows: dict[str, set[tuple]] = defaultdict(set)
     measure_seen: dict[tuple[str, str], list[float]] = defaultdict(list)
     for table, has_district in tables:
-        for r in _read(con, table, has_district):
+        for r in _read(con, table, has_district, scope):
             key = tuple(r[:7])
             row = rows.setdefault(key, CellRow())
             row.tables.append(table)
@@ -148,25 +167,25 @@ def load(con, tables=CELL_TABLES, use_truth: bool = True) -> World:
                 row.published[m] = float(v)
                 measure_seen[(key[3], m)].append(float(v))
     families = {k[3]: r.family for k, r in rows.items() if r.family}
-    truth = _truth(con) if use_truth else {}
+    truth_values = _truth(con, truth, scope) if use_truth else {}
 
     measures_of: dict[str, list[str]] = defaultdict(list)
-    for ind, m in measure_seen:
+    kind: dict[tuple[str, str], tuple[bool, bool]] = {}
+    for (ind, m), seen in measure_seen.items():
         measures_of[ind].append(m)
+        kind[(ind, m)] = (all(abs(v - round(v)) < 1e-9 for v in seen), all(v >= 0 for v in seen))
     problem = Problem()
     for key, row in rows.items():
         family = families.get(key[3], key[3])
         position = (key[0], key[1], key[2], family, key[4], key[5], key[6])
         for m in measures_of.get(key[3], []):
-            seen = measure_seen[(key[3], m)]
-            integer = all(abs(v - round(v)) < 1e-9 for v in seen)
-            nonneg = all(v >= 0 for v in seen)
+            integer, nonneg = kind[(key[3], m)]
             cell = Cell(
                 integer=integer,
                 nonnegative=nonneg,
                 position=position,
                 tables=tuple(row.tables),
-                true_value=truth.get((*key, m)),
+                true_value=truth_values.get((*key, m)),
             )
             if m in row.published:
                 cell.lo = cell.hi = row.published[m]
@@ -174,7 +193,7 @@ def load(con, tables=CELL_TABLES, use_truth: bool = True) -> World:
                 cell.hide()
                 cell.primary = row.primary
             problem.cells[(*key, m)] = cell
-    dropped = _add_relations(problem, rows, truth)
+    dropped = _add_relations(problem, rows, truth_values)
     return World(problem, rows, dict(table_rows), dropped)
 
 
@@ -187,7 +206,7 @@ def _add_relations(problem: Problem, rows: dict[tuple, CellRow], truth: dict) ->
     measures = sorted({k[7] for k in problem.cells})
     # groups to their total, per breakdown
     groups: dict[tuple, list[tuple]] = defaultdict(list)
-    for key, row in rows.items():
+    for key in rows:
         groups[(*key[:6],)].append(key)
     for gkey, keys in groups.items():
         totals = [k for k in keys if rows[k].is_total]
@@ -247,7 +266,8 @@ def _add_relations(problem: Problem, rows: dict[tuple, CellRow], truth: dict) ->
             if t in problem.cells and all(p in problem.cells for p, _ in ps):
                 add(
                     f"identity {ind} {m}",
-                    f"identity: {_label(key)} {m} = " + " ".join(f"{'+' if c > 0 else '-'} {p[3]}.{p[7]}" for p, c in ps),
+                    f"identity: {_label(key)} {m} = "
+                    + " ".join(f"{'+' if c > 0 else '-'} {p[3]}.{p[7]}" for p, c in ps),
                     t,
                     ps,
                 )
@@ -287,7 +307,3 @@ def _label(key: tuple) -> str:
     city, period, basis, indicator, breakdown, district, group = key
     where = "city" if district == CITY else f"district {district}"
     return f"{city} {period} {basis} {indicator} [{breakdown}] {where} group {group}"
-
-
-def _finite(v: float) -> bool:
-    return v is not None and not math.isinf(v) and v != INF

@@ -18,7 +18,19 @@ from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from disclosure.lp import EPS, INF, PROTECT_UPPER, Key, Problem, _relations_of, audit, bounds_of, judge
+from disclosure.lp import (
+    EPS,
+    INF,
+    PROTECT_UPPER,
+    Key,
+    Problem,
+    _relations_of,
+    _targets,
+    audit,
+    bounds_of,
+    component,
+    judge,
+)
 
 MAX_DEPTH = 3  # relation hops searched for candidates around a breakable cell
 
@@ -131,17 +143,28 @@ def _fix(problem: Problem, key: Key, positions: dict[Hashable, list[Key]]) -> li
 
 
 def repair(problem: Problem, max_rounds: int = 50) -> RepairResult:
-    """Hide further positions of `problem` (in place) until no primary cell is breakable."""
+    """Hide further positions of `problem` (in place) until no primary cell is breakable.
+
+    Hiding a cell only takes a constraint away from the attacker (intervals widen), so a cell
+    once protected stays protected: one full audit, then a fix per breakable cell, then a
+    re-audit of the components the new suppressions touch (a check, normally empty).
+    """
     positions = _positions(problem)
     added: list[Hashable] = []
-    first = None
-    for rounds in range(1, max_rounds + 1):
-        broken = [b for b in audit(problem, with_chain=False) if b.breakable]
-        if first is None:
-            first = len(broken)
-        if not broken:
-            return RepairResult(added, rounds - 1, first, 0)
+    broken = [b for b in audit(problem, with_chain=False) if b.breakable]
+    first, rounds = len(broken), 0
+    while broken and rounds < max_rounds:
+        rounds += 1
+        touched: list[Key] = []
         for b in broken:
-            added += _fix(problem, b.key, positions)
-    left = sum(b.breakable for b in audit(problem, with_chain=False))
-    return RepairResult(added, max_rounds, first or 0, left)
+            new = _fix(problem, b.key, positions)
+            added += new
+            for pos in new:
+                touched += positions[pos]
+        targets = _targets(problem)
+        near: set[Key] = set()
+        for k in touched:
+            if k not in near:
+                near.update(x for x in component(problem, k)[0] if x in targets)
+        broken = [b for b in audit(problem, targets=near, with_chain=False) if b.breakable]
+    return RepairResult(added, rounds, first, len(broken))

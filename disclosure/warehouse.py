@@ -134,7 +134,17 @@ def _record(con, summary: RepairSummary, keys: list[tuple]) -> None:
             )
         )
     t = summary.before.total
-    rows.append((now, "total", t.checked, t.suppressed, summary.after.total.suppressed, t.breakable, summary.after.total.breakable))
+    rows.append(
+        (
+            now,
+            "total",
+            t.checked,
+            t.suppressed,
+            summary.after.total.suppressed,
+            t.breakable,
+            summary.after.total.breakable,
+        )
+    )
     con.executemany("insert into meta.disclosure_audit_summary values (?, ?, ?, ?, ?, ?, ?)", rows)
     con.execute(
         """create or replace table meta.disclosure_repair (
@@ -161,7 +171,8 @@ def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
             keys = sorted(
                 k
                 for k, row in world.rows.items()
-                if (k[0], k[1], k[2], families[k[3]], k[4], k[5], k[6]) in added and set(row.tables) != set(row.suppressed_in)
+                if (k[0], k[1], k[2], families[k[3]], k[4], k[5], k[6]) in added
+                and set(row.tables) != set(row.suppressed_in)
             )
             con.execute("begin")
             _apply(con, keys)
@@ -169,9 +180,7 @@ def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
         world_after = load(con)  # judged afresh from the tables as written
         after = report_of(world_after)
         shares_after = share_suppressed(world_after)
-        shares = {
-            t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()
-        }
+        shares = {t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()}
         summary = RepairSummary(before, after, len(keys), shares)
         _record(con, summary, keys)
         if not after.ok:

@@ -88,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     _done(t)
 
+    audit = _disclosure_audit()
+    print(f"   disclosure audit: {audit}")
+    if not audit.startswith("0 breakable"):
+        print("ERROR: the disclosure audit did not pass", file=sys.stderr)
+        return 1
+
     from reports.dashboard import dashboard_path
 
     print(f"   dashboards: {dashboard_path('alle').parent.parent} (one self-contained HTML per alliance and city)")
@@ -106,6 +112,20 @@ def main(argv: list[str] | None = None) -> int:
     print("  Dagster UI: make dev  (http://127.0.0.1:3000)")
     print(f"Demo took {total:.0f} s ({total / 60:.1f} min).")
     return 0
+
+
+def _disclosure_audit() -> str:
+    """The disclosure step's verdict ("0 breakable of N suppressed cells"), from meta.disclosure_audit_summary."""
+    from warehouse.db import connect
+
+    with connect(read_only=True) as con:
+        try:
+            breakable, suppressed = con.execute(
+                "select n_breakable_after, n_suppressed_after from meta.disclosure_audit_summary where table_name = 'total'"
+            ).fetchone()
+        except Exception as exc:  # the step did not run: no verdict is no pass
+            return f"no audit recorded ({exc})"
+    return f"{breakable} breakable of {suppressed} suppressed cells"
 
 
 def _load_counts(since: datetime) -> dict[str, int]:

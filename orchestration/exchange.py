@@ -136,8 +136,11 @@ def export_package(
     try:
         frames = {t.file: _select(con, t, city, quarter) for t in TABLES}
         synthetic = _synthetic(con)
+        breakable = _breakable(con, city, quarter)
     finally:
         con.close()
+    if breakable:
+        raise PackageRejected(f"refusing to export {city} {quarter}: {breakable}")
 
     cells = frames["cells.parquet"]
     if cells.is_empty() and frames["quality_gate.parquet"].is_empty():
@@ -152,6 +155,18 @@ def export_package(
 
 
 EXPORT_LOCK = ".export.lock"
+
+
+def _breakable(con, city: str, quarter: str) -> str | None:
+    """The disclosure audit of the city-quarter's cells against everything published beside
+    them (disclosure.audit); the reason when a primary cell can be broken, else None."""
+    from disclosure.audit import BreakablePattern, require_safe
+
+    try:
+        require_safe(con, "to export", scope=(city, quarter))
+    except BreakablePattern as exc:
+        return str(exc)
+    return None
 
 
 def _remove_unfinished(out_dir: Path, name: str) -> None:

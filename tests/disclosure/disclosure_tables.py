@@ -22,7 +22,9 @@ def random_table(seed: int, shape: tuple[int, ...], vmax: int = 5, p_small: floa
     interior = {}
     for idx in itertools.product(*(range(n) for n in shape)):
         r = rng.random()
-        interior[idx] = int(rng.integers(1, 3)) if r < p_small else (0 if r < p_small + 0.1 else int(rng.integers(3, vmax + 1)))
+        interior[idx] = (
+            int(rng.integers(1, 3)) if r < p_small else (0 if r < p_small + 0.1 else int(rng.integers(3, vmax + 1)))
+        )
     values = {}
     for key in itertools.product(*([*range(n), T] for n in shape)):
         values[key] = sum(
@@ -47,7 +49,9 @@ def primary_cells(values: dict[tuple, int]) -> set[tuple]:
     return {k for k, v in values.items() if v in (1, 2)}
 
 
-def problem_of(shape, values: dict[tuple, int], suppressed: set[tuple], rounded: dict[tuple, tuple] | None = None) -> Problem:
+def problem_of(
+    shape, values: dict[tuple, int], suppressed: set[tuple], rounded: dict[tuple, tuple] | None = None
+) -> Problem:
     """The attacker's problem: suppressed cells hidden, `rounded` cells known only as an interval."""
     prim = primary_cells(values)
     p = Problem()
@@ -71,7 +75,7 @@ def _upper(shape, values, suppressed, hidden):
     upper = []
     for k in hidden:  # a cell is at most any published margin that contains it
         ub = values[tuple(T for _ in shape)] if tuple(T for _ in shape) not in suppressed else None
-        for name, terms in rels:
+        for _name, terms in rels:
             if (k, -1.0) in terms and terms[0][0] not in suppressed:
                 ub = values[terms[0][0]] if ub is None else min(ub, values[terms[0][0]])
         upper.append(ub if ub is not None else sum(v for kk, v in values.items() if T not in kk))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from disclosure_tables import brute_force, n_fillings, primary_cells, problem_of, random_table
 
 from disclosure.lp import Cell, Problem, _inward, audit, judge
 from disclosure.repair import repair
-from disclosure_tables import brute_force, n_fillings, primary_cells, problem_of, random_table
 
 SHAPES = [(3, 3)] * 8 + [(3, 4)] * 6 + [(2, 4)] * 3 + [(2, 2, 3)] * 5 + [(2, 3, 2)] * 3
 MAX_FILLINGS = 400_000  # the brute force's budget per table
