@@ -27,6 +27,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 Key = Hashable
@@ -152,19 +153,20 @@ class _ComponentLP:
         self.keys = keys
         self.index = {k: i for i, k in enumerate(keys)}
         self.rel_idx = rel_idx
-        rows, rhs = [], []
-        for r in rel_idx:
-            row = np.zeros(len(keys))
+        data, ri, ci, rhs = [], [], [], []
+        for i, r in enumerate(rel_idx):
             b = 0.0
             for k, coef in problem.relations[r].terms:
                 if k in self.index:
-                    row[self.index[k]] += coef
+                    data.append(coef)
+                    ri.append(i)
+                    ci.append(self.index[k])
                 else:
                     b -= coef * problem.cells[k].lo
-            rows.append(row)
             rhs.append(b)
-        self.a_eq = np.array(rows) if rows else None
-        self.b_eq = np.array(rhs) if rows else None
+        # sparse: one LP may hold every component at once (the witness pass of `audit`)
+        self.a_eq = sparse.csr_matrix((data, (ri, ci)), shape=(len(rel_idx), len(keys))) if rel_idx else None
+        self.b_eq = np.array(rhs) if rel_idx else None
         self.bounds = [
             (
                 None if problem.cells[k].lo == -INF else problem.cells[k].lo,
@@ -203,11 +205,15 @@ class _ComponentLP:
             self._mark(res.x, targets, zero, three)
         # variables x (n) and y (m): max sum y, y_j <= x_j, 0 <= y_j <= 3
         c2 = np.concatenate([np.zeros(n), -np.ones(m)])
-        a_ub = np.zeros((m, n + m))
-        for j, k in enumerate(targets):
-            a_ub[j, self.index[k]] = -1.0
-            a_ub[j, n + j] = 1.0
-        a_eq = None if self.a_eq is None else np.hstack([self.a_eq, np.zeros((self.a_eq.shape[0], m))])
+        rows = np.arange(m)
+        a_ub = sparse.csr_matrix(
+            (
+                np.concatenate([-np.ones(m), np.ones(m)]),
+                (np.concatenate([rows, rows]), np.concatenate([[self.index[k] for k in targets], n + rows])),
+            ),
+            shape=(m, n + m),
+        )
+        a_eq = None if self.a_eq is None else sparse.hstack([self.a_eq, sparse.csr_matrix((self.a_eq.shape[0], m))])
         res = linprog(
             c2,
             A_ub=a_ub,
@@ -329,17 +335,26 @@ def audit(
     """
     wanted = set(targets) if targets is not None else _targets(problem)
     out: list[Bound] = []
-    for keys, rel_idx in _components(problem, wanted):
+    components = _components(problem, wanted)
+    zero, three = set(), set()
+    if not exact:  # one LP pair over every component at once: most cells are settled here
+        all_keys = [k for keys, rels in components if rels for k in keys]
+        all_rels = sorted({r for _, rels in components for r in rels})
+        if all_rels:
+            _ComponentLP(problem, all_keys, all_rels).witness([k for k in all_keys if k in wanted], zero, three)
+    for keys, rel_idx in components:
         mine = [k for k in keys if k in wanted]
         if not rel_idx:  # in no relation: the attacker knows only the sign
             for k in mine:
                 c = problem.cells[k]
                 out.append(Bound(k, c.lo, c.hi, *judge(c, c.lo, c.hi)))
             continue
+        if not exact and all(k in zero and k in three for k in mine):
+            for k in mine:
+                c = problem.cells[k]
+                out.append(Bound(k, 0.0, float(PROTECT_UPPER), *judge(c, 0.0, float(PROTECT_UPPER))))
+            continue
         lp = _ComponentLP(problem, keys, rel_idx)
-        zero, three = set(), set()
-        if not exact and len(mine) > 1:
-            lp.witness(mine, zero, three)
         for k in mine:
             cell = problem.cells[k]
             if exact:
