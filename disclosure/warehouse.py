@@ -151,7 +151,8 @@ def _record(con, summary: RepairSummary, keys: list[tuple]) -> None:
             repaired_at timestamp, city varchar, period varchar, basis varchar, indicator_id varchar,
             breakdown varchar, district_code varchar, group_value varchar)"""
     )
-    con.executemany("insert into meta.disclosure_repair values (?, ?, ?, ?, ?, ?, ?, ?)", [(now, *k) for k in keys])
+    if keys:
+        con.executemany("insert into meta.disclosure_repair values (?, ?, ?, ?, ?, ?, ?, ?)", [(now, *k) for k in keys])
 
 
 def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
