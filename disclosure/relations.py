@@ -103,14 +103,20 @@ def _read(con, table: str, has_district: bool, scope: tuple[str, str] | None = N
     }
     if not cols:
         return []
-    district = "district_code" if has_district else f"'{CITY}'"
-    family = "suppression_family" if "suppression_family" in cols else "null"
-    reason = "suppression_reason" if "suppression_reason" in cols else "null"
+    if not {"city", "period", "indicator_id", "group_value"} <= cols:
+        return []  # not a table of the cell layout (e.g. a hand-made table of another shape)
+
+    def col(name: str, default: str = "null") -> str:
+        return name if name in cols else default
+
+    district = "district_code" if has_district and "district_code" in cols else f"'{CITY}'"
+    family = col("suppression_family")
+    reason = col("suppression_reason")
     where, params = _scope_sql(scope)
     return con.execute(
-        f"""select city, period, coalesce(basis, 'register'), indicator_id, coalesce(breakdown, ''),
-               {district}, group_value, coalesce(is_total, false), coalesce(is_suppressed, false),
-               {reason}, {family}, numerator, denominator, value
+        f"""select city, period, coalesce({col("basis")}, 'register'), indicator_id, coalesce({col("breakdown")}, ''),
+               {district}, group_value, coalesce({col("is_total")}, false), coalesce({col("is_suppressed")}, false),
+               {reason}, {family}, {col("numerator")}, {col("denominator")}, {col("value")}
         from {table} {where}""",
         params,
     ).fetchall()
