@@ -130,3 +130,15 @@ def test_export_of_the_repaired_world_passes_the_audit(published_demo, tmp_path)
     warehouse, _ = published_demo
     folder = export_package("muenster", "2026-Q3", tmp_path / "outbox", warehouse)
     assert (folder / "manifest.json").exists()
+
+
+def test_command_prints_the_verdict(published_demo, planted, capsys):
+    from disclosure.__main__ import main
+
+    warehouse, _ = published_demo
+    assert main(["audit", "--warehouse", str(warehouse)]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1].startswith("0 breakable of ")
+    assert main(["audit", "--warehouse", str(planted[0])]) == 1
+    out = capsys.readouterr().out
+    assert "BREAKABLE" in out and "via " in out
