@@ -151,6 +151,11 @@ def _record(con, summary: RepairSummary, keys: list[tuple]) -> None:
             repaired_at timestamp, city varchar, period varchar, basis varchar, indicator_id varchar,
             breakdown varchar, district_code varchar, group_value varchar)"""
     )
+    con.execute("create or replace table meta.disclosure_relations_not_used (kind varchar)")
+    if summary.after.dropped_relations:
+        con.executemany(
+            "insert into meta.disclosure_relations_not_used values (?)", [(k,) for k in summary.after.dropped_relations]
+        )
     if keys:
         con.executemany("insert into meta.disclosure_repair values (?, ?, ?, ?, ?, ?, ?, ?)", [(now, *k) for k in keys])
 
