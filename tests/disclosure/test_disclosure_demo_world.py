@@ -115,13 +115,38 @@ def test_publish_refuses_a_breakable_pattern(planted, tmp_path):
     assert not target.exists()
 
 
-def test_export_refuses_a_breakable_pattern(planted, tmp_path):
+def test_export_refuses_the_planted_pattern(planted, tmp_path):
+    """The planted lonely cell: the package's own cell rules already see it."""
     from orchestration.exchange import PackageRejected, export_package
 
     path, city, period = planted
-    with pytest.raises(PackageRejected, match="breakable"):
+    with pytest.raises(PackageRejected, match="recoverable by subtraction|breakable"):
         export_package(city, period, tmp_path / "outbox", path)
     assert not (tmp_path / "outbox" / f"{city}_{period}").exists()
+
+
+def test_export_refuses_a_pattern_only_the_audit_sees(tmp_path):
+    """Two primaries on the diagonal of a hidden 2x2 block: no row or column hides a lonely cell
+    (the package's cell rules pass), but they move together, so one is proven non-zero."""
+    from alliance.conftest import district_cell, make_exchange_warehouse
+
+    from orchestration.exchange import PackageRejected, export_package
+
+    counts = {("01", "DE"): 20, ("01", "EU2"): 1, ("01", "ASYL8"): 4, ("02", "DE"): 15, ("02", "EU2"): 5}
+    counts |= {("02", "ASYL8"): 2, ("03", "DE"): 30, ("03", "EU2"): 6, ("03", "ASYL8"): 7}
+    hidden = {("01", "EU2"): "primary", ("01", "ASYL8"): "secondary", ("02", "EU2"): "secondary"}
+    hidden[("02", "ASYL8")] = "primary"
+    rows = []
+    for d in ("01", "02", "03", "INSGESAMT"):
+        for g in ("DE", "EU2", "ASYL8", "INSGESAMT"):
+            n = sum(v for (dd, gg), v in counts.items() if d in (dd, "INSGESAMT") and g in (gg, "INSGESAMT"))
+            reason = hidden.get((d, g))
+            rows.append(
+                district_cell(d, g, None if reason else float(n), is_suppressed=bool(reason), suppression_reason=reason)
+            )
+    wh = make_exchange_warehouse(tmp_path / "diagonal.duckdb", district_cells=rows)
+    with pytest.raises(PackageRejected, match="breakable.*district 02 group ASYL8"):
+        export_package("dortmund", "2026-Q3", tmp_path / "out", wh)
 
 
 def test_export_of_the_repaired_world_passes_the_audit(published_demo, tmp_path):
