@@ -9,6 +9,7 @@ import dagster as dg
 from orchestration.defs import automation as automation_defs
 from orchestration.defs import dashboard as dashboard_defs
 from orchestration.defs import dbt as dbt_defs
+from orchestration.defs import disclosure as disclosure_defs
 from orchestration.defs import exchange as exchange_defs
 from orchestration.defs import ingest as ingest_defs
 from orchestration.defs import official as official_defs
@@ -21,6 +22,7 @@ defs = dg.Definitions.merge(
     ingest_defs.defs,
     official_defs.defs,
     dbt_defs.defs,
+    disclosure_defs.defs,
     quality_defs.defs,
     publish_defs.defs,
     exchange_defs.defs,

@@ -107,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     _done(t)
 
+    audit = _disclosure_audit()
+    print(f"   disclosure audit: {audit}")
+    if not audit.startswith("0 breakable"):
+        print("ERROR: the disclosure audit did not pass", file=sys.stderr)
+        return 1
+
     t = _step("leak scan: published copy and Parquet, exchange packages, reports, Dagster metadata")
     from reports.leakscan import LeakFound
 
@@ -160,6 +166,19 @@ def use_demo_keys() -> Path:
     os.environ["EXCHANGE_SIGNING_KEY_DIR"] = str(root / "private")
     os.environ["EXCHANGE_KEYRING_DIR"] = str(root / "keyring")
     return root
+
+def _disclosure_audit() -> str:
+    """The disclosure step's verdict ("0 breakable of N suppressed cells"), from meta.disclosure_audit_summary."""
+    from warehouse.db import connect
+
+    with connect(read_only=True) as con:
+        try:
+            breakable, suppressed = con.execute(
+                "select n_breakable_after, n_suppressed_after from meta.disclosure_audit_summary where table_name = 'total'"
+            ).fetchone()
+        except Exception as exc:  # the step did not run: no verdict is no pass
+            return f"no audit recorded ({exc})"
+    return f"{breakable} breakable of {suppressed} suppressed cells"
 
 
 def _load_counts(since: datetime) -> dict[str, int]:

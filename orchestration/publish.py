@@ -222,6 +222,7 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as select * from publish_source."{schema}"."{table}"')
             counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        _audit_disclosure(con)
         synthetic = _synthetic(con)
         loaded_files, data_version = _data_version(con)
         con.execute(f"create schema {ABOUT_SCHEMA}")
@@ -255,6 +256,18 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
     finally:
         con.close()
     return {"tables": counts, "synthetic": synthetic}
+
+
+def _audit_disclosure(con) -> None:
+    """The copy as an attacker holds it: no primary cell may be breakable from all its tables
+    together (disclosure.audit; true values from the warehouse being copied, `publish_source`)."""
+    from disclosure.audit import BreakablePattern, require_safe
+    from disclosure.relations import TRUTH
+
+    try:
+        require_safe(con, "to publish", truth=f"publish_source.{TRUTH}")
+    except BreakablePattern as exc:
+        raise PublishError(str(exc)) from exc
 
 
 def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:

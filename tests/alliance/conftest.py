@@ -122,14 +122,16 @@ def district_cell(
 
 def _district_table() -> list[dict]:
     """Districts 01-03 x groups DE/EU2/ASYL8 with both margins; the small cells of 01 and 02 in
-    EU2/ASYL8 are hidden as a 2x2 block, so no row or column hides a single cell."""
+    EU2/ASYL8 are hidden as a 2x2 block, so no row or column hides a single cell. The two primary
+    cells share a column: each can be 0 and 3 (two primaries on a diagonal would move together,
+    and one of them would be proven non-zero - the disclosure audit finds that)."""
     counts = {
         ("01", "DE"): 20,
         ("01", "EU2"): 1,
         ("01", "ASYL8"): 4,
         ("02", "DE"): 15,
-        ("02", "EU2"): 5,
-        ("02", "ASYL8"): 2,
+        ("02", "EU2"): 2,
+        ("02", "ASYL8"): 5,
         ("03", "DE"): 30,
         ("03", "EU2"): 6,
         ("03", "ASYL8"): 7,
@@ -137,8 +139,8 @@ def _district_table() -> list[dict]:
     hidden = {
         ("01", "EU2"): "primary",
         ("01", "ASYL8"): "secondary",
-        ("02", "EU2"): "secondary",
-        ("02", "ASYL8"): "primary",
+        ("02", "EU2"): "primary",
+        ("02", "ASYL8"): "secondary",
     }
     rows = []
     for d in ("01", "02", "03", "INSGESAMT"):

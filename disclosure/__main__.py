@@ -1,0 +1,45 @@
+"""python -m disclosure audit|repair [--warehouse PATH]: the audit (exit 1 when breakable) or the repair."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from disclosure.audit import BreakablePattern, audit_connection, relations_note
+from warehouse.db import connect
+from warehouse.settings import warehouse_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m disclosure", description=__doc__)
+    parser.add_argument("command", choices=["audit", "repair"])
+    parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default: the warehouse)")
+    args = parser.parse_args(argv)
+    path = Path(args.warehouse or warehouse_path())
+    if not path.exists():
+        print(f"ERROR: {path} does not exist", file=sys.stderr)
+        return 2
+    if args.command == "repair":
+        from disclosure.warehouse import repair_warehouse
+
+        try:
+            summary = repair_warehouse(path)
+        except BreakablePattern as exc:
+            print(f"ERROR: {exc}", file=sys.stderr)
+            return 1
+        print("\n".join(summary.lines()))
+        return 0
+    con = connect(path, read_only=True)
+    try:
+        report = audit_connection(con)
+    finally:
+        con.close()
+    print("\n".join(report.lines()))
+    print(relations_note())
+    print(report.headline())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

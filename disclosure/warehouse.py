@@ -1,0 +1,196 @@
+"""The repair step of the pipeline: final suppression flags written into the warehouse's cell tables.
+
+Runs after the dbt build and before the exchange export and the publish step
+(orchestration/defs/disclosure.py). dbt's rules (macros/disclosure_control.sql,
+fct_exchange_district_cells) hide each table's primary cells and their complements; this step
+audits the pattern against all tables at once and hides the further cells the audit needs, in
+every table that carries them (the exchange cells, the hub's copies, the alliance tables), then
+re-ranks the intercity table and recounts the packages' suppressed cells. A pattern already safe
+is left as it is (the tables stay bit for bit). The audit's own records stay in the city layer
+(meta.disclosure_audit_summary, meta.disclosure_repair: keys and counts, never a value).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from disclosure.audit import AuditReport, BreakablePattern, report_of, share_suppressed
+from disclosure.relations import CELL_TABLES, CITY, load
+from disclosure.repair import repair
+from warehouse.db import connect
+
+REPAIR_REASON = "secondary"  # a complement chosen by the audit is secondary suppression
+HIDDEN_COLUMNS = ("numerator", "denominator", "value", "ci_lower", "ci_upper")
+
+
+@dataclass
+class RepairSummary:
+    before: AuditReport
+    after: AuditReport
+    added_cells: int
+    shares: dict[str, tuple[int, int, int]]  # table -> (suppressed before, after, checked)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"disclosure repair: {self.before.headline()} before, {self.added_cells} cells hidden in addition",
+            *self.after.lines(),
+        ]
+        for table, (b, a, n) in self.shares.items():
+            out.append(f"  price of safety {table}: {b / n:.2%} -> {a / n:.2%} suppressed ({b} -> {a} of {n})")
+        return out
+
+
+def _table_exists(con, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
+            "and table_catalog = current_database()",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def _apply(con, keys: list[tuple]) -> None:
+    con.execute(
+        "create or replace temp table _dc_repair (city varchar, period varchar, basis varchar, indicator_id varchar, "
+        "breakdown varchar, district_code varchar, group_value varchar)"
+    )
+    con.executemany("insert into _dc_repair values (?, ?, ?, ?, ?, ?, ?)", keys)
+    for table, has_district in CELL_TABLES:
+        if not _table_exists(con, table):
+            continue
+        district = "t.district_code" if has_district else f"'{CITY}'"
+        sets = ", ".join(f"{c} = null" for c in HIDDEN_COLUMNS)
+        con.execute(
+            f"""update {table} as t set {sets}, is_suppressed = true, suppression_reason = '{REPAIR_REASON}'
+            from _dc_repair as r
+            where r.city = t.city and r.period = t.period and r.basis = coalesce(t.basis, 'register')
+                and r.indicator_id = t.indicator_id and r.breakdown = coalesce(t.breakdown, '')
+                and r.district_code = {district} and r.group_value = t.group_value"""
+        )
+    if _table_exists(con, "alliance.fct_intercity_indicators"):
+        _rerank(con)
+    if _table_exists(con, "exchange.fct_exchange_packages"):
+        con.execute(
+            """update exchange.fct_exchange_packages as p set n_suppressed = c.n
+            from (select city, period, count(*) filter (where is_suppressed) as n
+                  from exchange.fct_exchange_cells group by all) as c
+            where c.city = p.city and c.period = p.period"""
+        )
+    con.execute("drop table _dc_repair")
+
+
+def _rerank(con) -> None:
+    """Ranks among cities over the published values only, as fct_intercity_indicators ranks them."""
+    con.execute(
+        """update alliance.fct_intercity_indicators as t
+        set rank_among_cities = r.rank_among_cities, n_cities_ranked = r.n_cities_ranked
+        from (
+            select city, period, indicator_id, breakdown, group_value, basis,
+                case when rankable and rank_order = 'desc' then rank() over (
+                        partition by indicator_id, period, breakdown, group_value, basis, rankable order by value desc)
+                    when rankable and rank_order = 'asc' then rank() over (
+                        partition by indicator_id, period, breakdown, group_value, basis, rankable order by value asc)
+                end as rank_among_cities,
+                case when rankable then count(*) over (
+                        partition by indicator_id, period, breakdown, group_value, basis, rankable)
+                end as n_cities_ranked
+            from (
+                select i.*, c.rank_order, i.value is not null and c.rank_order in ('asc', 'desc') as rankable
+                from alliance.fct_intercity_indicators as i
+                left join reference.indicator_catalogue as c on c.indicator_id = i.indicator_id
+            )
+        ) as r
+        where r.city = t.city and r.period = t.period and r.indicator_id = t.indicator_id
+            and r.breakdown is not distinct from t.breakdown and r.group_value = t.group_value
+            and r.basis is not distinct from t.basis
+            and (r.rank_among_cities is distinct from t.rank_among_cities
+                 or r.n_cities_ranked is distinct from t.n_cities_ranked)"""
+    )
+
+
+def _record(con, summary: RepairSummary, keys: list[tuple]) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute("create schema if not exists meta")
+    con.execute(
+        """create or replace table meta.disclosure_audit_summary (
+            audited_at timestamp, table_name varchar, n_cells bigint, n_suppressed_before bigint,
+            n_suppressed_after bigint, n_breakable_before bigint, n_breakable_after bigint)"""
+    )
+    rows = []
+    for table, (b, a, n) in summary.shares.items():
+        rows.append(
+            (
+                now,
+                table,
+                n,
+                b,
+                a,
+                summary.before.tables.get(table).breakable if table in summary.before.tables else 0,
+                summary.after.tables.get(table).breakable if table in summary.after.tables else 0,
+            )
+        )
+    t = summary.before.total
+    rows.append(
+        (
+            now,
+            "total",
+            t.checked,
+            t.suppressed,
+            summary.after.total.suppressed,
+            t.breakable,
+            summary.after.total.breakable,
+        )
+    )
+    con.executemany("insert into meta.disclosure_audit_summary values (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.execute(
+        """create or replace table meta.disclosure_repair (
+            repaired_at timestamp, city varchar, period varchar, basis varchar, indicator_id varchar,
+            breakdown varchar, district_code varchar, group_value varchar)"""
+    )
+    con.execute("create or replace table meta.disclosure_relations_not_used (kind varchar)")
+    if summary.after.dropped_relations:
+        con.executemany(
+            "insert into meta.disclosure_relations_not_used values (?)", [(k,) for k in summary.after.dropped_relations]
+        )
+    if keys:
+        con.executemany("insert into meta.disclosure_repair values (?, ?, ?, ?, ?, ?, ?, ?)", [(now, *k) for k in keys])
+
+
+def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
+    """Audit the warehouse's cell tables, hide what the audit needs, re-audit; raise if still breakable."""
+    con = connect(path) if path else connect()
+    try:
+        world = load(con)
+        before = report_of(world)
+        shares_before = share_suppressed(world)
+        keys: list[tuple] = []
+        if not before.ok:
+            result = repair(world.problem)
+            added = set(result.added_positions)
+            families = {}
+            for key, row in world.rows.items():
+                families.setdefault(key[3], row.family or key[3])
+            keys = sorted(
+                k
+                for k, row in world.rows.items()
+                if (k[0], k[1], k[2], families[k[3]], k[4], k[5], k[6]) in added
+                and set(row.tables) != set(row.suppressed_in)
+            )
+            con.execute("begin")
+            _apply(con, keys)
+            con.execute("commit")
+        world_after = load(con)  # judged afresh from the tables as written
+        after = report_of(world_after)
+        shares_after = share_suppressed(world_after)
+        shares = {t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()}
+        summary = RepairSummary(before, after, len(keys), shares)
+        _record(con, summary, keys)
+        if not after.ok:
+            raise BreakablePattern("the repair left a breakable pattern: " + "; ".join(after.lines()[:5]))
+        return summary
+    finally:
+        con.close()
