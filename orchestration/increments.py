@@ -154,6 +154,7 @@ def run_increment(
     the changed city-quarters (`only_quarters` limits them, e.g. a first load of every quarter)
     and the published copy. Nothing changed: nothing after the load. `all_models` (and a warehouse
     without a completed dbt build) builds every dbt model with the official tables instead."""
+    from orchestration.defs.disclosure import disclosure_repair
     from orchestration.defs.exchange import exchange_package
     from orchestration.defs.ingest import raw_city_deliveries
     from orchestration.defs.partitions import QUARTER_PARTITIONS
@@ -183,7 +184,8 @@ def run_increment(
         models = dg.AssetSelection.assets(warehouse_dbt_models, raw_official_tables)
     else:
         models = dbt_selection_for(inc.changed_tables)
-    selection = models | dg.AssetSelection.assets(published_warehouse)
+    # the disclosure repair judges the cells against everything published, so it runs whole
+    selection = models | dg.AssetSelection.assets(disclosure_repair, published_warehouse)
     if exchange and inc.quarters:
         selection |= dg.AssetSelection.assets(exchange_package)
     with connect(warehouse, read_only=True) as con:
