@@ -379,7 +379,7 @@ def chaos(kills: int, work: Path, scale: float, cities: list[str], seed: int, sa
                 }
             )
             say(
-                f"   trial {i:>2}: kill -9 in {phase:<7} after {delay:5.1f} s"
+                f"   trial {i:>2}: kill -9 in {phase:<10} after {delay:5.1f} s"
                 + ("" if killed else " (finished before the kill)")
                 + f": {len(found)} inconsistencies, rerun {'identical' if identical else 'DIFFERENT'}"
                 + (f", rerun failed in {failed[0]}" if failed else "")

@@ -167,6 +167,7 @@ def use_demo_keys() -> Path:
     os.environ["EXCHANGE_KEYRING_DIR"] = str(root / "keyring")
     return root
 
+
 def _disclosure_audit() -> str:
     """The disclosure step's verdict ("0 breakable of N suppressed cells"), from meta.disclosure_audit_summary."""
     from warehouse.db import connect
