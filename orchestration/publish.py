@@ -91,6 +91,19 @@ def _forbidden_columns(con, catalog: str | None = None) -> list[str]:
     return [r[0] for r in rows if FORBIDDEN_COLUMN_RE.search(r[0].rsplit(".", 1)[1])]
 
 
+def columns_by_table(con) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """{(schema, table): [(column, type), ...]} of every table and view of the connection's own
+    database, columns in their order."""
+    rows = con.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
+    ).fetchall()
+    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, dtype in rows:
+        tables.setdefault((schema, table), []).append((column, dtype))
+    return tables
+
+
 def small_count_problems(con) -> list[str]:
     """Published cells with a count of 1 or 2 that are not flagged suppressed (empty = clean).
 
@@ -99,13 +112,7 @@ def small_count_problems(con) -> list[str]:
     `is_suppressed = true` are exempt. Official schemas hold published figures and are skipped,
     but must not carry register counts.
     """
-    cols = con.execute(
-        "select table_schema, table_name, column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
-    ).fetchall()
-    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for schema, table, column, dtype in cols:
-        tables.setdefault((schema, table), []).append((column, dtype))
+    tables = columns_by_table(con)
     problems = []
     for (schema, table), columns in tables.items():
         names = {c for c, _ in columns}

@@ -78,16 +78,10 @@ def _q(name: str) -> str:
 
 def scan_connection(con: duckdb.DuckDBPyConnection, label: str) -> list[str]:
     """Every table and view of the connection's own database."""
-    from orchestration.publish import OFFICIAL_SCHEMAS, small_count_problems
+    from orchestration.publish import OFFICIAL_SCHEMAS, columns_by_table, small_count_problems
     from reports.data import COUNT_UNITS
 
-    rows = con.execute(
-        "select table_schema, table_name, column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
-    ).fetchall()
-    tables: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for schema, table, column, dtype in rows:
-        tables.setdefault((schema, table), []).append((column, dtype))
+    tables = columns_by_table(con)
     problems = [
         f"{label}: {s}.{t}.{c}: person-level column"
         for (s, t), cols in tables.items()
