@@ -1,4 +1,5 @@
-"""python -m disclosure audit|repair [--warehouse PATH]: the audit (exit 1 when breakable) or the repair."""
+"""python -m disclosure audit|repair [--warehouse PATH]: the audit (exit 1 when breakable) or the
+repair; both end with the price of safety per table as the last repair recorded it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 from disclosure.audit import BreakablePattern, audit_connection, relations_note
+from disclosure.price import price_of_safety
 from warehouse.db import connect
 from warehouse.settings import warehouse_path
 
@@ -29,14 +31,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ERROR: {exc}", file=sys.stderr)
             return 1
         print("\n".join(summary.lines()))
+        with connect(path) as con:  # what the repair recorded, as the warehouse holds it
+            print("\n".join(price_of_safety(con)))
         return 0
     con = connect(path, read_only=True)
     try:
         report = audit_connection(con)
+        price = price_of_safety(con)
     finally:
         con.close()
     print("\n".join(report.lines()))
     print(relations_note())
+    print("\n".join(price))
     print(report.headline())
     return 0 if report.ok else 1
 

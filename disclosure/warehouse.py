@@ -33,13 +33,12 @@ class RepairSummary:
     shares: dict[str, tuple[int, int, int]]  # table -> (suppressed before, after, checked)
 
     def lines(self) -> list[str]:
-        out = [
+        """The audit before and after; the price of safety is printed from what _record wrote
+        (disclosure.price), so that the figures shown are the figures the warehouse holds."""
+        return [
             f"disclosure repair: {self.before.headline()} before, {self.added_cells} cells hidden in addition",
             *self.after.lines(),
         ]
-        for table, (b, a, n) in self.shares.items():
-            out.append(f"  price of safety {table}: {b / n:.2%} -> {a / n:.2%} suppressed ({b} -> {a} of {n})")
-        return out
 
 
 def _table_exists(con, table: str) -> bool:

@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
 
     audit = _disclosure_audit()
     print(f"   disclosure audit: {audit}")
+    for line in _price_of_safety():
+        print(f"   {line}")
     if not audit.startswith("0 breakable"):
         print("ERROR: the disclosure audit did not pass", file=sys.stderr)
         return 1
@@ -180,6 +182,16 @@ def _disclosure_audit() -> str:
         except Exception as exc:  # the step did not run: no verdict is no pass
             return f"no audit recorded ({exc})"
     return f"{breakable} breakable of {suppressed} suppressed cells"
+
+
+def _price_of_safety() -> list[str]:
+    """Per table and in total the cells suppressed before and after the repair, as the
+    disclosure step recorded them (disclosure.price)."""
+    from disclosure.price import price_of_safety
+    from warehouse.db import connect
+
+    with connect(read_only=True) as con:
+        return price_of_safety(con)
 
 
 def _load_counts(since: datetime) -> dict[str, int]:

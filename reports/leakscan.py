@@ -17,8 +17,9 @@ It blocks publication: orchestration.publish scans the new version (DuckDB and P
 it becomes current, the exchange export scans a package before it appears in the outbox, the
 report renderer scans HTML, chart data and PDF before it copies them out. Rendered HTML and
 chart CSVs are read by reports.disclosure (scan_html, scan_chart_csv). The PDF is scanned for
-pseudonyms and person-level words only: its text has no table structure in which a bare 1
-could be told from a page or footnote number; its tables are the HTML's, scanned cell by cell.
+pseudonyms anywhere and, in its tables, row by row for counts of 1 or 2 in the count columns
+(reports.pdf_tables: the layout text keeps a row on a line and a cell under its header; prose,
+page numbers and footnotes are outside the tables and not read for counts).
 
     python -m reports.leakscan data/published reports/output data/exchange/outbox x.xlsx [--dagster]
 
@@ -238,20 +239,35 @@ def scan_excel(path: Path) -> list[str]:
     return problems
 
 
-def pdf_text(path: Path) -> str:
+def pdf_pages(path: Path, layout: bool = False) -> list[str]:
+    """The text of every page; `layout`: with the cells of a table row at their x positions."""
     try:
         from pypdf import PdfReader
     except ImportError as exc:  # a scan that did not run must not pass
         raise LeakFound(f"{Path(path).name}: PDF not scanned, pypdf is not installed") from exc
-    return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+    mode = {"extraction_mode": "layout"} if layout else {}
+    return [page.extract_text(**mode) or "" for page in PdfReader(str(path)).pages]
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(pdf_pages(path))
 
 
 def scan_pdf(path: Path) -> list[str]:
+    """Pseudonyms anywhere in the text, and bare counts of 1 or 2 in the count columns of the
+    tables, row by row (reports.pdf_tables: the report's headers say which columns count)."""
+    from reports.pdf_tables import small_counts
+
     text = pdf_text(path)
     label = Path(path).name
     if not text.strip():
         return [f"{label}: no text could be extracted (a PDF that cannot be scanned is not passed)"]
-    return [f"{label}: pseudonym-like string {m!r}" for m in PSEUDONYM.findall(text)]
+    problems = [f"{label}: pseudonym-like string {m!r}" for m in PSEUDONYM.findall(text)]
+    problems += [
+        f"{label}: page {t.page} line {line} ({t.caption or 'table'}): {column}={cell!r} is a count of 1 or 2"
+        for t, line, column, cell in small_counts(pdf_pages(path, layout=True))
+    ]
+    return problems
 
 
 def json_problems(obj, where: str, path: str = "", run_ids: bool = False) -> list[str]:

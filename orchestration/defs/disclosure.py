@@ -30,7 +30,12 @@ def disclosure_repair(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         summary = repair_warehouse(warehouse.warehouse_path())
     except BreakablePattern as exc:
         raise dg.Failure(description=f"disclosure audit: {exc}") from exc
-    for line in summary.lines():
+    from disclosure.price import price_of_safety
+    from warehouse.db import connect
+
+    with connect(warehouse.warehouse_path()) as con:  # as recorded in meta (the writer pool holds the file)
+        price = price_of_safety(con)
+    for line in [*summary.lines(), *price]:
         context.log.info(line)
     return dg.MaterializeResult(
         metadata={
