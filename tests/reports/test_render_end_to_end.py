@@ -156,8 +156,11 @@ def test_city_profile_blocked_city_and_upstream_small_count_guarded(tmp_path, pu
 
 def test_leak_scan_passes_the_rendered_reports(euregio):
     """reports.leakscan over the output folder: HTML, PDF text, chart data and report manifests."""
-    from reports.leakscan import scan
+    from reports.leakscan import pdf_pages, scan
+    from reports.pdf_tables import tables
 
     root, results = euregio
     assert results["de"].outputs["pdf"].exists()  # the PDF is among what is scanned
+    read = tables(pdf_pages(results["de"].outputs["pdf"], layout=True))
+    assert len(read) >= 15 and sum(len(t.rows) for t in read) >= 60  # its tables were read, row by row
     assert scan([root / "out"]) == []
