@@ -174,6 +174,40 @@ def test_planted_leak_in_dagster_metadata_is_found():
     assert any("note: pseudonym" in p for p in problems)
 
 
+def test_planted_pseudonym_in_recorded_materialization_metadata_is_found():
+    """Through Dagster itself: assets of the alliance and exchange groups record metadata in a run
+    and in an instance; the scan reads the materialisations of those groups (the run's results as
+    the demo does, the instance's latest as `--dagster` does) and finds a planted pseudonym and a
+    count of 1 or 2; an asset of the city layer (group marts) is not read."""
+    import dagster as dg
+
+    def leaky(name: str, group: str, metadata: dict):
+        @dg.asset(name=name, group_name=group)
+        def _asset():  # no annotation: the module has postponed annotations, dg is local
+            return dg.MaterializeResult(metadata=metadata)
+
+        return _asset
+
+    assets = [
+        leaky("fct_clean", "alliance", {"rows": 2, "note": "built from 2 cities"}),
+        leaky("fct_x", "alliance", {"note": dg.MetadataValue.text(f"row of {HEX}")}),
+        leaky("package", "exchange", {"summary": dg.MetadataValue.json({"cells": [{"numerator": 2}]})}),
+        leaky("fct_city", "marts", {"note": f"row of {HEX}"}),  # the city layer's own metadata stays inside
+    ]
+    defs = dg.Definitions(assets=assets)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(assets, instance=instance)
+    from_run = leakscan.dagster_records(leakscan.result_materializations([result]), defs=defs)
+    from_instance = leakscan.dagster_records(leakscan.instance_materializations(instance, defs=defs), defs=defs)
+    for records in (from_run, from_instance):
+        assert {r["asset"] for r in records} == {"fct_clean", "fct_x", "package"}
+        problems = leakscan.scan_dagster(records)
+        assert sorted(problems) == [
+            "dagster fct_x: note: pseudonym-like string",
+            "dagster package: summary.cells[0].numerator=2 is a count of 1 or 2",
+        ], problems
+
+
 def test_scan_of_a_missing_path_fails():
     with pytest.raises(LeakFound, match="does not exist"):
         scan([Path("/nonexistent/published")])
