@@ -20,6 +20,7 @@ class Price:
     n_cells: int
     suppressed_before: int
     suppressed_after: int
+    audited_at: object = None  # when the repair ran (a re-run on repaired tables records before = after)
 
 
 def _share(part: int, whole: int) -> str:
@@ -44,8 +45,8 @@ def recorded(con) -> list[Price] | None:
     if not exists:
         return None
     rows = con.execute(
-        f"""select table_name, n_cells, n_suppressed_before, n_suppressed_after from {SUMMARY_TABLE}
-        order by table_name = '{TOTAL}', table_name"""
+        f"""select table_name, n_cells, n_suppressed_before, n_suppressed_after, audited_at
+        from {SUMMARY_TABLE} order by table_name = '{TOTAL}', table_name"""
     ).fetchall()
     return [Price(*r) for r in rows]
 
@@ -53,7 +54,8 @@ def recorded(con) -> list[Price] | None:
 def lines(prices: list[Price] | None) -> list[str]:
     if prices is None:
         return [f"price of safety: no repair recorded ({SUMMARY_TABLE} is missing)"]
-    return ["price of safety (cells suppressed before and after the disclosure repair):"] + [
+    when = f" of {prices[0].audited_at:%Y-%m-%d %H:%M} UTC" if prices and prices[0].audited_at else ""
+    return [f"price of safety (cells suppressed before and after the disclosure repair{when}):"] + [
         "  " + line(p) for p in prices
     ]
 

@@ -10,6 +10,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
+from disclosure import price
 from disclosure.__main__ import main
 from disclosure.price import price_of_safety
 
@@ -20,7 +21,7 @@ RECORDED = [
     ("total", 500, 45, 57, 3, 0),
 ]
 EXPECTED = [
-    "price of safety (cells suppressed before and after the disclosure repair):",
+    "price of safety (cells suppressed before and after the disclosure repair of 2026-12-04 00:00 UTC):",
     "  alliance.fct_intercity_indicators: suppressed before 10 of 250 (4.0%) -> after 10 (4.0%)",
     "  exchange.fct_exchange_cells: suppressed before 40 of 400 (10.0%) -> after 52 (13.0%)",
     "  total: suppressed before 45 of 500 (9.0%) -> after 57 (11.4%)",
@@ -79,9 +80,10 @@ def test_repair_command_prints_what_it_recorded(published_demo, tmp_path, capsys
     copy = tmp_path / "w.duckdb"
     shutil.copyfile(published_demo[0], copy)
     assert main(["repair", "--warehouse", str(copy)]) == 0
-    printed = [line for line in capsys.readouterr().out.splitlines() if "suppressed before" in line]
+    printed = [line for line in capsys.readouterr().out.splitlines() if ": suppressed before " in line]
     with duckdb.connect(str(copy), read_only=True) as con:
         recorded = price_of_safety(con)[1:]
+        recorded_rows = price.recorded(con)
         shares = share_suppressed(load(con))
     assert printed == recorded and len(printed) == len(shares) + 1 and printed[-1].startswith("  total: ")
     for table, (suppressed, n) in shares.items():
@@ -96,3 +98,5 @@ def test_repair_command_prints_what_it_recorded(published_demo, tmp_path, capsys
     assert any(
         line.startswith("  total: ") and "-> after 999 (" in line for line in capsys.readouterr().out.splitlines()
     )
+    # the copy's tables were repaired already: the re-run records its own start, before = after
+    assert all(p.suppressed_before == p.suppressed_after for p in recorded_rows if p.table != "total")
