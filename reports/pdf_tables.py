@@ -137,8 +137,9 @@ def tables(pages: list[str]) -> list[Table]:
                 if len(row) >= 2:
                     current.rows.append((line_no, row))
                 continue  # one cell alone: a wrapped cell of the row above
-            if current is not None and not current.rows:
-                # what came first was a caption's justified second line, not the header
+            if current is not None and current.header[0].text not in city:
+                # what came first (without a blank line between) was a caption's justified
+                # continuation, not a table: the city header is the table's
                 caption = current.caption
                 out.pop()
             is_header = starts_with_city or (len(row) >= 2 and caption is not None)

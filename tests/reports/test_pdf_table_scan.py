@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reports.leakscan import pdf_pages, scan_path
-from reports.pdf_tables import tables
+from reports.pdf_tables import small_counts, tables
 from reports.render import _pandoc, _typst_footer
 from reports.tables import md_table
 
@@ -131,3 +131,23 @@ def test_the_renderer_refuses_a_pdf_with_a_planted_count(tmp_path, monkeypatch):
     with pytest.raises(DisclosureError, match="Zähler='1' is a count of 1 or 2"):
         render.render_report("alle", "2026-Q3", "de", ("pdf",), warehouse=db, output_dir=tmp_path / "out")
     assert not list((tmp_path / "out").rglob("*.pdf"))
+
+
+def test_a_long_justified_caption_is_not_taken_for_a_table():
+    """Layout text as pypdf gives it for a caption of three lines, the middle ones justified
+    (words apart by two spaces, a 2 among them), then the table."""
+    page = "\n".join(
+        [
+            "            Tabelle 9: Zuzüge (insgesamt), 2026-Q3; die Werte sind um",
+            "Zahlen  unter  3  und  um  2  weitere  Zellen  je  Zeile  gesperrt,  damit  sich",
+            "keine  gesperrte  Zahl  aus  den  übrigen  Tabellen  errechnen  lässt  (siehe",
+            "            Stadt          Gruppe          Wert     Rang",
+            "            Enschede       insgesamt          46       –",
+            "            Münster        EU-2                2       –",
+            "",
+            "Seite 2",
+        ]
+    )
+    (table,) = tables([page])
+    assert table.caption.startswith("Zuzüge (insgesamt)") and [c.text for c in table.header][0] == "Stadt"
+    assert [(line, column, text) for _, line, column, text in small_counts([page])] == [(6, "Wert", "2")]
