@@ -17,6 +17,12 @@ Relations derived (each written total first, checked against the data before use
              average population).
 A relation kind that does not hold on a fully published instance (or on the city layer's true
 values, where the audit runs in the city layer) is not used, and the audit says so.
+
+A cell's kind (integer, non-negative) is what its measure is (`measure_kind`), and an indicator's
+measures are those it carries in the whole build: judged from the values one city-quarter shows,
+a scope whose published balances were all >= 0 took a hidden negative one for a count (an
+infeasible LP). Where the true values are known, disclosure.lp.check_truth verifies that they fit
+every relation used and every kind.
 """
 
 from __future__ import annotations
