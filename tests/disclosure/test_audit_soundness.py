@@ -188,12 +188,11 @@ def test_the_old_kind_rule_would_not_judge_it(negative_hidden_balance, monkeypat
         con.close()
 
 
-def test_an_audit_that_cannot_judge_refuses_the_export(tmp_path):
+@pytest.fixture
+def inconsistent(tmp_path):
     """Published cells no table can fit (each relation alone can, together they cannot): the
     hidden outflows add up to 0, yet the published ASYL8 balance needs an ASYL8 outflow of 4.
-    A whole-build verdict of 0 breakable does not stand in for this audit."""
-    from orchestration.exchange import PackageRejected, export_package
-
+    The file also says a whole-build audit found 0 breakable cells."""
     inflow = {"INSGESAMT": 21, "DE": 20, "EU2": 0, "ASYL8": 0}
     outflow = {"INSGESAMT": 10, "DE": 10, "EU2": 0, "ASYL8": 0}
     net = {"INSGESAMT": 11, "DE": 10, "EU2": 5, "ASYL8": -4}
@@ -208,6 +207,20 @@ def test_an_audit_that_cannot_judge_refuses_the_export(tmp_path):
         "create table meta.disclosure_audit_summary as select 'total' as table_name, 0::bigint as n_breakable_after"
     )
     con.close()
+    return wh
+
+
+def test_an_audit_that_cannot_judge_refuses_the_export(inconsistent, tmp_path):
+    """A whole-build verdict of 0 breakable does not stand in for the city-quarter's audit."""
+    from orchestration.exchange import PackageRejected, export_package
+
     with pytest.raises(PackageRejected, match="cannot judge the pattern.*infeasible"):
-        export_package("dortmund", "2026-Q3", tmp_path / "outbox", wh)
+        export_package("dortmund", "2026-Q3", tmp_path / "outbox", inconsistent)
     assert not (tmp_path / "outbox" / "dortmund_2026-Q3").exists()
+
+
+def test_the_command_fails_when_the_audit_cannot_judge(inconsistent, capsys):
+    from disclosure.__main__ import main
+
+    assert main(["audit", "--warehouse", str(inconsistent)]) == 1
+    assert "cannot judge the pattern" in capsys.readouterr().err
