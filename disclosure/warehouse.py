@@ -186,8 +186,11 @@ def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
             con.execute("begin")
             _apply(con, keys)
             con.execute("commit")
-        world_after = load(con)  # judged afresh from the tables as written
-        after = report_of(world_after)
+        if keys:
+            world_after = load(con)  # judged afresh from the tables as written
+            after = report_of(world_after)
+        else:  # nothing written: the tables are the ones just judged
+            world_after, after = world, before
         shares_after = share_suppressed(world_after)
         shares = {t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()}
         summary = RepairSummary(before, after, len(keys), shares)
