@@ -9,6 +9,7 @@ from pathlib import Path
 
 from disclosure.audit import BreakablePattern, audit_connection, relations_note
 from disclosure.price import price_of_safety
+from disclosure.lp import AuditError
 from warehouse.db import connect
 from warehouse.settings import warehouse_path
 
@@ -27,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             summary = repair_warehouse(path)
-        except BreakablePattern as exc:
+        except (BreakablePattern, AuditError) as exc:
             print(f"ERROR: {exc}", file=sys.stderr)
             return 1
         print("\n".join(summary.lines()))
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = audit_connection(con)
         price = price_of_safety(con)
+    except AuditError as exc:  # cannot judge: as bad as breakable for whoever asked
+        print(f"ERROR: the audit cannot judge the pattern: {exc}", file=sys.stderr)
+        return 1
     finally:
         con.close()
     print("\n".join(report.lines()))

@@ -44,6 +44,13 @@ class AuditError(RuntimeError):
     """The relations contradict what is published: the audit cannot judge the pattern."""
 
 
+class RelationDoesNotHold(AuditError):
+    """The city layer's true table is not a feasible point of the attacker's problem: a relation
+    the audit uses, or a cell's kind (sign, integrality), does not hold on the true values. The
+    audit's relations are then wrong and its bounds mean nothing. The message names the relation
+    or the measure, never a value."""
+
+
 @dataclass
 class Cell:
     """One variable: a published point (lo == hi), a published interval (a rounded official cell)
@@ -322,6 +329,49 @@ def _targets(problem: Problem) -> set[Key]:
     return out
 
 
+def _tolerance(values: Iterable[float]) -> float:
+    return 1e-6 * (1.0 + sum(abs(v) for v in values if v not in (-INF, INF)))
+
+
+def check_truth(problem: Problem) -> None:
+    """Raise RelationDoesNotHold unless the true table fits the problem: every hidden cell's true
+    value within its kind (sign, integer), every relation satisfied by the true values (published
+    ones where the city layer has none, the cell's interval where neither is known). Where the
+    audit runs in the city layer, this is what makes its bounds sound: the truth is one of the
+    tables the attacker must consider."""
+    for key, cell in problem.cells.items():
+        t = cell.true_value
+        if t is None or not cell.suppressed:
+            continue
+        if cell.nonnegative and t < -EPS:
+            raise RelationDoesNotHold(
+                f"cell kind: {_measure_name(key)} is taken as non-negative, its true value is not"
+            )
+        if cell.integer and abs(t - round(t)) > EPS:
+            raise RelationDoesNotHold(f"cell kind: {_measure_name(key)} is taken as an integer, its true value is not")
+    for rel in problem.relations:
+        lo = hi = 0.0
+        seen = []
+        for k, coef in rel.terms:
+            cell = problem.cells[k]
+            if cell.true_value is not None:
+                a = b = coef * cell.true_value
+            else:
+                a, b = sorted((coef * cell.lo, coef * cell.hi))
+            lo, hi = lo + a, hi + b
+            seen += [a, b]
+        tol = _tolerance(seen)
+        if lo > tol or hi < -tol:
+            raise RelationDoesNotHold(f"the relation '{rel.name}' does not hold on the city layer's true values")
+
+
+def _measure_name(key: Key) -> str:
+    """indicator.measure of a cell key of the cell layout (the key itself otherwise)."""
+    if isinstance(key, tuple) and len(key) == 8:
+        return f"{key[3]}.{key[7]}"
+    return repr(key)
+
+
 def audit(
     problem: Problem, targets: Iterable[Key] | None = None, with_chain: bool = True, exact: bool = False
 ) -> list[Bound]:
@@ -333,6 +383,7 @@ def audit(
     hi of a protected cell is then PROTECT_UPPER (meaning: at least). exact=True solves every
     cell's min and max.
     """
+    check_truth(problem)  # no-op without true values (the planners' copy)
     wanted = set(targets) if targets is not None else _targets(problem)
     out: list[Bound] = []
     components = _components(problem, wanted)

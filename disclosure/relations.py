@@ -17,6 +17,12 @@ Relations derived (each written total first, checked against the data before use
              average population).
 A relation kind that does not hold on a fully published instance (or on the city layer's true
 values, where the audit runs in the city layer) is not used, and the audit says so.
+
+A cell's kind (integer, non-negative) is what its measure is (`measure_kind`), and an indicator's
+measures are those it carries in the whole build: judged from the values one city-quarter shows,
+a scope whose published balances were all >= 0 took a hidden negative one for a count (an
+infeasible LP). Where the true values are known, disclosure.lp.check_truth verifies that they fit
+every relation used and every kind.
 """
 
 from __future__ import annotations
@@ -40,6 +46,14 @@ MEASURES = ("numerator", "denominator", "value")
 # Indicators whose value is itself an additive quantity without a numerator (a balance).
 VALUE_MEASURE = {"net_migration"}
 NATIONAL_GROUPS = ("DE", "NL")
+# What a measure is (disclosure.relations.measure_kind): every other numerator and denominator
+# is a count of persons, events or objects (an integer >= 0).
+BALANCES = {("net_migration", "value")}  # inflows - outflows: any sign
+NOT_INTEGER = {  # averages and estimates (>= 0, not integers)
+    ("migration_volume_rate", "denominator"),  # average population of the quarter
+    ("net_migration_rate", "denominator"),
+    ("unregistered_estimate", "numerator"),  # the estimate's point
+}
 # Indicators whose city-layer cell carries a placeholder where the source withheld the count (SGB II:
 # the Agency's `*` enters as 1 so that the primary rule hides it; the true count is unknown).
 PLACEHOLDER_TRUTH = {"sgb2_elb_rate"}
@@ -91,7 +105,9 @@ def _scope_sql(scope: tuple[str, str] | None) -> tuple[str, list]:
     return ("where city = ? and period = ?", list(scope)) if scope else ("", [])
 
 
-def _read(con, table: str, has_district: bool, scope: tuple[str, str] | None = None) -> list[tuple]:
+def _cell_columns(con, table: str) -> set[str]:
+    """The table's columns, or an empty set when it is missing or not of the cell layout (e.g. a
+    hand-made table of another shape)."""
     schema, name = table.split(".")
     cols = {
         r[0]
@@ -101,10 +117,13 @@ def _read(con, table: str, has_district: bool, scope: tuple[str, str] | None = N
             [schema, name],
         ).fetchall()
     }
+    return cols if {"city", "period", "indicator_id", "group_value"} <= cols else set()
+
+
+def _read(con, table: str, has_district: bool, scope: tuple[str, str] | None = None) -> list[tuple]:
+    cols = _cell_columns(con, table)
     if not cols:
         return []
-    if not {"city", "period", "indicator_id", "group_value"} <= cols:
-        return []  # not a table of the cell layout (e.g. a hand-made table of another shape)
 
     def col(name: str, default: str = "null") -> str:
         return name if name in cols else default
@@ -155,7 +174,7 @@ def load(
     planners' copy has none, the publish step reads them from the warehouse it copies."""
     rows: dict[tuple, CellRow] = {}
     table_rows: dict[str, set[tuple]] = defaultdict(set)
-    measure_seen: dict[tuple[str, str], list[float]] = defaultdict(list)
+    measure_seen: set[tuple[str, str]] = set()
     for table, has_district in tables:
         for r in _read(con, table, has_district, scope):
             key = tuple(r[:7])
@@ -171,21 +190,21 @@ def load(
                 if v is None or (m == "value" and key[3] not in VALUE_MEASURE):
                     continue
                 row.published[m] = float(v)
-                measure_seen[(key[3], m)].append(float(v))
+                measure_seen.add((key[3], m))
     families = {k[3]: r.family for k, r in rows.items() if r.family}
     truth_values = _truth(con, truth, scope) if use_truth else {}
 
-    measures_of: dict[str, list[str]] = defaultdict(list)
-    kind: dict[tuple[str, str], tuple[bool, bool]] = {}
-    for (ind, m), seen in measure_seen.items():
-        measures_of[ind].append(m)
-        kind[(ind, m)] = (all(abs(v - round(v)) < 1e-9 for v in seen), all(v >= 0 for v in seen))
+    # The measures an indicator has: those it carries anywhere in the build (a scope may hide
+    # every cell of one), never just what one city-quarter shows.
+    measures_of = _measures_in_build(con, tables) if scope else defaultdict(set)
+    for ind, m in measure_seen:
+        measures_of[ind].add(m)
     problem = Problem()
     for key, row in rows.items():
         family = families.get(key[3], key[3])
         position = (key[0], key[1], key[2], family, key[4], key[5], key[6])
-        for m in measures_of.get(key[3], []):
-            integer, nonneg = kind[(key[3], m)]
+        for m in sorted(measures_of.get(key[3], ()), key=MEASURES.index):
+            integer, nonneg = measure_kind(key[3], m)
             cell = Cell(
                 integer=integer,
                 nonnegative=nonneg,
@@ -201,6 +220,30 @@ def load(
             problem.cells[(*key, m)] = cell
     dropped = _add_relations(problem, rows, truth_values, _dropped_before(con) if scope else frozenset())
     return World(problem, rows, dict(table_rows), dropped)
+
+
+def measure_kind(indicator: str, measure: str) -> tuple[bool, bool]:
+    """(integer, nonnegative) of a measure by what it is, not by the values a scope shows: counts
+    and denominators are non-negative integers, a balance (BALANCES) has no sign, an average or
+    an estimate (NOT_INTEGER) is no integer. (Taken from the values seen, a city-quarter whose
+    published balances were all >= 0 made a hidden negative one impossible: an infeasible LP.)"""
+    return (indicator, measure) not in NOT_INTEGER, (indicator, measure) not in BALANCES
+
+
+def _measures_in_build(con, tables) -> dict[str, set[str]]:
+    """{indicator: measures it carries in any row of the tables} (unscoped)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for table, _ in tables:
+        cols = _cell_columns(con, table)
+        present = [m for m in MEASURES if m in cols]
+        if not present:
+            continue
+        flags = ", ".join(f"bool_or({m} is not null)" for m in present)
+        for ind, *has in con.execute(f"select indicator_id, {flags} from {table} group by 1").fetchall():
+            for m, h in zip(present, has, strict=True):
+                if h and (m != "value" or ind in VALUE_MEASURE):
+                    out[ind].add(m)
+    return out
 
 
 DROPPED = "meta.disclosure_relations_not_used"

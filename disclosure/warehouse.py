@@ -7,7 +7,8 @@ audits the pattern against all tables at once and hides the further cells the au
 every table that carries them (the exchange cells, the hub's copies, the alliance tables), then
 re-ranks the intercity table and recounts the packages' suppressed cells. A pattern already safe
 is left as it is (the tables stay bit for bit). The audit's own records stay in the city layer
-(meta.disclosure_audit_summary, meta.disclosure_repair: keys and counts, never a value).
+(meta.disclosure_audit_summary, meta.disclosure_repair: keys and counts, never a value), and the
+verdict with the fingerprint of the tables it judged (meta.disclosure_verdict, disclosure.verdict).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 from disclosure.audit import AuditReport, BreakablePattern, report_of, share_suppressed
 from disclosure.relations import CELL_TABLES, CITY, load
 from disclosure.repair import repair
+from disclosure.verdict import fingerprint
+from disclosure.verdict import record as record_verdict
 from warehouse.db import connect
 
 REPAIR_REASON = "secondary"  # a complement chosen by the audit is secondary suppression
@@ -182,12 +185,17 @@ def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
             con.execute("begin")
             _apply(con, keys)
             con.execute("commit")
-        world_after = load(con)  # judged afresh from the tables as written
-        after = report_of(world_after)
+        if keys:
+            world_after = load(con)  # judged afresh from the tables as written
+            after = report_of(world_after)
+        else:  # nothing written: the tables are the ones just judged
+            world_after, after = world, before
         shares_after = share_suppressed(world_after)
         shares = {t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()}
         summary = RepairSummary(before, after, len(keys), shares)
         _record(con, summary, keys)
+        # the verdict with the fingerprint of what it judged: publish reuses it while they match
+        record_verdict(con, fingerprint(con), after.ok, after.headline())
         if not after.ok:
             raise BreakablePattern("the repair left a breakable pattern: " + "; ".join(after.lines()[:5]))
         return summary

@@ -229,7 +229,7 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
             con.execute(f'create schema if not exists "{schema}"')
             con.execute(f'create table "{schema}"."{table}" as select * from publish_source."{schema}"."{table}"')
             counts[f"{schema}.{table}"] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-        _audit_disclosure(con)
+        disclosure = _audit_disclosure(con)
         synthetic = _synthetic(con)
         loaded_files, data_version = _data_version(con)
         con.execute(f"create schema {ABOUT_SCHEMA}")
@@ -262,19 +262,35 @@ def _build_copy(warehouse: Path, new_file: Path, published_at: datetime) -> dict
         con.execute("checkpoint")
     finally:
         con.close()
-    return {"tables": counts, "synthetic": synthetic}
+    return {"tables": counts, "synthetic": synthetic, "disclosure_audit": disclosure}
 
 
-def _audit_disclosure(con) -> None:
+def _audit_disclosure(con) -> str:
     """The copy as an attacker holds it: no primary cell may be breakable from all its tables
-    together (disclosure.audit; true values from the warehouse being copied, `publish_source`)."""
-    from disclosure.audit import BreakablePattern, require_safe
-    from disclosure.relations import TRUTH
+    together (disclosure.audit; true values from the warehouse being copied, `publish_source`).
 
+    The repair step's verdict stands when it judged exactly these cells, pattern and true values
+    under the same rules (disclosure.verdict: the fingerprints match); otherwise - a pattern
+    changed after the repair, or no repair recorded one - the copy is audited again. Returns how
+    the copy was judged."""
+    from disclosure.audit import BreakablePattern, require_safe
+    from disclosure.lp import AuditError
+    from disclosure.relations import TRUTH
+    from disclosure.verdict import fingerprint, recorded, reusable
+
+    truth = f"publish_source.{TRUTH}"
+    fp = fingerprint(con, truth=truth)
+    verdict = reusable(con, fp, catalog="publish_source")
+    if verdict is not None:
+        return f"verdict of the repair reused ({verdict.headline}; fingerprint {fp[:12]})"
     try:
-        require_safe(con, "to publish", truth=f"publish_source.{TRUTH}")
+        report = require_safe(con, "to publish", truth=truth)
     except BreakablePattern as exc:
         raise PublishError(str(exc)) from exc
+    except AuditError as exc:
+        raise PublishError(f"refusing to publish: the disclosure audit cannot judge the pattern ({exc})") from exc
+    why = "no verdict of the repair recorded" if recorded(con, "publish_source") is None else "changed since the repair"
+    return f"audited ({report.headline()}; {why}, fingerprint {fp[:12]})"
 
 
 def _write_parquet(db_file: Path, parquet_dir: Path, tables) -> None:

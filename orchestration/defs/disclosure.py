@@ -24,12 +24,15 @@ from orchestration.resources import WarehouseResource
 )
 def disclosure_repair(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     from disclosure.audit import BreakablePattern
+    from disclosure.lp import AuditError
     from disclosure.warehouse import repair_warehouse
 
     try:
         summary = repair_warehouse(warehouse.warehouse_path())
     except BreakablePattern as exc:
         raise dg.Failure(description=f"disclosure audit: {exc}") from exc
+    except AuditError as exc:  # the audit cannot judge (e.g. a relation that does not hold on the truth)
+        raise dg.Failure(description=f"disclosure audit cannot judge the pattern: {exc}") from exc
     from disclosure.price import price_of_safety
     from warehouse.db import connect
 

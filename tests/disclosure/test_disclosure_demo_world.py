@@ -29,6 +29,20 @@ def test_published_copy_has_no_breakable_cell(published_demo):
     assert report.headline().startswith("0 breakable of ")
 
 
+def test_every_city_quarter_passes_the_export_check(published_demo):
+    """The export's audit of each city-quarter alone is judged and safe (with the kinds taken
+    from the values a scope shows, Münster 2021-Q2 looked breakable through a balance taken as
+    >= 0)."""
+    warehouse, _ = published_demo
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        scopes = con.execute("select distinct city, period from exchange.fct_exchange_cells order by all").fetchall()
+        broken = [s for s in scopes if not audit_connection(con, scope=s).ok]
+    finally:
+        con.close()
+    assert len(scopes) > 50 and broken == []
+
+
 def test_repair_step_recorded_its_verdict(published_demo):
     warehouse, _ = published_demo
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -106,13 +120,84 @@ def test_planted_pattern_is_breakable(planted):
 
 
 def test_publish_refuses_a_breakable_pattern(planted, tmp_path):
+    """The pattern was tampered with after the repair: the repair's verdict (0 breakable) is in
+    the file, but its fingerprint is not the copy's - publish audits again and refuses."""
+    from disclosure.verdict import fingerprint, recorded
     from orchestration.publish import PublishError, publish
 
     path, _, _ = planted
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        verdict = recorded(con)
+        assert verdict is not None and verdict.ok and verdict.fingerprint != fingerprint(con)
+    finally:
+        con.close()
     target = tmp_path / "pub" / "warehouse.duckdb"
     with pytest.raises(PublishError, match="breakable"):
         publish(path, target)
     assert not target.exists()
+
+
+@pytest.fixture
+def audit_calls(monkeypatch):
+    """Counts the publish step's own audits (disclosure.audit.require_safe)."""
+    import disclosure.audit
+
+    calls = []
+    real = disclosure.audit.require_safe
+
+    def counted(*args, **kwargs):
+        calls.append(args[1:])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(disclosure.audit, "require_safe", counted)
+    return calls
+
+
+def test_publish_reuses_the_repair_verdict(published_demo, tmp_path, audit_calls):
+    from disclosure.verdict import fingerprint, recorded
+    from orchestration.publish import publish
+
+    warehouse, _ = published_demo
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        assert recorded(con).fingerprint == fingerprint(con)  # what the repair judged is what is there
+    finally:
+        con.close()
+    summary = publish(copy, tmp_path / "pub" / "warehouse.duckdb")
+    assert summary["disclosure_audit"].startswith("verdict of the repair reused (0 breakable of ")
+    assert audit_calls == []
+
+
+def test_publish_audits_a_pattern_changed_after_the_repair(published_demo, tmp_path, audit_calls):
+    """One more cell hidden after the repair (safe: hiding only widens the attacker's
+    intervals): another fingerprint, so the copy is audited again - and published."""
+    from orchestration.publish import publish
+
+    warehouse, _ = published_demo
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        key = con.execute(
+            f"""select {", ".join(CELL_KEY)} from exchange.fct_exchange_cells
+            where not is_suppressed and not is_total and numerator >= 10 order by all limit 1"""
+        ).fetchone()
+        for table, _ in CELL_TABLES:
+            con.execute(
+                f"""update {table} set numerator = null, denominator = null, value = null, is_suppressed = true,
+                    suppression_reason = 'secondary'
+                where {" and ".join(f"{c} = ?" for c in CELL_KEY)}""",
+                list(key),
+            )
+    finally:
+        con.close()
+    summary = publish(copy, tmp_path / "pub" / "warehouse.duckdb")
+    assert summary["disclosure_audit"].startswith("audited (0 breakable of ")
+    assert "changed since the repair" in summary["disclosure_audit"]
+    assert len(audit_calls) == 1
 
 
 def test_export_refuses_the_planted_pattern(planted, tmp_path):

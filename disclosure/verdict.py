@@ -1,0 +1,86 @@
+"""The repair's verdict, reusable by the publish step while nothing it judged has changed.
+
+The disclosure_repair step audits every cell table of the warehouse; publish copies those tables
+and would audit the copy a second time. A verdict is recorded with a fingerprint: a SHA-256 over
+the rule version, every cell the audit reads (key, flags, suppression reason and family, the
+published numbers: the cells and the suppression pattern) and the city layer's true values.
+Publish computes the fingerprint of the copy it is about to publish; where it equals the
+recorded one of a verdict of 0 breakable, that verdict stands (the same input gives the same
+audit). Any change after the repair (a reopened cell, a re-run of dbt without the repair, other
+true values, other rules) gives another fingerprint, and the copy is audited again.
+
+The record stays in the city layer (meta.disclosure_verdict of the warehouse): a hash and counts,
+never a value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from disclosure.relations import CELL_TABLES, TRUTH, _read, _truth
+
+# Bump with every change to what the audit concludes from the same cells: the relations derived
+# (disclosure.relations), the cell kinds, the protection rule or the LP (disclosure.lp). A
+# verdict of another rule version is never reused.
+RULE_VERSION = "2026-12-04.1"
+VERDICT = "meta.disclosure_verdict"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    fingerprint: str
+    rule_version: str
+    ok: bool
+    headline: str
+
+
+def fingerprint(con, truth: str = TRUTH, tables=CELL_TABLES) -> str:
+    """SHA-256 of the rule version, the cells of `tables` as the audit reads them (in the
+    connection's own file) and the true values of `truth` (none where it cannot be read)."""
+    h = hashlib.sha256(f"rules {RULE_VERSION}\n".encode())
+    for table, has_district in tables:
+        rows = sorted(repr(r) for r in _read(con, table, has_district))
+        h.update(f"table {table} {len(rows)}\n".encode())
+        for r in rows:
+            h.update(r.encode())
+            h.update(b"\n")
+    true_values = sorted(repr(item) for item in _truth(con, truth).items())
+    h.update(f"truth {len(true_values)}\n".encode())
+    for r in true_values:
+        h.update(r.encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def record(con, fp: str, ok: bool, headline: str) -> None:
+    """Keep the verdict of the audit of the tables whose fingerprint is `fp` (one row: the last)."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"""create or replace table {VERDICT} (recorded_at timestamp, fingerprint varchar,
+            rule_version varchar, ok boolean, headline varchar)"""
+    )
+    con.execute(
+        f"insert into {VERDICT} values (?, ?, ?, ?, ?)",
+        [datetime.now(UTC).replace(tzinfo=None), fp, RULE_VERSION, ok, headline],
+    )
+
+
+def recorded(con, catalog: str | None = None) -> Verdict | None:
+    """The recorded verdict (of the attached database `catalog`, default the connection's own)."""
+    relation = f"{catalog}.{VERDICT}" if catalog else VERDICT
+    try:
+        row = con.execute(f"select fingerprint, rule_version, ok, headline from {relation}").fetchone()
+    except Exception:  # no repair has recorded a verdict in this file
+        return None
+    return Verdict(*row) if row else None
+
+
+def reusable(con, fp: str, catalog: str | None = None) -> Verdict | None:
+    """The recorded verdict when it judged exactly these cells under these rules and found 0
+    breakable; else None (audit again)."""
+    v = recorded(con, catalog)
+    if v is None or not v.ok or v.rule_version != RULE_VERSION or v.fingerprint != fp:
+        return None
+    return v
