@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from disclosure.audit import BreakablePattern, audit_connection, relations_note
-from disclosure.price import price_of_safety
 from disclosure.lp import AuditError
+from disclosure.price import price_of_safety
 from warehouse.db import connect
 from warehouse.settings import warehouse_path
 
