@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from disclosure import curves, periods, side
+from disclosure.extra_cells import SideContext
 from disclosure.lp import Cell, Problem
 
 # (table, has district_code): the cell tables of the exchange layout, in the order they are read.
@@ -37,6 +39,8 @@ CELL_TABLES = (
 )
 CITY = "INSGESAMT"  # district code of the city, and group of a breakdown's total
 MEASURES = ("numerator", "denominator", "value")
+# The relation kinds of the tables beside the cell layout; periods first (side relates its cells).
+SIDE_MODULES = (periods, curves, side)
 # Indicators whose value is itself an additive quantity without a numerator (a balance).
 VALUE_MEASURE = {"net_migration"}
 NATIONAL_GROUPS = ("DE", "NL")
@@ -199,8 +203,19 @@ def load(
                 cell.hide()
                 cell.primary = row.primary
             problem.cells[(*key, m)] = cell
-    dropped = _add_relations(problem, rows, truth_values, _dropped_before(con) if scope else frozenset())
+    side = _side_candidates(con, problem, rows, table_rows, truth_values, truth if use_truth else None, scope)
+    dropped = _add_relations(problem, rows, truth_values, _dropped_before(con) if scope else frozenset(), side)
     return World(problem, rows, dict(table_rows), dropped)
+
+
+def _side_candidates(con, problem, rows, table_rows, truth_values, truth, scope) -> list:
+    """Cells and candidate relations of the tables beside the cell layout (disclosure.periods,
+    .curves, .side): (kind, name, terms), checked below like every other kind."""
+    prefix = None if truth is None else (truth.rsplit(".", 2)[0] + "." if truth.count(".") >= 2 else "")
+    ctx = SideContext(con, problem, rows, table_rows, truth_values, CellRow, scope, prefix)
+    for module in SIDE_MODULES:
+        module.candidates(ctx)
+    return ctx.candidates
 
 
 DROPPED = "meta.disclosure_relations_not_used"
@@ -215,9 +230,11 @@ def _dropped_before(con) -> frozenset:
 
 
 def _add_relations(
-    problem: Problem, rows: dict[tuple, CellRow], truth: dict, known_dropped: frozenset = frozenset()
+    problem: Problem, rows: dict[tuple, CellRow], truth: dict, known_dropped: frozenset = frozenset(), side=()
 ) -> list[str]:
     candidates: dict[str, list[tuple[str, list[tuple[tuple, float]]]]] = defaultdict(list)
+    for kind, name, terms in side:
+        candidates[kind].append((name, terms))
 
     def add(kind: str, name: str, total: tuple, parts: list[tuple[tuple, float]]) -> None:
         candidates[kind].append((name, [(total, 1.0)] + [(p, -c) for p, c in parts]))
