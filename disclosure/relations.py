@@ -15,6 +15,9 @@ Relations derived (each written total first, checked against the data before use
              outflows, net migration = inflows - outflows, the migration volume = inflows +
              outflows, the counselling share the contacts, both migration rates the same
              average population).
+- beside the cell layout (disclosure.periods, .curves, .side; `_side_candidates`): register years
+             to quarters, stock and flows, retention curves to the retention cells, Dunkelziffer
+             registered counts to the cells and the population, register vs official.
 A relation kind that does not hold on a fully published instance (or on the city layer's true
 values, where the audit runs in the city layer) is not used, and the audit says so.
 """
@@ -59,13 +62,18 @@ IDENTITIES = (
 )
 COVERED = (
     "groups to INSGESAMT (every breakdown with a total), AUSL = non-national groups, districts to the "
-    "city, identities between indicators of the same counts"
+    "city, identities between indicators of the same counts; register year = its quarters (register vs "
+    "official, per city where exact), stock(t) - stock(t-1) = inflow - outflow (where exact), retention "
+    "curve points = retention cell counts (left at 12 / 36 months, risk set at arrival = cohort), "
+    "Dunkelziffer registered counts = the cells' and their bands = the population, register - difference "
+    "= official (the official figure an interval: rounded sources stay rounded)"
 )
 NOT_COVERED = (
-    "quarters to years (no cell table publishes both), stock(t) - stock(t-1) against the flows (not "
-    "exact: moves, corrections), retention curves and Dunkelziffer estimates (not additive), "
-    "register vs official (different bases), official tables (no suppressed register cells; the "
-    "engine takes rounded cells as intervals)"
+    "inequalities (a curve's monotone departures, a stock change within the unpublished natural change, "
+    "bounded slack), nonlinear rates and shares (retention S x cohort with censoring, register / official "
+    "ratios), Dunkelziffer point estimates (not additive), official tables other than the migration "
+    "figures of register vs official (different bases: no linear relation to register cells), quarters "
+    "to years outside register vs official (no other table publishes both)"
 )
 
 
