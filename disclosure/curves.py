@@ -14,7 +14,8 @@ set of 3 or more and a step of 0 or 3 or more, so a curve point is never itself 
 2 - but it can reopen a complement of the cells (the cohort's groups add up to INSGESAMT).
 Not used: the share S (S x cohort = stayers holds only without censoring: nonlinear in general),
 the monotonicity of n_left (an inequality), points at other months (they relate to no cell).
-A curve point the repair hides is withheld in every curve table (all its measures).
+A curve point the repair hides is dropped from every curve table, as the curve's own rule drops a
+point that fails (fct_exchange_retention_curves; the package check refuses a point without values).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ CURVE_TABLES = (
 )
 HORIZONS = {12: "retention_12m", 36: "retention_36m"}
 CURVE_PREFIX = "retention_curve_"  # + months: a cell per published curve point that relates to a cell
-HIDDEN = ("retention", "ci_lower", "ci_upper", "n_at_risk", "n_left_cumulative")
 
 
 def curve_key(city: str, period: str, basis: str, group: str, arrival_year: int, months: int) -> tuple:
@@ -76,7 +76,7 @@ def candidates(ctx: SideContext) -> None:
 
 
 def hide(con, keys: list[tuple]) -> None:
-    """Withhold the curve points the repair hid, in every curve table."""
+    """Drop the curve points the repair hid from every curve table."""
     points = sorted(
         (k[0], k[1], k[6], int(k[4].rsplit("_", 1)[1]), int(k[3][len(CURVE_PREFIX) : -1]))
         for k in keys
@@ -84,12 +84,11 @@ def hide(con, keys: list[tuple]) -> None:
     )
     if not points:
         return
-    sets = ", ".join(f"{c} = null" for c in HIDDEN)
     for table in CURVE_TABLES:
         if not table_exists(con, table):
             continue
         con.executemany(
-            f"""update {table} set {sets}
+            f"""delete from {table}
             where city = ? and period = ? and nationality_group = ? and arrival_year = ? and months = ?""",
             points,
         )
