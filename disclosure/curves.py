@@ -20,7 +20,7 @@ point that fails (fct_exchange_retention_curves; the package check refuses a poi
 
 from __future__ import annotations
 
-from disclosure.extra_cells import CITY, SideContext, add_cell, scope_where, table_exists
+from disclosure.extra_cells import CITY, SideContext, add_cell, has_columns, scope_where, table_exists
 
 CURVE_TABLES = (
     "exchange.fct_exchange_retention_curves",
@@ -28,6 +28,7 @@ CURVE_TABLES = (
     "alliance.fct_retention_curves",
 )
 HORIZONS = {12: "retention_12m", 36: "retention_36m"}
+READ = {"city", "period", "basis", "nationality_group", "arrival_year", "months", "n_at_risk", "n_left_cumulative"}
 CURVE_PREFIX = "retention_curve_"  # + months: a cell per published curve point that relates to a cell
 
 
@@ -39,7 +40,7 @@ def candidates(ctx: SideContext) -> None:
     where, params = scope_where(ctx.scope)
     months_wanted = (0, *HORIZONS)
     for table in CURVE_TABLES:
-        if not table_exists(ctx.con, table):
+        if not has_columns(ctx.con, table, READ):
             continue
         rows = ctx.con.execute(
             f"""select city, period, coalesce(basis, 'register'), nationality_group, arrival_year, months,

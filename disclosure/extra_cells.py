@@ -59,6 +59,21 @@ def table_exists(con, table: str) -> bool:
     )
 
 
+def has_columns(con, table: str, needed: set[str]) -> bool:
+    """The table exists and has the columns a side module reads (a hand-made table of another
+    shape, e.g. in a test, is not one of the published tables)."""
+    schema, name = table.split(".")
+    cols = {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "and table_catalog = current_database()",
+            [schema, name],
+        ).fetchall()
+    }
+    return needed <= cols
+
+
 def truth_rows(ctx: SideContext, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of a city-layer query (`{p}` = the truth catalog prefix); none without true values."""
     if ctx.truth_prefix is None:

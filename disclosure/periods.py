@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from disclosure.extra_cells import CITY, SideContext, add_cell, scope_where, table_exists, truth_rows
+from disclosure.extra_cells import CITY, SideContext, add_cell, has_columns, scope_where, table_exists, truth_rows
 
 REGISTER_TABLES = (
     "exchange.fct_exchange_register_vs_official",
@@ -31,6 +31,8 @@ REGISTER_TRUTH = "official.fct_register_vs_official_migration"  # the raw regist
 FLOW_INDICATOR = {"zuzuege": "inflow", "fortzuege": "outflow"}
 BREAKDOWN = "register_vs_official"
 YEAR_PREFIX, DIFFERENCE_PREFIX = "register_year_", "register_difference_"
+READ = {"city", "year", "period", "flow", "register_value", "register_months", "suppression_reason", "difference"}
+READ |= {"official_value", "city_key"}
 
 
 def year_key(city: str, year: int, flow: str, prefix: str = YEAR_PREFIX) -> tuple:
@@ -42,7 +44,7 @@ def register_rows(ctx: SideContext) -> list[tuple]:
     out = []
     where, params = scope_where(ctx.scope)
     for table in REGISTER_TABLES:
-        if not table_exists(ctx.con, table):
+        if not has_columns(ctx.con, table, READ):
             continue
         out += [
             (table, *r)

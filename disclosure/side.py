@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from disclosure.extra_cells import CITY, SideContext, add_cell, scope_where, table_exists, truth_rows
+from disclosure.extra_cells import CITY, SideContext, add_cell, has_columns, scope_where, table_exists, truth_rows
 from disclosure.lp import Cell
 from disclosure.periods import BREAKDOWN, DIFFERENCE_PREFIX, YEAR_PREFIX, register_rows, register_truth, year_key
 
@@ -36,6 +36,7 @@ BANDS = "nationality_group_age_band"  # the breakdown of the cell unregistered_e
 FAMILY = "dunkelziffer"  # the suppression family of unregistered_estimate: one repair unit per band
 OFFICIAL = "official.fct_official_migration"
 OFFICIAL_ROUNDING = 5  # a figure marked rounded is a multiple of 5 (ingest/official/schema.py)
+READ = {"city", "period", "basis", "nationality_group", "age_band", "registered", "is_suppressed", "suppression_reason"}
 ESTIMATE_COLUMNS = ("registered", "point", "lower", "upper", "ci_lower", "ci_upper", "se")
 
 
@@ -56,7 +57,7 @@ def _dunkelziffer(ctx: SideContext) -> None:
     }
     where, params = scope_where(ctx.scope)
     for table in DUNKELZIFFER_TABLES:
-        if not table_exists(ctx.con, table):
+        if not has_columns(ctx.con, table, READ):
             continue
         for city, period, basis, group, band, value, primary in ctx.con.execute(
             f"""select city, period, coalesce(basis, 'register'), nationality_group, age_band,
@@ -103,7 +104,7 @@ def _dunkelziffer(ctx: SideContext) -> None:
 
 
 def _rounded(ctx: SideContext) -> dict[tuple, bool]:
-    if not table_exists(ctx.con, OFFICIAL):
+    if not has_columns(ctx.con, OFFICIAL, {"city_key", "year", "rounded", "nationality", "boundary"}):
         return {}
     rows = ctx.con.execute(
         f"""select city_key, year, bool_or(coalesce(rounded, false)) from {OFFICIAL}
