@@ -76,7 +76,8 @@ def _dunkelziffer(ctx: SideContext) -> None:
                 family=FAMILY,
                 true_value=truth.get((city, period, group, band)),
             )
-    # bands of a group: the estimate tables' count, else the cell's denominator
+    # bands of a group: the cell's denominator, else the estimate tables' count (the cells first:
+    # the repair's candidates are the members of this relation, all bands of the cells among them)
     by_group: dict[tuple, dict[str, tuple]] = defaultdict(dict)
     for key in ctx.rows:
         city, period, basis, indicator, breakdown, _district, group_band = key
@@ -84,7 +85,7 @@ def _dunkelziffer(ctx: SideContext) -> None:
             continue
         group, _, band = group_band.partition(" ")
         slot = by_group[(city, period, basis, group)]
-        if indicator == REGISTERED or band not in slot:
+        if indicator != REGISTERED or band not in slot:
             slot[band] = (*key, "denominator")
         if indicator == REGISTERED:
             cell = (city, period, basis, "unregistered_estimate", BANDS, CITY, group_band, "denominator")
