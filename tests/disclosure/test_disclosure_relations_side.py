@@ -71,7 +71,8 @@ def test_the_population_reveals_the_one_hidden_age_band_and_the_repair_hides_ano
     summary = repair_warehouse(path)
     assert summary.after.ok
     hidden_cells = rows(path, "select group_value from exchange.fct_exchange_cells where is_suppressed order by 1")
-    assert len(hidden_cells) >= 2
+    # the larger band (18-64: 17), not the smaller one (00-17: 12): fewer and larger complements
+    assert hidden_cells == [("ASYL8 18-64",), ("ASYL8 65+",)]
     # the band hidden in the cells is withheld in the estimate table too (every method)
     withheld = rows(
         path,
@@ -160,3 +161,16 @@ def test_a_rounded_official_figure_is_an_interval_not_a_point(tmp_path):
     finally:
         con.close()
     assert audit_file(path).ok
+
+
+def test_the_repair_keeps_the_band_the_estimate_table_still_publishes(tmp_path):
+    """The estimate table withholds 65+ and 18-64 and publishes 00-17; the cells publish every band
+    but 65+. The repair hides the cells' larger band (18-64, already withheld in the table), not
+    00-17 - the one band the table's readers (the report's Dunkelziffer chart) still see."""
+    path = make_world(
+        tmp_path / "dz4.duckdb", _cells({"65+": "primary"}), _estimates({"65+": "primary", "18-64": "secondary"})
+    )
+    assert not audit_file(path).ok
+    assert repair_warehouse(path).after.ok
+    published = rows(path, f"select distinct age_band from {DUNKELZIFFER_TABLES[0]} where not is_suppressed")
+    assert published == [("00-17",)]
