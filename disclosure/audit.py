@@ -75,7 +75,8 @@ def report_of(world: World, bounds: list[Bound] | None = None) -> AuditReport:
     broken = [b for b in bounds if b.breakable]
     broken_rows = {b.key[:7] for b in broken}
     tables: dict[str, TableCount] = {}
-    for table, _ in CELL_TABLES:
+    # the cell tables first, then the side tables (disclosure.periods, .curves, .side)
+    for table in dict.fromkeys([t for t, _ in CELL_TABLES] + list(world.table_rows)):
         keys = world.table_rows.get(table)
         if not keys:
             continue

@@ -15,6 +15,9 @@ Relations derived (each written total first, checked against the data before use
              outflows, net migration = inflows - outflows, the migration volume = inflows +
              outflows, the counselling share the contacts, both migration rates the same
              average population).
+- beside the cell layout (disclosure.periods, .curves, .side; `_side_candidates`): register years
+             to quarters, stock and flows, retention curves to the retention cells, Dunkelziffer
+             registered counts to the cells and the population, register vs official.
 A relation kind that does not hold on a fully published instance (or on the city layer's true
 values, where the audit runs in the city layer) is not used, and the audit says so.
 
@@ -30,6 +33,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from disclosure import curves, periods, side
+from disclosure.extra_cells import SideContext
 from disclosure.lp import Cell, Problem
 
 # (table, has district_code): the cell tables of the exchange layout, in the order they are read.
@@ -43,6 +48,8 @@ CELL_TABLES = (
 )
 CITY = "INSGESAMT"  # district code of the city, and group of a breakdown's total
 MEASURES = ("numerator", "denominator", "value")
+# The relation kinds of the tables beside the cell layout; periods first (side relates its cells).
+SIDE_MODULES = (periods, curves, side)
 # Indicators whose value is itself an additive quantity without a numerator (a balance).
 VALUE_MEASURE = {"net_migration"}
 NATIONAL_GROUPS = ("DE", "NL")
@@ -69,13 +76,18 @@ IDENTITIES = (
 )
 COVERED = (
     "groups to INSGESAMT (every breakdown with a total), AUSL = non-national groups, districts to the "
-    "city, identities between indicators of the same counts"
+    "city, identities between indicators of the same counts; register year = its quarters (register vs "
+    "official, per city where exact), stock(t) - stock(t-1) = inflow - outflow (where exact), retention "
+    "curve points = retention cell counts (left at 12 / 36 months, risk set at arrival = cohort), "
+    "Dunkelziffer registered counts = the cells' and their bands = the population, register - difference "
+    "= official (the official figure an interval: rounded sources stay rounded)"
 )
 NOT_COVERED = (
-    "quarters to years (no cell table publishes both), stock(t) - stock(t-1) against the flows (not "
-    "exact: moves, corrections), retention curves and Dunkelziffer estimates (not additive), "
-    "register vs official (different bases), official tables (no suppressed register cells; the "
-    "engine takes rounded cells as intervals)"
+    "inequalities (a curve's monotone departures, a stock change within the unpublished natural change, "
+    "bounded slack), nonlinear rates and shares (retention S x cohort with censoring, register / official "
+    "ratios), Dunkelziffer point estimates (not additive), official tables other than the migration "
+    "figures of register vs official (different bases: no linear relation to register cells), quarters "
+    "to years outside register vs official (no other table publishes both)"
 )
 
 
@@ -218,7 +230,8 @@ def load(
                 cell.hide()
                 cell.primary = row.primary
             problem.cells[(*key, m)] = cell
-    dropped = _add_relations(problem, rows, truth_values, _dropped_before(con) if scope else frozenset())
+    side = _side_candidates(con, problem, rows, table_rows, truth_values, truth if use_truth else None, scope)
+    dropped = _add_relations(problem, rows, truth_values, _dropped_before(con) if scope else frozenset(), side)
     return World(problem, rows, dict(table_rows), dropped)
 
 
@@ -246,6 +259,16 @@ def _measures_in_build(con, tables) -> dict[str, set[str]]:
     return out
 
 
+def _side_candidates(con, problem, rows, table_rows, truth_values, truth, scope) -> list:
+    """Cells and candidate relations of the tables beside the cell layout (disclosure.periods,
+    .curves, .side): (kind, name, terms), checked below like every other kind."""
+    prefix = None if truth is None else (truth.rsplit(".", 2)[0] + "." if truth.count(".") >= 2 else "")
+    ctx = SideContext(con, problem, rows, table_rows, truth_values, CellRow, scope, prefix)
+    for module in SIDE_MODULES:
+        module.candidates(ctx)
+    return ctx.candidates
+
+
 DROPPED = "meta.disclosure_relations_not_used"
 
 
@@ -258,9 +281,11 @@ def _dropped_before(con) -> frozenset:
 
 
 def _add_relations(
-    problem: Problem, rows: dict[tuple, CellRow], truth: dict, known_dropped: frozenset = frozenset()
+    problem: Problem, rows: dict[tuple, CellRow], truth: dict, known_dropped: frozenset = frozenset(), side=()
 ) -> list[str]:
     candidates: dict[str, list[tuple[str, list[tuple[tuple, float]]]]] = defaultdict(list)
+    for kind, name, terms in side:
+        candidates[kind].append((name, terms))
 
     def add(kind: str, name: str, total: tuple, parts: list[tuple[tuple, float]]) -> None:
         candidates[kind].append((name, [(total, 1.0)] + [(p, -c) for p, c in parts]))

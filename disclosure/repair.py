@@ -79,6 +79,8 @@ def _candidates(problem: Problem, key: Key, positions: dict[Hashable, list[Key]]
                     if cell.suppressed:
                         nxt.append(k2)
                         continue
+                    if cell.lo < cell.hi:  # a published interval (an office's rounded figure): not ours to hide
+                        continue
                     pos = _position_of(problem, k2)
                     if pos in seen_pos:
                         continue

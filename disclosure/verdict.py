@@ -3,7 +3,10 @@
 The disclosure_repair step audits every cell table of the warehouse; publish copies those tables
 and would audit the copy a second time. A verdict is recorded with a fingerprint: a SHA-256 over
 the rule version, every cell the audit reads (key, flags, suppression reason and family, the
-published numbers: the cells and the suppression pattern) and the city layer's true values.
+published numbers: the cells and the suppression pattern), the columns the audit reads of the
+tables beside the cell layout (register vs official, retention curves, Dunkelziffer estimates,
+and the city layer's tables behind them: disclosure.periods, .curves, .side) and the city
+layer's true values.
 Publish computes the fingerprint of the copy it is about to publish; where it equals the
 recorded one of a verdict of 0 breakable, that verdict stands (the same input gives the same
 audit). Any change after the repair (a reopened cell, a re-run of dbt without the repair, other
@@ -19,12 +22,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from disclosure import curves, periods, side
+from disclosure.extra_cells import table_exists
 from disclosure.relations import CELL_TABLES, TRUTH, _read, _truth
 
 # Bump with every change to what the audit concludes from the same cells: the relations derived
 # (disclosure.relations), the cell kinds, the protection rule or the LP (disclosure.lp). A
 # verdict of another rule version is never reused.
-RULE_VERSION = "2026-12-04.1"
+RULE_VERSION = "2026-12-04.2"  # .2: the relations beside the cell layout
 VERDICT = "meta.disclosure_verdict"
 
 
@@ -46,12 +51,50 @@ def fingerprint(con, truth: str = TRUTH, tables=CELL_TABLES) -> str:
         for r in rows:
             h.update(r.encode())
             h.update(b"\n")
+    for table, columns in _side_tables(truth):
+        if not table_exists(con, table):
+            h.update(f"side {table} absent\n".encode())
+            continue
+        read = sorted(columns & _columns(con, table))
+        rows = sorted(repr(r) for r in con.execute(f"select {', '.join(read)} from {table}").fetchall())
+        h.update(f"side {table} {read} {len(rows)}\n".encode())
+        for r in rows:
+            h.update(r.encode())
+            h.update(b"\n")
     true_values = sorted(repr(item) for item in _truth(con, truth).items())
     h.update(f"truth {len(true_values)}\n".encode())
     for r in true_values:
         h.update(r.encode())
         h.update(b"\n")
     return h.hexdigest()
+
+
+def _side_tables(truth: str) -> list[tuple[str, set[str]]]:
+    """(table, the columns the side modules read) of every table beside the cell layout; the
+    city layer's tables behind them in the database of `truth` (as the audit finds them)."""
+    prefix = truth.rsplit(".", 2)[0] + "." if truth.count(".") >= 2 else ""
+    estimates = side.READ | set(side.ESTIMATE_COLUMNS)
+    return [
+        *((t, periods.READ) for t in periods.REGISTER_TABLES),
+        (prefix + periods.REGISTER_TRUTH, periods.READ),
+        *((t, curves.READ) for t in curves.CURVE_TABLES),
+        *((t, estimates) for t in side.DUNKELZIFFER_TABLES),
+        (prefix + side.DUNKELZIFFER_TRUTH, estimates),
+        (side.OFFICIAL, {"city_key", "year", "nationality", "boundary", "zuzuege", "fortzuege", "rounded"}),
+    ]
+
+
+def _columns(con, table: str) -> set[str]:
+    parts = table.split(".")
+    catalog = parts[0] if len(parts) == 3 else None
+    return {
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "and table_catalog = coalesce(?, current_database())",
+            [*parts[-2:], catalog],
+        ).fetchall()
+    }
 
 
 def record(con, fp: str, ok: bool, headline: str) -> None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from disclosure.audit import AuditReport, BreakablePattern, report_of, share_suppressed
-from disclosure.relations import CELL_TABLES, CITY, load
+from disclosure.relations import CELL_TABLES, CITY, SIDE_MODULES, load
 from disclosure.repair import repair
 from disclosure.verdict import fingerprint
 from disclosure.verdict import record as record_verdict
@@ -73,6 +73,8 @@ def _apply(con, keys: list[tuple]) -> None:
                 and r.indicator_id = t.indicator_id and r.breakdown = coalesce(t.breakdown, '')
                 and r.district_code = {district} and r.group_value = t.group_value"""
         )
+    for module in SIDE_MODULES:  # side cells (register years, curve points, Dunkelziffer bands)
+        module.hide(con, keys)
     if _table_exists(con, "alliance.fct_intercity_indicators"):
         _rerank(con)
     if _table_exists(con, "exchange.fct_exchange_packages"):
