@@ -44,3 +44,22 @@ def test_only_a_safe_verdict_of_the_same_fingerprint_is_reused(con, monkeypatch)
     assert verdict.reusable(con, "0" * 64) is None
     monkeypatch.setattr(verdict, "RULE_VERSION", "another")
     assert verdict.reusable(con, fp) is None
+
+
+def test_the_fingerprint_follows_the_tables_beside_the_cell_layout(con):
+    # the audit also reads retention curves (disclosure.curves): a curve point reopened after the
+    # repair must not let publish reuse the repair's verdict
+    con.execute(
+        "create schema if not exists alliance; create table alliance.fct_retention_curves (city varchar, period varchar, basis varchar, "
+        "nationality_group varchar, arrival_year integer, months integer, n_at_risk integer, "
+        "n_left_cumulative integer, survival double)"
+    )
+    con.execute(
+        "insert into alliance.fct_retention_curves values ('muenster', '2026-Q1', 'register', 'EU2', 2022, 12, 40, 3, 0.9)"
+    )
+    before = verdict.fingerprint(con)
+    con.execute("update alliance.fct_retention_curves set n_left_cumulative = 2")
+    reopened = verdict.fingerprint(con)
+    con.execute("update alliance.fct_retention_curves set survival = 0.5")
+    assert verdict.fingerprint(con) == reopened  # a column the audit does not read
+    assert before != reopened
