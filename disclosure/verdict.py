@@ -52,12 +52,13 @@ def fingerprint(con, truth: str = TRUTH, tables=CELL_TABLES) -> str:
             h.update(r.encode())
             h.update(b"\n")
     for table, columns in _side_tables(truth):
+        name = ".".join(table.split(".")[-2:])  # without the catalog: the same table wherever it is read
         if not table_exists(con, table):
-            h.update(f"side {table} absent\n".encode())
+            h.update(f"side {name} absent\n".encode())
             continue
         read = sorted(columns & _columns(con, table))
         rows = sorted(repr(r) for r in con.execute(f"select {', '.join(read)} from {table}").fetchall())
-        h.update(f"side {table} {read} {len(rows)}\n".encode())
+        h.update(f"side {name} {read} {len(rows)}\n".encode())
         for r in rows:
             h.update(r.encode())
             h.update(b"\n")

@@ -167,7 +167,7 @@ def test_a_hidden_negative_balance_beside_published_nonnegative_ones_is_judged(n
         report = audit_connection(con, scope=("dortmund", "2026-Q3"))
     finally:
         con.close()
-    assert report.ok and report.total.suppressed == 6 and report.n_relations >= 6
+    assert report.ok and report.tables["exchange.fct_exchange_cells"].suppressed == 6 and report.n_relations >= 6
     folder = export_package("dortmund", "2026-Q3", tmp_path / "outbox", negative_hidden_balance)
     assert (folder / "manifest.json").exists()
 
