@@ -198,3 +198,16 @@ def test_the_newest_parse_state_seeds_the_next_invocation(tmp_path):
     assert reuse_partial_parse(root) is None
     assert (root / PARTIAL_PARSE).read_bytes() == b"newest"
     assert not list(root.glob(".*.tmp"))
+
+
+def test_floor_phase_runs_in_its_own_process_like_the_pipeline_phases(tmp_path):
+    """The demo and large worlds time their floor as a phase (own interpreter, own peak RSS)."""
+    from orchestration.bench import run_phase
+
+    figures: dict = {}
+    floor = run_phase(figures, "floor", "orchestration.bench:phase_floor", landing=str(_landing(tmp_path)))
+    assert floor["floor_files"] == 6 and floor["floor_s"] >= 0
+    assert figures["floor_s"] > 0 and figures["floor_peak_rss_mb"] > 0
+    figures.update({k: v for k, v in floor.items() if k != "floor_per_source_s"}, load_run_s=1.0, dbt_build_s=1.0)
+    full_over_floor(figures)
+    assert figures["full_over_floor"] == round(2.0 / figures["floor_s"], 1)
