@@ -55,6 +55,7 @@ NEW_MONTH = [
 EVENTS_PER_SCALE, EVENTS_AT_ANY_SCALE = 855_000, 3_900
 PROFILE_MODEL_S = 2.0  # dbt models at least this long are listed in the profile
 STEP_DONE = re.compile(r"^\s*(\S+): done \(([\d.]+) s\)$")
+WRITES_LINE = re.compile(r"^batch writes: (\d+) transactions\s+([\d,]+) rows\s+([\d.]+) s$")
 LOAD_LINE = re.compile(r"^(\S+)\s+(\S+)\s+(\d+) files\s+([\d,]+) rows\s+([\d.]+) s$")
 
 
@@ -107,7 +108,13 @@ def pipeline_profile(progress: list[str], ingest: list[str], run_results: list[P
             steps[m.group(1)] = steps.get(m.group(1), 0.0) + float(m.group(2))
     load = {}
     for line in ingest:
-        if m := LOAD_LINE.match(line.strip()):
+        if m := WRITES_LINE.match(line.strip()):
+            load["(batch writes)"] = {
+                "files": int(m.group(1)),  # transactions
+                "rows": int(m.group(2).replace(",", "")),
+                "s": float(m.group(3)),
+            }
+        elif m := LOAD_LINE.match(line.strip()):
             load[f"{m.group(1)}/{m.group(2)}"] = {
                 "files": int(m.group(3)),
                 "rows": int(m.group(4).replace(",", "")),
@@ -120,7 +127,7 @@ def pipeline_profile(progress: list[str], ingest: list[str], run_results: list[P
 def print_profile(profile: dict, log=print) -> None:
     steps = sorted(profile["steps"].items(), key=lambda kv: -kv[1])
     log("   full pipeline, steps of >= 1 s: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps))
-    log("   load per city and source (files, rows, s, rows/s):")
+    log("   load per city and source, read and checked (files, rows, s, rows/s); the inserts apart:")
     for key, v in sorted(profile["load"].items(), key=lambda kv: -kv[1]["s"]):
         rate = v["rows"] / v["s"] if v["s"] else 0
         log(f"     {key:<32} {v['files']:>5} {v['rows']:>12,} {v['s']:>7.1f} {rate:>10,.0f}")

@@ -146,6 +146,7 @@ def test_profile_reads_steps_load_lines_and_long_dbt_models(tmp_path):
         "muenster     meldewesen                   92 files        4,175 rows     0.6 s",
         "enschede     bestand                      31 files       29,420 rows     0.2 s",
         "muenster/2024-01.csv replaces muenster/2024-01_v1.csv",
+        "batch writes: 3 transactions      221,582 rows     2.4 s",
     ]
     runs = tmp_path / "a" / "run_results.json"
     runs.parent.mkdir()
@@ -163,7 +164,8 @@ def test_profile_reads_steps_load_lines_and_long_dbt_models(tmp_path):
     profile = pipeline_profile(progress, ingest, [runs])
     assert profile["steps"] == {"raw_city_deliveries": 12.5, "warehouse_dbt_models": 42.0}
     assert profile["load"]["muenster/meldewesen"] == {"files": 92, "rows": 4175, "s": 0.6}
-    assert set(profile["load"]) == {"muenster/meldewesen", "enschede/bestand"}
+    assert set(profile["load"]) == {"muenster/meldewesen", "enschede/bestand", "(batch writes)"}
+    assert profile["load"]["(batch writes)"] == {"files": 3, "rows": 221_582, "s": 2.4}
     assert profile["dbt_models"] == [("fct_slow", 9.0)]
 
 
