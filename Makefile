@@ -51,8 +51,10 @@ lint: setup
 	ruff format --check .
 	sqlfluff lint dbt_project
 
+# `make bench BENCH_ARGS="--only increments --increment-events 1e5,1e6"`: options of orchestration.bench
+BENCH_ARGS ?=
 bench: manifest browser
-	python -m orchestration.bench
+	python -m orchestration.bench $(BENCH_ARGS)
 
 dev: manifest
 	dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000

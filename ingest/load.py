@@ -173,6 +173,9 @@ class _Loader:
         self.outcomes: list[FileOutcome] = []
         self.unchanged = 0
         self.stats: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+        # the batch writes, timed apart: a flush is triggered by whichever delivery fills the
+        # batch, so its seconds would otherwise land on that delivery's source
+        self.writes = [0, 0, 0.0]  # transactions, rows, seconds
         self.batch = WriteBatch(max_rows=batch_rows(write_batch.MAX_BATCH_ROWS))
         self.twins: dict[str, list[Candidate]] = defaultdict(list)  # original -> same bytes, this run
         self.twin_of: dict[str, str] = {}  # sha -> the file of this run that is the original
@@ -327,16 +330,21 @@ class _Loader:
                 if c_city == city:
                     self.say(f"{city:<12} {source:<25} {files:>5} files {rows:>12,} rows {secs:7.1f} s")
         self.flush()
+        n, rows, secs = self.writes
+        self.say(f"batch writes: {n} transactions {rows:>12,} rows {secs:7.1f} s")
 
     def flush(self) -> None:
         # `_insert_frame` is looked up here, at call time, so a test can make it fail
         flushed = {city: self.batch.pending_ids(city) for city in self.batch.ids if city in self.id_ranges}
+        t0, rows, empty = time.perf_counter(), self.batch.rows, self.batch.empty()
         try:
             self.batch.flush(self.con, _insert_frame)
         except Exception as exc:  # rolled back: every delivery of the batch is as before
             raise WarehouseFailure(
                 f"writing a batch of {len(self.batch.registry)} deliveries failed: {describe(exc)}"
             ) from exc
+        if not empty:
+            self.writes = [self.writes[0] + 1, self.writes[1] + rows, self.writes[2] + time.perf_counter() - t0]
         for city, ids in flushed.items():  # widen the known range instead of a new query (slow at 10M rows)
             lo, hi = self.id_ranges[city]
             new_lo, new_hi = ids["ereignis_id"].min(), ids["ereignis_id"].max()
@@ -375,7 +383,7 @@ class _Loader:
                     f"already loaded as version {current.version} of this period",
                 )
                 continue
-            t0 = time.perf_counter()
+            t0, written_s = time.perf_counter(), self.writes[2]
             try:
                 rows = self.load_one(c, current)
             except DeliveryError as exc:
@@ -398,7 +406,7 @@ class _Loader:
             stat = self.stats[(c.name.city, c.name.table)]
             stat[0] += 1
             stat[1] += rows
-            stat[2] += time.perf_counter() - t0
+            stat[2] += time.perf_counter() - t0 - (self.writes[2] - written_s)
 
     def load_one(self, c: Candidate, current: Entry | None) -> int:
         n, city = c.name, self.cities[c.name.city]

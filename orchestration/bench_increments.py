@@ -8,19 +8,35 @@ from files landed to the published copy swapped):
     its bestand),
   * v2: a `_v2` correction of a month two years back (one record less),
 and, unless --no-equality, the equality check: the warehouse after the increments against a
-`dbt run --full-refresh` of a copy of it (fingerprints of marts, exchange, alliance, official).
+`dbt run --full-refresh` of a copy of it followed by the disclosure repair, as the nightly path
+ends (fingerprints of marts, exchange, alliance, official).
+In the same run, beside the full pipeline: the engine's floor (orchestration.bench_floor: the
+same delivered files read by DuckDB's bare readers into tables) and the ratio full / floor; where
+the full pipeline's time goes (its Dagster steps, the load per city and source, every dbt model
+over `--profile-model-s` from dbt's run_results.json); and the planner queries on the published
+copy (orchestration.bench_planner: p50 and p95 over 50 runs each).
 Printed as a table with the ratios; never pass/fail (an unequal result is printed as such).
 
+World size: 1.0 of scale is about 0.86 M movement events of Münster + Enschede 2019-2026 (plus
+~4 k at any scale; measured: 0.02 -> 21 k, 0.1 -> 89 k, 0.75 -> 645 k), so `--events` is turned
+into a scale with `scale_for_events`; the stock (bestand, quarterly) is ~17 rows per event
+(measured: 1.64 M at 99 k events, 8.45 M at 500 k).
+
+    python -m orchestration.bench_increments --events 1e5,6e5,1e6
     python -m orchestration.bench_increments --scales 0.005,0.02
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import re
 import shutil
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -33,6 +49,102 @@ NEW_MONTH = [
     f"{CITY}/beratung/{LAST_MONTH}.parquet",
     f"{CITY}/bestand/{LAST_MONTH}-30.parquet",  # September ends a quarter
 ]
+
+
+# movement events of Münster + Enschede 2019-2026 per 1.0 of scale, and those at any scale (fit of
+# 0.02 -> 21,014, 0.1 -> 89,385 and 0.75 -> 645 k generated events)
+EVENTS_PER_SCALE, EVENTS_AT_ANY_SCALE = 855_000, 3_900
+PROFILE_MODEL_S = 2.0  # dbt models at least this long are listed in the profile
+STEP_DONE = re.compile(r"^\s*(\S+): done \(([\d.]+) s\)$")
+WRITES_LINE = re.compile(r"^batch writes: (\d+) transactions\s+([\d,]+) rows\s+([\d.]+) s$")
+LOAD_LINE = re.compile(r"^(\S+)\s+(\S+)\s+(\d+) files\s+([\d,]+) rows\s+([\d.]+) s$")
+
+
+def scale_for_events(events: float) -> float:
+    """The scale of a Münster + Enschede world with about `events` movement events."""
+    return max(0.001, (events - EVENTS_AT_ANY_SCALE) / EVENTS_PER_SCALE)
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def _ingest_lines():
+    """The load's own lines (per city and source: files, rows, seconds) while the block runs."""
+    logger, handler = logging.getLogger("ingest"), _Lines()
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # not onto the console
+    logger.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def dbt_model_times(run_results: list[Path], at_least_s: float = PROFILE_MODEL_S) -> list[tuple[str, float]]:
+    """(model, seconds) of every dbt model of the runs at least `at_least_s` long, longest first."""
+    results = [r for path in run_results for r in json.loads(path.read_text())["results"]]
+    models = [
+        (r["unique_id"].split(".")[-1], round(r["execution_time"], 1))
+        for r in results
+        if r["unique_id"].startswith("model.") and r["execution_time"] >= at_least_s
+    ]
+    return sorted(models, key=lambda m: -m[1])
+
+
+def pipeline_profile(progress: list[str], ingest: list[str], run_results: list[Path]) -> dict:
+    """Where the full pipeline's time went: its steps, the load per city and source, dbt models."""
+    steps: dict[str, float] = {}
+    for line in progress:
+        if m := STEP_DONE.match(line):
+            steps[m.group(1)] = steps.get(m.group(1), 0.0) + float(m.group(2))
+    load = {}
+    for line in ingest:
+        if m := WRITES_LINE.match(line.strip()):
+            load["(batch writes)"] = {
+                "files": int(m.group(1)),  # transactions
+                "rows": int(m.group(2).replace(",", "")),
+                "s": float(m.group(3)),
+            }
+        elif m := LOAD_LINE.match(line.strip()):
+            load[f"{m.group(1)}/{m.group(2)}"] = {
+                "files": int(m.group(3)),
+                "rows": int(m.group(4).replace(",", "")),
+                "s": float(m.group(5)),
+            }
+    models = dbt_model_times(run_results)
+    return {"steps": steps, "load": load, "dbt_models": models}
+
+
+def print_profile(profile: dict, log=print) -> None:
+    steps = sorted(profile["steps"].items(), key=lambda kv: -kv[1])
+    log("   full pipeline, steps of >= 1 s: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps))
+    log("   load per city and source, read and checked (files, rows, s, rows/s); the inserts apart:")
+    for key, v in sorted(profile["load"].items(), key=lambda kv: -kv[1]["s"]):
+        rate = v["rows"] / v["s"] if v["s"] else 0
+        log(f"     {key:<32} {v['files']:>5} {v['rows']:>12,} {v['s']:>7.1f} {rate:>10,.0f}")
+    log(f"   dbt models of >= {PROFILE_MODEL_S:g} s: " + ", ".join(f"{m} {t:.1f} s" for m, t in profile["dbt_models"]))
+
+
+def _use_bench_keys(root: Path) -> None:
+    """Key pairs of the two cities in the work folder for the exchange packages (synthetic data are
+    never signed with a real key, whatever the environment says)."""
+    import os
+
+    from orchestration.signing import ensure_keys
+
+    ensure_keys([CITY, OTHER], root / "private", root / "keyring")
+    os.environ["EXCHANGE_SIGNING_KEY_DIR"] = str(root / "private")
+    os.environ["EXCHANGE_KEYRING_DIR"] = str(root / "keyring")
 
 
 def _resources(root: Path) -> dict:
@@ -51,6 +163,7 @@ def _resources(root: Path) -> dict:
 
 
 def _equal_to_full_rebuild(root: Path) -> tuple[bool, float, list[str]]:
+    from disclosure.warehouse import repair_warehouse
     from orchestration.dbt_project import run_dbt
     from warehouse.db import connect
     from warehouse.fingerprint import DEFAULT_SCHEMAS, table_fingerprints
@@ -59,6 +172,9 @@ def _equal_to_full_rebuild(root: Path) -> tuple[bool, float, list[str]]:
     shutil.copy(root / "warehouse.duckdb", copy)
     t0 = time.perf_counter()
     run_dbt(["run", "--full-refresh"], warehouse=copy, target_path=root / "dbt_rebuild", log=lambda _: None)
+    # the nightly path ends its dbt models with the disclosure repair (secondary suppression of the
+    # cell tables); the rebuild must too, or it differs in exactly the flags the repair sets
+    repair_warehouse(copy)
     seconds = time.perf_counter() - t0
     with connect(root / "warehouse.duckdb", read_only=True) as con:
         incremental = table_fingerprints(con, DEFAULT_SCHEMAS)
@@ -68,8 +184,12 @@ def _equal_to_full_rebuild(root: Path) -> tuple[bool, float, list[str]]:
     return not differing, seconds, differing
 
 
-def bench_world(work: Path, scale: float, equality: bool = True, log=print) -> dict:
+def bench_world(
+    work: Path, scale: float, equality: bool = True, log=print, floor: bool = True, planner_runs: int = 50
+) -> dict:
     from ingest.demo.generate import generate
+    from orchestration.bench_floor import engine_floor
+    from orchestration.bench_planner import planner_figures, print_planner, time_planner_queries
     from orchestration.increments import run_increment
     from warehouse.db import connect
 
@@ -89,16 +209,33 @@ def bench_world(work: Path, scale: float, equality: bool = True, log=print) -> d
     shutil.copytree(source, landing)
     for rel in NEW_MONTH:
         (landing / rel).unlink(missing_ok=True)
+    _use_bench_keys(work / "signing_keys")
     resources, warehouse = _resources(root), root / "warehouse.duckdb"
     quiet = lambda _msg: None  # noqa: E731
 
+    # the engine's floor over the very files the full pipeline loads next (both read them warm)
+    floor_fig = engine_floor(landing, root / "floor.duckdb", log=log) if floor else {}
+    (root / "floor.duckdb").unlink(missing_ok=True)
+    progress: list[str] = []
     t0 = time.perf_counter()
-    run_increment(
-        [CITY, OTHER], resources=resources, warehouse=warehouse, only_quarters=["2026-Q3"], all_models=True, log=quiet
-    )
+    with _ingest_lines() as ingest:
+        run_increment(
+            [CITY, OTHER],
+            resources=resources,
+            warehouse=warehouse,
+            only_quarters=["2026-Q3"],
+            all_models=True,
+            log=progress.append,
+        )
     full_s = time.perf_counter() - t0
+    # dagster-dbt writes one folder per dbt invocation below the target path: all of the full run's
+    run_results = sorted((root / "dbt_target").rglob("run_results.json"))
+    profile = pipeline_profile(progress, ingest, run_results)
     with connect(warehouse, read_only=True) as con:
         events = con.execute("select count(*) from raw.meldewesen").fetchone()[0]
+        stock_rows = con.execute("select count(*) from raw.bestand").fetchone()[0]
+    log(f"   scale {scale:g}: full pipeline {full_s:.1f} s ({events:,} events, {stock_rows:,} stock rows)")
+    print_profile(profile, log)
 
     for rel in NEW_MONTH:
         if (source / rel).exists():
@@ -113,10 +250,20 @@ def bench_world(work: Path, scale: float, equality: bool = True, log=print) -> d
     v2 = run_increment([CITY], resources=resources, warehouse=warehouse, log=quiet)
     v2_s = time.perf_counter() - t0
 
+    planner = time_planner_queries(root / "published" / "warehouse.duckdb", planner_runs) if planner_runs else []
+    if planner:
+        print_planner(planner, planner_runs, log)
     fig = {
         "scale": scale,
         "events": events,
+        "stock_rows": stock_rows,
         "full_s": round(full_s, 1),
+        **{k: v for k, v in floor_fig.items() if k != "floor_per_source_s"},
+        "full_over_floor": round(full_s / floor_fig["floor_s"], 1) if floor_fig.get("floor_s") else None,
+        "floor_per_source_s": floor_fig.get("floor_per_source_s"),
+        "profile": profile,
+        "planner": planner,
+        **planner_figures(planner),
         "nightly_s": round(nightly_s, 1),
         "v2_s": round(v2_s, 1),
         "nightly_changes": len(nightly.changes),
@@ -126,34 +273,60 @@ def bench_world(work: Path, scale: float, equality: bool = True, log=print) -> d
     if equality:
         same, rebuild_s, differing = _equal_to_full_rebuild(root)
         fig.update(equal_to_full_rebuild=same, full_refresh_dbt_s=round(rebuild_s, 1), differing=differing)
-    log(f"   scale {scale:g}: {fig}")
+    shown = {k: v for k, v in fig.items() if k not in ("profile", "planner", "floor_per_source_s")}
+    log(f"   scale {scale:g}: {shown}")
     return fig
 
 
 def print_table(rows: list[dict], log=print) -> None:
     base = rows[0]["nightly_s"] if rows else None
     log(
-        f"{'scale':>7} {'events':>10} {'full s':>8} {'nightly s':>10} {'v2 s':>7} "
-        f"{'nightly/full':>13} {'v2/nightly':>11} {'nightly/smallest':>17} {'equal':>6}"
+        f"{'scale':>7} {'events':>10} {'stock rows':>11} {'floor s':>8} {'full s':>8} {'full/floor':>11} "
+        f"{'nightly s':>10} {'v2 s':>7} {'nightly/full':>13} {'v2/nightly':>11} {'nightly/smallest':>17} "
+        f"{'planner p95 ms':>15} {'equal':>6}"
     )
     for r in rows:
+        floor_s, ratio, p95 = r.get("floor_s"), r.get("full_over_floor"), r.get("planner_worst_p95_ms")
         log(
-            f"{r['scale']:>7g} {r['events']:>10,} {r['full_s']:>8.1f} {r['nightly_s']:>10.1f} {r['v2_s']:>7.1f} "
+            f"{r['scale']:>7g} {r['events']:>10,} {r.get('stock_rows', 0):>11,} "
+            f"{(f'{floor_s:.1f}' if floor_s else '-'):>8} {r['full_s']:>8.1f} {(f'{ratio:.1f}x' if ratio else '-'):>11} "
+            f"{r['nightly_s']:>10.1f} {r['v2_s']:>7.1f} "
             f"{r['nightly_s'] / r['full_s']:>13.2f} {r['v2_s'] / r['nightly_s']:>11.2f} "
-            f"{r['nightly_s'] / base:>17.2f} {str(r.get('equal_to_full_rebuild', '-')):>6}"
+            f"{r['nightly_s'] / base:>17.2f} {(f'{p95:.1f}' if p95 is not None else '-'):>15} "
+            f"{str(r.get('equal_to_full_rebuild', '-')):>6}"
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", default="0.005,0.02", help="comma-separated world scales (Münster + Enschede)")
+    parser.add_argument(
+        "--scales",
+        default="0.005,0.02",
+        help="comma-separated world scales of Münster + Enschede 2019-2026; 1.0 is about 0.86 M movement "
+        "events (0.02: 21 k, 0.1: 89 k; see the module's text)",
+    )
+    parser.add_argument(
+        "--events", default="", help="comma-separated world sizes in movement events instead, e.g. 1e5,6e5,1e6"
+    )
     parser.add_argument("--no-equality", action="store_true", help="skip the full-rebuild comparison")
+    parser.add_argument("--no-floor", action="store_true", help="skip the engine floor")
+    parser.add_argument("--planner-runs", type=int, default=50, help="runs per planner query (0: skipped)")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_increments_"))
-    rows = [bench_world(work, float(s), not args.no_equality) for s in args.scales.split(",")]
+    rows = [
+        bench_world(work, scale, not args.no_equality, floor=not args.no_floor, planner_runs=args.planner_runs)
+        for scale in world_scales(args.scales, args.events)
+    ]
     print_table(rows)
     return 0
+
+
+def world_scales(scales: str, events: str = "") -> list[float]:
+    """The scales asked for: `events` (sizes in movement events) if given, else `scales`."""
+    if events:
+        return [round(scale_for_events(float(e)), 4) for e in events.split(",") if e]
+    return [float(s) for s in scales.split(",") if s]
 
 
 if __name__ == "__main__":

@@ -17,20 +17,22 @@ registered_at_address as (
     group by all
 ),
 
+-- persons per city and reference date: one pass over the stock serves both the presence of a
+-- snapshot and the city average (they were two more scans of the stock view)
 stock_present as (
-    select distinct city, stichtag from {{ ref('stg_bestand__persons') }}
+    select city, stichtag, count(*) as registered_persons_city
+    from {{ ref('stg_bestand__persons') }}
+    group by all
 ),
 
 city_average as (
     select
         d.city, d.stichtag,
-        (
-            select count(*) from {{ ref('stg_bestand__persons') }} as b
-            where b.city = d.city and b.stichtag = d.stichtag
-        ) as registered_persons_city,
+        coalesce(any_value(sp.registered_persons_city), 0) as registered_persons_city,
         sum(d.wohneinheiten) as dwellings_city
     from {{ ref('stg_wohnen__dwelling_stock') }} as d
-    group by all
+    left join stock_present as sp on sp.city = d.city and sp.stichtag = d.stichtag
+    group by d.city, d.stichtag
 ),
 
 per_property as (
