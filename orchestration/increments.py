@@ -155,14 +155,14 @@ TAG_TEXT_MAX = 2000  # characters of the changed partitions shown in a tag (the 
 def tag_run_changes(context, load_id: str, changes: list[dict]) -> None:
     """Record a load and what it changed in the tags of the Dagster run (a run over several
     partitions may load more than once: the tags accumulate)."""
-    run = context.instance.get_run_by_id(context.run_id)
+    run = context.instance.get_run_by_id(context.run.run_id)
     loads = [x for x in run.tags.get(TAG_LOADS, "").split(",") if x] + [load_id]
     described = "; ".join(filter(None, [run.tags.get(TAG_CHANGES, ""), _describe(changes)]))
     count = int(run.tags.get(TAG_COUNT, "0")) + len(changes)
     if len(described) > TAG_TEXT_MAX:
         described = described[: TAG_TEXT_MAX - 3] + "..."
     context.instance.add_run_tags(
-        context.run_id, {TAG_LOADS: ",".join(loads), TAG_CHANGES: described or "nothing", TAG_COUNT: str(count)}
+        context.run.run_id, {TAG_LOADS: ",".join(loads), TAG_CHANGES: described or "nothing", TAG_COUNT: str(count)}
     )
 
 
@@ -172,7 +172,7 @@ def _describe(changes: list[dict]) -> str:
 
 def run_changes(context, warehouse: Path) -> list[dict]:
     """The meta.raw_changes rows of the loads of the current Dagster run (its TAG_LOADS)."""
-    tags = context.instance.get_run_by_id(context.run_id).tags
+    tags = context.instance.get_run_by_id(context.run.run_id).tags
     return changes_of_loads(warehouse, [x for x in tags.get(TAG_LOADS, "").split(",") if x])
 
 

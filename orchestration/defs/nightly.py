@@ -36,7 +36,7 @@ def nightly_exchange_packages(context: dg.AssetExecutionContext, warehouse: Ware
     from orchestration.increments import night_quarters, run_changes
 
     changes = run_changes(context, warehouse.warehouse_path())
-    tags = context.instance.get_run_by_id(context.run_id).tags
+    tags = context.instance.get_run_by_id(context.run.run_id).tags
     pairs = night_quarters(changes, QUARTER_PARTITIONS.get_partition_keys(), tags)
     for city, quarter in pairs:
         try:
@@ -55,7 +55,7 @@ def nightly_exchange_packages(context: dg.AssetExecutionContext, warehouse: Ware
                     "status": summary["status"],
                     "rows": summary["rows"],
                     "manifest_sha256": summary["manifest_sha256"],
-                    "nightly_run": context.run_id,
+                    "nightly_run": context.run.run_id,
                 },
             )
         )

@@ -77,9 +77,10 @@ def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, dagster
 
     with connect(published, read_only=True) as con:
         before = table_fingerprints(con, ("exchange", "alliance"))
-    inc = run_increment(
-        [r.partition_key for r in requests], resources=resources, warehouse=warehouse, log=lambda _: None
-    )
+    lines: list[str] = []
+    inc = run_increment([r.partition_key for r in requests], resources=resources, warehouse=warehouse, log=lines.append)
+    print("\n".join(lines))  # the night's phases and their seconds (pytest -s shows them)
+    assert any("load " in line and "dbt " in line and "publish " in line for line in lines), lines
 
     assert {(c["city"], c["source"], c["period"], c["change_kind"]) for c in inc.changes} == {
         ("muenster", "meldewesen", "2026-09", "new_period"),
@@ -114,7 +115,7 @@ def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, dagster
         if e.event_type_value == "ASSET_MATERIALIZATION"
         and e.event_specific_data.materialization.asset_key == dg.AssetKey("exchange_package")
     ]
-    assert [str(p.partition) for p in packages] == ["2026-Q3|muenster"]
+    assert [str(p.partition) for p in packages] == ["muenster|2026-Q3"]
     built = {b["model"]: (b["mode"], tuple(b["cities"])) for b in inc.models}
     assert built, "no city_incremental model was built"
     assert set(built.values()) == {("incremental", ("muenster",))}
