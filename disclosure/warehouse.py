@@ -12,11 +12,13 @@ is left as it is (the tables stay bit for bit). The audit's own records stay in 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from disclosure.audit import AuditReport, BreakablePattern, report_of, share_suppressed
+from disclosure.lp import _targets, audit
 from disclosure.relations import CELL_TABLES, CITY, load
 from disclosure.repair import repair
 from warehouse.db import connect
@@ -31,10 +33,13 @@ class RepairSummary:
     after: AuditReport
     added_cells: int
     shares: dict[str, tuple[int, int, int]]  # table -> (suppressed before, after, checked)
+    audited_scopes: int = 0  # (city, period)s audited (all of them unless incremental)
+    scopes: int = 0
 
     def lines(self) -> list[str]:
         out = [
-            f"disclosure repair: {self.before.headline()} before, {self.added_cells} cells hidden in addition",
+            f"disclosure repair: {self.before.headline()} before, {self.added_cells} cells hidden in addition "
+            f"({self.audited_scopes} of {self.scopes} city-periods audited)",
             *self.after.lines(),
         ]
         for table, (b, a, n) in self.shares.items():
@@ -160,16 +165,79 @@ def _record(con, summary: RepairSummary, keys: list[tuple]) -> None:
         con.executemany("insert into meta.disclosure_repair values (?, ?, ?, ?, ?, ?, ?, ?)", [(now, *k) for k in keys])
 
 
-def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
-    """Audit the warehouse's cell tables, hide what the audit needs, re-audit; raise if still breakable."""
+SCOPE_STATE = "meta.disclosure_scope_state"
+
+
+def scope_digests(world) -> dict[tuple[str, str], str]:
+    """A digest per (city, period) of the attacker's problem there: its cells (published or
+    hidden, bounds, kind, true value, tables) and relations. Every relation stays within one
+    (city, period) (disclosure/relations.py), so a (city, period) whose digest did not change
+    has the same repair as last time."""
+    parts: dict[tuple[str, str], list[str]] = {}
+    for key, c in world.problem.cells.items():
+        parts.setdefault((key[0], key[1]), []).append(
+            repr((key, c.lo, c.hi, c.integer, c.nonnegative, c.primary, c.true_value, sorted(c.tables)))
+        )
+    for rel in world.problem.relations:
+        key = min(rel.terms)[0]
+        # terms in a fixed order: the tables are read without one
+        parts.setdefault((key[0], key[1]), []).append(repr((rel.name, sorted(rel.terms))))
+    return {scope: hashlib.sha256("\n".join(sorted(p)).encode()).hexdigest()[:24] for scope, p in parts.items()}
+
+
+def _previous_state(con) -> dict[tuple[str, str], tuple[str, str]]:
+    """(city, period) -> (digest before, digest after) of the last repair; {} if none recorded."""
+    if not _table_exists(con, SCOPE_STATE):
+        return {}
+    rows = con.execute(f"select city, period, digest_before, digest_after from {SCOPE_STATE}").fetchall()
+    return {(c, p): (b, a) for c, p, b, a in rows}
+
+
+def _previous_keys(con, scopes: set[tuple[str, str]]) -> list[tuple]:
+    """The cells the last repair hid in `scopes` (meta.disclosure_repair)."""
+    if not scopes or not _table_exists(con, "meta.disclosure_repair"):
+        return []
+    rows = con.execute(
+        "select city, period, basis, indicator_id, breakdown, district_code, group_value from meta.disclosure_repair"
+    ).fetchall()
+    return [tuple(r) for r in rows if (r[0], r[1]) in scopes]
+
+
+def _record_state(con, before: dict, after: dict) -> None:
+    con.execute(
+        f"create or replace table {SCOPE_STATE} (city varchar, period varchar, digest_before varchar, "
+        "digest_after varchar)"
+    )
+    rows = [(c, p, before[(c, p)], after.get((c, p), "")) for c, p in sorted(before)]
+    if rows:
+        con.executemany(f"insert into {SCOPE_STATE} values (?, ?, ?, ?)", rows)
+
+
+def _in(scopes: set, keys) -> set:
+    return {k for k in keys if (k[0], k[1]) in scopes}
+
+
+def repair_warehouse(path: Path | str | None = None, incremental: bool = False) -> RepairSummary:
+    """Audit the warehouse's cell tables, hide what the audit needs, re-audit; raise if still breakable.
+
+    `incremental` (the nightly run): only the (city, period)s whose problem changed since the last
+    repair (scope_digests against meta.disclosure_scope_state) are audited and repaired; the others
+    get the cells the last repair hid there again, and their state after is checked against the
+    digest recorded then (a difference audits them too). The result equals a full repair; the
+    `before` counts of breakable cells are then those of the audited (city, period)s."""
     con = connect(path) if path else connect()
     try:
         world = load(con)
-        before = report_of(world)
+        digests = scope_digests(world)
+        previous = _previous_state(con) if incremental else {}
+        audited = {s for s in digests if previous.get(s, ("",))[0] != digests[s]} if previous else set(digests)
+        reused = set(digests) - audited
+        targets = _in(audited, _targets(world.problem)) if reused else None
+        before = report_of(world, bounds=audit(world.problem, targets=targets) if reused else None)
         shares_before = share_suppressed(world)
         keys: list[tuple] = []
         if not before.ok:
-            result = repair(world.problem)
+            result = repair(world.problem, targets=targets)
             added = set(result.added_positions)
             families = {}
             for key, row in world.rows.items():
@@ -180,15 +248,23 @@ def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
                 if (k[0], k[1], k[2], families[k[3]], k[4], k[5], k[6]) in added
                 and set(row.tables) != set(row.suppressed_in)
             )
+        keys = sorted(set(keys) | set(_previous_keys(con, reused)))
+        if keys or not before.ok:  # (as a full repair: re-ranks and recounts whenever it repairs)
             con.execute("begin")
             _apply(con, keys)
             con.execute("commit")
         world_after = load(con)  # judged afresh from the tables as written
-        after = report_of(world_after)
+        digests_after = scope_digests(world_after)
+        # a reused (city, period) must look as it did after the last repair, else it is audited too
+        audited |= {s for s in reused if digests_after.get(s) != previous[s][1]}
+        reused = set(digests) - audited
+        after_bounds = audit(world_after.problem, targets=_in(audited, _targets(world_after.problem)))
+        after = report_of(world_after, bounds=after_bounds if reused else None)
         shares_after = share_suppressed(world_after)
         shares = {t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()}
-        summary = RepairSummary(before, after, len(keys), shares)
+        summary = RepairSummary(before, after, len(keys), shares, len(audited), len(digests))
         _record(con, summary, keys)
+        _record_state(con, digests, digests_after)
         if not after.ok:
             raise BreakablePattern("the repair left a breakable pattern: " + "; ".join(after.lines()[:5]))
         return summary
