@@ -250,23 +250,34 @@ def run_increment(
         tags[TAG_ONLY_QUARTERS] = ",".join(only_quarters)
     with connect(warehouse, read_only=True) as con:
         since = con.execute("select now()::timestamp").fetchone()[0]
+    from orchestration.pipeline import _progress_logger, _ProgressHandler, _quiet_progress
+
+    handler = _ProgressHandler(log)  # the pipeline's progress lines, not Dagster's console log
     run_defs = dg.Definitions(
         assets=list(defs.assets or []),
         asset_checks=list(defs.asset_checks or []),
         jobs=list(defs.jobs or []),
         resources={**(defs.resources or {}), **resources},
+        loggers={"progress": _progress_logger(handler)},
     )
     job = run_defs.resolve_job_def(NIGHTLY_JOB)
     from orchestration.defs.ingest import raw_city_deliveries
     from orchestration.pipeline import _blocking
 
     stage = plan(defs, dg.AssetSelection.assets(raw_city_deliveries))[0]  # the load and its checks
-    blocking = _blocking(stage)
+    blocking = handler.blocking = _blocking(stage)
     instance = dg.DagsterInstance.ephemeral()
     t0 = time.perf_counter()
     for run in partition_runs(stage, {"city": cities}):
         run_tags = {**tags, **run.pop("tags", {})}
-        result = job.execute_in_process(instance=instance, raise_on_error=False, tags=run_tags, **run)
+        with _quiet_progress():
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags=run_tags,
+                run_config={"loggers": {"progress": {}}},
+                **run,
+            )
         inc.results.append(result)
         problems = _run_problems(result, blocking)
         if problems:

@@ -58,7 +58,7 @@ def _sensor_requests(resources, cursor):
     return result.run_requests, result.cursor
 
 
-def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, dagster_home, dbt_manifest):
+def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, tmp_path, dagster_home, dbt_manifest):
     from orchestration.increments import run_increment
 
     root, source, resources = built_world
@@ -153,6 +153,40 @@ def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, dagster
     assert (root / "outbox").is_dir() and any(
         p.name.startswith("muenster_2026-Q3") for p in (root / "outbox").iterdir()
     )
+
+    # the night's disclosure repair audited the changed city-periods only, and equals a full one
+    repairs = [
+        e.event_specific_data.materialization
+        for e in run.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+        and e.event_specific_data.materialization.asset_key == dg.AssetKey("disclosure_repair")
+    ]
+    audited, total = (int(x) for x in repairs[0].metadata["audited_city_periods"].value.split(" of "))
+    assert 0 < audited < total
+    _assert_equals_a_full_repair(warehouse, tmp_path)
+
+
+def _assert_equals_a_full_repair(warehouse, tmp_path):
+    """The exchange and alliance tables of `warehouse` equal dbt's fresh ones of the same marts
+    after a full disclosure repair."""
+    from disclosure.warehouse import repair_warehouse
+    from orchestration.dbt_project import run_dbt
+
+    full = tmp_path / "full" / "warehouse.duckdb"  # the geometry model wants the catalogue `warehouse`
+    full.parent.mkdir()
+    shutil.copy(warehouse, full)
+    select = ["--select", "path:models/exchange path:models/alliance"]
+    run_dbt(["run", *select], warehouse=full, target_path=tmp_path / "dbt_target", log=lambda _: None)
+    with connect(full, read_only=True) as con:
+        fresh = table_fingerprints(con, ("exchange", "alliance"))
+    summary = repair_warehouse(full)
+    assert summary.audited_scopes == summary.scopes
+    with connect(full, read_only=True) as con:
+        expected = table_fingerprints(con, ("exchange", "alliance"))
+    with connect(warehouse, read_only=True) as con:
+        night = table_fingerprints(con, ("exchange", "alliance"))
+    assert summary.added_cells > 0 and fresh != expected, "no cell to repair: the comparison proves nothing"
+    assert sorted(t for t in expected if night.get(t) != expected[t]) == []
 
 
 def test_a_night_without_changes_stops_after_the_load(built_world, dagster_home, dbt_manifest):
