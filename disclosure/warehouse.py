@@ -258,8 +258,10 @@ def repair_warehouse(path: Path | str | None = None, incremental: bool = False) 
         # a reused (city, period) must look as it did after the last repair, else it is audited too
         audited |= {s for s in reused if digests_after.get(s) != previous[s][1]}
         reused = set(digests) - audited
-        after_bounds = audit(world_after.problem, targets=_in(audited, _targets(world_after.problem)))
-        after = report_of(world_after, bounds=after_bounds if reused else None)
+        after_bounds = (
+            audit(world_after.problem, targets=_in(audited, _targets(world_after.problem))) if reused else None
+        )
+        after = report_of(world_after, bounds=after_bounds)
         shares_after = share_suppressed(world_after)
         shares = {t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()}
         summary = RepairSummary(before, after, len(keys), shares, len(audited), len(digests))
