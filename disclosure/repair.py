@@ -144,7 +144,7 @@ def _fix(problem: Problem, key: Key, positions: dict[Hashable, list[Key]]) -> li
         added.append(best)
 
 
-def repair(problem: Problem, max_rounds: int = 50) -> RepairResult:
+def repair(problem: Problem, max_rounds: int = 50, targets: set[Key] | None = None) -> RepairResult:
     """Hide further positions of `problem` (in place) until no primary cell is breakable.
 
     Hiding a cell only takes a constraint away from the attacker (intervals widen), so a cell
@@ -153,7 +153,7 @@ def repair(problem: Problem, max_rounds: int = 50) -> RepairResult:
     """
     positions = _positions(problem)
     added: list[Hashable] = []
-    broken = [b for b in audit(problem, with_chain=False) if b.breakable]
+    broken = [b for b in audit(problem, targets=targets, with_chain=False) if b.breakable]  # targets: a part
     first, rounds = len(broken), 0
     while broken and rounds < max_rounds:
         rounds += 1
@@ -163,10 +163,10 @@ def repair(problem: Problem, max_rounds: int = 50) -> RepairResult:
             added += new
             for pos in new:
                 touched += positions[pos]
-        targets = _targets(problem)
+        protect = _targets(problem)
         near: set[Key] = set()
         for k in touched:
             if k not in near:
-                near.update(x for x in component(problem, k)[0] if x in targets)
+                near.update(x for x in component(problem, k)[0] if x in protect)
         broken = [b for b in audit(problem, targets=near, with_chain=False) if b.breakable]
     return RepairResult(added, rounds, first, len(broken))

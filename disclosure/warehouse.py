@@ -13,11 +13,13 @@ verdict with the fingerprint of the tables it judged (meta.disclosure_verdict, d
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from disclosure.audit import AuditReport, BreakablePattern, report_of, share_suppressed
+from disclosure.lp import _targets, audit
 from disclosure.relations import CELL_TABLES, CITY, SIDE_MODULES, load
 from disclosure.repair import repair
 from disclosure.verdict import fingerprint
@@ -34,12 +36,15 @@ class RepairSummary:
     after: AuditReport
     added_cells: int
     shares: dict[str, tuple[int, int, int]]  # table -> (suppressed before, after, checked)
+    audited_scopes: int = 0  # scopes (linked city-periods) audited: all of them unless incremental
+    scopes: int = 0
 
     def lines(self) -> list[str]:
         """The audit before and after; the price of safety is printed from what _record wrote
         (disclosure.price), so that the figures shown are the figures the warehouse holds."""
         return [
-            f"disclosure repair: {self.before.headline()} before, {self.added_cells} cells hidden in addition",
+            f"disclosure repair: {self.before.headline()} before, {self.added_cells} cells hidden in addition "
+            f"({self.audited_scopes} of {self.scopes} scopes audited)",
             *self.after.lines(),
         ]
 
@@ -164,16 +169,103 @@ def _record(con, summary: RepairSummary, keys: list[tuple]) -> None:
         con.executemany("insert into meta.disclosure_repair values (?, ?, ?, ?, ?, ?, ?, ?)", [(now, *k) for k in keys])
 
 
-def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
-    """Audit the warehouse's cell tables, hide what the audit needs, re-audit; raise if still breakable."""
+SCOPE_STATE = "meta.disclosure_scope_state"
+
+
+def scopes_of(world) -> dict[tuple[str, str], str]:
+    """(city, period) -> its scope: the (city, period)s linked by a relation (a year to its
+    quarters, stock(t) to stock(t-1), disclosure.periods) form one scope, named by its members;
+    most relations stay within one (city, period), which is then a scope of its own."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for key in world.problem.cells:
+        find((key[0], key[1]))
+    for rel in world.problem.relations:
+        first, *rest = {(k[0], k[1]) for k, _ in rel.terms}
+        for other in rest:
+            parent[find(other)] = find(first)
+    members: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for cp in parent:
+        members.setdefault(find(cp), []).append(cp)
+    names = {root: " ".join(f"{c}|{p}" for c, p in sorted(ms)) for root, ms in members.items()}
+    return {cp: names[find(cp)] for cp in parent}
+
+
+def scope_digests(world, scope_of: dict[tuple[str, str], str]) -> dict[str, str]:
+    """A digest per scope of the attacker's problem there: its cells (published or hidden, bounds,
+    kind, true value, tables) and relations. No relation crosses a scope (scopes_of), so a scope
+    whose digest did not change has the same repair as last time."""
+    parts: dict[str, list[str]] = {}
+    for key, c in world.problem.cells.items():
+        parts.setdefault(scope_of[(key[0], key[1])], []).append(
+            repr((key, c.lo, c.hi, c.integer, c.nonnegative, c.primary, c.true_value, sorted(c.tables)))
+        )
+    for rel in world.problem.relations:
+        key = min(rel.terms)[0]
+        # terms in a fixed order: the tables are read without one
+        parts.setdefault(scope_of[(key[0], key[1])], []).append(repr((rel.name, sorted(rel.terms))))
+    return {scope: hashlib.sha256("\n".join(sorted(p)).encode()).hexdigest()[:24] for scope, p in parts.items()}
+
+
+def _previous_state(con) -> dict[str, tuple[str, str]]:
+    """scope -> (digest before, digest after) of the last repair; {} if none recorded."""
+    if not _table_exists(con, SCOPE_STATE):
+        return {}
+    rows = con.execute(f"select scope, digest_before, digest_after from {SCOPE_STATE}").fetchall()
+    return {s: (b, a) for s, b, a in rows}
+
+
+def _previous_keys(con, scopes: set[str], scope_of: dict) -> list[tuple]:
+    """The cells the last repair hid in `scopes` (meta.disclosure_repair)."""
+    if not scopes or not _table_exists(con, "meta.disclosure_repair"):
+        return []
+    rows = con.execute(
+        "select city, period, basis, indicator_id, breakdown, district_code, group_value from meta.disclosure_repair"
+    ).fetchall()
+    return [tuple(r) for r in rows if scope_of.get((r[0], r[1])) in scopes]
+
+
+def _record_state(con, before: dict, after: dict) -> None:
+    con.execute(f"create or replace table {SCOPE_STATE} (scope varchar, digest_before varchar, digest_after varchar)")
+    rows = [(s, before[s], after.get(s, "")) for s in sorted(before)]
+    if rows:
+        con.executemany(f"insert into {SCOPE_STATE} values (?, ?, ?)", rows)
+
+
+def _in(scopes: set, keys, scope_of: dict) -> set:
+    return {k for k in keys if scope_of.get((k[0], k[1])) in scopes}
+
+
+def repair_warehouse(path: Path | str | None = None, incremental: bool = False) -> RepairSummary:
+    """Audit the warehouse's cell tables, hide what the audit needs, re-audit; raise if still breakable.
+
+    `incremental` (the nightly run): only the scopes (city-periods linked by relations, scopes_of)
+    whose problem changed since the last repair (scope_digests against meta.disclosure_scope_state)
+    are audited and repaired; the others get the cells the last repair hid there again, and their
+    state after is checked against the digest recorded then (a difference audits them too). The
+    result equals a full repair; the `before` counts of breakable cells are then those of the
+    audited scopes."""
     con = connect(path) if path else connect()
     try:
         world = load(con)
-        before = report_of(world)
+        scope_of = scopes_of(world)
+        digests = scope_digests(world, scope_of)
+        previous = _previous_state(con) if incremental else {}
+        audited = {s for s in digests if previous.get(s, ("",))[0] != digests[s]} if previous else set(digests)
+        reused = set(digests) - audited
+        targets = _in(audited, _targets(world.problem), scope_of) if reused else None
+        before = report_of(world, bounds=audit(world.problem, targets=targets) if reused else None)
         shares_before = share_suppressed(world)
         keys: list[tuple] = []
         if not before.ok:
-            result = repair(world.problem)
+            result = repair(world.problem, targets=targets)
             added = set(result.added_positions)
             families = {}
             for key, row in world.rows.items():
@@ -184,18 +276,27 @@ def repair_warehouse(path: Path | str | None = None) -> RepairSummary:
                 if (k[0], k[1], k[2], families[k[3]], k[4], k[5], k[6]) in added
                 and set(row.tables) != set(row.suppressed_in)
             )
+        keys = sorted(set(keys) | set(_previous_keys(con, reused, scope_of)))
+        if keys or not before.ok:  # (as a full repair: re-ranks and recounts whenever it repairs)
             con.execute("begin")
             _apply(con, keys)
             con.execute("commit")
-        if keys:
-            world_after = load(con)  # judged afresh from the tables as written
-            after = report_of(world_after)
-        else:  # nothing written: the tables are the ones just judged
-            world_after, after = world, before
+        world_after = load(con) if keys or not before.ok else world  # judged afresh from the tables as written
+        scope_after = scopes_of(world_after)
+        digests_after = scope_digests(world_after, scope_after)
+        # a reused scope must look as it did after the last repair, else it is audited too
+        audited |= {s for s in reused if digests_after.get(s) != previous[s][1]}
+        reused = set(digests) - audited
+        if world_after is world:  # nothing written: the tables are the ones just judged
+            after = before
+        else:
+            after_targets = _in(audited, _targets(world_after.problem), scope_after) if reused else None
+            after = report_of(world_after, bounds=audit(world_after.problem, targets=after_targets) if reused else None)
         shares_after = share_suppressed(world_after)
         shares = {t: (shares_before.get(t, (0, n))[0], a, n) for t, (a, n) in shares_after.items()}
-        summary = RepairSummary(before, after, len(keys), shares)
+        summary = RepairSummary(before, after, len(keys), shares, len(audited), len(digests))
         _record(con, summary, keys)
+        _record_state(con, digests, digests_after)
         # the verdict with the fingerprint of what it judged: publish reuses it while they match
         record_verdict(con, fingerprint(con), after.ok, after.headline())
         if not after.ok:

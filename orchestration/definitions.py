@@ -12,6 +12,7 @@ from orchestration.defs import dbt as dbt_defs
 from orchestration.defs import disclosure as disclosure_defs
 from orchestration.defs import exchange as exchange_defs
 from orchestration.defs import ingest as ingest_defs
+from orchestration.defs import nightly as nightly_defs
 from orchestration.defs import official as official_defs
 from orchestration.defs import publish as publish_defs
 from orchestration.defs import quality as quality_defs
@@ -26,6 +27,7 @@ defs = dg.Definitions.merge(
     quality_defs.defs,
     publish_defs.defs,
     exchange_defs.defs,
+    nightly_defs.defs,
     reports_defs.defs,
     dashboard_defs.defs,
     automation_defs.defs,

@@ -24,6 +24,7 @@ import dagster as dg
 
 from warehouse.db import connect
 
+PHASE_ORDER = ("load", "checks", "dbt", "disclosure", "exchange", "publish")
 CHANGE_COLUMNS = ("city", "source", "raw_table", "period", "version", "change_kind", "delivery_file", "load_id")
 
 
@@ -37,14 +38,20 @@ class Increment:
     models: list[dict] = field(default_factory=list)  # rows of meta.dbt_increment_runs of its build
     quarters: list[str] = field(default_factory=list)  # exchange packages written (city-quarters' quarters)
     results: list = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase (nightly runs)
+    seconds: float = 0.0  # wall time of the nightly runs
+    tags: list[dict] = field(default_factory=list)  # tags of each nightly run at its end
+
+    def timing(self) -> str:
+        parts = [f"{name} {self.phases[name]:.1f} s" for name in PHASE_ORDER if name in self.phases]
+        return ", ".join(parts + [f"wall {self.seconds:.1f} s"])
 
     @property
     def changed_tables(self) -> list[str]:
         return sorted({c["raw_table"] for c in self.changes})
 
     def describe(self) -> str:
-        parts = [f"{c['city']} {c['source']} {c['period']} ({c['change_kind']})" for c in self.changes]
-        return "; ".join(parts) or "nothing changed"
+        return _describe(self.changes) or "nothing changed"
 
 
 def _rows(con, sql: str, params=()) -> list[dict]:
@@ -138,6 +145,69 @@ def dbt_selection_for(tables: Iterable[str]) -> dg.AssetSelection:
     return models
 
 
+TAG_LOADS = "increment/load_ids"  # the load runs (meta.load_runs) of a Dagster run, comma-separated
+TAG_CHANGES = "increment/changed_partitions"  # what they changed, for the UI
+TAG_COUNT = "increment/changed_count"
+TAG_ONLY_QUARTERS = "increment/only_quarters"  # limits the exchange packages of a night
+TAG_TEXT_MAX = 2000  # characters of the changed partitions shown in a tag (the count is complete)
+
+
+def tag_run_changes(context, load_id: str, changes: list[dict]) -> None:
+    """Record a load and what it changed in the tags of the Dagster run (a run over several
+    partitions may load more than once: the tags accumulate)."""
+    run = context.instance.get_run_by_id(context.run.run_id)
+    loads = [x for x in run.tags.get(TAG_LOADS, "").split(",") if x] + [load_id]
+    described = "; ".join(filter(None, [run.tags.get(TAG_CHANGES, ""), _describe(changes)]))
+    count = int(run.tags.get(TAG_COUNT, "0")) + len(changes)
+    if len(described) > TAG_TEXT_MAX:
+        described = described[: TAG_TEXT_MAX - 3] + "..."
+    context.instance.add_run_tags(
+        context.run.run_id, {TAG_LOADS: ",".join(loads), TAG_CHANGES: described or "nothing", TAG_COUNT: str(count)}
+    )
+
+
+def _describe(changes: list[dict]) -> str:
+    return "; ".join(f"{c['city']} {c['source']} {c['period']} ({c['change_kind']})" for c in changes)
+
+
+def run_changes(context, warehouse: Path) -> list[dict]:
+    """The meta.raw_changes rows of the loads of the current Dagster run (its TAG_LOADS)."""
+    tags = context.instance.get_run_by_id(context.run.run_id).tags
+    return changes_of_loads(warehouse, [x for x in tags.get(TAG_LOADS, "").split(",") if x])
+
+
+def night_quarters(changes: list[dict], known: Iterable[str], tags: Mapping[str, str] | None = None):
+    """(city, quarter) exchange packages a night writes: the changed cities x the exchange quarters of
+    the changed periods (the disclosure repair may move any city's cells of such a quarter), limited
+    by the run's TAG_ONLY_QUARTERS if set."""
+    quarters = affected_quarters(changes, known)
+    only = (tags or {}).get(TAG_ONLY_QUARTERS)
+    if only is not None:
+        quarters = [q for q in quarters if q in set(only.split(","))]
+    return [(city, q) for city in sorted({c["city"] for c in changes}) for q in quarters]
+
+
+# The phases of a night, by the op that runs them (a raw check is an op of its own).
+PHASES = {
+    "raw_city_deliveries": "load",
+    "warehouse_dbt_models": "dbt",
+    "disclosure_repair": "disclosure",
+    "nightly_exchange_packages": "exchange",
+    "published_warehouse": "publish",
+}
+
+
+def phase_seconds(results) -> dict[str, float]:
+    """Seconds per phase of the nightly runs (the steps' own durations; the rest is Dagster's)."""
+    seconds: dict[str, float] = {}
+    for result in results:
+        for event in result.all_events:
+            if event.event_type_value == "STEP_SUCCESS":
+                phase = PHASES.get(event.step_key.split("[")[0], "checks")
+                seconds[phase] = seconds.get(phase, 0.0) + event.event_specific_data.duration_ms / 1000
+    return seconds
+
+
 def run_increment(
     cities: Iterable[str],
     *,
@@ -149,11 +219,116 @@ def run_increment(
     all_models: bool = False,
     log: Callable[[str], None] = print,
 ) -> Increment:
-    """The nightly path for `cities` (e.g. the partition keys of the sensor's run requests): load
-    and checks, then the dbt models downstream of what the load changed, the exchange packages of
-    the changed city-quarters (`only_quarters` limits them, e.g. a first load of every quarter)
-    and the published copy. Nothing changed: nothing after the load. `all_models` (and a warehouse
-    without a completed dbt build) builds every dbt model with the official tables instead."""
+    """The nightly path for `cities` (e.g. the partition keys of the sensor's run requests): one
+    run of the `nightly_increment` job per contiguous range of cities (one city: one run) - load,
+    checks, the dbt models (the city_incremental ones recompute the changed cities only), the
+    disclosure repair, the exchange packages of the changed city-quarters (`only_quarters` limits
+    them) and the published copy. Nothing changed: nothing after the load. `all_models` (and a
+    warehouse without a completed dbt build, or `with_checks`/`exchange` off) runs the staged
+    pipeline instead, with every dbt model and the official tables."""
+    cities = sorted(set(cities))
+    if all_models or not with_checks or not exchange or not (warehouse.exists() and _has_complete_build(warehouse)):
+        return _staged_increment(
+            cities,
+            resources=resources,
+            warehouse=warehouse,
+            with_checks=with_checks,
+            exchange=exchange,
+            only_quarters=only_quarters,
+            all_models=all_models,
+            log=log,
+        )
+    import time
+
+    from orchestration.definitions import defs
+    from orchestration.defs.nightly import NIGHTLY_JOB
+    from orchestration.pipeline import partition_runs, plan
+
+    inc = Increment(uuid.uuid4().hex[:12], cities)
+    tags = {"increment/id": inc.increment_id}
+    if only_quarters is not None:
+        tags[TAG_ONLY_QUARTERS] = ",".join(only_quarters)
+    with connect(warehouse, read_only=True) as con:
+        since = con.execute("select now()::timestamp").fetchone()[0]
+    from orchestration.pipeline import _progress_logger, _ProgressHandler, _quiet_progress
+
+    handler = _ProgressHandler(log)  # the pipeline's progress lines, not Dagster's console log
+    run_defs = dg.Definitions(
+        assets=list(defs.assets or []),
+        asset_checks=list(defs.asset_checks or []),
+        jobs=list(defs.jobs or []),
+        resources={**(defs.resources or {}), **resources},
+        loggers={"progress": _progress_logger(handler)},
+    )
+    job = run_defs.resolve_job_def(NIGHTLY_JOB)
+    from orchestration.defs.ingest import raw_city_deliveries
+    from orchestration.pipeline import _blocking
+
+    stage = plan(defs, dg.AssetSelection.assets(raw_city_deliveries))[0]  # the load and its checks
+    blocking = handler.blocking = _blocking(stage)
+    instance = dg.DagsterInstance.ephemeral()
+    t0 = time.perf_counter()
+    for run in partition_runs(stage, {"city": cities}):
+        run_tags = {**tags, **run.pop("tags", {})}
+        with _quiet_progress():
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                tags=run_tags,
+                run_config={"loggers": {"progress": {}}},
+                **run,
+            )
+        inc.results.append(result)
+        problems = _run_problems(result, blocking)
+        if problems:
+            raise RuntimeError(f"nightly run {result.run_id} failed: " + "; ".join(problems))
+        run_record = instance.get_run_by_id(result.run_id)
+        inc.tags.append(dict(run_record.tags))
+        inc.changes += changes_of_loads(warehouse, [x for x in run_record.tags.get(TAG_LOADS, "").split(",") if x])
+    wall = time.perf_counter() - t0
+    inc.changes.sort(key=lambda c: (c["city"], c["source"], c["period"], c["version"] or 0))
+    inc.quarters = sorted({q for _, q in night_quarters(inc.changes, _known_quarters(), tags)})
+    inc.models = builds_since(warehouse, since) if inc.changes else []
+    inc.phases = phase_seconds(inc.results)
+    inc.seconds = wall
+    log(f"increment {inc.increment_id}: {inc.describe()}")
+    log(f"increment {inc.increment_id}: {len(inc.results)} run(s), {inc.timing()}")
+    return inc
+
+
+def _known_quarters() -> list[str]:
+    from orchestration.defs.partitions import QUARTER_PARTITIONS
+
+    return QUARTER_PARTITIONS.get_partition_keys()
+
+
+def _run_problems(result, blocking: set) -> list[str]:
+    """Failed steps and failed blocking checks of a nightly run (a skipped step is a night without
+    changes, not a failure)."""
+    from orchestration.pipeline import _trouble
+
+    problems = [
+        t[0]
+        for e in result.all_events
+        if e.event_type_value != "STEP_SKIPPED" and (t := _trouble(e, blocking)) and t[1]
+    ]
+    if not result.success and not problems:
+        problems.append("the run failed")
+    return problems
+
+
+def _staged_increment(
+    cities: list[str],
+    *,
+    resources: Mapping[str, object],
+    warehouse: Path,
+    with_checks: bool,
+    exchange: bool,
+    only_quarters: Iterable[str] | None,
+    all_models: bool,
+    log: Callable[[str], None],
+) -> Increment:
+    """The increment through `run_pipeline`'s stages (several Dagster runs): a first build."""
     from orchestration.defs.disclosure import disclosure_repair
     from orchestration.defs.exchange import exchange_package
     from orchestration.defs.ingest import raw_city_deliveries
@@ -161,7 +336,6 @@ def run_increment(
     from orchestration.defs.publish import published_warehouse
     from orchestration.pipeline import run_pipeline
 
-    cities = sorted(set(cities))
     inc = Increment(uuid.uuid4().hex[:12], cities)
     before = load_ids_after(warehouse, set()) if warehouse.exists() else set()
     load = dg.AssetSelection.assets(raw_city_deliveries)

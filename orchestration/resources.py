@@ -50,6 +50,17 @@ class WarehouseResource(dg.ConfigurableResource):
     def reports_path(self) -> Path:
         return _path(self.reports_output_dir, settings.reports_output_dir)
 
+    def dbt_build_target(self) -> Path:
+        """dbt's target folder of this warehouse's builds, kept between invocations so that dbt
+        parses partially (its partial_parse.msgpack holds for one profile, i.e. one warehouse):
+        `<dbt_target_path>/build` if set, else `<dbt target>/warehouses/<hash of the path>`."""
+        if self.dbt_target_path:
+            return Path(self.dbt_target_path).resolve() / "build"
+        import hashlib
+
+        digest = hashlib.sha256(str(self.warehouse_path()).encode()).hexdigest()[:12]
+        return settings.dbt_target_path() / "warehouses" / digest
+
     @contextmanager
     def get_connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the warehouse (warehouse.db.connect), closed after the block."""

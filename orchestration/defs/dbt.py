@@ -23,6 +23,8 @@ from orchestration.dbt_project import dbt_project
 from orchestration.defs.partitions import WRITER_POOL
 from orchestration.resources import WarehouseResource, dbt_resource
 
+NIGHTLY_JOB = "nightly_increment"  # orchestration/defs/nightly.py
+
 # Like AutomationCondition.eager() without `~any_deps_missing`: a warehouse holds the partitions
 # (cities) that delivered, never all of them, and a model reads every city partition of a raw table.
 AFTER_UPSTREAM_UPDATE = (
@@ -59,11 +61,31 @@ class WarehouseTranslator(DagsterDbtTranslator):
     pool=WRITER_POOL,
 )
 def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    from orchestration.dbt_project import dbt_code_version
+    from orchestration.unit_tests import passed_unit_tests, record_unit_tests, unit_tests_needed
+
+    if context.job_name == NIGHTLY_JOB and not _night_changed(context, warehouse):
+        context.log.info("the night's load changed nothing: no dbt build (and nothing after it)")
+        return
+    # One target folder per warehouse, kept between invocations: dbt parses partially (dagster-dbt
+    # would give every invocation a new folder and dbt would parse the whole project each time).
+    target = warehouse.dbt_build_target()
+    code = dbt_code_version()
+    args = ["build"]
+    if not unit_tests_needed(target, code, dbt_project.manifest_path):
+        args += ["--exclude", "test_type:unit"]  # the dbt code passed them already
     with warehouse.dbt_environment():  # the subprocess takes its environment when it starts
-        invocation = dbt.cli(["build"], context=context)
+        invocation = dbt.cli(args, context=context, target_path=target)
     yield from invocation.stream()
+    record_unit_tests(target, code, passed_unit_tests(invocation))
     # what the city_incremental models recomputed (read after dbt ended: DuckDB has one writer)
     yield from _increment_observations(invocation, warehouse, context)
+
+
+def _night_changed(context, warehouse: WarehouseResource) -> bool:
+    from orchestration.increments import run_changes
+
+    return bool(run_changes(context, warehouse.warehouse_path()))
 
 
 def _increment_observations(invocation, warehouse: WarehouseResource, context) -> list[dg.AssetObservation]:

@@ -2,7 +2,7 @@
 
 Thin: the work is `disclosure.warehouse.repair_warehouse` (audit every cell table against all
 published relations, hide the further cells the audit needs in every table that carries them,
-re-audit). A pattern the repair cannot make safe fails the step, and nothing downstream runs.
+re-audit; in the nightly run only the city-periods whose cells changed since the last repair). A pattern the repair cannot make safe fails the step, and nothing downstream runs.
 """
 
 import dagster as dg
@@ -26,9 +26,12 @@ def disclosure_repair(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     from disclosure.audit import BreakablePattern
     from disclosure.lp import AuditError
     from disclosure.warehouse import repair_warehouse
+    from orchestration.defs.dbt import NIGHTLY_JOB
 
+    # a night audits the city-periods whose cells changed since the last repair (same result)
+    incremental = context.job_name == NIGHTLY_JOB
     try:
-        summary = repair_warehouse(warehouse.warehouse_path())
+        summary = repair_warehouse(warehouse.warehouse_path(), incremental=incremental)
     except BreakablePattern as exc:
         raise dg.Failure(description=f"disclosure audit: {exc}") from exc
     except AuditError as exc:  # the audit cannot judge (e.g. a relation that does not hold on the truth)
@@ -45,6 +48,7 @@ def disclosure_repair(context: dg.AssetExecutionContext, warehouse: WarehouseRes
             "audit": summary.after.headline(),
             "breakable_before": summary.before.total.breakable,
             "cells_hidden_by_repair": summary.added_cells,
+            "audited_scopes": f"{summary.audited_scopes} of {summary.scopes}",  # scopes: linked city-periods
             "suppressed_after": summary.after.total.suppressed,
             "share_suppressed": dg.MetadataValue.json(
                 {t: {"before": b / n, "after": a / n} for t, (b, a, n) in summary.shares.items() if n}

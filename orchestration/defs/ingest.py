@@ -95,9 +95,11 @@ def raw_city_deliveries(context: dg.AssetExecutionContext, warehouse: WarehouseR
     # the run succeeds (the warehouse is fine); a failure of the warehouse itself raises instead
     outcome = outcome_line(summary)
     (context.log.warning if quarantined else context.log.info)(f"{', '.join(cities)}: {outcome}")
-    from orchestration.increments import changes_of_loads, increment_metadata
+    from orchestration.increments import changes_of_loads, increment_metadata, tag_run_changes
 
     changes = changes_of_loads(warehouse.warehouse_path(), [summary.run_id])
+    # on the run itself: the UI shows what the night changed, the run's later steps read it
+    tag_run_changes(context, summary.run_id, changes)
     for table, key in RAW_KEYS.items():
         mine = [o for o in summary.outcomes if _table_of(o) == table]
         loaded = [o for o in mine if o.status == "loaded"]
@@ -148,10 +150,11 @@ def landing_fingerprints(root: Path) -> dict[str, str]:
 
 
 @dg.sensor(
-    job=raw_load_job,
+    job_name="nightly_increment",  # orchestration/defs/nightly.py: the whole night as one run
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Notices new or changed files under the landing folder and loads that city. Without a "
+    description="Notices new or changed files under the landing folder and runs that city's night (load, "
+    "checks, dbt, disclosure repair, exchange packages, publish) as one run. Without a "
     "cursor (first start, or a reset) it compares the landing folder with the delivery registry of "
     "the warehouse, so a loaded warehouse starts with no run queued.",
 )
@@ -181,11 +184,12 @@ def new_deliveries_sensor(context: dg.SensorEvaluationContext, warehouse: Wareho
 
 
 @dg.schedule(
-    job=raw_load_job,
+    job_name="nightly_increment",
     cron_schedule="0 2 * * *",
     execution_timezone="Europe/Berlin",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Nightly at 02:00 Berlin time: load everything new, city by city.",
+    description="Nightly at 02:00 Berlin time: every city's night (load everything new and what follows), "
+    "one run per city.",
 )
 def nightly_load_schedule(context: dg.ScheduleEvaluationContext):
     stamp = context.scheduled_execution_time.strftime("%Y-%m-%d")
