@@ -74,14 +74,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def dbt_environment(self) -> Iterator[None]:
         """The environment a dbt started in the block reads (profiles.yml): this warehouse and the
         DuckDB settings, and the target folder if given. Restored afterwards."""
-        from orchestration.dbt_project import dbt_settings_env, reuse_partial_parse
+        from orchestration.dbt_project import dbt_settings_env
 
         wanted = dbt_settings_env(self.warehouse_path())
         if self.dbt_target_path:
             wanted["DBT_TARGET_PATH"] = str(Path(self.dbt_target_path).resolve())
-        target_root = Path(wanted.get("DBT_TARGET_PATH") or settings.dbt_target_path())
-        if target_root.is_dir():  # the parse of the last invocation seeds this one (dbt checks it)
-            reuse_partial_parse(target_root)
         saved = {name: os.environ.get(name) for name in wanted}
         os.environ.update(wanted)
         try:

@@ -178,30 +178,6 @@ def test_sizes_in_events_follow_the_measured_relation():
     assert 0.1 < small < 0.12 and 1.1 < large < 1.2
 
 
-# ------------------------------------------------------------------ dbt's parse state
-def test_the_newest_parse_state_seeds_the_next_invocation(tmp_path):
-    import os
-
-    from orchestration.dbt_project import PARTIAL_PARSE, reuse_partial_parse
-
-    root = tmp_path / "target"
-    assert reuse_partial_parse(root) is None  # no invocation yet: nothing to copy
-    old, new = root / "build-1" / PARTIAL_PARSE, root / "build-2" / PARTIAL_PARSE
-    for path, body, mtime in ((old, b"old", 1_000), (new, b"new", 2_000)):
-        path.parent.mkdir(parents=True)
-        path.write_bytes(body)
-        os.utime(path, (mtime, mtime))
-    assert reuse_partial_parse(root) == new
-    assert (root / PARTIAL_PARSE).read_bytes() == b"new"
-    assert reuse_partial_parse(root) is None  # already current: not copied again
-    # a newer state in the root (e.g. written by a plain `dbt parse`) is not replaced by an older one
-    (root / PARTIAL_PARSE).write_bytes(b"newest")
-    os.utime(root / PARTIAL_PARSE, (3_000, 3_000))
-    assert reuse_partial_parse(root) is None
-    assert (root / PARTIAL_PARSE).read_bytes() == b"newest"
-    assert not list(root.glob(".*.tmp"))
-
-
 def test_floor_phase_runs_in_its_own_process_like_the_pipeline_phases(tmp_path):
     """The demo and large worlds time their floor as a phase (own interpreter, own peak RSS)."""
     from orchestration.bench import run_phase
