@@ -45,7 +45,8 @@ def candidates(ctx: SideContext) -> None:
         rows = ctx.con.execute(
             f"""select city, period, coalesce(basis, 'register'), nationality_group, arrival_year, months,
                    n_at_risk, n_left_cumulative
-            from {table} {where}""",
+            from {table} {where}
+            order by all""",
             params,
         ).fetchall()
         for city, period, basis, group, year, months, at_risk, left in rows:

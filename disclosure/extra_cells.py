@@ -59,19 +59,25 @@ def table_exists(con, table: str) -> bool:
     )
 
 
-def has_columns(con, table: str, needed: set[str]) -> bool:
-    """The table exists and has the columns a side module reads (a hand-made table of another
-    shape, e.g. in a test, is not one of the published tables)."""
-    schema, name = table.split(".")
-    cols = {
+def table_columns(con, table: str) -> set[str]:
+    """The columns of `table` ([catalog.]schema.name; the connection's own database without a
+    catalog); empty when it does not exist."""
+    parts = table.split(".")
+    catalog = parts[0] if len(parts) == 3 else None
+    return {
         r[0]
         for r in con.execute(
             "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "and table_catalog = current_database()",
-            [schema, name],
+            "and table_catalog = coalesce(?, current_database())",
+            [*parts[-2:], catalog],
         ).fetchall()
     }
-    return needed <= cols
+
+
+def has_columns(con, table: str, needed: set[str]) -> bool:
+    """The table exists and has the columns a side module reads (a hand-made table of another
+    shape, e.g. in a test, is not one of the published tables)."""
+    return needed <= table_columns(con, table)
 
 
 def truth_rows(ctx: SideContext, sql: str, params: list | None = None) -> list[tuple]:

@@ -51,7 +51,8 @@ def register_rows(ctx: SideContext) -> list[tuple]:
             for r in ctx.con.execute(
                 f"""select city, year, flow, register_value, register_months, suppression_reason, difference,
                        official_value, city_key
-                from {table} {where}""",
+                from {table} {where}
+                order by all""",
                 params,
             ).fetchall()
             if r[0] is not None and r[1] is not None

@@ -34,7 +34,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from disclosure import curves, periods, side
-from disclosure.extra_cells import SideContext
+from disclosure.extra_cells import SideContext, table_columns
 from disclosure.lp import Cell, Problem
 
 # (table, has district_code): the cell tables of the exchange layout, in the order they are read.
@@ -120,19 +120,14 @@ def _scope_sql(scope: tuple[str, str] | None) -> tuple[str, list]:
 def _cell_columns(con, table: str) -> set[str]:
     """The table's columns, or an empty set when it is missing or not of the cell layout (e.g. a
     hand-made table of another shape)."""
-    schema, name = table.split(".")
-    cols = {
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = ? and table_name = ? and table_catalog = current_database()",
-            [schema, name],
-        ).fetchall()
-    }
+    cols = table_columns(con, table)
     return cols if {"city", "period", "indicator_id", "group_value"} <= cols else set()
 
 
 def _read(con, table: str, has_district: bool, scope: tuple[str, str] | None = None) -> list[tuple]:
+    # rows in a fixed order (order by all): the repair is greedy and takes the first of equally good
+    # candidates, so a table's physical row order (which a rebuild with threads may change) must not
+    # decide which cells it hides
     cols = _cell_columns(con, table)
     if not cols:
         return []
@@ -148,7 +143,8 @@ def _read(con, table: str, has_district: bool, scope: tuple[str, str] | None = N
         f"""select city, period, coalesce({col("basis")}, 'register'), indicator_id, coalesce({col("breakdown")}, ''),
                {district}, group_value, coalesce({col("is_total")}, false), coalesce({col("is_suppressed")}, false),
                {reason}, {family}, {col("numerator")}, {col("denominator")}, {col("value")}
-        from {table} {where}""",
+        from {table} {where}
+        order by all""",
         params,
     ).fetchall()
 

@@ -21,7 +21,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from disclosure.extra_cells import CITY, SideContext, add_cell, has_columns, scope_where, table_exists, truth_rows
+from disclosure.extra_cells import (
+    CITY,
+    SideContext,
+    add_cell,
+    has_columns,
+    scope_where,
+    table_columns,
+    table_exists,
+    truth_rows,
+)
 from disclosure.lp import Cell
 from disclosure.periods import BREAKDOWN, DIFFERENCE_PREFIX, YEAR_PREFIX, register_rows, register_truth, year_key
 
@@ -63,7 +72,7 @@ def _dunkelziffer(ctx: SideContext) -> None:
             f"""select city, period, coalesce(basis, 'register'), nationality_group, age_band,
                    max(registered) filter (where not coalesce(is_suppressed, false)),
                    bool_or(suppression_reason = 'primary')
-            from {table} {where} group by all""",
+            from {table} {where} group by all order by all""",
             params,
         ).fetchall():
             add_cell(
@@ -162,15 +171,7 @@ def hide(con, keys: list[tuple]) -> None:
     for table in DUNKELZIFFER_TABLES:
         if not table_exists(con, table):
             continue
-        schema, name = table.split(".")
-        cols = {
-            r[0]
-            for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "and table_catalog = current_database()",
-                [schema, name],
-            ).fetchall()
-        }
+        cols = table_columns(con, table)
         sets = ", ".join(f"{c} = null" for c in ESTIMATE_COLUMNS if c in cols)
         con.executemany(
             f"""update {table} set {sets}, is_suppressed = true,

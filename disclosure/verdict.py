@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from disclosure import curves, periods, side
-from disclosure.extra_cells import table_exists
+from disclosure.extra_cells import table_columns, table_exists
 from disclosure.relations import CELL_TABLES, TRUTH, _read, _truth
 
 # Bump with every change to what the audit concludes from the same cells: the relations derived
@@ -56,7 +56,7 @@ def fingerprint(con, truth: str = TRUTH, tables=CELL_TABLES) -> str:
         if not table_exists(con, table):
             h.update(f"side {name} absent\n".encode())
             continue
-        read = sorted(columns & _columns(con, table))
+        read = sorted(columns & table_columns(con, table))
         rows = sorted(repr(r) for r in con.execute(f"select {', '.join(read)} from {table}").fetchall())
         h.update(f"side {name} {read} {len(rows)}\n".encode())
         for r in rows:
@@ -83,19 +83,6 @@ def _side_tables(truth: str) -> list[tuple[str, set[str]]]:
         (prefix + side.DUNKELZIFFER_TRUTH, estimates),
         (side.OFFICIAL, {"city_key", "year", "nationality", "boundary", "zuzuege", "fortzuege", "rounded"}),
     ]
-
-
-def _columns(con, table: str) -> set[str]:
-    parts = table.split(".")
-    catalog = parts[0] if len(parts) == 3 else None
-    return {
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "and table_catalog = coalesce(?, current_database())",
-            [*parts[-2:], catalog],
-        ).fetchall()
-    }
 
 
 def record(con, fp: str, ok: bool, headline: str) -> None:
