@@ -109,7 +109,9 @@ class World:
         with connect(self.warehouse, read_only=True) as con:
             since = con.execute("select now()::timestamp").fetchone()[0]
         command = ["build", "--resource-type", "seed", "--resource-type", "model"] if seed else ["run"]
-        run_dbt([*command, *args], warehouse=self.warehouse, target_path=self.target, log=lambda _: None)
+        run_dbt(
+            [*command, *args], warehouse=self.warehouse, target_path=self.target, log=lambda _: None, in_process=True
+        )
         from orchestration.increments import builds_since
 
         return builds_since(self.warehouse, since)
