@@ -196,7 +196,17 @@ def run_dbt_in_process(
             lines.append(event.info.msg)
             log(event.info.msg)
 
-    cmd = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR), "--log-level", "none"]
+    cmd = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "debug",
+    ]
     with _IN_PROCESS_LOCK, _environment(dbt_env(warehouse, target_path)):
         try:
             outcome = dbtRunner(callbacks=[on_event]).invoke(cmd)

@@ -126,6 +126,58 @@ def _fingerprints(warehouse: Path) -> dict:
         return table_fingerprints(con, DEFAULT_SCHEMAS)
 
 
+# Where each case must show in the compared tables (table, rows of the case): each slice differs
+# between the first build and the end of the sequence, so an increment that missed the case would
+# leave the first build's rows there and differ from the full rebuild.
+CASE_SLICES = {
+    "months out of order": ("marts.fct_fluctuation", "city = 'muenster' and period_key in ('2026-08', '2026-09')"),
+    "a _v2 two years back": ("marts.fct_fluctuation", "city = 'muenster' and period_key = '2024-09'"),
+    "a late bestand": ("marts.fct_dwell_time_stock", "city = 'muenster' and stichtag = '2026-06-30'"),
+    "a district reform": ("marts.dim_districts", "city = 'muenster'"),
+    "a quarantined delivery fixed": ("marts.fct_counselling", "city = 'muenster' and month = '2026-09-01'"),
+    "a plain new month": ("marts.fct_fluctuation", "city = 'enschede' and period_key = '2026-09'"),
+    "a quality-gate block": ("marts.fct_fluctuation", "city = 'enschede' and period_key = '2025-03'"),
+}
+
+
+def _slice_prints(warehouse: Path) -> dict[str, tuple]:
+    """(rows, order-independent hash) of every case's slice."""
+    with connect(warehouse, read_only=True) as con:
+        return {
+            case: con.execute(
+                f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {table} t where {where}"
+            ).fetchone()
+            for case, (table, where) in CASE_SLICES.items()
+        }
+
+
+# Differences an increment could leave, planted one at a time into the compared tables (in a
+# transaction rolled back): the comparison must name exactly the planted table.
+PLANTED = {
+    "marts.fct_dwell_time_stock": "update marts.fct_dwell_time_stock set persons = persons + 1 "
+    "where rowid = (select min(rowid) from marts.fct_dwell_time_stock)",  # a stale value
+    "marts.fct_segregation": "insert into marts.fct_segregation select * from marts.fct_segregation limit 1",  # twice
+    "exchange.fct_exchange_cells": "delete from exchange.fct_exchange_cells "
+    "where rowid = (select max(rowid) from exchange.fct_exchange_cells)",  # a row lost
+    # two rows' values swapped: each column holds the same values (and sums), the rows differ
+    "marts.fct_fluctuation": "update marts.fct_fluctuation f set inflows = if(f.inflows = e.lo, e.hi, e.lo) "
+    "from (select min(inflows) as lo, max(inflows) as hi from marts.fct_fluctuation) e "
+    "where f.rowid in ((select min(rowid) from marts.fct_fluctuation where inflows = e.lo), "
+    "(select min(rowid) from marts.fct_fluctuation where inflows = e.hi))",
+}
+
+
+def _assert_planted_differences_caught(warehouse: Path, expected: dict) -> None:
+    with connect(warehouse) as con:
+        for table, plant in PLANTED.items():
+            con.execute("begin")
+            con.execute(plant)
+            planted = table_fingerprints(con, DEFAULT_SCHEMAS)
+            con.execute("rollback")
+            assert sorted(t for t in expected if planted[t] != expected[t]) == [table], plant
+        assert table_fingerprints(con, DEFAULT_SCHEMAS) == expected  # rolled back
+
+
 def _v2_one_record_less(path: Path) -> bytes:
     frame = pl.read_parquet(path)
     out = path.with_name("v2.tmp.parquet")
@@ -166,6 +218,7 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
     w.load(with_official=True)
     first = _modes(w.dbt(seed=True))
     assert {m for m, (mode, _) in first.items() if mode == "full"} == INCREMENTAL  # no table yet
+    first_slices = _slice_prints(w.warehouse)
 
     # increment 1: a month ahead of the one missing, a _v2 two years back, a broken delivery,
     # Enschede's new month
@@ -234,8 +287,14 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
     assert set(incremental) == set(expected)
     differing = sorted(t for t in expected if incremental[t] != expected[t])
     assert differing == []
-    # the increments did change what they should have (a test that cannot fail proves nothing)
-    assert incremental["marts.fct_dwell_time_stock"]["rows"] > 0
+    # a test that cannot fail proves nothing: every case moved its rows of the compared tables
+    # (an increment that missed one would differ from the rebuild there), and a planted
+    # difference of each kind is caught in the table it was planted in
+    final_slices = _slice_prints(w.warehouse)
+    assert [case for case in CASE_SLICES if final_slices[case] == first_slices[case]] == []
+    gate = final_slices.pop("a quality-gate block")
+    assert gate[0] == 0 and all(rows > 0 for rows, _ in final_slices.values()), final_slices  # blocked: gone
+    _assert_planted_differences_caught(w.warehouse, expected)
 
     # a change of the dbt code rebuilds in full (without --full-refresh), and says why
     import orchestration.dbt_project as dbt_project
