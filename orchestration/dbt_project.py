@@ -183,10 +183,13 @@ def run_dbt_in_process(
     warehouse: str | Path | None = None,
     target_path: str | Path | None = None,
     log=print,
-) -> subprocess.CompletedProcess:
+    manifest=None,
+):
     """`run_dbt` in this process (dbt's programmatic `dbtRunner`), with the same environment,
     project and profile, the same log file (`<target>/logs`) and the same DbtError on failure;
-    dbt's console output goes to `log` instead of stdout."""
+    dbt's console output goes to `log` instead of stdout. With `manifest` (of `parse_in_process`
+    for the same warehouse, while the project's files are unchanged) dbt does not parse at all.
+    Returns a CompletedProcess (exit code, the console lines) whose `result` is dbt's."""
     from dbt.cli.main import dbtRunner
 
     lines: list[str] = []
@@ -209,7 +212,7 @@ def run_dbt_in_process(
     ]
     with _IN_PROCESS_LOCK, _environment(dbt_env(warehouse, target_path)):
         try:
-            outcome = dbtRunner(callbacks=[on_event]).invoke(cmd)
+            outcome = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(cmd)
         finally:
             _close_duckdb()
     result = subprocess.CompletedProcess(["dbt", *cmd], 0 if outcome.success else 1, "\n".join(lines), "")
@@ -217,7 +220,14 @@ def run_dbt_in_process(
         if outcome.exception is not None:
             lines.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
         raise DbtError(f"dbt {' '.join(args)} failed (in process):\n" + "\n".join(error_lines("\n".join(lines))))
+    result.result = outcome.result
     return result
+
+
+def parse_in_process(*, warehouse: str | Path | None = None, target_path: str | Path | None = None, log=print):
+    """dbt's manifest of the project for `warehouse` (a `dbt parse` in this process, partial when
+    `target_path` holds an earlier parse), for `run_dbt_in_process(manifest=...)`."""
+    return run_dbt_in_process(["parse"], warehouse=warehouse, target_path=target_path, log=log).result
 
 
 if __name__ == "__main__":

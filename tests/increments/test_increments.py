@@ -15,10 +15,13 @@ plus a block of the quality gate (Enschede meldewesen 2025-03, in the second inc
 no Enschede file), which changes staging without any new file, and a change of the dbt code.
 
 Few dbt invocations (the fixed cost of each is most of this test's time): the seeds and the first
-build in one, one per increment, a single-model run that finds nothing new, the full rebuild of
-a copy, and a single-model run under another code version. dbt runs through `run_dbt` (no dbt
-tests: tests/marts and the Dagster test run those), in one target folder (partial parse); the
-load through the pipeline's raw asset.
+build in one, one per increment, a single-model run that finds nothing new, the full rebuild (in
+place, after the increments' fingerprints are taken), and a single-model run under another code
+version. dbt runs in this process (`run_dbt_in_process`: no interpreter start, imports kept),
+parsed once and the manifest reused (the project and the warehouse path do not change), without
+dbt tests (tests/marts and the Dagster test run those); the load through the pipeline's raw asset.
+The comparison must be able to fail: every case moves its rows of the compared tables, and
+planted differences are caught.
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ class World:
         self.root, self.source, self.landing = root, source, root / "landing"
         self.warehouse = root / "warehouse.duckdb"
         self.resources = world_resources(root)
-        self.target = root / "dbt_target"  # one target folder: dbt parses partially after the first run
+        self.target = root / "dbt_target"
+        self.manifest = None  # parsed once (the project and the warehouse path stay), then reused
 
     def land(self, rel: str, data: bytes | None = None, as_name: str | None = None) -> None:
         dest = self.landing / (as_name or rel)
@@ -104,13 +108,19 @@ class World:
     def dbt(self, *args: str, seed: bool = False) -> list[dict]:
         """`dbt run ARGS` (with `seed`: the seeds and the models in one `dbt build` without tests);
         returns what the city_incremental models did in this run."""
-        from orchestration.dbt_project import run_dbt
+        from orchestration.dbt_project import parse_in_process, run_dbt_in_process
 
         with connect(self.warehouse, read_only=True) as con:
             since = con.execute("select now()::timestamp").fetchone()[0]
         command = ["build", "--resource-type", "seed", "--resource-type", "model"] if seed else ["run"]
-        run_dbt(
-            [*command, *args], warehouse=self.warehouse, target_path=self.target, log=lambda _: None, in_process=True
+        if self.manifest is None:
+            self.manifest = parse_in_process(warehouse=self.warehouse, target_path=self.target, log=lambda _: None)
+        run_dbt_in_process(
+            [*command, *args],
+            warehouse=self.warehouse,
+            target_path=self.target,
+            log=lambda _: None,
+            manifest=self.manifest,
         )
         from orchestration.increments import builds_since
 
