@@ -11,11 +11,13 @@ ARGS` runs dbt by hand the same way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -112,9 +114,17 @@ def run_dbt(
     warehouse: str | Path | None = None,
     target_path: str | Path | None = None,
     log=print,
+    in_process: bool = False,
 ) -> subprocess.CompletedProcess:
     """Run `dbt ARGS` against `warehouse` (default: the settings' warehouse), streaming its log
-    lines to `log`. A failing dbt always raises DbtError with dbt's error lines."""
+    lines to `log`. A failing dbt always raises DbtError with dbt's error lines.
+
+    By default dbt runs as its own process (the night, the CLI: its memory and DuckDB's go back
+    to the system when it ends, and a crash of dbt cannot take the caller with it). With
+    `in_process` it runs in this Python process (`run_dbt_in_process`): no interpreter start and
+    no imports per call, which is most of a small world's dbt time (the tests)."""
+    if in_process:
+        return run_dbt_in_process(args, warehouse=warehouse, target_path=target_path, log=log)
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     proc = subprocess.Popen(
         cmd,
@@ -136,6 +146,88 @@ def run_dbt(
             f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(error_lines(result.stdout))
         )
     return result
+
+
+# dbt reads its settings from os.environ, which is the whole process's: one in-process dbt at a time.
+_IN_PROCESS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]):
+    """os.environ set to `env` for the block, restored after (also when dbt raised)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _close_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in the process between invocations: the
+    caller may open the warehouse next, with other settings (DuckDB refuses two configurations
+    of one file in one process), or copy it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+
+
+def run_dbt_in_process(
+    args: list[str],
+    *,
+    warehouse: str | Path | None = None,
+    target_path: str | Path | None = None,
+    log=print,
+    manifest=None,
+):
+    """`run_dbt` in this process (dbt's programmatic `dbtRunner`), with the same environment,
+    project and profile, the same log file (`<target>/logs`) and the same DbtError on failure;
+    dbt's console output goes to `log` instead of stdout. With `manifest` (of `parse_in_process`
+    for the same warehouse, while the project's files are unchanged) dbt does not parse at all.
+    Returns a CompletedProcess (exit code, the console lines) whose `result` is dbt's."""
+    from dbt.cli.main import dbtRunner
+
+    lines: list[str] = []
+
+    def on_event(event) -> None:
+        if event.info.level in ("info", "warn", "error") and event.info.msg:
+            lines.append(event.info.msg)
+            log(event.info.msg)
+
+    cmd = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--log-level",
+        "none",
+        "--log-level-file",
+        "debug",
+    ]
+    with _IN_PROCESS_LOCK, _environment(dbt_env(warehouse, target_path)):
+        try:
+            outcome = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(cmd)
+        finally:
+            _close_duckdb()
+    result = subprocess.CompletedProcess(["dbt", *cmd], 0 if outcome.success else 1, "\n".join(lines), "")
+    if not outcome.success:
+        if outcome.exception is not None:
+            lines.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
+        raise DbtError(f"dbt {' '.join(args)} failed (in process):\n" + "\n".join(error_lines("\n".join(lines))))
+    result.result = outcome.result
+    return result
+
+
+def parse_in_process(*, warehouse: str | Path | None = None, target_path: str | Path | None = None, log=print):
+    """dbt's manifest of the project for `warehouse` (a `dbt parse` in this process, partial when
+    `target_path` holds an earlier parse), for `run_dbt_in_process(manifest=...)`."""
+    return run_dbt_in_process(["parse"], warehouse=warehouse, target_path=target_path, log=log).result
 
 
 if __name__ == "__main__":

@@ -15,10 +15,13 @@ plus a block of the quality gate (Enschede meldewesen 2025-03, in the second inc
 no Enschede file), which changes staging without any new file, and a change of the dbt code.
 
 Few dbt invocations (the fixed cost of each is most of this test's time): the seeds and the first
-build in one, one per increment, a single-model run that finds nothing new, the full rebuild of
-a copy, and a single-model run under another code version. dbt runs through `run_dbt` (no dbt
-tests: tests/marts and the Dagster test run those), in one target folder (partial parse); the
-load through the pipeline's raw asset.
+build in one, one per increment, a single-model run that finds nothing new, the full rebuild (in
+place, after the increments' fingerprints are taken), and a single-model run under another code
+version. dbt runs in this process (`run_dbt_in_process`: no interpreter start, imports kept),
+parsed once and the manifest reused (the project and the warehouse path do not change), without
+dbt tests (tests/marts and the Dagster test run those); the load through the pipeline's raw asset.
+The comparison must be able to fail: every case moves its rows of the compared tables, and
+planted differences are caught.
 """
 
 from __future__ import annotations
@@ -79,7 +82,8 @@ class World:
         self.root, self.source, self.landing = root, source, root / "landing"
         self.warehouse = root / "warehouse.duckdb"
         self.resources = world_resources(root)
-        self.target = root / "dbt_target"  # one target folder: dbt parses partially after the first run
+        self.target = root / "dbt_target"
+        self.manifest = None  # parsed once (the project and the warehouse path stay), then reused
 
     def land(self, rel: str, data: bytes | None = None, as_name: str | None = None) -> None:
         dest = self.landing / (as_name or rel)
@@ -104,12 +108,20 @@ class World:
     def dbt(self, *args: str, seed: bool = False) -> list[dict]:
         """`dbt run ARGS` (with `seed`: the seeds and the models in one `dbt build` without tests);
         returns what the city_incremental models did in this run."""
-        from orchestration.dbt_project import run_dbt
+        from orchestration.dbt_project import parse_in_process, run_dbt_in_process
 
         with connect(self.warehouse, read_only=True) as con:
             since = con.execute("select now()::timestamp").fetchone()[0]
         command = ["build", "--resource-type", "seed", "--resource-type", "model"] if seed else ["run"]
-        run_dbt([*command, *args], warehouse=self.warehouse, target_path=self.target, log=lambda _: None)
+        if self.manifest is None:
+            self.manifest = parse_in_process(warehouse=self.warehouse, target_path=self.target, log=lambda _: None)
+        run_dbt_in_process(
+            [*command, *args],
+            warehouse=self.warehouse,
+            target_path=self.target,
+            log=lambda _: None,
+            manifest=self.manifest,
+        )
         from orchestration.increments import builds_since
 
         return builds_since(self.warehouse, since)
@@ -122,6 +134,58 @@ def _modes(builds: list[dict]) -> dict[str, tuple[str, list[str]]]:
 def _fingerprints(warehouse: Path) -> dict:
     with connect(warehouse, read_only=True) as con:
         return table_fingerprints(con, DEFAULT_SCHEMAS)
+
+
+# Where each case must show in the compared tables (table, rows of the case): each slice differs
+# between the first build and the end of the sequence, so an increment that missed the case would
+# leave the first build's rows there and differ from the full rebuild.
+CASE_SLICES = {
+    "months out of order": ("marts.fct_fluctuation", "city = 'muenster' and period_key in ('2026-08', '2026-09')"),
+    "a _v2 two years back": ("marts.fct_fluctuation", "city = 'muenster' and period_key = '2024-09'"),
+    "a late bestand": ("marts.fct_dwell_time_stock", "city = 'muenster' and stichtag = '2026-06-30'"),
+    "a district reform": ("marts.dim_districts", "city = 'muenster'"),
+    "a quarantined delivery fixed": ("marts.fct_counselling", "city = 'muenster' and month = '2026-09-01'"),
+    "a plain new month": ("marts.fct_fluctuation", "city = 'enschede' and period_key = '2026-09'"),
+    "a quality-gate block": ("marts.fct_fluctuation", "city = 'enschede' and period_key = '2025-03'"),
+}
+
+
+def _slice_prints(warehouse: Path) -> dict[str, tuple]:
+    """(rows, order-independent hash) of every case's slice."""
+    with connect(warehouse, read_only=True) as con:
+        return {
+            case: con.execute(
+                f"select count(*), coalesce(sum(hash(t)::hugeint), 0) from {table} t where {where}"
+            ).fetchone()
+            for case, (table, where) in CASE_SLICES.items()
+        }
+
+
+# Differences an increment could leave, planted one at a time into the compared tables (in a
+# transaction rolled back): the comparison must name exactly the planted table.
+PLANTED = {
+    "marts.fct_dwell_time_stock": "update marts.fct_dwell_time_stock set persons = persons + 1 "
+    "where rowid = (select min(rowid) from marts.fct_dwell_time_stock)",  # a stale value
+    "marts.fct_segregation": "insert into marts.fct_segregation select * from marts.fct_segregation limit 1",  # twice
+    "exchange.fct_exchange_cells": "delete from exchange.fct_exchange_cells "
+    "where rowid = (select max(rowid) from exchange.fct_exchange_cells)",  # a row lost
+    # two rows' values swapped: each column holds the same values (and sums), the rows differ
+    "marts.fct_fluctuation": "update marts.fct_fluctuation f set inflows = if(f.inflows = e.lo, e.hi, e.lo) "
+    "from (select min(inflows) as lo, max(inflows) as hi from marts.fct_fluctuation) e "
+    "where f.rowid in ((select min(rowid) from marts.fct_fluctuation where inflows = e.lo), "
+    "(select min(rowid) from marts.fct_fluctuation where inflows = e.hi))",
+}
+
+
+def _assert_planted_differences_caught(warehouse: Path, expected: dict) -> None:
+    with connect(warehouse) as con:
+        for table, plant in PLANTED.items():
+            con.execute("begin")
+            con.execute(plant)
+            planted = table_fingerprints(con, DEFAULT_SCHEMAS)
+            con.execute("rollback")
+            assert sorted(t for t in expected if planted[t] != expected[t]) == [table], plant
+        assert table_fingerprints(con, DEFAULT_SCHEMAS) == expected  # rolled back
 
 
 def _v2_one_record_less(path: Path) -> bytes:
@@ -164,6 +228,7 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
     w.load(with_official=True)
     first = _modes(w.dbt(seed=True))
     assert {m for m, (mode, _) in first.items() if mode == "full"} == INCREMENTAL  # no table yet
+    first_slices = _slice_prints(w.warehouse)
 
     # increment 1: a month ahead of the one missing, a _v2 two years back, a broken delivery,
     # Enschede's new month
@@ -225,26 +290,29 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
     }
 
     incremental = _fingerprints(w.warehouse)
-    rebuilt = tmp_path / "rebuilt.duckdb"
-    shutil.copy(w.warehouse, rebuilt)
-    full = World(tmp_path / "w", world)
-    full.warehouse = rebuilt  # the same raw layer, every model rebuilt
-    assert all(mode == "full" for mode, _ in _modes(full.dbt("--full-refresh")).values())
-    expected = _fingerprints(rebuilt)
+    # the same raw layer, every model rebuilt: in place (the same profile, so dbt parses partially)
+    assert all(mode == "full" for mode, _ in _modes(w.dbt("--full-refresh")).values())
+    expected = _fingerprints(w.warehouse)
 
     assert set(incremental) == set(expected)
     differing = sorted(t for t in expected if incremental[t] != expected[t])
     assert differing == []
-    # the increments did change what they should have (a test that cannot fail proves nothing)
-    assert incremental["marts.fct_dwell_time_stock"]["rows"] > 0
+    # a test that cannot fail proves nothing: every case moved its rows of the compared tables
+    # (an increment that missed one would differ from the rebuild there), and a planted
+    # difference of each kind is caught in the table it was planted in
+    final_slices = _slice_prints(w.warehouse)
+    assert [case for case in CASE_SLICES if final_slices[case] == first_slices[case]] == []
+    gate = final_slices.pop("a quality-gate block")
+    assert gate[0] == 0 and all(rows > 0 for rows, _ in final_slices.values()), final_slices  # blocked: gone
+    _assert_planted_differences_caught(w.warehouse, expected)
 
     # a change of the dbt code rebuilds in full (without --full-refresh), and says why
     import orchestration.dbt_project as dbt_project
 
     monkeypatch.setattr(dbt_project, "dbt_code_version", lambda *a: "another-code-version")
-    changed = _modes(full.dbt("--select", "int_population_counts"))["intermediate.int_population_counts"]
+    changed = _modes(w.dbt("--select", "int_population_counts"))["intermediate.int_population_counts"]
     assert changed == ("full", [])
-    with connect(rebuilt, read_only=True) as con:
+    with connect(w.warehouse, read_only=True) as con:
         reason = con.execute(
             "select reason from meta.dbt_increment_runs where model = 'intermediate.int_population_counts' "
             "order by built_at desc limit 1"

@@ -176,7 +176,7 @@ def _assert_equals_a_full_repair(warehouse, tmp_path):
     full.parent.mkdir()
     shutil.copy(warehouse, full)
     select = ["--select", "path:models/exchange path:models/alliance"]
-    run_dbt(["run", *select], warehouse=full, target_path=tmp_path / "dbt_target", log=lambda _: None)
+    run_dbt(["run", *select], warehouse=full, target_path=tmp_path / "dbt_target", log=lambda _: None, in_process=True)
     with connect(full, read_only=True) as con:
         fresh = table_fingerprints(con, ("exchange", "alliance"))
     summary = repair_warehouse(full)
