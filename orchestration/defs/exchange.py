@@ -41,10 +41,17 @@ def latest_complete_quarter(today: dt.date | None = None) -> str:
     "sources travel as quality-gate rows without cells.",
 )
 def exchange_package(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from orchestration.exchange import PackageRejected, export_package, package_summary
-
     keys = context.partition_key.keys_by_dimension
-    city, quarter = keys["city"], keys["quarter"]
+    return dg.MaterializeResult(metadata=export_city_quarter(context, warehouse, keys["city"], keys["quarter"]))
+
+
+def export_city_quarter(context, warehouse: WarehouseResource, city: str, quarter: str) -> dict:
+    """Export one city-quarter's package and return the metadata Dagster records for it, scanned
+    by the leak scan first (the exchange_package asset, and the nightly run's
+    nightly_exchange_packages for the city-quarters it changed)."""
+    from orchestration.exchange import PackageRejected, export_package, package_summary
+    from reports.leakscan import json_problems, plain_metadata
+
     try:
         folder = export_package(city, quarter, warehouse.outbox_path(), warehouse.warehouse_path())
     except (ValueError, PackageRejected) as exc:  # nothing to export, or a disclosure violation
@@ -63,12 +70,10 @@ def exchange_package(context: dg.AssetExecutionContext, warehouse: WarehouseReso
         "blocked": dg.MetadataValue.json(summary["blocked"]),
         "synthetic": summary["synthetic"],
     }
-    from reports.leakscan import json_problems, plain_metadata
-
     leaks = json_problems(plain_metadata(metadata), f"metadata of {city} {quarter}")
     if leaks:  # what Dagster records leaves the city layer too (the UI, the run storage)
         raise dg.Failure(description="run metadata not recorded, the leak scan found: " + "; ".join(leaks[:10]))
-    return dg.MaterializeResult(metadata=metadata)
+    return metadata
 
 
 exchange_export_job = dg.define_asset_job("exchange_export_job", selection=[exchange_package])

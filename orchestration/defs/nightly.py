@@ -31,32 +31,19 @@ from orchestration.resources import WarehouseResource
     "Outside a nightly run there is nothing to export.",
 )
 def nightly_exchange_packages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    from orchestration.defs.exchange import exchange_package
-    from orchestration.exchange import PackageRejected, export_package, package_summary
+    from orchestration.defs.exchange import exchange_package, export_city_quarter
     from orchestration.increments import night_quarters, run_changes
 
     changes = run_changes(context, warehouse.warehouse_path())
     tags = context.instance.get_run_by_id(context.run.run_id).tags
     pairs = night_quarters(changes, QUARTER_PARTITIONS.get_partition_keys(), tags)
     for city, quarter in pairs:
-        try:
-            folder = export_package(city, quarter, warehouse.outbox_path(), warehouse.warehouse_path())
-        except (ValueError, PackageRejected) as exc:
-            raise dg.Failure(description=f"no exchange package for {city} {quarter}: {exc}") from exc
-        summary = package_summary(folder)
-        context.log.info(f"{city} {quarter}: {summary['status']}, {summary['rows']} rows -> {folder}")
+        metadata = export_city_quarter(context, warehouse, city, quarter)
         context.log_event(
             dg.AssetMaterialization(
                 asset_key=exchange_package.key,
                 partition=dg.MultiPartitionKey({"city": city, "quarter": quarter}),
-                metadata={
-                    "path": dg.MetadataValue.path(summary["path"]),
-                    "package_id": summary["package_id"],
-                    "status": summary["status"],
-                    "rows": summary["rows"],
-                    "manifest_sha256": summary["manifest_sha256"],
-                    "nightly_run": context.run.run_id,
-                },
+                metadata={**metadata, "nightly_run": context.run.run_id},
             )
         )
     return dg.MaterializeResult(
