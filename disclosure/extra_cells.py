@@ -80,6 +80,12 @@ def has_columns(con, table: str, needed: set[str]) -> bool:
     return needed <= table_columns(con, table)
 
 
+def truth_prefix(truth: str) -> str:
+    """The catalog prefix of the city layer's relation `truth` ("wh." of "wh.intermediate.x", ""
+    of "intermediate.x"): the side modules read the city layer's tables behind it there."""
+    return truth.rsplit(".", 2)[0] + "." if truth.count(".") >= 2 else ""
+
+
 def truth_rows(ctx: SideContext, sql: str, params: list | None = None) -> list[tuple]:
     """Rows of a city-layer query (`{p}` = the truth catalog prefix); none without true values."""
     if ctx.truth_prefix is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from disclosure.extra_cells import table_exists
+
 SUMMARY_TABLE = "meta.disclosure_audit_summary"
 TOTAL = "total"  # the summary's row over all cells (each cell once, whatever tables carry it)
 
@@ -38,11 +40,7 @@ def line(p: Price) -> str:
 def recorded(con) -> list[Price] | None:
     """The rows of the last recorded repair, tables first and the total last; None when no
     repair was recorded in the connection's database."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'meta' "
-        "and table_name = 'disclosure_audit_summary' and table_catalog = current_database()"
-    ).fetchone()[0]
-    if not exists:
+    if not table_exists(con, SUMMARY_TABLE):
         return None
     rows = con.execute(
         f"""select table_name, n_cells, n_suppressed_before, n_suppressed_after, audited_at

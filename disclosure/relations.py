@@ -34,7 +34,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from disclosure import curves, periods, side
-from disclosure.extra_cells import SideContext, table_columns
+from disclosure.extra_cells import SideContext, table_columns, truth_prefix
 from disclosure.lp import Cell, Problem
 
 # (table, has district_code): the cell tables of the exchange layout, in the order they are read.
@@ -258,7 +258,7 @@ def _measures_in_build(con, tables) -> dict[str, set[str]]:
 def _side_candidates(con, problem, rows, table_rows, truth_values, truth, scope) -> list:
     """Cells and candidate relations of the tables beside the cell layout (disclosure.periods,
     .curves, .side): (kind, name, terms), checked below like every other kind."""
-    prefix = None if truth is None else (truth.rsplit(".", 2)[0] + "." if truth.count(".") >= 2 else "")
+    prefix = None if truth is None else truth_prefix(truth)
     ctx = SideContext(con, problem, rows, table_rows, truth_values, CellRow, scope, prefix)
     for module in SIDE_MODULES:
         module.candidates(ctx)

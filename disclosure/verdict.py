@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from disclosure import curves, periods, side
-from disclosure.extra_cells import table_columns, table_exists
+from disclosure.extra_cells import table_columns, table_exists, truth_prefix
 from disclosure.relations import CELL_TABLES, TRUTH, _read, _truth
 
 # Bump with every change to what the audit concludes from the same cells: the relations derived
@@ -46,34 +46,31 @@ def fingerprint(con, truth: str = TRUTH, tables=CELL_TABLES) -> str:
     connection's own file) and the true values of `truth` (none where it cannot be read)."""
     h = hashlib.sha256(f"rules {RULE_VERSION}\n".encode())
     for table, has_district in tables:
-        rows = sorted(repr(r) for r in _read(con, table, has_district))
-        h.update(f"table {table} {len(rows)}\n".encode())
-        for r in rows:
-            h.update(r.encode())
-            h.update(b"\n")
+        _hash_rows(h, f"table {table}", _read(con, table, has_district))
     for table, columns in _side_tables(truth):
         name = ".".join(table.split(".")[-2:])  # without the catalog: the same table wherever it is read
         if not table_exists(con, table):
             h.update(f"side {name} absent\n".encode())
             continue
         read = sorted(columns & table_columns(con, table))
-        rows = sorted(repr(r) for r in con.execute(f"select {', '.join(read)} from {table}").fetchall())
-        h.update(f"side {name} {read} {len(rows)}\n".encode())
-        for r in rows:
-            h.update(r.encode())
-            h.update(b"\n")
-    true_values = sorted(repr(item) for item in _truth(con, truth).items())
-    h.update(f"truth {len(true_values)}\n".encode())
-    for r in true_values:
-        h.update(r.encode())
-        h.update(b"\n")
+        _hash_rows(h, f"side {name} {read}", con.execute(f"select {', '.join(read)} from {table}").fetchall())
+    _hash_rows(h, "truth", _truth(con, truth).items())
     return h.hexdigest()
+
+
+def _hash_rows(h, header: str, rows) -> None:
+    """The rows in a fixed order (their repr sorted), after a header with their count."""
+    lines = sorted(repr(r) for r in rows)
+    h.update(f"{header} {len(lines)}\n".encode())
+    for line in lines:
+        h.update(line.encode())
+        h.update(b"\n")
 
 
 def _side_tables(truth: str) -> list[tuple[str, set[str]]]:
     """(table, the columns the side modules read) of every table beside the cell layout; the
     city layer's tables behind them in the database of `truth` (as the audit finds them)."""
-    prefix = truth.rsplit(".", 2)[0] + "." if truth.count(".") >= 2 else ""
+    prefix = truth_prefix(truth)
     estimates = side.READ | set(side.ESTIMATE_COLUMNS)
     return [
         *((t, periods.READ) for t in periods.REGISTER_TABLES),

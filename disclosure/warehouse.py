@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from disclosure.audit import AuditReport, BreakablePattern, report_of, share_suppressed
+from disclosure.extra_cells import table_exists
 from disclosure.lp import _targets, audit
 from disclosure.relations import CELL_TABLES, CITY, SIDE_MODULES, load
 from disclosure.repair import repair
@@ -49,17 +50,6 @@ class RepairSummary:
         ]
 
 
-def _table_exists(con, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = ? "
-            "and table_catalog = current_database()",
-            [schema, name],
-        ).fetchone()[0]
-    )
-
-
 def _apply(con, keys: list[tuple]) -> None:
     con.execute(
         "create or replace temp table _dc_repair (city varchar, period varchar, basis varchar, indicator_id varchar, "
@@ -67,7 +57,7 @@ def _apply(con, keys: list[tuple]) -> None:
     )
     con.executemany("insert into _dc_repair values (?, ?, ?, ?, ?, ?, ?)", keys)
     for table, has_district in CELL_TABLES:
-        if not _table_exists(con, table):
+        if not table_exists(con, table):
             continue
         district = "t.district_code" if has_district else f"'{CITY}'"
         sets = ", ".join(f"{c} = null" for c in HIDDEN_COLUMNS)
@@ -80,9 +70,9 @@ def _apply(con, keys: list[tuple]) -> None:
         )
     for module in SIDE_MODULES:  # side cells (register years, curve points, Dunkelziffer bands)
         module.hide(con, keys)
-    if _table_exists(con, "alliance.fct_intercity_indicators"):
+    if table_exists(con, "alliance.fct_intercity_indicators"):
         _rerank(con)
-    if _table_exists(con, "exchange.fct_exchange_packages"):
+    if table_exists(con, "exchange.fct_exchange_packages"):
         con.execute(
             """update exchange.fct_exchange_packages as p set n_suppressed = c.n
             from (select city, period, count(*) filter (where is_suppressed) as n
@@ -216,7 +206,7 @@ def scope_digests(world, scope_of: dict[tuple[str, str], str]) -> dict[str, str]
 
 def _previous_state(con) -> dict[str, tuple[str, str]]:
     """scope -> (digest before, digest after) of the last repair; {} if none recorded."""
-    if not _table_exists(con, SCOPE_STATE):
+    if not table_exists(con, SCOPE_STATE):
         return {}
     rows = con.execute(f"select scope, digest_before, digest_after from {SCOPE_STATE}").fetchall()
     return {s: (b, a) for s, b, a in rows}
@@ -224,7 +214,7 @@ def _previous_state(con) -> dict[str, tuple[str, str]]:
 
 def _previous_keys(con, scopes: set[str], scope_of: dict) -> list[tuple]:
     """The cells the last repair hid in `scopes` (meta.disclosure_repair)."""
-    if not scopes or not _table_exists(con, "meta.disclosure_repair"):
+    if not scopes or not table_exists(con, "meta.disclosure_repair"):
         return []
     rows = con.execute(
         "select city, period, basis, indicator_id, breakdown, district_code, group_value from meta.disclosure_repair"

@@ -241,8 +241,17 @@ def run_increment(
     import time
 
     from orchestration.definitions import defs
+    from orchestration.defs.ingest import raw_city_deliveries
     from orchestration.defs.nightly import NIGHTLY_JOB
-    from orchestration.pipeline import partition_runs, plan
+    from orchestration.pipeline import (
+        _blocking,
+        _problems,
+        _ProgressHandler,
+        _quiet_progress,
+        partition_runs,
+        plan,
+        run_definitions,
+    )
 
     inc = Increment(uuid.uuid4().hex[:12], cities)
     tags = {"increment/id": inc.increment_id}
@@ -250,22 +259,11 @@ def run_increment(
         tags[TAG_ONLY_QUARTERS] = ",".join(only_quarters)
     with connect(warehouse, read_only=True) as con:
         since = con.execute("select now()::timestamp").fetchone()[0]
-    from orchestration.pipeline import _progress_logger, _ProgressHandler, _quiet_progress
-
     handler = _ProgressHandler(log)  # the pipeline's progress lines, not Dagster's console log
-    run_defs = dg.Definitions(
-        assets=list(defs.assets or []),
-        asset_checks=list(defs.asset_checks or []),
-        jobs=list(defs.jobs or []),
-        resources={**(defs.resources or {}), **resources},
-        loggers={"progress": _progress_logger(handler)},
-    )
-    job = run_defs.resolve_job_def(NIGHTLY_JOB)
-    from orchestration.defs.ingest import raw_city_deliveries
-    from orchestration.pipeline import _blocking
+    job = run_definitions(defs, resources, handler, defs.jobs or []).resolve_job_def(NIGHTLY_JOB)
 
     stage = plan(defs, dg.AssetSelection.assets(raw_city_deliveries))[0]  # the load and its checks
-    blocking = handler.blocking = _blocking(stage)
+    handler.blocking = _blocking(stage)
     instance = dg.DagsterInstance.ephemeral()
     t0 = time.perf_counter()
     for run in partition_runs(stage, {"city": cities}):
@@ -279,7 +277,7 @@ def run_increment(
                 **run,
             )
         inc.results.append(result)
-        problems = _run_problems(result, blocking)
+        problems = _problems(stage, result, skipped_ok=True)  # skipped: a night without changes
         if problems:
             raise RuntimeError(f"nightly run {result.run_id} failed: " + "; ".join(problems))
         run_record = instance.get_run_by_id(result.run_id)
@@ -300,21 +298,6 @@ def _known_quarters() -> list[str]:
     from orchestration.defs.partitions import QUARTER_PARTITIONS
 
     return QUARTER_PARTITIONS.get_partition_keys()
-
-
-def _run_problems(result, blocking: set) -> list[str]:
-    """Failed steps and failed blocking checks of a nightly run (a skipped step is a night without
-    changes, not a failure)."""
-    from orchestration.pipeline import _trouble
-
-    problems = [
-        t[0]
-        for e in result.all_events
-        if e.event_type_value != "STEP_SKIPPED" and (t := _trouble(e, blocking)) and t[1]
-    ]
-    if not result.success and not problems:
-        problems.append("the run failed")
-    return problems
 
 
 def _staged_increment(

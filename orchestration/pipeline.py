@@ -227,10 +227,15 @@ def _blocking(stage: Stage) -> set[dg.AssetCheckKey]:
     return {spec.key for ad in stage.assets_defs for spec in ad.check_specs if spec.blocking}
 
 
-def _problems(stage: Stage, result: dg.ExecuteInProcessResult) -> list[str]:
-    """Why a run did not do all it was asked: failed or skipped steps, failed blocking checks."""
+def _problems(stage: Stage, result: dg.ExecuteInProcessResult, skipped_ok: bool = False) -> list[str]:
+    """Why a run did not do all it was asked: failed or skipped steps, failed blocking checks.
+    `skipped_ok`: a skipped step is no problem (a night without changes skips what follows dbt)."""
     blocking = _blocking(stage)
-    problems = [t[0] for e in result.all_events if (t := _trouble(e, blocking)) and t[1]]
+    problems = [
+        t[0]
+        for e in result.all_events
+        if not (skipped_ok and e.event_type_value == "STEP_SKIPPED") and (t := _trouble(e, blocking)) and t[1]
+    ]
     if not result.success and not problems:
         problems.append("the run failed")
     return problems
@@ -310,13 +315,7 @@ def run_pipeline(
         dg.define_asset_job(f"pipeline_stage_{i + 1}", selection=s.selection(), partitions_def=s.partitions_def)
         for i, s in enumerate(stages)
     ]
-    run_defs = dg.Definitions(
-        assets=list(defs.assets or []),
-        asset_checks=list(defs.asset_checks or []),
-        resources={**(defs.resources or {}), **(resources or {})},
-        jobs=jobs,
-        loggers={"progress": _progress_logger(handler)},
-    )
+    run_defs = run_definitions(defs, resources, handler, jobs)
     instance = dg.DagsterInstance.ephemeral()
     results: list[dg.ExecuteInProcessResult] = []
     with _quiet_progress():
@@ -325,6 +324,18 @@ def run_pipeline(
             job = run_defs.resolve_job_def(jobs[i].name)
             results += _run_stage(title, stage, runs, job, instance, handler, op_config or {}, log)
     return results
+
+
+def run_definitions(defs: dg.Definitions, resources, handler: _ProgressHandler, jobs) -> dg.Definitions:
+    """The definitions a run in process executes: the assets and checks of `defs`, its resources
+    with `resources` in their place, `jobs`, and the progress logger instead of Dagster's console."""
+    return dg.Definitions(
+        assets=list(defs.assets or []),
+        asset_checks=list(defs.asset_checks or []),
+        resources={**(defs.resources or {}), **(resources or {})},
+        jobs=list(jobs),
+        loggers={"progress": _progress_logger(handler)},
+    )
 
 
 def _run_stage(title, stage, runs, job, instance, handler, op_config, log) -> list[dg.ExecuteInProcessResult]:
