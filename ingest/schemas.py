@@ -163,31 +163,38 @@ META_TABLES_SQL: dict[str, str] = {
 }
 
 
-# Per city, a digest of everything of the city that the city-layer models read: the deliveries in
-# force (file and bytes), the quality gate's blocks and the city's configuration. Two builds from
-# the same digest have the same city rows; dbt's city_incremental materialisation recomputes a
-# city whose digest differs from the one it built (macros/increments.sql).
+# Per city, the parts of everything of the city that the city-layer models read: the deliveries in
+# force (file and bytes), the quality gate's blocks and the city's configuration, each with the raw
+# table and the period it belongs to (NULL for the configuration). dbt's city_period_incremental
+# materialisation hashes them per city-period (macros/period_increments.sql).
+CITY_INPUT_PARTS_SQL = f"""
+    CREATE OR REPLACE VIEW {META_SCHEMA}.city_input_parts AS
+    SELECT city, source || CASE WHEN coalesce(form, '') <> '' THEN '_' || form ELSE '' END AS raw_table,
+        period, 'file|' || delivery_file || '|' || file_sha256 AS part
+    FROM {META_SCHEMA}.delivery_registry WHERE status = 'loaded' AND city IS NOT NULL
+    UNION ALL
+    SELECT city, source || CASE WHEN coalesce(form, '') <> '' THEN '_' || form ELSE '' END, period,
+        'gate|' || source || '|' || coalesce(form, '') || '|' || period || '|' || check_name
+    FROM {META_SCHEMA}.quality_gate
+    UNION ALL
+    SELECT slug, NULL, NULL, 'city|' || concat_ws('|', name, country, official_key, key_type, dialect,
+        optionskommune, alliances, delivers_sgb2, registration_rule, coalesce(notes, ''))
+    FROM {META_SCHEMA}.cities"""
+
+# Per city, a digest of all its parts: two builds from the same digest have the same city rows;
+# dbt's city_incremental materialisation recomputes a city whose digest differs from the one it
+# built (macros/increments.sql).
 CITY_INPUT_DIGESTS_SQL = f"""
     CREATE OR REPLACE VIEW {META_SCHEMA}.city_input_digests AS
-    WITH parts AS (
-        SELECT city, 'file|' || delivery_file || '|' || file_sha256 AS part
-        FROM {META_SCHEMA}.delivery_registry WHERE status = 'loaded' AND city IS NOT NULL
-        UNION ALL
-        SELECT city, 'gate|' || source || '|' || coalesce(form, '') || '|' || period || '|' || check_name
-        FROM {META_SCHEMA}.quality_gate
-        UNION ALL
-        SELECT slug, 'city|' || concat_ws('|', name, country, official_key, key_type, dialect,
-            optionskommune, alliances, delivers_sgb2, registration_rule, coalesce(notes, ''))
-        FROM {META_SCHEMA}.cities
-    )
     SELECT city, sha256(string_agg(DISTINCT part, chr(10) ORDER BY part)) AS input_digest
-    FROM parts GROUP BY city"""
+    FROM {META_SCHEMA}.city_input_parts GROUP BY city"""
 
 
 def create_meta_tables(con) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {META_SCHEMA}")
     for name, cols in META_TABLES_SQL.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.{name} ({cols})")
+    con.execute(CITY_INPUT_PARTS_SQL)
     con.execute(CITY_INPUT_DIGESTS_SQL)
 
 

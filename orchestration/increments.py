@@ -98,7 +98,7 @@ def model_builds(warehouse: Path, invocation_ids: Iterable[str] | None = None) -
             ids = sorted(set(invocation_ids))
         return _rows(
             con,
-            "select invocation_id, model, mode, reason, cities, rows_inserted from meta.dbt_increment_runs "
+            "select invocation_id, model, mode, reason, cities, periods, rows_inserted from meta.dbt_increment_runs "
             "where list_contains(?::varchar[], invocation_id) order by model",
             [ids],
         )
@@ -109,7 +109,7 @@ def builds_since(warehouse: Path, since) -> list[dict]:
     with connect(warehouse, read_only=True) as con:
         return _rows(
             con,
-            "select invocation_id, model, mode, reason, cities, rows_inserted, built_at "
+            "select invocation_id, model, mode, reason, cities, periods, rows_inserted, built_at "
             "from meta.dbt_increment_runs where built_at > ? order by built_at, model",
             [since],
         )

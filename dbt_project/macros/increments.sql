@@ -38,6 +38,8 @@
         rows_inserted bigint,
         built_at timestamp
     );
+    -- the city-periods a city_period_incremental model recomputed (macros/period_increments.sql)
+    alter table meta.dbt_increment_runs add column if not exists periods varchar [];
 {% endmacro %}
 
 {% macro city_list(cities) -%}
@@ -132,7 +134,7 @@
     {%- endif -%}
 
     {% call statement('log_run') -%}
-        insert into meta.dbt_increment_runs
+        insert into meta.dbt_increment_runs (invocation_id, model, mode, reason, cities, rows_inserted, built_at)
         select
             '{{ invocation_id }}', '{{ model_name }}', '{{ mode }}',
             {{ "'" ~ reason ~ "'" if reason is not none else 'null' }},

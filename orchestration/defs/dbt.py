@@ -90,7 +90,7 @@ def _night_changed(context, warehouse: WarehouseResource) -> bool:
 
 def _increment_observations(invocation, warehouse: WarehouseResource, context) -> list[dg.AssetObservation]:
     """One observation per city_incremental model of this dbt invocation: full, incremental or
-    unchanged, why, and which cities it recomputed (meta.dbt_increment_runs)."""
+    unchanged, why, and which cities (and city-periods) it recomputed (meta.dbt_increment_runs)."""
     from orchestration.increments import model_builds
 
     try:
@@ -110,6 +110,7 @@ def _increment_observations(invocation, warehouse: WarehouseResource, context) -
                     "increment_mode": build["mode"],
                     "increment_reason": build["reason"] or "",
                     "recomputed_cities": ", ".join(build["cities"] or []),
+                    "recomputed_periods": ", ".join(build["periods"] or []),
                     "rows_inserted": build["rows_inserted"] if build["rows_inserted"] is not None else 0,
                 },
             )

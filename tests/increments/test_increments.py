@@ -11,6 +11,8 @@ Held back at first and delivered in two increments, covering:
   4. a district reform (a new Münster gebiete: a district ends, a new code begins),
   5. a quarantined delivery later fixed (Münster beratung 2026-09: broken bytes, then a _v2),
   6. a plain new month (Enschede meldewesen 2026-09),
+  7. a late stock near a census day (Münster bestand 2025-09-30, 15 days before the schools'
+     census of 2025-10-15, which links to it instead of the stock of 2025-12-31),
 plus a block of the quality gate (Enschede meldewesen 2025-03, in the second increment, which has
 no Enschede file), which changes staging without any new file, and a change of the dbt code.
 
@@ -38,18 +40,24 @@ from warehouse.fingerprint import DEFAULT_SCHEMAS, table_fingerprints
 
 CITIES = ["muenster", "enschede"]
 SCALE, SEED, START = 0.005, 20190101, "2024-07"
-INCREMENTAL = {
-    "intermediate.int_registration_spells",
+CITY_INCREMENTAL = {"intermediate.int_registration_spells", "intermediate.int_fluctuation_monthly"}
+# per city and reference date (city_period_incremental); those reading `gebiete` (the district
+# reform mapping, the pupils' districts) recompute the whole city when it changes
+PERIOD_INCREMENTAL = {
     "intermediate.int_population_counts",
     "intermediate.int_dwell_time_counts",
-    "intermediate.int_fluctuation_monthly",
     "marts.fct_dwell_time_stock",
     "marts.fct_segregation",
+    "marts.fct_schools",
+    "marts.fct_housing_problem_properties",
 }
+READS_GEBIETE = {"intermediate.int_population_counts", "marts.fct_segregation", "marts.fct_schools"}
+INCREMENTAL = CITY_INCREMENTAL | PERIOD_INCREMENTAL
 HELD_BACK = [
     "muenster/meldewesen/2026-08.parquet",
     "muenster/meldewesen/2026-09.parquet",
     "muenster/bestand/2026-06-30.parquet",
+    "muenster/bestand/2025-09-30.parquet",
     "muenster/beratung/2026-09.parquet",
     "enschede/meldewesen/2026-09.csv",
 ]
@@ -131,6 +139,11 @@ def _modes(builds: list[dict]) -> dict[str, tuple[str, list[str]]]:
     return {b["model"]: (b["mode"], sorted(b["cities"] or [])) for b in builds}
 
 
+def _periods(builds: list[dict]) -> dict[str, list[str]]:
+    """The city-periods each city_period_incremental model recomputed ("city YYYY-MM-DD")."""
+    return {b["model"]: sorted(b["periods"] or []) for b in builds if b["model"] in PERIOD_INCREMENTAL}
+
+
 def _fingerprints(warehouse: Path) -> dict:
     with connect(warehouse, read_only=True) as con:
         return table_fingerprints(con, DEFAULT_SCHEMAS)
@@ -146,6 +159,7 @@ CASE_SLICES = {
     "a district reform": ("marts.dim_districts", "city = 'muenster'"),
     "a quarantined delivery fixed": ("marts.fct_counselling", "city = 'muenster' and month = '2026-09-01'"),
     "a plain new month": ("marts.fct_fluctuation", "city = 'enschede' and period_key = '2026-09'"),
+    "a late stock near a census day": ("marts.fct_schools", "city = 'muenster' and stichtag = '2025-10-15'"),
     "a quality-gate block": ("marts.fct_fluctuation", "city = 'enschede' and period_key = '2025-03'"),
 }
 
@@ -238,6 +252,7 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
     )
     w.land("", b"PAR1 this is not a parquet file PAR1", "muenster/beratung/2026-09.parquet")
     w.land("enschede/meldewesen/2026-09.csv")
+    w.land("muenster/bestand/2025-09-30.parquet")
     w.load()
     with connect(w.warehouse, read_only=True) as con:
         status = dict(
@@ -252,8 +267,16 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
     assert status == {"muenster/beratung/2026-09.parquet": "quarantined"}
     assert ("muenster", "meldewesen", "2024-09", "replacement") in kinds
     assert ("enschede", "meldewesen", "2026-09", "new_period") in kinds
-    one = _modes(w.dbt())
-    assert one == {m: ("incremental", CITIES[::-1]) for m in INCREMENTAL}  # both cities changed
+    builds = w.dbt()
+    one = _modes(builds)
+    assert {m: one[m] for m in CITY_INCREMENTAL} == {m: ("incremental", CITIES[::-1]) for m in CITY_INCREMENTAL}
+    # of the stock-driven models' inputs only Münster's stock of 2025-09-30 came: that reference
+    # date is recomputed, and in fct_schools every period within its 92 days' reach
+    assert {m: one[m] for m in PERIOD_INCREMENTAL} == {m: ("incremental", ["muenster"]) for m in PERIOD_INCREMENTAL}
+    reach = ["muenster 2025-06-30", "muenster 2025-09-30", "muenster 2025-10-15", "muenster 2025-12-31"]
+    assert _periods(builds) == {
+        m: reach if m == "marts.fct_schools" else ["muenster 2025-09-30"] for m in PERIOD_INCREMENTAL
+    }
 
     # increment 2, Münster's files: the month left out, a late bestand, a district reform, the
     # fixed delivery; nothing new from Enschede but a quality-gate block of one of its months,
@@ -282,8 +305,15 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
         ("muenster", "meldewesen", "2026-08", "new_period"),
     } <= kinds
     assert not any(c == "enschede" for c, *_ in kinds)  # Enschede's recompute is the gate block's
-    two = _modes(w.dbt())
-    assert two == {m: ("incremental", CITIES[::-1]) for m in INCREMENTAL}
+    builds = w.dbt()
+    two = _modes(builds)
+    assert {m: two[m] for m in CITY_INCREMENTAL} == {m: ("incremental", CITIES[::-1]) for m in CITY_INCREMENTAL}
+    # the stock-driven models: only Münster (Enschede's gate block is of its movements), and there
+    # only the late stock's reference date - or the whole city where the district reform reaches
+    assert {m: two[m] for m in PERIOD_INCREMENTAL} == {m: ("incremental", ["muenster"]) for m in PERIOD_INCREMENTAL}
+    assert _periods(builds) == {
+        m: [] if m in READS_GEBIETE else ["muenster 2026-06-30"] for m in PERIOD_INCREMENTAL
+    }
     # and a run with nothing new recomputes nothing
     assert _modes(w.dbt("--select", "int_population_counts")) == {
         "intermediate.int_population_counts": ("unchanged", [])
