@@ -118,7 +118,18 @@ def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, tmp_pat
     assert [str(p.partition) for p in packages] == ["muenster|2026-Q3"]
     built = {b["model"]: (b["mode"], tuple(b["cities"])) for b in inc.models}
     assert built, "no city_incremental model was built"
-    assert set(built.values()) == {("incremental", ("muenster",))}
+    # per city: only Münster recomputed; per city-period (the stock-driven models): nothing, as no
+    # stock, school or housing delivery came
+    period_models = {m for m, b in built.items() if b[0] == "unchanged"}
+    assert {m.split(".")[-1] for m in period_models} == {
+        "int_population_counts",
+        "int_dwell_time_counts",
+        "fct_dwell_time_stock",
+        "fct_segregation",
+        "fct_schools",
+        "fct_housing_problem_properties",
+    }
+    assert {b for m, b in built.items() if m not in period_models} == {("incremental", ("muenster",))}
     # the changed partitions are in the run's metadata: the raw asset's and the dbt models'
     events = [e for r in inc.results for e in r.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
     raw = [
