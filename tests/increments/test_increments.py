@@ -40,7 +40,12 @@ from warehouse.fingerprint import DEFAULT_SCHEMAS, table_fingerprints
 
 CITIES = ["muenster", "enschede"]
 SCALE, SEED, START = 0.005, 20190101, "2024-07"
-CITY_INCREMENTAL = {"intermediate.int_registration_spells", "intermediate.int_fluctuation_monthly"}
+CITY_INCREMENTAL = {
+    "intermediate.int_registration_spells",
+    "intermediate.int_fluctuation_monthly",
+    "marts.fct_retention_km",
+    "marts.fct_retention_km_median",
+}
 # per city and reference date (city_period_incremental); those reading `gebiete` (the district
 # reform mapping, the pupils' districts) recompute the whole city when it changes
 PERIOD_INCREMENTAL = {
