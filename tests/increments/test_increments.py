@@ -316,9 +316,7 @@ def test_increments_equal_a_full_rebuild(world, tmp_path, monkeypatch, dagster_h
     # the stock-driven models: only Münster (Enschede's gate block is of its movements), and there
     # only the late stock's reference date - or the whole city where the district reform reaches
     assert {m: two[m] for m in PERIOD_INCREMENTAL} == {m: ("incremental", ["muenster"]) for m in PERIOD_INCREMENTAL}
-    assert _periods(builds) == {
-        m: [] if m in READS_GEBIETE else ["muenster 2026-06-30"] for m in PERIOD_INCREMENTAL
-    }
+    assert _periods(builds) == {m: [] if m in READS_GEBIETE else ["muenster 2026-06-30"] for m in PERIOD_INCREMENTAL}
     # and a run with nothing new recomputes nothing
     assert _modes(w.dbt("--select", "int_population_counts")) == {
         "intermediate.int_population_counts": ("unchanged", [])
