@@ -76,12 +76,10 @@ steps as (
         -- adds in, which differs between builds of the same rows (a night and a full rebuild
         -- differed by 1e-16 on a million-event world); decimal addition is associative.
         -- |ln(1 - d/n)| <= ln(n) < 20 and d / (n (n - d)) <= 1, so neither overflows.
-        cast(sum(
-            case when d > 0 and d < n then cast(ln(1 - d / n) as decimal(38, 18)) else 0 end
-        ) over w as double) as log_s,
-        cast(sum(
-            case when d > 0 and d < n then cast(d / (n * (n - d)) as decimal(38, 24)) else 0 end
-        ) over w as double) as greenwood_sum
+        (sum(case when d > 0 and d < n then ln(1 - d / n)::decimal(38, 18) else 0 end) over w)::double
+            as log_s,
+        (sum(case when d > 0 and d < n then (d / (n * (n - d)))::decimal(38, 24) else 0 end) over w)::double
+            as greenwood_sum
     from at_risk
     window w as (
         partition by city, nationality_group, arrival_year order by t
