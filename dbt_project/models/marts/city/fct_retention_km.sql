@@ -72,14 +72,17 @@ steps as (
         *,
         -- once everybody at risk has left, S stays 0
         max(case when d > 0 and d = n then 1 else 0 end) over w as reached_zero,
-        -- the running sums in exact decimals: a double sum's last bit depends on the order DuckDB
-        -- adds in, which differs between builds of the same rows (a night and a full rebuild
-        -- differed by 1e-16 on a million-event world); decimal addition is associative.
-        -- |ln(1 - d/n)| <= ln(n) < 20 and d / (n (n - d)) <= 1, so neither overflows.
-        (sum(case when d > 0 and d < n then ln(1 - d / n)::decimal(38, 18) else 0 end) over w)::double
-            as log_s,
-        (sum(case when d > 0 and d < n then (d / (n * (n - d)))::decimal(38, 24) else 0 end) over w)::double
-            as greenwood_sum
+        -- the running sums exact: a double sum's last bit depends on the order DuckDB adds in,
+        -- which differs between builds of the same rows (a night and a full rebuild differed by
+        -- 1e-16 on a million-event world). Each term times 2^90 is an integer (exactly, for terms
+        -- above 2^-37; the rest round at 2^-91) summed in decimal(38, 0), and divided back once:
+        -- the correctly rounded sum of the terms, whatever the order. |ln(1 - d/n)| < 20 and
+        -- d / (n (n - d)) <= 1, so sums of up to 10^8 terms stay below 10^38.
+        (sum(case when d > 0 and d < n then (ln(1 - d / n) * power(2, 90))::decimal(38, 0) else 0 end) over w)::double
+        / power(2, 90) as log_s,
+        (
+            sum(case when d > 0 and d < n then (d / (n * (n - d)) * power(2, 90))::decimal(38, 0) else 0 end) over w
+        )::double / power(2, 90) as greenwood_sum
     from at_risk
     window w as (
         partition by city, nationality_group, arrival_year order by t
