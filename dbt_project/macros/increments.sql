@@ -48,6 +48,37 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Why a model is rebuilt in full (none: it may be built incrementally): the checks both
+    incremental materialisations make, against their own build record `state_table`. -#}
+{% macro increment_full_reason(existing, inputs, missing_inputs, state_table, model_name, code_hash) %}
+    {%- if existing is none -%}{{ return('table missing') }}
+    {%- elif not existing.is_table -%}{{ return('not a table') }}
+    {%- elif should_full_refresh() -%}{{ return('full refresh') }}
+    {%- elif inputs is none -%}{{ return(missing_inputs) }}
+    {%- endif -%}
+    {%- set recorded = run_query(
+        "select distinct code_hash from " ~ state_table ~ " where model = '" ~ model_name ~ "'"
+    ).columns[0].values() | list -%}
+    {%- if recorded | length == 0 -%}{{ return('no build record') }}
+    {%- elif recorded != [code_hash] -%}{{ return('code changed') }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+{#- One row of meta.dbt_increment_runs: how the model was built, why, what it recomputed. -#}
+{% macro log_increment_run(model_name, mode, reason, cities, periods, target_relation, row_filter) %}
+    insert into meta.dbt_increment_runs (invocation_id, model, mode, reason, cities, periods, rows_inserted, built_at)
+    select
+        '{{ invocation_id }}', '{{ model_name }}', '{{ mode }}',
+        {{ "'" ~ reason ~ "'" if reason is not none else 'null' }},
+        {%- for values in [cities, periods] %}
+        {%- if values | length > 0 %} [{%- for v in values -%}'{{ v }}'{{ ", " if not loop.last }}{%- endfor -%}]
+        {%- else %} []::varchar []{%- endif %},
+        {%- endfor %}
+        {{ 'null' if mode == 'unchanged' else '(select count(*) from ' ~ target_relation ~ (' where ' ~ row_filter if mode == 'incremental' else '') ~ ')' }},
+        now()::timestamp;
+{% endmacro %}
+
 {% materialization city_incremental, adapter='duckdb' %}
     {%- set existing = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
@@ -59,25 +90,9 @@
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
     {% call statement('increment_state') %}{{ city_increments_state_ddl() }}{% endcall %}
 
-    {%- set reason = none -%}
-    {%- if existing is none -%}
-        {%- set reason = 'table missing' -%}
-    {%- elif not existing.is_table -%}
-        {%- set reason = 'not a table' -%}
-    {%- elif should_full_refresh() -%}
-        {%- set reason = 'full refresh' -%}
-    {%- elif digests is none -%}
-        {%- set reason = 'no city input digests' -%}
-    {%- else -%}
-        {%- set recorded = run_query(
-            "select distinct code_hash from meta.dbt_increments where model = '" ~ model_name ~ "'"
-        ).columns[0].values() | list -%}
-        {%- if recorded | length == 0 -%}
-            {%- set reason = 'no build record' -%}
-        {%- elif recorded != [code_hash] -%}
-            {%- set reason = 'code changed' -%}
-        {%- endif -%}
-    {%- endif -%}
+    {%- set reason = increment_full_reason(
+        existing, digests, 'no city input digests', 'meta.dbt_increments', model_name, code_hash
+    ) -%}
 
     {%- set digest_source = 'meta.city_input_digests' if digests is not none
         else '(select null::varchar as city, null::varchar as input_digest where false)' -%}
@@ -134,14 +149,7 @@
     {%- endif -%}
 
     {% call statement('log_run') -%}
-        insert into meta.dbt_increment_runs (invocation_id, model, mode, reason, cities, rows_inserted, built_at)
-        select
-            '{{ invocation_id }}', '{{ model_name }}', '{{ mode }}',
-            {{ "'" ~ reason ~ "'" if reason is not none else 'null' }},
-            {%- if cities | length > 0 %} [{%- for c in cities -%}'{{ c }}'{{ ", " if not loop.last }}{%- endfor -%}]
-            {%- else %} []::varchar []{%- endif %},
-            {{ 'null' if mode == 'unchanged' else '(select count(*) from ' ~ target_relation ~ (' where city in ' ~ city_list(cities) if mode == 'incremental' else '') ~ ')' }},
-            now()::timestamp;
+        {{ log_increment_run(model_name, mode, reason, cities, [], target_relation, 'city in ' ~ city_list(cities)) }}
     {%- endcall %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}

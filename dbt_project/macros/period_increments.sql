@@ -101,25 +101,9 @@
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
     {% call statement('increment_state') %}{{ period_increments_state_ddl() }}{% endcall %}
 
-    {%- set reason = none -%}
-    {%- if existing is none -%}
-        {%- set reason = 'table missing' -%}
-    {%- elif not existing.is_table -%}
-        {%- set reason = 'not a table' -%}
-    {%- elif should_full_refresh() -%}
-        {%- set reason = 'full refresh' -%}
-    {%- elif parts is none -%}
-        {%- set reason = 'no city input parts' -%}
-    {%- else -%}
-        {%- set recorded = run_query(
-            "select distinct code_hash from meta.dbt_period_increments where model = '" ~ model_name ~ "'"
-        ).columns[0].values() | list -%}
-        {%- if recorded | length == 0 -%}
-            {%- set reason = 'no build record' -%}
-        {%- elif recorded != [code_hash] -%}
-            {%- set reason = 'code changed' -%}
-        {%- endif -%}
-    {%- endif -%}
+    {%- set reason = increment_full_reason(
+        existing, parts, 'no city input parts', 'meta.dbt_period_increments', model_name, code_hash
+    ) -%}
 
     {%- set cities = [] -%}
     {%- set periods = [] -%}
@@ -131,6 +115,7 @@
             );
         {%- endcall %}
         {%- set record_filter = 'true' -%}
+        {%- set row_filter = 'true' -%}
     {%- else -%}
         {%- set changed_sql -%}
             with now_in as ({{ period_input_digests_sql(read_tables, period_tables) }}),
@@ -213,16 +198,7 @@
     {%- endcall %}
 
     {% call statement('log_run') -%}
-        insert into meta.dbt_increment_runs (invocation_id, model, mode, reason, cities, periods, rows_inserted, built_at)
-        select
-            '{{ invocation_id }}', '{{ model_name }}', '{{ mode }}',
-            {{ "'" ~ reason ~ "'" if reason is not none else 'null' }},
-            {%- if cities | length > 0 %} [{%- for c in cities -%}'{{ c }}'{{ ", " if not loop.last }}{%- endfor -%}]
-            {%- else %} []::varchar []{%- endif %},
-            {%- if periods | length > 0 %} [{%- for p in periods -%}'{{ p }}'{{ ", " if not loop.last }}{%- endfor -%}]
-            {%- else %} []::varchar []{%- endif %},
-            {{ 'null' if mode == 'unchanged' else '(select count(*) from ' ~ target_relation ~ (' where ' ~ row_filter if mode == 'incremental' else '') ~ ')' }},
-            now()::timestamp;
+        {{ log_increment_run(model_name, mode, reason, cities, periods, target_relation, row_filter) }}
     {%- endcall %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
