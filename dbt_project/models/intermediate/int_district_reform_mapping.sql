@@ -2,8 +2,11 @@
 -- A merge is recognised when a set of codes ending on day D adds up exactly (flaeche_ha) to one
 -- code starting on D + 1; a one-to-one renaming is the special case of a set of one. An old code
 -- whose area equals the sum of two or more new codes is a split: it cannot be mapped and is flagged.
--- Only subsets of up to 4 codes are searched (reforms merge or split few areas at a time).
-with recursive ended as (
+-- Only subsets of up to 4 codes are searched (reforms merge or split few areas at a time): the
+-- subsets of k codes are built from those of k - 1, one CTE per size (no recursive CTE: Spark 4.0
+-- does not run one), adding codes in ascending order so that every set is found once.
+{%- set max_parts = 4 %}
+with ended as (
     select city, bezirk_code, ebene, gueltig_bis, flaeche_ha
     from {{ ref('stg_gebiete__districts') }}
     where gueltig_bis is not null
@@ -24,21 +27,28 @@ split_candidates as (
         on s.city = e.city and s.ebene = e.ebene and s.gueltig_ab = e.gueltig_bis + 1
 ),
 
-split_subsets as (
-    select city, old_code, old_area, 1 as n_parts, new_code as last_code, new_area as area
+split_subsets_1 as (
+    select city, old_code, old_area, new_code as last_code, new_area as area
     from split_candidates
-    union all
-    select s.city, s.old_code, s.old_area, s.n_parts + 1, c.new_code, s.area + c.new_area
-    from split_subsets as s
+),
+{% for k in range(2, max_parts + 1) %}
+split_subsets_{{ k }} as (
+    select s.city, s.old_code, s.old_area, c.new_code as last_code, s.area + c.new_area as area
+    from split_subsets_{{ k - 1 }} as s
     inner join split_candidates as c
         on c.city = s.city and c.old_code = s.old_code and c.new_code > s.last_code
-    where s.n_parts < 4 and s.area + c.new_area <= s.old_area + 1e-6
+    where s.area + c.new_area <= s.old_area + 1e-6
 ),
-
+{% endfor %}
 split_sets as (
-    select distinct city, old_code
-    from split_subsets
-    where n_parts >= 2 and abs(area - old_area) < 1e-6
+    {%- for k in range(2, max_parts + 1) %}
+    select city, old_code
+    from split_subsets_{{ k }}
+    where abs(area - old_area) < 1e-6
+    {%- if not loop.last %}
+    union
+    {%- endif %}
+    {%- endfor %}
 ),
 
 -- candidate old codes for a new code: same city and level, ending the day before it starts,
@@ -56,34 +66,59 @@ candidates as (
         )
 ),
 
-subsets as (
-    select city, new_code, new_area, [old_code] as old_codes, old_code as last_code, old_area as area
+-- sets of k old codes (old_code_1 < ... < old_code_k) whose areas add up to at most the new one
+subsets_1 as (
+    select city, new_code, new_area, old_code as old_code_1, old_area as area
     from candidates
-    union all
-    select s.city, s.new_code, s.new_area, list_append(s.old_codes, c.old_code), c.old_code, s.area + c.old_area
-    from subsets as s
-    inner join candidates as c
-        on c.city = s.city and c.new_code = s.new_code and c.old_code > s.last_code
-    where len(s.old_codes) < 4 and s.area + c.old_area <= s.new_area + 1e-6
 ),
-
+{% for k in range(2, max_parts + 1) %}
+subsets_{{ k }} as (
+    select
+        s.city, s.new_code, s.new_area,
+        {%- for i in range(1, k) %} s.old_code_{{ i }},{% endfor %}
+        c.old_code as old_code_{{ k }}, s.area + c.old_area as area
+    from subsets_{{ k - 1 }} as s
+    inner join candidates as c
+        on c.city = s.city and c.new_code = s.new_code and c.old_code > s.old_code_{{ k - 1 }}
+    where s.area + c.old_area <= s.new_area + 1e-6
+),
+{% endfor %}
 exact_subsets as (
-    select city, new_code, old_codes
-    from subsets
+    {%- for k in range(1, max_parts + 1) %}
+    select
+        city, new_code, {{ k }} as n_old,
+        {%- for i in range(1, max_parts + 1) %}
+        {% if i <= k %}old_code_{{ i }}{% else %}cast(null as string) as old_code_{{ i }}{% endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from subsets_{{ k }}
     where abs(area - new_area) < 1e-6
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 -- a new code is mapped only when exactly one set of old codes explains it
 unambiguous as (
-    select city, new_code, any_value(old_codes) as old_codes
+    select
+        city, new_code, max(n_old) as n_old,
+        {%- for i in range(1, max_parts + 1) %}
+        max(old_code_{{ i }}) as old_code_{{ i }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from exact_subsets
     group by city, new_code
     having count(*) = 1
 ),
 
 merge_pairs as (
-    select city, new_code, unnest(old_codes) as old_code, len(old_codes) as n_old
+    {%- for i in range(1, max_parts + 1) %}
+    select city, new_code, old_code_{{ i }} as old_code, n_old
     from unambiguous
+    where old_code_{{ i }} is not null
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 -- old codes claimed by more than one new code cannot be mapped either
