@@ -4,8 +4,8 @@
 -- whose area equals the sum of two or more new codes is a split: it cannot be mapped and is flagged.
 -- Only subsets of up to 4 codes are searched (reforms merge or split few areas at a time): the
 -- subsets of k codes are built from those of k - 1, one CTE per size (no recursive CTE: Spark 4.0
--- does not run one), adding codes in ascending order so that every set is found once.
-{%- set max_parts = 4 %}
+-- does not run one), adding codes in ascending order so that every set is found once. The areas
+-- are added in the same order as the recursive CTE did, so the sums are the same doubles.
 with ended as (
     select city, bezirk_code, ebene, gueltig_bis, flaeche_ha
     from {{ ref('stg_gebiete__districts') }}
@@ -31,24 +31,43 @@ split_subsets_1 as (
     select city, old_code, old_area, new_code as last_code, new_area as area
     from split_candidates
 ),
-{% for k in range(2, max_parts + 1) %}
-split_subsets_{{ k }} as (
+
+split_subsets_2 as (
     select s.city, s.old_code, s.old_area, c.new_code as last_code, s.area + c.new_area as area
-    from split_subsets_{{ k - 1 }} as s
+    from split_subsets_1 as s
     inner join split_candidates as c
         on c.city = s.city and c.old_code = s.old_code and c.new_code > s.last_code
     where s.area + c.new_area <= s.old_area + 1e-6
 ),
-{% endfor %}
+
+split_subsets_3 as (
+    select s.city, s.old_code, s.old_area, c.new_code as last_code, s.area + c.new_area as area
+    from split_subsets_2 as s
+    inner join split_candidates as c
+        on c.city = s.city and c.old_code = s.old_code and c.new_code > s.last_code
+    where s.area + c.new_area <= s.old_area + 1e-6
+),
+
+split_subsets_4 as (
+    select s.city, s.old_code, s.old_area, c.new_code as last_code, s.area + c.new_area as area
+    from split_subsets_3 as s
+    inner join split_candidates as c
+        on c.city = s.city and c.old_code = s.old_code and c.new_code > s.last_code
+    where s.area + c.new_area <= s.old_area + 1e-6
+),
+
 split_sets as (
-    {%- for k in range(2, max_parts + 1) %}
     select city, old_code
-    from split_subsets_{{ k }}
+    from split_subsets_2
     where abs(area - old_area) < 1e-6
-    {%- if not loop.last %}
     union
-    {%- endif %}
-    {%- endfor %}
+    select city, old_code
+    from split_subsets_3
+    where abs(area - old_area) < 1e-6
+    union
+    select city, old_code
+    from split_subsets_4
+    where abs(area - old_area) < 1e-6
 ),
 
 -- candidate old codes for a new code: same city and level, ending the day before it starts,
@@ -71,77 +90,99 @@ subsets_1 as (
     select city, new_code, new_area, old_code as old_code_1, old_area as area
     from candidates
 ),
-{% for k in range(2, max_parts + 1) %}
-subsets_{{ k }} as (
+
+subsets_2 as (
     select
-        s.city, s.new_code, s.new_area,
-        {%- for i in range(1, k) %} s.old_code_{{ i }},{% endfor %}
-        c.old_code as old_code_{{ k }}, s.area + c.old_area as area
-    from subsets_{{ k - 1 }} as s
+        s.city, s.new_code, s.new_area, s.old_code_1, c.old_code as old_code_2,
+        s.area + c.old_area as area
+    from subsets_1 as s
     inner join candidates as c
-        on c.city = s.city and c.new_code = s.new_code and c.old_code > s.old_code_{{ k - 1 }}
+        on c.city = s.city and c.new_code = s.new_code and c.old_code > s.old_code_1
     where s.area + c.old_area <= s.new_area + 1e-6
 ),
-{% endfor %}
-exact_subsets as (
-    {%- for k in range(1, max_parts + 1) %}
+
+subsets_3 as (
     select
-        city, new_code, {{ k }} as n_old,
-        {%- for i in range(1, max_parts + 1) %}
-        {% if i <= k %}old_code_{{ i }}{% else %}cast(null as string) as old_code_{{ i }}{% endif %}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from subsets_{{ k }}
+        s.city, s.new_code, s.new_area, s.old_code_1, s.old_code_2, c.old_code as old_code_3,
+        s.area + c.old_area as area
+    from subsets_2 as s
+    inner join candidates as c
+        on c.city = s.city and c.new_code = s.new_code and c.old_code > s.old_code_2
+    where s.area + c.old_area <= s.new_area + 1e-6
+),
+
+subsets_4 as (
+    select
+        s.city, s.new_code, s.new_area, s.old_code_1, s.old_code_2, s.old_code_3, c.old_code as old_code_4,
+        s.area + c.old_area as area
+    from subsets_3 as s
+    inner join candidates as c
+        on c.city = s.city and c.new_code = s.new_code and c.old_code > s.old_code_3
+    where s.area + c.old_area <= s.new_area + 1e-6
+),
+
+exact_subsets as (
+    select
+        city, new_code, 1 as n_old, old_code_1,
+        cast(null as string) as old_code_2, cast(null as string) as old_code_3, cast(null as string) as old_code_4
+    from subsets_1
     where abs(area - new_area) < 1e-6
-    {%- if not loop.last %}
     union all
-    {%- endif %}
-    {%- endfor %}
+    select
+        city, new_code, 2 as n_old, old_code_1, old_code_2,
+        cast(null as string) as old_code_3, cast(null as string) as old_code_4
+    from subsets_2
+    where abs(area - new_area) < 1e-6
+    union all
+    select city, new_code, 3 as n_old, old_code_1, old_code_2, old_code_3, cast(null as string) as old_code_4
+    from subsets_3
+    where abs(area - new_area) < 1e-6
+    union all
+    select city, new_code, 4 as n_old, old_code_1, old_code_2, old_code_3, old_code_4
+    from subsets_4
+    where abs(area - new_area) < 1e-6
 ),
 
 -- a new code is mapped only when exactly one set of old codes explains it
 unambiguous as (
     select
         city, new_code, max(n_old) as n_old,
-        {%- for i in range(1, max_parts + 1) %}
-        max(old_code_{{ i }}) as old_code_{{ i }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        max(old_code_1) as old_code_1, max(old_code_2) as old_code_2,
+        max(old_code_3) as old_code_3, max(old_code_4) as old_code_4
     from exact_subsets
     group by city, new_code
     having count(*) = 1
 ),
 
+-- one row per old code of a mapped set; Spark inlines every CTE where it is used, so each of these
+-- is read once (unpivot instead of a union per position, a window instead of a second pass)
 merge_pairs as (
-    {%- for i in range(1, max_parts + 1) %}
-    select city, new_code, old_code_{{ i }} as old_code, n_old
+    select city, new_code, n_old, old_code
     from unambiguous
-    where old_code_{{ i }} is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    unpivot (old_code for code_position in (old_code_1, old_code_2, old_code_3, old_code_4))
 ),
 
 -- old codes claimed by more than one new code cannot be mapped either
 claims as (
-    select city, old_code, count(*) as n_claims
+    select
+        city, new_code, n_old, old_code,
+        count(*) over (partition by city, old_code) as n_claims,
+        row_number() over (partition by city, old_code order by new_code) as claim_rank
     from merge_pairs
-    group by city, old_code
 )
 
 select
     e.city,
     e.bezirk_code as old_code,
     e.gueltig_bis as old_valid_to,
-    case when sp.old_code is null and cl.n_claims = 1 then mp.new_code end as new_code,
+    case when sp.old_code is null and cl.n_claims = 1 then cl.new_code end as new_code,
     case
         when sp.old_code is not null then 'split'
-        when cl.n_claims = 1 and mp.n_old = 1 then 'renamed'
+        when cl.n_claims = 1 and cl.n_old = 1 then 'renamed'
         when cl.n_claims = 1 then 'merged'
         when cl.n_claims > 1 then 'ambiguous'
         else 'unmapped'
     end as mapping_kind
 from ended as e
 left join split_sets as sp on sp.city = e.city and sp.old_code = e.bezirk_code
-left join claims as cl on cl.city = e.city and cl.old_code = e.bezirk_code
-left join merge_pairs as mp
-    on mp.city = e.city and mp.old_code = e.bezirk_code and cl.n_claims = 1
+left join claims as cl on cl.city = e.city and cl.old_code = e.bezirk_code and cl.claim_rank = 1

@@ -5,5 +5,5 @@ select
     c.slug as city,
     m.alliance
 from {{ ref('stg_meta__cities') }} as c
-    {{ lateral_unnest(split_string('c.alliances', '|'), 'm', 'alliance') }}
+{{ lateral_unnest(split_string('c.alliances', '|'), 'm', 'alliance') }}
 where m.alliance <> ''

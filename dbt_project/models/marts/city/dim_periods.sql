@@ -1,11 +1,17 @@
 -- Calendar periods (months, quarters, years) with first and last day. Months are keyed by their
 -- first day as in the raw layer, quarters as YYYY-Qn, years as YYYY.
-with months as (
+with month_list as (
+    -- a generator (unnest / explode) must stand alone in its select item on Spark
     select
-        cast({{ unnest_list(month_series(
+        {{ unnest_list(month_series(
             "date '" ~ var("first_period", "2000-01-01") ~ "'",
             "date '" ~ var("last_period", "2035-12-01") ~ "'"
-        )) }} as date) as month_start
+        )) }} as month_value
+),
+
+months as (
+    select cast(month_value as date) as month_start
+    from month_list
 )
 
 select

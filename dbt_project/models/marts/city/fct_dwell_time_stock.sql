@@ -30,11 +30,17 @@ cells as (
         cast(sum(persons) as bigint) as persons,
         cast(sum(persons_born_in_city) as bigint) as persons_born_in_city,
         cast(sum(persons_left_censored) as bigint) as persons_left_censored,
-        cast(coalesce(sum(case when in_city_since_lower_bound <= {{ add_months('stichtag', -12) }} then persons end), 0) as bigint)
+        cast(coalesce(sum(
+            case when in_city_since_lower_bound <= {{ add_months('stichtag', -12) }} then persons end
+        ), 0) as bigint)
             as persons_ge_1y,
-        cast(coalesce(sum(case when in_city_since_lower_bound <= {{ add_months('stichtag', -36) }} then persons end), 0) as bigint)
+        cast(coalesce(sum(
+            case when in_city_since_lower_bound <= {{ add_months('stichtag', -36) }} then persons end
+        ), 0) as bigint)
             as persons_ge_3y,
-        cast(coalesce(sum(case when in_city_since_lower_bound <= {{ add_months('stichtag', -60) }} then persons end), 0) as bigint)
+        cast(coalesce(sum(
+            case when in_city_since_lower_bound <= {{ add_months('stichtag', -60) }} then persons end
+        ), 0) as bigint)
             as persons_ge_5y
     from counted
     {{ group_by_district_group_totals('city, stichtag') }}

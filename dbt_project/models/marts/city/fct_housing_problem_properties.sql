@@ -56,7 +56,8 @@ rolled as (
         {{ count_true('is_inspected') }} as properties_inspected,
         cast(sum(case when is_inspected then gemeldet_laut_register end) as bigint) as inspection_registered,
         cast(sum(case when is_inspected then angetroffen_gemeldet end) as bigint) as inspection_found_registered,
-        cast(sum(case when is_inspected then angetroffen_nicht_gemeldet end) as bigint) as inspection_found_not_registered
+        cast(sum(case when is_inspected then angetroffen_nicht_gemeldet end) as bigint)
+            as inspection_found_not_registered
     from per_property
     group by grouping sets (
         (city, stichtag, bezirk, status), (city, stichtag, bezirk),

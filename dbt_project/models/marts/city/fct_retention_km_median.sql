@@ -32,7 +32,8 @@ select
     s.spells,
     s.spells_left,
     min(case when k.survival <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days,
-    min(case when k.survival <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) / cast(30.4375 as double)
+    min(case when k.survival <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end)
+    / cast(30.4375 as double)
         as median_months,
     min(case when k.ci_lower <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days_ci_lower,
     min(case when k.ci_upper <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days_ci_upper,

@@ -56,7 +56,8 @@ select
     cast(max(city_total) as bigint) as total_persons,
     {{ safe_ratio('max(group_total)', 'max(city_total)') }} as group_share_of_city,
     cast(ceil(max(n_districts) / 3.0) as integer) as top_third_districts,
-    cast(sum(case when rank_in_group <= ceil(n_districts / 3.0) then group_persons end) as bigint) as group_persons_top_third,
+    cast(sum(case when rank_in_group <= ceil(n_districts / 3.0) then group_persons end) as bigint)
+        as group_persons_top_third,
     {{ safe_ratio('sum(case when rank_in_group <= ceil(n_districts / 3.0) then group_persons end)',
                   'max(group_total)') }} as share_in_top_third,
     case when max(group_total) > 0 and max(city_total - group_total) > 0 then

@@ -62,32 +62,39 @@ anchors as (
     select distinct city, {{ month_end }}, district_code from agg
 ),
 
--- the chain of parents up to {{ max_depth }} levels (the limit guards against a cycle in a faulty gebiete
--- file): one join per level instead of a recursive CTE, which Spark 4.0 does not run
+-- the chain of parents up to max_depth (10) levels (the limit guards against a cycle in a faulty
+-- gebiete file): one join per level instead of a recursive CTE, which Spark 4.0 does not run
+-- (sqlfluff misplaces the indents of the join loop)
+-- noqa: disable=LT02
 parent_chains as (
     select
-        a.city, a.on_date, a.district_code
-        {%- for depth in range(1, max_depth + 1) %},
-        h{{ depth }}.parent_code as ancestor_{{ depth }}
+        h0.city,
+        h0.on_date,
+        {%- for depth in range(1, max_depth + 1) %}
+            h{{ depth }}.parent_code as ancestor_{{ depth }},
         {%- endfor %}
-    from anchors as a
-    {%- for depth in range(1, max_depth + 1) %}
-    left join hierarchy as h{{ depth }}
-        on h{{ depth }}.city = a.city
-            and h{{ depth }}.district_code = {{ 'a.district_code' if depth == 1 else 'h' ~ (depth - 1) ~ '.parent_code' }}
-            and a.on_date between h{{ depth }}.valid_from and h{{ depth }}.valid_to
-            and h{{ depth }}.parent_code is not null
-    {%- endfor %}
+        h0.district_code
+    -- h0: the anchor as its own level 0 (its "parent" is the code itself)
+    from (select city, on_date, district_code, district_code as parent_code from anchors) as h0
+        {%- for depth in range(1, max_depth + 1) %}
+        left join hierarchy as h{{ depth }}
+            on
+                h{{ depth }}.city = h0.city
+                and h{{ depth }}.district_code = h{{ depth - 1 }}.parent_code
+                and h0.on_date between h{{ depth }}.valid_from and h{{ depth }}.valid_to
+                and h{{ depth }}.parent_code is not null
+        {%- endfor %}
 ),
+-- noqa: enable=LT02
 
 ancestors as (
     select city, on_date, district_code, district_code as ancestor_code, 0 as depth
     from anchors
     {%- for depth in range(1, max_depth + 1) %}
-    union
-    select city, on_date, district_code, ancestor_{{ depth }}, {{ depth }}
-    from parent_chains
-    where ancestor_{{ depth }} is not null
+        union
+        select city, on_date, district_code, ancestor_{{ depth }}, {{ depth }}
+        from parent_chains
+        where ancestor_{{ depth }} is not null
     {%- endfor %}
 ),
 

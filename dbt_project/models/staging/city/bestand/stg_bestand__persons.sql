@@ -1,6 +1,8 @@
 -- Registered population (main residence) per reference date, blocked deliveries left out.
 -- Adds effective nationality, nationality group, age and the dwell-time basis.
-{%- set nationality_key = effective_nationality_key('p.staatsangehoerigkeit', 'p.staatsangehoerigkeit_2', 'c.country') %}
+{%- set nationality_key = effective_nationality_key(
+    'p.staatsangehoerigkeit', 'p.staatsangehoerigkeit_2', 'c.country'
+) %}
 with persons as (
     select * from {{ source('raw', 'bestand') }} as r
     where {{ not_blocked('r', 'bestand') }}

@@ -1,7 +1,9 @@
 -- Register movement events, current delivery version, blocked deliveries left out.
 -- Adds the flow classification, the effective nationality (nationals with a second
 -- nationality count as nationals), the nationality group and the age at the event.
-{%- set nationality_key = effective_nationality_key('e.staatsangehoerigkeit', 'e.staatsangehoerigkeit_2', 'c.country') %}
+{%- set nationality_key = effective_nationality_key(
+    'e.staatsangehoerigkeit', 'e.staatsangehoerigkeit_2', 'c.country'
+) %}
 with events as (
     select * from {{ source('raw', 'meldewesen') }} as r
     where {{ not_blocked('r', 'meldewesen') }}
