@@ -8,9 +8,11 @@
   UNPIVOT (v FOR name IN (...)), named WINDOWs. Not portable (use these helpers or rewrite):
   ::casts, QUALIFY, SELECT * EXCLUDE, UNION BY NAME, WITH RECURSIVE (Spark 4.0 parses but does not
   run it), count(distinct) OVER (Spark refuses distinct window functions), lists, regexps with
-  backslashes (Spark unescapes string literals: write [(] and [0-9] instead of \( and \d), and
+  backslashes (Spark unescapes string literals: write [(] and [0-9] instead of \( and \d),
   decimal literals in a division (DuckDB makes int / 2.0 a DOUBLE, Spark a DECIMAL that rounds
-  to 6 digits: write cast(2 as double)).
+  to 6 digits: write cast(2 as double)), any_value (DuckDB skips NULLs, Spark does not unless
+  asked: where every row of the group holds the same value, max() says the same on both), and a
+  window reference in arithmetic (`sum(x) over w - y` is an identifier error on Spark: parenthesise).
   sqlfluff renders the models without dbt's adapter object: there the duckdb__ SQL is linted (the
   lint dialect is DuckDB).
 #}
@@ -148,7 +150,8 @@
 {%- endmacro %}
 
 {# The distinct non-NULL values of a group joined in ascending order (NULL without any):
-   DuckDB's ordered string_agg, Spark's listagg ... WITHIN GROUP. #}
+   DuckDB's ordered string_agg; on Spark the sorted collect_set (two listagg(DISTINCT ...) WITHIN
+   GROUP with different columns in one query fail there with a ClassCastException, Spark 4.0.5). #}
 {% macro string_agg_distinct(expr, separator) -%}
     {%- if adapter is defined %}{{ return(adapter.dispatch('string_agg_distinct', 'migration_warehouse')(expr, separator)) }}
     {%- else %}{{ return(duckdb__string_agg_distinct(expr, separator)) }}{% endif %}
@@ -157,5 +160,5 @@
     string_agg(distinct {{ expr }}, '{{ separator }}' order by {{ expr }})
 {%- endmacro %}
 {% macro spark__string_agg_distinct(expr, separator) -%}
-    listagg(distinct {{ expr }}, '{{ separator }}') within group (order by {{ expr }})
+    case when count({{ expr }}) > 0 then array_join(array_sort(collect_set({{ expr }})), '{{ separator }}') end
 {%- endmacro %}
