@@ -92,7 +92,7 @@ not exists (
 {# Ratio that is NULL instead of failing or dividing by zero. #}
 {% macro safe_ratio(numerator, denominator, factor=1) -%}
     (case when {{ denominator }} is null or {{ denominator }} = 0 then null
-      else {{ factor }} * ({{ numerator }})::double / ({{ denominator }}) end)
+      else {{ factor }} * cast({{ numerator }} as double) / ({{ denominator }}) end)
 {%- endmacro %}
 
 
@@ -114,9 +114,9 @@ group by grouping sets (
     )
 {%- endmacro %}
 
-{# `sum(<prefix><col>)::bigint as <col>` for each column, comma-separated (one select list item each). #}
+{# `cast(sum(<prefix><col>) as bigint) as <col>` for each column, comma-separated (one select list item each). #}
 {% macro bigint_sums(columns, prefix='') -%}
     {%- set items = [] %}
-    {%- for c in columns %}{% do items.append('sum(' ~ prefix ~ c ~ ')::bigint as ' ~ c) %}{% endfor %}
+    {%- for c in columns %}{% do items.append('cast(sum(' ~ prefix ~ c ~ ') as bigint) as ' ~ c) %}{% endfor %}
     {{- items | join(', ') }}
 {%- endmacro %}

@@ -7,5 +7,5 @@
 
 {# Last day of a quarter key, e.g. '2026-Q3' -> 2026-09-30. #}
 {% macro quarter_end(period_expr) -%}
-    last_day(make_date(left({{ period_expr }}, 4)::int, right({{ period_expr }}, 1)::int * 3, 1))
+    last_day(make_date(cast(left({{ period_expr }}, 4) as integer), cast(right({{ period_expr }}, 1) as integer) * 3, 1))
 {%- endmacro %}

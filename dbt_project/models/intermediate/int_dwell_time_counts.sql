@@ -10,10 +10,10 @@ select
     nationality_group,
     in_city_since_lower_bound,
     -- zuzug_left_censored is NULL for the city-born (no zuzug_datum), and count_if over only
-    -- NULLs is NULL: count with filters instead
+    -- NULLs is NULL: count the rows where the condition holds instead
     count(*) as persons,
-    count(*) filter (where born_in_city) as persons_born_in_city,
-    count(*) filter (where zuzug_left_censored) as persons_left_censored,
-    count(*) filter (where not coalesce(born_in_city or zuzug_left_censored, false)) as persons_exact
+    count(case when born_in_city then 1 end) as persons_born_in_city,
+    count(case when zuzug_left_censored then 1 end) as persons_left_censored,
+    count(case when not coalesce(born_in_city or zuzug_left_censored, false) then 1 end) as persons_exact
 from {{ ref('stg_bestand__persons') }}
 group by all

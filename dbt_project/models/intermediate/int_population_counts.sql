@@ -13,8 +13,8 @@ counts as (
         coalesce(bezirk, 'UNBEKANNT') as district_code,
         nationality_group,
         count(*) as persons,
-        count_if(age between 6 and 14) as persons_6_14,
-        count_if(age between 15 and 64) as persons_15_64
+        {{ count_true('age between 6 and 14') }} as persons_6_14,
+        {{ count_true('age between 15 and 64') }} as persons_15_64
     from persons
     group by all
 ),

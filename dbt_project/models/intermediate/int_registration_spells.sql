@@ -26,7 +26,7 @@ observation as (
     select
         city,
         min(registration_month) as observation_start,
-        (max(registration_month) + interval 1 month - interval 1 day)::date as observation_end
+        {{ add_months('max(registration_month)', 1) }} - 1 as observation_end
     from {{ ref('stg_meldewesen__events') }}
     group by city
 ),
@@ -35,7 +35,7 @@ truncation as (
     select o.city, o.observation_start, o.observation_end, min(p.stichtag) as tau
     from observation as o
     inner join {{ ref('stg_bestand__persons') }} as p
-        on p.city = o.city and p.stichtag >= o.observation_start - interval 1 day
+        on p.city = o.city and p.stichtag >= o.observation_start - 1
     group by all
 ),
 
@@ -56,11 +56,11 @@ inflows as (
         o.city, o.person_pseudonym, o.nationality_group, o.ereignis_datum, o.meldedatum,
         case
             when o.next_direction = 'outflow' or o.next_kind = 'death'
-                then date_diff('day', o.ereignis_datum, o.next_date)
+                then {{ days_between('o.ereignis_datum', 'o.next_date') }}
             when
                 o.next_date is not null
-                then date_diff('day', o.ereignis_datum, least(o.next_date, obs.observation_end))
-            else date_diff('day', o.ereignis_datum, obs.observation_end)
+                then {{ days_between('o.ereignis_datum', 'least(o.next_date, obs.observation_end)') }}
+            else {{ days_between('o.ereignis_datum', 'obs.observation_end') }}
         end as duration_days,
         coalesce(o.next_direction = 'outflow' or o.next_kind = 'death', false) as left_register
     from ordered as o
@@ -91,7 +91,7 @@ stock_at_tau as (
 first_exit_after_tau as (
     select
         s.city, s.person_pseudonym,
-        min(e.ereignis_datum) filter (where e.flow_direction = 'outflow' or e.flow_kind = 'death') as exit_date
+        min(case when e.flow_direction = 'outflow' or e.flow_kind = 'death' then e.ereignis_datum end) as exit_date
     from stock_at_tau as s
     inner join events as e
         on e.city = s.city and e.person_pseudonym = s.person_pseudonym and e.meldedatum > s.stichtag
@@ -102,8 +102,8 @@ from_stock as (
     select
         s.city, s.person_pseudonym, s.nationality_group,
         s.zuzug_datum as arrival_date,
-        date_diff('day', s.zuzug_datum, tr.tau) as entry_days,
-        date_diff('day', s.zuzug_datum, coalesce(x.exit_date, tr.observation_end)) as duration_days,
+        {{ days_between('s.zuzug_datum', 'tr.tau') }} as entry_days,
+        {{ days_between('s.zuzug_datum', 'coalesce(x.exit_date, tr.observation_end)') }} as duration_days,
         x.exit_date is not null as left_register,
         'stock' as spell_source
     from stock_at_tau as s
@@ -121,7 +121,7 @@ late_before_observation as (
     select
         i.city, i.person_pseudonym, i.nationality_group,
         i.ereignis_datum as arrival_date,
-        date_diff('day', i.ereignis_datum, tr.tau) as entry_days,
+        {{ days_between('i.ereignis_datum', 'tr.tau') }} as entry_days,
         i.duration_days,
         i.left_register,
         'late_registration' as spell_source

@@ -8,7 +8,7 @@ select
     c.key_type,
     c.dialect,
     c.optionskommune,
-    string_split(c.alliances, '|') as alliances,
+    {{ split_string('c.alliances', '|') }} as alliances,
     c.delivers_sgb2,
     r.national_group,
     r.national_destatis_key,

@@ -4,6 +4,6 @@
 select
     c.slug as city,
     m.alliance
-from {{ ref('stg_meta__cities') }} as c,
-    unnest(string_split(c.alliances, '|')) as m (alliance)
+from {{ ref('stg_meta__cities') }} as c
+{{ lateral_unnest(split_string('c.alliances', '|'), 'm', 'alliance') }}
 where m.alliance <> ''

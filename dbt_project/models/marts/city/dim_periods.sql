@@ -1,18 +1,24 @@
 -- Calendar periods (months, quarters, years) with first and last day. Months are keyed by their
 -- first day as in the raw layer, quarters as YYYY-Qn, years as YYYY.
-with months as (
-    select unnest(generate_series(
-        date '{{ var("first_period", "2000-01-01") }}',
-        date '{{ var("last_period", "2035-12-01") }}',
-        interval 1 month
-    ))::date as month_start
+with month_list as (
+    -- a generator (unnest / explode) must stand alone in its select item on Spark
+    select
+        {{ unnest_list(month_series(
+            "date '" ~ var("first_period", "2000-01-01") ~ "'",
+            "date '" ~ var("last_period", "2035-12-01") ~ "'"
+        )) }} as month_value
+),
+
+months as (
+    select cast(month_value as date) as month_start
+    from month_list
 )
 
 select
     'month' as period_type,
-    strftime(month_start, '%Y-%m') as period_key,
+    year(month_start) || '-' || lpad(cast(month(month_start) as string), 2, '0') as period_key,
     month_start as period_start,
-    (month_start + interval 1 month - interval 1 day)::date as period_end,
+    {{ add_months('month_start', 1) }} - 1 as period_end,
     year(month_start) as year,
     quarter(month_start) as quarter,
     month(month_start) as month,
@@ -23,7 +29,7 @@ select
     'quarter',
     {{ quarter_key('month_start') }},
     month_start,
-    (month_start + interval 3 month - interval 1 day)::date,
+    {{ add_months('month_start', 3) }} - 1,
     year(month_start),
     quarter(month_start),
     null,
@@ -33,9 +39,9 @@ where month(month_start) in (1, 4, 7, 10)
 union all
 select
     'year',
-    year(month_start)::varchar,
+    cast(year(month_start) as string),
     month_start,
-    (month_start + interval 12 month - interval 1 day)::date,
+    {{ add_months('month_start', 12) }} - 1,
     year(month_start),
     null,
     null,

@@ -27,14 +27,20 @@ cells as (
     select
         city, stichtag,
         {{ district_group_columns() }},
-        sum(persons)::bigint as persons,
-        sum(persons_born_in_city)::bigint as persons_born_in_city,
-        sum(persons_left_censored)::bigint as persons_left_censored,
-        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 1 year), 0)::bigint
+        cast(sum(persons) as bigint) as persons,
+        cast(sum(persons_born_in_city) as bigint) as persons_born_in_city,
+        cast(sum(persons_left_censored) as bigint) as persons_left_censored,
+        cast(coalesce(sum(
+            case when in_city_since_lower_bound <= {{ add_months('stichtag', -12) }} then persons end
+        ), 0) as bigint)
             as persons_ge_1y,
-        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 3 year), 0)::bigint
+        cast(coalesce(sum(
+            case when in_city_since_lower_bound <= {{ add_months('stichtag', -36) }} then persons end
+        ), 0) as bigint)
             as persons_ge_3y,
-        coalesce(sum(persons) filter (where in_city_since_lower_bound <= stichtag - interval 5 year), 0)::bigint
+        cast(coalesce(sum(
+            case when in_city_since_lower_bound <= {{ add_months('stichtag', -60) }} then persons end
+        ), 0) as bigint)
             as persons_ge_5y
     from counted
     {{ group_by_district_group_totals('city, stichtag') }}
@@ -56,9 +62,9 @@ by_year as (
 year_ranked as (
     select
         *,
-        sum(persons) over cell_by_years - persons as rank_from,
-        sum(persons) over cell_by_years - 1 as rank_to,
-        sum(persons_exact) over cell_by_years - persons_exact as exact_before,
+        (sum(persons) over cell_by_years) - persons as rank_from,
+        (sum(persons) over cell_by_years) - 1 as rank_to,
+        (sum(persons_exact) over cell_by_years) - persons_exact as exact_before,
         sum(persons) over (partition by city, stichtag, district_code, nationality_group) as cell_persons
     from by_year
     window cell_by_years as (
@@ -80,12 +86,12 @@ middle_ranks as (
 median_years as (
     select
         city, stichtag, district_code, nationality_group,
-        any_value(rank_low) as rank_low,
-        any_value(rank_high) as rank_high,
-        any_value(move_in_year) filter (where rank_from <= rank_low and rank_low <= rank_to) as year_low,
-        any_value(move_in_year) filter (where rank_from <= rank_high and rank_high <= rank_to) as year_high,
-        any_value(rank_from) filter (where rank_from <= rank_low and rank_low <= rank_to) as ranks_before,
-        any_value(exact_before) filter (where rank_from <= rank_low and rank_low <= rank_to) as exact_before
+        max(rank_low) as rank_low,
+        max(rank_high) as rank_high,
+        max(case when rank_from <= rank_low and rank_low <= rank_to then move_in_year end) as year_low,
+        max(case when rank_from <= rank_high and rank_high <= rank_to then move_in_year end) as year_high,
+        max(case when rank_from <= rank_low and rank_low <= rank_to then rank_from end) as ranks_before,
+        max(case when rank_from <= rank_low and rank_low <= rank_to then exact_before end) as exact_before
     from middle_ranks
     group by all
 ),
@@ -117,10 +123,10 @@ by_date as (
 date_ranked as (
     select
         d.*,
-        date_diff('day', d.in_city_since_lower_bound, d.stichtag) / 365.25 as years_in_city,
+        {{ days_between('d.in_city_since_lower_bound', 'd.stichtag') }} / cast(365.25 as double) as years_in_city,
         t.rank_low, t.rank_high,
-        t.ranks_before + sum(d.persons) over cell_by_date - d.persons as rank_from,
-        t.ranks_before + sum(d.persons) over cell_by_date - 1 as rank_to,
+        t.ranks_before + (sum(d.persons) over cell_by_date) - d.persons as rank_from,
+        t.ranks_before + (sum(d.persons) over cell_by_date) - 1 as rank_to,
         t.exact_before + sum(d.persons_exact) over cell_by_date as exact_up_to_here
     from by_date as d
     inner join median_years as t using (city, stichtag, district_code, nationality_group)
@@ -134,11 +140,11 @@ date_ranked as (
 medians as (
     select
         city, stichtag, district_code, nationality_group,
-        any_value(years_in_city) filter (where rank_from <= rank_low and rank_low <= rank_to) as median_low,
-        any_value(years_in_city) filter (where rank_from <= rank_high and rank_high <= rank_to) as median_high,
+        max(case when rank_from <= rank_low and rank_low <= rank_to then years_in_city end) as median_low,
+        max(case when rank_from <= rank_high and rank_high <= rank_to then years_in_city end) as median_high,
         -- exact persons with at most median_low years are also all exact persons at or below the
         -- median: no value lies between the two middle ones (adjacent ranks)
-        any_value(exact_up_to_here) filter (where rank_from <= rank_low and rank_low <= rank_to)
+        max(case when rank_from <= rank_low and rank_low <= rank_to then exact_up_to_here end)
             as exact_at_or_below_median
     from date_ranked
     group by all

@@ -9,7 +9,7 @@
 with delivered_months as (
     select distinct city, registration_month as month
     from {{ ref('stg_meldewesen__events') }}
-    where registration_month = strptime(delivery_period, '%Y-%m')::date
+    where registration_month = cast(delivery_period || '-01' as date)
 ),
 
 city_periods as (
@@ -45,7 +45,7 @@ stocks as (
     select
         city, stichtag,
         {{ district_group_columns() }},
-        sum(persons)::bigint as persons
+        cast(sum(persons) as bigint) as persons
     from {{ ref('int_population_counts') }}
     where not is_projected
     {{ group_by_district_group_totals('city, stichtag') }}
@@ -53,7 +53,7 @@ stocks as (
     select
         city, stichtag, district_code,
         case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end,
-        sum(persons)::bigint
+        cast(sum(persons) as bigint)
     from {{ ref('int_population_counts') }}
     where is_projected
     group by grouping sets ((city, stichtag, district_code, nationality_group), (city, stichtag, district_code))
@@ -103,7 +103,7 @@ measures as (
         inflows_abroad + inflows_domestic + inflows_unknown + inflows_status_change as inflows,
         outflows_abroad + outflows_domestic + outflows_unknown + outflows_ex_officio
         + outflows_status_change as outflows,
-        (stock_start + stock_end) / 2.0 as average_population
+        (stock_start + stock_end) / cast(2 as double) as average_population
     from joined
 )
 

@@ -10,7 +10,7 @@ with properties as (
 registered_at_address as (
     select
         p.city, p.stichtag, p.objekt_id, count(b.person_pseudonym) as registered_persons,
-        count(b.person_pseudonym) filter (where b.nationality_group = 'EU2') as registered_persons_eu2
+        count(case when b.nationality_group = 'EU2' then b.person_pseudonym end) as registered_persons_eu2
     from properties as p
     left join {{ ref('stg_bestand__persons') }} as b
         on b.city = p.city and b.stichtag = p.stichtag and b.adresse_pseudonym = p.adresse_pseudonym
@@ -28,7 +28,7 @@ stock_present as (
 city_average as (
     select
         d.city, d.stichtag,
-        coalesce(any_value(sp.registered_persons_city), 0) as registered_persons_city,
+        coalesce(max(sp.registered_persons_city), 0) as registered_persons_city,
         sum(d.wohneinheiten) as dwellings_city
     from {{ ref('stg_wohnen__dwelling_stock') }} as d
     left join stock_present as sp on sp.city = d.city and sp.stichtag = d.stichtag
@@ -48,15 +48,16 @@ rolled as (
         case when grouping(bezirk) = 1 then 'INSGESAMT' else coalesce(bezirk, 'UNBEKANNT') end as district_code,
         case when grouping(status) = 1 then 'INSGESAMT' else status end as status,
         count(*) as properties,
-        sum(wohneinheiten)::bigint as dwellings,
-        sum(leerstand_we)::bigint as vacant_dwellings,
+        cast(sum(wohneinheiten) as bigint) as dwellings,
+        cast(sum(leerstand_we) as bigint) as vacant_dwellings,
         bool_and(stock_available) as stock_available,
-        sum(registered_persons)::bigint as registered_persons,
-        sum(registered_persons_eu2)::bigint as registered_persons_eu2,
-        count_if(is_inspected) as properties_inspected,
-        sum(gemeldet_laut_register) filter (where is_inspected)::bigint as inspection_registered,
-        sum(angetroffen_gemeldet) filter (where is_inspected)::bigint as inspection_found_registered,
-        sum(angetroffen_nicht_gemeldet) filter (where is_inspected)::bigint as inspection_found_not_registered
+        cast(sum(registered_persons) as bigint) as registered_persons,
+        cast(sum(registered_persons_eu2) as bigint) as registered_persons_eu2,
+        {{ count_true('is_inspected') }} as properties_inspected,
+        cast(sum(case when is_inspected then gemeldet_laut_register end) as bigint) as inspection_registered,
+        cast(sum(case when is_inspected then angetroffen_gemeldet end) as bigint) as inspection_found_registered,
+        cast(sum(case when is_inspected then angetroffen_nicht_gemeldet end) as bigint)
+            as inspection_found_not_registered
     from per_property
     group by grouping sets (
         (city, stichtag, bezirk, status), (city, stichtag, bezirk),
@@ -73,7 +74,7 @@ select
     case when r.stock_available then {{ safe_ratio('r.registered_persons', 'r.dwellings') }} end
         as registered_per_dwelling,
     ca.registered_persons_city,
-    ca.dwellings_city::bigint as dwellings_city,
+    cast(ca.dwellings_city as bigint) as dwellings_city,
     case when r.stock_available then {{ safe_ratio('ca.registered_persons_city', 'ca.dwellings_city') }} end
         as registered_per_dwelling_city,
     r.properties_inspected,

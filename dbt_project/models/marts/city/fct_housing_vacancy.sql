@@ -7,9 +7,9 @@ rolled as (
     select
         city, stichtag,
         case when grouping(bezirk) = 1 then 'INSGESAMT' else bezirk end as district_code,
-        sum(wohneinheiten)::bigint as dwellings,
-        sum(leerstand_we)::bigint as vacant_dwellings,
-        sum(gefoerderte_we)::bigint as subsidised_dwellings
+        cast(sum(wohneinheiten) as bigint) as dwellings,
+        cast(sum(leerstand_we) as bigint) as vacant_dwellings,
+        cast(sum(gefoerderte_we) as bigint) as subsidised_dwellings
     from stock
     group by grouping sets ((city, stichtag, bezirk), (city, stichtag))
 )

@@ -21,7 +21,7 @@ with spells as (
 exits as (
     select
         city, nationality_group, arrival_year, duration_days as t,
-        count_if(left_register) as d, count_if(not left_register) as c, count(*) as removed
+        {{ count_true('left_register') }} as d, {{ count_true('not left_register') }} as c, count(*) as removed
     from spells
     group by all
 ),
@@ -109,10 +109,10 @@ select
     e.nationality_group,
     e.arrival_year,
     t as days_since_arrival,
-    t / 30.4375 as months_since_arrival,
-    n::bigint as n_at_risk,
-    d::bigint as n_left,
-    c::bigint as n_censored,
+    t / cast(30.4375 as double) as months_since_arrival,
+    cast(n as bigint) as n_at_risk,
+    cast(d as bigint) as n_left,
+    cast(c as bigint) as n_censored,
     survival,
     greenwood_sum,
     case

@@ -15,13 +15,13 @@ spells as (
         city,
         nationality_group,
         arrival_year,
-        count(*)::bigint as spells,
-        count_if(left_register)::bigint as spells_left
+        cast(count(*) as bigint) as spells,
+        cast({{ count_true('left_register') }} as bigint) as spells_left
     from (
         select city, nationality_group, arrival_year, left_register from {{ ref('int_registration_spells') }}
         union all
         select city, 'INSGESAMT', arrival_year, left_register from {{ ref('int_registration_spells') }}
-    )
+    ) as spell_rows
     group by all
 )
 
@@ -31,19 +31,20 @@ select
     s.arrival_year,
     s.spells,
     s.spells_left,
-    min(k.days_since_arrival) filter (where k.survival <= 0.5 and k.observed_from_days = 0) as median_days,
-    min(k.days_since_arrival) filter (where k.survival <= 0.5 and k.observed_from_days = 0) / 30.4375
+    min(case when k.survival <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days,
+    min(case when k.survival <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end)
+    / cast(30.4375 as double)
         as median_months,
-    min(k.days_since_arrival) filter (where k.ci_lower <= 0.5 and k.observed_from_days = 0) as median_days_ci_lower,
-    min(k.days_since_arrival) filter (where k.ci_upper <= 0.5 and k.observed_from_days = 0) as median_days_ci_upper,
+    min(case when k.ci_lower <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days_ci_lower,
+    min(case when k.ci_upper <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days_ci_upper,
     case when (max(k.months_since_arrival) >= 3 or min(k.survival) = 0) and max(k.observed_from_days) = 0
-            then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 3), 1.0)
+            then coalesce(max_by(k.survival, case when k.months_since_arrival <= 3 then k.days_since_arrival end), 1.0)
     end as retention_3m,
     case when (max(k.months_since_arrival) >= 12 or min(k.survival) = 0) and max(k.observed_from_days) = 0
-            then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 12), 1.0)
+            then coalesce(max_by(k.survival, case when k.months_since_arrival <= 12 then k.days_since_arrival end), 1.0)
     end as retention_12m,
     case when (max(k.months_since_arrival) >= 36 or min(k.survival) = 0) and max(k.observed_from_days) = 0
-            then coalesce(arg_max(k.survival, k.days_since_arrival) filter (where k.months_since_arrival <= 36), 1.0)
+            then coalesce(max_by(k.survival, case when k.months_since_arrival <= 36 then k.days_since_arrival end), 1.0)
     end as retention_36m,
     max(k.days_since_arrival) as max_followup_days,
     max(k.observed_from_days) as observed_from_days,

@@ -16,11 +16,11 @@ with pupils as (
 
 pupils_rolled as (
     select
-        city, stichtag, any_value(register_stock_date) as register_stock_date,
+        city, stichtag, max(register_stock_date) as register_stock_date,
         case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end as nationality_group,
-        sum(pupils_6_14)::bigint as pupils_6_14,
-        sum(pupils)::bigint as pupils,
-        sum(pupils_not_in_register)::bigint as pupils_not_in_register
+        cast(sum(pupils_6_14) as bigint) as pupils_6_14,
+        cast(sum(pupils) as bigint) as pupils,
+        cast(sum(pupils_not_in_register) as bigint) as pupils_not_in_register
     from pupils
     group by grouping sets ((city, stichtag, nationality_group), (city, stichtag))
 )
@@ -34,7 +34,7 @@ select
     p.pupils_6_14,
     p.pupils_not_in_register,
     -- registered persons whose age in the census year is 6..14
-    coalesce(r.persons_6_14, case when p.register_stock_date is not null then 0 end)::bigint as registered_6_14,
+    cast(coalesce(r.persons_6_14, case when p.register_stock_date is not null then 0 end) as bigint) as registered_6_14,
     {{ safe_ratio('p.pupils_6_14', 'r.persons_6_14') }} as pupils_per_registered_6_14,
     -- KOMM-IN's comparison: all enrolled pupils of the group against the registered 6-14 year olds
     {{ safe_ratio('p.pupils', 'r.persons_6_14') }} as pupils_all_ages_per_registered_6_14,
@@ -45,7 +45,7 @@ left join (
         b.city, b.stichtag,
         case when grouping(b.nationality_group) = 1 then 'INSGESAMT' else b.nationality_group end as nationality_group,
         s.census_year,
-        count_if(s.census_year - b.geburtsjahr between 6 and 14) as persons_6_14
+        {{ count_true('s.census_year - b.geburtsjahr between 6 and 14') }} as persons_6_14
     from {{ ref('stg_bestand__persons') }} as b
     inner join (select distinct city, register_stock_date, year(stichtag) as census_year from pupils_rolled) as s
         on s.city = b.city and s.register_stock_date = b.stichtag

@@ -14,13 +14,13 @@ stock_dates as (
 matched_stock as (
     select
         p.city, p.stichtag,
-        arg_min(
-            s.stichtag, abs(date_diff('day', s.stichtag, p.stichtag)) * 2
-            + (s.stichtag > p.stichtag)::integer
+        min_by(
+            s.stichtag, abs({{ days_between('s.stichtag', 'p.stichtag') }}) * 2
+            + case when s.stichtag > p.stichtag then 1 else 0 end
         ) as stock_date
     from (select distinct city, stichtag from pupils) as p
     inner join stock_dates as s
-        on s.city = p.city and abs(date_diff('day', s.stichtag, p.stichtag)) <= 92
+        on s.city = p.city and abs({{ days_between('s.stichtag', 'p.stichtag') }}) <= 92
     group by all
 ),
 
@@ -39,18 +39,18 @@ linked as (
 select
     city,
     stichtag,
-    any_value(stock_date) as register_stock_date,
+    max(stock_date) as register_stock_date,
     nationality_group,
     schulform as school_form,
     klassenart as class_type,
     residence_district,
-    count(*)::bigint as pupils,
-    count_if(age between 6 and 14)::bigint as pupils_6_14,
+    cast(count(*) as bigint) as pupils,
+    cast({{ count_true('age between 6 and 14') }} as bigint) as pupils_6_14,
     -- NULL when no stock is near enough to link
-    case when any_value(stock_date) is null then null else count_if(not in_register)::bigint end
+    case when max(stock_date) is null then null else cast({{ count_true('not in_register') }} as bigint) end
         as pupils_not_in_register,
-    case when any_value(stock_date) is null then null
-        else count_if(not in_register)::double / count(*)
+    case when max(stock_date) is null then null
+        else cast({{ count_true('not in_register') }} as double) / count(*)
     end as share_not_in_register,
     'register' as basis
 from linked

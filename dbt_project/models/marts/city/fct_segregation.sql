@@ -51,21 +51,22 @@ select
     stichtag,
     {{ quarter_key('stichtag') }} as period,
     nationality_group,
-    any_value(n_districts) as districts,
-    any_value(group_total)::bigint as group_persons,
-    any_value(city_total)::bigint as total_persons,
-    {{ safe_ratio('any_value(group_total)', 'any_value(city_total)') }} as group_share_of_city,
-    ceil(any_value(n_districts) / 3.0)::integer as top_third_districts,
-    sum(group_persons) filter (where rank_in_group <= ceil(n_districts / 3.0))::bigint as group_persons_top_third,
-    {{ safe_ratio('sum(group_persons) filter (where rank_in_group <= ceil(n_districts / 3.0))',
-                  'any_value(group_total)') }} as share_in_top_third,
-    case when any_value(group_total) > 0 and any_value(city_total - group_total) > 0 then
+    max(n_districts) as districts,
+    cast(max(group_total) as bigint) as group_persons,
+    cast(max(city_total) as bigint) as total_persons,
+    {{ safe_ratio('max(group_total)', 'max(city_total)') }} as group_share_of_city,
+    cast(ceil(max(n_districts) / 3.0) as integer) as top_third_districts,
+    cast(sum(case when rank_in_group <= ceil(n_districts / 3.0) then group_persons end) as bigint)
+        as group_persons_top_third,
+    {{ safe_ratio('sum(case when rank_in_group <= ceil(n_districts / 3.0) then group_persons end)',
+                  'max(group_total)') }} as share_in_top_third,
+    case when max(group_total) > 0 and max(city_total - group_total) > 0 then
             0.5 * sum(abs(
                 group_persons / group_total
                 - (district_total - group_persons) / (city_total - group_total)
             ))
     end as dissimilarity_index,
-    case when any_value(group_total) > 0 then
+    case when max(group_total) > 0 then
             sum(
                 case
                     when district_total > 0 then (group_persons / group_total) * (group_persons / district_total) else 0

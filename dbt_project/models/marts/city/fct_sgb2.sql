@@ -10,7 +10,9 @@
 -- UP the district hierarchy (dim_districts, valid on the stock date) to the code the SGB II row
 -- comes at; SGB II counts are never spread down to finer districts. `district_level` says at
 -- which level a row is.
-with recursive agg as (
+{%- set month_end = add_months('month', 1) ~ ' - 1' %}
+{%- set max_depth = 10 %}
+with agg as (
     select
         city, monat as month, bezirk as district_code, staatsangehoerigkeit_gruppe as nationality_group,
         bg, elb, nef, personen_in_bg,
@@ -57,20 +59,43 @@ district_population as (
 anchors as (
     select distinct city, stichtag as on_date, district_code from district_population
     union
-    select distinct city, (month + interval 1 month - interval 1 day)::date, district_code from agg
+    select distinct city, {{ month_end }}, district_code from agg
 ),
 
-ancestors (city, on_date, district_code, ancestor_code, depth) as (
-    select city, on_date, district_code, district_code, 0
+-- the chain of parents up to max_depth (10) levels (the limit guards against a cycle in a faulty
+-- gebiete file): one join per level instead of a recursive CTE, which Spark 4.0 does not run
+-- (sqlfluff misplaces the indents of the join loop)
+-- noqa: disable=LT02
+parent_chains as (
+    select
+        h0.city,
+        h0.on_date,
+        {%- for depth in range(1, max_depth + 1) %}
+            h{{ depth }}.parent_code as ancestor_{{ depth }},
+        {%- endfor %}
+        h0.district_code
+    -- h0: the anchor as its own level 0 (its "parent" is the code itself)
+    from (select city, on_date, district_code, district_code as parent_code from anchors) as h0
+        {%- for depth in range(1, max_depth + 1) %}
+        left join hierarchy as h{{ depth }}
+            on
+                h{{ depth }}.city = h0.city
+                and h{{ depth }}.district_code = h{{ depth - 1 }}.parent_code
+                and h0.on_date between h{{ depth }}.valid_from and h{{ depth }}.valid_to
+                and h{{ depth }}.parent_code is not null
+        {%- endfor %}
+),
+-- noqa: enable=LT02
+
+ancestors as (
+    select city, on_date, district_code, district_code as ancestor_code, 0 as depth
     from anchors
-    union
-    select a.city, a.on_date, a.district_code, h.parent_code, a.depth + 1
-    from ancestors as a
-    inner join hierarchy as h
-        on h.city = a.city and h.district_code = a.ancestor_code
-            and a.on_date between h.valid_from and h.valid_to
-    where h.parent_code is not null
-        and a.depth < 10                        -- guards against a cycle in a faulty gebiete file
+    {%- for depth in range(1, max_depth + 1) %}
+        union
+        select city, on_date, district_code, ancestor_{{ depth }}, {{ depth }}
+        from parent_chains
+        where ancestor_{{ depth }} is not null
+    {%- endfor %}
 ),
 
 -- a delivered SGB II code that lies inside another delivered code of the same month and group
@@ -80,7 +105,7 @@ nested_codes as (
     from agg as inner_cell
     inner join ancestors as a
         on a.city = inner_cell.city and a.district_code = inner_cell.district_code and a.depth > 0
-            and a.on_date = (inner_cell.month + interval 1 month - interval 1 day)::date
+            and a.on_date = {{ add_months('inner_cell.month', 1) }} - 1
     inner join agg as outer_cell
         on outer_cell.city = inner_cell.city and outer_cell.month = inner_cell.month
             and outer_cell.nationality_group = inner_cell.nationality_group
@@ -120,7 +145,7 @@ city_totals as (
 
 cells as (
     select * from agg
-    union all by name
+    union all
     select * from city_totals
 ),
 
@@ -128,8 +153,8 @@ stock_for_month as (
     select c.city, c.month, max(s.stichtag) as stock_date
     from (select distinct city, month from cells) as c
     inner join (select distinct city, stichtag from population) as s
-        on s.city = c.city and s.stichtag <= (c.month + interval 1 month - interval 1 day)::date
-            and s.stichtag > (c.month + interval 1 month - interval 1 day)::date - 92
+        on s.city = c.city and s.stichtag <= {{ add_months('c.month', 1) }} - 1
+            and s.stichtag > {{ add_months('c.month', 1) }} - 1 - 92
     group by all
 ),
 
@@ -140,7 +165,7 @@ district_denominators as (
         p.city, p.stichtag, a.ancestor_code as district_code,
         case when grouping(p.nationality_group) = 1 then 'INSGESAMT' else p.nationality_group end
             as nationality_group,
-        sum(p.persons_15_64)::bigint as registered_15_64
+        cast(sum(p.persons_15_64) as bigint) as registered_15_64
     from district_population as p
     inner join stock_ancestors as a
         on a.city = p.city and a.stichtag = p.stichtag and a.district_code = p.district_code
@@ -155,7 +180,7 @@ city_denominators as (
         city, stichtag, 'INSGESAMT' as district_code,
         case when grouping(nationality_group) = 1 then 'INSGESAMT' else nationality_group end
             as nationality_group,
-        sum(persons_15_64)::bigint as registered_15_64
+        cast(sum(persons_15_64) as bigint) as registered_15_64
     from population
     group by grouping sets ((city, stichtag, nationality_group), (city, stichtag))
 ),
@@ -180,10 +205,10 @@ select
     c.district_code,
     case when c.district_code = 'INSGESAMT' then 'stadt' else h.level end as district_level,
     c.nationality_group,
-    c.bg::bigint as bg,
-    c.elb::bigint as elb,
-    c.nef::bigint as nef,
-    c.personen_in_bg::bigint as personen_in_bg,
+    cast(c.bg as bigint) as bg,
+    cast(c.elb as bigint) as elb,
+    cast(c.nef as bigint) as nef,
+    cast(c.personen_in_bg as bigint) as personen_in_bg,
     c.bg_suppressed,
     c.elb_suppressed,
     c.nef_suppressed,
@@ -205,4 +230,4 @@ left join covered_codes as cc
     on cc.city = c.city and cc.stichtag = sm.stock_date and cc.district_code = c.district_code
 left join hierarchy as h
     on h.city = c.city and h.district_code = c.district_code
-        and (c.month + interval 1 month - interval 1 day)::date between h.valid_from and h.valid_to
+        and {{ add_months('c.month', 1) }} - 1 between h.valid_from and h.valid_to

@@ -11,15 +11,15 @@ with m as (
 wide as (
     select
         region_code, city_key, region_level, region_name, year, nationality, boundary,
-        max(moves) filter (where flow = 'zuzug' and scope = 'all') as zuzuege,
-        max(moves) filter (where flow = 'fortzug' and scope = 'all') as fortzuege,
-        max(moves) filter (where flow = 'zuzug' and scope = 'ausland') as zuzuege_ausland,
-        max(moves) filter (where flow = 'fortzug' and scope = 'ausland') as fortzuege_ausland,
-        string_agg(distinct missing_reason, ', ' order by missing_reason) as missing_reasons,
+        max(case when flow = 'zuzug' and scope = 'all' then moves end) as zuzuege,
+        max(case when flow = 'fortzug' and scope = 'all' then moves end) as fortzuege,
+        max(case when flow = 'zuzug' and scope = 'ausland' then moves end) as zuzuege_ausland,
+        max(case when flow = 'fortzug' and scope = 'ausland' then moves end) as fortzuege_ausland,
+        {{ string_agg_distinct('missing_reason', ', ') }} as missing_reasons,
         bool_or(rounded) as rounded,
         min(series_note) as series_note,
-        string_agg(distinct definition_note, '; ' order by definition_note) as definition_note,
-        string_agg(distinct table_code, ', ' order by table_code) as table_codes,
+        {{ string_agg_distinct('definition_note', '; ') }} as definition_note,
+        {{ string_agg_distinct('table_code', ', ') }} as table_codes,
         min(source) as source
     from m
     group by all
@@ -27,12 +27,12 @@ wide as (
 
 issues as (
     -- footnotes that name the region and the year (subject like 'Nordrhein-Westfalen (2014)')
-    select w.region_code, w.year, string_agg(distinct n.note_text, ' | ' order by n.note_text) as known_issue_note
+    select w.region_code, w.year, {{ string_agg_distinct('n.note_text', ' | ') }} as known_issue_note
     from wide as w
     inner join {{ ref('stg_official__notes') }} as n
         on n.table_code like '12711%'
             and n.subject_year = w.year
-            and n.note_text ilike '%' || split_part(w.region_name, ',', 1) || '%'
+            and n.note_text ilike ('%' || split_part(w.region_name, ',', 1) || '%')
     group by all
 )
 

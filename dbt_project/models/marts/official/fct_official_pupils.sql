@@ -4,11 +4,11 @@
 with p as (
     select
         region_code, city_key, region_level, region_name, school_year_start, school_type,
-        max(pupils) filter (where sex = 'insgesamt' and nationality = 'insgesamt') as pupils,
-        max(pupils) filter (where sex = 'insgesamt' and nationality = 'auslaendisch') as pupils_auslaendisch,
-        string_agg(distinct missing_reason, ', ' order by missing_reason) as missing_reasons,
+        max(case when sex = 'insgesamt' and nationality = 'insgesamt' then pupils end) as pupils,
+        max(case when sex = 'insgesamt' and nationality = 'auslaendisch' then pupils end) as pupils_auslaendisch,
+        {{ string_agg_distinct('missing_reason', ', ') }} as missing_reasons,
         bool_or(rounded) as rounded,
-        string_agg(distinct table_code, ', ' order by table_code) as table_codes
+        {{ string_agg_distinct('table_code', ', ') }} as table_codes
     from {{ ref('stg_official__pupils') }}
     group by all
 )

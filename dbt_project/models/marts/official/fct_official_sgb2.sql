@@ -4,22 +4,22 @@
 with s as (
     select
         region_code, city_key, region_level, region_name, stichtag, year,
-        max(
-            persons) filter (
-            where measure_key = 'personen_in_bg' and sex = 'insgesamt'
-            and nationality = 'insgesamt' and age_group = 'insgesamt'
-        ) as personen_in_bg,
-        max(
-            persons) filter (
-            where measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
-            and nationality = 'insgesamt' and age_group = 'insgesamt'
-        ) as regelleistungsberechtigte,
-        max(
-            persons) filter (
-            where measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
-            and nationality = 'auslaendisch'
-        ) as regelleistungsberechtigte_auslaendisch,
-        string_agg(distinct table_code, ', ' order by table_code) as table_codes
+        max(case
+            when measure_key = 'personen_in_bg' and sex = 'insgesamt'
+                and nationality = 'insgesamt' and age_group = 'insgesamt'
+                then persons
+        end) as personen_in_bg,
+        max(case
+            when measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
+                and nationality = 'insgesamt' and age_group = 'insgesamt'
+                then persons
+        end) as regelleistungsberechtigte,
+        max(case
+            when measure_key = 'regelleistungsberechtigte' and sex = 'insgesamt'
+                and nationality = 'auslaendisch'
+                then persons
+        end) as regelleistungsberechtigte_auslaendisch,
+        {{ string_agg_distinct('table_code', ', ') }} as table_codes
     from {{ ref('stg_official__sgb2') }}
     group by all
 )

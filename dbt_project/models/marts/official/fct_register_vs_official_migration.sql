@@ -11,21 +11,20 @@ with register as (
     select
         c.official_key as city_key, e.city, year(e.registration_month) as year,
         count(distinct e.registration_month) as register_months,
-        count(*) filter (where e.ereignis_art in ('ZU_AUSLAND', 'ZU_INLAND', 'ZU_UNBEKANNT')) as zuzuege,
-        count(*) filter (where e.ereignis_art in ('FO_AUSLAND', 'FO_INLAND', 'FO_UNBEKANNT', 'AVA')) as fortzuege,
-        count(*) filter (where e.ereignis_art = 'ZU_AUSLAND') as zuzuege_ausland,
-        count(*) filter (where e.ereignis_art = 'FO_AUSLAND') as fortzuege_ausland,
-        count(*) filter (where e.ereignis_art = 'STATUS_NW_HW') as status_nw_hw,
-        count(*) filter (where e.ereignis_art = 'STATUS_HW_NW') as status_hw_nw
+        count(case when e.ereignis_art in ('ZU_AUSLAND', 'ZU_INLAND', 'ZU_UNBEKANNT') then 1 end) as zuzuege,
+        count(case when e.ereignis_art in ('FO_AUSLAND', 'FO_INLAND', 'FO_UNBEKANNT', 'AVA') then 1 end) as fortzuege,
+        count(case when e.ereignis_art = 'ZU_AUSLAND' then 1 end) as zuzuege_ausland,
+        count(case when e.ereignis_art = 'FO_AUSLAND' then 1 end) as fortzuege_ausland,
+        count(case when e.ereignis_art = 'STATUS_NW_HW' then 1 end) as status_nw_hw,
+        count(case when e.ereignis_art = 'STATUS_HW_NW' then 1 end) as status_hw_nw
     from {{ ref('stg_meldewesen__events') }} as e
     inner join {{ ref('dim_cities') }} as c on c.city = e.city
     group by all
 ),
 
 register_long as (
-    unpivot register
-    on zuzuege, fortzuege, zuzuege_ausland, fortzuege_ausland
-    into name flow value register_value
+    select * from register
+    unpivot (register_value for flow in (zuzuege, fortzuege, zuzuege_ausland, fortzuege_ausland))
 ),
 
 official as (
@@ -37,9 +36,8 @@ official as (
 ),
 
 official_long as (
-    unpivot official
-    on zuzuege, fortzuege, zuzuege_ausland, fortzuege_ausland
-    into name flow value official_value
+    select * from official
+    unpivot (official_value for flow in (zuzuege, fortzuege, zuzuege_ausland, fortzuege_ausland))
 ),
 
 cities as (
@@ -60,7 +58,7 @@ select
     end as register_status_changes,
     o.official_value,
     r.register_value - o.official_value as difference,
-    r.register_value::double / nullif(o.official_value, 0) as ratio_register_to_official,
+    cast(r.register_value as double) / nullif(o.official_value, 0) as ratio_register_to_official,
     case
         when r.register_value is not null and o.official_value is not null then 'both'
         when r.register_value is not null then 'register_only'

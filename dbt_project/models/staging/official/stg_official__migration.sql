@@ -37,17 +37,27 @@ cbs as (
 
 unioned as (
     select * from genesis
-    union all by name
+    union all
     select * from cbs
+),
+
+-- one row per cell: the preferred table, then the first file
+ranked as (
+    select
+        region_code, city_key, region_level, region_name, period_year as year, flow, boundary, scope,
+        sex, nationality, age_group, value as moves, value_symbol, missing_reason, rounded,
+        basis_note as series_note, definition_note, table_code, file, source,
+        row_number() over (
+            partition by region_code, period_year, flow, boundary, scope, sex, nationality, age_group
+            order by table_priority, table_code, file
+        ) as cell_rank
+    from unioned
+    where flow is not null
 )
 
 select
-    region_code, city_key, region_level, region_name, period_year as year, flow, boundary, scope,
-    sex, nationality, age_group, value as moves, value_symbol, missing_reason, rounded,
-    basis_note as series_note, definition_note, table_code, file, source
-from unioned
-where flow is not null
-qualify row_number() over (
-        partition by region_code, period_year, flow, boundary, scope, sex, nationality, age_group
-        order by table_priority, table_code, file
-    ) = 1
+    region_code, city_key, region_level, region_name, year, flow, boundary, scope,
+    sex, nationality, age_group, moves, value_symbol, missing_reason, rounded,
+    series_note, definition_note, table_code, file, source
+from ranked
+where cell_rank = 1

@@ -30,11 +30,20 @@ with candidates as (
             or (table_code = '37230ned' and measure = 'Bevolking aan het einde van de periode')
             or (table_code = '37259eng' and measure = 'PopulationOn31December')
         )
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by coalesce(region_code, region_name), stichtag, sex, nationality, basis
+            order by table_priority, file
+        ) as cell_rank
+    from candidates
 )
 
-select * exclude (table_priority)
-from candidates
-qualify row_number() over (
-        partition by coalesce(region_code, region_name), stichtag, sex, nationality, basis
-        order by table_priority, file
-    ) = 1
+select
+    region_code, city_key, region_level, region_name, stichtag, year, sex, nationality, population,
+    value_symbol, missing_reason, rounded, table_code, file, source, basis_note, basis
+from ranked
+where cell_rank = 1

@@ -23,7 +23,13 @@ ranked as (
         *,
         row_number() over cell_window as publication_rank,
         count(*) over cell_all as n_publications,
-        count(distinct coalesce(value::varchar, value_symbol, missing_reason)) over cell_all = 1 as values_agree
+        -- one distinct value among the copies (count(distinct) over a window does not run on Spark:
+        -- min = max says the same, and NULL when no copy has a value)
+        coalesce(
+            min(coalesce(cast(value as string), value_symbol, missing_reason)) over cell_all
+            = max(coalesce(cast(value as string), value_symbol, missing_reason)) over cell_all,
+            false
+        ) as values_agree
     from vals
     window
         cell_all as (
@@ -37,12 +43,17 @@ ranked as (
                 coalesce(measure_code, measure), sex, nationality, age_group, dims
             order by
                 case source when 'genesis-flat' then 1 when 'genesis-classic' then 2 else 3 end,
-                try_strptime(split_part(stand, ' /', 1), '%d.%m.%Y') desc nulls last,
+                {{ try_parse_date_dmy("split_part(stand, ' /', 1)") }} desc nulls last,
                 case encoding when 'utf-8-sig' then 1 when 'utf-8' then 2 else 3 end,
                 file
         )
 )
 
-select * exclude (publication_rank, region_key)
+-- the columns of raw_official.values, then what this model adds (without the ranking keys)
+select
+    table_code, statistic_code, source, file, source_line, region_code, region_level, region_name,
+    period_type, period_date, period_year, measure, measure_code, sex, nationality, age_group, dims,
+    column_label, value, value_symbol, missing_reason, quality_flag, rounded, unit, basis_note,
+    loaded_at, stand, encoding, city_key, n_publications, values_agree
 from ranked
 where publication_rank = 1

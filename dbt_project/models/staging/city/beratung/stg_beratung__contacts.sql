@@ -6,7 +6,7 @@ with contacts as (
 
 select
     k.*,
-    date_trunc('month', k.kontakt_datum)::date as contact_month,
+    cast(date_trunc('month', k.kontakt_datum) as date) as contact_month,
     {{ nationality_group('k.staatsangehoerigkeit', 'c.country', 'n.group_de') }} as nationality_group,
     {{ age_at('k.kontakt_datum', 'k.geburtsjahr') }} as age
 from contacts as k
