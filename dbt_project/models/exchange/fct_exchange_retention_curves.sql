@@ -10,6 +10,8 @@
   the retention among those still registered then, not the cohort's retention.
   Limitation: curves of different groups are not checked against the INSGESAMT curve.
 #}
+{#- the evaluation grid: every 3 months since arrival up to 8 years -#}
+{%- set grid_months = range(0, 97, 3) | list -%}
 with km as (
     select * from {{ ref('fct_retention_km') }}
 ),
@@ -24,28 +26,31 @@ curves as (
 ),
 
 grid as (
-    select unnest(range(0, 97, 3)) as months
+    select cast(m as bigint) as months
+    from (values {% for m in grid_months %}({{ m }}){% if not loop.last %}, {% endif %}{% endfor %}) as g (m)
+),
+
+-- the risk set before any step: the first step's (every step of the curve, observed or not)
+first_risk as (
+    select city, nationality_group, arrival_year, {{ min_by_present('n_at_risk', 'days_since_arrival') }} as n_at_risk
+    from km
+    group by city, nationality_group, arrival_year
 ),
 
 points as (
     select
         c.city, c.nationality_group, c.arrival_year, g.months,
         row_number() over (partition by c.city, c.nationality_group, c.arrival_year order by g.months) as k,
-        coalesce(arg_max(k.survival, k.days_since_arrival), 1.0) as retention,
-        coalesce(arg_max(k.ci_lower, k.days_since_arrival), 1.0) as ci_lower,
-        coalesce(arg_max(k.ci_upper, k.days_since_arrival), 1.0) as ci_upper,
+        coalesce({{ max_by_present('k.survival', 'k.days_since_arrival') }}, 1.0) as retention,
+        coalesce({{ max_by_present('k.ci_lower', 'k.days_since_arrival') }}, 1.0) as ci_lower,
+        coalesce({{ max_by_present('k.ci_upper', 'k.days_since_arrival') }}, 1.0) as ci_upper,
         coalesce(sum(k.n_left), 0) as left_cumulative,
         -- risk set behind the last step (before any step: the first one's)
-        coalesce(
-            arg_max(k.n_at_risk, k.days_since_arrival),
-            (
-                select arg_min(f.n_at_risk, f.days_since_arrival) from km as f
-                where f.city = c.city and f.nationality_group = c.nationality_group
-                    and f.arrival_year = c.arrival_year
-            )
-        ) as n_at_risk
+        coalesce({{ max_by_present('k.n_at_risk', 'k.days_since_arrival') }}, max(f.n_at_risk)) as n_at_risk
     from curves as c
     cross join grid as g
+    left join first_risk as f
+        on f.city = c.city and f.nationality_group = c.nationality_group and f.arrival_year = c.arrival_year
     left join km as k
         on k.city = c.city and k.nationality_group = c.nationality_group
             and k.arrival_year = c.arrival_year and k.months_since_arrival <= g.months
@@ -53,38 +58,48 @@ points as (
     group by c.city, c.nationality_group, c.arrival_year, g.months
 ),
 
-walk as (
-    with recursive steps as (
-        select
-            p.*,
-            p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3) as is_published,
-            case when p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3)
-                    then p.left_cumulative
-                else 0
-            end as left_at_last_published
-        from points as p
-        where p.k = 1
-        union all
+-- the walk along each curve, one point (k) per step: the published point before decides whether
+-- this one may be published. Unrolled over the grid's points (WITH RECURSIVE does not run on
+-- Spark 4.0); k is at most the number of grid points.
+steps_1 as (
+    select
+        p.*,
+        p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3) as is_published,
+        case when p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3)
+                then p.left_cumulative
+            else 0
+        end as left_at_last_published
+    from points as p
+    where p.k = 1
+),
+{% for i in range(2, grid_months | length + 1) %}
+    steps_{{ i }} as (
         select
             p.*,
             p.n_at_risk >= 3 and (
                 p.left_cumulative - s.left_at_last_published = 0
                 or p.left_cumulative - s.left_at_last_published >= 3
-            ),
+            ) as is_published,
             case when p.n_at_risk >= 3 and (
                         p.left_cumulative - s.left_at_last_published = 0
                         or p.left_cumulative - s.left_at_last_published >= 3
                     )
                     then p.left_cumulative
                 else s.left_at_last_published
-            end
-        from steps as s
+            end as left_at_last_published
+        from steps_{{ i - 1 }} as s
         inner join points as p
             on p.city = s.city and p.nationality_group = s.nationality_group
-                and p.arrival_year = s.arrival_year and p.k = s.k + 1
-    )
-
-    select * from steps
+                and p.arrival_year = s.arrival_year and p.k = {{ i }}
+    ),
+{% endfor %}
+walk as (
+    {%- for i in range(1, grid_months | length + 1) %}
+        select * from steps_{{ i }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 cells_as_of as (
@@ -100,12 +115,12 @@ select
     a.period,
     w.nationality_group,
     w.arrival_year,
-    w.months::integer as months,
+    cast(w.months as integer) as months,
     w.retention,
     w.ci_lower,
     w.ci_upper,
-    w.n_at_risk::bigint as n_at_risk,
-    w.left_cumulative::bigint as n_left_cumulative,
+    cast(w.n_at_risk as bigint) as n_at_risk,
+    cast(w.left_cumulative as bigint) as n_left_cumulative,
     'kaplan-meier, greenwood log(-log) 95 %' as method,
     'register' as basis
 from walk as w
