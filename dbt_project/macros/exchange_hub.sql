@@ -23,17 +23,27 @@ from {{ local_relation }}
         {%- set imported_cols = adapter.get_columns_in_relation(imported) | map(attribute='name') | list %}
         {%- set own = local_cols + ['package_origin', 'package_id', 'imported_at'] %}
         {%- set extra_cols = imported_cols | reject('in', own) | list %}
-select
-    *, 'local' as package_origin, cast(null as string) as package_id
-    {%- for col in extra_cols %}, null as {{ col }}{% endfor %}
-from {{ local_relation }}
-union all
-select
-    {%- for col in local_cols + ['package_origin', 'package_id'] + extra_cols %}
-    {% if col == 'package_origin' %}'imported'{% elif col in imported_cols %}imp.{{ col }}{% else %}null{% endif %} as {{ col }}
-    {%- if not loop.last %},{% endif %}
-    {%- endfor %}
-from {{ imported }} as imp
+    select
+        *,
+        'local' as package_origin,
+        cast(null as string) as package_id
+        {%- for col in extra_cols %},
+            null as {{ col }}
+        {%- endfor %}
+    from {{ local_relation }}
+    union all
+    select
+        {%- for col in local_cols + ['package_origin', 'package_id'] + extra_cols %}
+            {%- if col == 'package_origin' %}
+                'imported' as {{ col }}
+            {%- elif col in imported_cols %}
+                imp.{{ col }}
+            {%- else %}
+                null as {{ col }}
+            {%- endif %}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ imported }} as imp
     {%- endif %}
 {%- endmacro %}
 

@@ -116,7 +116,9 @@ hierarchy as (
 -- the level of every row, from the gebiete file valid on the quarter's end
 leveled as (
     select
-        {% for col in cell_cols %}c.{{ col }}, {% endfor %}
+        {%- for col in cell_cols %}
+            c.{{ col }},
+        {%- endfor %}
         case when c.district_code = 'INSGESAMT' then 'stadt'
             else coalesce(c.delivered_level, h.level, 'unbekannt')
         end as district_level,
@@ -169,7 +171,10 @@ nested as (
 ),
 
 one_table_per_indicator as (
-    select {% for col in cell_cols + ['district_level'] %}l.{{ col }}{% if not loop.last %}, {% endif %}{% endfor %}
+    select
+        {%- for col in cell_cols + ['district_level'] %}
+            l.{{ col }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from leveled as l
     where not exists (
             select 1 from nested as n
@@ -227,10 +232,9 @@ r0 as (
                 count(case when h and not ({{ total }}) then 1 end) over w as n_hidden,
                 sum(case when h and not ({{ total }}) then numerator end) over w as sum_hidden,
                 coalesce(bool_or(not h and ({{ total }})) over w, false) as total_open,
-                count(
-                    case when not h and not ({{ total }})
-                        {%- if dim == 'row' %} and not row_cross_single{% endif %} then 1 end
-                ) over w as n_open,
+                {%- set open_cell = "not h and not (" ~ total ~ ")"
+                    ~ (" and not row_cross_single" if dim == 'row' else "") %}
+                count(case when {{ open_cell }} then 1 end) over w as n_open,
                 row_number() over (
                     partition by city, period, indicator_id, {{ part }}
                     order by

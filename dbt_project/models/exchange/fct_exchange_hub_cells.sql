@@ -7,8 +7,8 @@
 {%- set imported = exchange_import_relation('cells') %}
 {{ exchange_local_and_imported('fct_exchange_cells', imported) }}
 {%- if imported is not none %}
-where not exists (
-    select 1 from {{ ref('fct_exchange_cells') }} as loc
-    where loc.city = imp.city and loc.period = imp.period
-)
+    where not exists (
+            select 1 from {{ ref('fct_exchange_cells') }} as loc
+            where loc.city = imp.city and loc.period = imp.period
+        )
 {%- endif %}

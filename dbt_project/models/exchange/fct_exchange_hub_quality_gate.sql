@@ -6,8 +6,8 @@
 {%- set imported = exchange_import_relation('quality_gate') %}
 {{ exchange_local_and_imported('fct_exchange_quality_gate', imported) }}
 {%- if imported is not none %}
-where not exists (
-    select 1 from {{ ref('fct_exchange_packages') }} as loc
-    where loc.city = imp.city and (imp.period is null or loc.period = imp.period)
-)
+    where not exists (
+            select 1 from {{ ref('fct_exchange_packages') }} as loc
+            where loc.city = imp.city and (imp.period is null or loc.period = imp.period)
+        )
 {%- endif %}

@@ -26,8 +26,13 @@ curves as (
 ),
 
 grid as (
-    select cast(m as bigint) as months
-    from (values {% for m in grid_months %}({{ m }}){% if not loop.last %}, {% endif %}{% endfor %}) as g (m)
+    select cast(grid_values.m as bigint) as months
+    from (
+        values
+        {%- for m in grid_months %}
+            ({{ m }}){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as grid_values (m)
 ),
 
 -- the risk set before any step: the first step's (every step of the curve, observed or not)
