@@ -64,47 +64,45 @@ points as (
 ),
 
 -- the walk along each curve, one point (k) per step: the published point before decides whether
--- this one may be published. Unrolled over the grid's points (WITH RECURSIVE does not run on
--- Spark 4.0); k is at most the number of grid points.
-steps_1 as (
-    select
-        p.*,
-        p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3) as is_published,
-        case when p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3)
-                then p.left_cumulative
-            else 0
-        end as left_at_last_published
-    from points as p
-    where p.k = 1
+-- this one may be published. WITH RECURSIVE does not run on Spark 4.0, so the walk is unrolled
+-- over the grid's points (k is at most their number): walk_i adds step i's decision (pub_i) and
+-- the departures at the last published point (last_i) to each curve's row; a curve without a
+-- point i keeps its last_i. One join per step (a union of per-step chains would be quadratic).
+walk_0 as (
+    select city, nationality_group, arrival_year, 0 as last_0
+    from points
+    where k = 1
 ),
-{% for i in range(2, grid_months | length + 1) %}
-    steps_{{ i }} as (
+{% for i in range(1, grid_months | length + 1) %}
+    walk_{{ i }} as (
         select
-            p.*,
+            w.*,
             p.n_at_risk >= 3 and (
-                p.left_cumulative - s.left_at_last_published = 0
-                or p.left_cumulative - s.left_at_last_published >= 3
-            ) as is_published,
+                p.left_cumulative - w.last_{{ i - 1 }} = 0 or p.left_cumulative - w.last_{{ i - 1 }} >= 3
+            ) as pub_{{ i }},
             case when p.n_at_risk >= 3 and (
-                        p.left_cumulative - s.left_at_last_published = 0
-                        or p.left_cumulative - s.left_at_last_published >= 3
+                        p.left_cumulative - w.last_{{ i - 1 }} = 0 or p.left_cumulative - w.last_{{ i - 1 }} >= 3
                     )
                     then p.left_cumulative
-                else s.left_at_last_published
-            end as left_at_last_published
-        from steps_{{ i - 1 }} as s
-        inner join points as p
-            on p.city = s.city and p.nationality_group = s.nationality_group
-                and p.arrival_year = s.arrival_year and p.k = {{ i }}
+                else w.last_{{ i - 1 }}
+            end as last_{{ i }}
+        from walk_{{ i - 1 }} as w
+        left join points as p
+            on p.city = w.city and p.nationality_group = w.nationality_group
+                and p.arrival_year = w.arrival_year and p.k = {{ i }}
     ),
 {% endfor %}
 walk as (
-    {%- for i in range(1, grid_months | length + 1) %}
-        select * from steps_{{ i }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    select
+        p.*,
+        case p.k
+            {%- for i in range(1, grid_months | length + 1) %}
+                when {{ i }} then w.pub_{{ i }}
+            {%- endfor %}
+        end as is_published
+    from points as p
+    inner join walk_{{ grid_months | length }} as w
+        on w.city = p.city and w.nationality_group = p.nationality_group and w.arrival_year = p.arrival_year
 ),
 
 cells_as_of as (
