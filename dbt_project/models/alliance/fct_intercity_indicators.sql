@@ -192,7 +192,8 @@ select
     is_blocked, blocked_reason, is_not_comparable, not_comparable_reason, not_comparable_reason_de,
     not_comparable_reason_nl, is_suppressed, suppression_reason, is_provisional, is_break,
     numerator, denominator, value, ci_lower, ci_upper, method, package_origin,
-    case
+    -- rank() is a BIGINT in DuckDB, an INT in Spark: one type for both
+    cast(case
         when is_rankable and rank_order = 'desc'
             then
                 rank()
@@ -203,7 +204,7 @@ select
         when is_rankable and rank_order = 'asc' then
             rank()
                 over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable order by value asc)
-    end as rank_among_cities,
+    end as bigint) as rank_among_cities,
     case when is_rankable then
             count(*) over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable)
     end as n_cities_ranked
