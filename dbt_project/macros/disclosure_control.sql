@@ -35,9 +35,11 @@
 {%- endmacro %}
 
 {% macro disclosure_suppress(
-    relation, group_cols, family_cols, total_scope_cols, cell_col='group_value', total_published_elsewhere=false
+    relation, columns, group_cols, family_cols, total_scope_cols, cell_col='group_value', total_published_elsewhere=false
 ) -%}
-{#- group_cols: one breakdown of one indicator (a linear relation: cells add up to the total);
+{#- columns: the relation's columns passed through unchanged (all but numerator, denominator,
+    value, ci_lower and ci_upper, which follow them, then is_suppressed and suppression_reason);
+    group_cols: one breakdown of one indicator (a linear relation: cells add up to the total);
     family_cols: the same cell across the members of a suppression family;
     total_scope_cols: every total of a family (all breakdowns);
     total_published_elsewhere: the group's total (or the total of its denominators, e.g. the
@@ -57,14 +59,15 @@ with dc_cells as (
 dc_groups as (
     select
         *,
-        count(*) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_n_primary_cells,
-        sum(numerator) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_sum_primary,
-        sum(denominator) filter (where dc_primary and not is_total) over (partition by {{ g }}) as dc_sum_primary_den,
-        count(*) filter (where not dc_primary and not is_total) over (partition by {{ g }}) as dc_n_open_cells,
+        -- CASE inside the window aggregates: Spark has no FILTER on window functions
+        count(case when dc_primary and not is_total then 1 end) over (partition by {{ g }}) as dc_n_primary_cells,
+        sum(case when dc_primary and not is_total then numerator end) over (partition by {{ g }}) as dc_sum_primary,
+        sum(case when dc_primary and not is_total then denominator end) over (partition by {{ g }}) as dc_sum_primary_den,
+        count(case when not dc_primary and not is_total then 1 end) over (partition by {{ g }}) as dc_n_open_cells,
         {% if total_published_elsewhere -%}
-        1::bigint as dc_n_open_totals,
+        cast(1 as bigint) as dc_n_open_totals,
         {%- else -%}
-        count(*) filter (where is_total and not dc_primary) over (partition by {{ g }}) as dc_n_open_totals,
+        count(case when is_total and not dc_primary then 1 end) over (partition by {{ g }}) as dc_n_open_totals,
     {%- endif %}
         row_number() over (
             partition by {{ g }}
@@ -123,12 +126,7 @@ dc_final as (
 )
 
 select
-    * exclude (
-        numerator, denominator, value, ci_lower, ci_upper,
-        dc_primary, dc_n_primary_cells, dc_sum_primary, dc_sum_primary_den, dc_n_open_cells, dc_n_open_totals, dc_complement_rank,
-        dc_needs_complement, dc_reason_local, dc_hidden_in_family, dc_total_hidden_somewhere,
-        suppression_reason
-    ),
+    {{ columns | join(', ') }},
     case when suppression_reason is null then numerator end as numerator,
     case when suppression_reason is null then denominator end as denominator,
     case when suppression_reason is null then value end as value,

@@ -10,14 +10,40 @@
 {% endmacro %}
 
 {# Local rows, then the imported package rows (`imp`) if there are any: a filter on the imported
-   rows may follow the call. #}
+   rows may follow the call. Columns by name (what DuckDB's UNION ALL BY NAME did, spelled out for
+   every engine): the local model's columns, package_origin and package_id, then any column only
+   the imported table has (NULL in the local rows); a local column the import lacks is NULL there. #}
 {% macro exchange_local_and_imported(local_model, imported) -%}
-select *, 'local' as package_origin, cast(null as varchar) as package_id
-from {{ ref(local_model) }}
-    {%- if imported is not none %}
-union all by name
-select imp.* exclude (imported_at), 'imported' as package_origin
-from {{ imported }} as imp
+    {%- set local_relation = ref(local_model) %}
+    {%- if imported is none %}
+select *, 'local' as package_origin, cast(null as string) as package_id
+from {{ local_relation }}
+    {%- else %}
+        {%- set local_cols = adapter.get_columns_in_relation(local_relation) | map(attribute='name') | list %}
+        {%- set imported_cols = adapter.get_columns_in_relation(imported) | map(attribute='name') | list %}
+        {%- set own = local_cols + ['package_origin', 'package_id', 'imported_at'] %}
+        {%- set extra_cols = imported_cols | reject('in', own) | list %}
+    select
+        *,
+        'local' as package_origin,
+        cast(null as string) as package_id
+        {%- for col in extra_cols %},
+            null as {{ col }}
+        {%- endfor %}
+    from {{ local_relation }}
+    union all
+    select
+        {%- for col in local_cols + ['package_origin', 'package_id'] + extra_cols %}
+            {%- if col == 'package_origin' %}
+                'imported' as {{ col }}
+            {%- elif col in imported_cols %}
+                imp.{{ col }}
+            {%- else %}
+                null as {{ col }}
+            {%- endif %}
+            {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ imported }} as imp
     {%- endif %}
 {%- endmacro %}
 
@@ -49,12 +75,29 @@ where not exists (
 {%- set imported = exchange_import_relation(import_identifier) %}
 with candidates as (
     {{ exchange_local_and_imported(local_model, imported) }}
+),
+
+-- the winning snapshot of each city (one key per city; a window filter instead of QUALIFY)
+best as (
+    select city, period, package_origin, package_id
+    from (
+        select
+            city, period, package_origin, package_id,
+            dense_rank() over (
+                partition by city
+                order by period desc nulls last, package_origin = 'local' desc, package_id
+            ) as snapshot_rank
+        from candidates
+    ) as ranked
+    where snapshot_rank = 1
+    group by city, period, package_origin, package_id
 )
 
-select *
-from candidates
-qualify dense_rank() over (
-    partition by city
-    order by period desc nulls last, package_origin = 'local' desc, package_id
-) = 1
+select c.*
+from candidates as c
+inner join best as b
+    on c.city = b.city
+        and c.period is not distinct from b.period
+        and c.package_origin = b.package_origin
+        and c.package_id is not distinct from b.package_id
 {% endmacro %}

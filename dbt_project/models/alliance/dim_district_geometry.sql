@@ -8,7 +8,7 @@
 with districts as (
     select
         hub.*,
-        {{ alliance_blocked_reason('hub.city', 'cast(null as varchar)', "['gebiete']") }} as blocked_reason
+        {{ alliance_blocked_reason('hub.city', 'cast(null as string)', sql_array(["'gebiete'"])) }} as blocked_reason
     from {{ ref('fct_exchange_hub_district_geometry') }} as hub
 )
 

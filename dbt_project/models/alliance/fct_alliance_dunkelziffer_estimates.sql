@@ -11,7 +11,7 @@
 with est as (
     select
         hub.*,
-        {{ alliance_blocked_reason('hub.city', 'hub.period', indicator_sources("['unregistered_estimate']")) }}
+        {{ alliance_blocked_reason('hub.city', 'hub.period', indicator_sources(['unregistered_estimate'])) }}
             as blocked_reason
     from {{ ref('fct_exchange_hub_dunkelziffer_estimates') }} as hub
 )

@@ -8,8 +8,9 @@
 with cells as (
     select
         d.*,
-        {{ alliance_blocked_reason('d.city', 'd.period', indicator_sources('[d.indicator_id]')) }} as blocked_reason
+        {{ alliance_blocked_reason('d.city', 'd.period', 'src.sources') }} as blocked_reason
     from {{ ref('fct_exchange_hub_district_cells') }} as d
+    left join {{ indicator_source_lists() }} as src on src.indicator_id = d.indicator_id
 )
 
 select

@@ -20,8 +20,8 @@ with catalogue as (
         -- German and Dutch caveats, the English text where a translation is missing
         coalesce(nullif(trim(caveats_de), ''), caveats) as caveats_de,
         coalesce(nullif(trim(caveats_nl), ''), caveats) as caveats_nl,
-        list_transform(string_split(countries, ','), x -> trim(x)) as countries,
-        list_transform(string_split(source, ','), x -> trim(x)) as sources
+        {{ catalogue_list('countries') }} as countries,
+        {{ catalogue_list('source') }} as sources
     from {{ ref('indicator_catalogue') }}
 ),
 
@@ -39,7 +39,7 @@ city_periods as (
     from cells
     group by city, period
     union
-    select city, period, cast(null as varchar) as country
+    select city, period, cast(null as string) as country
     from gate
     where period is not null
         and not exists (
@@ -87,7 +87,7 @@ not_comparable as (
     left join city_country as cc on cc.city = cp.city
     cross join catalogue as cat
     where coalesce(cp.country, cc.country) is not null
-        and not list_contains(cat.countries, coalesce(cp.country, cc.country))
+        and not array_contains(cat.countries, coalesce(cp.country, cc.country))
 ),
 
 -- rows that must exist even without a cell: the total of a blocked or non-comparable indicator
@@ -123,7 +123,8 @@ all_rows as (
         numerator, denominator, value, ci_lower, ci_upper, method,
         is_suppressed, suppression_reason, is_provisional, is_break, package_origin
     from cells
-    union all by name
+    union all
+    -- the same columns in the same order as the cells above
     select
         *,
         cast(null as double) as numerator,
@@ -131,9 +132,9 @@ all_rows as (
         cast(null as double) as value,
         cast(null as double) as ci_lower,
         cast(null as double) as ci_upper,
-        cast(null as varchar) as method,
+        cast(null as string) as method,
         false as is_suppressed,
-        cast(null as varchar) as suppression_reason,
+        cast(null as string) as suppression_reason,
         false as is_provisional,
         false as is_break,
         'placeholder' as package_origin
@@ -187,8 +188,12 @@ ranked as (
 )
 
 select
-    * exclude (rank_order, is_rankable),
-    case
+    city, country, period, indicator_id, indicator_name_de, unit, breakdown, group_value, is_total, basis,
+    is_blocked, blocked_reason, is_not_comparable, not_comparable_reason, not_comparable_reason_de,
+    not_comparable_reason_nl, is_suppressed, suppression_reason, is_provisional, is_break,
+    numerator, denominator, value, ci_lower, ci_upper, method, package_origin,
+    -- rank() is a BIGINT in DuckDB, an INT in Spark: one type for both
+    cast(case
         when is_rankable and rank_order = 'desc'
             then
                 rank()
@@ -199,7 +204,7 @@ select
         when is_rankable and rank_order = 'asc' then
             rank()
                 over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable order by value asc)
-    end as rank_among_cities,
+    end as bigint) as rank_among_cities,
     case when is_rankable then
             count(*) over (partition by indicator_id, period, breakdown, group_value, basis, is_rankable)
     end as n_cities_ranked

@@ -10,7 +10,7 @@
 with comparison as (
     select
         hub.*,
-        {{ alliance_blocked_reason('hub.city', 'hub.period', "['meldewesen']") }} as blocked_reason
+        {{ alliance_blocked_reason('hub.city', 'hub.period', sql_array(["'meldewesen'"])) }} as blocked_reason
     from {{ ref('fct_exchange_hub_register_vs_official') }} as hub
 )
 

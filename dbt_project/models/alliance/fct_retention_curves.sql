@@ -9,7 +9,7 @@
 with curves as (
     select
         hub.*,
-        {{ alliance_blocked_reason('hub.city', 'hub.period', indicator_sources("['retention_12m', 'retention_36m']")) }}
+        {{ alliance_blocked_reason('hub.city', 'hub.period', indicator_sources(['retention_12m', 'retention_36m'])) }}
             as blocked_reason
     from {{ ref('fct_exchange_hub_retention_curves') }} as hub
 )

@@ -6,9 +6,14 @@
   The summary group AUSL (breakdown nationality_summary) equals total minus national group of
   the nationality_group breakdown: it is withheld ('linked') whenever either of those is.
 #}
+{%- set cell_columns = [
+    'city', 'country', 'period', 'indicator_id', 'breakdown', 'group_value', 'is_total',
+    'basis', 'method', 'is_provisional', 'is_break', 'suppression_family',
+] %}
 with controlled as (
 {{ disclosure_suppress(
     ref('int_exchange__cells'),
+    columns=cell_columns,
     group_cols=['city', 'period', 'basis', 'indicator_id', 'breakdown'],
     family_cols=['city', 'period', 'basis', 'coalesce(suppression_family, indicator_id)', 'breakdown', 'group_value'],
     total_scope_cols=['city', 'period', 'basis', 'coalesce(suppression_family, indicator_id)'],
@@ -18,8 +23,8 @@ with controlled as (
 margins as (
     select
         city, period, basis, indicator_id,
-        bool_or(is_suppressed) filter (where is_total or group_value in ('DE', 'NL')) as margin_hidden,
-        count(*) filter (where is_total or group_value in ('DE', 'NL')) as n_margins
+        bool_or(case when is_total or group_value in ('DE', 'NL') then is_suppressed end) as margin_hidden,
+        count(case when is_total or group_value in ('DE', 'NL') then 1 end) as n_margins
     from controlled
     where breakdown = 'nationality_group'
     group by all
@@ -36,7 +41,7 @@ summary_hidden as (
 )
 
 select
-    * exclude (numerator, denominator, value, ci_lower, ci_upper, is_suppressed, suppression_reason, hide_summary),
+    {{ cell_columns | join(', ') }},
     case when not hide_summary then numerator end as numerator,
     case when not hide_summary then denominator end as denominator,
     case when not hide_summary then value end as value,

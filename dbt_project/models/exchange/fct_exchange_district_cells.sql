@@ -26,6 +26,12 @@
   all ages per Ortsteil), so tables of different levels cannot be differenced against each other.
 #}
 {%- set rounds = 4 -%}
+{#- the columns of a cell through the rounds of disclosure control (h: hidden) -#}
+{%- set cell_cols = [
+    'city', 'period', 'district_code', 'indicator_id', 'group_value', 'is_provisional',
+    'numerator', 'denominator', 'value', 'suppression_family',
+] -%}
+{%- set round_cols = cell_cols + ['district_level', 'basis', 'is_primary', 'row_cross_single', 'col_cross_single'] -%}
 with fluctuation as (
     select
         city, period_key as period, district_code, nationality_group as group_value,
@@ -45,15 +51,18 @@ stock as (
 
 sgb2 as (
     select *
-    from {{ ref('fct_sgb2') }}
-    qualify month = max(month) over (partition by city, year(month), quarter(month))
+    from (
+        select *, max(month) over (partition by city, year(month), quarter(month)) as quarter_last_month
+        from {{ ref('fct_sgb2') }}
+    ) as months
+    where month = quarter_last_month
 ),
 
 cells as (
     select
         city, period, district_code, 'inflow' as indicator_id, group_value, is_provisional,
-        inflows::double as numerator, null::double as denominator, inflows::double as value,
-        'fluctuation' as suppression_family, null::varchar as delivered_level
+        cast(inflows as double) as numerator, cast(null as double) as denominator, cast(inflows as double) as value,
+        'fluctuation' as suppression_family, cast(null as string) as delivered_level
     from fluctuation
     union all
     select
@@ -107,7 +116,9 @@ hierarchy as (
 -- the level of every row, from the gebiete file valid on the quarter's end
 leveled as (
     select
-        c.* exclude (delivered_level),
+        {%- for col in cell_cols %}
+            c.{{ col }},
+        {%- endfor %}
         case when c.district_code = 'INSGESAMT' then 'stadt'
             else coalesce(c.delivered_level, h.level, 'unbekannt')
         end as district_level,
@@ -120,8 +131,10 @@ leveled as (
 
 -- every code with its ancestors valid on the quarter's end (three levels up cover
 -- Stadtbezirk > Ortsteil > Baublock; no recursive CTE: it clashes with the named windows below)
-ancestors as (
-    select distinct l.city, l.period, l.district_code, a.ancestor_code
+ancestor_chains as (
+    select
+        l.city, l.period, l.district_code,
+        p1.parent_code as parent_1, p2.parent_code as parent_2, p3.parent_code as parent_3
     from leveled as l
     inner join hierarchy as p1
         on p1.city = l.city and p1.district_code = l.district_code
@@ -132,8 +145,15 @@ ancestors as (
     left join hierarchy as p3
         on p3.city = l.city and p3.district_code = p2.parent_code
             and l.quarter_end between p3.valid_from and p3.valid_to
-    cross join unnest([p1.parent_code, p2.parent_code, p3.parent_code]) as a (ancestor_code)
-    where a.ancestor_code is not null
+),
+
+ancestors as (
+    {%- for n in [1, 2, 3] %}
+        select city, period, district_code, parent_{{ n }} as ancestor_code
+        from ancestor_chains
+        where parent_{{ n }} is not null
+        {% if not loop.last %}union{% endif %}
+    {%- endfor %}
 ),
 
 -- codes of an indicator that lie inside another code of the same indicator: left out
@@ -151,7 +171,10 @@ nested as (
 ),
 
 one_table_per_indicator as (
-    select l.* exclude (quarter_end)
+    select
+        {%- for col in cell_cols + ['district_level'] %}
+            l.{{ col }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from leveled as l
     where not exists (
             select 1 from nested as n
@@ -178,10 +201,10 @@ r0 as (
         -- nothing and leaves the column with a lonely hidden cell - no candidate for rows;
         -- likewise the only group of a district is the last candidate for columns. Fixed by the
         -- cells present, so computed once (not per round: the window stack gets slow).
-        count(*) filter (where c.district_code <> 'INSGESAMT')
+        count(case when c.district_code <> 'INSGESAMT' then 1 end)
             over (partition by c.city, c.period, c.indicator_id, c.group_value)
         = 1 as row_cross_single,
-        count(*) filter (where c.group_value <> 'INSGESAMT')
+        count(case when c.group_value <> 'INSGESAMT' then 1 end)
             over (partition by c.city, c.period, c.indicator_id, c.district_code)
         = 1 as col_cross_single
     from one_table_per_indicator as c
@@ -192,7 +215,7 @@ r0 as (
 {% for i in range(rounds) %}
     r{{ i }}_family as (
         select
-            * exclude (h),
+            {{ round_cols | join(', ') }},
             bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
         from r{{ i }}
     ),
@@ -205,14 +228,13 @@ r0 as (
         r{{ i }}_{{ dim }}_stats as (
             select
                 *,
-                count(*) filter (where h and not ({{ total }})) over w as n_hidden,
-                sum(numerator) filter (where h and not ({{ total }})) over w as sum_hidden,
+                -- CASE inside the window aggregates: Spark has no FILTER on window functions
+                count(case when h and not ({{ total }}) then 1 end) over w as n_hidden,
+                sum(case when h and not ({{ total }}) then numerator end) over w as sum_hidden,
                 coalesce(bool_or(not h and ({{ total }})) over w, false) as total_open,
-                count(
-                    *) filter (
-                    where not h and not ({{ total }})
-                    {%- if dim == 'row' %} and not row_cross_single{% endif %}
-                ) over w as n_open,
+                {%- set open_cell = "not h and not (" ~ total ~ ")"
+                    ~ (" and not row_cross_single" if dim == 'row' else "") %}
+                count(case when {{ open_cell }} then 1 end) over w as n_open,
                 row_number() over (
                     partition by city, period, indicator_id, {{ part }}
                     order by
@@ -225,7 +247,7 @@ r0 as (
 
         r{{ i }}_{{ dim }} as (
             select
-                * exclude (h, n_hidden, sum_hidden, total_open, n_open, open_rank),
+                {{ round_cols | join(', ') }},
                 h or (
                     total_open and (n_hidden = 1 or coalesce(sum_hidden between 1 and 2, false))
                     and (
@@ -247,7 +269,7 @@ r0 as (
 {% endfor %}
 final as (
     select
-        * exclude (h, row_cross_single, col_cross_single),
+        {{ round_cols | reject('in', ['row_cross_single', 'col_cross_single']) | join(', ') }},
         bool_or(h) over (partition by city, period, suppression_family, district_code, group_value) as h
     from r{{ rounds }}
 )
@@ -269,8 +291,8 @@ select
     case when not f.h then f.numerator end as numerator,
     case when not f.h then f.denominator end as denominator,
     case when not f.h then f.value end as value,
-    null::double as ci_lower,
-    null::double as ci_upper,
+    cast(null as double) as ci_lower,
+    cast(null as double) as ci_upper,
     f.h as is_suppressed,
     case when f.is_primary then 'primary' when f.h then 'secondary' end as suppression_reason
 from final as f

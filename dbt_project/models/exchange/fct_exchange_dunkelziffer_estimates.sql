@@ -28,22 +28,27 @@ cells as (
         age_band as group_value,
         false as is_total,
         -- |point| of 1 or 2 (0.5 to 2.5) is withheld like a count (negative estimates too: as precise as a count)
-        abs(point)::double as numerator,
-        registered::double as denominator,
+        cast(abs(point) as double) as numerator,
+        cast(registered as double) as denominator,
         point as value,
         lower as ci_lower,
         upper as ci_upper,
         'register' as basis,
         'dunkelziffer' as suppression_family
     from est
-    union all by name
-    -- the registered total of the group (published as population): only to drive the rule
+    union all
+    -- the registered total of the group (published as population): only to drive the rule;
+    -- the columns of an estimate row it has no value for are NULL
     select
-        city, period, any_value(stichtag) as stichtag, nationality_group, method, quantity,
+        city, period, any_value(stichtag) as stichtag, nationality_group,
+        null as age_band, method, quantity,
+        null as registered, null as point, null as lower, null as upper, null as se,
+        null as interval_method, null as assumptions, null as warnings, null as valid, null as model,
+        null as recommended,
         method || ':' || quantity as indicator_id, nationality_group as breakdown,
         'INSGESAMT' as group_value, true as is_total,
-        sum(abs(point))::double as numerator, sum(registered)::double as denominator,
-        null::double as value, null::double as ci_lower, null::double as ci_upper,
+        cast(sum(abs(point)) as double) as numerator, cast(sum(registered) as double) as denominator,
+        cast(null as double) as value, cast(null as double) as ci_lower, cast(null as double) as ci_upper,
         'register' as basis, 'dunkelziffer' as suppression_family
     from est
     group by city, period, nationality_group, method, quantity
@@ -52,6 +57,12 @@ cells as (
 controlled as (
 {{ disclosure_suppress(
     'cells',
+    columns=[
+        'city', 'period', 'stichtag', 'nationality_group', 'age_band', 'method', 'quantity',
+        'registered', 'point', 'lower', 'upper', 'se', 'interval_method', 'assumptions', 'warnings',
+        'valid', 'model', 'recommended', 'indicator_id', 'breakdown', 'group_value', 'is_total',
+        'basis', 'suppression_family',
+    ],
     group_cols=['city', 'period', 'basis', 'indicator_id', 'breakdown'],
     family_cols=['city', 'period', 'basis', 'suppression_family', 'breakdown', 'group_value'],
     total_scope_cols=['city', 'period', 'basis', 'suppression_family', 'breakdown'],
@@ -68,7 +79,7 @@ select
     c.age_band,
     c.method,
     c.quantity,
-    c.denominator::bigint as registered,
+    cast(c.denominator as bigint) as registered,
     c.value as point,
     c.ci_lower as lower,
     c.ci_upper as upper,

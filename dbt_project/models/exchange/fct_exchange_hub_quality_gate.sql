@@ -4,17 +4,8 @@
 #}
 -- depends_on: {{ ref('fct_exchange_packages') }}  (the ref below sits in a conditional)
 {%- set imported = exchange_import_relation('quality_gate') %}
-
-with local_gate as (
-    select *, 'local' as package_origin, cast(null as varchar) as package_id
-    from {{ ref('fct_exchange_quality_gate') }}
-)
-
-select * from local_gate
+{{ exchange_local_and_imported('fct_exchange_quality_gate', imported) }}
 {%- if imported is not none %}
-    union all by name
-    select imp.* exclude (imported_at), 'imported' as package_origin
-    from {{ imported }} as imp
     where not exists (
             select 1 from {{ ref('fct_exchange_packages') }} as loc
             where loc.city = imp.city and (imp.period is null or loc.period = imp.period)

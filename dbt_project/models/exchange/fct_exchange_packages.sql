@@ -8,9 +8,9 @@ with cells as (
         period,
         max(country) as country,
         count(*) as n_cells,
-        count(*) filter (where is_suppressed) as n_suppressed,
+        count(case when is_suppressed then 1 end) as n_suppressed,
         count(distinct indicator_id) as n_indicators,
-        string_agg(distinct basis, ',' order by basis) as bases,
+        {{ string_agg_distinct('basis', ',') }} as bases,
         coalesce(bool_or(is_provisional), false) as has_provisional
     from {{ ref('fct_exchange_cells') }}
     group by city, period

@@ -13,8 +13,8 @@ dated as (
     select
         *,
         case
-            when period ~ '^\d{4}-Q[1-4]$' then period
-            when period ~ '^\d{4}-\d{2}(-\d{2})?$' then
+            when {{ regexp_matches_all('period', '^[0-9]{4}-Q[1-4]$') }} then period
+            when {{ regexp_matches_all('period', '^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$') }} then
                 {{ quarter_key("cast(left(period, 7) || '-01' as date)") }}
         end as quarter
     from gate
@@ -26,8 +26,8 @@ select
     source,
     form,
     period = 'current' as applies_to_all_periods,
-    string_agg(distinct check_name, '; ' order by check_name) as check_names,
-    string_agg(distinct coalesce(reason, check_name), '; ' order by coalesce(reason, check_name)) as reason,
+    {{ string_agg_distinct('check_name', '; ') }} as check_names,
+    {{ string_agg_distinct('coalesce(reason, check_name)', '; ') }} as reason,
     min(period) as first_blocked_delivery_period,
     max(blocked_at) as last_blocked_at
 from dated

@@ -10,6 +10,8 @@
   the retention among those still registered then, not the cohort's retention.
   Limitation: curves of different groups are not checked against the INSGESAMT curve.
 #}
+{#- the evaluation grid: every 3 months since arrival up to 8 years -#}
+{%- set grid_months = range(0, 97, 3) | list -%}
 with km as (
     select * from {{ ref('fct_retention_km') }}
 ),
@@ -24,28 +26,36 @@ curves as (
 ),
 
 grid as (
-    select unnest(range(0, 97, 3)) as months
+    select cast(grid_values.m as bigint) as months
+    from (
+        values
+        {%- for m in grid_months %}
+            ({{ m }}){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as grid_values (m)
+),
+
+-- the risk set before any step: the first step's (every step of the curve, observed or not)
+first_risk as (
+    select city, nationality_group, arrival_year, {{ min_by_present('n_at_risk', 'days_since_arrival') }} as n_at_risk
+    from km
+    group by city, nationality_group, arrival_year
 ),
 
 points as (
     select
         c.city, c.nationality_group, c.arrival_year, g.months,
         row_number() over (partition by c.city, c.nationality_group, c.arrival_year order by g.months) as k,
-        coalesce(arg_max(k.survival, k.days_since_arrival), 1.0) as retention,
-        coalesce(arg_max(k.ci_lower, k.days_since_arrival), 1.0) as ci_lower,
-        coalesce(arg_max(k.ci_upper, k.days_since_arrival), 1.0) as ci_upper,
+        coalesce({{ max_by_present('k.survival', 'k.days_since_arrival') }}, 1.0) as retention,
+        coalesce({{ max_by_present('k.ci_lower', 'k.days_since_arrival') }}, 1.0) as ci_lower,
+        coalesce({{ max_by_present('k.ci_upper', 'k.days_since_arrival') }}, 1.0) as ci_upper,
         coalesce(sum(k.n_left), 0) as left_cumulative,
         -- risk set behind the last step (before any step: the first one's)
-        coalesce(
-            arg_max(k.n_at_risk, k.days_since_arrival),
-            (
-                select arg_min(f.n_at_risk, f.days_since_arrival) from km as f
-                where f.city = c.city and f.nationality_group = c.nationality_group
-                    and f.arrival_year = c.arrival_year
-            )
-        ) as n_at_risk
+        coalesce({{ max_by_present('k.n_at_risk', 'k.days_since_arrival') }}, max(f.n_at_risk)) as n_at_risk
     from curves as c
     cross join grid as g
+    left join first_risk as f
+        on f.city = c.city and f.nationality_group = c.nationality_group and f.arrival_year = c.arrival_year
     left join km as k
         on k.city = c.city and k.nationality_group = c.nationality_group
             and k.arrival_year = c.arrival_year and k.months_since_arrival <= g.months
@@ -53,38 +63,46 @@ points as (
     group by c.city, c.nationality_group, c.arrival_year, g.months
 ),
 
-walk as (
-    with recursive steps as (
+-- the walk along each curve, one point (k) per step: the published point before decides whether
+-- this one may be published. WITH RECURSIVE does not run on Spark 4.0, so the walk is unrolled
+-- over the grid's points (k is at most their number): walk_i adds step i's decision (pub_i) and
+-- the departures at the last published point (last_i) to each curve's row; a curve without a
+-- point i keeps its last_i. One join per step (a union of per-step chains would be quadratic).
+walk_0 as (
+    select city, nationality_group, arrival_year, 0 as last_0
+    from points
+    where k = 1
+),
+{% for i in range(1, grid_months | length + 1) %}
+    walk_{{ i }} as (
         select
-            p.*,
-            p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3) as is_published,
-            case when p.n_at_risk >= 3 and (p.left_cumulative = 0 or p.left_cumulative >= 3)
-                    then p.left_cumulative
-                else 0
-            end as left_at_last_published
-        from points as p
-        where p.k = 1
-        union all
-        select
-            p.*,
+            w.*,
             p.n_at_risk >= 3 and (
-                p.left_cumulative - s.left_at_last_published = 0
-                or p.left_cumulative - s.left_at_last_published >= 3
-            ),
+                p.left_cumulative - w.last_{{ i - 1 }} = 0 or p.left_cumulative - w.last_{{ i - 1 }} >= 3
+            ) as pub_{{ i }},
             case when p.n_at_risk >= 3 and (
-                        p.left_cumulative - s.left_at_last_published = 0
-                        or p.left_cumulative - s.left_at_last_published >= 3
+                        p.left_cumulative - w.last_{{ i - 1 }} = 0 or p.left_cumulative - w.last_{{ i - 1 }} >= 3
                     )
                     then p.left_cumulative
-                else s.left_at_last_published
-            end
-        from steps as s
-        inner join points as p
-            on p.city = s.city and p.nationality_group = s.nationality_group
-                and p.arrival_year = s.arrival_year and p.k = s.k + 1
-    )
-
-    select * from steps
+                else w.last_{{ i - 1 }}
+            end as last_{{ i }}
+        from walk_{{ i - 1 }} as w
+        left join points as p
+            on p.city = w.city and p.nationality_group = w.nationality_group
+                and p.arrival_year = w.arrival_year and p.k = {{ i }}
+    ),
+{% endfor %}
+walk as (
+    select
+        p.*,
+        case p.k
+            {%- for i in range(1, grid_months | length + 1) %}
+                when {{ i }} then w.pub_{{ i }}
+            {%- endfor %}
+        end as is_published
+    from points as p
+    inner join walk_{{ grid_months | length }} as w
+        on w.city = p.city and w.nationality_group = p.nationality_group and w.arrival_year = p.arrival_year
 ),
 
 cells_as_of as (
@@ -100,12 +118,12 @@ select
     a.period,
     w.nationality_group,
     w.arrival_year,
-    w.months::integer as months,
+    cast(w.months as integer) as months,
     w.retention,
     w.ci_lower,
     w.ci_upper,
-    w.n_at_risk::bigint as n_at_risk,
-    w.left_cumulative::bigint as n_left_cumulative,
+    cast(w.n_at_risk as bigint) as n_at_risk,
+    cast(w.left_cumulative as bigint) as n_left_cumulative,
     'kaplan-meier, greenwood log(-log) 95 %' as method,
     'register' as basis
 from walk as w

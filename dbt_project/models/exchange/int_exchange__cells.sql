@@ -24,7 +24,7 @@ fluctuation as (
 fluctuation_cells as (
     select
         city, period, 'inflow' as indicator_id, group_value, is_total, is_provisional,
-        inflows::double as numerator, null::double as denominator, inflows::double as value
+        cast(inflows as double) as numerator, cast(null as double) as denominator, cast(inflows as double) as value
     from fluctuation
     union all
     select
@@ -51,7 +51,7 @@ fluctuation_cells as (
     select
         city, period, 'ava_share', group_value, is_total, is_provisional,
         outflows_ex_officio, outflows,
-        case when outflows > 0 then outflows_ex_officio::double / outflows end
+        case when outflows > 0 then cast(outflows_ex_officio as double) / outflows end
     from fluctuation
 ),
 
@@ -69,7 +69,7 @@ stock as (
 stock_cells as (
     select
         city, period, 'population' as indicator_id, group_value, is_total, false as is_provisional,
-        persons::double as numerator, null::double as denominator, persons::double as value
+        cast(persons as double) as numerator, cast(null as double) as denominator, cast(persons as double) as value
     from stock
     union all
     select
@@ -81,9 +81,12 @@ stock_cells as (
 -- fct_sgb2: the quarter's last delivered month, city total, by nationality group
 sgb2 as (
     select *
-    from {{ ref('fct_sgb2') }}
-    where district_code = 'INSGESAMT'
-    qualify month = max(month) over (partition by city, year(month), quarter(month))
+    from (
+        select *, max(month) over (partition by city, year(month), quarter(month)) as quarter_last_month
+        from {{ ref('fct_sgb2') }}
+        where district_code = 'INSGESAMT'
+    ) as months
+    where month = quarter_last_month
 ),
 
 sgb2_cells as (
@@ -92,8 +95,8 @@ sgb2_cells as (
         nationality_group as group_value, nationality_group = 'INSGESAMT' as is_total, is_provisional,
         -- the Agency's own suppression stays: a suppressed elb is passed on as 1 so that the
         -- primary rule hides it again (never published, never un-suppressed)
-        case when elb_suppressed then 1 else elb end::double as numerator,
-        registered_15_64::double as denominator,
+        cast(case when elb_suppressed then 1 else elb end as double) as numerator,
+        cast(registered_15_64 as double) as denominator,
         case when elb_suppressed then null else sgb2_quota_pct / 100.0 end as value
     from sgb2
 ),
@@ -103,10 +106,14 @@ vacancy_cells as (
     select
         city, {{ quarter_key('stichtag') }} as period, 'vacancy_rate' as indicator_id,
         'INSGESAMT' as group_value, true as is_total, false as is_provisional,
-        vacant_dwellings::double as numerator, dwellings::double as denominator, vacancy_share as value
-    from {{ ref('fct_housing_vacancy') }}
-    where district_code = 'INSGESAMT'
-    qualify stichtag = max(stichtag) over (partition by city, year(stichtag), quarter(stichtag))
+        cast(vacant_dwellings as double) as numerator, cast(dwellings as double) as denominator,
+        vacancy_share as value
+    from (
+        select *, max(stichtag) over (partition by city, year(stichtag), quarter(stichtag)) as quarter_last_date
+        from {{ ref('fct_housing_vacancy') }}
+        where district_code = 'INSGESAMT'
+    ) as dates
+    where stichtag = quarter_last_date
 ),
 
 -- fct_segregation: one index per nationality group (not additive: no total row)
@@ -114,11 +121,14 @@ segregation_cells as (
     select
         city, period, 'segregation_dissimilarity' as indicator_id,
         nationality_group as group_value, false as is_total, false as is_provisional,
-        group_persons::double as numerator, total_persons::double as denominator,
+        cast(group_persons as double) as numerator, cast(total_persons as double) as denominator,
         dissimilarity_index as value
-    from {{ ref('fct_segregation') }}
-    where nationality_group <> 'INSGESAMT'
-    qualify stichtag = max(stichtag) over (partition by city, period)
+    from (
+        select *, max(stichtag) over (partition by city, period) as period_last_date
+        from {{ ref('fct_segregation') }}
+        where nationality_group <> 'INSGESAMT'
+    ) as dates
+    where stichtag = period_last_date
 ),
 
 -- fct_dunkelziffer_recommended: unregistered residents, whole city, per nationality group x age
@@ -127,8 +137,9 @@ dunkelziffer_cells as (
     select
         city, {{ quarter_key('stichtag') }} as period, 'unregistered_estimate' as indicator_id,
         nationality_group || ' ' || age_band as group_value, false as is_total, false as is_provisional,
-        point::double as numerator, registered::double as denominator, point::double as value,
-        lower::double as ci_lower, upper::double as ci_upper, method
+        cast(point as double) as numerator, cast(registered as double) as denominator,
+        cast(point as double) as value, cast(lower as double) as ci_lower, cast(upper as double) as ci_upper,
+        method
     from {{ ref('fct_dunkelziffer_recommended') }}
     where district = 'INSGESAMT' and quantity = 'unregistered'
 ),
@@ -148,9 +159,9 @@ retention_asof as (
 retention_at_horizon as (
     select
         k.city, k.nationality_group, k.arrival_year, h.horizon,
-        sum(k.n_left) filter (where k.months_since_arrival <= h.horizon) as left_by_horizon,
-        arg_max(k.ci_lower, k.days_since_arrival) filter (where k.months_since_arrival <= h.horizon) as ci_lower,
-        arg_max(k.ci_upper, k.days_since_arrival) filter (where k.months_since_arrival <= h.horizon) as ci_upper
+        sum(case when k.months_since_arrival <= h.horizon then k.n_left end) as left_by_horizon,
+        {{ max_by_present('k.ci_lower', 'k.days_since_arrival', 'k.months_since_arrival <= h.horizon') }} as ci_lower,
+        {{ max_by_present('k.ci_upper', 'k.days_since_arrival', 'k.months_since_arrival <= h.horizon') }} as ci_upper
     from {{ ref('fct_retention_km') }} as k
     cross join (values (12), (36)) as h (horizon)
     group by all
@@ -162,7 +173,7 @@ retention_cells as (
         'nationality_group_arrival_' || m.arrival_year as breakdown,
         m.nationality_group as group_value, m.nationality_group = 'INSGESAMT' as is_total,
         false as is_provisional,
-        coalesce(r.left_by_horizon, 0)::double as numerator, m.spells::double as denominator,
+        cast(coalesce(r.left_by_horizon, 0) as double) as numerator, cast(m.spells as double) as denominator,
         case h.horizon when 12 then m.retention_12m else m.retention_36m end as value,
         -- no exit before the horizon: S = 1 with a degenerate interval
         coalesce(r.ci_lower, 1.0) as ci_lower, coalesce(r.ci_upper, 1.0) as ci_upper,
@@ -182,7 +193,7 @@ school_cells as (
         city, {{ quarter_key('stichtag') }} as period,
         'pupils_per_registered_6_14' as indicator_id, nationality_group as group_value,
         nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
-        pupils_6_14::double as numerator, registered_6_14::double as denominator,
+        cast(pupils_6_14 as double) as numerator, cast(registered_6_14 as double) as denominator,
         pupils_per_registered_6_14 as value
     from {{ ref('fct_school_enrolment') }}
     union all
@@ -190,7 +201,7 @@ school_cells as (
         city, {{ quarter_key('stichtag') }}, 'pupils_not_in_register_share',
         nationality_group, nationality_group = 'INSGESAMT', false,
         pupils_not_in_register, pupils,
-        case when pupils > 0 then pupils_not_in_register::double / pupils end
+        case when pupils > 0 then cast(pupils_not_in_register as double) / pupils end
     from {{ ref('fct_school_enrolment') }}
     union all
     select
@@ -208,7 +219,7 @@ counselling as (
     select
         city, {{ quarter_key('month') }} as period, nationality_group,
         sum(contacts) as contacts,
-        sum(contacts) filter (where stated_registration = 'nein') as contacts_unregistered
+        sum(case when stated_registration = 'nein' then contacts end) as contacts_unregistered
     from {{ ref('fct_counselling') }}
     group by all
 ),
@@ -217,32 +228,36 @@ counselling_cells as (
     select
         city, period, 'counselling_contacts' as indicator_id, nationality_group as group_value,
         nationality_group = 'INSGESAMT' as is_total, false as is_provisional,
-        contacts::double as numerator, null::double as denominator, contacts::double as value
+        cast(contacts as double) as numerator, cast(null as double) as denominator, cast(contacts as double) as value
     from counselling
     union all
     select
         city, period, 'counselling_unregistered_share', nationality_group,
         nationality_group = 'INSGESAMT', false,
         coalesce(contacts_unregistered, 0), contacts,
-        coalesce(contacts_unregistered, 0)::double / nullif(contacts, 0)
+        cast(coalesce(contacts_unregistered, 0) as double) / nullif(contacts, 0)
     from counselling
 ),
 
 -- fct_housing_problem_properties: last reference date of the quarter, whole city
 problem_properties as (
     select *
-    from {{ ref('fct_housing_problem_properties') }}
-    where district_code = 'INSGESAMT'
-    qualify stichtag = max(stichtag) over (partition by city, year(stichtag), quarter(stichtag))
+    from (
+        select *, max(stichtag) over (partition by city, year(stichtag), quarter(stichtag)) as quarter_last_date
+        from {{ ref('fct_housing_problem_properties') }}
+        where district_code = 'INSGESAMT'
+    ) as dates
+    where stichtag = quarter_last_date
 ),
 
 problem_property_cells as (
     select
         city, {{ quarter_key('stichtag') }} as period, 'problem_properties' as indicator_id,
         'INSGESAMT' as group_value, true as is_total, false as is_provisional,
-        sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG'))::double as numerator,
-        null::double as denominator,
-        coalesce(sum(properties) filter (where status in ('BEOBACHTET', 'IN_BEARBEITUNG')), 0)::double as value
+        cast(sum(case when status in ('BEOBACHTET', 'IN_BEARBEITUNG') then properties end) as double) as numerator,
+        cast(null as double) as denominator,
+        cast(coalesce(sum(case when status in ('BEOBACHTET', 'IN_BEARBEITUNG') then properties end), 0) as double)
+            as value
     from problem_properties
     where status <> 'INSGESAMT'
     group by all
@@ -277,22 +292,26 @@ breakdown_cells as (
         ('problem_property_cells', 'total', 'housing_problem', 'null'),
         ('retention_cells', none, 'retention', none),
     ] %}
+    {#- every part in the same column order (a union by position; no engine-specific BY NAME) #}
     {%- for cte, breakdown, family, method in parts %}
         select
-            *,
+            city, period, indicator_id, group_value, is_total, is_provisional, numerator, denominator, value,
+            {%- if method is not none %}
+                cast(null as double) as ci_lower,
+                cast(null as double) as ci_upper,
+                cast({{ method }} as string) as method,
+            {%- else %}
+                ci_lower, ci_upper, method,
+            {%- endif %}
             {%- if breakdown is not none %}
                 '{{ breakdown }}' as breakdown,
+            {%- else %}
+                breakdown,
             {%- endif %}
             {{ family if family.startswith('case') else "'" ~ family ~ "'" }} as suppression_family,
             'register' as basis
-            {%- if method is not none %}
-                ,
-                {{ method }}::varchar as method,
-                null::double as ci_lower,
-                null::double as ci_upper
-            {%- endif %}
         from {{ cte }}
-        {% if not loop.last %}union all by name{% endif %}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -312,13 +331,13 @@ summary_group_cells as (
         sum(denominator) as denominator,
         case
             when bool_or(value is null and coalesce(denominator, 1) <> 0) then null
-            -- summed in a fixed order (list_sum over an ordered list): a double sum in hash order
-            -- differs in the last bit from run to run
+            -- summed in a fixed order: a double sum in hash order differs in the last bit from run
+            -- to run
             when count(denominator) = count(*)
-                then list_sum(list(value * denominator order by group_value)) / nullif(sum(denominator), 0)
-            else list_sum(list(value order by group_value))
+                then {{ ordered_sum('value * denominator', 'group_value') }} / nullif(sum(denominator), 0)
+            else {{ ordered_sum('value', 'group_value') }}
         end as value,
-        null::double as ci_lower, null::double as ci_upper, min(method) as method,
+        cast(null as double) as ci_lower, cast(null as double) as ci_upper, min(method) as method,
         basis, suppression_family
     from breakdown_cells
     where breakdown = 'nationality_group'
@@ -328,9 +347,13 @@ summary_group_cells as (
 ),
 
 all_cells as (
-    select * from breakdown_cells
-    union all by name
-    select * from summary_group_cells
+    {%- for cte in ['breakdown_cells', 'summary_group_cells'] %}
+        select
+            city, period, indicator_id, breakdown, group_value, is_total, is_provisional,
+            numerator, denominator, value, ci_lower, ci_upper, method, basis, suppression_family
+        from {{ cte }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 )
 
 select

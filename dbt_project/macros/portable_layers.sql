@@ -1,0 +1,70 @@
+{#
+  Adapter-dispatched helpers of the exchange and alliance layers (issue #18), beside the project's
+  common ones in macros/portable.sql. Each duckdb__ version renders the SQL these layers used
+  before (the DuckDB tables stay bit for bit); the spark__ version has the same meaning.
+#}
+
+{# A list literal of SQL expressions: DuckDB's [a, b], Spark's array(a, b). #}
+{% macro sql_array(items) -%}
+    {{ return(adapter.dispatch('sql_array', 'migration_warehouse')(items)) }}
+{%- endmacro %}
+{% macro duckdb__sql_array(items) -%}
+    [{{ items | join(', ') }}]
+{%- endmacro %}
+{% macro spark__sql_array(items) -%}
+    array({{ items | join(', ') }})
+{%- endmacro %}
+
+{# Every element of a list of strings trimmed (DuckDB list_transform, Spark transform). #}
+{% macro trim_elements(list_expr) -%}
+    {{ return(adapter.dispatch('trim_elements', 'migration_warehouse')(list_expr)) }}
+{%- endmacro %}
+{% macro duckdb__trim_elements(list_expr) -%}
+    list_transform({{ list_expr }}, x -> trim(x))
+{%- endmacro %}
+{% macro spark__trim_elements(list_expr) -%}
+    transform({{ list_expr }}, x -> trim(x))
+{%- endmacro %}
+
+{# Sum of a group's doubles in a fixed order (NULLs skipped, NULL when none): a double sum in
+   hash order differs in the last bit from run to run. DuckDB sums the ordered list; Spark folds
+   the values sorted by the order key (struct sort: key first). #}
+{% macro ordered_sum(value_expr, order_expr) -%}
+    {{ return(adapter.dispatch('ordered_sum', 'migration_warehouse')(value_expr, order_expr)) }}
+{%- endmacro %}
+{% macro duckdb__ordered_sum(value_expr, order_expr) -%}
+    list_sum(list({{ value_expr }} order by {{ order_expr }}))
+{%- endmacro %}
+{% macro spark__ordered_sum(value_expr, order_expr) -%}
+    case when count({{ value_expr }}) > 0 then aggregate(
+        transform(
+            array_sort(collect_list(case when {{ value_expr }} is not null
+                then struct({{ order_expr }} as k, cast({{ value_expr }} as double) as v) end)),
+            s -> s.v
+        ),
+        cast(0 as double),
+        (acc, v) -> acc + v
+    ) end
+{%- endmacro %}
+
+{# A string that matches a whole regular expression (anchor it with ^...$). Write [0-9], not \d:
+   Spark unescapes backslashes in string literals. #}
+{% macro regexp_matches_all(expr, pattern) -%}
+    {{ return(adapter.dispatch('regexp_matches_all', 'migration_warehouse')(expr, pattern)) }}
+{%- endmacro %}
+{% macro duckdb__regexp_matches_all(expr, pattern) -%}
+    {{ expr }} ~ '{{ pattern }}'
+{%- endmacro %}
+{% macro spark__regexp_matches_all(expr, pattern) -%}
+    {{ expr }} rlike '{{ pattern }}'
+{%- endmacro %}
+
+{# The `arg` of the row with the largest (smallest) `val` among the rows where `arg` is not NULL
+   (and `condition` holds): DuckDB's arg_max/arg_min skip rows with a NULL arg, Spark's
+   max_by/min_by do not, so the rows are chosen explicitly (the same SQL for both engines). #}
+{% macro max_by_present(arg, val, condition='true') -%}
+    max_by({{ arg }}, case when ({{ condition }}) and {{ arg }} is not null then {{ val }} end)
+{%- endmacro %}
+{% macro min_by_present(arg, val, condition='true') -%}
+    min_by({{ arg }}, case when ({{ condition }}) and {{ arg }} is not null then {{ val }} end)
+{%- endmacro %}
