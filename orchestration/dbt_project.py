@@ -30,6 +30,7 @@ from warehouse import engine, settings
 from warehouse.settings import DBT_PROJECT_DIR
 
 ERROR_LINES_SHOWN = 40
+ERROR_LINE_CHARS = 2000
 
 
 class DbtError(RuntimeError):
@@ -129,7 +130,8 @@ def dbt_executable() -> str:
 
 def error_lines(output: str) -> list[str]:
     """dbt's error and failure lines (without colour codes), or its last lines if none are marked."""
-    lines = re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()
+    # a line is cut at ERROR_LINE_CHARS: pyspark logs a whole Java stack trace as one JSON line
+    lines = [ln[:ERROR_LINE_CHARS] for ln in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()]
     marked = [ln for ln in lines if any(w in ln for w in ("ERROR", "FAIL ", "Error", "error:"))]
     return (marked or lines)[-ERROR_LINES_SHOWN:]
 
