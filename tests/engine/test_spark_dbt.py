@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import shutil
+import subprocess
 import time
 from decimal import Decimal
 
@@ -56,10 +57,15 @@ def _stop_spark(spark) -> None:
     spark.stop()
     gateway = SparkContext._gateway
     if gateway is not None:
-        proc = getattr(gateway, "proc", None)
+        proc = getattr(gateway, "proc", None)  # spark-submit, started by this process
         gateway.shutdown()
         if proc is not None:
-            proc.wait(timeout=30)
+            proc.stdin.close()  # the JVM ends when its parent's pipe closes
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                proc.wait(timeout=30)
         SparkContext._gateway = None
         SparkContext._jvm = None
 
