@@ -90,6 +90,11 @@ def spark_session(database: str | Path | None = None):
     tests. One per process: Spark keeps the first session's warehouse folder and metastore."""
     from pyspark.sql import SparkSession
 
+    active = SparkSession.getActiveSession()
+    wanted = str(spark_tables_dir(database))
+    if active is not None and not active.conf.get("spark.sql.warehouse.dir", "").rstrip("/").endswith(wanted):
+        # getOrCreate would hand back the other warehouse's session (its catalog is fixed at start)
+        raise RuntimeError(f"a Spark session of another warehouse is active in this process, not {wanted}")
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in spark_conf(database).items():
         builder = builder.config(key, value)
