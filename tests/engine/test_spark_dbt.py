@@ -178,3 +178,12 @@ def test_build_record_on_spark(spark_world):
     finally:
         con.close()
     assert rows[-1].data_version == duck_version is not None
+
+
+def test_a_session_of_another_warehouse_is_refused(spark_world, tmp_path):
+    warehouse, spark, _ = spark_world
+    from warehouse import engine
+
+    assert engine.spark_session(warehouse) is spark
+    with pytest.raises(RuntimeError, match="another warehouse"):
+        engine.spark_session(tmp_path / "other.duckdb")
