@@ -90,7 +90,8 @@ def spark_session(database: str | Path | None = None):
     tests. One per process: Spark keeps the first session's warehouse folder and metastore."""
     from pyspark.sql import SparkSession
 
-    active = SparkSession.getActiveSession()
+    # the active session is per thread (dbt's runs in its own); the instantiated one is the process's
+    active = SparkSession.getActiveSession() or SparkSession._instantiatedSession
     wanted = str(spark_tables_dir(database))
     if active is not None and not active.conf.get("spark.sql.warehouse.dir", "").rstrip("/").endswith(wanted):
         # getOrCreate would hand back the other warehouse's session (its catalog is fixed at start)
