@@ -10,16 +10,35 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
+# duckdb (the embedded default) or spark (dbt on a Spark session, docs/engines.md)
+export WAREHOUSE_ENGINE ?= duckdb
 
-.PHONY: setup manifest browser demo test lint bench dev clean
+.PHONY: setup manifest browser spark java demo test lint bench dev clean
 
-# Install exactly the locked dependencies, binary wheels only (see [tool.uv] no-build).
+# Install exactly the locked dependencies, binary wheels only (see [tool.uv] no-build). The
+# Spark extra (pyspark's jars, ~450 MB) only once `make spark` asked for it; a later sync keeps it.
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check "uv>=0.5"
-	uv sync --frozen --python $(PYTHON)
+	uv sync --frozen --python $(PYTHON) $(if $(wildcard $(VENV)/.installed-spark),--extra spark)
 	@touch $@
 
-setup: $(VENV)/.installed
+# The Spark engine: the `spark` extra (pyspark, dbt-spark[session]) and Java 17. Needed by
+# WAREHOUSE_ENGINE=spark and by the tests (the DuckDB/Spark parity tests run in `make test`).
+$(VENV)/.installed-spark: $(VENV)/.installed
+	uv sync --frozen --python $(PYTHON) --extra spark
+	@touch $@
+
+spark: $(VENV)/.installed-spark java
+
+# Java 17 (Debian's openjdk-17-jre-headless) for Spark; installed here when missing and run as root.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing openjdk-17-jre-headless (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+		else echo "java missing: install Java 17 (openjdk-17-jre-headless) for the Spark engine (Spark tests are skipped)"; fi; }
+
+setup: $(VENV)/.installed $(if $(filter spark,$(WAREHOUSE_ENGINE)),spark)
 	@mkdir -p $(DAGSTER_HOME) data
 	@cp -n dagster.yaml $(DAGSTER_HOME)/dagster.yaml 2>/dev/null || true
 
@@ -41,7 +60,7 @@ demo: manifest
 
 # Two workers for the two cores; a file's tests stay on one worker, expensive session fixtures
 # are built once and shared (tests/shared_demo_world.py).
-test: manifest browser
+test: manifest browser spark
 	python -m pytest -n 2 --dist loadfile
 
 # ruff (lint and format) over the Python, sqlfluff (DuckDB dialect, configuration in .sqlfluff)

@@ -7,6 +7,10 @@ dbt reads the warehouse, the memory limit, the threads and the spill folder from
 environment (dbt_project/profiles.yml); `dbt_env()` puts the values of `warehouse.settings`
 there, for `run_dbt` and for the Dagster dbt asset alike. `python -m orchestration.dbt_project
 ARGS` runs dbt by hand the same way.
+
+WAREHOUSE_ENGINE (warehouse.engine) chooses the dbt target: `dev` (DuckDB, the default) or
+`spark` (a Spark session, docs/engines.md). On Spark, `run_dbt` first exports the DuckDB raw
+layer to Parquet (warehouse.spark_raw) and the profile's on-run-start hook registers it.
 """
 
 from __future__ import annotations
@@ -22,10 +26,11 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from warehouse import settings
+from warehouse import engine, settings
 from warehouse.settings import DBT_PROJECT_DIR
 
 ERROR_LINES_SHOWN = 40
+ERROR_LINE_CHARS = 2000
 
 
 class DbtError(RuntimeError):
@@ -76,7 +81,29 @@ def dbt_settings_env(warehouse: str | Path | None = None) -> dict[str, str]:
     spill = settings.duckdb_temp_directory(path)
     if spill is not None:
         env["DUCKDB_TEMP_DIRECTORY"] = str(spill)
+    env["WAREHOUSE_ENGINE"] = engine.engine()
+    env["DBT_TARGET"] = engine.dbt_target()  # dbt's own variable for --target
+    if engine.is_spark():
+        from warehouse.spark_raw import exported_tables
+
+        env.update(engine.spark_env(path))
+        env["SPARK_RAW_TABLES"] = ",".join(exported_tables(path))
     return env
+
+
+# dbt commands that run models or tests (and so read the raw layer); parse, compile, ls do not.
+_READING_COMMANDS = {"build", "run", "test", "seed", "snapshot", "show", "retry"}
+
+
+def prepare_engine(args: list[str], warehouse: str | Path | None = None, log=print) -> None:
+    """Before a dbt command on Spark that reads tables: the DuckDB raw layer as Parquet in the
+    Spark warehouse folder (warehouse.spark_raw.export_raw). Nothing on DuckDB."""
+    if not engine.is_spark() or not (set(args) & _READING_COMMANDS):
+        return
+    from warehouse.spark_raw import export_raw
+
+    path = Path(warehouse).resolve() if warehouse else settings.warehouse_path()
+    export_raw(path, log=log)
 
 
 # Defaults for a dbt started by Dagster's own machinery (the manifest's parse); the dbt asset sets
@@ -103,7 +130,8 @@ def dbt_executable() -> str:
 
 def error_lines(output: str) -> list[str]:
     """dbt's error and failure lines (without colour codes), or its last lines if none are marked."""
-    lines = re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()
+    # a line is cut at ERROR_LINE_CHARS: pyspark logs a whole Java stack trace as one JSON line
+    lines = [ln[:ERROR_LINE_CHARS] for ln in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()]
     marked = [ln for ln in lines if any(w in ln for w in ("ERROR", "FAIL ", "Error", "error:"))]
     return (marked or lines)[-ERROR_LINES_SHOWN:]
 
@@ -125,6 +153,7 @@ def run_dbt(
     no imports per call, which is most of a small world's dbt time (the tests)."""
     if in_process:
         return run_dbt_in_process(args, warehouse=warehouse, target_path=target_path, log=log)
+    prepare_engine(args, warehouse, log)
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     proc = subprocess.Popen(
         cmd,
@@ -210,11 +239,13 @@ def run_dbt_in_process(
         "--log-level-file",
         "debug",
     ]
-    with _IN_PROCESS_LOCK, _environment(dbt_env(warehouse, target_path)):
-        try:
-            outcome = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(cmd)
-        finally:
-            _close_duckdb()
+    with _IN_PROCESS_LOCK:
+        prepare_engine(args, warehouse, log)
+        with _environment(dbt_env(warehouse, target_path)):
+            try:
+                outcome = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(cmd)
+            finally:
+                _close_duckdb()
     result = subprocess.CompletedProcess(["dbt", *cmd], 0 if outcome.success else 1, "\n".join(lines), "")
     if not outcome.success:
         if outcome.exception is not None:

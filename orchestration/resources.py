@@ -73,9 +73,11 @@ class WarehouseResource(dg.ConfigurableResource):
     @contextmanager
     def dbt_environment(self) -> Iterator[None]:
         """The environment a dbt started in the block reads (profiles.yml): this warehouse and the
-        DuckDB settings, and the target folder if given. Restored afterwards."""
-        from orchestration.dbt_project import dbt_settings_env
+        DuckDB settings, and the target folder if given. Restored afterwards. On Spark
+        (WAREHOUSE_ENGINE=spark) the raw layer is exported to Parquet first (warehouse.spark_raw)."""
+        from orchestration.dbt_project import dbt_settings_env, prepare_engine
 
+        prepare_engine(["build"], self.warehouse_path())
         wanted = dbt_settings_env(self.warehouse_path())
         if self.dbt_target_path:
             wanted["DBT_TARGET_PATH"] = str(Path(self.dbt_target_path).resolve())

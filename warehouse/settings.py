@@ -23,6 +23,10 @@ checkout (`REPO_ROOT`); a path from the environment is expanded and made absolut
 | DUCKDB_MEMORY_LIMIT | 2GB | DuckDB memory limit of every connection and of dbt |
 | DUCKDB_THREADS | CPUs of this process | DuckDB threads of every connection and of dbt |
 | DUCKDB_TEMP_DIRECTORY | `<database>.tmp` | DuckDB's spill folder |
+| WAREHOUSE_ENGINE | duckdb | dbt's engine: duckdb (embedded) or spark (a Spark session, docs/engines.md) |
+| SPARK_WAREHOUSE_DIR | `<database stem>_spark` beside the warehouse | Spark's warehouse folder: tables, metastore, raw Parquet |
+| SPARK_MASTER | local[2] | the Spark master of the session (local: this machine) |
+| SPARK_DRIVER_MEMORY | 2g | memory of the Spark driver JVM |
 | REPORT_DELAY_WORKING_DAYS | 5 | working days after a quarter's first working day until its report |
 | GENESIS_TOKEN | (none) | token for GENESIS downloads |
 """
@@ -147,6 +151,37 @@ def duckdb_temp_directory(database: str | Path | None = None) -> Path | None:
     if database is None or str(database) == ":memory:":
         return None
     return Path(f"{Path(database).resolve()}.tmp")
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def warehouse_engine() -> str:
+    """The engine dbt runs on (WAREHOUSE_ENGINE: duckdb, the default, or spark)."""
+    value = os.environ.get("WAREHOUSE_ENGINE", "").strip().lower() or "duckdb"
+    if value not in ENGINES:
+        raise ValueError(f"WAREHOUSE_ENGINE must be one of {', '.join(ENGINES)}, got {value!r}")
+    return value
+
+
+def spark_warehouse_dir(database: str | Path | None = None) -> Path:
+    """Spark's warehouse folder (SPARK_WAREHOUSE_DIR). Default: `<stem>_spark` beside the DuckDB
+    warehouse (data/warehouse_spark), so every DuckDB warehouse has its own Spark side."""
+    value = os.environ.get("SPARK_WAREHOUSE_DIR")
+    if value:
+        return Path(value).expanduser().resolve()
+    path = Path(database).resolve() if database else warehouse_path()
+    return path.parent / f"{path.stem}_spark"
+
+
+def spark_master() -> str:
+    """The Spark master (SPARK_MASTER, default local[2]: two cores of this machine)."""
+    return os.environ.get("SPARK_MASTER", "local[2]")
+
+
+def spark_driver_memory() -> str:
+    """Memory of the Spark driver JVM (SPARK_DRIVER_MEMORY, default 2g, like DuckDB's limit)."""
+    return os.environ.get("SPARK_DRIVER_MEMORY", "2g")
 
 
 def report_delay_working_days() -> int:
