@@ -167,7 +167,7 @@
   is the state the increments are proven equal to (tests/increments). The run is recorded in
   meta.dbt_increment_runs like on DuckDB (mode full, reason 'spark: full rebuild').
 #}
-{% materialization city_incremental, adapter='spark' %}
+{% macro spark_full_rebuild() %}
     {%- set existing = load_cached_relation(this) -%}
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set model_name = this.schema ~ '.' ~ this.identifier -%}
@@ -193,4 +193,8 @@
     {% do persist_docs(target_relation, model) %}
 
     {{ return({'relations': [target_relation]}) }}
+{% endmacro %}
+
+{% materialization city_incremental, adapter='spark' %}
+    {{ return(spark_full_rebuild()) }}
 {% endmaterialization %}

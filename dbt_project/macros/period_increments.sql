@@ -207,3 +207,8 @@
 
     {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+{#- Spark: a full rebuild, as city_incremental there (macros/increments.sql says why). -#}
+{% materialization city_period_incremental, adapter='spark' %}
+    {{ return(spark_full_rebuild()) }}
+{% endmaterialization %}

@@ -78,11 +78,16 @@ steps as (
         -- above 2^-37; the rest round at 2^-91) summed in decimal(38, 0), and divided back once:
         -- the correctly rounded sum of the terms, whatever the order. |ln(1 - d/n)| < 20 and
         -- d / (n (n - d)) <= 1, so sums of up to 10^8 terms stay below 10^38.
-        (sum(case when d > 0 and d < n then (ln(1 - d / n) * power(2, 90))::decimal(38, 0) else 0 end) over w)::double
-        / power(2, 90) as log_s,
-        (
-            sum(case when d > 0 and d < n then (d / (n * (n - d)) * power(2, 90))::decimal(38, 0) else 0 end) over w
-        )::double / power(2, 90) as greenwood_sum
+        cast(
+            sum(case when d > 0 and d < n then cast(ln(1 - d / n) * power(2, 90) as decimal(38, 0)) else 0 end)
+                over w
+            as double
+        ) / power(2, 90) as log_s,
+        cast(
+            sum(case when d > 0 and d < n then cast(d / (n * (n - d)) * power(2, 90) as decimal(38, 0)) else 0 end)
+                over w
+            as double
+        ) / power(2, 90) as greenwood_sum
     from at_risk
     window w as (
         partition by city, nationality_group, arrival_year order by t
