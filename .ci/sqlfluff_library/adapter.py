@@ -19,6 +19,8 @@ def dispatch(macro_name, macro_namespace=None):
     def render(*args, **kwargs):
         if macro_name == "regexp_matches_all":  # a pattern, quoted by the macro
             return f"regexp_matches({args[0]}, '{args[1]}')"
+        if macro_name == "json_string":  # a JSON path, quoted by the macro
+            return f"json_extract_string({args[0]}, '{args[1]}')"
         if macro_name == "lateral_unnest":  # a FROM item, not an expression
             return f", unnest({args[0]}) as {args[1]} ({args[2]})"
         return f"{macro_name}(" + ", ".join(_arg(a) for a in [*args, *kwargs.values()]) + ")"
