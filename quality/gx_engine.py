@@ -21,7 +21,9 @@ import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from quality import gx_spark
 from quality.suites import Suite, SuiteError
 
 MAX_EXAMPLES = 5
@@ -82,8 +84,18 @@ def _batch_definition():
             context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
             asset = context.data_sources.add_pandas("quality").add_dataframe_asset("frame")
             _STATE["gx"] = gx
+            _STATE["context"] = context
             _STATE["batch_definition"] = asset.add_batch_definition_whole_dataframe("whole_frame")
     return _STATE["gx"], _STATE["batch_definition"]
+
+
+def _spark_batch_definition():
+    """The Spark batch definition, on the same context (quality.gx_spark)."""
+    gx, _ = _batch_definition()
+    if "spark_batch_definition" not in _STATE:
+        with quiet():
+            _STATE["spark_batch_definition"] = gx_spark.batch_definition(_STATE["context"])
+    return gx, _STATE["spark_batch_definition"]
 
 
 def gx_suite(suite: Suite):
@@ -128,6 +140,8 @@ def _plain(value):
         return None
     if hasattr(value, "item"):  # numpy scalar
         value = value.item()
+    if isinstance(value, Decimal):  # Spark hands DECIMAL over as is; DuckDB's frame as float
+        value = float(value)
     if isinstance(value, float) and value != value:
         return None
     return value if isinstance(value, (int, float, bool, str)) else str(value)
@@ -136,7 +150,7 @@ def _plain(value):
 def validate(
     suite: Suite, frame, params: dict, index_columns: list[str], total_rows: int | None = None
 ) -> list[ExpectationOutcome]:
-    """Validate `frame` (pandas) against `suite`; one outcome per expectation.
+    """Validate `frame` (pandas, or a Spark DataFrame) against `suite`; one outcome per expectation.
 
     Two GX validation runs at most: the whole suite with verdicts only (cheap), then the
     expectations that did not pass again with COMPLETE results (failing rows by index
@@ -147,9 +161,24 @@ def validate(
     cannot build the suite (unknown expectation type, bad kwargs): the caller turns that into
     failed checks, never into passes.
     """
-    _, batch_definition = _batch_definition()
+    spark = gx_spark.is_spark_frame(frame)
+    _, batch_definition = _spark_batch_definition() if spark else _batch_definition()
     suite = with_parameters(suite, params)
     suite_obj = gx_suite(suite)
+    if spark:
+        frame = gx_spark.averageable_booleans(frame, suite)
+    try:
+        outcomes = _validate(suite, suite_obj, batch_definition, frame, params, index_columns, total_rows)
+    finally:
+        if spark:
+            frame.unpersist()  # GX's Spark datasource persisted it for its expectations
+    if spark:
+        for spec, out in zip(suite.expectations, outcomes):
+            out.examples = [gx_spark.in_pandas_order(x, spec, index_columns) for x in out.examples]
+    return outcomes
+
+
+def _validate(suite, suite_obj, batch_definition, frame, params, index_columns, total_rows):
     with quiet():
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         first = batch.validate(

@@ -12,34 +12,28 @@ from __future__ import annotations
 from collections import defaultdict
 
 from quality import gx_engine
+from quality.mart_sources import DuckDBMarts
 from quality.results import CheckResult
 from quality.suites import SuiteError, load_suite, suite_names
-
-
-def _relation_exists(con, relation: str) -> bool:
-    schema, _, table = relation.partition(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-        ).fetchone()[0]
-    )
 
 
 def mart_names(suite_dir=None) -> list[str]:
     return [n.removeprefix("mart_") for n in suite_names("mart_", suite_dir)]
 
 
-def check_mart(con, model: str, suite_dir=None) -> list[CheckResult]:
+def check_mart(con, model: str, suite_dir=None, source=None) -> list[CheckResult]:
+    """`source` (quality.mart_sources): where the relation is read; default the DuckDB `con`."""
     name = f"mart.{model}"
+    source = source or DuckDBMarts(con)
     try:
         suite = load_suite(f"mart_{model}", suite_dir)
         relation = suite.meta["relation"]
         city_col, period_col = suite.meta["city_column"], suite.meta["period_column"]
-        if not _relation_exists(con, relation):
-            raise SuiteError(f"relation {relation} does not exist (mart not built?)")
-        where = f" WHERE {suite.meta['where']}" if suite.meta.get("where") else ""
-        frame = con.execute(f"SELECT * FROM {relation}{where}").df()
+        if not source.exists(relation):
+            raise SuiteError(f"relation {relation} does not exist{source.where} (mart not built?)")
+        frame = source.frame(relation, suite.meta.get("where"))
         outcomes = gx_engine.validate(suite, frame, {}, [city_col, period_col])
+        keys = sorted(source.keys(frame, city_col, period_col), key=str)
     except (SuiteError, KeyError, ImportError) as exc:
         return [
             CheckResult(
@@ -52,7 +46,6 @@ def check_mart(con, model: str, suite_dir=None) -> list[CheckResult]:
                 details=f"{type(exc).__name__}: {exc}",
             )
         ]
-    keys = sorted({(c, p) for c, p in zip(frame[city_col], frame[period_col])}, key=str)
     results = []
     for o in outcomes:
         failing: dict[tuple, int] = defaultdict(int)
@@ -83,9 +76,11 @@ def check_mart(con, model: str, suite_dir=None) -> list[CheckResult]:
     return results
 
 
-def run_mart_suites(con, marts: list[str] | None = None, suite_dir=None) -> tuple[list[CheckResult], list[str]]:
+def run_mart_suites(
+    con, marts: list[str] | None = None, suite_dir=None, source=None
+) -> tuple[list[CheckResult], list[str]]:
     names = marts or mart_names(suite_dir)
     results: list[CheckResult] = []
     for model in names:
-        results += check_mart(con, model, suite_dir)
+        results += check_mart(con, model, suite_dir, source)
     return results, names

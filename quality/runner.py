@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest.schemas import COLUMNS, create_raw_tables
 from quality import incremental, record
 from quality.completeness import run_completeness
+from quality.mart_sources import mart_source
 from quality.marts import run_mart_suites
 from quality.plausibility import run_plausibility
 from quality.profile import run_profile
@@ -190,10 +191,13 @@ def run_mart_checks(
     run_id: str | None = None,
 ) -> list[CheckResult]:
     """Check the published marts (suites `quality/suites/mart_<model>.json`); a failed
-    error-check blocks that city and period downstream (gate source = the mart's name)."""
+    error-check blocks that city and period downstream (gate source = the mart's name).
+    The marts are read on the engine the switch names (quality.mart_sources: DuckDB, or the
+    Spark catalog); results and gate rows are written to DuckDB's meta schema on both."""
     con = connect(warehouse)
     try:
-        results, names = run_mart_suites(con, marts, suite_dir)
+        with mart_source(con, warehouse) as source:
+            results, names = run_mart_suites(con, marts, suite_dir, source)
         record.write(con, results, run_id=run_id or uuid.uuid4().hex, scope=[(None, f"mart.{m}.") for m in names])
     finally:
         con.close()

@@ -9,11 +9,13 @@ the `spark` target of dbt_project/profiles.yml: a Spark session whose warehouse 
     raw/           the raw layer as Parquet (warehouse.spark_raw), registered by the
                    on-run-start hook `spark_register_raw` as external tables of the same names
 
-This module names those places and the environment the profile reads; it imports no Spark.
+This module names those places and the environment the profile reads; it imports Spark only
+when a session is asked for.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from warehouse import settings
@@ -132,3 +134,16 @@ def stop_spark(spark) -> None:
                 proc.wait(timeout=30)
         SparkContext._gateway = None
         SparkContext._jvm = None
+
+
+@contextlib.contextmanager
+def spark_session_scope(database: str | Path | None = None):
+    """The process's Spark session on this warehouse for one piece of work (a mart check): the
+    running one if there is one (dbt in this process, a test's), else a new one stopped with its
+    JVM at the end, so that the next dbt process can open the Derby metastore."""
+    spark, started = spark_session_started(database)
+    try:
+        yield spark
+    finally:
+        if started:
+            stop_spark(spark)

@@ -5,6 +5,8 @@ gate rows (meta.quality_gate) that keep that city and period out of staging, and
 `blocking`, stops the downstream dbt assets of the same run. Other cities' partitions go on.
 A run over several cities (a partition range) checks them together, as `run_raw_checks` does.
 Warnings are recorded and shown (severity WARN). A check that cannot run fails.
+Mart checks read the marts on the engine WAREHOUSE_ENGINE names (quality.mart_sources: DuckDB or
+the Spark catalog); raw checks read DuckDB, the loader, on both engines (docs/engines.md).
 """
 
 import json
