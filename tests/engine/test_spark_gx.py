@@ -16,12 +16,14 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 MODELS = ["fct_fluctuation", "fct_exchange_cells"]
 
-# quarters are checked (the suite's `where`); the month row's negative inflows must not count
-FLUCTUATION = """CREATE TABLE marts.fct_fluctuation AS SELECT * FROM (VALUES
+# quarters are checked (the suite's `where`); the month row's negative inflows must not count.
+# The rate is a DECIMAL: Spark hands it to GX as Decimal, DuckDB's pandas frame as float.
+FLUCTUATION = """CREATE TABLE marts.fct_fluctuation AS
+    SELECT * REPLACE (CAST(rate_gross_per_1000 AS DECIMAL(9, 2)) AS rate_gross_per_1000) FROM (VALUES
     ('wuppertal', 'quarter', '2024-Q1', '01', 'INSGESAMT', 30, 20, 5, 4, 9, 'register', 12.0),
     ('wuppertal', 'quarter', '2024-Q2', '01', 'INSGESAMT', 31, 21, 5, 4, 9, 'register', 12.5),
     ('enschede', 'quarter', '2024-Q1', '01', 'INSGESAMT', -4, 20, 5, 4, 9, 'register', 12.0),
-    ('enschede', 'quarter', '2024-Q1', '02', 'INSGESAMT', 7, 20, 5, 4, 9, 'register', 11.0),
+    ('enschede', 'quarter', '2024-Q1', '02', 'INSGESAMT', 7, 20, 5, 4, 9, 'register', 1200.5),
     ('enschede', 'quarter', '2024-Q2', NULL, 'INSGESAMT', 7, 20, 5, 4, 9, 'register', 11.0),
     ('enschede', 'month', '2024-01', '01', 'INSGESAMT', -1, 20, 5, 4, 9, 'register', 12.0))
     v(city, period_type, period_key, district_code, nationality_group, inflows, outflows, births, deaths,
@@ -138,6 +140,7 @@ def test_failing_rows_are_attributed_to_city_and_period_on_spark(both):
     assert failed == {
         ("mart.fct_fluctuation.inflows_not_negative", "enschede", "2024-Q1", 1),  # not the month row
         ("mart.fct_fluctuation.district_code_present", "enschede", "2024-Q2", 1),
+        ("mart.fct_fluctuation.rate_gross_plausible", "enschede", "2024-Q1", 1),  # a warning
         ("mart.fct_exchange_cells.no_small_numerators", "enschede", "2024-Q1", 1),
         ("mart.fct_exchange_cells.interval_ordered", "enschede", "2024-Q2", 1),
         ("mart.fct_exchange_cells.one_row_per_cell", "enschede", "2024-Q2", 2),
