@@ -13,6 +13,8 @@ own: the loads decide when, so a landed month reaches the marts and the publishe
 its load without anyone starting a run.
 """
 
+import functools
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -156,7 +158,9 @@ def model_key(model: str) -> dg.AssetKey | None:
 
 def dbt_models(select: str = "fqn:*") -> dg.AssetSelection:
     """The dbt assets a dbt selection string picks (e.g. "path:models/marts/city"), without checks."""
-    return build_dbt_asset_selection(list(DBT_MODEL_ASSETS), dbt_select=select).without_checks()
+    # one selection per dbt op (dagster-dbt resolves a dbt selection within one op)
+    parts = [build_dbt_asset_selection([assets], dbt_select=select) for assets in DBT_MODEL_ASSETS]
+    return functools.reduce(operator.or_, parts).without_checks()
 
 
 def dbt_tests(select: str = "fqn:*") -> dg.AssetSelection:
