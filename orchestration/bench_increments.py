@@ -273,6 +273,9 @@ def bench_world(
         "nightly_changes": len(nightly.changes),
         "nightly_recomputed": sorted({c for b in nightly.models for c in (b["cities"] or [])}),
         "v2_recomputed": sorted({c for b in v2.models for c in (b["cities"] or [])}),
+        # where a night's time goes: load, checks, dbt, estimates, disclosure, exchange, publish
+        "nightly_phases_s": nightly.phases,
+        "v2_phases_s": v2.phases,
     }
     if equality:
         same, rebuild_s, differing = _equal_to_full_rebuild(root)

@@ -24,7 +24,7 @@ import dagster as dg
 
 from warehouse.db import connect
 
-PHASE_ORDER = ("load", "checks", "dbt", "disclosure", "exchange", "publish")
+PHASE_ORDER = ("load", "checks", "dbt", "estimates", "disclosure", "exchange", "publish")
 CHANGE_COLUMNS = ("city", "source", "raw_table", "period", "version", "change_kind", "delivery_file", "load_id")
 
 
