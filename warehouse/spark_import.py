@@ -131,11 +131,28 @@ def spark_columns(con, folder: Path) -> list[tuple[str, str]]:
     return [(f["name"], duckdb_type(f["type"])) for f in json.loads(found[0])["fields"]]
 
 
-def typed_select(con, folder: Path) -> str:
-    """A select over the table's Parquet files with every column cast to its DuckDB type."""
-    columns = ", ".join(f"cast({_quote(n)} as {t}) as {_quote(n)}" for n, t in spark_columns(con, folder))
+def typed_select(con, folder: Path, declared: dict[str, str] | None = None) -> str:
+    """A select over the table's Parquet files with every column cast to its DuckDB type: the
+    type the model's yml declares (`data_type`, for a DuckDB type Spark lacks, e.g. HUGEINT),
+    else the one of its Spark type."""
+    declared = declared or {}
+    columns = ", ".join(
+        f"cast({_quote(n)} as {declared.get(n, t)}) as {_quote(n)}" for n, t in spark_columns(con, folder)
+    )
     pattern = str(folder / "part-*.parquet").replace("'", "''")
     return f"select {columns} from read_parquet('{pattern}')"
+
+
+def declared_types(target_path: str | Path) -> dict[tuple[str, str], dict[str, str]]:
+    """(schema, table) -> {column: DuckDB type} of the columns whose yml declares a `data_type`
+    (`<target>/manifest.json`), for the served models and seeds."""
+    nodes = json.loads((Path(target_path) / "manifest.json").read_text())["nodes"]
+    declared = {}
+    for node in nodes.values():
+        types = {c["name"]: c["data_type"] for c in node.get("columns", {}).values() if c.get("data_type")}
+        if types and node.get("schema") in SERVED_SCHEMAS:
+            declared[(node["schema"], node.get("alias") or node["name"])] = types
+    return declared
 
 
 def built_tables(target_path: str | Path) -> list[tuple[str, str]]:
@@ -162,11 +179,13 @@ def import_tables(
     tables: list[tuple[str, str]],
     tables_dir: str | Path | None = None,
     *,
+    declared: dict[tuple[str, str], dict[str, str]] | None = None,
     log=print,
 ) -> list[Imported]:
     """Replace the DuckDB copies of `tables` (schema, table) with Spark's and merge Spark's build
-    records into DuckDB's, in one transaction. A table of a person-level schema is refused; a
-    table (or build record) Spark does not hold fails before anything is written."""
+    records into DuckDB's, in one transaction; `declared` (`declared_types`) names the DuckDB
+    type of columns Spark cannot type alike. A table of a person-level schema is refused; a
+    table Spark does not hold fails before anything is written."""
     spark_tables = Path(tables_dir) if tables_dir else engine.spark_tables_dir(database)
     refused = [f"{s}.{t}" for s, t in tables if s in PERSON_LEVEL_SCHEMAS or s not in SERVED_SCHEMAS]
     if refused:
@@ -181,7 +200,9 @@ def import_tables(
     imported: list[Imported] = []
     with connect(database) as con:
         # the selects first (a type Spark has and DuckDB lacks fails here, before the transaction)
-        selects = {(s, t): typed_select(con, table_dir(s, t, spark_tables)) for s, t in tables}
+        selects = {
+            (s, t): typed_select(con, table_dir(s, t, spark_tables), (declared or {}).get((s, t))) for s, t in tables
+        }
         meta_selects = {n: typed_select(con, table_dir("meta", n, spark_tables)) for n in meta}
         con.execute("begin transaction")
         try:
@@ -225,4 +246,5 @@ def import_build(database: str | Path | None, target_path: str | Path, *, log=pr
     """After a dbt invocation on Spark: the served tables it built (`built_tables`) and the build
     records into the DuckDB warehouse `database`. An invocation that built nothing (test, or a
     failure before the first model) still brings its build record."""
-    return import_tables(database, built_tables(target_path), log=log)
+    tables = built_tables(target_path)
+    return import_tables(database, tables, declared=declared_types(target_path) if tables else None, log=log)

@@ -8,6 +8,7 @@ is written. Really runs Spark (marker spark); a missing Java skips."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import duckdb
@@ -101,7 +102,8 @@ def test_person_level_tables_stay_on_spark(imported, tmp_path):
 
 def test_build_records_merged_one_row_per_invocation(imported):
     _, warehouse, _, run = imported
-    invocation = run.result.args["invocation_id"] if hasattr(run.result, "args") else None
+    results = json.loads((warehouse.parent / "dbt_target" / "run_results.json").read_text())
+    invocation = results["metadata"]["invocation_id"]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         builds = con.execute("select invocation_id, status, finished_at from meta.dbt_builds").fetchall()
@@ -115,8 +117,7 @@ def test_build_records_merged_one_row_per_invocation(imported):
         con.close()
     # Spark appended a 'running' and a final row; DuckDB holds the final one (the run; seeds write none)
     assert len(builds) == 1 and builds[0][1] == "complete" and builds[0][2] is not None
-    if invocation:
-        assert builds[0][0] == invocation
+    assert builds[0][0] == invocation
     assert ("full", "spark: full rebuild", None) in runs
     assert increment_types["periods"] == "VARCHAR[]" and increment_types["cities"] == "VARCHAR[]"
 
