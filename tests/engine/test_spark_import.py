@@ -90,7 +90,7 @@ def test_person_level_tables_stay_on_spark(imported, tmp_path):
 
     _, warehouse, spark, _ = imported
     schema, table = PERSON_LEVEL
-    assert spark.table(f"{schema}.{table}").count() > 0  # built on Spark ...
+    assert spark.catalog.tableExists(f"{schema}.{table}")  # built on Spark (no reform in this world: 0 rows) ...
     assert _columns(warehouse, schema, table) == [("sentinel", "VARCHAR")]  # ... never imported
     # the run's own record names it, the import's choice does not
     target = warehouse.parent / "dbt_target"
