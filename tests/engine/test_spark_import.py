@@ -112,7 +112,7 @@ def test_build_records_merged_one_row_per_invocation(imported):
             "select mode, reason, periods from meta.dbt_increment_runs where model = 'marts.fct_housing_problem_properties'"
         ).fetchall()
         increment_types = dict(
-            con.execute("select column_name, data_type from (describe meta.dbt_increment_runs)").fetchall()
+            con.execute("select column_name, column_type from (describe meta.dbt_increment_runs)").fetchall()
         )
     finally:
         con.close()
