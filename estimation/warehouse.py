@@ -50,6 +50,7 @@ OUTFLOWS_SELF = ("FO_AUSLAND", "FO_INLAND", "FO_UNBEKANNT")  # deregistered by t
 STRUCTURAL_ZEROS = [{"register": 0, "sgb2": 1}]  # SGB II requires registration
 CHILDREN_BAND = "06-14"  # the band the school list covers
 MIN_STRATUM = 20  # fewer registered or listed persons: no estimate, only the counts
+COUNSELLING_WINDOW_DAYS = 91  # counselling contacts within +- this many days of t form a list
 # Preference order per (age band kind, quantity); the first method present is recommended.
 # Chosen on the validation against the demo world's truth (METHODS.md); gone and unregistered come
 # from the same lists, so the recommended rows decompose: residents = registered - gone + unregistered.
@@ -58,6 +59,30 @@ RECOMMENDATION = {
     ("others", "registered_gone"): ["school_gone_dwell", "school_gone_share", "lag_projection"],
     ("children", "residents"): ["components_school", "ratio_school", "dse_register_school", "mse_loglinear"],
     ("others", "residents"): ["components_school", "ratio_school", "mse_loglinear", "dse_register_counselling"],
+}
+
+# The mart's columns (marts.fct_dunkelziffer_estimates; its source YAML documents them).
+ESTIMATE_SCHEMA = {
+    "city": pl.String,
+    "stichtag": pl.Date,
+    "nationality_group": pl.String,
+    "age_band": pl.String,
+    "district": pl.String,
+    "method": pl.String,
+    "quantity": pl.String,
+    "registered": pl.Float64,
+    "point": pl.Float64,
+    "lower": pl.Float64,
+    "upper": pl.Float64,
+    "se": pl.Float64,
+    "interval_method": pl.String,
+    "assumptions": pl.String,
+    "warnings": pl.String,
+    "valid": pl.Boolean,
+    "status": pl.String,
+    "model": pl.String,
+    "inputs": pl.String,
+    "alternatives": pl.String,
 }
 
 
@@ -73,7 +98,7 @@ def reference_dates(con, rel: dict[str, str]) -> dict[str, tuple[date, date]]:
 
 
 def capture_histories(
-    con, rel: dict[str, str], city: str, t: date, census: date, window_days: int = 91
+    con, rel: dict[str, str], city: str, t: date, census: date, window_days: int = COUNSELLING_WINDOW_DAYS
 ) -> pl.DataFrame:
     """One row per person seen by any list: stratum, 0/1 per list (person-level; city layer).
 
@@ -363,30 +388,26 @@ def estimate_all(con, rel: dict[str, str] | None = None) -> pl.DataFrame:
     for city, (t, census) in sorted(reference_dates(con, rel).items()):
         rows += estimate_city(con, rel, city, t, census)
         rows += inspection_rows(con, rel, city, t, _row)
-    schema = {
-        "city": pl.String,
-        "stichtag": pl.Date,
-        "nationality_group": pl.String,
-        "age_band": pl.String,
-        "district": pl.String,
-        "method": pl.String,
-        "quantity": pl.String,
-        "registered": pl.Float64,
-        "point": pl.Float64,
-        "lower": pl.Float64,
-        "upper": pl.Float64,
-        "se": pl.Float64,
-        "interval_method": pl.String,
-        "assumptions": pl.String,
-        "warnings": pl.String,
-        "valid": pl.Boolean,
-        "status": pl.String,
-        "model": pl.String,
-        "inputs": pl.String,
-        "alternatives": pl.String,
-    }
-    df = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+    df = pl.DataFrame(rows, schema=ESTIMATE_SCHEMA, orient="row") if rows else pl.DataFrame(schema=ESTIMATE_SCHEMA)
     return mark_recommended(df)
+
+
+def city_slices(t: date, census: date) -> dict[str, str | None]:
+    """Per relation, the rows of one city that `estimate_city` and `inspection_rows` read for
+    reference date `t` (a portable SQL condition besides the city; None: all of the city's rows).
+    estimation/in_engine.py reads only these through the engine; the register on other dates, other
+    censuses, months and contacts play no part in the estimates."""
+    return {
+        "bestand": f"stichtag = date '{t}'",
+        "schule": f"stichtag = date '{census}'",
+        "sgb2": f"monat = date '{t.replace(day=1)}'",
+        "beratung": (
+            f"kontakt_datum between date '{t - timedelta(days=COUNSELLING_WINDOW_DAYS)}'"
+            f" and date '{t + timedelta(days=COUNSELLING_WINDOW_DAYS)}'"
+        ),
+        "meldewesen": None,  # the outflows of all time (lag distribution) and the delivery horizon
+        "problem_properties": None,  # the inspection file nearest t
+    }
 
 
 def mark_recommended(df: pl.DataFrame) -> pl.DataFrame:

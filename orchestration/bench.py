@@ -137,6 +137,7 @@ def phase_selection(phase: str, with_tests: bool = True):
     import dagster as dg
 
     from orchestration.defs.dbt import dbt_models, dbt_tests
+    from orchestration.defs.estimates import dunkelziffer_estimates
     from orchestration.defs.ingest import raw_city_deliveries
     from orchestration.defs.official import raw_official_tables
 
@@ -144,7 +145,9 @@ def phase_selection(phase: str, with_tests: bool = True):
         "load": dg.AssetSelection.assets(raw_city_deliveries).without_checks(),
         "official": dg.AssetSelection.assets(raw_official_tables).without_checks(),
         "checks": dg.AssetSelection.checks_for_assets(raw_city_deliveries),
-        "dbt": dbt_models() | dbt_tests() if with_tests else dbt_models(),
+        # the estimates run between the two dbt ops (orchestration/defs/estimates.py)
+        "dbt": (dbt_models() | dbt_tests() if with_tests else dbt_models())
+        | dg.AssetSelection.assets(dunkelziffer_estimates),
         "report": dg.AssetSelection.groups("reports"),
     }
     if phase in parts:

@@ -9,10 +9,10 @@ the dbt build and the import of the served tables into DuckDB (warehouse.spark_i
 compared: column types and row counts (the figures are only worth something if the engines
 built the same tables).
 
-Left out on both engines: dbt Python models, which dbt-spark's session method cannot run (today
-the Dunkelziffer estimates, which move out of dbt; then nothing is left out), and the dbt unit
-tests, which check the code on fixed rows, not the world (a night leaves them out once they
-passed, orchestration.unit_tests); the data tests run.
+Left out on both engines: what reads the Dunkelziffer estimates (`ESTIMATES_DOWNSTREAM`: the
+estimates are a step between two dbt runs, orchestration.dbt_project.run_models, not dbt), and
+the dbt unit tests, which check the code on fixed rows, not the world (a night leaves them out
+once they passed, orchestration.unit_tests); the data tests run.
 
     python -m orchestration.bench --only engines [--engines-scale 0.005]
 """
@@ -26,14 +26,6 @@ from pathlib import Path
 
 CITIES = ["muenster", "enschede"]
 SEED = 20190101
-
-
-def python_model_exclusion() -> list[str]:
-    """Selectors of every dbt Python model and what reads it (none once they left dbt)."""
-    from warehouse.settings import DBT_PROJECT_DIR
-
-    names = sorted(p.stem for p in (DBT_PROJECT_DIR / "models").rglob("*.py"))
-    return [f"{n}+" for n in names]
 
 
 def load_world(root: Path, scale: float, log=print) -> Path:
@@ -125,11 +117,10 @@ def bench_engines(work: Path, scale: float = 0.005, log=print) -> dict:
     t0 = time.perf_counter()
     loaded = load_world(root, scale, log)
     log(f"   world: scale {scale:g}, {', '.join(CITIES)}, generated and loaded in {time.perf_counter() - t0:.1f} s")
-    python_models = python_model_exclusion()
-    args = ["build", "--exclude", "test_type:unit", *python_models]
-    log(
-        f"   left out on both engines: unit tests{', dbt Python models ' + ' '.join(python_models) if python_models else ''}"
-    )
+    from orchestration.dbt_project import ESTIMATES_DOWNSTREAM
+
+    args = ["build", "--exclude", "test_type:unit", ESTIMATES_DOWNSTREAM]
+    log(f"   left out on both engines: unit tests, {ESTIMATES_DOWNSTREAM}")
     figures = {"scale": scale}
     for name in ("duckdb", "spark"):
         copy = root / f"{name}.duckdb"

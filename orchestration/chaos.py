@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from warehouse.settings import DBT_PROJECT_DIR, REPO_ROOT
+from warehouse.settings import REPO_ROOT
 
 PHASES = ("load", "checks", "dbt", "marts", "disclosure", "publish", "export")
 KILLED_PHASES = ("load", "checks", "dbt", "disclosure", "publish", "export")
@@ -58,11 +58,9 @@ def phase_command(phase: str, cities: list[str]) -> list[str]:
     if phase == "checks":
         return [PY, "-m", "quality", "raw"]
     if phase == "dbt":
-        # its own process (to be killed), with the executable run_dbt uses
-        from orchestration.dbt_project import dbt_executable
-
-        d = str(DBT_PROJECT_DIR)
-        return [dbt_executable(), "build", "--project-dir", d, "--profiles-dir", d, "--quiet"]
+        # its own process group (to be killed): dbt, the Dunkelziffer estimation, dbt on the models
+        # reading the estimates (orchestration.dbt_project.run_models)
+        return [PY, "-m", "orchestration.dbt_project", "build", "--quiet"]
     if phase == "marts":
         return [PY, "-m", "quality", "marts"]
     if phase == "disclosure":  # the repair of the suppression pattern (the disclosure_repair asset)

@@ -1,4 +1,5 @@
-"""The dbt project as Dagster sees it, and the one way to call dbt outside Dagster (`run_dbt`).
+"""The dbt project as Dagster sees it, and the one way to call dbt outside Dagster (`run_dbt`;
+`run_models` for a whole build with the Dunkelziffer estimation between its two parts).
 
 `dagster-dbt project prepare-and-package --file orchestration/dbt_project.py` (run by the
 Makefile) parses the project so that the manifest exists before Dagster imports it.
@@ -68,6 +69,16 @@ def dbt_code_version(project_dir: Path = DBT_PROJECT_DIR) -> str:
         for path in files:
             h.update(f"{path.relative_to(project_dir).as_posix()}\0".encode())
             h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def estimates_code_version() -> str:
+    """A hash of what the Dunkelziffer estimates are computed by: the estimation package and the
+    dbt project (its staging models are what the estimation reads)."""
+    h = hashlib.sha256(dbt_code_version().encode())
+    for path in sorted((Path(__file__).resolve().parents[1] / "estimation").glob("*.py")):
+        h.update(f"{path.name}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:16]
 
 
@@ -294,6 +305,42 @@ def run_dbt_in_process(
     return result
 
 
+# The models downstream of the Dunkelziffer estimates, which the estimation step writes between
+# two dbt steps (estimation/in_engine.py; the source's YAML says why).
+ESTIMATES_DOWNSTREAM = "source:marts.fct_dunkelziffer_estimates+"
+_SELECTING = {"--select", "-s", "--exclude", "--selector", "-m", "--models"}
+
+
+def run_models(
+    args: list[str],
+    *,
+    warehouse: str | Path | None = None,
+    target_path: str | Path | None = None,
+    log=print,
+    in_process: bool = False,
+    manifest=None,
+) -> list:
+    """`dbt run` / `dbt build` ARGS over the whole project with the Dunkelziffer estimation in
+    its place, as the Dagster graph runs it: dbt on everything but what reads the estimates, the
+    estimation on the engine of the switch, dbt on the rest. Returns both dbt results. ARGS with
+    a selection of their own go to dbt as they are (`run_dbt`): the caller chose the models."""
+    from estimation.in_engine import write_estimates
+
+    def dbt(extra: list[str]):
+        if in_process:
+            return run_dbt_in_process(
+                [*args, *extra], warehouse=warehouse, target_path=target_path, log=log, manifest=manifest
+            )
+        return run_dbt([*args, *extra], warehouse=warehouse, target_path=target_path, log=log)
+
+    if _SELECTING & set(args):
+        return [dbt([])]
+    first = dbt(["--exclude", ESTIMATES_DOWNSTREAM])
+    run = write_estimates(warehouse, estimates_code_version(), full_refresh="--full-refresh" in args)
+    log(f"Dunkelziffer estimates on {engine.engine()}: {run.mode} ({run.reason}), {run.rows} rows")
+    return [first, dbt(["--select", ESTIMATES_DOWNSTREAM])]
+
+
 def parse_in_process(*, warehouse: str | Path | None = None, target_path: str | Path | None = None, log=print):
     """dbt's manifest of the project for `warehouse` (a `dbt parse` in this process, partial when
     `target_path` holds an earlier parse), for `run_dbt_in_process(manifest=...)`."""
@@ -302,7 +349,10 @@ def parse_in_process(*, warehouse: str | Path | None = None, target_path: str | 
 
 if __name__ == "__main__":
     try:
-        run_dbt(sys.argv[1:])
+        if sys.argv[1:2] in (["run"], ["build"]):
+            run_models(sys.argv[1:])
+        else:
+            run_dbt(sys.argv[1:])
     except DbtError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(1) from None

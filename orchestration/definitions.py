@@ -10,6 +10,7 @@ from orchestration.defs import automation as automation_defs
 from orchestration.defs import dashboard as dashboard_defs
 from orchestration.defs import dbt as dbt_defs
 from orchestration.defs import disclosure as disclosure_defs
+from orchestration.defs import estimates as estimates_defs
 from orchestration.defs import exchange as exchange_defs
 from orchestration.defs import ingest as ingest_defs
 from orchestration.defs import nightly as nightly_defs
@@ -23,6 +24,7 @@ defs = dg.Definitions.merge(
     ingest_defs.defs,
     official_defs.defs,
     dbt_defs.defs,
+    estimates_defs.defs,
     disclosure_defs.defs,
     quality_defs.defs,
     publish_defs.defs,

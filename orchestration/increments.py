@@ -24,7 +24,7 @@ import dagster as dg
 
 from warehouse.db import connect
 
-PHASE_ORDER = ("load", "checks", "dbt", "disclosure", "exchange", "publish")
+PHASE_ORDER = ("load", "checks", "dbt", "estimates", "disclosure", "exchange", "publish")
 CHANGE_COLUMNS = ("city", "source", "raw_table", "period", "version", "change_kind", "delivery_file", "load_id")
 
 
@@ -132,17 +132,14 @@ def affected_quarters(changes: list[dict], known: Iterable[str]) -> list[str]:
 
 
 def dbt_selection_for(tables: Iterable[str]) -> dg.AssetSelection:
-    """The dbt models (and their dbt tests) downstream of the given raw tables."""
-    from orchestration.defs.dbt import warehouse_dbt_models
+    """The dbt models (and their dbt tests) and the estimates downstream of the given raw tables."""
+    from orchestration.defs.estimates import warehouse_models
     from orchestration.defs.ingest import RAW_KEYS
 
     keys = [RAW_KEYS[t] for t in tables if t in RAW_KEYS]
     if not keys:
         return dg.AssetSelection.assets()
-    models = dg.AssetSelection.assets(*keys).downstream(include_self=False) & dg.AssetSelection.assets(
-        warehouse_dbt_models
-    )
-    return models
+    return dg.AssetSelection.assets(*keys).downstream(include_self=False) & warehouse_models()
 
 
 TAG_LOADS = "increment/load_ids"  # the load runs (meta.load_runs) of a Dagster run, comma-separated
@@ -191,6 +188,8 @@ def night_quarters(changes: list[dict], known: Iterable[str], tags: Mapping[str,
 PHASES = {
     "raw_city_deliveries": "load",
     "warehouse_dbt_models": "dbt",
+    "marts__fct_dunkelziffer_estimates": "estimates",
+    "estimate_dbt_models": "dbt",
     "disclosure_repair": "disclosure",
     "nightly_exchange_packages": "exchange",
     "published_warehouse": "publish",
@@ -335,10 +334,10 @@ def _staged_increment(
     if only_quarters is not None:
         inc.quarters = [q for q in inc.quarters if q in set(only_quarters)]
     if all_models or not _has_complete_build(warehouse):
-        from orchestration.defs.dbt import warehouse_dbt_models
+        from orchestration.defs.estimates import warehouse_models
         from orchestration.defs.official import raw_official_tables
 
-        models = dg.AssetSelection.assets(warehouse_dbt_models, raw_official_tables)
+        models = warehouse_models() | dg.AssetSelection.assets(raw_official_tables)
     else:
         models = dbt_selection_for(inc.changed_tables)
     # the disclosure repair judges the cells against everything published, so it runs whole

@@ -58,10 +58,10 @@ def _check(args: list[str]) -> int:
 
 
 def _build(args: list[str]) -> int:
-    from orchestration.dbt_project import DbtError, run_dbt
+    from orchestration.dbt_project import DbtError, run_models
 
     try:
-        run_dbt(["build", *args])
+        run_models(["build", *args])
     except DbtError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     if name == "build" and rest in (["-h"], ["--help"]):
         print(
             "usage: warehouse build [dbt build options, e.g. --select path:models/alliance]\n\n"
-            "Runs `dbt build` on the warehouse of WAREHOUSE_DUCKDB_PATH (orchestration.dbt_project.run_dbt)."
+            "Runs `dbt build` on the warehouse of WAREHOUSE_DUCKDB_PATH with the Dunkelziffer estimation between its two parts (orchestration.dbt_project.run_models)."
         )
         return 0
     try:

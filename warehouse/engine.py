@@ -100,3 +100,35 @@ def spark_session(database: str | Path | None = None):
     for key, value in spark_conf(database).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def spark_session_started(database: str | Path | None = None):
+    """(session, started): the process's Spark session on this warehouse, and whether this call
+    started it (then the caller stops it when done: `stop_spark`)."""
+    from pyspark.sql import SparkSession
+
+    before = SparkSession.getActiveSession() or SparkSession._instantiatedSession
+    return spark_session(database), before is None
+
+
+def stop_spark(spark) -> None:
+    """Stop the session and the JVM this process started for it: Spark's Derby metastore admits
+    one process at a time, and the next dbt may run in another."""
+    import subprocess
+
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is not None:
+        proc = getattr(gateway, "proc", None)  # spark-submit, started by this process
+        gateway.shutdown()
+        if proc is not None:
+            proc.stdin.close()  # the JVM ends when its parent's pipe closes
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                proc.wait(timeout=30)
+        SparkContext._gateway = None
+        SparkContext._jvm = None

@@ -163,7 +163,8 @@ def built_tables(target_path: str | Path) -> list[tuple[str, str]]:
     if not (target / "run_results.json").exists():  # dbt ended before its first node
         return []
     results = json.loads((target / "run_results.json").read_text())["results"]
-    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    nodes, sources = manifest["nodes"], manifest.get("sources", {})
     tables = set()
     for result in results:
         node = nodes.get(result["unique_id"])
@@ -171,6 +172,12 @@ def built_tables(target_path: str | Path) -> list[tuple[str, str]]:
             continue
         if node["schema"] in SERVED_SCHEMAS and node["config"].get("materialized") in TABLE_MATERIALIZATIONS:
             tables.add((node["schema"], node.get("alias") or node["name"]))
+        # a served table written on the engine outside dbt and read as a source (the Dunkelziffer
+        # estimates, estimation.in_engine) comes along with the models that read it
+        for parent in node.get("depends_on", {}).get("nodes", []):
+            source = sources.get(parent)
+            if source is not None and source["schema"] in SERVED_SCHEMAS:
+                tables.add((source["schema"], source.get("identifier") or source["name"]))
     return sorted(tables)
 
 

@@ -13,13 +13,15 @@ own: the loads decide when, so a landed month reaches the marts and the publishe
 its load without anyone starting a run.
 """
 
+import functools
+import operator
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, build_dbt_asset_selection, dbt_assets
 
-from orchestration.dbt_project import dbt_project, finishing
+from orchestration.dbt_project import ESTIMATES_DOWNSTREAM, dbt_project, finishing
 from orchestration.defs.partitions import WRITER_POOL
 from orchestration.resources import WarehouseResource, dbt_resource
 
@@ -54,13 +56,37 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return spec if spec is None else spec._replace(automation_condition=WITH_ITS_ASSET)
 
 
+# Two dbt ops around the Dunkelziffer estimates, which a Python asset writes between them
+# (orchestration/defs/estimates.py): the models that do not read the estimates, and those that do
+# (with their tests; a test that also reads a model of the first op runs in the second, once
+# both are built). One op would wait on the estimates that wait on it.
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=WarehouseTranslator(),
     pool=WRITER_POOL,
+    exclude=ESTIMATES_DOWNSTREAM,
 )
 def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    yield from _dbt_build(context, dbt, warehouse)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=WarehouseTranslator(),
+    pool=WRITER_POOL,
+    select=ESTIMATES_DOWNSTREAM,
+    name="estimate_dbt_models",
+)
+def estimate_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    yield from _dbt_build(context, dbt, warehouse)
+
+
+DBT_MODEL_ASSETS = (warehouse_dbt_models, estimate_dbt_models)
+
+
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     from orchestration.dbt_project import dbt_code_version
     from orchestration.unit_tests import passed_unit_tests, record_unit_tests, unit_tests_needed
 
@@ -118,9 +144,23 @@ def _increment_observations(invocation, warehouse: WarehouseResource, context) -
     return observations
 
 
+def model_key(model: str) -> dg.AssetKey | None:
+    """The asset key of a dbt model in either dbt op, None for a model the manifest does not hold."""
+    from dagster_dbt import get_asset_key_for_model
+
+    for assets in DBT_MODEL_ASSETS:
+        try:
+            return get_asset_key_for_model([assets], model)
+        except KeyError:
+            continue
+    return None
+
+
 def dbt_models(select: str = "fqn:*") -> dg.AssetSelection:
     """The dbt assets a dbt selection string picks (e.g. "path:models/marts/city"), without checks."""
-    return build_dbt_asset_selection([warehouse_dbt_models], dbt_select=select).without_checks()
+    # one selection per dbt op (dagster-dbt resolves a dbt selection within one op)
+    parts = [build_dbt_asset_selection([assets], dbt_select=select) for assets in DBT_MODEL_ASSETS]
+    return functools.reduce(operator.or_, parts).without_checks()
 
 
 def dbt_tests(select: str = "fqn:*") -> dg.AssetSelection:
@@ -129,8 +169,9 @@ def dbt_tests(select: str = "fqn:*") -> dg.AssetSelection:
     # (dbt's eager indirect selection takes it) would run against a table not built.
     from dagster._core.definitions.assets.graph.asset_graph import AssetGraph  # resources not needed
 
-    models = dbt_models(select).resolve(AssetGraph.from_assets([warehouse_dbt_models]))
-    return dg.AssetSelection.checks(*[k for k in warehouse_dbt_models.check_keys if k.asset_key in models])
+    models = dbt_models(select).resolve(AssetGraph.from_assets(list(DBT_MODEL_ASSETS)))
+    checks = [k for ad in DBT_MODEL_ASSETS for k in ad.check_keys if k.asset_key in models]
+    return dg.AssetSelection.checks(*checks)
 
 
-defs = dg.Definitions(assets=[warehouse_dbt_models], resources={"dbt": dbt_resource()})
+defs = dg.Definitions(assets=list(DBT_MODEL_ASSETS), resources={"dbt": dbt_resource()})

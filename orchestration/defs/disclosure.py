@@ -7,13 +7,13 @@ re-audit; in the nightly run only the city-periods whose cells changed since the
 
 import dagster as dg
 
-from orchestration.defs.dbt import AFTER_UPSTREAM_UPDATE, warehouse_dbt_models
+from orchestration.defs.dbt import AFTER_UPSTREAM_UPDATE, DBT_MODEL_ASSETS
 from orchestration.defs.partitions import WRITER_POOL
 from orchestration.resources import WarehouseResource
 
 
 @dg.asset(
-    deps=[warehouse_dbt_models],
+    deps=list(DBT_MODEL_ASSETS),
     group_name="exchange",
     pool=WRITER_POOL,
     kinds={"python", "duckdb"},

@@ -17,7 +17,7 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.defs.dbt import warehouse_dbt_models
+from orchestration.defs.dbt import DBT_MODEL_ASSETS
 from orchestration.defs.disclosure import disclosure_repair
 from orchestration.defs.partitions import CITY_PARTITIONS, EXCHANGE_PARTITIONS, WRITER_POOL
 from orchestration.resources import WarehouseResource
@@ -31,7 +31,7 @@ def latest_complete_quarter(today: dt.date | None = None) -> str:
 
 @dg.asset(
     partitions_def=EXCHANGE_PARTITIONS,
-    deps=[warehouse_dbt_models, disclosure_repair],
+    deps=[*DBT_MODEL_ASSETS, disclosure_repair],
     group_name="exchange",
     pool=WRITER_POOL,
     kinds={"duckdb", "parquet"},

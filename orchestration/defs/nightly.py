@@ -15,14 +15,14 @@ exports the changed city-quarters only).
 
 import dagster as dg
 
-from orchestration.defs.dbt import NIGHTLY_JOB, warehouse_dbt_models
+from orchestration.defs.dbt import DBT_MODEL_ASSETS, NIGHTLY_JOB
 from orchestration.defs.disclosure import disclosure_repair
 from orchestration.defs.partitions import QUARTER_PARTITIONS, WRITER_POOL
 from orchestration.resources import WarehouseResource
 
 
 @dg.asset(
-    deps=[warehouse_dbt_models, disclosure_repair],
+    deps=[*DBT_MODEL_ASSETS, disclosure_repair],
     group_name="exchange",
     pool=WRITER_POOL,
     kinds={"duckdb", "parquet"},
@@ -58,13 +58,12 @@ def nightly_selection() -> dg.AssetSelection:
     """The assets of a night: the raw load with its checks, the dbt models downstream of the raw
     city tables (not those reading the official tables alone), the disclosure repair, the
     exchange packages of the changed city-quarters and the published copy."""
+    from orchestration.defs.estimates import warehouse_models
     from orchestration.defs.ingest import RAW_KEYS, raw_city_deliveries
     from orchestration.defs.publish import published_warehouse
 
     raw = dg.AssetSelection.assets(raw_city_deliveries)
-    models = dg.AssetSelection.assets(*RAW_KEYS.values()).downstream(include_self=False) & dg.AssetSelection.assets(
-        warehouse_dbt_models
-    )
+    models = dg.AssetSelection.assets(*RAW_KEYS.values()).downstream(include_self=False) & warehouse_models()
     rest = dg.AssetSelection.assets(disclosure_repair, nightly_exchange_packages, published_warehouse)
     return raw | (models | rest).without_checks()
 

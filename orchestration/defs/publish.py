@@ -2,14 +2,14 @@
 
 import dagster as dg
 
-from orchestration.defs.dbt import AFTER_UPSTREAM_UPDATE, warehouse_dbt_models
+from orchestration.defs.dbt import AFTER_UPSTREAM_UPDATE, DBT_MODEL_ASSETS
 from orchestration.defs.disclosure import disclosure_repair
 from orchestration.defs.partitions import WRITER_POOL
 from orchestration.resources import WarehouseResource
 
 
 @dg.asset(
-    deps=[warehouse_dbt_models, disclosure_repair],
+    deps=[*DBT_MODEL_ASSETS, disclosure_repair],
     group_name="publish",
     pool=WRITER_POOL,
     kinds={"duckdb", "parquet"},

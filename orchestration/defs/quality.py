@@ -147,14 +147,9 @@ RAW_CHECKS = [
 def _dbt_asset_key(model: str) -> dg.AssetKey | None:
     """The asset key Dagster gives the dbt model (schema folder and name, see
     orchestration/defs/dbt.py), None for a model the manifest does not hold."""
-    from dagster_dbt import get_asset_key_for_model
+    from orchestration.defs.dbt import model_key
 
-    from orchestration.defs.dbt import warehouse_dbt_models
-
-    try:
-        return get_asset_key_for_model([warehouse_dbt_models], model)
-    except KeyError:
-        return None
+    return model_key(model)
 
 
 def _mart_check(model: str, key: dg.AssetKey):

@@ -68,9 +68,23 @@ def test_what_an_invocation_built_is_imported_person_level_never(tmp_path):
     }
     status = {"model.p.fct_failed": "error", "test.p.not_null": "pass"}
     results = [{"unique_id": uid, "status": status.get(uid, "success")} for uid in nodes]
-    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    # a model reading the estimates, a served table written outside dbt (a source); raw is no served schema
+    nodes["model.p.fct_reads"] = _node("model", "marts", "fct_reads", "table")
+    nodes["model.p.fct_reads"]["depends_on"] = {"nodes": ["source.p.marts.est", "source.p.raw.meldewesen"]}
+    sources = {
+        "source.p.marts.est": {"schema": "marts", "name": "est", "identifier": "fct_est"},
+        "source.p.raw.meldewesen": {"schema": "raw", "name": "meldewesen", "identifier": "meldewesen"},
+    }
+    results.append({"unique_id": "model.p.fct_reads", "status": "success"})
+    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes, "sources": sources}))
     (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
-    assert built_tables(tmp_path) == [("marts", "fct_a"), ("marts", "fct_inc"), ("reference", "sexes")]
+    assert built_tables(tmp_path) == [
+        ("marts", "fct_a"),
+        ("marts", "fct_est"),
+        ("marts", "fct_inc"),
+        ("marts", "fct_reads"),
+        ("reference", "sexes"),
+    ]
     assert declared_types(tmp_path) == {("marts", "fct_a"): {"n": "hugeint"}}
     (tmp_path / "run_results.json").unlink()  # dbt ended before its first node
     assert built_tables(tmp_path) == []

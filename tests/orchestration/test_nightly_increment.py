@@ -96,13 +96,15 @@ def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, tmp_pat
     for step in (
         "raw_city_deliveries",
         "warehouse_dbt_models",
+        "marts__fct_dunkelziffer_estimates",  # between the two dbt ops
+        "estimate_dbt_models",
         "disclosure_repair",
         "nightly_exchange_packages",
         "published_warehouse",
     ):
         assert step in steps, sorted(steps)
     assert any("raw_" in s and "check" in s or "gx" in s for s in steps), sorted(steps)
-    assert set(inc.phases) == {"load", "checks", "dbt", "disclosure", "exchange", "publish"}
+    assert set(inc.phases) == {"load", "checks", "dbt", "estimates", "disclosure", "exchange", "publish"}
     from orchestration.increments import TAG_CHANGES, TAG_COUNT
 
     (tags,) = inc.tags
@@ -146,6 +148,14 @@ def test_the_sensors_run_recomputes_only_the_new_citys_rows(built_world, tmp_pat
     ]
     recomputed = {o.asset_key.path[-1]: o.metadata["recomputed_cities"].value for o in observations}
     assert recomputed.get("int_registration_spells") == "muenster"
+    # the Dunkelziffer estimates between the two dbt ops: Münster's alone estimated again
+    (estimates,) = [
+        e.event_specific_data.materialization
+        for e in events
+        if e.event_specific_data.materialization.asset_key == dg.AssetKey(["marts", "fct_dunkelziffer_estimates"])
+    ]
+    assert estimates.metadata["increment_mode"].value == "incremental"
+    assert estimates.metadata["recomputed_cities"].value == "muenster"
     # dbt parsed partially: the build target is kept, and its unit tests ran once for this code
     target = root / "dbt_target" / "build"
     assert (target / "partial_parse.msgpack").exists()

@@ -16,7 +16,7 @@ with est as (
         {{ quarter_key('stichtag') }} as period,
         stichtag, nationality_group, age_band, method, quantity,
         registered, point, lower, upper, se, interval_method, assumptions, warnings, valid, model, recommended
-    from {{ ref('fct_dunkelziffer_estimates') }}
+    from {{ source('marts', 'fct_dunkelziffer_estimates') }}
     where district = 'INSGESAMT'
 ),
 

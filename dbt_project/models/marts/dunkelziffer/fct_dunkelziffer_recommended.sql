@@ -15,5 +15,5 @@ select
     valid,
     warnings,
     assumptions
-from {{ ref('fct_dunkelziffer_estimates') }}
+from {{ source('marts', 'fct_dunkelziffer_estimates') }}
 where recommended
