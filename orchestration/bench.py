@@ -22,9 +22,12 @@ Sections (each prints its own figures; a section that fails says so and the comm
   9. planner queries (`--only planner --workdir W`): p50/p95 over `--planner-runs` runs of the
      README's queries on every published copy already in W (the demo and large worlds measure
      theirs in their own sections)
+ 10. engines (orchestration.bench_engines): the same small world (`--engines-scale`, default
+     0.005) built by dbt on DuckDB and on a local Spark session side by side: dbt build on each,
+     the import of Spark's served tables into DuckDB, their ratio, and the served tables compared
 
 `--only SECTION[,SECTION]` runs those sections alone, `--skip` leaves some out; the names are
-ingest, demo, large, chaos, family, increments, generate, planner. Every world also times the
+ingest, demo, large, chaos, family, increments, generate, planner, engines. Every world also times the
 engine's floor: its delivered files read by DuckDB's bare read_csv/read_parquet (xlsx through
 fastexcel) into tables (orchestration.bench_floor), and prints the full pipeline over it.
 
@@ -386,8 +389,8 @@ def generate_only(work: Path, events: float, keep: bool, figures: dict) -> None:
         print(f"   removed {base} (use --keep-generated to keep it)")
 
 
-SECTIONS = ("ingest", "demo", "large", "chaos", "family", "increments", "generate", "planner")
-BY_DEFAULT = {"ingest", "demo", "large", "chaos", "family", "increments"}  # generate and planner: asked for
+SECTIONS = ("ingest", "demo", "large", "chaos", "family", "increments", "generate", "planner", "engines")
+BY_DEFAULT = {"ingest", "demo", "large", "chaos", "family", "increments", "engines"}  # generate and planner: asked for
 
 
 def chosen_sections(only: str, skip: str, large_events: float, generate_events: float) -> set[str]:
@@ -451,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
         "(the issue's 1e6,3e6,1e7 take hours on a shared 2-core machine)",
     )
     parser.add_argument("--planner-runs", type=int, default=50, help="runs per planner query (default 50)")
+    parser.add_argument(
+        "--engines-scale", type=float, default=0.005, help="world scale of the engines section (default 0.005)"
+    )
     parser.add_argument("--demo-scale", type=float, default=None, help="default: the demo's default scale")
     parser.add_argument("--skip", default="", help=f"comma-separated sections to skip: {','.join(SECTIONS)}")
     parser.add_argument(
@@ -581,6 +587,15 @@ def main(argv: list[str] | None = None) -> int:
                 fig.update({f"{k}@{copy.parent.parent.name}": v for k, v in found.items()})
 
         section("8 planner queries on the published copies", planner_copies)
+
+    if "engines" in chosen:
+
+        def engines_section(fig):
+            from orchestration.bench_engines import bench_engines
+
+            fig.update(bench_engines(work, args.engines_scale))
+
+        section("9 engines: dbt on DuckDB and on a local Spark session, the same world", engines_section)
 
     print("\n== summary")
     for title, fig in figures.items():

@@ -11,7 +11,9 @@ ARGS` runs dbt by hand the same way.
 
 WAREHOUSE_ENGINE (warehouse.engine) chooses the dbt target: `dev` (DuckDB, the default) or
 `spark` (a Spark session, docs/engines.md). On Spark, `run_dbt` first exports the DuckDB raw
-layer to Parquet (warehouse.spark_raw) and the profile's on-run-start hook registers it.
+layer to Parquet (warehouse.spark_raw) and the profile's on-run-start hook registers it; after
+dbt, `finish_engine` imports the served tables it built into DuckDB (warehouse.spark_import),
+also after a failed build, as a DuckDB build leaves its finished models and a 'failed' record.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -117,6 +120,38 @@ def prepare_engine(args: list[str], warehouse: str | Path | None = None, log=pri
     export_raw(path, log=log)
 
 
+# dbt commands that write tables or build records (and so change what DuckDB serves on Spark)
+_BUILDING_COMMANDS = {"build", "run", "seed", "snapshot", "retry"}
+
+
+def finish_engine(args: list[str], warehouse: str | Path | None = None, target_path=None, log=print) -> None:
+    """After a dbt command on Spark that built tables: the served tables it built and the build
+    records imported into the DuckDB warehouse (warehouse.spark_import). Nothing on DuckDB.
+    Every dbt invocation passes here: run_dbt, run_dbt_in_process and the Dagster dbt asset."""
+    if not engine.is_spark() or not (set(args) & _BUILDING_COMMANDS):
+        return
+    from warehouse.spark_import import import_build
+
+    path = Path(warehouse).resolve() if warehouse else settings.warehouse_path()
+    import_build(path, Path(target_path) if target_path else settings.dbt_target_path(), log=log)
+
+
+def _timed(fn, *args) -> float:
+    """Seconds `fn(*args)` took (the Spark import's share of a dbt call: make bench)."""
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
+def finishing(events, args: list[str], warehouse: str | Path | None, target_path, log=print):
+    """`events` (the Dagster dbt invocation's stream) passed on, then `finish_engine`, also when
+    the stream raised for a failed dbt (the import runs before the error goes on)."""
+    try:
+        yield from events
+    finally:
+        finish_engine(args, warehouse, target_path, log)
+
+
 # Defaults for a dbt started by Dagster's own machinery (the manifest's parse); the dbt asset sets
 # the variables of its warehouse resource for each run. The spill folder is not set here: the
 # profile derives it from the warehouse path unless DUCKDB_TEMP_DIRECTORY is set by the user.
@@ -180,7 +215,9 @@ def run_dbt(
         lines.append(line.rstrip())
         log(line.rstrip())
     proc.wait()
+    imported = _timed(finish_engine, args, warehouse, target_path, log)
     result = subprocess.CompletedProcess(cmd, proc.returncode, "\n".join(lines), "")
+    result.engine_import_s = imported
     if proc.returncode != 0:
         raise DbtError(
             f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n" + "\n".join(error_lines(result.stdout))
@@ -257,7 +294,9 @@ def run_dbt_in_process(
                 outcome = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(cmd)
             finally:
                 _close_duckdb()
+        imported = _timed(finish_engine, args, warehouse, target_path, log)
     result = subprocess.CompletedProcess(["dbt", *cmd], 0 if outcome.success else 1, "\n".join(lines), "")
+    result.engine_import_s = imported
     if not outcome.success:
         if outcome.exception is not None:
             lines.append(f"{type(outcome.exception).__name__}: {outcome.exception}")

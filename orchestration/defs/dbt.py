@@ -21,7 +21,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, build_dbt_asset_selection, dbt_assets
 
-from orchestration.dbt_project import ESTIMATES_DOWNSTREAM, dbt_project
+from orchestration.dbt_project import ESTIMATES_DOWNSTREAM, dbt_project, finishing
 from orchestration.defs.partitions import WRITER_POOL
 from orchestration.resources import WarehouseResource, dbt_resource
 
@@ -102,7 +102,7 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
         args += ["--exclude", "test_type:unit"]  # the dbt code passed them already
     with warehouse.dbt_environment():  # the subprocess takes its environment when it starts
         invocation = dbt.cli(args, context=context, target_path=target)
-    yield from invocation.stream()
+    yield from finishing(invocation.stream(), args, warehouse.warehouse_path(), invocation.target_path)  # Spark: import
     record_unit_tests(target, code, passed_unit_tests(invocation))
     # what the city_incremental models recomputed (read after dbt ended: DuckDB has one writer)
     yield from _increment_observations(invocation, warehouse, context)

@@ -20,11 +20,12 @@ def test_only_runs_the_named_sections_alone():
     assert chosen_sections("increments", "", 10e6, 0) == {"increments"}
     assert chosen_sections("planner,demo", "", 10e6, 0) == {"planner", "demo"}
     assert chosen_sections("generate", "", 10e6, 1e6) == {"generate"}
+    assert chosen_sections("engines", "", 10e6, 0) == {"engines"}
 
 
 def test_default_and_skip():
     default = chosen_sections("", "", 10e6, 0)
-    assert default == {"ingest", "demo", "large", "chaos", "family", "increments"}
+    assert default == {"ingest", "demo", "large", "chaos", "family", "increments", "engines"}
     assert "generate" in chosen_sections("", "", 10e6, 1e8)
     assert chosen_sections("", "chaos,family", 10e6, 0) == default - {"chaos", "family"}
     assert "large" not in chosen_sections("", "", 0, 0)  # --large-events 0 skips it
@@ -189,3 +190,28 @@ def test_floor_phase_runs_in_its_own_process_like_the_pipeline_phases(tmp_path):
     figures.update({k: v for k, v in floor.items() if k != "floor_per_source_s"}, load_run_s=1.0, dbt_build_s=1.0)
     full_over_floor(figures)
     assert figures["full_over_floor"] == round(2.0 / figures["floor_s"], 1)
+
+
+# ------------------------------------------------------------------ engines
+def test_engines_comparison_names_every_difference(tmp_path):
+    import duckdb
+
+    from orchestration.bench_engines import served_differences
+
+    for name, ddl in (
+        ("a", "create table marts.t as select 1::bigint as n, 'x' as s; create table marts.only_a as select 1 as x"),
+        ("b", "create table marts.t as select 1::hugeint as n, 'x' as s union all select 2, 'y'"),
+    ):
+        con = duckdb.connect(str(tmp_path / f"{name}.duckdb"))
+        con.execute("create schema marts; create schema staging; create table staging.person as select 1 as id")
+        con.execute(ddl)
+        con.close()
+    compared, problems = served_differences(tmp_path / "a.duckdb", tmp_path / "b.duckdb")
+    assert compared == 1  # marts.t; staging is not a served schema
+    assert problems == [
+        "marts.only_a: only on DuckDB",
+        "marts.t: columns ('n', 'BIGINT') vs ('n', 'HUGEINT')",
+        "marts.t: 1 rows on DuckDB, 2 on Spark",
+    ]
+    same, none = served_differences(tmp_path / "a.duckdb", tmp_path / "a.duckdb")
+    assert (same, none) == (2, [])
