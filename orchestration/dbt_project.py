@@ -308,7 +308,8 @@ def run_dbt_in_process(
 # The models downstream of the Dunkelziffer estimates, which the estimation step writes between
 # two dbt steps (estimation/in_engine.py; the source's YAML says why).
 ESTIMATES_DOWNSTREAM = "source:marts.fct_dunkelziffer_estimates+"
-_SELECTING = {"--select", "-s", "--exclude", "--selector", "-m", "--models"}
+# a selection of the caller's own (an --exclude, e.g. of the unit tests, combines with the steps')
+_SELECTING = {"--select", "-s", "--selector", "-m", "--models"}
 
 
 def run_models(
@@ -323,7 +324,8 @@ def run_models(
     """`dbt run` / `dbt build` ARGS over the whole project with the Dunkelziffer estimation in
     its place, as the Dagster graph runs it: dbt on everything but what reads the estimates, the
     estimation on the engine of the switch, dbt on the rest. Returns both dbt results. ARGS with
-    a selection of their own go to dbt as they are (`run_dbt`): the caller chose the models."""
+    a selection of their own (--select, --selector) go to dbt as they are (`run_dbt`): the caller
+    chose the models; an --exclude applies to both steps."""
     from estimation.in_engine import write_estimates
 
     def dbt(extra: list[str]):
