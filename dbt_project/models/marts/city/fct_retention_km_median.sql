@@ -1,6 +1,7 @@
 -- Summary of the Kaplan-Meier retention per city, nationality group and arrival year: median
 -- time to leave the register (first time S(t) <= 0.5, in exact arithmetic: see median_days; NULL
--- while more than half are still registered) with the confidence limits where the bounds cross 0.5, and S at 3, 12 and 36 months
+-- while more than half are still registered) with the confidence limits where the bounds cross
+-- 0.5, and S at 3, 12 and 36 months
 -- (the step function's value at the last exit time on or before the horizon; NULL when
 -- follow-up is shorter than the horizon, except that a cohort whose curve reached 0 - everybody
 -- left - has 0 at every later horizon). A cohort not observed from arrival (every spell entered
