@@ -23,6 +23,10 @@ def dispatch(macro_name, macro_namespace=None):
             return f"json_extract_string({args[0]}, '{args[1]}')"
         if macro_name == "lateral_unnest":  # a FROM item, not an expression
             return f", unnest({args[0]}) as {args[1]} ({args[2]})"
+        if macro_name == "retention_walk":  # CTEs ending in `walk`, not an expression
+            return f"walk as (select p.*, true as is_published from {args[0]} as p)"
+        if macro_name == "district_ancestor_rows":  # a whole select
+            return f"select city, on_date, district_code, district_code as ancestor_code, 0 as depth from {args[1]}"
         return f"{macro_name}(" + ", ".join(_arg(a) for a in [*args, *kwargs.values()]) + ")"
 
     return render

@@ -68,3 +68,25 @@
 {% macro min_by_present(arg, val, condition='true') -%}
     min_by({{ arg }}, case when ({{ condition }}) and {{ arg }} is not null then {{ val }} end)
 {%- endmacro %}
+
+{# floor / ceil of a double as a double: DuckDB keeps the type, Spark's floor and ceil return a
+   BIGINT (the column's type would differ). Beyond 2^52 every double is whole (and a BIGINT would
+   overflow, as NaN and infinities could not pass): those pass unchanged. #}
+{% macro floor_double(expr) -%}
+    {{ return(adapter.dispatch('floor_double', 'migration_warehouse')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__floor_double(expr) -%}
+    floor({{ expr }})
+{%- endmacro %}
+{% macro spark__floor_double(expr) -%}
+    case when abs({{ expr }}) < 4503599627370496 then cast(floor({{ expr }}) as double) else {{ expr }} end
+{%- endmacro %}
+{% macro ceil_double(expr) -%}
+    {{ return(adapter.dispatch('ceil_double', 'migration_warehouse')(expr)) }}
+{%- endmacro %}
+{% macro duckdb__ceil_double(expr) -%}
+    ceil({{ expr }})
+{%- endmacro %}
+{% macro spark__ceil_double(expr) -%}
+    case when abs({{ expr }}) < 4503599627370496 then cast(ceil({{ expr }}) as double) else {{ expr }} end
+{%- endmacro %}

@@ -1,7 +1,7 @@
 """The raw layer for Spark (warehouse.spark_raw): every dbt source table of a DuckDB warehouse
 as Parquet, column for column (provenance columns, types, quotes, nulls, binary), tables the
 warehouse lacks left out of the listing the dbt hook registers, stale folders removed. Read
-back with DuckDB here; tests/engine/test_spark_dbt.py reads it with Spark."""
+back with DuckDB here; tests/engine/test_spark_parity.py reads it with Spark."""
 
 from __future__ import annotations
 

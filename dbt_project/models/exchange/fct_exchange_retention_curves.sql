@@ -63,47 +63,9 @@ points as (
     group by c.city, c.nationality_group, c.arrival_year, g.months
 ),
 
--- the walk along each curve, one point (k) per step: the published point before decides whether
--- this one may be published. WITH RECURSIVE does not run on Spark 4.0, so the walk is unrolled
--- over the grid's points (k is at most their number): walk_i adds step i's decision (pub_i) and
--- the departures at the last published point (last_i) to each curve's row; a curve without a
--- point i keeps its last_i. One join per step (a union of per-step chains would be quadratic).
-walk_0 as (
-    select city, nationality_group, arrival_year, 0 as last_0
-    from points
-    where k = 1
-),
-{% for i in range(1, grid_months | length + 1) %}
-    walk_{{ i }} as (
-        select
-            w.*,
-            p.n_at_risk >= 3 and (
-                p.left_cumulative - w.last_{{ i - 1 }} = 0 or p.left_cumulative - w.last_{{ i - 1 }} >= 3
-            ) as pub_{{ i }},
-            case when p.n_at_risk >= 3 and (
-                        p.left_cumulative - w.last_{{ i - 1 }} = 0 or p.left_cumulative - w.last_{{ i - 1 }} >= 3
-                    )
-                    then p.left_cumulative
-                else w.last_{{ i - 1 }}
-            end as last_{{ i }}
-        from walk_{{ i - 1 }} as w
-        left join points as p
-            on p.city = w.city and p.nationality_group = w.nationality_group
-                and p.arrival_year = w.arrival_year and p.k = {{ i }}
-    ),
-{% endfor %}
-walk as (
-    select
-        p.*,
-        case p.k
-            {%- for i in range(1, grid_months | length + 1) %}
-                when {{ i }} then w.pub_{{ i }}
-            {%- endfor %}
-        end as is_published
-    from points as p
-    inner join walk_{{ grid_months | length }} as w
-        on w.city = p.city and w.nationality_group = p.nationality_group and w.arrival_year = p.arrival_year
-),
+-- the walk along each curve (macros/retention_walk.sql): the published point before decides
+-- whether this one may be published
+{{ retention_walk('points', grid_months | length) }},
 
 cells_as_of as (
     select city, max(period_key) as period

@@ -1,6 +1,7 @@
 -- Summary of the Kaplan-Meier retention per city, nationality group and arrival year: median
--- time to leave the register (first time S(t) <= 0.5; NULL while more than half are still
--- registered) with the confidence limits where the bounds cross 0.5, and S at 3, 12 and 36 months
+-- time to leave the register (first time S(t) <= 0.5, in exact arithmetic: see median_days; NULL
+-- while more than half are still registered) with the confidence limits where the bounds cross
+-- 0.5, and S at 3, 12 and 36 months
 -- (the step function's value at the last exit time on or before the horizon; NULL when
 -- follow-up is shorter than the horizon, except that a cohort whose curve reached 0 - everybody
 -- left - has 0 at every later horizon). A cohort not observed from arrival (every spell entered
@@ -31,8 +32,13 @@ select
     s.arrival_year,
     s.spells,
     s.spells_left,
-    min(case when k.survival <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days,
-    min(case when k.survival <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end)
+    -- S(t) <= 0.5 up to rounding: S is often exactly 1/2 in exact arithmetic (1 of 2 at risk
+    -- leaves), and its double (exp of a sum of logarithms) lands on either side of 0.5 by an ulp,
+    -- differently on DuckDB and Spark (their exp/ln differ in the last bit), which moved the
+    -- median by years. The error of S is below 1e-15; an exact S in (0.5, 0.5 + 1e-12] would
+    -- need a product of risk sets above 10^12.
+    min(case when k.survival <= 0.5 + 1e-12 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days,
+    min(case when k.survival <= 0.5 + 1e-12 and k.observed_from_days = 0 then k.days_since_arrival end)
     / cast(30.4375 as double)
         as median_months,
     min(case when k.ci_lower <= 0.5 and k.observed_from_days = 0 then k.days_since_arrival end) as median_days_ci_lower,

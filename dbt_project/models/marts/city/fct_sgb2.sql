@@ -87,15 +87,9 @@ parent_chains as (
 ),
 -- noqa: enable=LT02
 
+-- one row per district and ancestor (macros/district_ancestors.sql)
 ancestors as (
-    select city, on_date, district_code, district_code as ancestor_code, 0 as depth
-    from anchors
-    {%- for depth in range(1, max_depth + 1) %}
-        union
-        select city, on_date, district_code, ancestor_{{ depth }}, {{ depth }}
-        from parent_chains
-        where ancestor_{{ depth }} is not null
-    {%- endfor %}
+    {{ district_ancestor_rows('anchors', 'parent_chains', max_depth) }}
 ),
 
 -- a delivered SGB II code that lies inside another delivered code of the same month and group

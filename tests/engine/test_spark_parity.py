@@ -1,0 +1,249 @@
+"""DuckDB/Spark parity (issue #18): dbt on a local Spark session (WAREHOUSE_ENGINE=spark) builds
+the seeds and every model of the project from the small demo world's raw layer (exported from
+its DuckDB warehouse), and every table of staging, reference, marts, exchange, alliance and
+official equals what DuckDB built from the same raw layer: the same columns, the same rows in any
+order, doubles to 1e-9 relative (tests/engine/parity.py; its own tests in test_parity_compare.py
+show that a planted difference is caught). Really runs Spark: a missing pyspark fails (make
+spark); only a missing Java skips, with its reason. `pytest -m spark` selects these tests.
+
+dbt runs in this process (run_dbt_in_process): seed and run share one Spark JVM, the comparison
+reads dbt's catalog through the same session, and the JVM is stopped at the end of the module."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from engine.parity import compare_rows
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+SPARK_BUDGET_SECONDS = 360  # the issue's budget for the Spark part (seed and run) on the demo world, CPU s
+COMPARED_SCHEMAS = ("reference", "staging", "marts", "exchange", "alliance", "official")
+SERVED_SCHEMAS = ("reference", "marts", "exchange", "alliance", "official")  # imported into DuckDB
+
+
+@pytest.fixture(scope="module")
+def spark_world(published_demo, tmp_path_factory):
+    """(Spark's warehouse, DuckDB's reference, the session, timings): two copies of the demo
+    warehouse with the same raw layer; the reference rebuilt in full on DuckDB, the other built
+    on Spark (its served tables then imported into its DuckDB file, warehouse.spark_import)."""
+    if shutil.which("java") is None:
+        pytest.skip("java missing: Spark needs Java 17 (make java installs openjdk-17-jre-headless)")
+    import pyspark  # noqa: F401  (an ImportError is a failure: make spark installs the extra)
+
+    from orchestration.dbt_project import run_dbt_in_process, run_models
+    from warehouse import engine
+
+    root = tmp_path_factory.mktemp("spark_world")
+    warehouse, reference = root / "warehouse.duckdb", root / "reference" / "warehouse.duckdb"
+    reference.parent.mkdir()
+    shutil.copy(published_demo[0], warehouse)
+    shutil.copy(published_demo[0], reference)
+    timings = {}
+    # DuckDB's side rebuilt in full from the raw layer Spark gets (with the estimation between the
+    # dbt steps): the demo pipeline's exchange and alliance tables are not a plain rebuild of its
+    # final raw layer (the disclosure repair hides further cells), so they are no reference
+    started = time.perf_counter()
+    run_models(
+        ["run", "--full-refresh"],
+        warehouse=reference,
+        target_path=root / "dbt_reference",
+        log=lambda _: None,
+        in_process=True,
+    )
+    timings["duckdb run"] = time.perf_counter() - started
+    quiet = {"log": lambda _: None, "target_path": root / "dbt_target"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WAREHOUSE_ENGINE", "spark")
+        mp.delenv("SPARK_WAREHOUSE_DIR", raising=False)
+        spark = engine.spark_session(warehouse)
+        try:
+            cpu_before = _cpu_seconds(spark)
+            started = time.perf_counter()
+            run_dbt_in_process(["seed"], warehouse=warehouse, **quiet)
+            timings["seed"] = time.perf_counter() - started
+            started = time.perf_counter()
+            run_models(["run"], warehouse=warehouse, in_process=True, **quiet)  # the estimation on Spark
+            timings["run"] = time.perf_counter() - started
+            timings["spark cpu"] = _cpu_seconds(spark) - cpu_before
+            print("\nSpark local dbt: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+            yield warehouse, reference, spark, timings
+        finally:
+            _stop_spark(spark)
+
+
+def _cpu_seconds(spark) -> float:
+    """CPU seconds used so far by this process and the Spark JVM it started (user + system)."""
+    from pyspark import SparkContext
+
+    own = time.process_time()
+    pid = SparkContext._gateway.proc.pid
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return own + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _stop_spark(spark) -> None:
+    """Stop the session and the JVM this process started for it."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is not None:
+        proc = getattr(gateway, "proc", None)  # spark-submit, started by this process
+        gateway.shutdown()
+        if proc is not None:
+            proc.stdin.close()  # the JVM ends when its parent's pipe closes
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.terminate()
+                proc.wait(timeout=30)
+        SparkContext._gateway = None
+        SparkContext._jvm = None
+
+
+def _duckdb_relations(warehouse, schema: str) -> list[str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
+def _compare(warehouse, spark, schema: str) -> list[str]:
+    """The relations of `schema` whose Spark rows differ from DuckDB's (names and reasons).
+    Columns that say when something ran (warehouse.fingerprint.VOLATILE_COLUMNS) are left out."""
+    from warehouse.fingerprint import VOLATILE_COLUMNS
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    differ = []
+    try:
+        spark_names = {r.tableName for r in spark.sql(f"show tables in {schema}").collect()}
+        for name in _duckdb_relations(warehouse, schema):
+            if name not in spark_names:
+                differ.append(f"{schema}.{name}: not built on Spark")
+                continue
+            columns = [r[0] for r in con.execute(f'describe "{schema}"."{name}"').fetchall()]
+            spark_columns = spark.table(f"{schema}.{name}").columns
+            if spark_columns != columns:
+                differ.append(f"{schema}.{name}: columns {spark_columns} != {columns}")
+                continue
+            kept = [c for c in columns if c not in VOLATILE_COLUMNS]
+            quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in kept)
+            duck_rows = con.execute(f'select {quoted} from "{schema}"."{name}"').fetchall()
+            spark_rows = spark.table(f"{schema}.{name}").select(*[f"`{c}`" for c in kept]).collect()
+            difference = compare_rows(spark_rows, duck_rows, kept)
+            if difference is not None:
+                differ.append(f"{schema}.{name}: {difference} (Spark, left != DuckDB, right)")
+    finally:
+        con.close()
+    return differ
+
+
+@pytest.mark.parametrize("schema", COMPARED_SCHEMAS)
+def test_tables_on_spark_equal_duckdb(spark_world, schema):
+    _, reference, spark, _ = spark_world
+    assert _duckdb_relations(reference, schema)  # the comparison is not empty
+    assert _compare(reference, spark, schema) == []
+
+
+def test_the_estimates_were_estimated_on_spark(spark_world):
+    """The Dunkelziffer estimates on Spark come from the estimation step on Spark (there is no
+    copy of DuckDB's table any more): every city's rows are in Spark's catalog."""
+    *_, spark, _ = spark_world
+    rows = spark.table("marts.fct_dunkelziffer_estimates")
+    assert rows.count() > 50
+    assert {r.city for r in rows.select("city").distinct().collect()} == {"muenster", "enschede"}
+
+
+@pytest.mark.parametrize("schema", SERVED_SCHEMAS)
+def test_the_served_tables_imported_from_spark_equal_duckdb(spark_world, schema):
+    """What the steps after dbt read on Spark: the served tables imported into the DuckDB file,
+    with DuckDB's column types and its rows."""
+    from warehouse.fingerprint import VOLATILE_COLUMNS
+
+    warehouse, reference, _, _ = spark_world
+    names = _duckdb_relations(reference, schema)
+    assert names and _duckdb_relations(warehouse, schema) == names
+    ref, imp = duckdb.connect(str(reference), read_only=True), duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for name in names:
+            types = ref.execute(f'describe "{schema}"."{name}"').fetchall()
+            assert imp.execute(f'describe "{schema}"."{name}"').fetchall() == types, name
+            kept = [row[0] for row in types if row[0] not in VOLATILE_COLUMNS]
+            quoted = ", ".join('"' + c + '"' for c in kept)
+            difference = compare_rows(
+                imp.execute(f'select {quoted} from "{schema}"."{name}"').fetchall(),
+                ref.execute(f'select {quoted} from "{schema}"."{name}"').fetchall(),
+                kept,
+            )
+            assert difference is None, f"{schema}.{name}: {difference}"
+    finally:
+        ref.close()
+        imp.close()
+
+
+def test_the_spark_part_is_within_its_budget(spark_world):
+    """Seed and run within the budget of an idle 2-core machine, measured as the CPU time of this
+    process and the JVM: the test runs beside others (make test, benchmarks), where the wall time
+    says more about the neighbours; the work is mostly the driver's one thread (planning, small
+    tasks), so on an idle machine the wall time is about the CPU time or less."""
+    *_, timings = spark_world
+    assert timings["spark cpu"] < SPARK_BUDGET_SECONDS
+
+
+def test_raw_layer_is_registered_under_the_source_names(spark_world):
+    warehouse, _, spark, _ = spark_world
+    from warehouse.spark_raw import exported_tables
+
+    tables = exported_tables(warehouse)
+    assert "raw.meldewesen" in tables and "raw_official.values" in tables
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for name in tables:
+            schema, table = name.split(".")
+            n_duck = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            assert spark.table(f"{schema}.`{table}`").count() == n_duck, name
+    finally:
+        con.close()
+
+
+def test_build_record_on_spark(spark_world):
+    """The Spark build record: the run's last row is complete, with the data version DuckDB's
+    hook computed from the same deliveries (the same hash on both engines)."""
+    _, reference, spark, _ = spark_world
+    rows = spark.sql(
+        "select invocation_id, status, data_version, finished_at from meta.dbt_builds order by started_at, finished_at"
+    ).collect()
+    assert rows and rows[-1].status == "complete" and rows[-1].finished_at is not None
+    running = [r for r in rows if r.invocation_id == rows[-1].invocation_id and r.status == "running"]
+    assert len(running) == 1
+    con = duckdb.connect(str(reference), read_only=True)  # DuckDB's own build, not the imported records
+    try:
+        duck_version = con.execute(
+            "select data_version from meta.dbt_builds where status = 'complete' order by started_at desc limit 1"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert rows[-1].data_version == duck_version is not None
+
+
+def test_a_session_of_another_warehouse_is_refused(spark_world, tmp_path):
+    warehouse, _, spark, _ = spark_world
+    from warehouse import engine
+
+    assert engine.spark_session(warehouse) is spark
+    with pytest.raises(RuntimeError, match="another warehouse"):
+        engine.spark_session(tmp_path / "other.duckdb")
