@@ -3,8 +3,11 @@ the seeds and every model of the project from the small demo world's raw layer (
 its DuckDB warehouse), and every table of staging, reference, marts, exchange, alliance and
 official equals what DuckDB built from the same raw layer: the same columns, the same rows in any
 order, doubles to 1e-9 relative (tests/engine/parity.py; its own tests in test_parity_compare.py
-show that a planted difference is caught). Really runs Spark: a missing pyspark fails (make
-spark); only a missing Java skips, with its reason. `pytest -m spark` selects these tests.
+show that a planted difference is caught). The served tables Spark built are then imported into
+the DuckDB file (warehouse.spark_import) and equal DuckDB's too; a person-level table is never
+imported, and a served table Spark lacks fails the import with nothing written. Really runs
+Spark: a missing pyspark fails (make spark); only a missing Java skips, with its reason.
+`pytest -m spark` selects these tests.
 
 dbt runs in this process (run_dbt_in_process): seed and run share one Spark JVM, the comparison
 reads dbt's catalog through the same session, and the JVM is stopped at the end of the module."""
@@ -27,6 +30,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 SPARK_BUDGET_SECONDS = 360  # the issue's budget for the Spark part (seed and run) on the demo world, CPU s
 COMPARED_SCHEMAS = ("reference", "staging", "marts", "exchange", "alliance", "official")
 SERVED_SCHEMAS = ("reference", "marts", "exchange", "alliance", "official")  # imported into DuckDB
+PERSON_LEVEL = ("intermediate", "int_district_reform_mapping")  # stays on Spark
+SENTINEL = "select 'duckdb copy, not replaced' as sentinel"
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +51,12 @@ def spark_world(published_demo, tmp_path_factory):
     reference.parent.mkdir()
     shutil.copy(published_demo[0], warehouse)
     shutil.copy(published_demo[0], reference)
+    con = duckdb.connect(str(warehouse))
+    try:  # a person-level table the import must leave alone, and no build record before Spark's
+        con.execute(f'create or replace table "{PERSON_LEVEL[0]}"."{PERSON_LEVEL[1]}" as {SENTINEL}')
+        con.execute("delete from meta.dbt_builds")
+    finally:
+        con.close()
     timings = {}
     # DuckDB's side rebuilt in full from the raw layer Spark gets (with the estimation between the
     # dbt steps): the demo pipeline's exchange and alliance tables are not a plain rebuild of its
@@ -247,3 +258,67 @@ def test_a_session_of_another_warehouse_is_refused(spark_world, tmp_path):
     assert engine.spark_session(warehouse) is spark
     with pytest.raises(RuntimeError, match="another warehouse"):
         engine.spark_session(tmp_path / "other.duckdb")
+
+
+# --- the import of the served tables into DuckDB (warehouse.spark_import) -------------------------
+
+
+def _columns(path, schema, table) -> list[tuple[str, str]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [(r[0], r[1]) for r in con.execute(f'describe "{schema}"."{table}"').fetchall()]
+    finally:
+        con.close()
+
+
+def test_person_level_tables_stay_on_spark(spark_world):
+    from warehouse.spark_import import SparkImportError, built_tables, import_tables
+
+    warehouse, _, spark, _ = spark_world
+    schema, table = PERSON_LEVEL
+    assert spark.catalog.tableExists(f"{schema}.{table}")  # built on Spark ...
+    assert _columns(warehouse, schema, table) == [("sentinel", "VARCHAR")]  # ... never imported
+    # the run's own record names it, the import's choice does not
+    target = warehouse.parent / "dbt_target"
+    assert ("marts", "fct_dunkelziffer_recommended") in built_tables(target)
+    assert (schema, table) not in built_tables(target)
+    for refused in (PERSON_LEVEL, ("staging", "stg_meldewesen__events")):
+        with pytest.raises(SparkImportError, match="never imported"):
+            import_tables(warehouse, [refused])
+
+
+def test_build_records_merged_one_row_per_invocation(spark_world):
+    warehouse, *_ = spark_world
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        builds = con.execute("select invocation_id, status, finished_at from meta.dbt_builds").fetchall()
+        runs = con.execute(
+            "select mode, reason from meta.dbt_increment_runs where model = 'marts.fct_housing_problem_properties'"
+        ).fetchall()
+        types = dict(con.execute("select column_name, column_type from (describe meta.dbt_increment_runs)").fetchall())
+    finally:
+        con.close()
+    # Spark appended a 'running' and a final row per invocation; DuckDB holds the final one (the two
+    # dbt steps around the estimation; seeds write none)
+    assert len(builds) == 2 and len({b[0] for b in builds}) == 2
+    assert all(status == "complete" and finished is not None for _, status, finished in builds)
+    assert ("full", "spark: full rebuild") in runs
+    assert types["periods"] == "VARCHAR[]" and types["cities"] == "VARCHAR[]"
+
+
+def test_missing_served_table_fails_and_writes_nothing(spark_world):
+    """Last in the module: it replaces a served table of the Spark copy and imports it back."""
+    from warehouse.spark_import import SparkImportError, import_tables
+
+    warehouse, *_ = spark_world
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(f"create or replace table reference.sexes as {SENTINEL}")
+    finally:
+        con.close()
+    with pytest.raises(SparkImportError, match="marts.fct_not_built_on_spark"):
+        import_tables(warehouse, [("reference", "sexes"), ("marts", "fct_not_built_on_spark")])
+    # the table Spark does hold was not imported either: all or nothing
+    assert _columns(warehouse, "reference", "sexes") == [("sentinel", "VARCHAR")]
+    import_tables(warehouse, [("reference", "sexes")])
+    assert _columns(warehouse, "reference", "sexes") != [("sentinel", "VARCHAR")]
