@@ -27,13 +27,21 @@ from warehouse.settings import DBT_PROJECT_DIR
 TABLE_LIST = "tables.txt"
 
 
+# What DuckDB loads (ingest, the official tables, the registry and the gate). A source in another
+# schema is written on the engine itself (the Dunkelziffer estimates, estimation.in_engine): a copy
+# from DuckDB registered under its name would stand in for the engine's own table.
+RAW_SCHEMAS = ("raw", "raw_official", "meta")
+
+
 def source_tables(project_dir: Path = DBT_PROJECT_DIR) -> list[tuple[str, str]]:
-    """(schema, table) of every dbt source of the project (the models' *sources.yml files)."""
+    """(schema, table) of every dbt source of the raw layer (the models' *sources.yml files)."""
     tables: set[tuple[str, str]] = set()
     for path in sorted((project_dir / "models").rglob("*.yml")):
         doc = yaml.safe_load(path.read_text()) or {}
         for source in doc.get("sources") or []:
             schema = source.get("schema") or source["name"]
+            if schema not in RAW_SCHEMAS:
+                continue
             for table in source.get("tables") or []:
                 tables.add((schema, table.get("identifier") or table["name"]))
     return sorted(tables)
