@@ -60,25 +60,20 @@ class WarehouseTranslator(DagsterDbtTranslator):
 # (orchestration/defs/estimates.py): the models that do not read the estimates, and those that do
 # (with their tests; a test that also reads a model of the first op runs in the second, once
 # both are built). One op would wait on the estimates that wait on it.
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=WarehouseTranslator(),
-    pool=WRITER_POOL,
-    exclude=ESTIMATES_DOWNSTREAM,
-)
+_DBT_OP = {
+    "manifest": dbt_project.manifest_path,
+    "project": dbt_project,
+    "dagster_dbt_translator": WarehouseTranslator(),
+    "pool": WRITER_POOL,
+}
+
+
+@dbt_assets(**_DBT_OP, exclude=ESTIMATES_DOWNSTREAM)
 def warehouse_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     yield from _dbt_build(context, dbt, warehouse)
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=WarehouseTranslator(),
-    pool=WRITER_POOL,
-    select=ESTIMATES_DOWNSTREAM,
-    name="estimate_dbt_models",
-)
+@dbt_assets(**_DBT_OP, select=ESTIMATES_DOWNSTREAM, name="estimate_dbt_models")
 def estimate_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     yield from _dbt_build(context, dbt, warehouse)
 

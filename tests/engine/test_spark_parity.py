@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -87,7 +86,7 @@ def spark_world(published_demo, tmp_path_factory):
             print("\nSpark local dbt: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
             yield warehouse, reference, spark, timings
         finally:
-            _stop_spark(spark)
+            engine.stop_spark(spark)
 
 
 def _cpu_seconds(spark) -> float:
@@ -98,26 +97,6 @@ def _cpu_seconds(spark) -> float:
     pid = SparkContext._gateway.proc.pid
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return own + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
-def _stop_spark(spark) -> None:
-    """Stop the session and the JVM this process started for it."""
-    from pyspark import SparkContext
-
-    spark.stop()
-    gateway = SparkContext._gateway
-    if gateway is not None:
-        proc = getattr(gateway, "proc", None)  # spark-submit, started by this process
-        gateway.shutdown()
-        if proc is not None:
-            proc.stdin.close()  # the JVM ends when its parent's pipe closes
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.terminate()
-                proc.wait(timeout=30)
-        SparkContext._gateway = None
-        SparkContext._jvm = None
 
 
 def _duckdb_relations(warehouse, schema: str) -> list[str]:
