@@ -68,6 +68,7 @@ def spark_conf(database: str | Path | None = None) -> dict[str, str]:
         # a small world: two cores, few shuffle partitions (Spark's 200 would be 200 tiny tasks)
         "spark.sql.shuffle.partitions": "4",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",  # it cuts dbt's JSON log lines (profiles.yml)
         "spark.sql.session.timeZone": "UTC",
         # DuckDB's TIMESTAMP has no time zone: read Parquet timestamps without one as TIMESTAMP_NTZ
         "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
