@@ -36,7 +36,7 @@ java:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing openjdk-17-jre-headless (apt-get)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
-		else echo "java missing: install Java 17 (openjdk-17-jre-headless) for the Spark engine (Spark tests are skipped)"; fi; }
+		else echo "java missing: install Java 17 (openjdk-17-jre-headless) for the Spark engine (the Spark tests fail without it)"; fi; }
 
 setup: $(VENV)/.installed $(if $(filter spark,$(WAREHOUSE_ENGINE)),spark)
 	@mkdir -p $(DAGSTER_HOME) data

@@ -3,7 +3,7 @@ DataFrame read from the Spark catalog (GX's Spark datasource) and give the same 
 failing rows by city and period, recorded results and gate rows as the pandas path on the same
 data in DuckDB - including failing expectations (the bad case) - and a mart missing from the
 Spark catalog fails its checks even when DuckDB holds it. Really runs Spark: a missing pyspark
-fails (make spark); only a missing Java skips. One JVM for the module, stopped at the end."""
+fails (make spark); a missing Java fails too. One JVM for the module, stopped at the end."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import shutil
 
 import duckdb
 import pytest
+
+from engine.spark_env import require_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -54,9 +56,7 @@ INTERCITY = """CREATE TABLE alliance.fct_intercity_indicators AS SELECT * FROM (
 def worlds(tmp_path_factory):
     """(DuckDB warehouse, the Spark side's warehouse, Spark session): the same marts in both,
     copied into Spark through Parquet as dbt-spark would store them (types kept, NULL kept)."""
-    if shutil.which("java") is None:
-        pytest.skip("java missing: Spark needs Java 17 (make java installs openjdk-17-jre-headless)")
-    import pyspark  # noqa: F401  (an ImportError is a failure: make spark installs the extra)
+    require_spark()
 
     from ingest.schemas import create_meta_tables
     from warehouse import engine

@@ -2,16 +2,17 @@
 stops it with its JVM: the Derby metastore admits one process at a time, so a JVM left running
 would lock the next dbt (another process) out of the catalog. Its own module: the check must
 find no session running, and only one JVM runs at a time (this process's, then a second
-process's). Marker `spark`; a missing Java skips."""
+process's). Marker `spark`; a missing Java fails (tests/engine/spark_env.py)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
 import duckdb
 import pytest
+
+from engine.spark_env import require_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -26,8 +27,7 @@ engine.stop_spark(spark)
 
 
 def test_a_check_started_session_is_stopped_and_frees_the_catalog(tmp_path, monkeypatch):
-    if shutil.which("java") is None:
-        pytest.skip("java missing: Spark needs Java 17 (make java installs openjdk-17-jre-headless)")
+    require_spark()
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 

@@ -6,7 +6,7 @@ order, doubles to 1e-9 relative (tests/engine/parity.py; its own tests in test_p
 show that a planted difference is caught). The served tables Spark built are then imported into
 the DuckDB file (warehouse.spark_import) and equal DuckDB's too; a person-level table is never
 imported, and a served table Spark lacks fails the import with nothing written. Really runs
-Spark: a missing pyspark fails (make spark); only a missing Java skips, with its reason.
+Spark: a missing pyspark fails (make spark); a missing Java fails too (tests/engine/spark_env.py).
 `pytest -m spark` selects these tests.
 
 dbt runs in this process (run_dbt_in_process): seed and run share one Spark JVM, the comparison
@@ -23,6 +23,7 @@ import duckdb
 import pytest
 
 from engine.parity import compare_rows
+from engine.spark_env import require_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -38,9 +39,7 @@ def spark_world(published_demo, tmp_path_factory):
     """(Spark's warehouse, DuckDB's reference, the session, timings): two copies of the demo
     warehouse with the same raw layer; the reference rebuilt in full on DuckDB, the other built
     on Spark (its served tables then imported into its DuckDB file, warehouse.spark_import)."""
-    if shutil.which("java") is None:
-        pytest.skip("java missing: Spark needs Java 17 (make java installs openjdk-17-jre-headless)")
-    import pyspark  # noqa: F401  (an ImportError is a failure: make spark installs the extra)
+    require_spark()
 
     from orchestration.dbt_project import run_dbt_in_process, run_models
     from warehouse import engine
