@@ -165,14 +165,12 @@ def write_estimates(
     from warehouse import engine
 
     if engine.is_spark():
-        spark, started = engine.spark_session_started(warehouse)
-        try:
+        # the running session (dbt in this process) or one of its own, stopped at the end: the
+        # metastore admits one process, and the next dbt may run in another
+        with engine.spark_session_scope(warehouse) as spark:
             io = spark_io(spark)
             estimates = estimate_through(io)
             io.replace(TABLE, estimates.to_arrow())
-        finally:
-            if started:  # the metastore admits one process: let the next dbt process have it
-                engine.stop_spark(spark)
         return EstimateRun("full", "spark: full rebuild", sorted(set(estimates["city"])), estimates.height)
     from warehouse.db import connect
 

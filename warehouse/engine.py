@@ -139,9 +139,9 @@ def stop_spark(spark) -> None:
 
 @contextlib.contextmanager
 def spark_session_scope(database: str | Path | None = None):
-    """The process's Spark session on this warehouse for one piece of work (a mart check): the
-    running one if there is one (dbt in this process, a test's), else a new one stopped with its
-    JVM at the end, so that the next dbt process can open the Derby metastore."""
+    """The process's Spark session on this warehouse for one piece of work (a mart check, the
+    estimation): the running one if there is one (dbt in this process, a test's), else a new one
+    stopped with its JVM at the end, so that the next dbt process can open the Derby metastore."""
     spark, started = spark_session_started(database)
     try:
         yield spark
