@@ -20,8 +20,8 @@ from pathlib import Path
 
 from disclosure.audit import AuditReport, BreakablePattern, report_of, share_suppressed
 from disclosure.extra_cells import table_exists
-from disclosure.lp import _targets, audit
-from disclosure.relations import CELL_TABLES, CITY, SIDE_MODULES, load
+from disclosure.lp import AuditError, _targets, audit
+from disclosure.relations import CELL_TABLES, CITY, SIDE_MODULES, TRUTH, load
 from disclosure.repair import repair
 from disclosure.verdict import fingerprint
 from disclosure.verdict import record as record_verdict
@@ -233,6 +233,18 @@ def _in(scopes: set, keys, scope_of: dict) -> set:
     return {k for k in keys if scope_of.get((k[0], k[1])) in scopes}
 
 
+def _require_truth(con) -> None:
+    """The repair runs in the city layer and judges against its true cells: without them (a
+    warehouse whose dbt ran elsewhere and did not bring them) it would judge as an attacker does,
+    hide other cells, and say nothing."""
+    if not table_exists(con, TRUTH):
+        raise AuditError(
+            f"{TRUTH} (the city layer's cells before disclosure control) is not in the warehouse: "
+            "the repair needs them as its true values (on Spark they come with the import, "
+            "warehouse.spark_import.CITY_LAYER_TRUTH)"
+        )
+
+
 def repair_warehouse(path: Path | str | None = None, incremental: bool = False) -> RepairSummary:
     """Audit the warehouse's cell tables, hide what the audit needs, re-audit; raise if still breakable.
 
@@ -244,6 +256,7 @@ def repair_warehouse(path: Path | str | None = None, incremental: bool = False) 
     audited scopes."""
     con = connect(path) if path else connect()
     try:
+        _require_truth(con)
         world = load(con)
         scope_of = scopes_of(world)
         digests = scope_digests(world, scope_of)

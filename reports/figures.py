@@ -73,7 +73,10 @@ def save_chart(fig, chart: pl.DataFrame, out_dir: Path, name: str, caption: str,
     for col in CHART_COLUMNS:
         if col not in chart.columns:
             chart = chart.with_columns(pl.lit(None).alias(col))
-    chart.select(CHART_COLUMNS).with_columns(pl.all().cast(pl.String)).write_csv(out_dir / f"{name}.csv")
+    # rows in a fixed order (the key columns first): the same chart data whatever order the
+    # warehouse returned its rows in (DuckDB's own tables or those imported from Spark)
+    chart = chart.select(CHART_COLUMNS).sort(CHART_COLUMNS, nulls_last=True, maintain_order=True)
+    chart.with_columns(pl.all().cast(pl.String)).write_csv(out_dir / f"{name}.csv")
     # The source goes into the caption: readable in both formats and never over the axes.
     return f"![{caption}. {source}]({out_dir.name}/{name}.png){{width=100%}}\n"
 

@@ -5,7 +5,11 @@ tables of the served schemas (`SERVED_SCHEMAS`: seeds, marts, official, exchange
 that the invocation built replace their DuckDB copies, and the build records dbt writes on Spark
 (`meta.dbt_builds`, `meta.dbt_increment_runs`) are merged into DuckDB's, so everything after dbt
 (mart checks, disclosure repair, exchange export, publish, reports) runs unchanged on DuckDB.
-The person-level schemas (staging, intermediate) never leave Spark: they are not imported.
+The person-level schemas (staging, intermediate) never leave Spark: they are not imported. The
+one exception is named (`CITY_LAYER_TRUTH`): the city layer's cells before disclosure control,
+an aggregate the disclosure repair reads as the true values. It goes into the DuckDB warehouse,
+the city layer's own file, which the publish step never copies whole; without it the repair
+would judge the pattern without true values and hide other cells than on DuckDB.
 
 How: DuckDB reads each table's Parquet folder in the Spark warehouse
 (`<spark dir>/tables/<schema>.db/<table>/part-*.parquet`, dbt-spark's managed tables) directly,
@@ -34,6 +38,10 @@ from warehouse.db import connect
 SERVED_SCHEMAS = ("reference", "marts", "official", "exchange", "alliance")
 # person-level, the city layer: never imported, whatever a manifest says
 PERSON_LEVEL_SCHEMAS = ("staging", "intermediate")
+# Of the city layer, imported all the same: the aggregated cells before disclosure control
+# (counts of 1 or 2 still visible), which the disclosure repair needs as its true values
+# (disclosure.relations.TRUTH). Never published (orchestration.publish copies served schemas only).
+CITY_LAYER_TRUTH = (("intermediate", "int_exchange__cells"),)
 # dbt materialisations that leave a table (a view has no Parquet folder; none is served)
 TABLE_MATERIALIZATIONS = {"table", "incremental", "city_incremental", "city_period_incremental", "seed"}
 SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata"
@@ -150,15 +158,16 @@ def declared_types(target_path: str | Path) -> dict[tuple[str, str], dict[str, s
     declared = {}
     for node in nodes.values():
         types = {c["name"]: c["data_type"] for c in node.get("columns", {}).values() if c.get("data_type")}
-        if types and node.get("schema") in SERVED_SCHEMAS:
+        if types and _imported(node["schema"], node.get("alias") or node["name"]):
             declared[(node["schema"], node.get("alias") or node["name"])] = types
     return declared
 
 
 def built_tables(target_path: str | Path) -> list[tuple[str, str]]:
     """(schema, table) of the served tables a dbt invocation built: the successful model and
-    seed nodes of `<target>/run_results.json` materialised as tables in SERVED_SCHEMAS (their
-    schema and alias from `<target>/manifest.json`, written by the same invocation)."""
+    seed nodes of `<target>/run_results.json` materialised as tables in SERVED_SCHEMAS, and the
+    CITY_LAYER_TRUTH (their schema and alias from `<target>/manifest.json`, written by the same
+    invocation)."""
     target = Path(target_path)
     if not (target / "run_results.json").exists():  # dbt ended before its first node
         return []
@@ -170,8 +179,9 @@ def built_tables(target_path: str | Path) -> list[tuple[str, str]]:
         node = nodes.get(result["unique_id"])
         if node is None or node["resource_type"] not in ("model", "seed") or result["status"] != "success":
             continue
-        if node["schema"] in SERVED_SCHEMAS and node["config"].get("materialized") in TABLE_MATERIALIZATIONS:
-            tables.add((node["schema"], node.get("alias") or node["name"]))
+        name = (node["schema"], node.get("alias") or node["name"])
+        if _imported(*name) and node["config"].get("materialized") in TABLE_MATERIALIZATIONS:
+            tables.add(name)
         # a served table written on the engine outside dbt and read as a source (the Dunkelziffer
         # estimates, estimation.in_engine) comes along with the models that read it
         for parent in node.get("depends_on", {}).get("nodes", []):
@@ -179,6 +189,13 @@ def built_tables(target_path: str | Path) -> list[tuple[str, str]]:
             if source is not None and source["schema"] in SERVED_SCHEMAS:
                 tables.add((source["schema"], source.get("identifier") or source["name"]))
     return sorted(tables)
+
+
+def _imported(schema: str, table: str) -> bool:
+    """A served table, or the one named table of the city layer; never another person-level one."""
+    if (schema, table) in CITY_LAYER_TRUTH:
+        return True
+    return schema in SERVED_SCHEMAS and schema not in PERSON_LEVEL_SCHEMAS
 
 
 def import_tables(
@@ -194,7 +211,7 @@ def import_tables(
     type of columns Spark cannot type alike. A table of a person-level schema is refused; a
     table Spark does not hold fails before anything is written."""
     spark_tables = Path(tables_dir) if tables_dir else engine.spark_tables_dir(database)
-    refused = [f"{s}.{t}" for s, t in tables if s in PERSON_LEVEL_SCHEMAS or s not in SERVED_SCHEMAS]
+    refused = [f"{s}.{t}" for s, t in tables if not _imported(s, t)]
     if refused:
         raise SparkImportError(f"not a served schema, never imported from Spark: {', '.join(refused)}")
     missing = [f"{s}.{t}" for s, t in tables if not table_dir(s, t, spark_tables).is_dir()]

@@ -98,3 +98,22 @@ def test_hide_drops_the_curve_point(tmp_path, table):
     assert rows(path, f"select months, retention, n_at_risk, n_left_cumulative from {table} order by 1") == [
         (15, 1 - 6 / 15, 9, 6),
     ]
+
+
+def test_the_repair_refuses_a_warehouse_without_the_true_cells(tmp_path):
+    """Without the city layer's cells before disclosure control the repair would judge as an
+    attacker does and hide other cells than with them (a warehouse whose dbt ran on Spark before
+    the import brought them): it fails and writes nothing."""
+    from disclosure.lp import AuditError
+
+    path = _world(tmp_path, {("B", 0): (15, 0), ("B", 12): (11, 4)})
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("drop table intermediate.int_exchange__cells")
+    finally:
+        con.close()
+    suppressed = "select count(*) from exchange.fct_exchange_cells where is_suppressed"
+    before = rows(path, suppressed)
+    with pytest.raises(AuditError, match="int_exchange__cells"):
+        repair_warehouse(path)
+    assert rows(path, suppressed) == before

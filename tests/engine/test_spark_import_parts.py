@@ -61,6 +61,8 @@ def test_what_an_invocation_built_is_imported_person_level_never(tmp_path):
         "model.p.fct_a": _node("model", "marts", "fct_a", "table", {"n": {"name": "n", "data_type": "hugeint"}}),
         "model.p.fct_inc": _node("model", "marts", "fct_inc", "city_incremental"),
         "model.p.int_b": _node("model", "intermediate", "int_b", "table", {"x": {"name": "x", "data_type": "int"}}),
+        # the one city-layer table imported: the disclosure repair's true cells
+        "model.p.int_exchange__cells": _node("model", "intermediate", "int_exchange__cells", "table"),
         "model.p.stg_c": _node("model", "staging", "stg_c", "view"),
         "model.p.fct_failed": _node("model", "exchange", "fct_failed", "table"),
         "model.p.fct_view": _node("model", "alliance", "fct_view", "view"),
@@ -79,6 +81,7 @@ def test_what_an_invocation_built_is_imported_person_level_never(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"nodes": nodes, "sources": sources}))
     (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
     assert built_tables(tmp_path) == [
+        ("intermediate", "int_exchange__cells"),
         ("marts", "fct_a"),
         ("marts", "fct_est"),
         ("marts", "fct_inc"),

@@ -50,8 +50,10 @@ def spark_world(published_demo, tmp_path_factory):
     shutil.copy(published_demo[0], warehouse)
     shutil.copy(published_demo[0], reference)
     con = duckdb.connect(str(warehouse))
-    try:  # a person-level table the import must leave alone, and no build record before Spark's
+    try:  # a person-level table the import must leave alone, no true cells, no build record before Spark's
         con.execute(f'create or replace table "{PERSON_LEVEL[0]}"."{PERSON_LEVEL[1]}" as {SENTINEL}')
+        # the repair's true cells must come from Spark's build, not be left from DuckDB's
+        con.execute("drop table intermediate.int_exchange__cells")
         con.execute("delete from meta.dbt_builds")
     finally:
         con.close()
@@ -157,31 +159,84 @@ def test_the_estimates_were_estimated_on_spark(spark_world):
     assert {r.city for r in rows.select("city").distinct().collect()} == {"muenster", "enschede"}
 
 
+def _duckdb_differences(left, right, schema: str) -> list[str]:
+    """The tables of `schema` in the DuckDB file `left` whose column types or rows differ from
+    those in `right` (doubles to 1e-9 relative; the columns saying when something ran left out)."""
+    from warehouse.fingerprint import VOLATILE_COLUMNS
+
+    names = _duckdb_relations(right, schema)
+    assert names, f"nothing in {schema} to compare"
+    if _duckdb_relations(left, schema) != names:
+        return [f"{schema}: tables {_duckdb_relations(left, schema)} != {names}"]
+    lcon, rcon = duckdb.connect(str(left), read_only=True), duckdb.connect(str(right), read_only=True)
+    differ = []
+    try:
+        for name in names:
+            types = rcon.execute(f'describe "{schema}"."{name}"').fetchall()
+            if lcon.execute(f'describe "{schema}"."{name}"').fetchall() != types:
+                differ.append(f"{schema}.{name}: column types differ")
+                continue
+            kept = [row[0] for row in types if row[0] not in VOLATILE_COLUMNS]
+            quoted = ", ".join('"' + c + '"' for c in kept)
+            difference = compare_rows(
+                lcon.execute(f'select {quoted} from "{schema}"."{name}"').fetchall(),
+                rcon.execute(f'select {quoted} from "{schema}"."{name}"').fetchall(),
+                kept,
+            )
+            if difference is not None:
+                differ.append(f"{schema}.{name}: {difference}")
+    finally:
+        lcon.close()
+        rcon.close()
+    return differ
+
+
 @pytest.mark.parametrize("schema", SERVED_SCHEMAS)
 def test_the_served_tables_imported_from_spark_equal_duckdb(spark_world, schema):
     """What the steps after dbt read on Spark: the served tables imported into the DuckDB file,
     with DuckDB's column types and its rows."""
-    from warehouse.fingerprint import VOLATILE_COLUMNS
+    warehouse, reference, _, _ = spark_world
+    assert _duckdb_differences(warehouse, reference, schema) == []
+
+
+def test_the_true_cells_of_the_repair_come_from_spark(spark_world):
+    """The one table of the city layer the import brings (warehouse.spark_import.CITY_LAYER_TRUTH):
+    the cells before disclosure control that the repair judges against, equal to DuckDB's."""
+    from warehouse.spark_import import CITY_LAYER_TRUTH
 
     warehouse, reference, _, _ = spark_world
-    names = _duckdb_relations(reference, schema)
-    assert names and _duckdb_relations(warehouse, schema) == names
+    ((schema, table),) = CITY_LAYER_TRUTH
     ref, imp = duckdb.connect(str(reference), read_only=True), duckdb.connect(str(warehouse), read_only=True)
     try:
-        for name in names:
-            types = ref.execute(f'describe "{schema}"."{name}"').fetchall()
-            assert imp.execute(f'describe "{schema}"."{name}"').fetchall() == types, name
-            kept = [row[0] for row in types if row[0] not in VOLATILE_COLUMNS]
-            quoted = ", ".join('"' + c + '"' for c in kept)
-            difference = compare_rows(
-                imp.execute(f'select {quoted} from "{schema}"."{name}"').fetchall(),
-                ref.execute(f'select {quoted} from "{schema}"."{name}"').fetchall(),
-                kept,
-            )
-            assert difference is None, f"{schema}.{name}: {difference}"
+        select = f'select * from "{schema}"."{table}"'
+        duck_rows = ref.execute(select).fetchall()
+        assert duck_rows
+        columns = [r[0] for r in ref.execute(f'describe "{schema}"."{table}"').fetchall()]
+        assert compare_rows(imp.execute(select).fetchall(), duck_rows, columns) is None
     finally:
         ref.close()
         imp.close()
+
+
+def test_the_disclosure_repair_after_spark_equals_duckdb(spark_world, tmp_path):
+    """The step after dbt that decides what is published: the repair (disclosure.warehouse) on the
+    tables Spark built hides exactly the cells it hides on DuckDB's, so the exchange and alliance
+    tables after it are equal too (it judged without Spark's true cells before they were imported,
+    and hid other cells)."""
+    from disclosure.warehouse import repair_warehouse
+
+    warehouse, reference, _, _ = spark_world
+    copies, hidden = {}, {}
+    for name, source in (("spark", warehouse), ("duckdb", reference)):
+        copies[name] = tmp_path / name / "warehouse.duckdb"
+        copies[name].parent.mkdir()
+        shutil.copy(source, copies[name])
+        summary = repair_warehouse(copies[name])
+        assert summary.after.ok
+        hidden[name] = summary.added_cells
+    assert hidden["spark"] == hidden["duckdb"]
+    for schema in ("exchange", "alliance"):
+        assert _duckdb_differences(copies["spark"], copies["duckdb"], schema) == []
 
 
 def test_the_spark_part_is_within_its_budget(spark_world):

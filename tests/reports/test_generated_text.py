@@ -211,3 +211,28 @@ def test_every_estimation_method_has_name_and_assumptions_in_three_languages():
         for part in ("name", "assumptions"):
             assert set(texts[part]) == set(i18n.LANGUAGES), (m, part)
     assert i18n.method_assumptions("no_such_method", "de").startswith("Annahmen: siehe")
+
+
+def test_chart_data_rows_do_not_depend_on_the_order_the_warehouse_returned(tmp_path):
+    """The chart's CSV is written in a fixed order (key columns first): the same file whether the
+    rows came from DuckDB's own table or from one imported from Spark in another order."""
+    import matplotlib.pyplot as plt
+
+    rows = pl.DataFrame(
+        {
+            "chart": ["km"] * 4,
+            "city": ["muenster", "dortmund", "muenster", "dortmund"],
+            "group_code": ["EU2", "EU2", "EU2", "EU2"],
+            "period": ["2026-Q3"] * 4,
+            "x": [12, 3, 3, 12],
+            "value": [0.8, 0.95, 0.9, 0.85],
+        }
+    )
+    written = []
+    for name, frame in (("a", rows), ("b", rows.reverse())):
+        fig, _ = plt.subplots()
+        figures.save_chart(fig, frame, tmp_path, name, "caption", "source")
+        written.append((tmp_path / f"{name}.csv").read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+    lines = written[0].splitlines()
+    assert lines[1].startswith("km,dortmund,EU2,2026-Q3,3,") and lines[4].startswith("km,muenster,EU2,2026-Q3,12,")
