@@ -281,7 +281,7 @@ function districtRows() {
   const i = indicatorById[state.indicator].n;
   const key = districtKey(cityBySlug[state.city].n, i, code(groupCodes, state.group), code(D.periods, state.period));
   return (districtsBy.get(key) || []).map((r) => ({
-    code: DI.codes[DI.district_code[r]], level: D.levels[DI.levels[DI.city[r] + "|" + DI.district_code[r]]], value: DI.value[r],
+    code: DI.codes[DI.district_code[r]], level: D.levels[DI.district_level[r]], value: DI.value[r],
     numerator: DI.numerator[r], denominator: DI.denominator[r], flags: DI.flags[r],
   })).filter((r) => r.level !== "stadt" && r.level !== "unbekannt");
 }

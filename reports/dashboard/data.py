@@ -202,6 +202,30 @@ def _svg_path(g, x0: float, y1: float, scale: float) -> str:
     return "".join(parts)
 
 
+def _district_columns(
+    d: pl.DataFrame, periods: _Codes, groups: _Codes, indicators: _Codes, cities: _Codes, levels: _Codes
+) -> dict:
+    """The district cells as columns. Each row carries its own level (`district_level`, an index
+    into `levels`): a code's level can change with a district reform (Düsseldorf's 09 is a
+    Stadtbezirk until 2023 and 'unbekannt' after), so one level per city and code would be wrong
+    for some of its periods, and which one it was depended on the order of the rows."""
+    code_codes = _Codes()
+    out = _columnar(
+        d,
+        {
+            "district_level": levels,  # fastest: constant over a code's periods but at a reform
+            "period": periods,
+            "district_code": code_codes,
+            "group_value": groups,
+            "indicator_id": indicators,
+            "city": cities,
+        },
+        ["value", "numerator", "denominator"],
+    )
+    out["codes"] = code_codes.items
+    return out
+
+
 def payload(published: Path, alliance: str, city: str | None = None) -> dict:
     """Everything the page shows (see module docstring); `city`: a city's own dashboard (its
     districts only; the other cities of the alliance stay in the time series for comparison)."""
@@ -266,27 +290,7 @@ def payload(published: Path, alliance: str, city: str | None = None) -> dict:
     districts = {}
     if cells is not None and not cells.is_empty():
         d = cells.with_columns(_flags(cells)).filter(pl.col("indicator_id").is_in(ind_codes.items))
-        code_codes = _Codes()
-        districts = _columnar(
-            d,
-            {
-                "period": period_codes,
-                "district_code": code_codes,
-                "group_value": group_codes,
-                "indicator_id": ind_codes,
-                "city": city_codes,
-            },
-            ["value", "numerator", "denominator"],
-        )
-        districts["codes"] = code_codes.items
-        # a code has one level (the indicator tables of a city use distinct codes per level)
-        districts["levels"] = {
-            f"{city_codes(c)}|{code_codes(k)}": levels(lv)
-            for c, k, lv in d.select("city", "district_code", "district_level")
-            .unique()
-            .sort("city", "district_code")
-            .iter_rows()
-        }
+        districts = _district_columns(d, period_codes, group_codes, ind_codes, city_codes, levels)
     geometry = _geometry(geo, levels) if not geo.is_empty() else {}
     with_data = set(series["city"].to_list()) | (set(cells["city"].to_list()) if cells is not None else set())
 

@@ -199,3 +199,47 @@ def test_a_city_dashboard_shows_that_city_only(published_demo, tmp_path):
     assert options == ["muenster"]
     assert any("Enschede" in k for k in legend)  # the other city stays in the comparison
     assert log.errors == [] and log.requests == []
+
+
+def test_each_district_row_has_the_level_of_its_own_period():
+    """A district reform changes a code's level (Düsseldorf's 09: a Stadtbezirk until 2023,
+    'unbekannt' from 2024): every row carries the level of its own period, whatever order the
+    published copy returned the rows in (one level per city and code was wrong for some periods,
+    and which one depended on that order)."""
+    from reports.dashboard.data import _Codes, _district_columns
+
+    rows = pl.DataFrame(
+        {
+            "city": ["duesseldorf"] * 4,
+            "period": ["2023-Q4", "2024-Q1", "2023-Q4", "2024-Q1"],
+            "district_code": ["09", "09", "10", "10"],
+            "district_level": ["stadtbezirk", "unbekannt", "stadtbezirk", "stadtbezirk"],
+            "indicator_id": ["inflow"] * 4,
+            "group_value": ["INSGESAMT"] * 4,
+            "value": [10.0, 4.0, 12.0, 13.0],
+            "numerator": [10.0, 4.0, 12.0, 13.0],
+            "denominator": [None] * 4,
+            "flags": [0] * 4,
+        }
+    )
+    seen = []
+    for frame in (rows, rows.reverse()):
+        levels = _Codes()
+        cols = _expanded(
+            _district_columns(
+                frame, _Codes(["2023-Q4", "2024-Q1"]), _Codes(["INSGESAMT"]), _Codes(["inflow"]),
+                _Codes(["duesseldorf"]), levels,
+            )
+        )  # fmt: skip
+        seen.append(
+            {
+                (cols["codes"][c], p, levels.items[lv])
+                for c, p, lv in zip(cols["district_code"], cols["period"], cols["district_level"], strict=True)
+            }
+        )
+    assert seen[0] == seen[1] == {
+        ("09", 0, "stadtbezirk"),
+        ("09", 1, "unbekannt"),
+        ("10", 0, "stadtbezirk"),
+        ("10", 1, "stadtbezirk"),
+    }
