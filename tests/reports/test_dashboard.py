@@ -237,9 +237,5 @@ def test_each_district_row_has_the_level_of_its_own_period():
                 for c, p, lv in zip(cols["district_code"], cols["period"], cols["district_level"], strict=True)
             }
         )
-    assert seen[0] == seen[1] == {
-        ("09", 0, "stadtbezirk"),
-        ("09", 1, "unbekannt"),
-        ("10", 0, "stadtbezirk"),
-        ("10", 1, "stadtbezirk"),
-    }
+    expected = {("09", 0, "stadtbezirk"), ("09", 1, "unbekannt"), ("10", 0, "stadtbezirk"), ("10", 1, "stadtbezirk")}
+    assert seen[0] == seen[1] == expected
