@@ -13,7 +13,7 @@ ends (fingerprints of marts, exchange, alliance, official).
 In the same run, beside the full pipeline: the engine's floor (orchestration.bench_floor: the
 same delivered files read by DuckDB's bare readers into tables) and the ratio full / floor; where
 the full pipeline's time goes (its Dagster steps, the load per city and source, every dbt model
-over `--profile-model-s` from dbt's run_results.json); and the planner queries on the published
+of at least 2 s, from the runs' materialisations; the night's of at least 0.5 s); and the planner queries on the published
 copy (orchestration.bench_planner: p50 and p95 over 50 runs each).
 Printed as a table with the ratios; never pass/fail (an unequal result is printed as such).
 
@@ -29,7 +29,6 @@ into a scale with `scale_for_events`; the stock (bestand, quarterly) is ~17 rows
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -56,6 +55,7 @@ NEW_MONTH = [
 # 0.02 -> 21,014, 0.1 -> 89,385 and 0.75 -> 645 k generated events)
 EVENTS_PER_SCALE, EVENTS_AT_ANY_SCALE = 855_000, 3_900
 PROFILE_MODEL_S = 2.0  # dbt models at least this long are listed in the profile
+NIGHT_MODEL_S = 0.5  # and in a night's
 STEP_DONE = re.compile(r"^\s*(\S+): done \(([\d.]+) s\)$")
 WRITES_LINE = re.compile(r"^batch writes: (\d+) transactions\s+([\d,]+) rows\s+([\d.]+) s$")
 LOAD_LINE = re.compile(r"^(\S+)\s+(\S+)\s+(\d+) files\s+([\d,]+) rows\s+([\d.]+) s$")
@@ -91,18 +91,34 @@ def _ingest_lines():
         logger.propagate = propagate
 
 
-def dbt_model_times(run_results: list[Path], at_least_s: float = PROFILE_MODEL_S) -> list[tuple[str, float]]:
-    """(model, seconds) of every dbt model of the runs at least `at_least_s` long, longest first."""
-    results = [r for path in run_results for r in json.loads(path.read_text())["results"]]
-    models = [
-        (r["unique_id"].split(".")[-1], round(r["execution_time"], 1))
-        for r in results
-        if r["unique_id"].startswith("model.") and r["execution_time"] >= at_least_s
-    ]
-    return sorted(models, key=lambda m: -m[1])
+def dbt_model_times(results, at_least_s: float = PROFILE_MODEL_S) -> list[tuple[str, float]]:
+    """(model, seconds) of every dbt model the Dagster runs `results` materialised for at least
+    `at_least_s` in all, longest first: the sum of dagster-dbt's "Execution Duration" of its
+    materialisations.
+    (Not dbt's run_results.json: the dbt ops of a run share one target folder for partial parsing,
+    so each invocation's file replaces the one before.)"""
+    models: dict[str, float] = {}
+    for result in results:
+        for event in result.all_events:
+            if not event.is_step_materialization:
+                continue
+            materialization = event.step_materialization_data.materialization
+            duration = materialization.metadata.get("Execution Duration")
+            if duration is not None:
+                name = materialization.asset_key.path[-1]
+                models[name] = models.get(name, 0.0) + duration.value
+    return sorted(((m, round(t, 1)) for m, t in models.items() if t >= at_least_s), key=lambda m: -m[1])
 
 
-def pipeline_profile(progress: list[str], ingest: list[str], run_results: list[Path]) -> dict:
+def _check_steps(results, at_least_s: float = NIGHT_MODEL_S) -> dict[str, float]:
+    """Seconds of each check step of the runs of at least `at_least_s`, longest first."""
+    from orchestration.increments import phase_of, step_seconds
+
+    steps = [(k, round(v, 1)) for k, v in step_seconds(results).items() if phase_of(k) == "checks" and v >= at_least_s]
+    return dict(sorted(steps, key=lambda kv: -kv[1]))
+
+
+def pipeline_profile(progress: list[str], ingest: list[str], models: list[tuple[str, float]]) -> dict:
     """Where the full pipeline's time went: its steps, the load per city and source, dbt models."""
     steps: dict[str, float] = {}
     for line in progress:
@@ -122,7 +138,6 @@ def pipeline_profile(progress: list[str], ingest: list[str], run_results: list[P
                 "rows": int(m.group(4).replace(",", "")),
                 "s": float(m.group(5)),
             }
-    models = dbt_model_times(run_results)
     return {"steps": steps, "load": load, "dbt_models": models}
 
 
@@ -223,7 +238,7 @@ def bench_world(
     progress: list[str] = []
     t0 = time.perf_counter()
     with _ingest_lines() as ingest:
-        run_increment(
+        full = run_increment(
             [CITY, OTHER],
             resources=resources,
             warehouse=warehouse,
@@ -232,9 +247,7 @@ def bench_world(
             log=progress.append,
         )
     full_s = time.perf_counter() - t0
-    # dagster-dbt writes one folder per dbt invocation below the target path: all of the full run's
-    run_results = sorted((root / "dbt_target").rglob("run_results.json"))
-    profile = pipeline_profile(progress, ingest, run_results)
+    profile = pipeline_profile(progress, ingest, dbt_model_times(full.results))
     with connect(warehouse, read_only=True) as con:
         events = con.execute("select count(*) from raw.meldewesen").fetchone()[0]
         stock_rows = con.execute("select count(*) from raw.bestand").fetchone()[0]
@@ -276,6 +289,11 @@ def bench_world(
         # where a night's time goes: load, checks, dbt, estimates, disclosure, exchange, publish
         "nightly_phases_s": nightly.phases,
         "v2_phases_s": v2.phases,
+        # the dbt models of the night and of the _v2 night of at least NIGHT_MODEL_S
+        "nightly_dbt_models_s": dict(dbt_model_times(nightly.results, NIGHT_MODEL_S)),
+        "v2_dbt_models_s": dict(dbt_model_times(v2.results, NIGHT_MODEL_S)),
+        # and its checks, step by step (the raw suites of the night's deliveries, the mart suites)
+        "nightly_checks_s": _check_steps(nightly.results),
     }
     if equality:
         same, rebuild_s, differing = _equal_to_full_rebuild(root)

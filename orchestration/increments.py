@@ -196,14 +196,27 @@ PHASES = {
 }
 
 
-def phase_seconds(results) -> dict[str, float]:
-    """Seconds per phase of the nightly runs (the steps' own durations; the rest is Dagster's)."""
+def step_seconds(results) -> dict[str, float]:
+    """Seconds per step of the runs (the step's own duration, summed over the runs)."""
     seconds: dict[str, float] = {}
     for result in results:
         for event in result.all_events:
             if event.event_type_value == "STEP_SUCCESS":
-                phase = PHASES.get(event.step_key.split("[")[0], "checks")
-                seconds[phase] = seconds.get(phase, 0.0) + event.event_specific_data.duration_ms / 1000
+                seconds[event.step_key] = (
+                    seconds.get(event.step_key, 0.0) + event.event_specific_data.duration_ms / 1000
+                )
+    return seconds
+
+
+def phase_of(step_key: str) -> str:
+    return PHASES.get(step_key.split("[")[0], "checks")
+
+
+def phase_seconds(results) -> dict[str, float]:
+    """Seconds per phase of the nightly runs (the steps' own durations; the rest is Dagster's)."""
+    seconds: dict[str, float] = {}
+    for step, s in step_seconds(results).items():
+        seconds[phase_of(step)] = seconds.get(phase_of(step), 0.0) + s
     return seconds
 
 

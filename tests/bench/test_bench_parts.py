@@ -3,8 +3,6 @@ planner percentiles, the profile read off the full pipeline's lines and dbt's ru
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import polars as pl
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from orchestration import bench_planner
 from orchestration.bench import chosen_sections, full_over_floor
 from orchestration.bench_floor import delivered_files, engine_floor
-from orchestration.bench_increments import pipeline_profile, scale_for_events, world_scales
+from orchestration.bench_increments import dbt_model_times, pipeline_profile, scale_for_events, world_scales
 
 
 # ------------------------------------------------------------------ sections
@@ -149,25 +147,29 @@ def test_profile_reads_steps_load_lines_and_long_dbt_models(tmp_path):
         "muenster/2024-01.csv replaces muenster/2024-01_v1.csv",
         "batch writes: 3 transactions      221,582 rows     2.4 s",
     ]
-    runs = tmp_path / "a" / "run_results.json"
-    runs.parent.mkdir()
-    runs.write_text(
-        json.dumps(
-            {
-                "results": [
-                    {"unique_id": "model.p.fct_slow", "execution_time": 9.04},
-                    {"unique_id": "model.p.stg_fast", "execution_time": 0.3},
-                    {"unique_id": "test.p.not_null_x", "execution_time": 30.0},
-                ]
-            }
-        )
-    )
-    profile = pipeline_profile(progress, ingest, [runs])
+    runs = [_run({"fct_slow": 9.04, "stg_fast": 0.3, "raw__bestand_gx_suite": None}), _run({"fct_slow": 1.0})]
+    profile = pipeline_profile(progress, ingest, dbt_model_times(runs))
     assert profile["steps"] == {"raw_city_deliveries": 12.5, "warehouse_dbt_models": 42.0}
     assert profile["load"]["muenster/meldewesen"] == {"files": 92, "rows": 4175, "s": 0.6}
     assert set(profile["load"]) == {"muenster/meldewesen", "enschede/bestand", "(batch writes)"}
     assert profile["load"]["(batch writes)"] == {"files": 3, "rows": 221_582, "s": 2.4}
-    assert profile["dbt_models"] == [("fct_slow", 9.0)]
+    # a model built by two dbt ops of the run (or two runs) counts with both; a check has no duration
+    assert profile["dbt_models"] == [("fct_slow", 10.0)]
+    assert dbt_model_times(runs, 0.2) == [("fct_slow", 10.0), ("stg_fast", 0.3)]
+
+
+def _run(durations: dict[str, float | None]):
+    """A Dagster run's result as dbt_model_times reads it: materialisations with dagster-dbt's
+    "Execution Duration" (none for a check's asset), and an event that is no materialisation."""
+    from types import SimpleNamespace as NS
+
+    def materialized(name, seconds):
+        metadata = {} if seconds is None else {"Execution Duration": NS(value=seconds)}
+        materialization = NS(asset_key=NS(path=["marts", name]), metadata=metadata)
+        return NS(is_step_materialization=True, step_materialization_data=NS(materialization=materialization))
+
+    events = [NS(is_step_materialization=False)] + [materialized(n, s) for n, s in durations.items()]
+    return NS(all_events=events)
 
 
 def test_sizes_in_events_follow_the_measured_relation():
