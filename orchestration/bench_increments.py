@@ -13,8 +13,9 @@ ends (fingerprints of marts, exchange, alliance, official).
 In the same run, beside the full pipeline: the engine's floor (orchestration.bench_floor: the
 same delivered files read by DuckDB's bare readers into tables) and the ratio full / floor; where
 the full pipeline's time goes (its Dagster steps, the load per city and source, every dbt model
-of at least 2 s, from the runs' materialisations; the night's of at least 0.5 s); and the planner queries on the published
-copy (orchestration.bench_planner: p50 and p95 over 50 runs each).
+of at least 2 s from the runs' materialisations; of the nights every dbt model and check step of
+at least 0.5 s); and the planner queries on the published copy (orchestration.bench_planner:
+p50 and p95 over 50 runs each).
 Printed as a table with the ratios; never pass/fail (an unequal result is printed as such).
 
 World size: 1.0 of scale is about 0.86 M movement events of Münster + Enschede 2019-2026 (plus

@@ -8,7 +8,7 @@ that the invocation built replace their DuckDB copies, and the build records dbt
 The person-level schemas (staging, intermediate) never leave Spark: they are not imported. The
 one exception is named (`CITY_LAYER_TRUTH`): the city layer's cells before disclosure control,
 an aggregate the disclosure repair reads as the true values. It goes into the DuckDB warehouse,
-the city layer's own file, which the publish step never copies whole; without it the repair
+the city layer's own file (the publish step copies no intermediate table); without it the repair
 would judge the pattern without true values and hide other cells than on DuckDB.
 
 How: DuckDB reads each table's Parquet folder in the Spark warehouse
@@ -40,7 +40,7 @@ SERVED_SCHEMAS = ("reference", "marts", "official", "exchange", "alliance")
 PERSON_LEVEL_SCHEMAS = ("staging", "intermediate")
 # Of the city layer, imported all the same: the aggregated cells before disclosure control
 # (counts of 1 or 2 still visible), which the disclosure repair needs as its true values
-# (disclosure.relations.TRUTH). Never published (orchestration.publish copies served schemas only).
+# (disclosure.relations.TRUTH). Never published (orchestration.publish copies no intermediate table).
 CITY_LAYER_TRUTH = (("intermediate", "int_exchange__cells"),)
 # dbt materialisations that leave a table (a view has no Parquet folder; none is served)
 TABLE_MATERIALIZATIONS = {"table", "incremental", "city_incremental", "city_period_incremental", "seed"}

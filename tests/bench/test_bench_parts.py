@@ -1,5 +1,5 @@
 """The parts of `make bench` that are not a world: which sections run, the engine floor, the
-planner percentiles, the profile read off the full pipeline's lines and dbt's run_results."""
+planner percentiles, the profile read off the full pipeline's lines and the runs' materialisations."""
 
 from __future__ import annotations
 
