@@ -36,9 +36,8 @@ from warehouse.db import connect
 
 # what leaves Spark: the tables the serving side reads (reference holds the seeds)
 SERVED_SCHEMAS = ("reference", "marts", "official", "exchange", "alliance")
-# person-level, the city layer: never imported, whatever a manifest says
-PERSON_LEVEL_SCHEMAS = ("staging", "intermediate")
-# Of the city layer, imported all the same: the aggregated cells before disclosure control
+# The person-level schemas (staging, intermediate: the city layer) are never imported, whatever a
+# manifest says, with one table of intermediate as the exception: the aggregated cells before disclosure control
 # (counts of 1 or 2 still visible), which the disclosure repair needs as its true values
 # (disclosure.relations.TRUTH). Never published (orchestration.publish copies no intermediate table).
 CITY_LAYER_TRUTH = (("intermediate", "int_exchange__cells"),)
@@ -193,9 +192,7 @@ def built_tables(target_path: str | Path) -> list[tuple[str, str]]:
 
 def _imported(schema: str, table: str) -> bool:
     """A served table, or the one named table of the city layer; never another person-level one."""
-    if (schema, table) in CITY_LAYER_TRUTH:
-        return True
-    return schema in SERVED_SCHEMAS and schema not in PERSON_LEVEL_SCHEMAS
+    return schema in SERVED_SCHEMAS or (schema, table) in CITY_LAYER_TRUTH
 
 
 def import_tables(
